@@ -1,0 +1,97 @@
+/**
+ * Every failure delta-ts reports is a {@link DeltaError} with a machine-readable {@link DeltaErrorCode}.
+ * Adapters translate backend errors at the edge (an S3 412 becomes `FILE_ALREADY_EXISTS`), so callers branch
+ * on `code`, never on messages.
+ */
+export type DeltaErrorCode =
+  /** A storage object does not exist. */
+  | 'FILE_NOT_FOUND'
+  /** A put with `overwrite: false` found the object already there (someone else won the race). */
+  | 'FILE_ALREADY_EXISTS'
+  /** The location has no `_delta_log` with any commit or checkpoint. */
+  | 'TABLE_NOT_FOUND'
+  /** `create` was called on a location that already holds a table. */
+  | 'TABLE_ALREADY_EXISTS'
+  /** A log file could not be parsed (malformed JSON, wrong shape); the message names file and line. */
+  | 'INVALID_LOG'
+  /** The log has a hole between two versions that replay needs. */
+  | 'VERSION_GAP'
+  /** The requested version or timestamp is not in the log (never written, or cleaned up). */
+  | 'VERSION_NOT_FOUND'
+  /** The log reconstructs no protocol action. */
+  | 'MISSING_PROTOCOL'
+  /** The log reconstructs no metaData action. */
+  | 'MISSING_METADATA'
+  /** The table needs a reader or writer feature delta-ts does not implement; the message names it. */
+  | 'UNSUPPORTED_FEATURE'
+  /** Data does not fit the table schema; the message names the fields. */
+  | 'SCHEMA_MISMATCH'
+  /** A schema string in the log is not a valid Delta schema. */
+  | 'INVALID_SCHEMA'
+  /** A filter or predicate could not be parsed or typed; the message gives the position. */
+  | 'INVALID_PREDICATE'
+  /** A caller passed an argument outside its contract. */
+  | 'INVALID_ARGUMENT'
+  /** Optimistic concurrency lost against a conflicting winner ({@link CommitConflictError}). */
+  | 'COMMIT_CONFLICT'
+  /** The commit loop gave up after `maxRetries` lost races without a conflict. */
+  | 'MAX_COMMIT_ATTEMPTS_EXCEEDED'
+  /** MERGE matched one target row with more than one source row. */
+  | 'MERGE_DUPLICATE_SOURCE'
+  /** A storage backend failed in a way that may succeed if retried (network, throttling, 5xx). */
+  | 'STORAGE_TRANSIENT'
+  /** A storage backend failed for good (permissions, bad bucket, misconfiguration). */
+  | 'STORAGE_ERROR'
+  /** A data file could not be decoded or encoded. */
+  | 'PARQUET_ERROR'
+  /** A deletion vector could not be loaded or decoded. */
+  | 'INVALID_DELETION_VECTOR'
+  /** The store cannot commit safely (no conditional writes) and the caller did not opt in. */
+  | 'UNSAFE_COMMIT'
+  /** The operation was cancelled through its AbortSignal. */
+  | 'ABORTED'
+  /** Unexpected internal state: a bug in delta-ts. */
+  | 'INTERNAL'
+
+/** The one error class of delta-ts. `code` says what happened; `cause` keeps the backend's error. */
+export class DeltaError extends Error {
+  readonly code: DeltaErrorCode
+  constructor(code: DeltaErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'DeltaError'
+    this.code = code
+  }
+}
+
+/** The named conflict checks of optimistic concurrency (Spark ConflictChecker semantics). */
+export type ConflictKind =
+  | 'ConcurrentAppend'
+  | 'ConcurrentDeleteRead'
+  | 'ConcurrentDeleteDelete'
+  | 'MetadataChanged'
+  | 'ProtocolChanged'
+  | 'ConcurrentTransaction'
+
+/**
+ * Thrown when a commit loses a race to a winner whose changes conflict with what this transaction read or
+ * wrote. Nothing of the losing transaction is committed; its data files are orphans that vacuum removes.
+ */
+export class CommitConflictError extends DeltaError {
+  readonly kind: ConflictKind
+  /** The winning commit version that conflicted. */
+  readonly winningVersion: number
+  /** What the caller can do about it. */
+  readonly hint: string
+  constructor(kind: ConflictKind, winningVersion: number, message: string, hint: string) {
+    super('COMMIT_CONFLICT', `${kind} at version ${winningVersion}: ${message}. Help: ${hint}`)
+    this.name = 'CommitConflictError'
+    this.kind = kind
+    this.winningVersion = winningVersion
+    this.hint = hint
+  }
+}
+
+/** True when `err` is a DeltaError with the given code. */
+export function isDeltaError(err: unknown, code?: DeltaErrorCode): err is DeltaError {
+  return err instanceof DeltaError && (code === undefined || err.code === code)
+}

@@ -1,0 +1,28 @@
+/**
+ * The vitest project list. The root vitest.config.ts imports it (Vitest 4 replaced workspace files with
+ * `test.projects`). Each package runs from its TypeScript sources through the `source` export condition.
+ */
+export const projects = [
+  {
+    resolve: { conditions: ['source'] },
+    ssr: { resolve: { conditions: ['source'] } },
+    test: {
+      name: 'delta-ts',
+      root: './packages/delta-ts',
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 120_000,
+      hookTimeout: 300_000,
+    },
+  },
+  {
+    resolve: { conditions: ['source'] },
+    ssr: { resolve: { conditions: ['source'] } },
+    test: {
+      name: 'ecommerce-etl',
+      root: './packages/ecommerce-etl',
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 300_000,
+      hookTimeout: 300_000,
+    },
+  },
+]
