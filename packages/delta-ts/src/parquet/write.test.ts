@@ -26,7 +26,7 @@ function allTypesTable(): arrow.Table {
   const tsNtz = new arrow.TimestampMicrosecond()
   const struct = new arrow.Struct([f('x', new arrow.Int32(), false), f('y', new arrow.Utf8())])
   const list = new arrow.List(f('element', new arrow.Int64()))
-  const map = new arrow.Map_(f('entries', new arrow.Struct([f('key', new arrow.Utf8(), false), f('value', new arrow.Float64())]), false))
+  const map = new arrow.Map_(new arrow.Field('entries', new arrow.Struct<{ key: arrow.Utf8; value: arrow.Float64 }>([new arrow.Field('key', new arrow.Utf8(), false), new arrow.Field('value', new arrow.Float64(), true)] as never), false))
   const columns: Record<string, arrow.Vector> = {
     i8: vec(new arrow.Int8(), [-128, 127, null]),
     i16: vec(new arrow.Int16(), [-32768, 32767, null]),
@@ -125,7 +125,7 @@ print(json.dumps({
     const n = 10_000
     const t = new arrow.Table({ a: vec(new arrow.Int32(), Array.from({ length: n }, (_, i) => i)) })
     const bytes = writeParquet(t, { maxRowGroupRows: 3000 })
-    const pf = await pw.ParquetFile.fromFile(new Blob([bytes]))
+    const pf = await pw.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]))
     const md = pf.metadata()
     expect(md.numRowGroups()).toBe(4)
     expect(md.rowGroups().map((g) => g.numRows())).toEqual([3000, 3000, 3000, 1000])
