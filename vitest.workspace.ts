@@ -9,6 +9,7 @@ export const projects = [
     test: {
       name: 'delta-ts',
       root: './packages/delta-ts',
+      globalSetup: ['./test/global-setup.ts'],
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: 120_000,
       hookTimeout: 300_000,

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process'
+import { promises as fs } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { storageContractSuite } from '../../test/storage-contract.js'
+import { LocalStorage } from './local.js'
+
+async function tempDir(): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), 'delta-ts-local-'))
+}
+
+storageContractSuite('LocalStorage', async () => {
+  const dir = await tempDir()
+  return { storage: new LocalStorage(dir), cleanup: () => fs.rm(dir, { recursive: true, force: true }) }
+})
+
+const localTs = fileURLToPath(new URL('./local.ts', import.meta.url))
+
+/**
+ * The worker every racing process runs (through tsx, straight from the TypeScript source): it loads
+ * LocalStorage, says "ready", waits for "go" on stdin so that all processes start together, then tries to
+ * create each key once and reports one JSON line per key.
+ */
+const workerSource = `
+import { LocalStorage } from ${JSON.stringify(localTs)}
+const [root, id, keyCount] = process.argv.slice(2)
+const storage = new LocalStorage(root)
+process.stdout.write('ready\\n')
+process.stdin.once('data', async () => {
+  const results = []
+  for (let k = 0; k < Number(keyCount); k++) {
+    const key = '_delta_log/' + String(k).padStart(20, '0') + '.json'
+    try {
+      await storage.put(key, new TextEncoder().encode('writer ' + id + ' key ' + k))
+      results.push({ key, ok: true })
+    } catch (err) {
+      results.push({ key, ok: false, code: err.code ?? String(err) })
+    }
+  }
+  process.stdout.write(JSON.stringify(results) + '\\n')
+  process.stdin.pause()
+})
+`
+
+interface WorkerResult {
+  key: string
+  ok: boolean
+  code?: string
+}
+
+describe('LocalStorage across OS processes', () => {
+  it('20 processes racing put-if-absent on the same keys: exactly one winner per key, winner’s bytes, no temp files left', async () => {
+    const root = await tempDir()
+    const keyCount = 10
+    const workerFile = path.join(root, 'race-worker.mts')
+    await fs.writeFile(workerFile, workerSource)
+    const tableRoot = path.join(root, 'table')
+    try {
+      const procs = Array.from({ length: 20 }, (_, id) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', workerFile, tableRoot, String(id), String(keyCount)], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          cwd: path.dirname(localTs),
+        })
+        let out = ''
+        let err = ''
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString()
+        })
+        const ready = new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString()
+            if (out.startsWith('ready\n')) resolve()
+          })
+          child.once('exit', (code) => reject(new Error(`worker ${id} exited early (${code}): ${err}`)))
+        })
+        const done = new Promise<WorkerResult[]>((resolve, reject) => {
+          child.once('exit', (code) => {
+            if (code !== 0) reject(new Error(`worker ${id} exited with ${code}: ${err}`))
+            else resolve(JSON.parse(out.slice('ready\n'.length)) as WorkerResult[])
+          })
+        })
+        // Awaited below; this only stops an early failure of `ready` from leaving `done` unhandled.
+        done.catch(() => {})
+        return { child, ready, done }
+      })
+      await Promise.all(procs.map((p) => p.ready))
+      // All 20 are loaded and waiting: release them together.
+      for (const p of procs) p.child.stdin.end('go\n')
+      const results = await Promise.all(procs.map((p) => p.done))
+
+      const storage = new LocalStorage(tableRoot)
+      for (let k = 0; k < keyCount; k++) {
+        const key = `_delta_log/${String(k).padStart(20, '0')}.json`
+        const winners = results.flatMap((r, id) => (r[k].ok ? [id] : []))
+        expect(winners, `winners of ${key}`).toHaveLength(1)
+        for (const r of results) if (!r[k].ok) expect(r[k].code).toBe('FILE_ALREADY_EXISTS')
+        expect(new TextDecoder().decode(await storage.read(key))).toBe(`writer ${winners[0]} key ${k}`)
+      }
+      const leftovers = await fs.readdir(path.join(tableRoot, '_delta_log'))
+      expect(leftovers.filter((f) => f.endsWith('.tmp'))).toEqual([])
+      expect(leftovers).toHaveLength(keyCount)
+    } finally {
+      await fs.rm(root, { recursive: true, force: true })
+    }
+  })
+})

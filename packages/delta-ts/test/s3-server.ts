@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import * as path from 'node:path'
+import { repoRoot } from './golden.js'
+
+/** A running S3-compatible server for tests. */
+export interface S3Server {
+  /** `http://127.0.0.1:PORT`, for `S3Storage({ endpoint, forcePathStyle: true })`. */
+  endpoint: string
+  /** Stops the server process and waits for it to exit. */
+  stop(): Promise<void>
+}
+
+/** The dummy credentials every test uses against the local server (moto accepts any). */
+export const testCredentials = { accessKeyId: 'test', secretAccessKey: 'test' } as const
+
+/** Asks the OS for a free loopback TCP port (bind to port 0, read it, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr ? addr.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Starts moto's S3 server (from `.venv`, installed by scripts/ensure-venv.sh) on 127.0.0.1 at a free port and
+ * resolves once it answers HTTP.
+ *
+ * moto's stock `moto_server` runs werkzeug with `threaded=True`, and its `If-None-Match: *` check is a
+ * check-then-act without a lock, so two racing conditional PUTs can both succeed (the race test in
+ * src/storage/s3.test.ts measures this). Real S3 is atomic. We therefore run the same moto WSGI app behind a
+ * lock that lets one request at a time into moto (connections stay threaded and keep-alive), which makes
+ * put-if-absent atomic, as on S3. `stock: true` starts the stock, unserialized server instead.
+ */
+export async function startMoto(options: { stock?: boolean } = {}): Promise<S3Server> {
+  const python = path.join(repoRoot, '.venv', 'bin', 'python')
+  if (!existsSync(python)) throw new Error(`${python} missing: run scripts/ensure-venv.sh`)
+  const port = await freePort()
+  const script = [
+    'import sys, threading',
+    'from werkzeug.serving import run_simple',
+    'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app',
+    'moto_app = DomainDispatcherApplication(create_backend_app)',
+    'lock = threading.Lock()',
+    'def serialized(environ, start_response):',
+    '    with lock:',
+    '        return list(moto_app(environ, start_response))',
+    `app = ${options.stock ? 'moto_app' : 'serialized'}`,
+    'run_simple("127.0.0.1", int(sys.argv[1]), app, threaded=True, request_handler=MotoRequestHandler)',
+  ].join('\n')
+  const child = spawn(python, ['-c', script, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    // Keep only the tail: werkzeug logs every request to stderr.
+    stderr = (stderr + d.toString()).slice(-4000)
+  })
+  const endpoint = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto exited with ${child.exitCode}: ${stderr}`)
+    try {
+      const res = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2000) })
+      await res.arrayBuffer()
+      break
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await stopChild(child)
+        throw new Error(`moto did not answer at ${endpoint} within 60 s: ${stderr}`, { cause: err })
+      }
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+  return { endpoint, stop: () => stopChild(child) }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(timer)
+}
