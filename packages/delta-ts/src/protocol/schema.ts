@@ -18,6 +18,8 @@ export type PrimitiveTypeName =
   | 'timestamp'
   | 'timestamp_ntz'
   | 'variant'
+  /** Spark's NullType: a column that only ever holds null. */
+  | 'void'
   | `decimal(${number},${number})`
 
 export type DataType = PrimitiveTypeName | StructType | ArrayType | MapType
@@ -61,6 +63,7 @@ const PRIMITIVES = new Set([
   'timestamp',
   'timestamp_ntz',
   'variant',
+  'void',
 ])
 
 const DECIMAL = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/
@@ -130,7 +133,11 @@ export function parseDataType(json: unknown, where: string): DataType {
       }
     }
     case 'array':
-      return { type: 'array', elementType: parseDataType(o.elementType, `${where}[]`), containsNull: o.containsNull !== false }
+      return {
+        type: 'array',
+        elementType: parseDataType(o.elementType, `${where}[]`),
+        containsNull: o.containsNull !== false,
+      }
     case 'map':
       return {
         type: 'map',
@@ -150,7 +157,9 @@ export function schemaToString(schema: StructType): string {
 
 /** Finds a top-level field by name (case-sensitive first, then case-insensitive like Spark). */
 export function findField(schema: StructType, name: string): StructField | undefined {
-  return schema.fields.find((f) => f.name === name) ?? schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+  return (
+    schema.fields.find((f) => f.name === name) ?? schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+  )
 }
 
 /** Resolves a nested field path (`a.b.c`) through structs. */

@@ -1,0 +1,160 @@
+import { DeltaError } from '../errors.js'
+import { readParquetActions } from '../parquet/checkpoint-read.js'
+import type { Action, CommitInfoAction } from '../protocol/actions.js'
+import { commitPath, LAST_CHECKPOINT_PATH, LOG_DIR, padVersion } from '../protocol/log-path.js'
+import { type CheckpointRef, type LogSegment, selectLogSegment } from '../protocol/log-segment.js'
+import { parseCommitJson, ReplayState } from '../protocol/replay.js'
+import type { ObjectMeta, Storage } from '../storage/types.js'
+
+/** How many commit files replay reads at once. */
+const COMMIT_READ_CONCURRENCY = 16
+
+const decoder = new TextDecoder()
+
+/** Reads and parses one JSON commit. */
+export async function readCommit(storage: Storage, version: number, signal?: AbortSignal): Promise<Action[]> {
+  const path = commitPath(version)
+  const bytes = await storage.read(path, { signal })
+  return parseCommitJson(decoder.decode(bytes), path)
+}
+
+/** Lists `_delta_log/`, from just after `startAfterVersion`'s files when given. */
+export async function listLog(
+  storage: Storage,
+  startAfterVersion?: number,
+  signal?: AbortSignal,
+): Promise<ObjectMeta[]> {
+  const out: ObjectMeta[] = []
+  // Every file of version V sorts after the bare 20-digit prefix, so StartAfter = prefix(V - 1 + 1) - 1 is not
+  // needed: listing after `_delta_log/<V>` skips versions below V and keeps V's own files.
+  const startAfter = startAfterVersion === undefined ? undefined : `${LOG_DIR}${padVersion(startAfterVersion)}`
+  for await (const m of storage.list(LOG_DIR, { startAfter, signal })) out.push(m)
+  return out
+}
+
+/** The `_last_checkpoint` hint, or undefined when missing or unreadable (it is only a hint). */
+export async function readLastCheckpointHint(storage: Storage, signal?: AbortSignal): Promise<number | undefined> {
+  try {
+    const json = JSON.parse(decoder.decode(await storage.read(LAST_CHECKPOINT_PATH, { signal })))
+    return typeof json?.version === 'number' && json.version >= 0 ? json.version : undefined
+  } catch (err) {
+    if (err instanceof DeltaError && err.code !== 'FILE_NOT_FOUND' && err.code !== 'INVALID_LOG') throw err
+    return undefined
+  }
+}
+
+/**
+ * Picks the log segment for `version` (latest when undefined). Uses `_last_checkpoint` to list only from the
+ * newest checkpoint on; falls back to a full listing when the hint is stale, corrupt or points nowhere.
+ */
+export async function findLogSegment(storage: Storage, version?: number, signal?: AbortSignal): Promise<LogSegment> {
+  const hint = await readLastCheckpointHint(storage, signal)
+  if (hint !== undefined && (version === undefined || version >= hint)) {
+    const listing = await listLog(storage, hint, signal)
+    try {
+      const seg = selectLogSegment(listing, version)
+      if (seg.checkpoints.some((c) => c.version === hint) || seg.commits[0]?.version === 0) return seg
+    } catch (err) {
+      if (!(err instanceof DeltaError)) throw err
+      if (err.code === 'INVALID_ARGUMENT') throw err
+    }
+  }
+  const listing = await listLog(storage, undefined, signal)
+  if (listing.length === 0) throw new DeltaError('TABLE_NOT_FOUND', `no Delta table at ${storage.rootUri}`)
+  try {
+    return selectLogSegment(listing, version)
+  } catch (err) {
+    if (err instanceof DeltaError && err.code === 'TABLE_NOT_FOUND') {
+      throw new DeltaError('TABLE_NOT_FOUND', `no Delta table at ${storage.rootUri}: _delta_log has no commits`)
+    }
+    throw err
+  }
+}
+
+/** Reads all actions of a checkpoint, following V2 sidecars. */
+export async function readCheckpoint(storage: Storage, cp: CheckpointRef, signal?: AbortSignal): Promise<Action[]> {
+  const actions: Action[] = []
+  for (const path of cp.paths) {
+    if (path.endsWith('.json')) {
+      actions.push(...parseCommitJson(decoder.decode(await storage.read(path, { signal })), path))
+    } else {
+      actions.push(...(await readParquetActions(storage, path, signal)))
+    }
+  }
+  const sidecars = actions.filter((a) => a.sidecar).map((a) => a.sidecar!)
+  for (const sc of sidecars) {
+    const scPath =
+      sc.path.includes('/') && /^[a-z]+:/.test(sc.path) ? sc.path : `${LOG_DIR}_sidecars/${decodeURIComponent(sc.path)}`
+    const rel = scPath.startsWith(storage.rootUri) ? scPath.slice(storage.rootUri.length) : scPath
+    for (const a of await readParquetActions(storage, rel, signal)) if (a.add || a.remove) actions.push(a)
+  }
+  return actions
+}
+
+/** Reads commits in version order with bounded concurrency, handing each to `apply` in order. */
+export async function replayCommits(
+  storage: Storage,
+  versions: readonly number[],
+  apply: (version: number, actions: Action[]) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (let i = 0; i < versions.length; i += COMMIT_READ_CONCURRENCY) {
+    const chunk = versions.slice(i, i + COMMIT_READ_CONCURRENCY)
+    const results = await Promise.all(chunk.map((v) => readCommit(storage, v, signal)))
+    for (let j = 0; j < chunk.length; j++) apply(chunk[j], results[j])
+  }
+}
+
+/** The result of replaying a log segment. */
+export interface ReplayResult {
+  state: ReplayState
+  /** The checkpoint version replay started from (-1 for none). */
+  checkpointVersion: number
+  /** commitInfo of the newest commit, when replay read it. */
+  latestCommitInfo?: CommitInfoAction
+}
+
+/**
+ * Replays a segment: the newest checkpoint that reads (older ones, then none, as fallbacks when a checkpoint
+ * file is corrupt and the commits after the older base are all present), then the commits after it.
+ */
+export async function replaySegment(storage: Storage, seg: LogSegment, signal?: AbortSignal): Promise<ReplayResult> {
+  const commitVersions = new Set(seg.commits.map((c) => c.version))
+  const contiguousFrom = (base: number) => {
+    for (let v = base + 1; v <= seg.version; v++) if (!commitVersions.has(v)) return false
+    return true
+  }
+  let state = new ReplayState()
+  let base = -1
+  let firstError: unknown
+  for (const cp of seg.checkpoints) {
+    if (!contiguousFrom(cp.version)) continue
+    try {
+      const actions = await readCheckpoint(storage, cp, signal)
+      state = new ReplayState()
+      for (const a of actions) state.apply(a)
+      base = cp.version
+      break
+    } catch (err) {
+      if (!(err instanceof DeltaError) || err.code !== 'INVALID_LOG') throw err
+      firstError ??= err
+    }
+  }
+  if (base === -1 && !contiguousFrom(-1)) {
+    throw firstError ?? new DeltaError('VERSION_NOT_FOUND', `cannot rebuild version ${seg.version}`)
+  }
+  let latestCommitInfo: CommitInfoAction | undefined
+  const versions = seg.commits.filter((c) => c.version > base).map((c) => c.version)
+  await replayCommits(
+    storage,
+    versions,
+    (v, actions) => {
+      for (const a of actions) {
+        state.apply(a)
+        if (a.commitInfo && v === seg.version) latestCommitInfo = a.commitInfo
+      }
+    },
+    signal,
+  )
+  return { state, checkpointVersion: base, latestCommitInfo }
+}

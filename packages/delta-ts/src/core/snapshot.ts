@@ -1,0 +1,206 @@
+import { DeltaError } from '../errors.js'
+import type {
+  CommitInfoAction,
+  DomainMetadataAction,
+  MetadataAction,
+  ProtocolAction,
+  RemoveAction,
+} from '../protocol/actions.js'
+import { decodeActionPath } from '../protocol/actions.js'
+import { assertReadable } from '../protocol/features.js'
+import type { FileEntry, FileStats } from '../protocol/file-entry.js'
+import type { LogSegment } from '../protocol/log-segment.js'
+import type { ReplayState } from '../protocol/replay.js'
+import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
+import type { Storage } from '../storage/types.js'
+import { findLogSegment, listLog, replayCommits, replaySegment } from './log-reader.js'
+
+/** Default `delta.deletedFileRetentionDuration`: tombstones older than this are expired (1 week). */
+const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000
+
+/**
+ * An immutable view of a table at one version: protocol, metadata, schema and the active files.
+ * Obtain one with `table.snapshot()`; a snapshot never changes, later commits produce new snapshots.
+ */
+export class Snapshot {
+  /** Storage rooted at the table root. */
+  readonly storage: Storage
+  readonly version: number
+  readonly protocol: ProtocolAction
+  readonly metadata: MetadataAction
+  readonly schema: StructType
+  readonly partitionColumns: string[]
+  /** Table properties (`metaData.configuration`), nulls dropped. */
+  readonly properties: Record<string, string>
+  readonly columnMappingMode: ColumnMappingMode
+  /** When this version was committed (in-commit timestamp when enabled, else the commit file's time), epoch ms. */
+  readonly timestamp: number
+  /** @internal the reconciled log state. */
+  readonly state: ReplayState
+  private fileCache?: FileEntry[]
+
+  /** @internal use `DeltaTable.snapshot()`. */
+  constructor(storage: Storage, version: number, state: ReplayState, timestamp: number) {
+    if (!state.protocol)
+      throw new DeltaError('MISSING_PROTOCOL', `version ${version} of ${storage.rootUri} has no protocol action`)
+    if (!state.metadata)
+      throw new DeltaError('MISSING_METADATA', `version ${version} of ${storage.rootUri} has no metaData action`)
+    assertReadable(state.protocol)
+    if (typeof state.metadata.schemaString !== 'string') {
+      throw new DeltaError('INVALID_SCHEMA', `version ${version} of ${storage.rootUri}: metaData has no schemaString`)
+    }
+    this.storage = storage
+    this.version = version
+    this.state = state
+    this.protocol = state.protocol
+    this.metadata = state.metadata
+    this.schema = parseSchemaString(state.metadata.schemaString)
+    this.partitionColumns = [...(state.metadata.partitionColumns ?? [])]
+    this.properties = Object.fromEntries(
+      Object.entries(state.metadata.configuration ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    )
+    this.columnMappingMode = columnMappingMode(this.properties)
+    this.timestamp = timestamp
+  }
+
+  /** The active data files: decoded paths, partition values, sizes, parsed stats and deletion vectors. */
+  async files(): Promise<FileEntry[]> {
+    if (!this.fileCache) {
+      const out: FileEntry[] = []
+      for (const add of this.state.files.values()) {
+        out.push({
+          path: decodeActionPath(add.path),
+          partitionValues: add.partitionValues ?? {},
+          size: add.size,
+          modificationTime: add.modificationTime,
+          stats: parseStats(add.stats, add.stats_parsed),
+          deletionVector: add.deletionVector ?? undefined,
+          add,
+        })
+      }
+      this.fileCache = out
+    }
+    return this.fileCache
+  }
+
+  /** Number of active files, without materializing FileEntry objects. */
+  get numFiles(): number {
+    return this.state.files.size
+  }
+
+  /**
+   * Removes that vacuum must still honour: those whose deletionTimestamp is within
+   * `delta.deletedFileRetentionDuration` (default 1 week) of `now`.
+   */
+  async tombstones(now = Date.now()): Promise<RemoveAction[]> {
+    const retention =
+      parseInterval(this.properties['delta.deletedFileRetentionDuration']) ?? DEFAULT_TOMBSTONE_RETENTION_MS
+    return [...this.state.tombstones.values()].filter((r) => (r.deletionTimestamp ?? now) > now - retention)
+  }
+
+  /** The newest version committed by application `appId` (its `txn` action), or undefined. */
+  async appTransactionVersion(appId: string): Promise<number | undefined> {
+    return this.state.txns.get(appId)?.version
+  }
+
+  /** Active domain metadata by domain (removed domains excluded). */
+  async domainMetadata(): Promise<Map<string, DomainMetadataAction>> {
+    return new Map([...this.state.domains].filter(([, d]) => !d.removed))
+  }
+}
+
+/** Parses `add.stats` JSON, or takes checkpoint `stats_parsed`. Bad stats are ignored (the file is kept). */
+export function parseStats(
+  stats: string | null | undefined,
+  parsed?: Record<string, unknown> | null,
+): FileStats | undefined {
+  if (typeof stats === 'string' && stats.length > 0) {
+    try {
+      return JSON.parse(stats) as FileStats
+    } catch {
+      return undefined
+    }
+  }
+  if (parsed && typeof parsed === 'object') return parsed as FileStats
+  return undefined
+}
+
+/** Parses Delta interval strings like `interval 7 days`, `168 hours` into milliseconds. */
+export function parseInterval(value: string | undefined): number | undefined {
+  if (!value) return undefined
+  const m = /^\s*(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value)
+  if (!m) return undefined
+  const n = Number(m[1])
+  const unit = m[2].toLowerCase().replace(/s$/, '')
+  const ms: Record<string, number> = {
+    nanosecond: 1e-6,
+    microsecond: 1e-3,
+    millisecond: 1,
+    second: 1000,
+    minute: 60_000,
+    hour: 3_600_000,
+    day: 86_400_000,
+    week: 604_800_000,
+  }
+  return ms[unit] === undefined ? undefined : n * ms[unit]
+}
+
+/** Whether in-commit timestamps are on, and from which version. */
+function ictEnablement(props: Record<string, string>): number | undefined {
+  if (props['delta.enableInCommitTimestamps'] !== 'true') return undefined
+  const v = Number(props['delta.inCommitTimestampEnablementVersion'] ?? '0')
+  return Number.isFinite(v) ? v : 0
+}
+
+/** Loads the snapshot at `version` (latest when undefined). */
+export async function loadSnapshot(storage: Storage, version?: number, signal?: AbortSignal): Promise<Snapshot> {
+  const seg = await findLogSegment(storage, version, signal)
+  const { state, latestCommitInfo } = await replaySegment(storage, seg, signal)
+  return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, latestCommitInfo))
+}
+
+function snapshotTimestamp(seg: LogSegment, state: ReplayState, info: CommitInfoAction | undefined): number {
+  const props = (state.metadata?.configuration ?? {}) as Record<string, string>
+  const ict = ictEnablement(props)
+  if (ict !== undefined && seg.version >= ict && typeof info?.inCommitTimestamp === 'number')
+    return info.inCommitTimestamp
+  const commit = seg.commits.find((c) => c.version === seg.version)
+  return commit?.lastModified ?? 0
+}
+
+/**
+ * Brings `snap` up to the latest version by reading only the commits that arrived after it. Returns `snap`
+ * itself when nothing is new. Falls back to a full load when a commit after it has already been cleaned up.
+ */
+export async function refreshSnapshot(snap: Snapshot, signal?: AbortSignal): Promise<Snapshot> {
+  const listing = await listLog(snap.storage, snap.version + 1, signal)
+  const newer = listing
+    .map((m) => ({ m, v: /^_delta_log\/(\d{20})\.json$/.exec(m.path) }))
+    .filter((x) => x.v !== null)
+    .map((x) => ({ version: Number(x.v![1]), lastModified: x.m.lastModified }))
+    .sort((a, b) => a.version - b.version)
+  if (newer.length === 0) return snap
+  for (let i = 0; i < newer.length; i++) {
+    if (newer[i].version !== snap.version + 1 + i) return loadSnapshot(snap.storage, undefined, signal)
+  }
+  const state = snap.state.clone()
+  let latestInfo: CommitInfoAction | undefined
+  const last = newer[newer.length - 1]
+  await replayCommits(
+    snap.storage,
+    newer.map((n) => n.version),
+    (v, actions) => {
+      for (const a of actions) {
+        state.apply(a)
+        if (a.commitInfo && v === last.version) latestInfo = a.commitInfo
+      }
+    },
+    signal,
+  )
+  const seg: LogSegment = {
+    version: last.version,
+    checkpoints: [],
+    commits: newer.map((n) => ({ version: n.version, path: '', lastModified: n.lastModified, size: 0 })),
+  }
+  return new Snapshot(snap.storage, last.version, state, snapshotTimestamp(seg, state, latestInfo))
+}

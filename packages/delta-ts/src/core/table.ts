@@ -1,0 +1,161 @@
+import { DeltaError } from '../errors.js'
+import type { CommitInfoAction } from '../protocol/actions.js'
+import { parseLogPath } from '../protocol/log-path.js'
+import { monotonicTimestamps } from '../protocol/log-segment.js'
+import type { Storage } from '../storage/types.js'
+import { resolveStorage, type StorageOptions } from '../storage/uri.js'
+import { listLog, readCommit } from './log-reader.js'
+import { loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
+
+/** Options for {@link DeltaTable.open}. */
+export interface OpenOptions {
+  /** Use this storage instead of resolving the URI (it must be rooted at the table root). */
+  storage?: Storage
+  /** Options for the storage backend the URI resolves to (S3 credentials, endpoint, ...). */
+  storageOptions?: StorageOptions
+  signal?: AbortSignal
+}
+
+/** Which version {@link DeltaTable.snapshot} loads; latest when empty. */
+export interface SnapshotOptions {
+  version?: number
+  /** The newest version committed at or before this instant (ISO-8601 string, Date or epoch ms). */
+  timestamp?: string | Date | number
+  signal?: AbortSignal
+}
+
+/** One entry of {@link DeltaTable.history}: the commitInfo of a version plus its version and timestamp. */
+export interface HistoryEntry extends CommitInfoAction {
+  version: number
+  timestamp: number
+}
+
+/**
+ * A Delta table at a location. Cheap to hold: it caches the newest snapshot it loaded and refreshes it
+ * incrementally (only commits that arrived since are read).
+ */
+export class DeltaTable {
+  readonly storage: Storage
+  /** @internal */
+  protected latest?: Snapshot
+
+  /** @internal use {@link DeltaTable.open} or `DeltaTable.create`. */
+  constructor(storage: Storage) {
+    this.storage = storage
+  }
+
+  /** The table location URI. */
+  get uri(): string {
+    return this.storage.rootUri
+  }
+
+  /**
+   * Opens an existing table at a path, `file://` URL, `memory://name` or `s3://bucket/prefix` URI.
+   * Throws `TABLE_NOT_FOUND` when the location has no `_delta_log` commits; loading errors of the latest
+   * snapshot (INVALID_LOG, VERSION_GAP, UNSUPPORTED_FEATURE, ...) surface here too.
+   */
+  static async open(uri: string, options: OpenOptions = {}): Promise<DeltaTable> {
+    const storage = options.storage ?? (await resolveStorage(uri, options.storageOptions))
+    const table = new DeltaTable(storage)
+    await table.snapshot({ signal: options.signal })
+    return table
+  }
+
+  /**
+   * Loads a snapshot: the latest (refreshed incrementally from the last one this object loaded), a given
+   * `version`, or the newest version committed at or before `timestamp`.
+   * Errors: VERSION_NOT_FOUND for versions or times outside the retained log; the replay errors of the log.
+   */
+  async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
+    const { signal } = options
+    if (options.version !== undefined && options.timestamp !== undefined) {
+      throw new DeltaError('INVALID_ARGUMENT', 'pass either version or timestamp, not both')
+    }
+    if (options.timestamp !== undefined) {
+      const version = await this.versionAtTimestamp(toEpochMs(options.timestamp), signal)
+      return this.snapshot({ version, signal })
+    }
+    if (options.version !== undefined) {
+      if (this.latest && this.latest.version === options.version) return this.latest
+      return loadSnapshot(this.storage, options.version, signal)
+    }
+    this.latest = this.latest
+      ? await refreshSnapshot(this.latest, signal)
+      : await loadSnapshot(this.storage, undefined, signal)
+    return this.latest
+  }
+
+  /** The latest version number (refreshes the cached snapshot). */
+  async version(): Promise<number> {
+    return (await this.snapshot()).version
+  }
+
+  /**
+   * Commit history, newest first: each version's commitInfo with `version` and `timestamp` (in-commit
+   * timestamp when the table enables it, else the commit file time). Versions whose commit files were cleaned
+   * up are not listed.
+   */
+  async history(options: { limit?: number; signal?: AbortSignal } = {}): Promise<HistoryEntry[]> {
+    const commits = await this.listCommits(options.signal)
+    const wanted = commits.slice(-(options.limit ?? commits.length)).reverse()
+    const out: HistoryEntry[] = []
+    for (const c of wanted) {
+      const actions = await readCommit(this.storage, c.version, options.signal)
+      const info = actions.find((a) => a.commitInfo)?.commitInfo ?? {}
+      const ts =
+        typeof info.inCommitTimestamp === 'number' ? info.inCommitTimestamp : (info.timestamp ?? c.lastModified)
+      out.push({ ...info, version: c.version, timestamp: ts })
+    }
+    return out
+  }
+
+  private async listCommits(signal?: AbortSignal) {
+    const commits: { version: number; lastModified: number }[] = []
+    for (const m of await listLog(this.storage, undefined, signal)) {
+      const f = parseLogPath(m.path)
+      if (f?.kind === 'commit') commits.push({ version: f.version, lastModified: m.lastModified })
+    }
+    commits.sort((a, b) => a.version - b.version)
+    return commits
+  }
+
+  /**
+   * The newest version whose commit time is at or before `ts`. Commit times are in-commit timestamps from the
+   * version that enabled them on, file modification times (made monotonic, as Spark does) before.
+   */
+  private async versionAtTimestamp(ts: number, signal?: AbortSignal): Promise<number> {
+    const commits = await this.listCommits(signal)
+    if (commits.length === 0) throw new DeltaError('TABLE_NOT_FOUND', `no Delta table at ${this.uri}`)
+    const latest = await this.snapshot({ signal })
+    const props = latest.properties
+    const ictFrom =
+      props['delta.enableInCommitTimestamps'] === 'true'
+        ? Number(props['delta.inCommitTimestampEnablementVersion'] ?? '0')
+        : Number.POSITIVE_INFINITY
+    const times: number[] = []
+    for (const c of commits) {
+      if (c.version >= ictFrom) {
+        const info = (await readCommit(this.storage, c.version, signal)).find((a) => a.commitInfo)?.commitInfo
+        times.push(typeof info?.inCommitTimestamp === 'number' ? info.inCommitTimestamp : c.lastModified)
+      } else {
+        times.push(c.lastModified)
+      }
+    }
+    const mono = monotonicTimestamps(times)
+    let found = -1
+    for (let i = 0; i < commits.length; i++) if (mono[i] <= ts) found = commits[i].version
+    if (found < 0) {
+      throw new DeltaError(
+        'VERSION_NOT_FOUND',
+        `no version committed at or before ${new Date(ts).toISOString()}; the earliest retained commit is at ${new Date(mono[0]).toISOString()}`,
+      )
+    }
+    return found
+  }
+}
+
+function toEpochMs(t: string | Date | number): number {
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? t : Date.parse(t)
+  if (!Number.isFinite(ms)) throw new DeltaError('INVALID_ARGUMENT', `invalid timestamp ${String(t)}`)
+  return ms
+}

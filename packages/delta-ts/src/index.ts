@@ -1,0 +1,29 @@
+/**
+ * delta-ts: the Delta Lake protocol for TypeScript. This file names every public export.
+ * @packageDocumentation
+ */
+export { CommitConflictError, type ConflictKind, DeltaError, type DeltaErrorCode, isDeltaError } from './errors.js'
+export type * from './protocol/actions.js'
+export type { FileEntry, FileStats } from './protocol/file-entry.js'
+export {
+  assertReadable,
+  assertWritable,
+  readerFeatures,
+  SUPPORTED_READER_FEATURES,
+  SUPPORTED_WRITER_FEATURES,
+  writerFeatures,
+} from './protocol/features.js'
+export * from './protocol/schema.js'
+export { DeltaTable, type HistoryEntry, type OpenOptions, type SnapshotOptions } from './core/table.js'
+export { Snapshot } from './core/snapshot.js'
+export type { ObjectMeta, PutOptions, ReadOptions, Storage } from './storage/types.js'
+export { MemoryStorage } from './storage/memory.js'
+export { LocalStorage } from './storage/local.js'
+export {
+  compareScalars,
+  type DecimalValue,
+  parsePartitionValue,
+  type ScalarValue,
+  serializePartitionValue,
+} from './protocol/partition-values.js'
+export { arrowToDeltaSchema, deltaToArrowSchema } from './protocol/arrow-schema.js'

@@ -1,0 +1,127 @@
+import { DeltaError } from '../errors.js'
+import type {
+  Action,
+  AddAction,
+  DomainMetadataAction,
+  MetadataAction,
+  ProtocolAction,
+  RemoveAction,
+  TxnAction,
+} from './actions.js'
+import { decodeActionPath } from './actions.js'
+import { fileActionKey } from './file-entry.js'
+
+const KNOWN_ACTIONS = [
+  'protocol',
+  'metaData',
+  'add',
+  'remove',
+  'txn',
+  'domainMetadata',
+  'cdc',
+  'commitInfo',
+  'sidecar',
+  'checkpointMetadata',
+] as const
+
+/**
+ * Parses a newline-delimited JSON commit (or V2 JSON checkpoint). Blank lines are skipped; unknown action
+ * types and unknown fields are ignored. A malformed line fails with `INVALID_LOG` naming the file and line.
+ */
+export function parseCommitJson(text: string, file: string): Action[] {
+  const actions: Action[] = []
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim()
+    if (line === '') continue
+    let json: unknown
+    try {
+      json = JSON.parse(line)
+    } catch (err) {
+      throw new DeltaError('INVALID_LOG', `${file} line ${i + 1}: malformed JSON (${(err as Error).message})`, {
+        cause: err,
+      })
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      throw new DeltaError('INVALID_LOG', `${file} line ${i + 1}: an action must be a JSON object`)
+    }
+    const action: Action = {}
+    let known = 0
+    for (const k of KNOWN_ACTIONS) {
+      const v = (json as Record<string, unknown>)[k]
+      if (v !== undefined && v !== null) {
+        ;(action as Record<string, unknown>)[k] = v
+        known++
+      }
+    }
+    if (known === 0) continue
+    validateAction(action, `${file} line ${i + 1}`)
+    actions.push(action)
+  }
+  return actions
+}
+
+/** Checks the fields replay depends on; throws INVALID_LOG with `where` otherwise. */
+export function validateAction(a: Action, where: string): void {
+  const bad = (what: string) => {
+    throw new DeltaError('INVALID_LOG', `${where}: ${what}`)
+  }
+  if (a.add && (typeof a.add.path !== 'string' || typeof a.add !== 'object')) bad('add without a string path')
+  if (a.remove && typeof a.remove.path !== 'string') bad('remove without a string path')
+  if (
+    a.protocol &&
+    (typeof a.protocol.minReaderVersion !== 'number' || typeof a.protocol.minWriterVersion !== 'number')
+  )
+    bad('protocol without minReaderVersion/minWriterVersion')
+  if (a.txn && typeof a.txn.appId !== 'string') bad('txn without appId')
+  if (a.domainMetadata && typeof a.domainMetadata.domain !== 'string') bad('domainMetadata without domain')
+}
+
+/**
+ * The reconciled state of a table (PROTOCOL.md §Action Reconciliation), built by applying actions in log
+ * order: checkpoint first, then commits ascending. Newest protocol/metaData win; newest txn per appId; newest
+ * domainMetadata per domain; files keyed by (decoded path, deletion vector id), newest add/remove wins.
+ */
+export class ReplayState {
+  protocol?: ProtocolAction
+  metadata?: MetadataAction
+  /** Active files by key; `add.path` as in the log. */
+  readonly files = new Map<string, AddAction>()
+  /** Removes not superseded by a later add, by key. */
+  readonly tombstones = new Map<string, RemoveAction>()
+  readonly txns = new Map<string, TxnAction>()
+  readonly domains = new Map<string, DomainMetadataAction>()
+
+  /** Applies one action (in log order). */
+  apply(a: Action): void {
+    if (a.add) {
+      const key = fileActionKey(decodeActionPath(a.add.path), a.add.deletionVector)
+      this.files.set(key, a.add)
+      this.tombstones.delete(key)
+    } else if (a.remove) {
+      const key = fileActionKey(decodeActionPath(a.remove.path), a.remove.deletionVector)
+      this.files.delete(key)
+      this.tombstones.set(key, a.remove)
+    } else if (a.metaData) {
+      this.metadata = a.metaData
+    } else if (a.protocol) {
+      this.protocol = a.protocol
+    } else if (a.txn) {
+      this.txns.set(a.txn.appId, a.txn)
+    } else if (a.domainMetadata) {
+      this.domains.set(a.domainMetadata.domain, a.domainMetadata)
+    }
+  }
+
+  /** A copy for incremental refresh: new commits apply to the copy, the original snapshot stays immutable. */
+  clone(): ReplayState {
+    const s = new ReplayState()
+    s.protocol = this.protocol
+    s.metadata = this.metadata
+    for (const [k, v] of this.files) s.files.set(k, v)
+    for (const [k, v] of this.tombstones) s.tombstones.set(k, v)
+    for (const [k, v] of this.txns) s.txns.set(k, v)
+    for (const [k, v] of this.domains) s.domains.set(k, v)
+    return s
+  }
+}
