@@ -1,0 +1,119 @@
+/**
+ * Streaming .xlsx → CSV conversion (what the seed's xlsx_to_csv_job did), on @cj-tech-master/excelts's
+ * WorkbookReader: rows are read and written one at a time, so a large sheet never sits in memory as cells.
+ * Dates and datetimes come out as real values (`YYYY-MM-DD`, ISO-8601 UTC), formulas as their cached result.
+ */
+import { WorkbookReader } from '@cj-tech-master/excelts'
+import { SOURCE_ROW } from './csv.js'
+import { stringify } from 'csv-stringify/sync'
+
+/** Receives one sheet's CSV text in chunks; `close` makes it durable. */
+export interface CsvSink {
+  write(chunk: string): void
+  close(): Promise<void>
+}
+
+/** What happened to one sheet. `empty` sheets (no rows at all) produce no CSV. */
+export interface SheetResult {
+  sheet: string
+  rows: number
+  columns: string[]
+  empty: boolean
+}
+
+/** Excel date-only number formats (no hour/minute/second part) – those cells become `YYYY-MM-DD`. */
+function isDateOnlyFormat(fmt: string | undefined): boolean {
+  if (!fmt) return false
+  const f = fmt.replace(/\[[^\]]*\]|"[^"]*"/g, '').toLowerCase()
+  return /[dy]/.test(f) && !/[hs]/.test(f)
+}
+
+function formatDateCell(d: Date, numFmt: string | undefined): string {
+  if (Number.isNaN(d.getTime())) return ''
+  const iso = d.toISOString()
+  const midnight = iso.endsWith('T00:00:00.000Z')
+  if (isDateOnlyFormat(numFmt) || (midnight && !numFmt)) return iso.slice(0, 10)
+  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso
+}
+
+/** Converts one cell value (as excelts gives it) to CSV text. */
+export function cellText(value: unknown, numFmt?: string): string {
+  if (value === null || value === undefined) return ''
+  if (value instanceof Date) return formatDateCell(value, numFmt)
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : ''
+  if (typeof value === 'boolean') return value ? 'true' : 'false'
+  if (typeof value === 'string') return value
+  if (typeof value === 'object') {
+    const v = value as Record<string, unknown>
+    // Formulas (plain and shared) carry their cached result; a file saved without results has none.
+    if ('formula' in v || 'sharedFormula' in v) return cellText(v.result, numFmt)
+    if ('result' in v) return cellText(v.result, numFmt)
+    if (Array.isArray(v.richText)) return (v.richText as { text: string }[]).map((t) => t.text).join('')
+    if ('text' in v) return cellText(v.text, numFmt)
+    if ('error' in v) return String(v.error)
+  }
+  return String(value)
+}
+
+/**
+ * Streams every worksheet of an .xlsx to CSV: the first row is the header, every data row gets `sheet_name`,
+ * `source_file` and `source_row` (its row number in the sheet) appended, blank rows are skipped. A sheet with
+ * no rows produces no sink; a header-only sheet produces a header-only CSV. Throws on a corrupt or non-xlsx
+ * input (the caller reports it and goes on with other files). `input` is a path or a byte stream.
+ */
+export async function convertXlsx(
+  input: string | ReadableStream<Uint8Array>,
+  sourceFile: string,
+  openSink: (sheet: string) => CsvSink,
+  onRows?: (n: number) => void,
+): Promise<SheetResult[]> {
+  const reader = new WorkbookReader(input as never, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'cache', // needed to tell date cells from numbers
+  } as never)
+  const results: SheetResult[] = []
+  for await (const ws of reader as AsyncIterable<AsyncIterable<unknown> & { name: string }>) {
+    const sheet = ws.name
+    let header: string[] | undefined
+    let sink: CsvSink | undefined
+    let rows = 0
+    let pending = 0
+    for await (const row of ws as AsyncIterable<{ number: number; values: unknown[]; getCell(i: number): { numFmt?: string } }>) {
+      const values = row.values ?? []
+      if (!header) {
+        const h = Array.from({ length: Math.max(values.length - 1, 0) }, (_, i) => cellText(values[i + 1]).trim())
+        while (h.length > 0 && h[h.length - 1] === '') h.pop()
+        if (h.length === 0) continue
+        header = h
+        const extra = ['sheet_name', 'source_file', SOURCE_ROW].filter((c) => !h.includes(c))
+        sink = openSink(sheet)
+        sink.write(stringify([[...h, ...extra]]))
+        continue
+      }
+      const cells = header.map((_, i) => {
+        const v = values[i + 1]
+        return cellText(v, v instanceof Date || (typeof v === 'object' && v !== null) ? row.getCell(i + 1).numFmt : undefined)
+      })
+      if (cells.every((c) => c === '')) continue
+      const meta: Record<string, string> = { sheet_name: sheet, source_file: sourceFile, [SOURCE_ROW]: String(row.number) }
+      for (const col of ['sheet_name', 'source_file', SOURCE_ROW]) {
+        const at = header.indexOf(col)
+        if (at >= 0) {
+          if (cells[at] === '') cells[at] = meta[col]
+        } else cells.push(meta[col])
+      }
+      sink?.write(stringify([cells]))
+      rows++
+      if (onRows && ++pending >= 1000) {
+        onRows(pending)
+        pending = 0
+      }
+    }
+    if (onRows && pending > 0) onRows(pending)
+    if (sink) await sink.close()
+    results.push({ sheet, rows, columns: header ?? [], empty: header === undefined })
+  }
+  return results
+}
