@@ -1,0 +1,188 @@
+"""Spark (pyspark + delta-spark, the reference implementation) side of the interop suite.
+
+  spark_cli.py <job.json>
+      Runs every task of the job in one Spark session (the JVM start costs seconds; the suite pays it once).
+      A task is {"kind": "write-scenario", "name", "dir", "out"} or {"kind": "read", "dir", "out", "versions"}
+      with the same outputs as deltalake_cli.py, so the TypeScript tests treat both writers alike.
+
+The Delta jars come from Maven Central through configure_spark_with_delta_pip into $IVY_DIR (the clone's
+.cache/ivy), so a fresh CI clone downloads them itself and later runs work offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import canon  # noqa: E402
+import scenario_data as sd  # noqa: E402
+
+
+def make_session():
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    b = (
+        SparkSession.builder.master("local[1]")
+        .appName("delta-ts-interop")
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.jars.ivy", os.environ["IVY_DIR"])
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.databricks.delta.snapshotPartitions", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        # Tests run vacuum with zero retention on tables they own.
+        .config("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+    )
+    spark = configure_spark_with_delta_pip(b).getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def read_version(spark, path: str, version: int) -> dict:
+    df = spark.read.format("delta").option("versionAsOf", version).load(path)
+    return {"version": version, "schema": df.schema.json(), "rows": canon.wire_rows(df.toArrow())}
+
+
+def scenario_mixed(spark, path: str) -> list[str]:
+    """Same steps as deltalake's mixed scenario, with deletion vectors on and a checkpoint every 3 commits."""
+    from delta.tables import DeltaTable
+
+    def df(t):
+        return spark.createDataFrame(t)
+
+    ops = []
+    first = df(sd.batch(range(0, 10)))
+    (DeltaTable.create(spark).location(path).addColumns(first.schema).partitionedBy(*sd.PARTITION_COLUMNS)
+     .property("delta.enableDeletionVectors", "true").property("delta.checkpointInterval", "3").execute())
+    ops.append("create empty")
+    first.write.format("delta").mode("append").save(path)
+    ops.append("append")
+    df(sd.batch(range(10, 14))).write.format("delta").mode("append").save(path)
+    ops.append("append")
+    src = df(sd.batch([1, 2, 100, 101], tag="-merged"))
+    (DeltaTable.forPath(spark, path).alias("t").merge(src.alias("s"), "t.id = s.id")
+     .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+    ops.append("merge")
+    DeltaTable.forPath(spark, path).delete("id = 3")
+    ops.append("delete (deletion vector)")
+    DeltaTable.forPath(spark, path).update("id = 4", {"s": "'updated'", "i32": "i32 + 1"})
+    ops.append("update")
+    (df(sd.batch(range(200, 203), part="a b")).write.format("delta").mode("overwrite")
+     .option("replaceWhere", "part = 'a b'").save(path))
+    ops.append("replaceWhere")
+    df(sd.batch(range(300, 303))).write.format("delta").mode("append").save(path)
+    ops.append("append")
+    DeltaTable.forPath(spark, path).optimize().executeCompaction()
+    ops.append("optimize")
+    DeltaTable.forPath(spark, path).delete("part IS NULL")
+    ops.append("delete null partition")
+    df(sd.batch(range(400, 406))).write.format("delta").mode("overwrite").save(path)
+    ops.append("overwrite")
+    return ops
+
+
+def scenario_colmap(spark, path: str) -> list[str]:
+    """Column mapping (name mode) with a rename and a drop, then deletion-vector deletes."""
+    from delta.tables import DeltaTable
+
+    ops = []
+    first = spark.createDataFrame(sd.batch(range(0, 8)))
+    (DeltaTable.create(spark).location(path).addColumns(first.schema).partitionedBy("part")
+     .property("delta.columnMapping.mode", "name").property("delta.enableDeletionVectors", "true")
+     .property("delta.minReaderVersion", "3").property("delta.minWriterVersion", "7").execute())
+    ops.append("create empty")
+    first.write.format("delta").mode("append").save(path)
+    ops.append("append")
+    spark.sql(f"ALTER TABLE delta.`{path}` RENAME COLUMN s TO `renamed s`")
+    ops.append("rename column")
+    spark.sql(f"ALTER TABLE delta.`{path}` DROP COLUMN i8")
+    ops.append("drop column")
+    DeltaTable.forPath(spark, path).delete("id % 3 = 0")
+    ops.append("delete (deletion vector)")
+    more = spark.createDataFrame(sd.batch(range(20, 24))).drop("i8").withColumnRenamed("s", "renamed s")
+    more.write.format("delta").mode("append").save(path)
+    ops.append("append")
+    return ops
+
+
+SCENARIOS = {"mixed": scenario_mixed, "colmap": scenario_colmap}
+
+
+def latest_version(spark, path: str) -> int:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.forPath(spark, path).history(1).collect()[0]["version"]
+
+
+def task_write_scenario(spark, t: dict) -> None:
+    ops = SCENARIOS[t["name"]](spark, t["dir"])
+    latest = latest_version(spark, t["dir"])
+    versions = []
+    for v in range(latest + 1):
+        d = read_version(spark, t["dir"], v)
+        d["operation"] = ops[v] if v < len(ops) else None
+        versions.append(d)
+    canon.dump({"writer": "spark", "scenario": t["name"], "latestVersion": latest, "versions": versions}, t["out"])
+
+
+def task_read(spark, t: dict) -> None:
+    from delta.tables import DeltaTable
+
+    path = t["dir"]
+    latest = latest_version(spark, path)
+    which = t.get("versions", "all")
+    wanted = list(range(latest + 1)) if which == "all" else [latest] if which == "latest" else [int(x) for x in which.split(",")]
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").collect()[0].asDict(recursive=True)
+    history = [r.asDict(recursive=True) for r in DeltaTable.forPath(spark, path).history().collect()]
+    canon.dump(
+        {
+            "reader": "spark",
+            "latestVersion": latest,
+            "protocol": {"minReaderVersion": detail["minReaderVersion"], "minWriterVersion": detail["minWriterVersion"],
+                         "readerFeatures": detail.get("tableFeatures")},
+            "partitionColumns": detail["partitionColumns"],
+            "versions": [read_version(spark, path, v) for v in wanted],
+            "history": canon.jsonable(history),
+        },
+        t["out"],
+    )
+
+
+def main(argv: list[str]) -> int:
+    with open(argv[0], encoding="utf-8") as f:
+        job = json.load(f)
+    spark = make_session()
+    failed = 0
+    for t in job["tasks"]:
+        # One failing task must not hide the others' results: each writes its own output or an error file.
+        try:
+            if t["kind"] == "write-scenario":
+                task_write_scenario(spark, t)
+            elif t["kind"] == "read":
+                task_read(spark, t)
+            else:
+                raise ValueError(f"unknown task kind {t['kind']}")
+        except Exception:  # noqa: BLE001
+            failed += 1
+            canon.dump({"error": traceback.format_exc()[-4000:]}, t["out"])
+    spark.stop()
+    return 0 if failed == 0 else 2
+
+
+if __name__ == "__main__":
+    code = 1
+    try:
+        code = main(sys.argv[1:])
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
