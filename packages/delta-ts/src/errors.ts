@@ -36,6 +36,10 @@ export type DeltaErrorCode =
   | 'COMMIT_CONFLICT'
   /** The commit loop gave up after `maxRetries` lost races without a conflict. */
   | 'MAX_COMMIT_ATTEMPTS_EXCEEDED'
+  /** The operation would remove data from a table with `delta.appendOnly = true`. */
+  | 'APPEND_ONLY_VIOLATION'
+  /** Written rows break a declared condition (e.g. a replaceWhere predicate). */
+  | 'CONSTRAINT_VIOLATION'
   /** MERGE matched one target row with more than one source row. */
   | 'MERGE_DUPLICATE_SOURCE'
   /** A storage backend failed in a way that may succeed if retried (network, throttling, 5xx). */

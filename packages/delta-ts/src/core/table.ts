@@ -4,8 +4,10 @@ import { parseLogPath } from '../protocol/log-path.js'
 import { monotonicTimestamps } from '../protocol/log-segment.js'
 import type { Storage } from '../storage/types.js'
 import { resolveStorage, type StorageOptions } from '../storage/uri.js'
+import { type CreateTableOptions, createTableLog } from './create.js'
 import { listLog, readCommit } from './log-reader.js'
 import { loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
+import { Transaction } from './transaction.js'
 
 /** Options for {@link DeltaTable.open}. */
 export interface OpenOptions {
@@ -59,6 +61,27 @@ export class DeltaTable {
     const table = new DeltaTable(storage)
     await table.snapshot({ signal: options.signal })
     return table
+  }
+
+  /**
+   * Creates a table at `uri` and returns it. Version 0 is committed by put-if-absent, so of two concurrent
+   * creators exactly one wins; the other gets TABLE_ALREADY_EXISTS (or, with `ifExists: 'ignore'`, the
+   * existing table). SCHEMA_MISMATCH when a partition column is missing or not partitionable.
+   */
+  static async create(uri: string, options: CreateTableOptions & Omit<OpenOptions, 'signal'>): Promise<DeltaTable> {
+    const storage = options.storage ?? (await resolveStorage(uri, options.storageOptions))
+    await createTableLog(storage, options)
+    const table = new DeltaTable(storage)
+    await table.snapshot()
+    return table
+  }
+
+  /**
+   * Starts a transaction on the latest snapshot, for operations delta-ts does not wrap (custom commits of
+   * add/remove actions, metadata changes). Commit it with `txn.commit()`.
+   */
+  async startTransaction(operation: string, operationParameters: Record<string, unknown> = {}): Promise<Transaction> {
+    return new Transaction(await this.snapshot(), operation, operationParameters)
   }
 
   /**

@@ -1,0 +1,170 @@
+import type { Schema as ArrowSchema } from 'apache-arrow'
+import stableStringify from 'fast-json-stable-stringify'
+import { v4 as uuidv4 } from 'uuid'
+import { DeltaError, isDeltaError } from '../errors.js'
+import type { Action, MetadataAction, ProtocolAction } from '../protocol/actions.js'
+import { arrowToDeltaSchema } from '../protocol/arrow-schema.js'
+import { commitPath } from '../protocol/log-path.js'
+import { isPartitionableType } from '../protocol/partition-values.js'
+import {
+  type DataType,
+  findField,
+  isArray,
+  isMap,
+  isStruct,
+  type StructType,
+  schemaToString,
+} from '../protocol/schema.js'
+import type { Storage } from '../storage/types.js'
+import { DELTA_TS_VERSION } from '../version.js'
+import { listLog } from './log-reader.js'
+
+/** Options for `DeltaTable.create`. */
+export interface CreateTableOptions {
+  /** The table schema: an Arrow schema or a Delta struct type. */
+  schema: ArrowSchema | StructType
+  /** Partition columns, in order; each must be a top-level primitive column. */
+  partitionBy?: string[]
+  /** Table properties (`delta.*` and user keys), stored in metaData.configuration. */
+  properties?: Record<string, string>
+  name?: string
+  description?: string
+  /** What to do when a table already exists: 'error' (default) throws TABLE_ALREADY_EXISTS; 'ignore' opens it. */
+  ifExists?: 'error' | 'ignore'
+}
+
+/** Normalizes the schema argument into a Delta struct type. */
+export function toDeltaSchema(schema: ArrowSchema | StructType): StructType {
+  if ((schema as StructType).type === 'struct' && Array.isArray((schema as StructType).fields))
+    return schema as StructType
+  return arrowToDeltaSchema(schema as ArrowSchema)
+}
+
+function usesType(t: DataType, name: string): boolean {
+  if (t === name) return true
+  if (isStruct(t)) return t.fields.some((f) => usesType(f.type, name))
+  if (isArray(t)) return usesType(t.elementType, name)
+  if (isMap(t)) return usesType(t.keyType, name) || usesType(t.valueType, name)
+  return false
+}
+
+/**
+ * The lowest protocol a new table needs, so Athena, Trino and older Spark can read it: 1/2 by default;
+ * reader 3 / writer 7 with the `timestampNtz` feature when a column is timestamp_ntz; writer 7 with
+ * `inCommitTimestamp` when `delta.enableInCommitTimestamps` is set; writer 4 with change data feed.
+ */
+export function minimumProtocol(schema: StructType, properties: Record<string, string>): ProtocolAction {
+  const readerFeatures: string[] = []
+  const writerFeatures: string[] = []
+  if (usesType(schema, 'timestamp_ntz')) {
+    readerFeatures.push('timestampNtz')
+    writerFeatures.push('timestampNtz')
+  }
+  if (properties['delta.enableInCommitTimestamps'] === 'true') writerFeatures.push('inCommitTimestamp')
+  if (readerFeatures.length > 0) {
+    return {
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures,
+      writerFeatures: ['appendOnly', 'invariants', ...writerFeatures],
+    }
+  }
+  if (writerFeatures.length > 0) {
+    const legacy =
+      properties['delta.enableChangeDataFeed'] === 'true'
+        ? ['changeDataFeed', 'generatedColumns', 'checkConstraints']
+        : []
+    return {
+      minReaderVersion: 1,
+      minWriterVersion: 7,
+      writerFeatures: ['appendOnly', 'invariants', ...legacy, ...writerFeatures],
+    }
+  }
+  if (properties['delta.enableChangeDataFeed'] === 'true') return { minReaderVersion: 1, minWriterVersion: 4 }
+  return { minReaderVersion: 1, minWriterVersion: 2 }
+}
+
+/** Validates partition columns against the schema; SCHEMA_MISMATCH names the offending column. */
+export function validatePartitionColumns(schema: StructType, partitionBy: readonly string[]): string[] {
+  const out: string[] = []
+  for (const name of partitionBy) {
+    const f = findField(schema, name)
+    if (!f) throw new DeltaError('SCHEMA_MISMATCH', `partition column '${name}' is not in the schema`)
+    if (!isPartitionableType(f.type)) {
+      throw new DeltaError(
+        'SCHEMA_MISMATCH',
+        `partition column '${name}' has type ${JSON.stringify(f.type)}, which cannot partition a table`,
+      )
+    }
+    out.push(f.name)
+  }
+  if (out.length === schema.fields.length && out.length > 0) {
+    throw new DeltaError('SCHEMA_MISMATCH', 'a table cannot be partitioned by all of its columns')
+  }
+  return out
+}
+
+/**
+ * Creates a table: commits version 0 (commitInfo CREATE TABLE, protocol, metaData) by put-if-absent, so two
+ * concurrent creators see exactly one winner. Throws TABLE_ALREADY_EXISTS when a log exists (unless
+ * `ifExists: 'ignore'`, which returns false).
+ */
+export async function createTableLog(storage: Storage, options: CreateTableOptions): Promise<boolean> {
+  const schema = toDeltaSchema(options.schema)
+  const partitionColumns = validatePartitionColumns(schema, options.partitionBy ?? [])
+  const properties = { ...(options.properties ?? {}) }
+  const existing = await listLog(storage)
+  if (existing.some((m) => /\d{20}\.(json|checkpoint.*parquet)$/.test(m.path))) {
+    if (options.ifExists === 'ignore') return false
+    throw new DeltaError('TABLE_ALREADY_EXISTS', `a Delta table already exists at ${storage.rootUri}`)
+  }
+  const protocol = minimumProtocol(schema, properties)
+  if (properties['delta.enableInCommitTimestamps'] === 'true')
+    properties['delta.inCommitTimestampEnablementVersion'] = '0'
+  const now = Date.now()
+  if (properties['delta.enableInCommitTimestamps'] === 'true')
+    properties['delta.inCommitTimestampEnablementTimestamp'] = String(now)
+  const metaData: MetadataAction = {
+    id: uuidv4(),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    format: { provider: 'parquet', options: {} },
+    schemaString: schemaToString(schema),
+    partitionColumns,
+    configuration: properties,
+    createdTime: now,
+  }
+  const actions: Action[] = [
+    {
+      commitInfo: {
+        ...(properties['delta.enableInCommitTimestamps'] === 'true' ? { inCommitTimestamp: now } : {}),
+        timestamp: now,
+        operation: 'CREATE TABLE',
+        operationParameters: {
+          isManaged: 'false',
+          description: options.description ?? null,
+          partitionBy: JSON.stringify(partitionColumns),
+          properties: JSON.stringify(properties),
+        },
+        isolationLevel: 'Serializable',
+        isBlindAppend: true,
+        operationMetrics: {},
+        engineInfo: `delta-ts/${DELTA_TS_VERSION}`,
+        txnId: uuidv4(),
+      },
+    },
+    { protocol },
+    { metaData },
+  ]
+  const bytes = new TextEncoder().encode(`${actions.map((a) => stableStringify(a)).join('\n')}\n`)
+  try {
+    await storage.put(commitPath(0), bytes, { overwrite: false })
+  } catch (err) {
+    if (isDeltaError(err, 'FILE_ALREADY_EXISTS')) {
+      if (options.ifExists === 'ignore') return false
+      throw new DeltaError('TABLE_ALREADY_EXISTS', `a Delta table already exists at ${storage.rootUri}`, { cause: err })
+    }
+    throw err
+  }
+  return true
+}
