@@ -26,10 +26,17 @@ export interface SnapshotOptions {
   signal?: AbortSignal
 }
 
-/** One entry of {@link DeltaTable.history}: the commitInfo of a version plus its version and timestamp. */
+/**
+ * One entry of {@link DeltaTable.history}: the commitInfo fields of a version (operation,
+ * operationParameters, operationMetrics, engineInfo, ...), its version, and `timestamp`: the commit time that
+ * time travel uses (in-commit timestamp where enabled, else the commit file's time, made monotonic like Spark's
+ * DESCRIBE HISTORY). The writer's own clock stays in `commitInfo.timestamp`.
+ */
 export interface HistoryEntry extends CommitInfoAction {
   version: number
   timestamp: number
+  /** The commitInfo action as written (empty when the commit has none). */
+  commitInfo: CommitInfoAction
 }
 
 /**
