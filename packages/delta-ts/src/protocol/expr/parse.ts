@@ -1,0 +1,360 @@
+import { DeltaError } from '../../errors.js'
+import type { ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from './types.js'
+
+/*
+ * A hand-written recursive-descent parser for SQL predicates (the WHERE-clause subset delta-ts evaluates).
+ *
+ *   predicate := or
+ *   or        := and (OR and)*
+ *   and       := not (AND not)*
+ *   not       := NOT not | atom
+ *   atom      := '(' predicate ')' | operand [suffix]
+ *   suffix    := cmpOp operand | IS [NOT] NULL | [NOT] IN '(' literal (',' literal)* ')'
+ *              | [NOT] BETWEEN operand AND operand | [NOT] LIKE string [ESCAPE string]
+ *   operand   := column | literal
+ *   column    := ident ('.' ident)*          ident: [A-Za-z_][A-Za-z0-9_]* or `back quoted`
+ *   literal   := number | string | TRUE | FALSE | NULL | DATE string | TIMESTAMP string | TIMESTAMP_NTZ string
+ *              | X'hex'
+ *
+ * Strings take single or double quotes (Spark's default); a doubled quote is one quote character, backslash is
+ * not an escape in string literals. Keywords are case-insensitive.
+ */
+
+type TokKind = 'ident' | 'qident' | 'number' | 'string' | 'hex' | 'op' | 'lparen' | 'rparen' | 'comma' | 'dot' | 'eof'
+
+interface Token {
+  kind: TokKind
+  text: string
+  /** The decoded value of a string / quoted identifier / hex literal. */
+  value: string
+  pos: number
+}
+
+function describe(t: Token): string {
+  switch (t.kind) {
+    case 'eof':
+      return 'end of input'
+    case 'string':
+      return `string '${t.value}'`
+    default:
+      return `'${t.text}'`
+  }
+}
+
+function fail(sql: string, pos: number, message: string): never {
+  const caret = `${sql}\n${' '.repeat(Math.max(0, pos))}^`
+  throw new DeltaError('INVALID_PREDICATE', `invalid predicate at position ${pos}: ${message}\n${caret}`)
+}
+
+function tokenize(sql: string): Token[] {
+  const out: Token[] = []
+  let i = 0
+  while (i < sql.length) {
+    const ch = sql[i]
+    if (/\s/.test(ch)) {
+      i++
+      continue
+    }
+    const start = i
+    if ((ch === 'x' || ch === 'X') && sql[i + 1] === "'") {
+      const end = sql.indexOf("'", i + 2)
+      if (end < 0) fail(sql, start, 'unterminated hex literal')
+      const body = sql.slice(i + 2, end)
+      if (!/^([0-9A-Fa-f]{2})*$/.test(body)) fail(sql, start + 2, 'a hex literal needs an even number of hex digits')
+      out.push({ kind: 'hex', text: sql.slice(start, end + 1), value: body, pos: start })
+      i = end + 1
+      continue
+    }
+    if (/[A-Za-z_]/.test(ch)) {
+      while (i < sql.length && /[A-Za-z0-9_]/.test(sql[i])) i++
+      out.push({ kind: 'ident', text: sql.slice(start, i), value: sql.slice(start, i), pos: start })
+      continue
+    }
+    if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
+      while (i < sql.length && /[0-9]/.test(sql[i])) i++
+      if (sql[i] === '.') {
+        i++
+        while (i < sql.length && /[0-9]/.test(sql[i])) i++
+      }
+      if ((sql[i] === 'e' || sql[i] === 'E') && /[-+0-9]/.test(sql[i + 1] ?? '')) {
+        let j = i + 1
+        if (sql[j] === '+' || sql[j] === '-') j++
+        if (!/[0-9]/.test(sql[j] ?? '')) fail(sql, j, 'expected digits in the exponent')
+        while (j < sql.length && /[0-9]/.test(sql[j])) j++
+        i = j
+      }
+      if (/[A-Za-z_]/.test(sql[i] ?? '')) fail(sql, i, `unexpected '${sql[i]}' after number`)
+      out.push({ kind: 'number', text: sql.slice(start, i), value: sql.slice(start, i), pos: start })
+      continue
+    }
+    if (ch === "'" || ch === '"' || ch === '`') {
+      let value = ''
+      let j = i + 1
+      for (;;) {
+        if (j >= sql.length) fail(sql, start, ch === '`' ? 'unterminated quoted identifier' : 'unterminated string literal')
+        if (sql[j] === ch) {
+          if (sql[j + 1] === ch) {
+            value += ch
+            j += 2
+            continue
+          }
+          break
+        }
+        value += sql[j]
+        j++
+      }
+      i = j + 1
+      out.push({ kind: ch === '`' ? 'qident' : 'string', text: sql.slice(start, i), value, pos: start })
+      continue
+    }
+    const two = sql.slice(i, i + 2)
+    if (two === '<=' || two === '>=' || two === '!=' || two === '<>' || two === '==') {
+      out.push({ kind: 'op', text: two, value: two, pos: start })
+      i += 2
+      continue
+    }
+    if (ch === '<' || ch === '>' || ch === '=' || ch === '-' || ch === '+') {
+      out.push({ kind: 'op', text: ch, value: ch, pos: start })
+      i++
+      continue
+    }
+    if (ch === '(' || ch === ')' || ch === ',' || ch === '.') {
+      const kind: TokKind = ch === '(' ? 'lparen' : ch === ')' ? 'rparen' : ch === ',' ? 'comma' : 'dot'
+      out.push({ kind, text: ch, value: ch, pos: start })
+      i++
+      continue
+    }
+    fail(sql, start, `unexpected character '${ch}'`)
+  }
+  out.push({ kind: 'eof', text: '', value: '', pos: sql.length })
+  return out
+}
+
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'null', 'like', 'between', 'true', 'false', 'escape'])
+
+class Parser {
+  private i = 0
+  constructor(
+    private readonly sql: string,
+    private readonly toks: Token[],
+  ) {}
+
+  private peek(offset = 0): Token {
+    return this.toks[Math.min(this.i + offset, this.toks.length - 1)]
+  }
+  private next(): Token {
+    const t = this.peek()
+    if (t.kind !== 'eof') this.i++
+    return t
+  }
+  private isKw(t: Token, kw: string): boolean {
+    return t.kind === 'ident' && t.text.toLowerCase() === kw
+  }
+  private acceptKw(kw: string): boolean {
+    if (this.isKw(this.peek(), kw)) {
+      this.i++
+      return true
+    }
+    return false
+  }
+  private expectKw(kw: string, context: string): void {
+    if (!this.acceptKw(kw)) this.error(`expected ${kw.toUpperCase()} ${context}`)
+  }
+  private error(expected: string, at: Token = this.peek()): never {
+    fail(this.sql, at.pos, `${expected}, found ${describe(at)}`)
+  }
+
+  parse(): Expr {
+    if (this.peek().kind === 'eof') this.error('expected a predicate')
+    const e = this.parseOr()
+    if (this.peek().kind !== 'eof') this.error('expected AND, OR or end of input')
+    return e
+  }
+
+  private parseOr(): Expr {
+    const children = [this.parseAnd()]
+    while (this.acceptKw('or')) children.push(this.parseAnd())
+    return children.length === 1 ? children[0] : { kind: 'or', children }
+  }
+
+  private parseAnd(): Expr {
+    const children = [this.parseNot()]
+    while (this.acceptKw('and')) children.push(this.parseNot())
+    return children.length === 1 ? children[0] : { kind: 'and', children }
+  }
+
+  private parseNot(): Expr {
+    if (this.acceptKw('not')) return { kind: 'not', child: this.parseNot() }
+    return this.parseAtom()
+  }
+
+  private parseAtom(): Expr {
+    if (this.peek().kind === 'lparen') {
+      this.next()
+      const e = this.parseOr()
+      if (this.peek().kind !== 'rparen') this.error("expected ')'")
+      this.next()
+      return e
+    }
+    const left = this.parseOperand('expected a column, a literal, NOT or (')
+    return this.parseSuffix(left)
+  }
+
+  private parseSuffix(left: Operand): Expr {
+    const t = this.peek()
+    if (t.kind === 'op' && t.text !== '-' && t.text !== '+') {
+      this.next()
+      const op: CompareOp = t.text === '<>' ? '!=' : t.text === '==' ? '=' : (t.text as CompareOp)
+      const right = this.parseOperand(`expected a column or a literal after '${t.text}'`)
+      return { kind: 'compare', op, left, right }
+    }
+    if (this.acceptKw('is')) {
+      const negated = this.acceptKw('not')
+      this.expectKw('null', negated ? 'after IS NOT' : 'or NOT NULL after IS')
+      return { kind: 'isNull', operand: left, negated }
+    }
+    let negated = false
+    if (this.isKw(t, 'not')) {
+      const n = this.peek(1)
+      if (this.isKw(n, 'in') || this.isKw(n, 'like') || this.isKw(n, 'between')) {
+        this.next()
+        negated = true
+      } else {
+        this.next()
+        this.error('expected IN, LIKE or BETWEEN after NOT')
+      }
+    }
+    if (this.acceptKw('in')) {
+      if (this.peek().kind !== 'lparen') this.error("expected '(' after IN")
+      this.next()
+      const list: LiteralExpr[] = []
+      for (;;) {
+        const item = this.parseOperand('expected a literal in the IN list')
+        if (item.kind !== 'literal') fail(this.sql, this.toks[this.i - 1].pos, 'expected a literal in the IN list, found a column')
+        list.push(item)
+        if (this.peek().kind === 'comma') {
+          this.next()
+          continue
+        }
+        if (this.peek().kind === 'rparen') {
+          this.next()
+          break
+        }
+        this.error("expected ',' or ')' in the IN list")
+      }
+      return { kind: 'in', value: left, list, negated }
+    }
+    if (this.acceptKw('between')) {
+      const lo = this.parseOperand('expected the lower bound after BETWEEN')
+      this.expectKw('and', 'between the BETWEEN bounds')
+      const hi = this.parseOperand('expected the upper bound after BETWEEN ... AND')
+      const range: Expr = {
+        kind: 'and',
+        children: [
+          { kind: 'compare', op: '>=', left, right: lo },
+          { kind: 'compare', op: '<=', left, right: hi },
+        ],
+      }
+      return negated ? { kind: 'not', child: range } : range
+    }
+    if (this.acceptKw('like')) {
+      const p = this.peek()
+      if (p.kind !== 'string') this.error('expected a string pattern after LIKE')
+      this.next()
+      let escape = '\\'
+      if (this.acceptKw('escape')) {
+        const e = this.peek()
+        if (e.kind !== 'string' || [...e.value].length !== 1) this.error('expected a one-character string after ESCAPE')
+        this.next()
+        escape = e.value
+      }
+      return { kind: 'like', operand: left, pattern: p.value, escape, negated }
+    }
+    // A bare operand is a predicate only when it is boolean-valued; the binder checks the type.
+    return left
+  }
+
+  private parseOperand(expected: string): Operand {
+    const t = this.peek()
+    if (t.kind === 'op' && (t.text === '-' || t.text === '+')) {
+      const n = this.peek(1)
+      if (n.kind !== 'number') this.error('expected a number after the sign', n)
+      this.next()
+      this.next()
+      return numberLiteral(t.text === '-' ? `-${n.text}` : n.text)
+    }
+    if (t.kind === 'number') {
+      this.next()
+      return numberLiteral(t.text)
+    }
+    if (t.kind === 'string') {
+      this.next()
+      return { kind: 'literal', value: t.value }
+    }
+    if (t.kind === 'hex') {
+      this.next()
+      const bytes = new Uint8Array(t.value.length / 2)
+      for (let k = 0; k < bytes.length; k++) bytes[k] = parseInt(t.value.slice(2 * k, 2 * k + 2), 16)
+      return { kind: 'literal', value: bytes }
+    }
+    if (t.kind === 'ident') {
+      const lower = t.text.toLowerCase()
+      if (lower === 'true' || lower === 'false') {
+        this.next()
+        return { kind: 'literal', value: lower === 'true' }
+      }
+      if (lower === 'null') {
+        this.next()
+        return { kind: 'literal', value: null }
+      }
+      if ((lower === 'date' || lower === 'timestamp' || lower === 'timestamp_ntz') && this.peek(1).kind === 'string') {
+        this.next()
+        const s = this.next()
+        return { kind: 'literal', value: s.value, typeHint: lower }
+      }
+      if (KEYWORDS.has(lower)) this.error(expected)
+      return this.parseColumn()
+    }
+    if (t.kind === 'qident') return this.parseColumn()
+    this.error(expected)
+  }
+
+  private parseColumn(): ColumnExpr {
+    const path: string[] = []
+    for (;;) {
+      const t = this.next()
+      if (t.kind === 'ident') path.push(t.text)
+      else if (t.kind === 'qident') {
+        if (t.value === '') fail(this.sql, t.pos, 'empty quoted identifier')
+        path.push(t.value)
+      } else this.error('expected a field name', t)
+      if (this.peek().kind !== 'dot') break
+      this.next()
+    }
+    return { kind: 'column', path }
+  }
+}
+
+function numberLiteral(text: string): LiteralExpr {
+  // Integers stay exact as bigint when a double cannot hold them; the binder re-reads `text` for decimals.
+  if (/^[-+]?\d+$/.test(text)) {
+    const n = Number(text)
+    return { kind: 'literal', value: Number.isSafeInteger(n) ? n : BigInt(text), text }
+  }
+  return { kind: 'literal', value: Number(text), text }
+}
+
+/**
+ * Parses a SQL predicate such as `date >= '2024-01-01' AND department_id IN (1, 4) AND name IS NOT NULL` into
+ * an (unbound) {@link Expr}. Supports = == != <> < <= > >=, [NOT] IN, IS [NOT] NULL, [NOT] BETWEEN (inclusive,
+ * rewritten to >= AND <=), [NOT] LIKE with ESCAPE, AND / OR / NOT with SQL precedence (NOT > AND > OR),
+ * parentheses, nested and backtick-quoted column names (`` `my col`.x ``), and the literals described in the
+ * grammar above. Qualified names (`target.id`) parse as paths; {@link bindExpr} decides whether the first part is
+ * a qualifier.
+ *
+ * @throws DeltaError `INVALID_PREDICATE` whose message gives the 0-based character position, what was
+ *   expected and what was found, followed by the input with a caret under the position.
+ */
+export function parsePredicate(sql: string): Expr {
+  return new Parser(sql, tokenize(sql)).parse()
+}

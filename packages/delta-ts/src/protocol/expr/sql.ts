@@ -1,0 +1,85 @@
+import { decimalToString, formatDate, formatTimestamp, isDecimalValue } from '../partition-values.js'
+import type { ColumnExpr, Expr, LiteralExpr, Operand } from './types.js'
+
+const SIMPLE_IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
+const RESERVED = new Set(['and', 'or', 'not', 'in', 'is', 'null', 'like', 'between', 'true', 'false', 'escape'])
+
+/** Quotes one identifier part with backticks unless it is a plain, non-reserved word. */
+export function quoteIdentifier(part: string): string {
+  if (SIMPLE_IDENT.test(part) && !RESERVED.has(part.toLowerCase())) return part
+  return '`' + part.replaceAll('`', '``') + '`'
+}
+
+/** Quotes a string literal the way {@link parsePredicate} reads it: single quotes, a quote doubled. */
+export function quoteString(s: string): string {
+  return "'" + s.replaceAll("'", "''") + "'"
+}
+
+function columnToSql(c: ColumnExpr): string {
+  const parts = c.qualifier !== undefined ? [c.qualifier, ...c.path] : c.path
+  return parts.map(quoteIdentifier).join('.')
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += b.toString(16).padStart(2, '0').toUpperCase()
+  return s
+}
+
+function literalToSql(l: LiteralExpr): string {
+  const v = l.value
+  if (v === null || v === undefined) return 'NULL'
+  const t = l.dataType ?? l.typeHint
+  if (t === 'date' && typeof v === 'number') return `DATE '${formatDate(v)}'`
+  if (t === 'timestamp' && typeof v === 'bigint') return `TIMESTAMP '${formatTimestamp(v)}Z'`
+  if (t === 'timestamp_ntz' && typeof v === 'bigint') return `TIMESTAMP_NTZ '${formatTimestamp(v)}'`
+  if (l.typeHint && typeof v === 'string') return `${l.typeHint.toUpperCase()} ${quoteString(v)}`
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
+  if (typeof v === 'bigint') return v.toString()
+  if (typeof v === 'number') {
+    if (l.text !== undefined) return l.text
+    // NaN and infinities have no numeral; the binder reads these strings back for float/double columns.
+    if (!Number.isFinite(v)) return quoteString(String(v))
+    return String(v)
+  }
+  if (typeof v === 'string') return quoteString(v)
+  if (v instanceof Date) return `TIMESTAMP '${v.toISOString()}'`
+  if (v instanceof Uint8Array) return `X'${hex(v)}'`
+  if (isDecimalValue(v)) return decimalToString(v)
+  return quoteString(String(v))
+}
+
+function operandToSql(o: Operand): string {
+  return o.kind === 'column' ? columnToSql(o) : literalToSql(o)
+}
+
+/**
+ * Renders an expression as a SQL predicate that {@link parsePredicate} parses back to an equivalent tree
+ * (used for `commitInfo.operationParameters.predicate`). Every AND / OR / NOT operand is parenthesized when it
+ * is itself a compound, so precedence never changes meaning. Never throws.
+ */
+export function exprToSql(e: Expr): string {
+  switch (e.kind) {
+    case 'column':
+      return columnToSql(e)
+    case 'literal':
+      return literalToSql(e)
+    case 'compare':
+      return `${operandToSql(e.left)} ${e.op} ${operandToSql(e.right)}`
+    case 'in':
+      return `${operandToSql(e.value)} ${e.negated ? 'NOT IN' : 'IN'} (${e.list.map(literalToSql).join(', ')})`
+    case 'isNull':
+      return `${operandToSql(e.operand)} IS ${e.negated ? 'NOT NULL' : 'NULL'}`
+    case 'like': {
+      const esc = e.escape === '\\' ? '' : ` ESCAPE ${quoteString(e.escape)}`
+      return `${operandToSql(e.operand)} ${e.negated ? 'NOT LIKE' : 'LIKE'} ${quoteString(e.pattern)}${esc}`
+    }
+    case 'and':
+    case 'or':
+      return e.children.map((c) => (c.kind === 'and' || c.kind === 'or' ? `(${exprToSql(c)})` : exprToSql(c))).join(e.kind === 'and' ? ' AND ' : ' OR ')
+    case 'not': {
+      const inner = exprToSql(e.child)
+      return e.child.kind === 'column' || e.child.kind === 'literal' ? `NOT ${inner}` : `NOT (${inner})`
+    }
+  }
+}
