@@ -94,3 +94,21 @@ def jsonable(v: Any) -> Any:
     if isinstance(v, (dt.datetime, dt.date)):
         return v.isoformat()
     return str(v)
+
+
+if __name__ == "__main__":
+    # `canon.py sample <file.parquet> <out.json>`: writes the scenario rows to a parquet file with pyarrow and
+    # dumps their wire form, so ../canon.test.ts can check the TypeScript normalizer against this one.
+    import os
+    import sys
+
+    import pyarrow.parquet as pq
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import scenario_data as sd
+
+    _, cmd, parquet_file, out = sys.argv
+    assert cmd == "sample", cmd
+    table = sd.batch(range(0, 30))
+    pq.write_table(table, parquet_file, row_group_size=7)
+    dump({"schema": str(table.schema), "rows": wire_rows(table)}, out)

@@ -51,12 +51,20 @@ def read_version(spark, path: str, version: int) -> dict:
     return {"version": version, "schema": df.schema.json(), "rows": canon.wire_rows(df.toArrow())}
 
 
+def spark_df(spark, t):
+    """A DataFrame of scenario rows. Spark maps Arrow's zone-less timestamp to its session-zone TIMESTAMP; the
+    cast (in the UTC session) keeps the wall clock and makes the column the TIMESTAMP_NTZ it is meant to be."""
+    from pyspark.sql.functions import col
+
+    return spark.createDataFrame(t).withColumn("ntz", col("ntz").cast("timestamp_ntz"))
+
+
 def scenario_mixed(spark, path: str) -> list[str]:
     """Same steps as deltalake's mixed scenario, with deletion vectors on and a checkpoint every 3 commits."""
     from delta.tables import DeltaTable
 
     def df(t):
-        return spark.createDataFrame(t)
+        return spark_df(spark, t)
 
     ops = []
     first = df(sd.batch(range(0, 10)))
@@ -94,7 +102,7 @@ def scenario_colmap(spark, path: str) -> list[str]:
     from delta.tables import DeltaTable
 
     ops = []
-    first = spark.createDataFrame(sd.batch(range(0, 8)))
+    first = spark_df(spark, sd.batch(range(0, 8)))
     (DeltaTable.create(spark).location(path).addColumns(first.schema).partitionedBy("part")
      .property("delta.columnMapping.mode", "name").property("delta.enableDeletionVectors", "true")
      .property("delta.minReaderVersion", "3").property("delta.minWriterVersion", "7").execute())
@@ -107,7 +115,7 @@ def scenario_colmap(spark, path: str) -> list[str]:
     ops.append("drop column")
     DeltaTable.forPath(spark, path).delete("id % 3 = 0")
     ops.append("delete (deletion vector)")
-    more = spark.createDataFrame(sd.batch(range(20, 24))).drop("i8").withColumnRenamed("s", "renamed s")
+    more = spark_df(spark, sd.batch(range(20, 24))).drop("i8").withColumnRenamed("s", "renamed s")
     more.write.format("delta").mode("append").save(path)
     ops.append("append")
     return ops

@@ -1,0 +1,108 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import type { WireRow } from './canon.js'
+
+const run = promisify(execFile)
+
+/** The repository root (packages/delta-ts/test/interop is three levels below it). */
+const here = path.dirname(fileURLToPath(import.meta.url))
+export const repoRoot = path.resolve(here, '../../../..')
+const pyDir = path.join(here, 'py')
+const python = path.join(repoRoot, '.venv', 'bin', 'python')
+
+/** Creates the pinned Python venv (deltalake, pyspark, delta-spark) once; a no-op when already current. */
+export async function ensureVenv(): Promise<void> {
+  await run('bash', [path.join(repoRoot, 'scripts', 'ensure-venv.sh')], { maxBuffer: 64 << 20 })
+}
+
+/** One version of a table as the Python side saw it. */
+export interface PyVersion {
+  version: number
+  /** Delta schema JSON string. */
+  schema: string
+  rows: WireRow[]
+  operation?: string | null
+}
+
+/** Output of `write-scenario`: what the writer itself reads at each version. */
+export interface PyScenario {
+  writer: string
+  scenario: string
+  latestVersion: number
+  versions: PyVersion[]
+}
+
+/** Output of `read`: a table written by delta-ts as the Python side reads it. */
+export interface PyRead {
+  reader: string
+  latestVersion: number
+  protocol: Record<string, unknown>
+  partitionColumns: string[]
+  versions: PyVersion[]
+  history: Array<Record<string, unknown>>
+}
+
+/** Runs a python helper script of py/ (call ensureVenv first); throws with its stderr tail on failure. */
+export async function py(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  try {
+    await run(python, [path.join(pyDir, script), ...args], {
+      env: { ...process.env, ...env },
+      maxBuffer: 64 << 20,
+      timeout: 600_000,
+    })
+  } catch (err) {
+    const e = err as { stderr?: string; message: string }
+    throw new Error(`${script} ${args[0]} failed: ${e.message}\n${(e.stderr ?? '').slice(-4000)}`)
+  }
+}
+
+function readJson<T>(file: string): T {
+  const out = JSON.parse(readFileSync(file, 'utf8')) as T & { error?: string }
+  if (out.error) throw new Error(`python task failed:\n${out.error}`)
+  return out
+}
+
+/** A fresh temporary folder for one test's tables; `cleanup()` removes it. */
+export function scratch(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), `delta-ts-${prefix}-`))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** deltalake (delta-rs) CLI: see py/deltalake_cli.py. */
+export const deltalake = {
+  async writeScenario(name: string, tableDir: string, outFile: string): Promise<PyScenario> {
+    await py('deltalake_cli.py', ['write-scenario', name, tableDir, outFile])
+    return readJson<PyScenario>(outFile)
+  },
+  async read(tableDir: string, outFile: string, versions = 'all'): Promise<PyRead> {
+    await py('deltalake_cli.py', ['read', tableDir, outFile, versions])
+    return readJson<PyRead>(outFile)
+  },
+  /** Starts an append loop process; resolves when it has committed `count` appends. */
+  appendLoop(tableDir: string, writer: string, count: number): Promise<void> {
+    return py('deltalake_cli.py', ['append-loop', tableDir, writer, String(count)])
+  },
+}
+
+/** A task for the Spark CLI (one Spark session runs them all). */
+export type SparkTask =
+  | { kind: 'write-scenario'; name: string; dir: string; out: string }
+  | { kind: 'read'; dir: string; out: string; versions?: string }
+
+/** Runs Spark tasks in one JVM; returns each task's parsed output (throws on the first failed task). */
+export async function runSpark(tasks: SparkTask[], jobFile: string): Promise<unknown[]> {
+  writeFileSync(jobFile, JSON.stringify({ tasks }))
+  const ivy = path.join(repoRoot, '.cache', 'ivy')
+  try {
+    await py('spark_cli.py', [jobFile], { IVY_DIR: ivy })
+  } catch (err) {
+    // A failed task leaves its error in its output file; report those rather than the generic exit code.
+    for (const t of tasks) readJson(t.out)
+    throw err
+  }
+  return tasks.map((t) => readJson(t.out))
+}
