@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
+import { assertNonNullableHoldNoNulls } from '../protocol/schema-evolution.js'
 
 /**
  * Arrow JS → parquet bytes through parquet-wasm (parquet-rs). Keeps the Arrow schema in the footer (so time
@@ -88,56 +89,4 @@ export function writeParquet(data: arrow.Table | arrow.RecordBatch, options: Par
       cause: err,
     })
   }
-}
-
-/**
- * Throws `SCHEMA_MISMATCH` when a non-nullable field holds a null in a row where all its ancestors are
- * valid. Nulls under a null parent struct are fine: the parent's definition level covers them.
- */
-export function assertNonNullableHoldNoNulls(table: arrow.Table): void {
-  for (const field of table.schema.fields) {
-    const vec = table.getChild(field.name)
-    if (!vec) continue
-    for (const chunk of vec.data) checkData(chunk, field, field.name, undefined)
-  }
-}
-
-// `parentValid(i)` says whether every ancestor of row i (in this Data's offsets) is valid.
-function checkData(data: arrow.Data, field: arrow.Field, path: string, parentValid: ((i: number) => boolean) | undefined): void {
-  if (!field.nullable && data.nullCount > 0) {
-    for (let i = 0; i < data.length; i++) {
-      if (!data.getValid(i) && (parentValid === undefined || parentValid(i))) {
-        throw new DeltaError(
-          'SCHEMA_MISMATCH',
-          `column '${path}' is non-nullable but holds a null at row ${i} (make the field nullable or fill the value)`,
-        )
-      }
-    }
-  }
-  const type = data.type as arrow.DataType
-  if (arrow.DataType.isStruct(type)) {
-    const valid = (i: number) => data.getValid(i) && (parentValid === undefined || parentValid(i))
-    type.children.forEach((child, j) => checkData(data.children[j], child, `${path}.${child.name}`, valid))
-  } else if (arrow.DataType.isList(type) || arrow.DataType.isMap(type)) {
-    // Element row k belongs to the parent row whose offsets span it; build a lookup only when needed.
-    const child = data.children[0]
-    const childField = type.children[0]
-    if (!child || !childField) return
-    if (!needsCheck(child, childField)) return
-    const owner = new Int32Array(child.length).fill(-1)
-    const offsets = data.valueOffsets as Int32Array
-    for (let i = 0; i < data.length; i++) for (let k = offsets[i]; k < offsets[i + 1]; k++) owner[k] = i
-    const valid = (k: number) => owner[k] >= 0 && data.getValid(owner[k]) && (parentValid === undefined || parentValid(owner[k]))
-    const name = arrow.DataType.isMap(type) ? `${path}.entries` : `${path}.element`
-    checkData(child, childField, name, valid)
-  }
-}
-
-// Cheap pre-check: does any non-nullable field below `field` hold a null at all?
-function needsCheck(data: arrow.Data, field: arrow.Field): boolean {
-  if (!field.nullable && data.nullCount > 0) return true
-  return (data.children ?? []).some((c, j) => {
-    const f = (data.type as arrow.DataType).children?.[j]
-    return f ? needsCheck(c, f) : false
-  })
 }
