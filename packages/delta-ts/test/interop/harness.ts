@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { type Table, tableFromIPC } from 'apache-arrow'
 import type { WireRow } from './canon.js'
 
 const run = promisify(execFile)
@@ -105,4 +106,33 @@ export async function runSpark(tasks: SparkTask[], jobFile: string): Promise<unk
     throw err
   }
   return tasks.map((t) => readJson(t.out))
+}
+
+/** A batch of scenario rows (py/scenario_data.py) for delta-ts to write. */
+export interface BatchSpec {
+  ids: number[]
+  tag?: string
+  /** Force every row into this partition value (null: the null partition). */
+  part?: string | null
+}
+
+/**
+ * Generates scenario batches with the same generator the Python writers use, so delta-ts writes exactly the
+ * rows deltalake and Spark write: returns each batch as an Arrow JS table plus its wire rows.
+ */
+export async function scenarioBatches<K extends string>(
+  dir: string,
+  spec: Record<K, BatchSpec>,
+): Promise<Record<K, { table: Table; rows: WireRow[] }>> {
+  const specFile = path.join(dir, 'batches.json')
+  writeFileSync(specFile, JSON.stringify(spec))
+  await py('scenario_data.py', ['batches', dir, specFile])
+  const out = {} as Record<K, { table: Table; rows: WireRow[] }>
+  for (const name of Object.keys(spec) as K[]) {
+    out[name] = {
+      table: tableFromIPC(readFileSync(path.join(dir, `${name}.arrow`))),
+      rows: JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')),
+    }
+  }
+  return out
 }

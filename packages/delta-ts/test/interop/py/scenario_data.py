@@ -80,3 +80,28 @@ def batch(ids, tag: str = "", part: str | None = "__by_id__") -> pa.Table:
         {k: (pa.array([None if m is None else list(m.items()) for m in v], SCHEMA.field(k).type) if k == "m" else v) for k, v in cols.items()},
         schema=SCHEMA,
     )
+
+
+if __name__ == "__main__":
+    # `scenario_data.py batches <out_dir> <spec.json>`: for delta-ts's own writes. The spec maps a batch name
+    # to {"ids": [...], "tag"?: str, "part"?: str|null}; each batch is written as <name>.arrow (Arrow IPC
+    # stream) for delta-ts to write, and <name>.json (its wire rows) for the test's expected state.
+    import json
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import canon
+
+    _, cmd, out_dir, spec_file = sys.argv
+    assert cmd == "batches", cmd
+    with open(spec_file, encoding="utf-8") as f:
+        spec = json.load(f)
+    for name, b in spec.items():
+        kwargs = {"tag": b.get("tag", "")}
+        if "part" in b:
+            kwargs["part"] = b["part"]
+        t = batch(b["ids"], **kwargs)
+        with pa.OSFile(os.path.join(out_dir, f"{name}.arrow"), "wb") as sink, pa.ipc.new_stream(sink, t.schema) as w:
+            w.write_table(t)
+        canon.dump(canon.wire_rows(t), os.path.join(out_dir, f"{name}.json"))
