@@ -4,15 +4,6 @@ import type { TestProject } from 'vitest/node'
 import { repoRoot } from './golden.js'
 import { type S3Server, startMoto } from './s3-server.js'
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** Endpoint of the S3-compatible test server, or '' when it could not start (see `s3Error`). */
-    s3Endpoint: string
-    /** Why the S3 server is missing; '' when it runs. S3 tests fail with this message instead of skipping. */
-    s3Error: string
-  }
-}
-
 let server: S3Server | undefined
 
 /**

@@ -4,6 +4,16 @@ import { createServer } from 'node:net'
 import * as path from 'node:path'
 import { repoRoot } from './golden.js'
 
+// What test/global-setup.ts hands to tests through `inject()`.
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Endpoint of the S3-compatible test server, or '' when it could not start (see `s3Error`). */
+    s3Endpoint: string
+    /** Why the S3 server is missing; '' when it runs. S3 tests fail with this message instead of skipping. */
+    s3Error: string
+  }
+}
+
 /** A running S3-compatible server for tests. */
 export interface S3Server {
   /** `http://127.0.0.1:PORT`, for `S3Storage({ endpoint, forcePathStyle: true })`. */

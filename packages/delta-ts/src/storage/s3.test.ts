@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto'
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { DeltaError } from '../errors.js'
+import { freePort, testCredentials } from '../../test/s3-server.js'
+import { storageContractSuite } from '../../test/storage-contract.js'
+import { S3Storage, type S3StorageOptions } from './s3.js'
+
+// The SDK warns on Node 20 about its future Node 22 requirement; tests only.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+/** The endpoint of the test server started by test/global-setup.ts; fails (never skips) when there is none. */
+function endpoint(): string {
+  const e = inject('s3Endpoint')
+  if (!e) throw new Error(inject('s3Error') || 'no S3 test server: test/global-setup.ts did not run')
+  return e
+}
+
+function connection(): S3StorageOptions {
+  return { endpoint: endpoint(), forcePathStyle: true, region: 'us-east-1', credentials: testCredentials }
+}
+
+function rawClient(options: { maxAttempts?: number } = {}): S3Client {
+  return new S3Client({ ...connection(), maxAttempts: options.maxAttempts ?? 1 })
+}
+
+async function newBucket(): Promise<string> {
+  const bucket = `delta-ts-${randomUUID().slice(0, 8)}`
+  await rawClient().send(new CreateBucketCommand({ Bucket: bucket }))
+  return bucket
+}
+
+async function errorOf(p: Promise<unknown>): Promise<DeltaError> {
+  try {
+    await p
+  } catch (err) {
+    expect(err).toBeInstanceOf(DeltaError)
+    return err as DeltaError
+  }
+  throw new Error('expected a DeltaError, but the call succeeded')
+}
+
+/** Byte equality without vitest's element-by-element diffing, which takes minutes on megabytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+}
+
+async function keys(storage: S3Storage, prefix = ''): Promise<string[]> {
+  const out: string[] = []
+  for await (const m of storage.list(prefix)) out.push(m.path)
+  return out
+}
+
+describe('the S3 test server', () => {
+  it('is atomic: 50 concurrent conditional PUTs on one key have exactly one winner, in each of 5 rounds', async () => {
+    const bucket = await newBucket()
+    const client = rawClient()
+    for (let round = 0; round < 5; round++) {
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: `race/${round}`,
+              Body: `writer ${i} `.repeat(500),
+              IfNoneMatch: '*',
+            }),
+          ),
+        ),
+      )
+      const statuses = results.map((r) =>
+        r.status === 'fulfilled'
+          ? 200
+          : (r.reason as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+      )
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1)
+      expect(statuses.filter((s) => s === 412)).toHaveLength(49)
+    }
+  })
+})
+
+let contractBucket = ''
+beforeAll(async () => {
+  contractBucket = await newBucket()
+})
+
+storageContractSuite('S3Storage (moto)', async () => {
+  const storage = new S3Storage(`s3://${contractBucket}/contract-${randomUUID()}`, connection())
+  return {
+    storage,
+    cleanup: async () => {
+      for (const k of await keys(storage)) await storage.delete(k)
+    },
+  }
+})
+
+describe('S3Storage specifics', () => {
+  let bucket = ''
+  beforeAll(async () => {
+    bucket = await newBucket()
+  })
+  const make = (options: S3StorageOptions = {}) =>
+    new S3Storage(`s3://${bucket}/t-${randomUUID()}/`, { ...connection(), ...options })
+
+  it('parses the URI into bucket and prefix and roots keys under the prefix', async () => {
+    const s = new S3Storage(`s3://${bucket}/deep/table`, connection())
+    expect(s.bucket).toBe(bucket)
+    expect(s.prefix).toBe('deep/table/')
+    expect(s.rootUri).toBe(`s3://${bucket}/deep/table/`)
+    await s.put('_delta_log/00000000000000000000.json', enc.encode('{}'))
+    const atBucketRoot = new S3Storage(`s3://${bucket}`, connection())
+    expect(atBucketRoot.prefix).toBe('')
+    expect(await keys(atBucketRoot, 'deep/table/')).toEqual(['deep/table/_delta_log/00000000000000000000.json'])
+    // A sibling prefix that shares the leading characters is not part of the table.
+    await atBucketRoot.put('deep/table2/x', enc.encode('x'))
+    expect(await keys(s)).toEqual(['_delta_log/00000000000000000000.json'])
+    expect(() => new S3Storage('http://bucket/x')).toThrowError(/not an s3:\/\/ URI/)
+  })
+
+  it('lists across pages with StartAfter on the first page only, in order', async () => {
+    const s = make({ listPageSize: 2 })
+    let listCalls = 0
+    s.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListObjectsV2Command') listCalls++
+        return next(args)
+      },
+      { step: 'initialize', name: 'countLists' },
+    )
+    const all = Array.from({ length: 7 }, (_, v) => `_delta_log/${String(v).padStart(20, '0')}.json`)
+    for (const k of [...all].reverse()) await s.put(k, enc.encode(k))
+    expect(await keys(s, '_delta_log/')).toEqual(all)
+    expect(listCalls).toBe(4)
+    listCalls = 0
+    const after: string[] = []
+    for await (const m of s.list('_delta_log/', { startAfter: all[2] })) after.push(m.path)
+    expect(after).toEqual(all.slice(3))
+    expect(listCalls).toBe(2)
+  })
+
+  it('uploads large objects in parts, reads them back whole and by range, and keeps put-if-absent semantics', async () => {
+    const MiB = 1024 * 1024
+    const s = make({ multipartThreshold: 6 * MiB, partSize: 5 * MiB })
+    const parts: number[] = []
+    s.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand') parts.push((args.input as { PartNumber: number }).PartNumber)
+        return next(args)
+      },
+      { step: 'initialize', name: 'countParts' },
+    )
+    const data = new Uint8Array(11 * MiB)
+    for (let i = 0; i < data.length; i += 4096) data[i] = (i / 4096) % 251
+    await s.put('big/part-0.parquet', data)
+    expect(parts.sort()).toEqual([1, 2, 3])
+    expect((await s.head('big/part-0.parquet')).size).toBe(data.length)
+    expect(sameBytes(await s.read('big/part-0.parquet'), data)).toBe(true)
+    // A range across the first part boundary.
+    const range = await s.readRange('big/part-0.parquet', 5 * MiB - 8192, 5 * MiB + 8192)
+    expect(sameBytes(range, data.subarray(5 * MiB - 8192, 5 * MiB + 8192))).toBe(true)
+
+    const other = new Uint8Array(7 * MiB).fill(7)
+    const err = await errorOf(s.put('big/part-0.parquet', other))
+    expect(err.code).toBe('FILE_ALREADY_EXISTS')
+    expect(err.cause).toBeDefined()
+    expect((await s.head('big/part-0.parquet')).size).toBe(data.length)
+    await s.put('big/part-0.parquet', other, { overwrite: true })
+    expect(sameBytes(await s.read('big/part-0.parquet'), other)).toBe(true)
+  })
+
+  it('refuses put-if-absent with UNSAFE_COMMIT when conditional writes are off and single-writer mode is not chosen', async () => {
+    const s = make({ conditionalWrites: false })
+    const err = await errorOf(s.put('_delta_log/00000000000000000000.json', enc.encode('{}')))
+    expect(err.code).toBe('UNSAFE_COMMIT')
+    expect(await keys(s)).toEqual([])
+    // Overwrites need no condition and still work.
+    await s.put('data/file', enc.encode('x'), { overwrite: true })
+    expect(await keys(s)).toEqual(['data/file'])
+  })
+
+  it('in unsafeSingleWriter mode creates a missing key and reports FILE_ALREADY_EXISTS for an existing one', async () => {
+    const s = make({ conditionalWrites: false, unsafeSingleWriter: true })
+    await s.put('_delta_log/00000000000000000000.json', enc.encode('first'))
+    const err = await errorOf(s.put('_delta_log/00000000000000000000.json', enc.encode('second')))
+    expect(err.code).toBe('FILE_ALREADY_EXISTS')
+    expect(dec.decode(await s.read('_delta_log/00000000000000000000.json'))).toBe('first')
+  })
+
+  it('translates a missing bucket to STORAGE_ERROR and an unreachable endpoint to STORAGE_TRANSIENT, keeping the cause', async () => {
+    const noBucket = new S3Storage(`s3://no-such-bucket-${randomUUID().slice(0, 8)}/t`, connection())
+    const e1 = await errorOf(noBucket.read('x'))
+    expect(e1.code).toBe('STORAGE_ERROR')
+    expect((e1.cause as { name?: string }).name).toBe('NoSuchBucket')
+
+    const port = await freePort()
+    const unreachable = new S3Storage(`s3://${bucket}/t`, {
+      ...connection(),
+      endpoint: `http://127.0.0.1:${port}`,
+      maxAttempts: 1,
+    })
+    const e2 = await errorOf(unreachable.read('x'))
+    expect(e2.code).toBe('STORAGE_TRANSIENT')
+    expect(e2.cause).toBeDefined()
+    const e3 = await errorOf(unreachable.put('y', enc.encode('y'), { overwrite: true }))
+    expect(e3.code).toBe('STORAGE_TRANSIENT')
+  })
+
+  it('passes the AbortSignal on: an aborted read or put fails with ABORTED and writes nothing', async () => {
+    const s = make()
+    await s.put('a/file', enc.encode('x'))
+    const signal = AbortSignal.abort()
+    expect((await errorOf(s.read('a/file', { signal }))).code).toBe('ABORTED')
+    expect((await errorOf(s.put('a/new', enc.encode('y'), { signal }))).code).toBe('ABORTED')
+    expect(await keys(s)).toEqual(['a/file'])
+  })
+})
+
+/**
+ * Fault injection: an SDK middleware inside the retry loop (finalizeRequest, low priority) that lets chosen
+ * PutObject requests reach the server and then throws a connection-reset error instead of returning the
+ * response (success or error alike), which is what a client sees when the connection drops after the server applied the write.
+ */
+function injectFaults(storage: S3Storage, plan: (attempt: number) => 'pass' | 'drop-response' | 'drop-request') {
+  let attempt = 0
+  const seen: string[] = []
+  storage.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'PutObjectCommand') return next(args)
+      const action = plan(attempt++)
+      seen.push(action)
+      if (action === 'drop-request') throw connectionReset()
+      if (action === 'pass') return next(args)
+      // Whatever the server answered (200 or 412), the client never sees it.
+      await next(args).catch(() => undefined)
+      throw connectionReset()
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'injectFaults' },
+  )
+  return seen
+}
+
+function connectionReset(): Error {
+  return Object.assign(new Error('socket hang up (injected after the server applied the write)'), {
+    code: 'ECONNRESET',
+  })
+}
+
+describe('S3Storage ambiguous put-if-absent', () => {
+  let bucket = ''
+  beforeAll(async () => {
+    bucket = await newBucket()
+  })
+  const root = () => `s3://${bucket}/amb-${randomUUID()}/`
+  const commit = (writer: string) => enc.encode(`{"commitInfo":{"txnId":"${writer}"}}\n`)
+  const key = '_delta_log/00000000000000000001.json'
+
+  it('a dropped response whose SDK retry gets 412 is recognised as our own write: success, one object, our bytes', async () => {
+    const r = root()
+    const s = new S3Storage(r, { ...connection(), maxAttempts: 3 })
+    const seen = injectFaults(s, (n) => (n === 0 ? 'drop-response' : 'pass'))
+    await s.put(key, commit('A'))
+    // The SDK re-sent the PUT, which met the object written by the first attempt (412) and was reconciled.
+    expect(seen).toEqual(['drop-response', 'pass'])
+    expect(dec.decode(await s.read(key))).toBe(dec.decode(commit('A')))
+    const b = new S3Storage(r, connection())
+    expect((await errorOf(b.put(key, commit('B')))).code).toBe('FILE_ALREADY_EXISTS')
+    expect(await keys(s)).toEqual([key])
+  })
+
+  it('a dropped response with no SDK retry is resolved by reading the key back: success without a second PUT', async () => {
+    const s = new S3Storage(root(), { ...connection(), maxAttempts: 1 })
+    const seen = injectFaults(s, () => 'drop-response')
+    await s.put(key, commit('A'))
+    expect(seen).toEqual(['drop-response'])
+    expect(dec.decode(await s.read(key))).toBe(dec.decode(commit('A')))
+  })
+
+  it('a request lost before the server applied it finds the key absent and is sent again: success, nothing lost', async () => {
+    const s = new S3Storage(root(), { ...connection(), maxAttempts: 1 })
+    const seen = injectFaults(s, (n) => (n < 2 ? 'drop-request' : 'pass'))
+    await s.put(key, commit('A'))
+    expect(seen).toEqual(['drop-request', 'drop-request', 'pass'])
+    expect(dec.decode(await s.read(key))).toBe(dec.decode(commit('A')))
+  })
+
+  it('when another writer took the key while our request was lost, we report FILE_ALREADY_EXISTS and keep their commit', async () => {
+    const r = root()
+    const a = new S3Storage(r, { ...connection(), maxAttempts: 1 })
+    const b = new S3Storage(r, connection())
+    let bWrote = false
+    a.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand' && !bWrote) {
+          bWrote = true
+          await b.put(key, commit('B'))
+          throw connectionReset()
+        }
+        return next(args)
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'loseRequestWhileBWrites' },
+    )
+    expect((await errorOf(a.put(key, commit('A')))).code).toBe('FILE_ALREADY_EXISTS')
+    expect(dec.decode(await a.read(key))).toBe(dec.decode(commit('B')))
+  })
+
+  it('20 writers racing with every first response dropped: exactly one success, and the stored commit is the winner’s', async () => {
+    const r = root()
+    const writers = Array.from({ length: 20 }, () => {
+      const s = new S3Storage(r, { ...connection(), maxAttempts: 2 })
+      injectFaults(s, (n) => (n === 0 ? 'drop-response' : 'pass'))
+      return s
+    })
+    const results = await Promise.allSettled(writers.map((s, i) => s.put(key, commit(`W${i}`))))
+    const winners = results.flatMap((res, i) => (res.status === 'fulfilled' ? [i] : []))
+    expect(winners).toHaveLength(1)
+    for (const res of results) {
+      if (res.status === 'rejected') expect((res.reason as DeltaError).code).toBe('FILE_ALREADY_EXISTS')
+    }
+    expect(dec.decode(await writers[0].read(key))).toBe(dec.decode(commit(`W${winners[0]}`)))
+  })
+})
