@@ -3,13 +3,13 @@ import {
   type Data,
   type Decimal,
   type Field,
+  makeVector,
   type Struct,
   type Table,
   type Timestamp,
   TimeUnit,
   Type,
   type Vector,
-  makeVector,
 } from 'apache-arrow'
 import type { DataType, StructType } from '../../src/protocol/schema.js'
 
@@ -207,8 +207,8 @@ export function canonicalRows(rows: WireRow[]): string[] {
 /** A Delta schema reduced to names, types and nullability (field metadata dropped), for comparison. */
 export function schemaShape(t: DataType | StructType): unknown {
   if (typeof t === 'string') return t.replace(/\s+/g, '')
-  if (t.type === 'struct') return t.fields.map((f) => ({ name: f.name, type: schemaShape(f.type), nullable: f.nullable }))
+  if (t.type === 'struct')
+    return t.fields.map((f) => ({ name: f.name, type: schemaShape(f.type), nullable: f.nullable }))
   if (t.type === 'array') return { array: schemaShape(t.elementType), containsNull: t.containsNull }
   return { map: [schemaShape(t.keyType), schemaShape(t.valueType)], valueContainsNull: t.valueContainsNull }
 }
-
