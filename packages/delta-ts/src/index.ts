@@ -27,3 +27,4 @@ export {
   serializePartitionValue,
 } from './protocol/partition-values.js'
 export { arrowToDeltaSchema, deltaToArrowSchema } from './protocol/arrow-schema.js'
+export { dropMemoryStorage, resolveStorage, type StorageOptions } from './storage/uri.js'

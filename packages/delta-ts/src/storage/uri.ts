@@ -1,19 +1,77 @@
 import { fileURLToPath } from 'node:url'
 import { DeltaError } from '../errors.js'
 import { LocalStorage } from './local.js'
+import { MemoryStorage } from './memory.js'
+// Type-only: erased at runtime, so resolving a local or memory URI never loads the AWS SDK.
+import type { S3StorageOptions } from './s3.js'
 import type { Storage } from './types.js'
 
-/** Options for the backend a URI resolves to. (The S3 engineer extends this with `s3`.) */
+/** Options for the backend a URI resolves to. Only the part for the URI's scheme is used. */
 export interface StorageOptions {
-  [key: string]: unknown
+  /** Connection, retry and commit-safety options for `s3://` URIs (see `delta-ts/s3`). */
+  s3?: S3StorageOptions
 }
 
 /**
- * Resolves a table URI to a Storage rooted at the table: plain paths and `file://` URLs → LocalStorage.
- * Throws INVALID_ARGUMENT for unknown schemes.
+ * The process-wide `memory://` stores, by name, so that two `resolveStorage('memory://x')` calls (say, a writer
+ * and a reader in one test) see the same objects.
  */
-export async function resolveStorage(uri: string, _options?: StorageOptions): Promise<Storage> {
-  if (uri.startsWith('file://')) return new LocalStorage(fileURLToPath(uri))
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw new DeltaError('INVALID_ARGUMENT', `unsupported URI scheme in ${uri}`)
-  return new LocalStorage(uri)
+const memoryStores = new Map<string, MemoryStorage>()
+
+/**
+ * Resolves a table URI to a Storage rooted at the table.
+ *
+ * - a plain path (relative or absolute) or a `file://` URL → {@link LocalStorage};
+ * - `memory://name` → the process-wide {@link MemoryStorage} of that name (created on first use);
+ * - `s3://bucket/prefix` (or `s3a://`) → `S3Storage` from `delta-ts/s3`, imported on first use so programs
+ *   that never touch S3 never load the AWS SDK; `options.s3` configures it.
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` for an empty URI, another scheme (`gs://`, `abfss://`...), a
+ *   malformed `file://` URL or an `s3://` URI without a bucket.
+ */
+export async function resolveStorage(uri: string, options: StorageOptions = {}): Promise<Storage> {
+  if (uri === '') throw new DeltaError('INVALID_ARGUMENT', 'resolveStorage: empty table URI')
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase()
+  if (scheme === undefined) return new LocalStorage(uri)
+  switch (scheme) {
+    case 'file': {
+      let path: string
+      try {
+        path = fileURLToPath(uri)
+      } catch (err) {
+        throw new DeltaError('INVALID_ARGUMENT', `not a valid file:// URL: ${uri}`, { cause: err })
+      }
+      return new LocalStorage(path)
+    }
+    case 'memory': {
+      const name = uri.slice('memory://'.length).replace(/\/+$/, '')
+      let store = memoryStores.get(name)
+      if (!store) {
+        store = new MemoryStorage(`memory://${name}/`)
+        memoryStores.set(name, store)
+      }
+      return store
+    }
+    case 's3':
+    case 's3a': {
+      // Self-reference through the package exports: resolves to src/s3.ts under the `source` condition and to
+      // dist/s3.js once built.
+      const { S3Storage } = await import('delta-ts/s3')
+      return new S3Storage(uri, options.s3)
+    }
+    default:
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `unsupported URI scheme "${scheme}://" in ${uri}; delta-ts reads plain paths, file://, memory:// and s3://` +
+          ' (pass a Storage object for anything else)',
+      )
+  }
+}
+
+/**
+ * Forgets a `memory://` store so the next `resolveStorage('memory://name')` starts empty. Returns whether one
+ * existed. For tests and long-running processes that create many throwaway tables.
+ */
+export function dropMemoryStorage(name: string): boolean {
+  return memoryStores.delete(name.replace(/^memory:\/\//, '').replace(/\/+$/, ''))
 }
