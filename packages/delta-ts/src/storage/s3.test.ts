@@ -306,6 +306,37 @@ describe('S3Storage ambiguous put-if-absent', () => {
     expect(dec.decode(await a.read(key))).toBe(dec.decode(commit('B')))
   })
 
+  it('a 409 ConditionalRequestConflict is retried until the put succeeds', async () => {
+    const s = new S3Storage(root(), { ...connection(), maxAttempts: 1 })
+    let conflicts = 0
+    s.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand' && conflicts < 2) {
+          conflicts++
+          throw Object.assign(new Error('A conflicting conditional operation is in progress (injected)'), {
+            name: 'ConditionalRequestConflict',
+            $metadata: { httpStatusCode: 409 },
+          })
+        }
+        return next(args)
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'inject409' },
+    )
+    await s.put(key, commit('A'))
+    expect(conflicts).toBe(2)
+    expect(dec.decode(await s.read(key))).toBe(dec.decode(commit('A')))
+  })
+
+  it('a put that never reaches the server gives up with STORAGE_TRANSIENT after putRetries rounds and writes nothing', async () => {
+    const s = new S3Storage(root(), { ...connection(), maxAttempts: 1, putRetries: 2 })
+    const seen = injectFaults(s, () => 'drop-request')
+    const err = await errorOf(s.put(key, commit('A')))
+    expect(err.code).toBe('STORAGE_TRANSIENT')
+    expect((err.cause as { code?: string }).code).toBe('ECONNRESET')
+    expect(seen).toHaveLength(3)
+    expect(await keys(s)).toEqual([])
+  })
+
   it('20 writers racing with every first response dropped: exactly one success, and the stored commit is the winner’s', async () => {
     const r = root()
     const writers = Array.from({ length: 20 }, () => {
