@@ -1,0 +1,180 @@
+import { DeltaError } from '../../errors.js'
+import { compareScalars, type ScalarValue } from '../partition-values.js'
+import type { ColumnExpr, CompareOp, Expr, Operand } from './types.js'
+
+/**
+ * Row-at-a-time evaluation of a bound expression with SQL three-valued logic. This is the reference semantics:
+ * pruning must never contradict it and the vectorized row filter must agree with it.
+ *
+ * Ordering is {@link compareScalars}: numbers exactly across number / bigint / decimal, NaN equal to itself
+ * and above every other number (Spark), strings by code point (UTF-8 byte order), binary by unsigned bytes.
+ */
+
+/** `a op b` with SQL null semantics: null when either side is null. */
+export function compareOp(op: CompareOp, a: ScalarValue, b: ScalarValue): boolean | null {
+  if (a === null || a === undefined || b === null || b === undefined) return null
+  const c = compareScalars(a, b)
+  switch (op) {
+    case '=':
+      return c === 0
+    case '!=':
+      return c !== 0
+    case '<':
+      return c < 0
+    case '<=':
+      return c <= 0
+    case '>':
+      return c > 0
+    case '>=':
+      return c >= 0
+  }
+}
+
+/** The comparison with its operands swapped: `a op b` ⟺ `b flip(op) a`. */
+export function flipOp(op: CompareOp): CompareOp {
+  switch (op) {
+    case '<':
+      return '>'
+    case '<=':
+      return '>='
+    case '>':
+      return '<'
+    case '>=':
+      return '<='
+    default:
+      return op
+  }
+}
+
+/** The complement over non-null values: NOT (a op b) ⟺ a negateOp(op) b (the order is total). */
+export function negateOp(op: CompareOp): CompareOp {
+  switch (op) {
+    case '=':
+      return '!='
+    case '!=':
+      return '='
+    case '<':
+      return '>='
+    case '<=':
+      return '>'
+    case '>':
+      return '<='
+    case '>=':
+      return '<'
+  }
+}
+
+/** The literal text a LIKE pattern must start with (everything before its first unescaped wildcard). */
+export function likePrefix(pattern: string, escape: string): string {
+  let out = ''
+  const chars = [...pattern]
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]
+    if (ch === escape && i + 1 < chars.length) {
+      out += chars[++i]
+      continue
+    }
+    if (ch === '%' || ch === '_') return out
+    out += ch
+  }
+  return out
+}
+
+const likeCache = new Map<string, RegExp>()
+
+/**
+ * Compiles a LIKE pattern to an anchored RegExp: `%` any run, `_` one code point, escape + char a literal char.
+ *
+ * @throws DeltaError `INVALID_PREDICATE` when the pattern ends with a lone escape character.
+ */
+export function likeToRegExp(pattern: string, escape: string): RegExp {
+  const key = `${escape}\u0000${pattern}`
+  const cached = likeCache.get(key)
+  if (cached) return cached
+  let src = '^'
+  const chars = [...pattern]
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]
+    if (ch === escape) {
+      if (i + 1 >= chars.length) throw new DeltaError('INVALID_PREDICATE', `LIKE pattern ${JSON.stringify(pattern)} ends with the escape character`)
+      src += chars[++i].replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+    } else if (ch === '%') src += '[\\s\\S]*'
+    else if (ch === '_') src += '[\\s\\S]'
+    else src += ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+  }
+  const re = new RegExp(src + '$', 'u')
+  if (likeCache.size > 1000) likeCache.clear()
+  likeCache.set(key, re)
+  return re
+}
+
+/** Reads a column's value for the current row. */
+export type ColumnValueReader = (c: ColumnExpr) => ScalarValue
+
+function operandValue(o: Operand, read: ColumnValueReader): ScalarValue {
+  if (o.kind === 'column') return read(o)
+  return (o.value ?? null) as ScalarValue
+}
+
+/**
+ * Evaluates a bound predicate for one row: true, false or null (unknown). A filter keeps the row only when the
+ * result is true.
+ *
+ * @throws DeltaError `INVALID_PREDICATE` for a malformed LIKE pattern.
+ */
+export function evaluateRow(e: Expr, read: ColumnValueReader): boolean | null {
+  switch (e.kind) {
+    case 'column': {
+      const v = read(e)
+      return v === null || v === undefined ? null : v === true
+    }
+    case 'literal':
+      return e.value === null || e.value === undefined ? null : e.value === true
+    case 'compare':
+      return compareOp(e.op, operandValue(e.left, read), operandValue(e.right, read))
+    case 'in': {
+      const v = operandValue(e.value, read)
+      if (v === null || v === undefined) return null
+      let sawNull = false
+      for (const item of e.list) {
+        const r = compareOp('=', v, (item.value ?? null) as ScalarValue)
+        if (r === true) return !e.negated
+        if (r === null) sawNull = true
+      }
+      return sawNull ? null : e.negated
+    }
+    case 'isNull': {
+      const v = operandValue(e.operand, read)
+      const isNull = v === null || v === undefined
+      return e.negated ? !isNull : isNull
+    }
+    case 'like': {
+      const v = operandValue(e.operand, read)
+      if (v === null || v === undefined) return null
+      const m = likeToRegExp(e.pattern, e.escape).test(String(v))
+      return e.negated ? !m : m
+    }
+    case 'and': {
+      let sawNull = false
+      for (const c of e.children) {
+        const r = evaluateRow(c, read)
+        if (r === false) return false
+        if (r === null) sawNull = true
+      }
+      return sawNull ? null : true
+    }
+    case 'or': {
+      let sawNull = false
+      for (const c of e.children) {
+        const r = evaluateRow(c, read)
+        if (r === true) return true
+        if (r === null) sawNull = true
+      }
+      return sawNull ? null : false
+    }
+    case 'not': {
+      const r = evaluateRow(e.child, read)
+      return r === null ? null : !r
+    }
+  }
+}

@@ -1,0 +1,411 @@
+import { DeltaError } from '../errors.js'
+import { evaluateRow, flipOp, likePrefix, negateOp } from './expr/eval.js'
+import type { ColumnExpr, CompareOp, Expr, LiteralExpr } from './expr/types.js'
+import type { FileEntry, FileStats } from './file-entry.js'
+import { compareScalars, parsePartitionValue, type ScalarValue } from './partition-values.js'
+import { decimalParams, findField, isStruct, physicalName, type ColumnMappingMode, type DataType, type StructType } from './schema.js'
+
+/*
+ * Partition pruning and data skipping. Both answer one question per file — "may some row of this file satisfy
+ * the predicate?" — and may only err towards yes. The evaluation is an abstract interpretation of SQL
+ * three-valued logic: for every sub-expression we compute
+ *   t: some row may make it TRUE,   f: some row may make it FALSE
+ * (a row that makes it NULL counts for neither). AND / OR / NOT combine these exactly like Kleene logic, so
+ * NOT needs no rewriting and NULL handling is exact: NOT (x = 1) skips a file where x is always 1 or always null.
+ *
+ * What is known about a column in a file is a {@link Summary}: bounds over its non-null values and whether
+ * nulls / non-nulls may occur. Partition columns get exact summaries from partitionValues; data columns get
+ * them from stats, widened where writers are lossy:
+ * - string max: Delta writers truncate to a prefix (Spark appends U+10FFFF, others may not). A max is only
+ *   trusted as "every value is ≤ max or starts with max"; a literal starting with max is never excluded.
+ * - string min: a prefix of the true min is still a lower bound.
+ * - timestamps: stats are millisecond-truncated; both bounds widen by 1 ms.
+ * - float / double: NaN sorts above every number, and parquet-derived stats (and delta-ts' own) leave NaN out
+ *   of max, so a NaN may hide above max: never exclude a file for a condition a NaN row could satisfy.
+ * - long / decimal bounds that JSON turned into doubles are used only when the double is exact.
+ * - missing stats, missing columns in stats, unparsable values: unknown, keep the file.
+ * - tightBounds=false (deletion vectors): min / max / nullCount describe the physical rows, a superset of the
+ *   live rows, so they remain valid bounds; numRecords counts physical rows. Every test below only uses
+ *   "no row is null" (nullCount = 0), "every row is null" (nullCount = numRecords) and bounds, all of which
+ *   stay true when rows are deleted.
+ */
+
+/** What pruning needs to know about the table. */
+export interface PruningContext {
+  schema: StructType
+  partitionColumns: readonly string[]
+  columnMappingMode: ColumnMappingMode
+}
+
+/** Counters of one pruning pass (surfaced as `scan.metrics`). `kept + prunedByPartition + skippedByStats = total`. */
+export interface PruneStats {
+  total: number
+  prunedByPartition: number
+  skippedByStats: number
+  kept: number
+}
+
+interface Summary {
+  /** Lower bound of the non-null values. */
+  min?: ScalarValue
+  /** Upper bound of the non-null values (see maxIsPrefix / nanAboveMax). */
+  max?: ScalarValue
+  /** The max may be a truncated prefix: values may also be any string starting with it. */
+  maxIsPrefix: boolean
+  /** NaN values may exist beyond max. */
+  nanAboveMax: boolean
+  mayNull: boolean
+  mayNonNull: boolean
+}
+
+const UNKNOWN: Summary = { maxIsPrefix: false, nanAboveMax: false, mayNull: true, mayNonNull: true }
+const ALL_NULL: Summary = { maxIsPrefix: false, nanAboveMax: false, mayNull: true, mayNonNull: false }
+
+interface Tri {
+  t: boolean
+  f: boolean
+}
+const MAYBE: Tri = { t: true, f: true }
+const NEVER: Tri = { t: false, f: false } // every row gives NULL
+
+function fromBool(r: boolean | null): Tri {
+  return r === null ? NEVER : { t: r, f: !r }
+}
+
+/** compareScalars that never throws; undefined means "cannot tell". */
+function cmp(a: ScalarValue, b: ScalarValue): number | undefined {
+  try {
+    return compareScalars(a, b)
+  } catch {
+    return undefined
+  }
+}
+
+const isFloat = (t: DataType | undefined) => t === 'float' || t === 'double'
+
+// ---------------------------------------------------------------------------------------------------------
+// Summaries
+
+type Source = { kind: 'partition'; file: FileEntry } | { kind: 'stats'; file: FileEntry }
+
+function partitionKey(ctx: PruningContext, name: string): string | undefined {
+  return ctx.partitionColumns.find((p) => p === name) ?? ctx.partitionColumns.find((p) => p.toLowerCase() === name.toLowerCase())
+}
+
+function partitionSummary(c: ColumnExpr, file: FileEntry, ctx: PruningContext, partName: string): Summary {
+  const field = findField(ctx.schema, partName)
+  if (!field) return UNKNOWN
+  const phys = physicalName(field, ctx.columnMappingMode)
+  const pv = file.partitionValues ?? {}
+  // FileEntry documents logical keys; the log itself uses physical keys under column mapping. Accept both.
+  const raw = partName in pv ? pv[partName] : phys in pv ? pv[phys] : field.name in pv ? pv[field.name] : null
+  let v: ScalarValue
+  try {
+    v = parsePartitionValue(raw, c.dataType ?? field.type)
+  } catch {
+    return UNKNOWN
+  }
+  if (v === null) return ALL_NULL
+  return { min: v, max: v, maxIsPrefix: false, nanAboveMax: false, mayNull: false, mayNonNull: true }
+}
+
+function physicalPath(c: ColumnExpr, ctx: PruningContext): string[] | undefined {
+  const out: string[] = []
+  let current: StructType = ctx.schema
+  for (let i = 0; i < c.path.length; i++) {
+    const f = findField(current, c.path[i])
+    if (!f) return undefined
+    out.push(physicalName(f, ctx.columnMappingMode))
+    if (i < c.path.length - 1) {
+      if (!isStruct(f.type)) return undefined
+      current = f.type
+    }
+  }
+  return out
+}
+
+function dig(obj: Record<string, unknown> | undefined, path: readonly string[]): unknown {
+  let cur: unknown = obj
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[p]
+  }
+  return cur
+}
+
+const SAFE_DECIMAL_DIGITS = 15
+
+/** A stats bound as a ScalarValue of `type`, or undefined when it is absent or cannot be read exactly. */
+function statValue(raw: unknown, type: DataType): ScalarValue | undefined {
+  if (raw === null || raw === undefined) return undefined
+  try {
+    switch (type) {
+      case 'long':
+        if (typeof raw === 'bigint') return raw
+        if (typeof raw === 'number') return Number.isSafeInteger(raw) ? BigInt(raw) : undefined
+        if (typeof raw === 'string' && /^-?\d+$/.test(raw)) return BigInt(raw)
+        return undefined
+      case 'integer':
+      case 'short':
+      case 'byte':
+        return typeof raw === 'number' && Number.isInteger(raw) ? raw : undefined
+      case 'float':
+      case 'double':
+        if (typeof raw === 'number') return raw
+        if (typeof raw === 'string') return parsePartitionValue(raw, type)
+        return undefined
+      case 'string':
+        return typeof raw === 'string' ? raw : undefined
+      case 'boolean':
+        return typeof raw === 'boolean' ? raw : undefined
+      case 'date':
+        return typeof raw === 'string' ? parsePartitionValue(raw, 'date') : undefined
+      case 'timestamp':
+      case 'timestamp_ntz':
+        return typeof raw === 'string' ? parsePartitionValue(raw, type) : undefined
+      default: {
+        const dp = decimalParams(type)
+        if (!dp) return undefined
+        let text: string
+        if (typeof raw === 'number') {
+          text = String(raw)
+          // A double holds at most ~15 significant decimal digits exactly; beyond that the bound is unreliable.
+          if (/e/i.test(text) || text.replace(/[-.]/g, '').replace(/^0+/, '').length > SAFE_DECIMAL_DIGITS) return undefined
+        } else if (typeof raw === 'string') text = raw
+        else return undefined
+        const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text.trim())
+        if (!m) return undefined
+        const frac = m[3] ?? ''
+        const unscaled = BigInt((m[2] || '0') + frac) * (m[1] === '-' ? -1n : 1n)
+        return { unscaled, scale: frac.length }
+      }
+    }
+  } catch {
+    return undefined
+  }
+}
+
+function statsSummary(c: ColumnExpr, stats: FileStats, ctx: PruningContext): Summary {
+  const type = c.dataType
+  const path = physicalPath(c, ctx)
+  if (!type || !path) return UNKNOWN
+  const nc = dig(stats.nullCount, path)
+  const nullCount = typeof nc === 'number' ? nc : undefined
+  const n = stats.numRecords
+  const mayNull = nullCount === undefined || nullCount > 0
+  const mayNonNull = !(nullCount !== undefined && typeof n === 'number' && nullCount >= n)
+  let min = statValue(dig(stats.minValues, path), type)
+  let max = statValue(dig(stats.maxValues, path), type)
+  if (type === 'timestamp' || type === 'timestamp_ntz') {
+    // Bounds are millisecond-truncated (and some writers truncate max rather than round it up).
+    if (typeof min === 'bigint') min -= 1000n
+    if (typeof max === 'bigint') max += 1000n
+  }
+  return { min, max, maxIsPrefix: type === 'string', nanAboveMax: isFloat(type), mayNull, mayNonNull }
+}
+
+function summarize(c: ColumnExpr, src: Source, ctx: PruningContext): Summary {
+  // Qualified columns belong to another relation (MERGE source): nothing is known about them here.
+  if (c.qualifier !== undefined) return UNKNOWN
+  if (c.path.length === 1) {
+    const part = partitionKey(ctx, c.path[0])
+    if (part !== undefined) return partitionSummary(c, src.file, ctx, part)
+  }
+  if (src.kind === 'partition' || !src.file.stats) return UNKNOWN
+  return statsSummary(c, src.file.stats, ctx)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Bounds reasoning over one column summary
+
+/** A NaN row satisfies `NaN op v` under the NaN-greatest order. */
+function nanSatisfies(op: CompareOp, v: ScalarValue): boolean {
+  const vNaN = typeof v === 'number' && Number.isNaN(v)
+  switch (op) {
+    case '>':
+    case '!=':
+      return !vNaN
+    case '>=':
+      return true
+    case '=':
+    case '<=':
+      return vNaN
+    case '<':
+      return false
+  }
+}
+
+/** May some non-null value x of the column satisfy `x op v` (v non-null)? */
+function mayCompare(s: Summary, op: CompareOp, v: ScalarValue): boolean {
+  if (!s.mayNonNull) return false
+  if (s.nanAboveMax && nanSatisfies(op, v)) return true
+  const prefixCovers = s.maxIsPrefix && typeof v === 'string' && typeof s.max === 'string' && v.startsWith(s.max)
+  const cMin = s.min === undefined ? undefined : cmp(s.min, v)
+  const cMax = s.max === undefined || prefixCovers ? undefined : cmp(s.max, v)
+  switch (op) {
+    case '=':
+      return !((cMin !== undefined && cMin > 0) || (cMax !== undefined && cMax < 0))
+    case '!=':
+      return !(cMin === 0 && cMax === 0 && !s.maxIsPrefix && !s.nanAboveMax)
+    case '<':
+      return !(cMin !== undefined && cMin >= 0)
+    case '<=':
+      return !(cMin !== undefined && cMin > 0)
+    case '>':
+      return !(cMax !== undefined && cMax <= 0)
+    case '>=':
+      return !(cMax !== undefined && cMax < 0)
+  }
+}
+
+function mayLike(s: Summary, prefix: string): boolean {
+  if (!s.mayNonNull) return false
+  if (prefix === '') return true
+  // Values starting with `prefix` are >= prefix; they exceed min unless min is above the whole prefix range.
+  if (typeof s.min === 'string') {
+    const c = cmp(s.min, prefix)
+    if (c !== undefined && c > 0 && !s.min.startsWith(prefix)) return false
+  }
+  return mayCompare(s, '>=', prefix)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Abstract evaluation
+
+function literalValue(l: LiteralExpr): ScalarValue {
+  return (l.value ?? null) as ScalarValue
+}
+
+function constant(e: Expr): Tri {
+  return fromBool(
+    evaluateRow(e, () => {
+      throw new DeltaError('INTERNAL', 'constant expression read a column')
+    }),
+  )
+}
+
+function requireBound(c: ColumnExpr): void {
+  if (c.dataType === undefined) {
+    throw new DeltaError('INVALID_ARGUMENT', `column '${c.path.join('.')}' is not bound; call bindExpr(expr, schema) before pruning`)
+  }
+}
+
+function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
+  switch (e.kind) {
+    case 'literal':
+      return constant(e)
+    case 'column': {
+      requireBound(e)
+      const s = summarize(e, src, ctx)
+      return { t: mayCompare(s, '=', true), f: mayCompare(s, '=', false) }
+    }
+    case 'compare': {
+      let { left, right, op } = e
+      if (left.kind === 'literal' && right.kind === 'literal') return constant(e)
+      if (left.kind === 'column' && right.kind === 'column') {
+        requireBound(left)
+        requireBound(right)
+        const a = summarize(left, src, ctx)
+        const b = summarize(right, src, ctx)
+        return a.mayNonNull && b.mayNonNull ? MAYBE : NEVER
+      }
+      if (left.kind === 'literal') {
+        ;[left, right] = [right, left]
+        op = flipOp(op)
+      }
+      const c = left as ColumnExpr
+      requireBound(c)
+      const v = literalValue(right as LiteralExpr)
+      if (v === null) return NEVER
+      const s = summarize(c, src, ctx)
+      return { t: mayCompare(s, op, v), f: mayCompare(s, negateOp(op), v) }
+    }
+    case 'in': {
+      if (e.value.kind === 'literal') return constant(e)
+      requireBound(e.value)
+      const s = summarize(e.value, src, ctx)
+      const values = e.list.map(literalValue)
+      const nonNull = values.filter((v) => v !== null)
+      const hasNull = nonNull.length !== values.length
+      const t = nonNull.some((v) => mayCompare(s, '=', v))
+      // FALSE needs a non-null row different from every item and no NULL item; differing from all implies
+      // differing from each, so requiring "may differ" per item stays conservative.
+      const f = !hasNull && s.mayNonNull && nonNull.every((v) => mayCompare(s, '!=', v))
+      return e.negated ? { t: f, f: t } : { t, f }
+    }
+    case 'isNull': {
+      if (e.operand.kind === 'literal') return constant(e)
+      requireBound(e.operand)
+      const s = summarize(e.operand, src, ctx)
+      return e.negated ? { t: s.mayNonNull, f: s.mayNull } : { t: s.mayNull, f: s.mayNonNull }
+    }
+    case 'like': {
+      if (e.operand.kind === 'literal') return constant(e)
+      requireBound(e.operand)
+      const s = summarize(e.operand, src, ctx)
+      const t = mayLike(s, likePrefix(e.pattern, e.escape))
+      const f = s.mayNonNull
+      return e.negated ? { t: f, f: t } : { t, f }
+    }
+    case 'and': {
+      const parts = e.children.map((c) => tri(c, src, ctx))
+      return { t: parts.every((p) => p.t), f: parts.some((p) => p.f) }
+    }
+    case 'or': {
+      const parts = e.children.map((c) => tri(c, src, ctx))
+      return { t: parts.some((p) => p.t), f: parts.every((p) => p.f) }
+    }
+    case 'not': {
+      const r = tri(e.child, src, ctx)
+      return { t: r.f, f: r.t }
+    }
+  }
+}
+
+function emptyFile(file: FileEntry): boolean {
+  return file.stats?.numRecords === 0
+}
+
+/**
+ * May `file` hold a row for which the bound predicate is TRUE? Uses the file's partition values (typed by the
+ * schema, both timestamp serializations, SQL three-valued logic for null partitions) and its statistics
+ * (min / max / nullCount / numRecords, nested struct fields, physical names under column mapping), widened for
+ * truncated string and timestamp bounds and hidden NaNs (see the module comment).
+ *
+ * Guarantee: returns false only when no row of the file satisfies the predicate, for any stats a conforming
+ * writer may produce. Missing or unreadable partition values or stats mean "may match".
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` when the expression is not bound ({@link bindExpr} first).
+ */
+export function fileMayMatch(boundExpr: Expr, file: FileEntry, ctx: PruningContext): boolean {
+  if (emptyFile(file)) return false
+  return tri(boundExpr, { kind: 'stats', file }, ctx).t
+}
+
+/**
+ * Partition pruning only: may a file with these partition values match? Stats are not consulted.
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` when the expression is not bound.
+ */
+export function partitionMayMatch(boundExpr: Expr, file: FileEntry, ctx: PruningContext): boolean {
+  return tri(boundExpr, { kind: 'partition', file }, ctx).t
+}
+
+/**
+ * Filters `files` to those that may match the bound predicate, counting why the others were dropped: first by
+ * partition values alone (`prunedByPartition`), then by statistics (`skippedByStats`, which includes files whose
+ * stats say they hold no rows). Keeps the input order. Never drops a file that holds a matching row.
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` when the expression is not bound.
+ */
+export function pruneFiles(files: readonly FileEntry[], boundExpr: Expr, ctx: PruningContext): { files: FileEntry[]; stats: PruneStats } {
+  const kept: FileEntry[] = []
+  let prunedByPartition = 0
+  let skippedByStats = 0
+  for (const file of files) {
+    if (!partitionMayMatch(boundExpr, file, ctx)) prunedByPartition++
+    else if (!fileMayMatch(boundExpr, file, ctx)) skippedByStats++
+    else kept.push(file)
+  }
+  return { files: kept, stats: { total: files.length, prunedByPartition, skippedByStats, kept: kept.length } }
+}
