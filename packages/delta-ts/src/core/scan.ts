@@ -1,0 +1,245 @@
+import * as arrow from 'apache-arrow'
+import { DeltaError } from '../errors.js'
+import { deltaToArrowType } from '../protocol/arrow-schema.js'
+import { loadDeletionVector, resolveTablePath, survivingRows } from '../protocol/deletion-vector.js'
+import type { FileEntry } from '../protocol/file-entry.js'
+import { parsePartitionValue } from '../protocol/partition-values.js'
+import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
+import type { Expr } from '../protocol/expr/types.js'
+import {
+  convertColumn,
+  DEFAULT_BATCH_SIZE,
+  matchFileField,
+  nullData,
+  openParquet,
+  scalarData,
+} from '../parquet/read.js'
+import type { Snapshot } from './snapshot.js'
+
+/**
+ * Evaluates a row predicate on a batch that holds (at least) the columns the predicate names, with logical
+ * names and table types. Returns the row positions that satisfy it (SQL semantics: null is not true), or
+ * undefined when every row does.
+ */
+export type RowFilterFn = (batch: arrow.RecordBatch) => Int32Array | undefined
+
+/**
+ * The hook through which the predicates module plugs row filtering into scans: given the table schema and the
+ * filter, it returns the evaluator and the top-level columns the filter reads. Registered with
+ * {@link setRowFilterFactory} by `core/row-filter.ts` when it loads.
+ */
+export type RowFilterFactory = (schema: StructType, filter: string | Expr) => { columns: string[]; evaluate: RowFilterFn }
+
+let rowFilterFactory: RowFilterFactory | undefined
+
+/** Installs the row-filter evaluator used by scans with a `filter` (see {@link RowFilterFactory}). */
+export function setRowFilterFactory(factory: RowFilterFactory | undefined): void {
+  rowFilterFactory = factory
+}
+
+/** Options of {@link Scan}. */
+export interface ScanOptions {
+  /** Top-level columns to return, in this order (logical names; case-insensitive match). Default: all. */
+  columns?: string[]
+  /**
+   * A predicate (SQL text or an {@link Expr}). Files are pruned by `snapshot.files({ filter })` (partition
+   * values and statistics), then rows are filtered per batch; only rows for which it is true are returned.
+   */
+  filter?: string | Expr
+  /** Rows per batch at most (default 65536). */
+  batchSize?: number
+  signal?: AbortSignal
+}
+
+interface OutputColumn {
+  field: StructField
+  arrowField: arrow.Field
+  partition: boolean
+}
+
+function abortIfNeeded(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DeltaError('ABORTED', 'scan aborted', { cause: signal.reason })
+}
+
+/**
+ * A read of one snapshot's rows as Apache Arrow: the selected columns, in table-schema order (or the order of
+ * `columns`), with the Arrow types of {@link deltaToArrowType}. Partition columns are materialized from
+ * `add.partitionValues`; columns an older file lacks read as null; widened columns are cast to the table type;
+ * timestamps are exact microseconds; column-mapped files are read by physical name or field id; rows deleted
+ * by deletion vectors never appear.
+ *
+ * Memory stays bounded by one row group of one file: {@link Scan.batches} streams file by file and row group
+ * by row group, fetching only the footer and the needed column chunks of each file.
+ *
+ * Construct with `snapshot.scan(options)` (or `new Scan(snapshot, options)`).
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` (from the constructor) for an unknown column or a bad batch size.
+ */
+export class Scan {
+  readonly snapshot: Snapshot
+  readonly options: Readonly<ScanOptions>
+  /** The Arrow schema of every batch this scan yields. */
+  readonly schema: arrow.Schema
+  readonly #columns: OutputColumn[]
+  readonly #batchSize: number
+
+  constructor(snapshot: Snapshot, options: ScanOptions = {}) {
+    this.snapshot = snapshot
+    this.options = options
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new DeltaError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(options.batchSize)}`)
+    }
+    this.#batchSize = batchSize
+    const fields = options.columns
+      ? options.columns.map((c) => {
+          const f = findField(snapshot.schema, c)
+          if (!f) throw new DeltaError('INVALID_ARGUMENT', `column '${c}' is not in the table schema (${snapshot.schema.fields.map((x) => x.name).join(', ')})`)
+          return f
+        })
+      : snapshot.schema.fields
+    const partitions = new Set(snapshot.partitionColumns.map((p) => p.toLowerCase()))
+    this.#columns = fields.map((field) => ({
+      field,
+      arrowField: new arrow.Field(field.name, deltaToArrowType(field.type), field.nullable),
+      partition: partitions.has(field.name.toLowerCase()),
+    }))
+    this.schema = new arrow.Schema(this.#columns.map((c) => c.arrowField))
+  }
+
+  /** The data files this scan reads (after pruning by the filter, when one is given). */
+  async files(): Promise<FileEntry[]> {
+    const { filter } = this.options
+    const files = this.snapshot.files as (options?: { filter?: string | Expr }) => Promise<FileEntry[]>
+    return filter === undefined ? files.call(this.snapshot) : files.call(this.snapshot, { filter })
+  }
+
+  /** Collects every batch into one Arrow table (with {@link Scan.schema} even when no row matches). */
+  async toArrow(): Promise<arrow.Table> {
+    const batches: arrow.RecordBatch[] = []
+    for await (const b of this.batches()) batches.push(b)
+    return batches.length === 0 ? new arrow.Table(this.schema) : new arrow.Table(batches)
+  }
+
+  /**
+   * Streams the rows as record batches of at most `batchSize` rows: file by file, row group by row group.
+   *
+   * @throws DeltaError `ABORTED` when the signal fires, `FILE_NOT_FOUND` for a missing data file,
+   *   `PARQUET_ERROR` for an undecodable one, `SCHEMA_MISMATCH` when a file's column cannot be read as the
+   *   table type, `INVALID_DELETION_VECTOR`, `INVALID_LOG` for a bad partition value, `UNSUPPORTED_FEATURE`
+   *   for a filter without a registered row filter.
+   */
+  async *batches(): AsyncGenerator<arrow.RecordBatch> {
+    const { signal, filter } = this.options
+    abortIfNeeded(signal)
+    let rowFilter: { columns: string[]; evaluate: RowFilterFn } | undefined
+    if (filter !== undefined) {
+      if (!rowFilterFactory) {
+        throw new DeltaError('UNSUPPORTED_FEATURE', 'row filtering is not available: no row filter is registered (import core/row-filter)')
+      }
+      rowFilter = rowFilterFactory(this.snapshot.schema, filter)
+    }
+    // The columns read per file: the output plus whatever the filter needs.
+    const readColumns = [...this.#columns]
+    if (rowFilter) {
+      for (const name of rowFilter.columns) {
+        if (readColumns.some((c) => c.field.name.toLowerCase() === name.toLowerCase())) continue
+        const f = findField(this.snapshot.schema, name)
+        if (!f) throw new DeltaError('INVALID_PREDICATE', `filter column '${name}' is not in the table schema`)
+        const partitions = new Set(this.snapshot.partitionColumns.map((p) => p.toLowerCase()))
+        readColumns.push({ field: f, arrowField: new arrow.Field(f.name, deltaToArrowType(f.type), f.nullable), partition: partitions.has(f.name.toLowerCase()) })
+      }
+    }
+    const readSchema = new arrow.Schema(readColumns.map((c) => c.arrowField))
+    const files = await this.files()
+    for (const file of files) {
+      abortIfNeeded(signal)
+      yield* this.#scanFile(file, readColumns, readSchema, rowFilter?.evaluate)
+    }
+  }
+
+  async *#scanFile(
+    file: FileEntry,
+    readColumns: OutputColumn[],
+    readSchema: arrow.Schema,
+    evaluate: RowFilterFn | undefined,
+  ): AsyncGenerator<arrow.RecordBatch> {
+    const { signal } = this.options
+    const storage = this.snapshot.storage
+    const mode = this.snapshot.columnMappingMode
+    const path = resolveTablePath(storage, file.path)
+    const [reader, deleted] = await Promise.all([
+      openParquet(storage, path, { size: file.size > 0 ? file.size : undefined, signal }),
+      file.deletionVector ? loadDeletionVector(storage, file.deletionVector, { signal }) : Promise.resolve(undefined),
+    ])
+    try {
+      // Partition columns: one parsed value per file, keyed by physical name under column mapping.
+      const constants = new Map<number, arrow.Data>()
+      readColumns.forEach((c, k) => {
+        if (!c.partition) return
+        const key = physicalName(c.field, mode)
+        const raw = key in file.partitionValues ? file.partitionValues[key] : file.partitionValues[c.field.name]
+        constants.set(k, scalarData(parsePartitionValue(raw, c.field.type), c.arrowField.type))
+      })
+      // Data columns: the file's top-level field that holds each.
+      const fileFields = reader.schema.fields
+      const sources = readColumns.map((c) => (c.partition ? -1 : matchFileField(fileFields, c.field, mode)))
+      const fileColumns = [...new Set(sources.filter((i) => i >= 0))].map((i) => fileFields[i].name)
+      for (let g = 0; g < reader.rowGroups.length; g++) {
+        const rg = reader.rowGroups[g]
+        abortIfNeeded(signal)
+        const batches = fileColumns.length > 0 ? reader.readRowGroup(g, fileColumns, this.#batchSize) : countOnly(rg.numRows, this.#batchSize)
+        let rowInGroup = 0
+        for await (const raw of batches) {
+          abortIfNeeded(signal)
+          const n = raw.numRows
+          const start = rg.firstRow + rowInGroup
+          rowInGroup += n
+          const sel = deleted ? survivingRows(deleted, start, n) : undefined
+          const len = sel ? sel.length : n
+          if (len === 0) continue
+          const children = readColumns.map((c, k) => {
+            const constant = constants.get(k)
+            if (constant) return convertColumn(constant, c.field.type, c.arrowField.type, new Int32Array(len), { mode, where: c.field.name })
+            const i = sources[k]
+            if (i < 0) return nullData(c.arrowField.type, len)
+            const col = raw.getChild(fileFields[i].name)
+            if (!col || col.data.length !== 1) throw new DeltaError('INTERNAL', `column ${fileFields[i].name} missing from decoded batch`)
+            return convertColumn(col.data[0], c.field.type, c.arrowField.type, sel, { mode, where: c.field.name })
+          })
+          let batch = makeBatch(readSchema, children, len)
+          if (evaluate) {
+            const keep = evaluate(batch)
+            if (keep) {
+              if (keep.length === 0) continue
+              batch = makeBatch(
+                readSchema,
+                batch.data.children.map((d, k) => convertColumn(d, readColumns[k].field.type, readColumns[k].arrowField.type, keep, { mode: 'none', where: readColumns[k].field.name })),
+                keep.length,
+              )
+            }
+          }
+          if (readColumns.length !== this.#columns.length) {
+            batch = makeBatch(this.schema, batch.data.children.slice(0, this.#columns.length), batch.numRows)
+          }
+          yield batch
+        }
+      }
+    } finally {
+      reader.close()
+    }
+  }
+}
+
+function makeBatch(schema: arrow.Schema, children: arrow.Data[], length: number): arrow.RecordBatch {
+  const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children })
+  return new arrow.RecordBatch(schema, data)
+}
+
+/** Row counts without column data: when a scan needs only partition columns, no chunk is fetched. */
+async function* countOnly(numRows: number, batchSize: number): AsyncGenerator<{ numRows: number; getChild(name: string): null }> {
+  for (let done = 0; done < numRows; done += batchSize) {
+    yield { numRows: Math.min(batchSize, numRows - done), getChild: () => null }
+  }
+}
+
