@@ -47,17 +47,18 @@ function looksLikeZip(bytes: Uint8Array): boolean {
 
 /**
  * Converts the raw files of `store` under `raw/` to CSV under `preprocessed/<dataset>/<runId>/`. Excel files
- * are streamed sheet by sheet; each CSV row carries `sheet_name`, `source_file` and `source_row`. Never throws
+ * are streamed sheet by sheet; `paths` restricts the run to those raw keys (the files it staged); each CSV row carries `sheet_name`, `source_file` and `source_row`. Never throws
  * for a bad input file: it lands in `errors` with a message naming the file.
  */
 export async function preprocess(
   store: FileStore,
   runId: string,
-  options: { onRows?: (n: number) => void; datasets?: readonly DatasetName[] } = {},
+  options: { onRows?: (n: number) => void; datasets?: readonly DatasetName[]; paths?: readonly string[] } = {},
 ): Promise<PreprocessResult> {
   const result: PreprocessResult = { files: [], errors: [], emptySheets: [], rawFiles: [] }
   const wanted = options.datasets ?? DATASETS
-  for (const obj of await listAll(store, 'raw/')) {
+  const listed = (await listAll(store, 'raw/')).filter((o) => !options.paths || options.paths.includes(o.path))
+  for (const obj of listed) {
     const dataset = datasetOfPath(obj.path.slice('raw/'.length))
     result.rawFiles.push({ dataset, path: obj.path })
     if (!dataset) {
