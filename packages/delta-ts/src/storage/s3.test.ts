@@ -208,6 +208,26 @@ describe('S3Storage specifics', () => {
     expect(e3.code).toBe('STORAGE_TRANSIENT')
   })
 
+  it('reports a store that rejects If-None-Match (501 NotImplemented) as STORAGE_ERROR naming conditionalWrites, without retrying', async () => {
+    const s = make({ maxAttempts: 1 })
+    let puts = 0
+    s.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'PutObjectCommand') return next(args)
+        puts++
+        throw Object.assign(new Error('A header you provided implies functionality that is not implemented'), {
+          name: 'NotImplemented',
+          $metadata: { httpStatusCode: 501 },
+        })
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'inject501' },
+    )
+    const err = await errorOf(s.put('_delta_log/00000000000000000000.json', enc.encode('{}')))
+    expect(err.code).toBe('STORAGE_ERROR')
+    expect(err.message).toMatch(/conditionalWrites: false/)
+    expect(puts).toBe(1)
+  })
+
   it('passes the AbortSignal on: an aborted read or put fails with ABORTED and writes nothing', async () => {
     const s = make()
     await s.put('a/file', enc.encode('x'))

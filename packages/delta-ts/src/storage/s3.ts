@@ -470,7 +470,8 @@ function isTransient(err: unknown): boolean {
   const name = errorName(err)
   if (name !== undefined && TRANSIENT_NAMES.has(name)) return true
   if (status === undefined) return true
-  return status >= 500 || status === 429
+  // 501 NotImplemented is permanent: typically a store without conditional writes rejecting If-None-Match.
+  return (status >= 500 && status !== 501) || status === 429
 }
 
 /**
@@ -492,6 +493,14 @@ export function translateS3Error(err: unknown, op: string, uri: string, signal?:
     return new DeltaError('FILE_NOT_FOUND', `${uri} does not exist`, { cause: err })
   }
   if (status === 412) return alreadyExists(uri, err)
+  if (status === 501 || name === 'NotImplemented') {
+    return new DeltaError(
+      'STORAGE_ERROR',
+      `${op} ${uri}: the store does not implement this request (${detail}); a store without conditional ` +
+        'writes needs conditionalWrites: false (and unsafeSingleWriter: true for a single writer)',
+      { cause: err },
+    )
+  }
   if (isTransient(err)) {
     return new DeltaError('STORAGE_TRANSIENT', `${op} ${uri} failed transiently: ${detail}`, { cause: err })
   }
