@@ -21,6 +21,8 @@ export const projects = [
     test: {
       name: 'ecommerce-etl',
       root: './packages/ecommerce-etl',
+      // Reuses delta-ts's setup: it starts the moto S3 server the S3 pipeline test runs against.
+      globalSetup: ['../delta-ts/test/global-setup.ts'],
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: 300_000,
       hookTimeout: 300_000,
