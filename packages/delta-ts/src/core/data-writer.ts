@@ -1,0 +1,425 @@
+import * as arrow from 'apache-arrow'
+import { v4 as uuidv4 } from 'uuid'
+import { DeltaError } from '../errors.js'
+import { codecFileSuffix, codecFromConfiguration, writeParquet } from '../parquet/write.js'
+import type { AddAction } from '../protocol/actions.js'
+import { deltaToArrowType, PARQUET_FIELD_ID_KEY } from '../protocol/arrow-schema.js'
+import { encodeLogPath, partitionPath } from '../protocol/partition-path.js'
+import { type ScalarValue, serializePartitionValue } from '../protocol/partition-values.js'
+import { enforceSchema } from '../protocol/schema-evolution.js'
+import {
+  type ColumnMappingMode,
+  type DataType,
+  decimalParams,
+  fieldId,
+  findField,
+  isArray,
+  isMap,
+  isStruct,
+  physicalName,
+  type StructField,
+  type StructType,
+} from '../protocol/schema.js'
+import { computeFileStats } from '../protocol/stats.js'
+import type { Storage } from '../storage/types.js'
+
+/**
+ * Writes the data files of one write operation (PROTOCOL.md §Data Files): splits rows by partition values,
+ * writes Hive-style partition directories with Spark-style unique names
+ * (`part-00000-<uuid>-c000.zstd.parquet`), rolls files at the target size, computes stats, and returns the add
+ * actions. It never commits: a crash leaves orphan files only, which vacuum removes.
+ *
+ * ```
+ *  batches ─▶ enforceSchema ─▶ split by partition ─▶ buffer per partition ─▶ (size reached / end) ─▶
+ *      drop partition columns, physical names ─▶ parquet bytes ─▶ storage.put(if absent) ─▶ AddAction
+ * ```
+ * Memory: each open partition buffers Arrow batches until its estimated file size reaches the target; when
+ * all buffers together exceed `maxBufferedBytes`, the largest one is flushed early (a smaller file), so an
+ * AsyncIterable input is written in bounded memory whatever its length.
+ */
+
+/** Default target file size: 128 MiB of parquet, as Spark and delta-rs. */
+export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024
+/** Default bound on Arrow bytes buffered across all open partitions. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 512 * 1024 * 1024
+// Before the first file tells us the real ratio, assume parquet is 3x smaller than Arrow (zstd on typical
+// tables); the ratio is then measured per write.
+const INITIAL_COMPRESSION_RATIO = 3
+
+export interface WriteDataFilesOptions {
+  /** The table schema (logical), partition columns included. Data must fit it (see `enforceSchema`). */
+  schema: StructType
+  /** Partition columns (logical names), in table order. */
+  partitionColumns: readonly string[]
+  /** Table configuration: codec, stats columns, column mapping mode. */
+  configuration?: Readonly<Record<string, string | null | undefined>>
+  /** Column mapping mode; default from `configuration['delta.columnMapping.mode']`, else `none`. */
+  columnMappingMode?: ColumnMappingMode
+  /** Roll to a new file when the file would exceed this many bytes (estimated). Default 128 MiB. */
+  targetFileSize?: number
+  /** Flush the largest partition buffer when all buffers together exceed this. Default 512 MiB. */
+  maxBufferedBytes?: number
+  /** Rows per parquet row group at most. Default 1 Mi. */
+  maxRowGroupRows?: number
+  /** Cancels between batches and files with `ABORTED`; files already written stay as orphans. */
+  signal?: AbortSignal
+}
+
+interface PartitionBuffer {
+  /** Directory relative to the table root ('' when unpartitioned). */
+  dir: string
+  /** Serialized values keyed by partition column (physical name under column mapping). */
+  values: Record<string, string | null>
+  batches: arrow.Table[]
+  rows: number
+  bytes: number
+}
+
+/**
+ * Writes `data` as parquet files under the table root and returns one add action per file (path
+ * URI-encoded relative to the root, `partitionValues` serialized, `size`, `modificationTime`,
+ * `dataChange: true`, `stats` JSON). Files are created with put-if-absent under fresh UUID names.
+ *
+ * @throws DeltaError `SCHEMA_MISMATCH` when the data does not fit `schema` (strict enforcement: callers that
+ *   evolve the schema pass the evolved schema), `INVALID_ARGUMENT` for a bad codec / stats configuration or
+ *   partition column, `PARQUET_ERROR` when encoding fails, `ABORTED` on the signal, and storage errors.
+ */
+export async function writeDataFiles(
+  storage: Storage,
+  data: arrow.Table | arrow.RecordBatch | AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>,
+  options: WriteDataFilesOptions,
+): Promise<AddAction[]> {
+  const mode: ColumnMappingMode =
+    options.columnMappingMode ??
+    (options.configuration?.['delta.columnMapping.mode'] === 'name' || options.configuration?.['delta.columnMapping.mode'] === 'id'
+      ? (options.configuration['delta.columnMapping.mode'] as ColumnMappingMode)
+      : 'none')
+  const codec = codecFromConfiguration(options.configuration)
+  const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE
+  const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+  if (!(target > 0) || !(maxBuffered > 0)) throw new DeltaError('INVALID_ARGUMENT', 'targetFileSize and maxBufferedBytes must be positive')
+  const partitionFields = options.partitionColumns.map((name) => {
+    const f = findField(options.schema, name)
+    if (!f) throw new DeltaError('INVALID_ARGUMENT', `partition column '${name}' is not in the schema`)
+    return f
+  })
+  const partitionSet = new Set(partitionFields.map((f) => f.name))
+  const dataFields = options.schema.fields.filter((f) => !partitionSet.has(f.name))
+  if (dataFields.length === 0) throw new DeltaError('INVALID_ARGUMENT', 'a data file needs at least one non-partition column')
+  const fileSchema = new arrow.Schema(dataFields.map((f) => physicalArrowField(f, mode)))
+
+  const buffers = new Map<string, PartitionBuffer>()
+  const adds: AddAction[] = []
+  let buffered = 0
+  let ratio = INITIAL_COMPRESSION_RATIO
+  let fileIndex = 0
+  const writeId = uuidv4()
+
+  const flush = async (buf: PartitionBuffer) => {
+    if (buf.rows === 0) return
+    throwIfAborted(options.signal)
+    const logical = concatTables(buf.batches)
+    buffered -= buf.bytes
+    const arrowBytes = buf.bytes
+    buf.batches = []
+    buf.rows = 0
+    buf.bytes = 0
+    const stats = computeFileStats(logical, {
+      schema: options.schema,
+      partitionColumns: [...partitionSet],
+      configuration: options.configuration,
+      columnMappingMode: mode,
+    })
+    const physical = toPhysical(logical, dataFields, fileSchema, mode)
+    const bytes = writeParquet(physical, { codec, maxRowGroupRows: options.maxRowGroupRows })
+    if (bytes.length > 0) ratio = Math.max(1, arrowBytes / bytes.length)
+    // Spark's naming: part-<task>-<uuid>-c<file>.<codec>.parquet; one uuid per write keeps names sortable.
+    const name = `part-${String(fileIndex).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
+    fileIndex++
+    const key = buf.dir ? `${buf.dir}/${name}` : name
+    await storage.put(key, bytes, { overwrite: false, signal: options.signal })
+    adds.push({
+      path: encodeLogPath(key),
+      partitionValues: { ...buf.values },
+      size: bytes.length,
+      modificationTime: Date.now(),
+      dataChange: true,
+      stats,
+    })
+  }
+
+  for await (const batch of toBatches(data)) {
+    throwIfAborted(options.signal)
+    if (batch.numRows === 0) continue
+    const conformed = enforceSchema(batch, { tableSchema: options.schema, schemaMode: 'strict' }).data
+    for (const { values, rows } of splitByPartition(conformed, partitionFields, mode)) {
+      const dir = partitionPath(
+        partitionFields.map((f) => physicalName(f, mode)),
+        values,
+      )
+      let buf = buffers.get(dir)
+      if (!buf) {
+        buf = { dir, values, batches: [], rows: 0, bytes: 0 }
+        buffers.set(dir, buf)
+      }
+      // Cut a slice bigger than one file into file-sized pieces (zero-copy slices) so that files roll at the
+      // target even when one input batch holds many files' worth of rows.
+      const size = tableBytes(rows)
+      const bytesPerRow = size / Math.max(1, rows.numRows)
+      for (let start = 0; start < rows.numRows; ) {
+        const room = Math.max(1, Math.floor((target * ratio - buf.bytes) / Math.max(bytesPerRow, 1e-9)))
+        const end = Math.min(rows.numRows, start + room)
+        const piece = start === 0 && end === rows.numRows ? rows : rows.slice(start, end)
+        const pieceBytes = (end - start) * bytesPerRow
+        buf.batches.push(piece)
+        buf.rows += end - start
+        buf.bytes += pieceBytes
+        buffered += pieceBytes
+        start = end
+        if (buf.bytes / ratio >= target) await flush(buf)
+      }
+      while (buffered > maxBuffered) {
+        let largest: PartitionBuffer | undefined
+        for (const b of buffers.values()) if (!largest || b.bytes > largest.bytes) largest = b
+        if (!largest || largest.rows === 0) break
+        await flush(largest)
+      }
+    }
+  }
+  for (const buf of buffers.values()) await flush(buf)
+  return adds
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DeltaError('ABORTED', 'writeDataFiles was aborted', { cause: signal.reason })
+}
+
+async function* toBatches(
+  data: arrow.Table | arrow.RecordBatch | AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>,
+): AsyncIterable<arrow.RecordBatch> {
+  if (data instanceof arrow.Table) {
+    yield* data.batches
+  } else if (data instanceof arrow.RecordBatch) {
+    yield data
+  } else {
+    yield* data as AsyncIterable<arrow.RecordBatch>
+  }
+}
+
+function concatTables(tables: arrow.Table[]): arrow.Table {
+  return tables.length === 1 ? tables[0] : new arrow.Table(tables[0].schema, tables.flatMap((t) => t.batches))
+}
+
+/** Sum of the Arrow buffer sizes of a table (what it holds in memory). */
+function tableBytes(t: arrow.Table): number {
+  let n = 0
+  const visit = (d: arrow.Data) => {
+    n += d.byteLength
+  }
+  for (const b of t.batches) for (const c of b.data.children) visit(c)
+  return n
+}
+
+/** The Arrow field as stored in the file: physical names and parquet field ids under column mapping. */
+function physicalArrowField(field: StructField, mode: ColumnMappingMode): arrow.Field {
+  const metadata = new Map<string, string>()
+  const id = mode === 'none' ? undefined : fieldId(field)
+  if (id !== undefined) metadata.set(PARQUET_FIELD_ID_KEY, String(id))
+  return new arrow.Field(physicalName(field, mode), physicalArrowType(field.type, mode), field.nullable, metadata)
+}
+
+function physicalArrowType(type: DataType, mode: ColumnMappingMode): arrow.DataType {
+  if (mode === 'none') return deltaToArrowType(type)
+  if (isStruct(type)) return new arrow.Struct(type.fields.map((f) => physicalArrowField(f, mode)))
+  if (isArray(type)) return new arrow.List(new arrow.Field('element', physicalArrowType(type.elementType, mode), type.containsNull))
+  if (isMap(type)) {
+    const entries = new arrow.Struct([
+      new arrow.Field('key', physicalArrowType(type.keyType, mode), false),
+      new arrow.Field('value', physicalArrowType(type.valueType, mode), type.valueContainsNull),
+    ])
+    return new arrow.Map_(new arrow.Field('entries', entries, false), false)
+  }
+  return deltaToArrowType(type)
+}
+
+/** Drops partition columns and re-labels the data with the file schema (same buffers, physical names). */
+function toPhysical(logical: arrow.Table, dataFields: StructField[], fileSchema: arrow.Schema, mode: ColumnMappingMode): arrow.Table {
+  const batches = logical.batches.map((b) => {
+    const children = dataFields.map((f, j) => retype(b.getChild(f.name)!.data[0], fileSchema.fields[j].type, mode))
+    return new arrow.RecordBatch(
+      fileSchema,
+      arrow.makeData({ type: new arrow.Struct(fileSchema.fields), length: b.numRows, nullCount: 0, children }),
+    )
+  })
+  return new arrow.Table(fileSchema, batches)
+}
+
+// Nested struct children carry names in their Data type; under column mapping they must be physical too.
+function retype(d: arrow.Data, type: arrow.DataType, mode: ColumnMappingMode): arrow.Data {
+  if (mode === 'none') return d
+  if (type instanceof arrow.Struct) {
+    return arrow.makeData({
+      type,
+      offset: d.offset,
+      length: d.length,
+      nullCount: d.nullCount,
+      nullBitmap: d.nullBitmap,
+      children: d.children.map((c, j) => retype(c, type.children[j].type, mode)),
+    })
+  }
+  if (type instanceof arrow.List || type instanceof arrow.Map_) {
+    return arrow.makeData({
+      type: type as never,
+      offset: d.offset,
+      length: d.length,
+      nullCount: d.nullCount,
+      nullBitmap: d.nullBitmap,
+      valueOffsets: d.valueOffsets,
+      child: retype(d.children[0], type.children[0].type, mode),
+    } as never)
+  }
+  return d
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Partition splitting
+
+/** One partition's rows of a batch, with its serialized values keyed by (physical) column name. */
+interface PartitionSlice {
+  values: Record<string, string | null>
+  rows: arrow.Table
+}
+
+function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: ColumnMappingMode): PartitionSlice[] {
+  if (partitionFields.length === 0) return [{ values: {}, rows: t }]
+  const out: PartitionSlice[] = []
+  for (const batch of t.batches) {
+    const cols = partitionFields.map((f) => ({ f, vec: batch.getChild(f.name)! }))
+    const groups = new Map<string, { values: Record<string, string | null>; idx: number[] }>()
+    for (let i = 0; i < batch.numRows; i++) {
+      const values: Record<string, string | null> = {}
+      for (const { f, vec } of cols) values[physicalName(f, mode)] = serializePartitionValue(scalarAt(vec, i, f.type), f.type)
+      const key = JSON.stringify(Object.values(values))
+      let g = groups.get(key)
+      if (!g) {
+        g = { values, idx: [] }
+        groups.set(key, g)
+      }
+      g.idx.push(i)
+    }
+    if (groups.size === 1) {
+      const [g] = groups.values()
+      out.push({ values: g.values, rows: new arrow.Table(t.schema, [batch]) })
+      continue
+    }
+    for (const g of groups.values()) {
+      const data = takeData(batch.data, Int32Array.from(g.idx))
+      out.push({ values: g.values, rows: new arrow.Table(t.schema, [new arrow.RecordBatch(t.schema, data as arrow.Data<arrow.Struct>)]) })
+    }
+  }
+  return out
+}
+
+function takeValidity(d: arrow.Data, idx: Int32Array): { nullBitmap: Uint8Array | undefined; nullCount: number } {
+  if (d.nullCount === 0) return { nullBitmap: undefined, nullCount: 0 }
+  const bitmap = new Uint8Array(Math.ceil(idx.length / 8))
+  let nulls = 0
+  for (let k = 0; k < idx.length; k++) {
+    if (d.getValid(idx[k])) bitmap[k >> 3] |= 1 << (k & 7)
+    else nulls++
+  }
+  return { nullBitmap: bitmap, nullCount: nulls }
+}
+
+/**
+ * Gathers rows `idx` of `d` into a new offset-0 Data (Arrow JS has no take kernel). Covers the layouts that
+ * `enforceSchema` produces: fixed-width primitives, booleans, Utf8/Binary, structs, lists and maps.
+ */
+export function takeData(d: arrow.Data, idx: Int32Array): arrow.Data {
+  const type = d.type as arrow.DataType
+  const n = idx.length
+  const { nullBitmap, nullCount } = takeValidity(d, idx)
+  const base = { type: type as never, length: n, nullCount, nullBitmap }
+  switch (type.typeId) {
+    case arrow.Type.Null:
+      return arrow.makeData({ type: type as arrow.Null, length: n, nullCount: n })
+    case arrow.Type.Bool: {
+      const src = d.values as Uint8Array
+      const out = new Uint8Array(Math.ceil(n / 8))
+      for (let k = 0; k < n; k++) {
+        const j = d.offset + idx[k]
+        if ((src[j >> 3] >> (j & 7)) & 1) out[k >> 3] |= 1 << (k & 7)
+      }
+      return arrow.makeData({ ...base, data: out } as never)
+    }
+    case arrow.Type.Utf8:
+    case arrow.Type.Binary: {
+      const offs = d.valueOffsets as Int32Array
+      const src = d.values as Uint8Array
+      const valueOffsets = new Int32Array(n + 1)
+      let total = 0
+      for (let k = 0; k < n; k++) {
+        total += offs[idx[k] + 1] - offs[idx[k]]
+        valueOffsets[k + 1] = total
+      }
+      const bytes = new Uint8Array(total)
+      for (let k = 0; k < n; k++) bytes.set(src.subarray(offs[idx[k]], offs[idx[k] + 1]), valueOffsets[k])
+      return arrow.makeData({ ...base, valueOffsets, data: bytes } as never)
+    }
+    case arrow.Type.Struct:
+      return arrow.makeData({ ...base, children: d.children.map((c) => takeData(c, idx)) } as never)
+    case arrow.Type.List:
+    case arrow.Type.Map: {
+      const offs = d.valueOffsets as Int32Array
+      const valueOffsets = new Int32Array(n + 1)
+      const childIdx: number[] = []
+      for (let k = 0; k < n; k++) {
+        for (let j = offs[idx[k]]; j < offs[idx[k] + 1]; j++) childIdx.push(j)
+        valueOffsets[k + 1] = childIdx.length
+      }
+      return arrow.makeData({ ...base, valueOffsets, child: takeData(d.children[0], Int32Array.from(childIdx)) } as never)
+    }
+    default: {
+      // Fixed width: ints, floats, dates, timestamps, decimals (stride = values per row).
+      const stride = d.stride
+      const src = d.values as unknown as { length: number; [i: number]: number | bigint }
+      const Ctor = (d.values as unknown as { constructor: new (n: number) => typeof src }).constructor
+      const out = new Ctor(n * stride)
+      for (let k = 0; k < n; k++) for (let s = 0; s < stride; s++) out[k * stride + s] = src[idx[k] * stride + s]
+      return arrow.makeData({ ...base, data: out } as never)
+    }
+  }
+}
+
+/** Scalar of row i of a partition column, in the ScalarValue model (exact µs for timestamps). */
+function scalarAt(vec: arrow.Vector, i: number, type: DataType): ScalarValue {
+  if (!vec.isValid(i)) return null
+  let k = i
+  let d = vec.data[0]
+  for (const chunk of vec.data) {
+    if (k < chunk.length) {
+      d = chunk
+      break
+    }
+    k -= chunk.length
+  }
+  switch (type) {
+    case 'timestamp':
+    case 'timestamp_ntz':
+      return (d.values as BigInt64Array)[k]
+    case 'date':
+      return (d.values as Int32Array)[k]
+    case 'long':
+      return (d.values as BigInt64Array)[k]
+    default: {
+      const dp = decimalParams(type)
+      if (dp) {
+        const w = d.values as Uint32Array
+        let v = 0n
+        for (let x = 3; x >= 0; x--) v = (v << 32n) | BigInt(w[k * 4 + x])
+        return { unscaled: BigInt.asIntN(128, v), scale: dp.scale }
+      }
+      return vec.get(i) as ScalarValue
+    }
+  }
+}
