@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DeltaError } from '../src/errors.js'
 import type { ObjectMeta, Storage } from '../src/storage/types.js'
@@ -207,4 +208,56 @@ export function storageContractSuite(name: string, make: () => Promise<ContractF
       expect((await collect(s.list('_delta_log/'))).map((m) => m.path)).toEqual([key])
     })
   })
+}
+
+/**
+ * Runs `count` OS processes of `node --import tsx <workerFile> ...args(id)` and releases them together: each
+ * worker must print `ready` once loaded, then wait for a line on stdin before racing, then print one JSON line
+ * with its result and exit 0. Resolves to the parsed results in worker order; rejects when any worker fails.
+ */
+export async function raceInProcesses<T>(options: {
+  count: number
+  workerFile: string
+  args: (id: number) => string[]
+  cwd: string
+  env?: NodeJS.ProcessEnv
+}): Promise<T[]> {
+  const procs = Array.from({ length: options.count }, (_, id) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', options.workerFile, ...options.args(id)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+    })
+    let out = ''
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString()
+        if (out.startsWith('ready\n')) resolve()
+      })
+      child.once('exit', (code) => reject(new Error(`worker ${id} exited before ready (${code}): ${err}`)))
+    })
+    const done = new Promise<T>((resolve, reject) => {
+      child.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`worker ${id} exited with ${code}: ${err}`))
+        else resolve(JSON.parse(out.slice('ready\n'.length)) as T)
+      })
+    })
+    // Both are awaited below; these handlers only keep an early failure from being reported as unhandled.
+    ready.catch(() => {})
+    done.catch(() => {})
+    return { child, ready, done }
+  })
+  try {
+    await Promise.all(procs.map((p) => p.ready))
+  } catch (err) {
+    for (const p of procs) p.child.kill()
+    throw err
+  }
+  // Everyone is loaded and waiting: release them together.
+  for (const p of procs) p.child.stdin.end('go\n')
+  return Promise.all(procs.map((p) => p.done))
 }

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { storageContractSuite } from '../../test/storage-contract.js'
+import { raceInProcesses, storageContractSuite } from '../../test/storage-contract.js'
 import { LocalStorage } from './local.js'
 
 async function tempDir(): Promise<string> {
@@ -58,37 +57,12 @@ describe('LocalStorage across OS processes', () => {
     await fs.writeFile(workerFile, workerSource)
     const tableRoot = path.join(root, 'table')
     try {
-      const procs = Array.from({ length: 20 }, (_, id) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', workerFile, tableRoot, String(id), String(keyCount)], {
-          stdio: ['pipe', 'pipe', 'pipe'],
-          cwd: path.dirname(localTs),
-        })
-        let out = ''
-        let err = ''
-        child.stderr.on('data', (d: Buffer) => {
-          err += d.toString()
-        })
-        const ready = new Promise<void>((resolve, reject) => {
-          child.stdout.on('data', (d: Buffer) => {
-            out += d.toString()
-            if (out.startsWith('ready\n')) resolve()
-          })
-          child.once('exit', (code) => reject(new Error(`worker ${id} exited early (${code}): ${err}`)))
-        })
-        const done = new Promise<WorkerResult[]>((resolve, reject) => {
-          child.once('exit', (code) => {
-            if (code !== 0) reject(new Error(`worker ${id} exited with ${code}: ${err}`))
-            else resolve(JSON.parse(out.slice('ready\n'.length)) as WorkerResult[])
-          })
-        })
-        // Awaited below; this only stops an early failure of `ready` from leaving `done` unhandled.
-        done.catch(() => {})
-        return { child, ready, done }
+      const results = await raceInProcesses<WorkerResult[]>({
+        count: 20,
+        workerFile,
+        args: (id) => [tableRoot, String(id), String(keyCount)],
+        cwd: path.dirname(localTs),
       })
-      await Promise.all(procs.map((p) => p.ready))
-      // All 20 are loaded and waiting: release them together.
-      for (const p of procs) p.child.stdin.end('go\n')
-      const results = await Promise.all(procs.map((p) => p.done))
 
       const storage = new LocalStorage(tableRoot)
       for (let k = 0; k < keyCount; k++) {

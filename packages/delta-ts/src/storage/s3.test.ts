@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { DeltaError } from '../errors.js'
 import { freePort, testCredentials } from '../../test/s3-server.js'
-import { storageContractSuite } from '../../test/storage-contract.js'
+import { raceInProcesses, storageContractSuite } from '../../test/storage-contract.js'
 import { S3Storage, type S3StorageOptions } from './s3.js'
 
 // The SDK warns on Node 20 about its future Node 22 requirement; tests only.
@@ -371,5 +375,61 @@ describe('S3Storage ambiguous put-if-absent', () => {
       if (res.status === 'rejected') expect((res.reason as DeltaError).code).toBe('FILE_ALREADY_EXISTS')
     }
     expect(dec.decode(await writers[0].read(key))).toBe(dec.decode(commit(`W${winners[0]}`)))
+  })
+})
+
+const s3Ts = fileURLToPath(new URL('./s3.ts', import.meta.url))
+
+/** Worker for the cross-process race: loads S3Storage from source, waits for "go", creates each key once. */
+const s3WorkerSource = `
+import { S3Storage } from ${JSON.stringify(s3Ts)}
+const [endpoint, uri, id, keyCount] = process.argv.slice(2)
+const storage = new S3Storage(uri, {
+  endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+})
+process.stdout.write('ready\\n')
+process.stdin.once('data', async () => {
+  const results = await Promise.all(Array.from({ length: Number(keyCount) }, async (_, k) => {
+    const key = '_delta_log/' + String(k).padStart(20, '0') + '.json'
+    try {
+      await storage.put(key, new TextEncoder().encode('writer ' + id + ' key ' + k))
+      return { ok: true }
+    } catch (err) {
+      return { ok: false, code: err.code ?? String(err) }
+    }
+  }))
+  process.stdout.write(JSON.stringify(results) + '\\n')
+  process.stdin.pause()
+})
+`
+
+describe('S3Storage across OS processes', () => {
+  it('8 processes racing put-if-absent on 10 keys each: exactly one winner per key, and the object is the winner’s', async () => {
+    const bucket = await newBucket()
+    const uri = `s3://${bucket}/race`
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'delta-ts-s3race-'))
+    const workerFile = path.join(dir, 's3-race-worker.mts')
+    await fs.writeFile(workerFile, s3WorkerSource)
+    const keyCount = 10
+    try {
+      const results = await raceInProcesses<{ ok: boolean; code?: string }[]>({
+        count: 8,
+        workerFile,
+        args: (id) => [endpoint(), uri, String(id), String(keyCount)],
+        cwd: path.dirname(s3Ts),
+        env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      })
+      const storage = new S3Storage(uri, connection())
+      for (let k = 0; k < keyCount; k++) {
+        const key = `_delta_log/${String(k).padStart(20, '0')}.json`
+        const winners = results.flatMap((r, id) => (r[k].ok ? [id] : []))
+        expect(winners, `winners of ${key}`).toHaveLength(1)
+        for (const r of results) if (!r[k].ok) expect(r[k].code).toBe('FILE_ALREADY_EXISTS')
+        expect(dec.decode(await storage.read(key))).toBe(`writer ${winners[0]} key ${k}`)
+      }
+      expect(await keys(storage)).toHaveLength(keyCount)
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 })
