@@ -4,8 +4,6 @@ import type { TestProject } from 'vitest/node'
 import { repoRoot } from './golden.js'
 import { type S3Server, startMoto } from './s3-server.js'
 
-let server: S3Server | undefined
-
 /**
  * Vitest globalSetup shared by the delta-ts and ecommerce-etl projects: makes sure `.venv` exists
  * (scripts/ensure-venv.sh), starts moto on a free loopback port unless `DELTA_TS_S3_ENDPOINT` names a running
@@ -21,6 +19,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.AWS_REGION ??= 'us-east-1'
   let endpoint = process.env.DELTA_TS_S3_ENDPOINT ?? ''
   let error = ''
+  // Local to this call: the delta-ts and ecommerce-etl projects each run this setup, and each must stop only
+  // the server it started.
+  let server: S3Server | undefined
   if (!endpoint) {
     try {
       execFileSync('bash', [path.join(repoRoot, 'scripts', 'ensure-venv.sh')], { stdio: 'inherit' })
@@ -35,6 +36,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('s3Error', error)
   return async () => {
     await server?.stop()
-    server = undefined
   }
 }
