@@ -1,0 +1,424 @@
+import {
+  type Data,
+  type DataType as ArrowType,
+  type Field,
+  makeData,
+  makeVector,
+  RecordBatch,
+  Struct,
+  TimeUnit,
+  Type,
+  vectorFromArray,
+  type Vector,
+} from 'apache-arrow'
+import { DeltaError } from '../errors.js'
+import { compareOp, likeToRegExp } from '../protocol/expr/eval.js'
+import type { ColumnExpr, Expr, Operand } from '../protocol/expr/types.js'
+import type { ScalarValue } from '../protocol/partition-values.js'
+
+/*
+ * Row filtering of Arrow record batches with a bound predicate, SQL semantics (a NULL result drops the row).
+ * Values are read exactly from the Arrow buffers in the ScalarValue model (int64 and timestamps as bigint µs,
+ * dates as days, decimals as { unscaled, scale }) because `Vector.get` rounds timestamps to float ms and gives
+ * decimals as raw words. Evaluation is column-at-a-time: each node yields one tri-state code per row.
+ */
+
+const FALSE = 0
+const TRUE = 1
+const NULL = 2
+
+type Reader = (i: number) => ScalarValue
+
+/** Resolves a column reference to the batch column holding it; the default looks names up in the batch. */
+export type ColumnResolver = (c: ColumnExpr, batch: RecordBatch) => Vector | undefined
+
+/** Options of {@link evaluatePredicate} and {@link filterBatch}. */
+export interface RowFilterOptions {
+  /**
+   * Finds the top-level batch column of a reference (for renamed or qualified columns, e.g. MERGE's
+   * `source.x`). Nested paths below it are followed by field name. Default: the batch field named `path[0]`
+   * (exact, then case-insensitive); qualified references need a resolver.
+   */
+  resolve?: ColumnResolver
+}
+
+function findChildIndex(fields: readonly Field[], name: string): number {
+  const exact = fields.findIndex((f) => f.name === name)
+  if (exact >= 0) return exact
+  const lower = name.toLowerCase()
+  return fields.findIndex((f) => f.name.toLowerCase() === lower)
+}
+
+function defaultResolve(c: ColumnExpr, batch: RecordBatch): Vector | undefined {
+  if (c.qualifier !== undefined) return undefined
+  const i = findChildIndex(batch.schema.fields, c.path[0])
+  return i < 0 ? undefined : (batch.getChildAt(i) ?? undefined)
+}
+
+const TWO32 = 4294967296n
+
+function decimalReader(data: Data): Reader {
+  const type = data.type as unknown as { scale: number; bitWidth: number }
+  const words = data.values as Uint32Array
+  const stride = type.bitWidth / 32
+  const scale = type.scale
+  return (i) => {
+    if (!data.getValid(i)) return null
+    let v = 0n
+    for (let k = stride - 1; k >= 0; k--) v = v * TWO32 + BigInt(words[i * stride + k])
+    return { unscaled: BigInt.asIntN(type.bitWidth, v), scale }
+  }
+}
+
+function int64At(values: ArrayLike<number | bigint>, i: number): bigint {
+  const v = values[i]
+  return typeof v === 'bigint' ? v : BigInt(v)
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b
+  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q
+}
+
+function timestampReader(data: Data): Reader {
+  const unit = (data.type as unknown as { unit: TimeUnit }).unit
+  const values = data.values as unknown as ArrayLike<bigint>
+  const toMicros =
+    unit === TimeUnit.SECOND
+      ? (v: bigint) => v * 1_000_000n
+      : unit === TimeUnit.MILLISECOND
+        ? (v: bigint) => v * 1000n
+        : unit === TimeUnit.MICROSECOND
+          ? (v: bigint) => v
+          : (v: bigint) => floorDiv(v, 1000n)
+  return (i) => (data.getValid(i) ? toMicros(int64At(values, i)) : null)
+}
+
+/** A reader of exact ScalarValues for one Arrow Data (arrow JS convention: fixed-width values pre-sliced). */
+function dataReader(data: Data): Reader {
+  const type = data.type as ArrowType
+  switch (type.typeId) {
+    case Type.Null:
+      return () => null
+    case Type.Int: {
+      const values = data.values as ArrayLike<number | bigint>
+      if ((type as unknown as { bitWidth: number }).bitWidth === 64) return (i) => (data.getValid(i) ? int64At(values, i) : null)
+      return (i) => (data.getValid(i) ? (values[i] as number) : null)
+    }
+    case Type.Decimal:
+      return decimalReader(data)
+    case Type.Timestamp:
+      return timestampReader(data)
+    case Type.Date: {
+      const values = data.values as unknown as ArrayLike<number | bigint>
+      if ((type as unknown as { unit: number }).unit === 0) return (i) => (data.getValid(i) ? (values[i] as number) : null)
+      return (i) => (data.getValid(i) ? Number(floorDiv(int64At(values, i), 86_400_000n)) : null)
+    }
+    case Type.Dictionary: {
+      const keys = data.values as ArrayLike<number | bigint>
+      const dict = vectorReader(data.dictionary!)
+      return (i) => (data.getValid(i) ? dict(Number(keys[i])) : null)
+    }
+    case Type.Struct:
+      // A struct is only ever tested for null; its fields are read through their own paths.
+      return (i) => (data.getValid(i) ? {} : null)
+    default: {
+      const vec = makeVector(data)
+      return (i) => (data.getValid(i) ? ((vec.get(i) ?? null) as ScalarValue) : null)
+    }
+  }
+}
+
+/** A reader over a possibly multi-chunk vector. */
+function vectorReader(vec: Vector): Reader {
+  if (vec.data.length === 1) return dataReader(vec.data[0])
+  const readers = vec.data.map(dataReader)
+  const starts: number[] = []
+  let acc = 0
+  for (const d of vec.data) {
+    starts.push(acc)
+    acc += d.length
+  }
+  return (i) => {
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid] <= i) lo = mid
+      else hi = mid - 1
+    }
+    return readers[lo](i - starts[lo])
+  }
+}
+
+function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptions): Reader {
+  const top = (options.resolve ?? defaultResolve)(c, batch)
+  const name = [...(c.qualifier !== undefined ? [c.qualifier] : []), ...c.path].join('.')
+  if (!top) throw new DeltaError('INVALID_PREDICATE', `column '${name}' of the predicate is not in the batch (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`)
+  if (c.path.length === 1) return vectorReader(top)
+  // Walk struct children; a null parent makes the field null.
+  const chain: Vector[] = [top]
+  let cur: Vector = top
+  for (const part of c.path.slice(1)) {
+    if (cur.type.typeId !== Type.Struct) throw new DeltaError('INVALID_PREDICATE', `column '${name}': '${part}' is below a non-struct column`)
+    const idx = findChildIndex((cur.type as Struct).children, part)
+    const child = idx < 0 ? null : cur.getChildAt(idx)
+    if (!child) throw new DeltaError('INVALID_PREDICATE', `column '${name}' of the predicate is not in the batch`)
+    chain.push(child)
+    cur = child
+  }
+  const leaf = vectorReader(cur)
+  const parents = chain.slice(0, -1)
+  return (i) => {
+    for (const p of parents) if (!p.isValid(i)) return null
+    return leaf(i)
+  }
+}
+
+function operandReader(o: Operand, batch: RecordBatch, options: RowFilterOptions): Reader {
+  if (o.kind === 'column') return columnReader(o, batch, options)
+  const v = (o.value ?? null) as ScalarValue
+  return () => v
+}
+
+const code = (r: boolean | null) => (r === null ? NULL : r ? TRUE : FALSE)
+
+function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8Array {
+  const n = batch.numRows
+  const out = new Uint8Array(n)
+  switch (e.kind) {
+    case 'literal':
+      return out.fill(code(e.value === null || e.value === undefined ? null : e.value === true))
+    case 'column': {
+      const r = columnReader(e, batch, options)
+      for (let i = 0; i < n; i++) {
+        const v = r(i)
+        out[i] = v === null ? NULL : v === true ? TRUE : FALSE
+      }
+      return out
+    }
+    case 'compare': {
+      const l = operandReader(e.left, batch, options)
+      const r = operandReader(e.right, batch, options)
+      for (let i = 0; i < n; i++) out[i] = code(compareOp(e.op, l(i), r(i)))
+      return out
+    }
+    case 'in': {
+      const r = operandReader(e.value, batch, options)
+      const items = e.list.map((l) => (l.value ?? null) as ScalarValue)
+      const hasNull = items.some((v) => v === null)
+      const nonNull = items.filter((v) => v !== null)
+      const kinds = new Set(nonNull.map((v) => typeof v))
+      // Primitive items of one kind: a Set lookup (SameValueZero: NaN = NaN and -0 = 0, as compareScalars).
+      const set = kinds.size === 1 && ['string', 'number', 'bigint', 'boolean'].includes([...kinds][0]) ? new Set(nonNull) : undefined
+      const kind = set ? [...kinds][0] : undefined
+      const miss = hasNull ? NULL : e.negated ? TRUE : FALSE
+      const hit = e.negated ? FALSE : TRUE
+      for (let i = 0; i < n; i++) {
+        const v = r(i)
+        if (v === null) {
+          out[i] = NULL
+          continue
+        }
+        let found: boolean
+        if (set && typeof v === kind) found = set.has(v)
+        else found = nonNull.some((x) => compareOp('=', v, x) === true)
+        out[i] = found ? hit : miss
+      }
+      return out
+    }
+    case 'isNull': {
+      const r = operandReader(e.operand, batch, options)
+      for (let i = 0; i < n; i++) out[i] = (r(i) === null) !== e.negated ? TRUE : FALSE
+      return out
+    }
+    case 'like': {
+      const r = operandReader(e.operand, batch, options)
+      const re = likeToRegExp(e.pattern, e.escape)
+      for (let i = 0; i < n; i++) {
+        const v = r(i)
+        out[i] = v === null ? NULL : re.test(String(v)) !== e.negated ? TRUE : FALSE
+      }
+      return out
+    }
+    case 'and':
+    case 'or': {
+      const dominant = e.kind === 'and' ? FALSE : TRUE
+      out.fill(e.kind === 'and' ? TRUE : FALSE)
+      for (const c of e.children) {
+        const part = evalNode(c, batch, options)
+        for (let i = 0; i < n; i++) {
+          if (out[i] === dominant) continue
+          if (part[i] === dominant) out[i] = dominant
+          else if (part[i] === NULL) out[i] = NULL
+        }
+      }
+      return out
+    }
+    case 'not': {
+      const part = evalNode(e.child, batch, options)
+      for (let i = 0; i < n; i++) out[i] = part[i] === NULL ? NULL : part[i] === TRUE ? FALSE : TRUE
+      return out
+    }
+  }
+}
+
+/**
+ * Evaluates a bound predicate ({@link bindExpr}) on every row of `batch` with SQL three-valued logic. Returns
+ * one byte per row: 1 when the predicate is TRUE, 0 when it is FALSE or NULL (null never selects a row).
+ * Columns are found by name in the batch (nested fields through struct children; a null struct makes its
+ * fields null), or through `options.resolve`.
+ *
+ * @throws DeltaError `INVALID_PREDICATE` when a referenced column is not in the batch or a LIKE pattern is
+ *   malformed.
+ */
+export function evaluatePredicate(boundExpr: Expr, batch: RecordBatch, options: RowFilterOptions = {}): Uint8Array {
+  const codes = evalNode(boundExpr, batch, options)
+  for (let i = 0; i < codes.length; i++) codes[i] = codes[i] === TRUE ? 1 : 0
+  return codes
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// take: a new Data holding the rows at `idx`, for every Arrow layout, buffers copied exactly.
+
+function takeValidity(data: Data, idx: Int32Array): { nullBitmap?: Uint8Array; nullCount: number } {
+  if (data.nullCount === 0) return { nullCount: 0 }
+  const bitmap = new Uint8Array(((idx.length + 63) & ~63) >> 3)
+  let nulls = 0
+  for (let j = 0; j < idx.length; j++) {
+    if (data.getValid(idx[j])) bitmap[j >> 3] |= 1 << (j & 7)
+    else nulls++
+  }
+  return nulls === 0 ? { nullCount: 0 } : { nullBitmap: bitmap, nullCount: nulls }
+}
+
+type TypedArrayCtor = new (n: number) => { [i: number]: number | bigint; set(a: ArrayLike<number | bigint>, o?: number): void; subarray(a: number, b: number): ArrayLike<number | bigint> }
+
+function takeFixed(values: ArrayLike<number | bigint>, stride: number, idx: Int32Array): unknown {
+  const Ctor = (values as unknown as { constructor: TypedArrayCtor }).constructor
+  const out = new Ctor(idx.length * stride)
+  const src = values as unknown as { subarray(a: number, b: number): ArrayLike<number | bigint> }
+  if (stride === 1) for (let j = 0; j < idx.length; j++) out[j] = values[idx[j]]
+  else for (let j = 0; j < idx.length; j++) out.set(src.subarray(idx[j] * stride, idx[j] * stride + stride), j * stride)
+  return out
+}
+
+/** New offsets and the child / byte positions they cover, for variable-width layouts. */
+function takeRanges(offsets: ArrayLike<number | bigint>, idx: Int32Array): { newOffsets: Int32Array; ranges: Array<[number, number]>; total: number } {
+  const newOffsets = new Int32Array(idx.length + 1)
+  const ranges: Array<[number, number]> = []
+  let total = 0
+  for (let j = 0; j < idx.length; j++) {
+    const a = Number(offsets[idx[j]])
+    const b = Number(offsets[idx[j] + 1])
+    ranges.push([a, b])
+    total += b - a
+    newOffsets[j + 1] = total
+  }
+  return { newOffsets, ranges, total }
+}
+
+function rangeIndices(ranges: Array<[number, number]>, total: number): Int32Array {
+  const out = new Int32Array(total)
+  let k = 0
+  for (const [a, b] of ranges) for (let p = a; p < b; p++) out[k++] = p
+  return out
+}
+
+function takeData(data: Data, idx: Int32Array): Data {
+  const type = data.type as ArrowType
+  const n = idx.length
+  const validity = takeValidity(data, idx)
+  const base = { type, length: n, ...validity } as Record<string, unknown>
+  const make = (props: Record<string, unknown>) => makeData({ ...base, ...props } as never) as Data
+  switch (type.typeId) {
+    case Type.Null:
+      return makeData({ type, length: n, nullCount: n } as never) as Data
+    case Type.Bool: {
+      const bits = new Uint8Array(((n + 63) & ~63) >> 3)
+      const src = data.values as Uint8Array
+      for (let j = 0; j < n; j++) {
+        const p = data.offset + idx[j]
+        if ((src[p >> 3] >> (p & 7)) & 1) bits[j >> 3] |= 1 << (j & 7)
+      }
+      return make({ data: bits })
+    }
+    case Type.Int:
+    case Type.Float:
+    case Type.Decimal:
+    case Type.Date:
+    case Type.Time:
+    case Type.Timestamp:
+    case Type.Interval:
+    case Type.Duration:
+    case Type.FixedSizeBinary:
+      return make({ data: takeFixed(data.values as ArrayLike<number>, data.stride, idx) })
+    case Type.Dictionary:
+      return make({ data: takeFixed(data.values as ArrayLike<number>, 1, idx), dictionary: data.dictionary })
+    case Type.Utf8:
+    case Type.Binary:
+    case Type.LargeUtf8:
+    case Type.LargeBinary: {
+      const { newOffsets, ranges, total } = takeRanges(data.valueOffsets as ArrayLike<number | bigint>, idx)
+      const bytes = new Uint8Array(total)
+      const src = data.values as Uint8Array
+      let k = 0
+      for (const [a, b] of ranges) {
+        bytes.set(src.subarray(a, b), k)
+        k += b - a
+      }
+      const large = type.typeId === Type.LargeUtf8 || type.typeId === Type.LargeBinary
+      return make({ valueOffsets: large ? BigInt64Array.from(newOffsets, (x) => BigInt(x)) : newOffsets, data: bytes })
+    }
+    case Type.List:
+    case Type.LargeList:
+    case Type.Map: {
+      const { newOffsets, ranges, total } = takeRanges(data.valueOffsets as ArrayLike<number | bigint>, idx)
+      const child = takeData(data.children[0], rangeIndices(ranges, total))
+      const offsets = type.typeId === Type.LargeList ? BigInt64Array.from(newOffsets, (x) => BigInt(x)) : newOffsets
+      return make({ valueOffsets: offsets, child })
+    }
+    case Type.FixedSizeList: {
+      const size = (type as unknown as { listSize: number }).listSize
+      const childIdx = new Int32Array(n * size)
+      for (let j = 0; j < n; j++) for (let s = 0; s < size; s++) childIdx[j * size + s] = idx[j] * size + s
+      return make({ child: takeData(data.children[0], childIdx) })
+    }
+    case Type.Struct:
+      return make({ children: data.children.map((c) => takeData(c, idx)) })
+    default: {
+      // Unions and view layouts (never produced by parquet-wasm for Delta types): rebuild through values.
+      const vec = makeVector(data)
+      return vectorFromArray(Array.from(idx, (i) => vec.get(i)), type as never).data[0] as Data
+    }
+  }
+}
+
+/**
+ * The rows of `batch` at the given (ascending or not) positions, as a new batch with the same schema. Every
+ * Arrow layout is copied buffer-exactly (µs timestamps, decimals, int64, nested structs / lists / maps,
+ * dictionaries).
+ */
+export function takeRows(batch: RecordBatch, indices: Int32Array): RecordBatch {
+  const children = batch.data.children.map((c) => takeData(c, indices))
+  const data = makeData({ type: new Struct(batch.schema.fields), length: indices.length, nullCount: 0, children })
+  return new RecordBatch(batch.schema, data)
+}
+
+/**
+ * Keeps exactly the rows of `batch` for which the bound predicate is TRUE (SQL semantics: NULL drops the row),
+ * preserving order, schema and exact values for every column type. Returns `batch` itself when every row
+ * matches.
+ *
+ * @throws DeltaError `INVALID_PREDICATE` as {@link evaluatePredicate}.
+ */
+export function filterBatch(batch: RecordBatch, boundExpr: Expr, options: RowFilterOptions = {}): RecordBatch {
+  const mask = evaluatePredicate(boundExpr, batch, options)
+  let count = 0
+  for (let i = 0; i < mask.length; i++) count += mask[i]
+  if (count === mask.length) return batch
+  const idx = new Int32Array(count)
+  let k = 0
+  for (let i = 0; i < mask.length; i++) if (mask[i]) idx[k++] = i
+  return takeRows(batch, idx)
+}
