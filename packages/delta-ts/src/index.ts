@@ -29,3 +29,33 @@ export {
 export { arrowToDeltaSchema, deltaToArrowSchema } from './protocol/arrow-schema.js'
 export { dropMemoryStorage, resolveStorage, type StorageOptions } from './storage/uri.js'
 export { Scan, type ScanOptions, type RowFilterFactory, type RowFilterFn, setRowFilterFactory } from './core/scan.js'
+export {
+  and,
+  bindExpr,
+  type BindOptions,
+  type BoundExpr,
+  col,
+  ColumnRef,
+  type AndExpr,
+  type ColumnExpr,
+  type ColumnName,
+  type CompareExpr,
+  type CompareOp,
+  type Expr,
+  exprToSql,
+  type InExpr,
+  type IsNullExpr,
+  type LikeExpr,
+  lit,
+  type LiteralExpr,
+  type LiteralValue,
+  not,
+  type NotExpr,
+  type Operand,
+  or,
+  type OrExpr,
+  parsePredicate,
+  type PredicateInput,
+} from './protocol/expr/index.js'
+export { fileMayMatch, partitionMayMatch, pruneFiles, type PruneStats, type PruningContext } from './protocol/pruning.js'
+export { evaluatePredicate, filterBatch, type RowFilterOptions, takeRows } from './core/row-filter.js'
