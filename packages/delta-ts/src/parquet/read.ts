@@ -230,6 +230,8 @@ function gatherValidity(src: arrow.Data, sel: Selection): { nullBitmap?: Uint8Ar
 export function nullData(type: arrow.DataType, n: number): arrow.Data {
   const validity = { nullBitmap: new Uint8Array((n + 7) >> 3), nullCount: n }
   switch (type.typeId) {
+    case arrow.Type.Null:
+      return mk({ type, length: n, nullCount: n })
     case arrow.Type.Struct:
       return mk({ type, length: n, ...validity, children: type.children.map((f: arrow.Field) => nullData(f.type, n)) })
     case arrow.Type.List:
@@ -353,6 +355,8 @@ export function convertColumn(src: arrow.Data, delta: DataType, target: arrow.Da
   const n = selLength(src, sel)
   const at = (i: number) => (sel ? sel[i] : i)
   switch (target.typeId) {
+    case arrow.Type.Null:
+      return nullData(target, n)
     case arrow.Type.Struct: {
       if (st.typeId !== arrow.Type.Struct || !isStruct(delta)) throw mismatch(ctx.where, st, target)
       const children = delta.fields.map((f, k) => {

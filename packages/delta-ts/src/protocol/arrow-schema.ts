@@ -30,7 +30,8 @@ export interface ArrowSchemaOptions {
  * The Arrow type of one Delta type: byte/short/integer/long → Int8/16/32/64; float/double → Float32/64;
  * decimal(p,s) → Decimal128(p,s); string → Utf8; binary → Binary; boolean → Bool; date → DateDay;
  * timestamp → Timestamp(µs, 'UTC'); timestamp_ntz → Timestamp(µs, no zone); struct → Struct; array → List
- * (child `element`); map → Map(entries: struct<key, value>); variant → Struct<value: binary, metadata: binary>.
+ * (child `element`); map → Map(entries: struct<key, value>); variant → Struct<value: binary, metadata: binary>;
+ * void (Spark's NullType) → Null.
  *
  * @throws DeltaError `INVALID_SCHEMA` for a type name outside the Delta type system.
  */
@@ -69,6 +70,9 @@ export function deltaToArrowType(type: DataType, opts: ArrowSchemaOptions = {}):
       return new arrow.TimestampMicrosecond('UTC')
     case 'timestamp_ntz':
       return new arrow.TimestampMicrosecond(null)
+    case 'void' as string:
+      // Spark's NullType: a column that only ever holds null.
+      return new arrow.Null()
     case 'variant':
       // The shredding-free physical layout of the variant spec: two binary children.
       return new arrow.Struct([new arrow.Field('value', new arrow.Binary(), false), new arrow.Field('metadata', new arrow.Binary(), false)])

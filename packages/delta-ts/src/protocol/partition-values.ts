@@ -44,6 +44,8 @@ export function isDecimalValue(v: unknown): v is DecimalValue {
 }
 
 const MICROS_PER_DAY = 86_400_000_000n
+const TEXT_ENCODER = new TextEncoder()
+const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 // Days from civil date (proleptic Gregorian), H. Hinnant's algorithm: exact for every year, unlike Date.UTC,
 // which maps years 0..99 to 1900..1999.
@@ -171,7 +173,7 @@ const INT_RANGES: Record<string, [number, number]> = {
  * - `null`, `undefined` (key missing) → null; the empty string → null for every type except `string`.
  * - timestamp / timestamp_ntz accept `YYYY-MM-DD HH:MM:SS[.ffffff]` and ISO-8601 (`...T...Z` or with an
  *   offset); `timestamp` is read as UTC, `timestamp_ntz` as wall clock.
- * - binary is the string of escaped bytes (each char code one byte), as the spec writes it.
+ * - binary is the value's bytes as UTF-8 text (what Spark writes; ASCII bytes match the spec's `\u0001` form).
  *
  * @throws DeltaError `INVALID_LOG` when the string does not parse as the type (or is out of its range), and
  *   `UNSUPPORTED_FEATURE` for a partition column of a non-primitive type.
@@ -230,15 +232,10 @@ export function parsePartitionValue(raw: string | null | undefined, type: DataTy
     case 'timestamp':
     case 'timestamp_ntz':
       return parseTimestamp(raw, type)
-    case 'binary': {
-      const out = new Uint8Array(raw.length)
-      for (let i = 0; i < raw.length; i++) {
-        const c = raw.charCodeAt(i)
-        if (c > 255) throw bad(raw, type, 'binary partition values hold one byte per character')
-        out[i] = c
-      }
-      return out
-    }
+    case 'binary':
+      // Spark casts the bytes to a string (UTF-8) to write the value; ASCII bytes look like the spec's
+      // "\u0001\u0002" example.
+      return TEXT_ENCODER.encode(raw)
     case 'variant':
       throw new DeltaError('UNSUPPORTED_FEATURE', 'partition column of type variant is not supported')
     default: {
@@ -282,10 +279,11 @@ function typeError(v: ScalarValue, type: DataType): DeltaError {
 /**
  * Serializes a value for `add.partitionValues` (the inverse of {@link parsePartitionValue}): null → null;
  * dates `YYYY-MM-DD`; timestamp and timestamp_ntz `YYYY-MM-DD HH:MM:SS.ffffff` (UTC for timestamp); decimals
- * plain (`-123.45`, never an exponent, scale digits kept); binary as one character per byte; floats as JS
+ * plain (`-123.45`, never an exponent, scale digits kept); binary as UTF-8 text (Spark's form); floats as JS
  * prints them (`NaN`, `Infinity`).
  *
- * @throws DeltaError `INVALID_ARGUMENT` when `v` is not the JS representation of `type`.
+ * @throws DeltaError `INVALID_ARGUMENT` when `v` is not the JS representation of `type`, or is binary that
+ *   is not valid UTF-8.
  */
 export function serializePartitionValue(v: ScalarValue, type: DataType): string | null {
   if (v === null || v === undefined) return null
@@ -320,9 +318,12 @@ export function serializePartitionValue(v: ScalarValue, type: DataType): string 
       return formatTimestamp(v)
     case 'binary': {
       if (!(v instanceof Uint8Array)) throw typeError(v, type)
-      let s = ''
-      for (const b of v) s += String.fromCharCode(b)
-      return s
+      try {
+        return UTF8_STRICT.decode(v)
+      } catch (err) {
+        // Spark reads binary partition values as UTF-8 text: other bytes cannot be written faithfully.
+        throw new DeltaError('INVALID_ARGUMENT', 'binary partition value is not valid UTF-8 and cannot be serialized', { cause: err })
+      }
     }
     default: {
       const dp = decimalParams(type)
