@@ -28,7 +28,7 @@ export {
 } from './protocol/partition-values.js'
 export { arrowToDeltaSchema, deltaToArrowSchema } from './protocol/arrow-schema.js'
 export { dropMemoryStorage, resolveStorage, type StorageOptions } from './storage/uri.js'
-export { Scan, type ScanOptions, type RowFilterFactory, type RowFilterFn, setRowFilterFactory } from './core/scan.js'
+export { Scan, type ScanOptions } from './core/scan.js'
 export {
   and,
   bindExpr,

@@ -3,9 +3,10 @@ import { DeltaError } from '../errors.js'
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { loadDeletionVector, resolveTablePath, survivingRows } from '../protocol/deletion-vector.js'
 import type { FileEntry } from '../protocol/file-entry.js'
+import type { PruneStats } from '../protocol/pruning.js'
 import { parsePartitionValue } from '../protocol/partition-values.js'
 import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
-import type { Expr } from '../protocol/expr/types.js'
+import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
 import {
   convertColumn,
   DEFAULT_BATCH_SIZE,
@@ -14,27 +15,36 @@ import {
   openParquet,
   scalarData,
 } from '../parquet/read.js'
+import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 
-/**
- * Evaluates a row predicate on a batch that holds (at least) the columns the predicate names, with logical
- * names and table types. Returns the row positions that satisfy it (SQL semantics: null is not true), or
- * undefined when every row does.
- */
-export type RowFilterFn = (batch: arrow.RecordBatch) => Int32Array | undefined
+/** Row positions that satisfy the filter (SQL semantics: null is not true), or undefined when all rows do. */
+type RowFilterFn = (batch: arrow.RecordBatch) => Int32Array | undefined
 
-/**
- * The hook through which the predicates module plugs row filtering into scans: given the table schema and the
- * filter, it returns the evaluator and the top-level columns the filter reads. Registered with
- * {@link setRowFilterFactory} by `core/row-filter.ts` when it loads.
- */
-export type RowFilterFactory = (schema: StructType, filter: string | Expr) => { columns: string[]; evaluate: RowFilterFn }
-
-let rowFilterFactory: RowFilterFactory | undefined
-
-/** Installs the row-filter evaluator used by scans with a `filter` (see {@link RowFilterFactory}). */
-export function setRowFilterFactory(factory: RowFilterFactory | undefined): void {
-  rowFilterFactory = factory
+/** Binds the scan filter once and returns the evaluator plus the top-level columns it reads. */
+function makeRowFilter(schema: StructType, filter: string | Expr): { columns: string[]; evaluate: RowFilterFn } {
+  const bound = bindExpr(typeof filter === 'string' ? parsePredicate(filter) : filter, schema)
+  const columns = new Set<string>()
+  const visit = (e: Expr): void => {
+    if (e.kind === 'column') columns.add(e.path[0])
+    for (const v of Object.values(e)) {
+      if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && 'kind' in c) visit(c as Expr)
+      if (v && typeof v === 'object' && 'kind' in (v as object) && !Array.isArray(v)) visit(v as Expr)
+    }
+  }
+  visit(bound)
+  return {
+    columns: [...columns],
+    evaluate: (batch) => {
+      const mask = evaluatePredicate(bound, batch)
+      let n = 0
+      for (let i = 0; i < mask.length; i++) n += mask[i]
+      if (n === mask.length) return undefined
+      const idx = new Int32Array(n)
+      for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) idx[j++] = i
+      return idx
+    },
+  }
 }
 
 /** Options of {@link Scan}. */
@@ -46,6 +56,8 @@ export interface ScanOptions {
    * values and statistics), then rows are filtered per batch; only rows for which it is true are returned.
    */
   filter?: string | Expr
+  /** Read exactly these files (e.g. the files a DML operation rewrites) instead of the pruned snapshot files. */
+  files?: readonly FileEntry[]
   /** Rows per batch at most (default 65536). */
   batchSize?: number
   signal?: AbortSignal
@@ -109,10 +121,22 @@ export class Scan {
 
   /** The data files this scan reads (after pruning by the filter, when one is given). */
   async files(): Promise<FileEntry[]> {
-    const { filter } = this.options
-    const files = this.snapshot.files as (options?: { filter?: string | Expr }) => Promise<FileEntry[]>
-    return filter === undefined ? files.call(this.snapshot) : files.call(this.snapshot, { filter })
+    if (this.options.files) return [...this.options.files]
+    if (this.options.filter === undefined) {
+      const files = await this.snapshot.files()
+      this.metrics = { total: files.length, prunedByPartition: 0, skippedByStats: 0, kept: files.length }
+      return files
+    }
+    const { files, stats } = await this.snapshot.pruneFiles(this.options.filter)
+    this.metrics = stats
+    return files
   }
+
+  /**
+   * What the last {@link Scan.files} / {@link Scan.batches} pass did: files in the snapshot, pruned by
+   * partition values, skipped by statistics, and kept (read). Undefined before the first pass.
+   */
+  metrics?: PruneStats
 
   /** Collects every batch into one Arrow table (with {@link Scan.schema} even when no row matches). */
   async toArrow(): Promise<arrow.Table> {
@@ -133,12 +157,7 @@ export class Scan {
     const { signal, filter } = this.options
     abortIfNeeded(signal)
     let rowFilter: { columns: string[]; evaluate: RowFilterFn } | undefined
-    if (filter !== undefined) {
-      if (!rowFilterFactory) {
-        throw new DeltaError('UNSUPPORTED_FEATURE', 'row filtering is not available: no row filter is registered (import core/row-filter)')
-      }
-      rowFilter = rowFilterFactory(this.snapshot.schema, filter)
-    }
+    if (filter !== undefined) rowFilter = makeRowFilter(this.snapshot.schema, filter)
     // The columns read per file: the output plus whatever the filter needs.
     const readColumns = [...this.#columns]
     if (rowFilter) {

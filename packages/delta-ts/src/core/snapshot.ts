@@ -13,7 +13,10 @@ import type { LogSegment } from '../protocol/log-segment.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
 import type { Storage } from '../storage/types.js'
+import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
+import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import { findLogSegment, listLog, replayCommits, replaySegment } from './log-reader.js'
+import { Scan, type ScanOptions } from './scan.js'
 
 /** Default `delta.deletedFileRetentionDuration`: tombstones older than this are expired (1 week). */
 const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000
@@ -63,8 +66,37 @@ export class Snapshot {
     this.timestamp = timestamp
   }
 
-  /** The active data files: decoded paths, partition values, sizes, parsed stats and deletion vectors. */
-  async files(): Promise<FileEntry[]> {
+  /**
+   * The active data files: decoded paths, partition values, sizes, parsed stats and deletion vectors. With a
+   * `filter`, only files that may hold matching rows (pruned by partition values and statistics; no data
+   * file is opened). INVALID_PREDICATE when the filter does not parse or names an unknown column.
+   */
+  async files(options: { filter?: string | Expr } = {}): Promise<FileEntry[]> {
+    if (options.filter !== undefined) return (await this.pruneFiles(options.filter)).files
+    return this.allFiles()
+  }
+
+  /** Prunes the active files with a predicate and reports what pruning did. */
+  async pruneFiles(filter: string | Expr): Promise<{ files: FileEntry[]; stats: PruneStats }> {
+    const bound = this.bindPredicate(filter)
+    return pruneFiles(await this.allFiles(), bound, {
+      schema: this.schema,
+      partitionColumns: this.partitionColumns,
+      columnMappingMode: this.columnMappingMode,
+    })
+  }
+
+  /** Parses (when a string) and binds a predicate against this snapshot's schema. */
+  bindPredicate(filter: string | Expr): Expr {
+    return bindExpr(typeof filter === 'string' ? parsePredicate(filter) : filter, this.schema)
+  }
+
+  /** A scan of this snapshot's rows into Apache Arrow (see {@link Scan}). */
+  scan(options: ScanOptions = {}): Scan {
+    return new Scan(this, options)
+  }
+
+  private async allFiles(): Promise<FileEntry[]> {
     if (!this.fileCache) {
       const out: FileEntry[] = []
       for (const add of this.state.files.values()) {

@@ -127,14 +127,15 @@ export class DeltaTable {
    */
   async history(options: { limit?: number; signal?: AbortSignal } = {}): Promise<HistoryEntry[]> {
     const commits = await this.listCommits(options.signal)
-    const wanted = commits.slice(-(options.limit ?? commits.length)).reverse()
+    const fileTimes = monotonicTimestamps(commits.map((c) => c.lastModified))
+    const first = Math.max(0, commits.length - (options.limit ?? commits.length))
     const out: HistoryEntry[] = []
-    for (const c of wanted) {
+    for (let i = commits.length - 1; i >= first; i--) {
+      const c = commits[i]
       const actions = await readCommit(this.storage, c.version, options.signal)
       const info = actions.find((a) => a.commitInfo)?.commitInfo ?? {}
-      const ts =
-        typeof info.inCommitTimestamp === 'number' ? info.inCommitTimestamp : (info.timestamp ?? c.lastModified)
-      out.push({ ...info, version: c.version, timestamp: ts })
+      const ts = typeof info.inCommitTimestamp === 'number' ? info.inCommitTimestamp : fileTimes[i]
+      out.push({ ...info, version: c.version, timestamp: ts, commitInfo: info })
     }
     return out
   }

@@ -65,7 +65,7 @@ export async function readParquetActions(storage: Storage, path: string, signal?
       const rows = tableToObjects(table, columns) as Action[]
       const actions: Action[] = []
       for (let i = 0; i < rows.length; i++) {
-        const a = keepPresentActions(rows[i])
+        const a = keepPresentActions(rows[i] as Record<string, unknown>)
         if (Object.keys(a).length === 0) continue
         validateAction(a, `${path} row ${i}`)
         actions.push(a)
