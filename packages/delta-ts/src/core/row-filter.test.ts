@@ -68,7 +68,7 @@ function makeBatch(): RecordBatch {
     b: vectorFromArray([true, false, true, null, false, null], new Bool()).data[0],
     addr: makeData({ type: addrType, length: N, ...validity([true, true, true, false, true, true]), children: [cities, zips] }),
     tags: vectorFromArray([['a'], [], ['b', 'c'], null, ['d'], ['e', 'f']], new List(new Field('element', new Utf8(), true))).data[0],
-    m: vectorFromArray([new Map([['k', 1]]), new Map(), new Map([['x', 2], ['y', 3]]), null, new Map([['z', 4]]), new Map()], new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]), false))).data[0],
+    m: vectorFromArray([new Map([['k', 1]]), new Map(), new Map([['x', 2], ['y', 3]]), null, new Map([['z', 4]]), new Map()], new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]), false) as never)).data[0],
   }
   // The DateDay column from int days.
   columns.day = makeData({ type: new DateDay(), length: N, ...validity(valid), data: Int32Array.from([19723, 0, -1, 19724, 19723, 0]) })
