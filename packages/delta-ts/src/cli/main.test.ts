@@ -1,0 +1,168 @@
+import { spawnSync } from 'node:child_process'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { goldenTables } from '../../test/golden.js'
+import { DELTA_TS_VERSION } from '../version.js'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from './main.js'
+
+/** Runs the CLI in-process and collects what it wrote. */
+async function cli(...argv: string[]) {
+  let stdout = ''
+  let stderr = ''
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) })
+  return { code, stdout, stderr }
+}
+
+const golden = (name: string) => {
+  const t = goldenTables().find((g) => g.name === name)
+  if (!t) throw new Error(`golden table ${name} missing from MANIFEST.tsv`)
+  return t
+}
+
+describe('delta-ts describe', () => {
+  const t = golden('dat/basic_partitioned')
+
+  it('describes the latest version of a Spark table as JSON matching the manifest', async () => {
+    const r = await cli('describe', t.tableDir, '--json')
+    expect(r.code).toBe(EXIT_OK)
+    const d = JSON.parse(r.stdout)
+    expect(d.version).toBe(t.latestVersion)
+    expect(d.numFiles).toBe(t.activeFiles)
+    expect(d.numRecords).toBe(t.liveRows)
+    expect(d.partitionColumns).toEqual(['letter'])
+    expect(d.protocol).toEqual({
+      minReaderVersion: 1,
+      minWriterVersion: 2,
+      readerFeatures: [],
+      writerFeatures: ['appendOnly', 'invariants'],
+    })
+    expect(d.schema.map((f: { name: string; type: string }) => `${f.name}:${f.type}`)).toEqual([
+      'letter:string',
+      'number:long',
+      'a_float:double',
+    ])
+  })
+
+  it('prints a text summary with version, partitions and schema lines', async () => {
+    const r = await cli('describe', t.tableDir)
+    expect(r.code).toBe(EXIT_OK)
+    expect(r.stdout).toMatch(new RegExp(`^version\\s+${t.latestVersion} \\(`, 'm'))
+    expect(r.stdout).toMatch(/^partitions\s+letter$/m)
+    expect(r.stdout).toMatch(/^ {2}number: long$/m)
+  })
+
+  it('time travels with --version to an older snapshot', async () => {
+    const r = await cli('describe', t.tableDir, '--version', '0', '--json')
+    expect(r.code).toBe(EXIT_OK)
+    const d = JSON.parse(r.stdout)
+    expect(d.version).toBe(0)
+    expect(d.numFiles).toBeLessThan(t.activeFiles ?? 0)
+  })
+
+  it('reports deletion vectors and the reader/writer features of a 3/7 table', async () => {
+    const dv = golden('kernel-rs-data/table-with-dv-small')
+    const d = JSON.parse((await cli('describe', dv.tableDir, '--json')).stdout)
+    expect(d.protocol.readerFeatures).toContain('deletionVectors')
+    expect(d.filesWithDeletionVectors).toBe(1)
+    expect(d.properties['delta.enableDeletionVectors']).toBe('true')
+  })
+})
+
+describe('delta-ts history', () => {
+  const t = golden('dat/basic_partitioned')
+
+  it('lists every commit newest first with its operation', async () => {
+    const r = await cli('history', t.tableDir, '--json')
+    expect(r.code).toBe(EXIT_OK)
+    const h = JSON.parse(r.stdout)
+    expect(h.map((e: { version: number }) => e.version)).toEqual([1, 0])
+    expect(h[0].operation).toBe('WRITE')
+    expect(Number.isNaN(Date.parse(h[0].timestamp))).toBe(false)
+  })
+
+  it('keeps only the newest commits with --limit', async () => {
+    const r = await cli('history', t.tableDir, '--limit', '1')
+    expect(r.code).toBe(EXIT_OK)
+    const lines = r.stdout.trim().split('\n')
+    expect(lines).toHaveLength(2)
+    expect(lines[1]).toMatch(/^1\s+\S+\s+WRITE\s/)
+  })
+})
+
+describe('delta-ts files', () => {
+  const t = golden('dat/basic_partitioned')
+
+  it('lists the active files with partition values and row counts that add up to the table', async () => {
+    const r = await cli('files', t.tableDir, '--json')
+    expect(r.code).toBe(EXIT_OK)
+    const out = JSON.parse(r.stdout)
+    expect(out.version).toBe(t.latestVersion)
+    expect(out.files).toHaveLength(t.activeFiles ?? -1)
+    expect(out.files.reduce((s: number, f: { numRecords: number }) => s + f.numRecords, 0)).toBe(t.liveRows)
+    for (const f of out.files)
+      expect(f.path.startsWith(`letter=${f.partitionValues.letter ?? '__HIVE_DEFAULT_PARTITION__'}/`)).toBe(true)
+  })
+
+  it('prints one text line per file plus a total line', async () => {
+    const r = await cli('files', t.tableDir, '--version', '0')
+    expect(r.code).toBe(EXIT_OK)
+    const lines = r.stdout.trim().split('\n')
+    expect(lines[0]).toMatch(/^size\s+records\s+dv\s+partition\s+path$/)
+    expect(lines.at(-1)).toBe(`${lines.length - 2} file(s) at version 0`)
+  })
+})
+
+describe('delta-ts errors and usage', () => {
+  const t = golden('dat/basic_partitioned')
+
+  it('fails with TABLE_NOT_FOUND and exit 1 on a directory without a table, as JSON on stdout', async () => {
+    const dir = path.dirname(fileURLToPath(import.meta.url))
+    const r = await cli('describe', dir, '--json')
+    expect(r.code).toBe(EXIT_FAILURE)
+    expect(JSON.parse(r.stdout).error.code).toBe('TABLE_NOT_FOUND')
+    expect(r.stderr).toMatch(/^error \[TABLE_NOT_FOUND\]/)
+  })
+
+  it('fails with VERSION_NOT_FOUND for a version beyond the log', async () => {
+    const r = await cli('files', t.tableDir, '--version', '99')
+    expect(r.code).toBe(EXIT_FAILURE)
+    expect(r.stderr).toMatch(/VERSION_NOT_FOUND/)
+  })
+
+  it.each([
+    [['frobnicate', 'x'], /unknown command "frobnicate"/],
+    [['describe'], /needs a table URI/],
+    [['describe', 'a', 'b'], /unexpected argument "b"/],
+    [['describe', 'a', '--limit', '3'], /--limit does not apply to "describe"/],
+    [['describe', 'a', '--version', '1', '--timestamp', '2024-01-01'], /either --version or --timestamp/],
+    [['history', 'a', '--limit', '-1'], /Option '--limit' argument is ambiguous/],
+    [['files', 'a', '--version', 'x'], /--version expects a non-negative integer/],
+    [['files', 'a', '--bogus'], /Unknown option '--bogus'/],
+  ])('rejects %j as a usage error with exit 2 and the usage text', async (argv, message) => {
+    const r = await cli(...argv)
+    expect(r.code).toBe(EXIT_USAGE)
+    expect(r.stderr).toMatch(message)
+    expect(r.stderr).toContain('Usage: delta-ts')
+  })
+
+  it('prints the package version for --version without a command', async () => {
+    const r = await cli('--version')
+    expect(r).toEqual({ code: EXIT_OK, stdout: `${DELTA_TS_VERSION}\n`, stderr: '' })
+  })
+
+  it('runs as a real process through the bin entry and exits with the command status', () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/cli.ts', ...args], {
+        cwd: root,
+        encoding: 'utf8',
+      })
+    const ok = run('describe', t.tableDir, '--json')
+    expect(ok.status).toBe(0)
+    expect(JSON.parse(ok.stdout).version).toBe(t.latestVersion)
+    const missing = run('history', path.join(root, 'src'))
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toMatch(/TABLE_NOT_FOUND/)
+  })
+})
