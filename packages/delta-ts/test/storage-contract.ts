@@ -211,7 +211,7 @@ export function storageContractSuite(name: string, make: () => Promise<ContractF
 }
 
 /**
- * Runs `count` OS processes of `node --import tsx <workerFile> ...args(id)` and releases them together: each
+ * Runs `count` OS processes of `node [nodeArgs] --import tsx <workerFile> ...args(id)` and releases them together: each
  * worker must print `ready` once loaded, then wait for a line on stdin before racing, then print one JSON line
  * with its result and exit 0. Resolves to the parsed results in worker order; rejects when any worker fails.
  */
@@ -221,13 +221,19 @@ export async function raceInProcesses<T>(options: {
   args: (id: number) => string[]
   cwd: string
   env?: NodeJS.ProcessEnv
+  /** Extra node flags, e.g. `--conditions=source` so that `delta-ts` self-imports resolve to src/. */
+  nodeArgs?: string[]
 }): Promise<T[]> {
   const procs = Array.from({ length: options.count }, (_, id) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', options.workerFile, ...options.args(id)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-    })
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), '--import', 'tsx', options.workerFile, ...options.args(id)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+      },
+    )
     let out = ''
     let err = ''
     child.stderr.on('data', (d: Buffer) => {
