@@ -120,6 +120,7 @@ export function storageContractSuite(name: string, make: () => Promise<ContractF
       expect(dec.decode(await s.readRange('r/ten', 0, 10))).toBe('0123456789')
       expect(dec.decode(await s.readRange('r/ten', 7, 1000))).toBe('789')
       expect(dec.decode(await s.readRange('r/ten', 9, 10))).toBe('9')
+      expect(dec.decode(await s.readRange('r/ten', 6, Number.POSITIVE_INFINITY))).toBe('6789')
       expect((await s.readRange('r/ten', 4, 4)).byteLength).toBe(0)
       expect((await s.readRange('r/ten', 10, 20)).byteLength).toBe(0)
     })

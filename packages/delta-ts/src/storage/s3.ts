@@ -160,10 +160,10 @@ export class S3Storage implements Storage {
   }
 
   async readRange(path: string, start: number, end: number, options: ReadOptions = {}): Promise<Uint8Array> {
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0) {
+    if (!Number.isInteger(start) || start < 0 || !(Number.isInteger(end) || end === Number.POSITIVE_INFINITY)) {
       throw new DeltaError(
         'INVALID_ARGUMENT',
-        `readRange(${path}, ${start}, ${end}): start and end must be integers >= 0`,
+        `readRange(${path}, ${start}, ${end}): start must be an integer >= 0 and end an integer or Infinity`,
       )
     }
     // `bytes=5-4` is not a valid range and S3 would answer with the whole object; an empty range still has to
@@ -174,7 +174,11 @@ export class S3Storage implements Storage {
     }
     try {
       const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path), Range: `bytes=${start}-${end - 1}` }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(path),
+          Range: end === Number.POSITIVE_INFINITY ? `bytes=${start}-` : `bytes=${start}-${end - 1}`,
+        }),
         { abortSignal: options.signal },
       )
       return await this.body(res.Body, path)
