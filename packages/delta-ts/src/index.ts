@@ -59,3 +59,32 @@ export {
 } from './protocol/expr/index.js'
 export { fileMayMatch, partitionMayMatch, pruneFiles, type PruneStats, type PruningContext } from './protocol/pruning.js'
 export { evaluatePredicate, filterBatch, type RowFilterOptions, takeRows } from './core/row-filter.js'
+export {
+  writeDataFiles,
+  type WriteDataFilesOptions,
+  DEFAULT_TARGET_FILE_SIZE,
+  DEFAULT_MAX_BUFFERED_BYTES,
+} from './core/data-writer.js'
+export { computeFileStats, type FileStatsOptions, DEFAULT_NUM_INDEXED_COLS, DEFAULT_STRING_PREFIX_LENGTH } from './protocol/stats.js'
+export {
+  partitionPath,
+  parsePartitionPath,
+  encodeLogPath,
+  escapePartitionPathName,
+  unescapePartitionPathName,
+  HIVE_DEFAULT_PARTITION,
+} from './protocol/partition-path.js'
+export {
+  enforceSchema,
+  type EnforceSchemaOptions,
+  type EnforceSchemaResult,
+  type SchemaMode,
+} from './protocol/schema-evolution.js'
+export {
+  buildCheckpoint,
+  writeCheckpoint,
+  type BuildCheckpointOptions,
+  type BuiltCheckpoint,
+  type LastCheckpointInfo,
+} from './core/checkpoint-writer.js'
+export { writeParquet, codecFromConfiguration, type ParquetCodec, type ParquetWriteOptions } from './parquet/write.js'
