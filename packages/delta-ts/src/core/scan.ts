@@ -6,6 +6,7 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import type { PruneStats } from '../protocol/pruning.js'
 import { parsePartitionValue } from '../protocol/partition-values.js'
 import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
+import { referencedColumns } from '../protocol/expr/columns.js'
 import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
 import {
   convertColumn,
@@ -24,15 +25,7 @@ type RowFilterFn = (batch: arrow.RecordBatch) => Int32Array | undefined
 /** Binds the scan filter once and returns the evaluator plus the top-level columns it reads. */
 function makeRowFilter(schema: StructType, filter: string | Expr): { columns: string[]; evaluate: RowFilterFn } {
   const bound = bindExpr(typeof filter === 'string' ? parsePredicate(filter) : filter, schema)
-  const columns = new Set<string>()
-  const visit = (e: Expr): void => {
-    if (e.kind === 'column') columns.add(e.path[0])
-    for (const v of Object.values(e)) {
-      if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && 'kind' in c) visit(c as Expr)
-      if (v && typeof v === 'object' && 'kind' in (v as object) && !Array.isArray(v)) visit(v as Expr)
-    }
-  }
-  visit(bound)
+  const columns = new Set(referencedColumns(bound).map((c) => c.path[0]))
   return {
     columns: [...columns],
     evaluate: (batch) => {
@@ -106,7 +99,11 @@ export class Scan {
     const fields = options.columns
       ? options.columns.map((c) => {
           const f = findField(snapshot.schema, c)
-          if (!f) throw new DeltaError('INVALID_ARGUMENT', `column '${c}' is not in the table schema (${snapshot.schema.fields.map((x) => x.name).join(', ')})`)
+          if (!f)
+            throw new DeltaError(
+              'INVALID_ARGUMENT',
+              `column '${c}' is not in the table schema (${snapshot.schema.fields.map((x) => x.name).join(', ')})`,
+            )
           return f
         })
       : snapshot.schema.fields
@@ -166,7 +163,11 @@ export class Scan {
         const f = findField(this.snapshot.schema, name)
         if (!f) throw new DeltaError('INVALID_PREDICATE', `filter column '${name}' is not in the table schema`)
         const partitions = new Set(this.snapshot.partitionColumns.map((p) => p.toLowerCase()))
-        readColumns.push({ field: f, arrowField: new arrow.Field(f.name, deltaToArrowType(f.type), f.nullable), partition: partitions.has(f.name.toLowerCase()) })
+        readColumns.push({
+          field: f,
+          arrowField: new arrow.Field(f.name, deltaToArrowType(f.type), f.nullable),
+          partition: partitions.has(f.name.toLowerCase()),
+        })
       }
     }
     const readSchema = new arrow.Schema(readColumns.map((c) => c.arrowField))
@@ -207,7 +208,10 @@ export class Scan {
       for (let g = 0; g < reader.rowGroups.length; g++) {
         const rg = reader.rowGroups[g]
         abortIfNeeded(signal)
-        const batches = fileColumns.length > 0 ? reader.readRowGroup(g, fileColumns, this.#batchSize) : countOnly(rg.numRows, this.#batchSize)
+        const batches =
+          fileColumns.length > 0
+            ? reader.readRowGroup(g, fileColumns, this.#batchSize)
+            : countOnly(rg.numRows, this.#batchSize)
         let rowInGroup = 0
         for await (const raw of batches) {
           abortIfNeeded(signal)
@@ -219,11 +223,16 @@ export class Scan {
           if (len === 0) continue
           const children = readColumns.map((c, k) => {
             const constant = constants.get(k)
-            if (constant) return convertColumn(constant, c.field.type, c.arrowField.type, new Int32Array(len), { mode, where: c.field.name })
+            if (constant)
+              return convertColumn(constant, c.field.type, c.arrowField.type, new Int32Array(len), {
+                mode,
+                where: c.field.name,
+              })
             const i = sources[k]
             if (i < 0) return nullData(c.arrowField.type, len)
             const col = raw.getChild(fileFields[i].name)
-            if (!col || col.data.length !== 1) throw new DeltaError('INTERNAL', `column ${fileFields[i].name} missing from decoded batch`)
+            if (!col || col.data.length !== 1)
+              throw new DeltaError('INTERNAL', `column ${fileFields[i].name} missing from decoded batch`)
             return convertColumn(col.data[0], c.field.type, c.arrowField.type, sel, { mode, where: c.field.name })
           })
           let batch = makeBatch(readSchema, children, len)
@@ -233,7 +242,12 @@ export class Scan {
               if (keep.length === 0) continue
               batch = makeBatch(
                 readSchema,
-                batch.data.children.map((d, k) => convertColumn(d, readColumns[k].field.type, readColumns[k].arrowField.type, keep, { mode: 'none', where: readColumns[k].field.name })),
+                batch.data.children.map((d, k) =>
+                  convertColumn(d, readColumns[k].field.type, readColumns[k].arrowField.type, keep, {
+                    mode: 'none',
+                    where: readColumns[k].field.name,
+                  }),
+                ),
                 keep.length,
               )
             }
@@ -256,9 +270,11 @@ function makeBatch(schema: arrow.Schema, children: arrow.Data[], length: number)
 }
 
 /** Row counts without column data: when a scan needs only partition columns, no chunk is fetched. */
-async function* countOnly(numRows: number, batchSize: number): AsyncGenerator<{ numRows: number; getChild(name: string): null }> {
+async function* countOnly(
+  numRows: number,
+  batchSize: number,
+): AsyncGenerator<{ numRows: number; getChild(name: string): null }> {
   for (let done = 0; done < numRows; done += batchSize) {
     yield { numRows: Math.min(batchSize, numRows - done), getChild: () => null }
   }
 }
-

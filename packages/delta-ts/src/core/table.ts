@@ -7,7 +7,31 @@ import { resolveStorage, type StorageOptions } from '../storage/uri.js'
 import { type CreateTableOptions, createTableLog } from './create.js'
 import { listLog, readCommit } from './log-reader.js'
 import { loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
-import { Transaction } from './transaction.js'
+import { bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
+import {
+  type CheckpointResult,
+  type CleanupResult,
+  checkpointDue,
+  checkpointSnapshot,
+  cleanupExpiredLogs,
+  type VacuumOptions,
+  type VacuumResult,
+  vacuumFiles,
+} from './maintenance.js'
+import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+import { type WriteInput, type WriteOptions, type WriteResult, writeToTable } from './write.js'
+import type { PredicateInput } from '../protocol/expr/index.js'
+
+/** What `table.delete` did. */
+export interface DeleteResult {
+  /** The committed version (the current one when nothing matched and nothing was committed). */
+  version: number
+  numDeletedRows: number
+  numRemovedFiles: number
+  numAddedFiles: number
+  numCopiedRows: number
+  commit?: CommitResult
+}
 
 /** Options for {@link DeltaTable.open}. */
 export interface OpenOptions {
@@ -89,6 +113,88 @@ export class DeltaTable {
    */
   async startTransaction(operation: string, operationParameters: Record<string, unknown> = {}): Promise<Transaction> {
     return new Transaction(await this.snapshot(), operation, operationParameters)
+  }
+
+  /**
+   * Writes Arrow data (see {@link WriteOptions}): append (default), overwrite, overwrite with `replaceWhere`,
+   * with schema evolution and idempotent `txn`. Returns the committed version and counts, or `skipped` when the
+   * txn was already applied. Checkpoints automatically every `delta.checkpointInterval` commits.
+   */
+  async write(data: WriteInput, options: WriteOptions = {}): Promise<WriteResult> {
+    const result = await writeToTable(await this.snapshot(), data, options)
+    if (!result.skipped) await this.afterCommit(result.version)
+    return result
+  }
+
+  /**
+   * Deletes the rows matching `predicate` (SQL text or an expression). Whole files whose partition values
+   * match are removed without being read; other candidate files (after pruning by partition values and stats)
+   * are rewritten without the matching rows. Commits nothing when no row matches.
+   */
+  async delete(predicate: PredicateInput, options: CommitOptions = {}): Promise<DeleteResult> {
+    const snap = await this.snapshot()
+    const p = bindPredicate(predicate, snap)
+    const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
+    const m = await deleteRowsWhere(snap, txn, p, options.signal)
+    if (m.numRemovedFiles === 0) {
+      return { version: snap.version, numDeletedRows: 0, numRemovedFiles: 0, numAddedFiles: 0, numCopiedRows: 0 }
+    }
+    txn.setMetrics({
+      numDeletedRows: m.numMatchedRows,
+      numRemovedFiles: m.numRemovedFiles,
+      numAddedFiles: m.numAddedFiles,
+      numCopiedRows: m.numCopiedRows,
+    })
+    const commit = await txn.commit(options)
+    await this.afterCommit(commit.version)
+    return {
+      version: commit.version,
+      numDeletedRows: m.numMatchedRows,
+      numRemovedFiles: m.numRemovedFiles,
+      numAddedFiles: m.numAddedFiles,
+      numCopiedRows: m.numCopiedRows,
+      commit,
+    }
+  }
+
+  /**
+   * Writes a checkpoint of the latest version (or `version`) and updates `_last_checkpoint`.
+   * UNSUPPORTED_FEATURE for tables with V2 checkpoints.
+   */
+  async checkpoint(options: { version?: number; signal?: AbortSignal } = {}): Promise<CheckpointResult> {
+    return checkpointSnapshot(await this.snapshot({ version: options.version, signal: options.signal }), options.signal)
+  }
+
+  /**
+   * Deletes expired log files (older than `delta.logRetentionDuration`, default 30 days) that lie behind a
+   * checkpoint which stays readable; never the newest checkpoint or anything after it.
+   */
+  async cleanupMetadata(options: { now?: number; signal?: AbortSignal } = {}): Promise<CleanupResult> {
+    return cleanupExpiredLogs(await this.snapshot({ signal: options.signal }), options.now, options.signal)
+  }
+
+  /**
+   * Deletes data files the table no longer references and that were removed longer ago than the retention
+   * (default 168 hours). `dryRun` lists them only. Never touches `_delta_log`.
+   */
+  async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
+    return vacuumFiles(await this.snapshot({ signal: options.signal }), options)
+  }
+
+  /**
+   * After a commit: refresh the cached snapshot and write the checkpoint when `delta.checkpointInterval`
+   * says so. A failed checkpoint never fails the commit (the log is complete without it); it is retried by
+   * the next due commit or an explicit `checkpoint()`.
+   */
+  private async afterCommit(version: number): Promise<void> {
+    const snap = await this.snapshot()
+    if (!checkpointDue(snap, version)) return
+    try {
+      const at = snap.version === version ? snap : await this.snapshot({ version })
+      await checkpointSnapshot(at)
+    } catch {
+      // Deliberately ignored: see the doc comment.
+    }
   }
 
   /**

@@ -1,0 +1,166 @@
+import * as arrow from 'apache-arrow'
+import { DeltaError } from '../errors.js'
+import type { AddAction, MetadataAction } from '../protocol/actions.js'
+import type { PredicateInput } from '../protocol/expr/index.js'
+import { enforceSchema, type SchemaMode } from '../protocol/schema-evolution.js'
+import { type StructType, schemaToString } from '../protocol/schema.js'
+import { writeDataFiles } from './data-writer.js'
+import { assertRowsMatch, type BoundPredicate, bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
+import type { Snapshot } from './snapshot.js'
+import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+
+/** Data a write accepts: a whole Arrow table, one batch, or a stream of batches (bounded memory). */
+export type WriteInput =
+  | arrow.Table
+  | arrow.RecordBatch
+  | AsyncIterable<arrow.RecordBatch>
+  | Iterable<arrow.RecordBatch>
+
+/** Options of `table.write`. */
+export interface WriteOptions extends CommitOptions {
+  /** 'append' (default) adds rows; 'overwrite' replaces the table's rows (or those matching `replaceWhere`). */
+  mode?: 'append' | 'overwrite'
+  /** With mode 'overwrite': replace only rows matching this predicate; every written row must match it. */
+  replaceWhere?: PredicateInput
+  /** 'merge' adds new columns to the schema; 'overwrite' (with mode overwrite) replaces the schema. */
+  schemaMode?: 'merge' | 'overwrite'
+  /** Idempotent write: skipped when the table already holds `appId` at a version >= `version`. */
+  txn?: { appId: string; version: number }
+  /** Roll to a new data file at this many bytes of encoded parquet (default 128 MiB). */
+  targetFileSize?: number
+}
+
+/** What `table.write` did. */
+export interface WriteResult {
+  /** The committed version, or the current version when skipped. */
+  version: number
+  /** True when the txn appId/version was already applied: nothing was written. */
+  skipped: boolean
+  /** Why it was skipped. */
+  skipReason?: string
+  attempts: number
+  numAddedFiles: number
+  numRemovedFiles: number
+  numOutputRows: number
+  commit?: CommitResult
+}
+
+/** One async iterator over any accepted input; a Table yields its batches. */
+function toAsyncIterator(data: WriteInput): AsyncIterator<arrow.Table | arrow.RecordBatch> {
+  if (data instanceof arrow.Table || data instanceof arrow.RecordBatch) {
+    return (async function* () {
+      yield data
+    })()
+  }
+  if (typeof (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator] === 'function') {
+    return (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator]()
+  }
+  return (async function* () {
+    yield* data as Iterable<arrow.RecordBatch>
+  })()
+}
+
+/**
+ * Appends or overwrites (see {@link WriteOptions}). Data files are written first and committed last, so a
+ * crash or a conflict leaves the table unchanged (the files are orphans for vacuum).
+ * Errors: SCHEMA_MISMATCH naming the fields; CONSTRAINT_VIOLATION when a row breaks `replaceWhere`;
+ * UNSUPPORTED_FEATURE for tables delta-ts cannot write; CommitConflictError on a conflicting concurrent commit.
+ */
+export async function writeToTable(
+  snapshot: Snapshot,
+  data: WriteInput,
+  options: WriteOptions = {},
+): Promise<WriteResult> {
+  const mode = options.mode ?? 'append'
+  if (options.replaceWhere !== undefined && mode !== 'overwrite') {
+    throw new DeltaError('INVALID_ARGUMENT', "replaceWhere needs mode 'overwrite'")
+  }
+  if (options.schemaMode === 'overwrite' && (mode !== 'overwrite' || options.replaceWhere !== undefined)) {
+    throw new DeltaError('INVALID_ARGUMENT', "schemaMode 'overwrite' needs mode 'overwrite' without replaceWhere")
+  }
+  if (options.txn) {
+    const applied = await snapshot.appTransactionVersion(options.txn.appId)
+    if (applied !== undefined && applied >= options.txn.version) {
+      return {
+        version: snapshot.version,
+        skipped: true,
+        skipReason: `application '${options.txn.appId}' already committed version ${applied} (>= ${options.txn.version})`,
+        attempts: 0,
+        numAddedFiles: 0,
+        numRemovedFiles: 0,
+        numOutputRows: 0,
+      }
+    }
+  }
+  const replacePredicate: BoundPredicate | undefined =
+    options.replaceWhere !== undefined ? bindPredicate(options.replaceWhere, snapshot) : undefined
+  const operationParameters: Record<string, unknown> = {
+    mode: mode === 'append' ? 'Append' : 'Overwrite',
+    partitionBy: JSON.stringify(snapshot.partitionColumns),
+  }
+  if (replacePredicate) operationParameters.predicate = JSON.stringify([predicateSql(replacePredicate)])
+  const txn = new Transaction(snapshot, 'WRITE', operationParameters)
+
+  const schemaMode: SchemaMode = options.schemaMode ?? 'strict'
+  // The first batch settles the schema (merge / overwrite); later batches must fit it exactly.
+  const source = toAsyncIterator(data)
+  const first = await source.next()
+  let schema: StructType = snapshot.schema
+  let schemaChanged = false
+  let rows = 0
+  const conform = (batch: arrow.Table | arrow.RecordBatch, mode: SchemaMode): arrow.Table => {
+    const res = enforceSchema(batch, { tableSchema: schema, schemaMode: mode })
+    if (res.schemaChanged) {
+      schema = res.schema
+      schemaChanged = true
+    }
+    if (replacePredicate) assertRowsMatch(res.data, replacePredicate, 'replaceWhere')
+    rows += res.data.numRows
+    return res.data
+  }
+  const firstTable = first.done ? undefined : conform(first.value, schemaMode)
+  async function* batches(): AsyncIterable<arrow.RecordBatch> {
+    if (firstTable) yield* firstTable.batches
+    for (let next = await source.next(); !next.done; next = await source.next())
+      yield* conform(next.value, 'strict').batches
+  }
+  const adds: AddAction[] = await writeDataFiles(snapshot.storage, batches(), {
+    schema,
+    partitionColumns: snapshot.partitionColumns,
+    configuration: snapshot.properties,
+    targetFileSize: options.targetFileSize,
+    columnMappingMode: snapshot.columnMappingMode,
+    signal: options.signal,
+  })
+
+  if (schemaChanged) {
+    const metadata: MetadataAction = { ...snapshot.metadata, schemaString: schemaToString(schema) }
+    txn.updateMetadata(metadata)
+  }
+  let numRemovedFiles = 0
+  if (mode === 'overwrite') {
+    if (replacePredicate) {
+      const removed = await deleteRowsWhere(snapshot, txn, replacePredicate, options.signal)
+      numRemovedFiles = removed.numRemovedFiles
+    } else {
+      const files = await snapshot.files()
+      txn
+        .readWholeTable()
+        .readFilePaths(files.map((f) => f.path))
+        .remove(files.map((f) => f.add))
+      numRemovedFiles = files.length
+    }
+  }
+  txn.add(adds)
+  if (options.txn) txn.setAppTransaction(options.txn.appId, options.txn.version)
+  const commit = await txn.commit(options)
+  return {
+    version: commit.version,
+    skipped: false,
+    attempts: commit.attempts,
+    numAddedFiles: adds.length,
+    numRemovedFiles,
+    numOutputRows: rows,
+    commit,
+  }
+}
