@@ -2,7 +2,8 @@ import { expect } from 'vitest'
 import { DeltaTable } from '../../src/index.js'
 import type { StructType } from '../../src/protocol/schema.js'
 import { canonicalRows, schemaShape, type WireRow, wireRows } from './canon.js'
-import type { PyScenario, PyVersion } from './harness.js'
+import type { PyRead, PyScenario, PyVersion } from './harness.js'
+import type { TsScenario } from './ts-scenarios.js'
 
 /** One version of a table as delta-ts reads it, in the same shape as the Python side's dump. */
 export interface TsVersion {
@@ -45,4 +46,36 @@ export function expectPyVersion(got: PyVersion | undefined, want: TsVersion, lab
     .soft(schemaShape(JSON.parse(got?.schema ?? '{"type":"struct","fields":[]}')), `${label} schema`)
     .toEqual(schemaShape(want.schema))
   expect.soft(canonicalRows(got?.rows ?? []), `${label} rows`).toEqual(canonicalRows(want.rows))
+}
+
+/**
+ * Asserts that another engine's read of a delta-ts scenario table matches the scenario's model: same latest
+ * version, partition columns, schema and rows at every readable version, and a history whose entries are the
+ * commitInfo delta-ts wrote (same operation, delta-ts engineInfo).
+ */
+export function expectReaderMatchesModel(read: PyRead, s: TsScenario): void {
+  const label = `${read.reader} reading ${s.name}`
+  expect(read.latestVersion, `${label}: latest version`).toBe(s.latestVersion)
+  expect(read.partitionColumns, `${label}: partition columns`).toEqual(s.partitionColumns)
+  const wanted = s.readable === 'all' ? [...Array(s.latestVersion + 1).keys()] : [s.latestVersion]
+  expect(
+    read.versions.map((v) => v.version),
+    `${label}: versions read`,
+  ).toEqual(wanted)
+  for (const got of read.versions) {
+    const l = `${label} v${got.version} (${s.operations[got.version]})`
+    expect.soft(schemaShape(JSON.parse(got.schema)), `${l} schema`).toEqual(schemaShape(s.schema))
+    expect.soft(canonicalRows(got.rows), `${l} rows`).toEqual(canonicalRows(s.rowsAt[got.version]))
+  }
+  const history = read.history.map((h) => ({
+    version: Number(h.version),
+    operation: h.operation,
+    engineInfo: h.engineInfo,
+  }))
+  expect(history.length, `${label}: history entries`).toBeGreaterThan(0)
+  expect(Math.max(...history.map((h) => h.version)), `${label}: newest history entry`).toBe(s.latestVersion)
+  for (const h of history) {
+    expect.soft(h.operation, `${label}: history v${h.version} operation`).toBe(s.operations[h.version])
+    expect.soft(String(h.engineInfo), `${label}: history v${h.version} engineInfo`).toMatch(/^delta-ts\//)
+  }
 }
