@@ -5,9 +5,9 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { DeltaError } from '../errors.js'
 import { freePort, testCredentials } from '../../test/s3-server.js'
 import { raceInProcesses, storageContractSuite } from '../../test/storage-contract.js'
+import { DeltaError } from '../errors.js'
 import { S3Storage, type S3StorageOptions } from './s3.js'
 
 // The SDK warns on Node 20 about its future Node 22 requirement; tests only.
