@@ -148,3 +148,31 @@ export async function filesCommand(table: DeltaTable, sel: SnapshotSelector): Pr
   )
   return { json, text: `${text}${files.length} file(s) at version ${snap.version}\n` }
 }
+
+/** `delta-ts checkpoint`: writes a classic parquet checkpoint of the latest version (or `version`). */
+export async function checkpointCommand(table: DeltaTable, version: number | undefined): Promise<CommandOutput> {
+  const r = await table.checkpoint({ version })
+  return {
+    json: r,
+    text: `checkpoint of version ${r.version} written to ${r.path}: ${r.numAddFiles} files, ${r.numActions} actions, ${formatBytes(r.sizeInBytes)}\n`,
+  }
+}
+
+/** Options of `delta-ts vacuum`, as given on the command line. */
+export interface VacuumCommandOptions {
+  retentionHours?: number
+  dryRun: boolean
+  /** `--no-retention-check`: allow a retention below the table's `delta.deletedFileRetentionDuration`. */
+  skipRetentionCheck: boolean
+}
+
+/** `delta-ts vacuum`: deletes (or with `--dry-run` lists) unreferenced data files older than the retention. */
+export async function vacuumCommand(table: DeltaTable, o: VacuumCommandOptions): Promise<CommandOutput> {
+  const r = await table.vacuum({
+    retentionHours: o.retentionHours,
+    dryRun: o.dryRun,
+    enforceRetentionDuration: !o.skipRetentionCheck,
+  })
+  const verb = r.dryRun ? 'would delete' : 'deleted'
+  return { json: r, text: `${r.files.map((f) => `${f}\n`).join('')}${verb} ${r.files.length} file(s)\n` }
+}

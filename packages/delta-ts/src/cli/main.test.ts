@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { goldenTables } from '../../test/golden.js'
 import { DELTA_TS_VERSION } from '../version.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from './main.js'
@@ -113,6 +115,79 @@ describe('delta-ts files', () => {
   })
 })
 
+/** A private copy of a golden table for commands that write. */
+const scratch: string[] = []
+function copyOf(name: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'delta-ts-cli-'))
+  scratch.push(dir)
+  cpSync(golden(name).tableDir, dir, { recursive: true })
+  return dir
+}
+afterAll(() => {
+  for (const d of scratch) rmSync(d, { recursive: true, force: true })
+})
+
+describe('delta-ts checkpoint', () => {
+  it('writes a parquet checkpoint and _last_checkpoint that the next open reads the same files from', async () => {
+    const dir = copyOf('dat/basic_partitioned')
+    const before = JSON.parse((await cli('files', dir, '--json')).stdout)
+    const r = await cli('checkpoint', dir, '--json')
+    expect(r.code).toBe(EXIT_OK)
+    const out = JSON.parse(r.stdout)
+    expect(out.version).toBe(1)
+    expect(out.numAddFiles).toBe(before.files.length)
+    expect(existsSync(path.join(dir, '_delta_log/00000000000000000001.checkpoint.parquet'))).toBe(true)
+    expect(JSON.parse(readFileSync(path.join(dir, '_delta_log/_last_checkpoint'), 'utf8')).version).toBe(1)
+    const after = JSON.parse((await cli('files', dir, '--json')).stdout)
+    const paths = (x: { files: { path: string }[] }) => x.files.map((f) => f.path).sort()
+    expect(paths(after)).toEqual(paths(before))
+  })
+
+  it('checkpoints an older version with --version and says so in text', async () => {
+    const dir = copyOf('dat/basic_partitioned')
+    const r = await cli('checkpoint', dir, '--version', '0')
+    expect(r.code).toBe(EXIT_OK)
+    expect(r.stdout).toMatch(
+      /^checkpoint of version 0 written to _delta_log\/00000000000000000000\.checkpoint\.parquet/,
+    )
+  })
+})
+
+describe('delta-ts vacuum', () => {
+  const name = 'kernel-rs-golden/basic-with-inserts-updates'
+
+  it('lists the removed data file on --dry-run without deleting, then deletes only it', async () => {
+    const dir = copyOf(name)
+    const active = JSON.parse((await cli('files', dir, '--json')).stdout).files.map((f: { path: string }) => f.path)
+    const dry = await cli('vacuum', dir, '--retention-hours', '0', '--no-retention-check', '--dry-run', '--json')
+    expect(dry.code).toBe(EXIT_OK)
+    const listed: string[] = JSON.parse(dry.stdout).files
+    expect(listed).toHaveLength(1)
+    expect(active).not.toContain(listed[0])
+    expect(existsSync(path.join(dir, listed[0]))).toBe(true)
+
+    const real = await cli('vacuum', dir, '--retention-hours', '0', '--no-retention-check')
+    expect(real.code).toBe(EXIT_OK)
+    expect(real.stdout).toBe(`${listed[0]}\ndeleted 1 file(s)\n`)
+    expect(existsSync(path.join(dir, listed[0]))).toBe(false)
+    for (const f of active) expect(existsSync(path.join(dir, f))).toBe(true)
+  })
+
+  it('refuses a retention below the table retention without --no-retention-check (exit 1, INVALID_ARGUMENT)', async () => {
+    const dir = copyOf(name)
+    const r = await cli('vacuum', dir, '--retention-hours', '1', '--json')
+    expect(r.code).toBe(EXIT_FAILURE)
+    expect(JSON.parse(r.stdout).error.code).toBe('INVALID_ARGUMENT')
+  })
+
+  it('deletes nothing under the default 7-day retention when the files are newer', async () => {
+    const dir = copyOf(name)
+    const r = await cli('vacuum', dir, '--json')
+    expect(r.code).toBe(EXIT_OK)
+    expect(JSON.parse(r.stdout)).toEqual({ dryRun: false, files: [] })
+  })
+})
+
 describe('delta-ts errors and usage', () => {
   const t = golden('dat/basic_partitioned')
 
@@ -139,6 +214,8 @@ describe('delta-ts errors and usage', () => {
     [['history', 'a', '--limit', '-1'], /Option '--limit' argument is ambiguous/],
     [['files', 'a', '--version', 'x'], /--version expects a non-negative integer/],
     [['files', 'a', '--bogus'], /Unknown option '--bogus'/],
+    [['vacuum', 'a', '--retention-hours', 'soon'], /--retention-hours expects a non-negative number/],
+    [['vacuum', 'a', '--version', '1'], /--version does not apply to "vacuum"/],
   ])('rejects %j as a usage error with exit 2 and the usage text', async (argv, message) => {
     const r = await cli(...argv)
     expect(r.code).toBe(EXIT_USAGE)

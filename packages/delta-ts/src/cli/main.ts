@@ -2,7 +2,15 @@ import { parseArgs } from 'node:util'
 import { DeltaError, DeltaTable } from '../index.js'
 import type { S3StorageOptions } from '../s3.js'
 import { DELTA_TS_VERSION } from '../version.js'
-import { type CommandOutput, describeCommand, filesCommand, historyCommand, type SnapshotSelector } from './commands.js'
+import {
+  type CommandOutput,
+  checkpointCommand,
+  describeCommand,
+  filesCommand,
+  historyCommand,
+  type SnapshotSelector,
+  vacuumCommand,
+} from './commands.js'
 import { toJson } from './format.js'
 
 /** Where the CLI writes. The bin passes process.stdout/stderr; tests pass collectors. */
@@ -22,12 +30,17 @@ Commands:
   describe <uri>     version, protocol and features, metadata, schema, file totals
   history <uri>      commits, newest first
   files <uri>        active data files with partition values, sizes and row counts
+  checkpoint <uri>   write a checkpoint of the latest version (or --version n)
+  vacuum <uri>       delete data files unreferenced for longer than the retention
 
 Options:
   --json                 machine-readable JSON on stdout
-  --version <n>          (describe, files) read version n (time travel)
+  --version <n>          (describe, files, checkpoint) use version n (time travel)
   --timestamp <iso>      (describe, files) read the newest version committed at or before this time
   --limit <n>            (history) newest n commits only
+  --retention-hours <h>  (vacuum) keep files removed less than h hours ago (default 168)
+  --dry-run              (vacuum) list the files without deleting them
+  --no-retention-check   (vacuum) allow a retention below delta.deletedFileRetentionDuration
   --endpoint <url>       S3-compatible endpoint for s3:// URIs (MinIO, R2, moto)
   --region <region>      AWS region for s3:// URIs
   --path-style           path-style S3 addressing (most S3-compatible servers need it)
@@ -47,6 +60,9 @@ const OPTIONS = {
   version: { type: 'string', short: 'v' },
   timestamp: { type: 'string' },
   limit: { type: 'string' },
+  'retention-hours': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'no-retention-check': { type: 'boolean' },
   endpoint: { type: 'string' },
   region: { type: 'string' },
   'path-style': { type: 'boolean' },
@@ -58,6 +74,8 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   describe: ['version', 'timestamp'],
   files: ['version', 'timestamp'],
   history: ['limit'],
+  checkpoint: ['version'],
+  vacuum: ['retention-hours', 'dry-run', 'no-retention-check'],
 }
 const COMMON = ['json', 'endpoint', 'region', 'path-style', 'help']
 
@@ -65,6 +83,15 @@ function nonNegativeInt(name: string, value: string | undefined): number | undef
   if (value === undefined) return undefined
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} expects a non-negative integer, got "${value}"`)
   return Number(value)
+}
+
+function nonNegativeNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--${name} expects a non-negative number, got "${value}"`)
+  }
+  return n
 }
 
 /**
@@ -123,6 +150,16 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         break
       case 'history':
         out = await historyCommand(table, nonNegativeInt('limit', values.limit))
+        break
+      case 'checkpoint':
+        out = await checkpointCommand(table, sel.version)
+        break
+      case 'vacuum':
+        out = await vacuumCommand(table, {
+          retentionHours: nonNegativeNumber('retention-hours', values['retention-hours']),
+          dryRun: values['dry-run'] === true,
+          skipRetentionCheck: values['no-retention-check'] === true,
+        })
         break
       default:
         out = await filesCommand(table, sel)
