@@ -138,6 +138,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (sel.version !== undefined && sel.timestamp !== undefined) {
       throw new UsageError('pass either --version or --timestamp, not both')
     }
+    // Every argument is validated before the table is opened, so a typo is a usage error, not a failed read.
+    const limit = nonNegativeInt('limit', values.limit)
+    const retentionHours = nonNegativeNumber('retention-hours', values['retention-hours'])
     const s3: S3StorageOptions = {}
     if (values.endpoint) s3.endpoint = values.endpoint
     if (values.region) s3.region = values.region
@@ -149,14 +152,14 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         out = await describeCommand(table, sel)
         break
       case 'history':
-        out = await historyCommand(table, nonNegativeInt('limit', values.limit))
+        out = await historyCommand(table, limit)
         break
       case 'checkpoint':
         out = await checkpointCommand(table, sel.version)
         break
       case 'vacuum':
         out = await vacuumCommand(table, {
-          retentionHours: nonNegativeNumber('retention-hours', values['retention-hours']),
+          retentionHours,
           dryRun: values['dry-run'] === true,
           skipRetentionCheck: values['no-retention-check'] === true,
         })
