@@ -83,9 +83,12 @@ export const deltalake = {
     await py('deltalake_cli.py', ['read', tableDir, outFile, versions])
     return readJson<PyRead>(outFile)
   },
-  /** Starts an append loop process; resolves when it has committed `count` appends. */
-  appendLoop(tableDir: string, writer: string, count: number): Promise<void> {
-    return py('deltalake_cli.py', ['append-loop', tableDir, writer, String(count)])
+  /**
+   * Starts a process appending `count` one-row commits; resolves when all are committed. `readyFile` is
+   * created once the process has loaded deltalake and opened the table.
+   */
+  appendLoop(tableDir: string, writer: string, count: number, readyFile: string): Promise<void> {
+    return py('deltalake_cli.py', ['append-loop', tableDir, writer, String(count), readyFile])
   },
 }
 

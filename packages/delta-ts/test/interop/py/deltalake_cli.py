@@ -6,9 +6,10 @@
   read <table_dir> <out.json> [versions]
       Reads a table (written by delta-ts): latest version, protocol, schema, rows at each requested version
       ("all", "latest" or a comma list) and deltalake's history.
-  append-loop <table_dir> <writer> <count>
+  append-loop <table_dir> <writer> <count> [ready_file]
       Appends count one-row commits {writer, seq} to an existing table, one commit each, for the concurrency
-      test; delta-rs retries lost races itself.
+      test; delta-rs retries lost races itself. Creates ready_file once imports are done and the table is
+      open, so the test can start its own writer at the same moment.
 
 The process ends with os._exit: delta-rs 1.6's runtime can abort during interpreter shutdown ("terminate
 called without an active exception"), which would turn a finished run into a failure.
@@ -115,8 +116,11 @@ def cmd_read(path: str, out: str, which: str = "all") -> None:
     )
 
 
-def cmd_append_loop(path: str, writer: str, count: int) -> None:
+def cmd_append_loop(path: str, writer: str, count: int, ready_file: str | None = None) -> None:
     schema = pa.schema([pa.field("writer", pa.string()), pa.field("seq", pa.int64())])
+    DeltaTable(path)
+    if ready_file:
+        open(ready_file, "w").close()
     for k in range(count):
         write_deltalake(path, pa.Table.from_pydict({"writer": [writer], "seq": [k]}, schema=schema), mode="append")
 
@@ -128,7 +132,7 @@ def main(argv: list[str]) -> int:
     elif cmd == "read":
         cmd_read(*args)
     elif cmd == "append-loop":
-        cmd_append_loop(args[0], args[1], int(args[2]))
+        cmd_append_loop(args[0], args[1], int(args[2]), *args[3:])
     else:
         raise SystemExit(f"unknown command {cmd}")
     return 0
