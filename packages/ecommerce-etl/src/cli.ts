@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+/**
+ * The `ecommerce-etl` command: `generate` synthetic input, `run` the pipeline, show `status`, or `demo`
+ * (generate + run into ./lakehouse). Exit code 0 on success, 1 when a run failed, 2 on usage errors.
+ */
+import { resolve } from 'node:path'
+import cliProgress from 'cli-progress'
+import { Command, InvalidArgumentError } from 'commander'
+import { readCatalog } from './catalog.js'
+import { DEFAULT_DIRTY, type DirtyShares, writeGeneratedData } from './generate.js'
+import { notifiersFromSpec } from './notify.js'
+import { type PipelineResult, listRuns, runPipeline } from './pipeline.js'
+import type { StepResult } from './runner.js'
+import { Warehouse } from './warehouse.js'
+
+const out = (s = '') => void process.stdout.write(`${s}\n`)
+
+function num(v: string): number {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number')
+  return n
+}
+
+/** Renders rows as an aligned text table. */
+export function textTable(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))]
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n')
+}
+
+function s3FromEnv() {
+  const endpoint = process.env.ECOMMERCE_ETL_S3_ENDPOINT ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL
+  return endpoint ? { endpoint, forcePathStyle: true } : undefined
+}
+
+/** Prints the end-of-run summary: steps, per-job counts, preview. */
+export function printSummary(r: PipelineResult): void {
+  out()
+  out(textTable(['step', 'status', 'attempts', 'ms'], r.steps.map((s) => [s.name, s.status, s.attempts, s.durationMs])))
+  for (const s of r.steps.filter((x) => x.error)) out(`  ${s.name}: ${s.error}`)
+  const jobs = Object.values(r.jobs)
+  if (jobs.length > 0) {
+    out()
+    out(
+      textTable(
+        ['job', 'input', 'accepted', 'rejected', 'duplicates', 'inserted', 'updated', 'version'],
+        jobs.map((j) => [j.job, j.inputRows, j.accepted, j.rejected, j.duplicates, j.inserted, j.updated, j.tableVersion]),
+      ),
+    )
+    for (const j of jobs) if (j.rejected > 0) out(`  ${j.job} rejected by reason: ${Object.entries(j.rejectedByReason).map(([k, v]) => `${k}=${v}`).join(', ')}`)
+  }
+  for (const e of r.preprocess?.errors ?? []) out(`  preprocess: ${e.error}`)
+  if (r.preview) {
+    out()
+    out(`preview: ${Object.entries(r.preview.counts).map(([k, v]) => `lakehouse_dwh.${k}=${v}`).join('  ')}`)
+    if (r.preview.topDepartments.length > 0) out(textTable(['top department', 'items'], r.preview.topDepartments.map((d) => [d.department, d.items])))
+    const o = r.preview.samples.orders ?? []
+    if (o.length > 0) {
+      out()
+      const cols = ['order_id', 'user_id', 'order_timestamp', 'total_amount', 'date']
+      out(textTable(cols, o.map((row) => cols.map((c) => row[c] ?? ''))))
+    }
+  }
+  out()
+  out(`run ${r.runId} ${r.status} in ${(r.durationMs / 1000).toFixed(1)}s`)
+}
+
+async function runCommand(opts: { warehouse: string; raw?: string; runId?: string; notify?: string[]; json?: boolean; progress?: boolean }): Promise<PipelineResult> {
+  const tty = process.stdout.isTTY && opts.progress !== false && !opts.json
+  const bars = tty ? new cliProgress.MultiBar({ format: ' {step} | {bar} | {value} rows', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic) : undefined
+  const active = new Map<string, cliProgress.SingleBar>()
+  const result = await runPipeline({
+    warehouse: opts.warehouse,
+    raw: opts.raw,
+    runId: opts.runId,
+    s3: s3FromEnv(),
+    notifiers: notifiersFromSpec(opts.notify && opts.notify.length > 0 ? opts.notify : opts.json ? [] : ['console']),
+    onProgress: (step, rows) => {
+      if (!bars) return
+      let bar = active.get(step)
+      if (!bar) {
+        bar = bars.create(Math.max(rows, 1), 0, { step: step.padEnd(12) })
+        active.set(step, bar)
+      }
+      bar.setTotal(Math.max(rows, bar.getTotal()))
+      bar.update(rows)
+    },
+    onStep: (s: StepResult) => {
+      if (!tty) return
+      bars?.log(`${s.name}: ${s.status}${s.error ? ` (${s.error})` : ''}\n`)
+    },
+  })
+  bars?.stop()
+  if (opts.json) out(JSON.stringify(result, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2))
+  else printSummary(result)
+  if (result.status !== 'succeeded') process.exitCode = 1
+  return result
+}
+
+const program = new Command()
+program.name('ecommerce-etl').description('The e-commerce lakehouse pipeline (products, orders, order_items) on delta-ts.').showHelpAfterError()
+
+program
+  .command('generate')
+  .description('write deterministic synthetic input: products.csv, multi-sheet orders.xlsx and order_items.xlsx')
+  .requiredOption('-o, --out <dir>', 'output folder (gets products/, orders/, order_items/ and expected.json)')
+  .option('--seed <n>', 'random seed', num, 42)
+  .option('--products <n>', 'number of clean products', num, 50)
+  .option('--orders <n>', 'number of clean orders', num, 500)
+  .option('--max-items <n>', 'items per order are 1..n', num, 5)
+  .option('--months <n>', 'months of orders (one sheet each)', num, 3)
+  .option('--start-date <date>', 'first order day', '2025-01-01')
+  .option('--id-offset <n>', 'added to every generated id (disjoint inputs)', num, 0)
+  .option('--tag <text>', 'suffix of the file names (products<tag>.csv, ...)', '')
+  .option('--dirty <share>', 'share of dirty rows of every kind (overrides the default mix)', num)
+  .option('--dirty-kind <kind=share...>', `share of one kind: ${Object.keys(DEFAULT_DIRTY).join(', ')}`)
+  .action(async (o) => {
+    const dirty: Partial<DirtyShares> = {}
+    if (o.dirty !== undefined) for (const k of Object.keys(DEFAULT_DIRTY) as (keyof DirtyShares)[]) dirty[k] = o.dirty
+    for (const kv of (o.dirtyKind as string[] | undefined) ?? []) {
+      const [k, v] = kv.split('=')
+      if (!(k in DEFAULT_DIRTY) || !Number.isFinite(Number(v))) throw new InvalidArgumentError(`bad --dirty-kind ${kv}`)
+      dirty[k as keyof DirtyShares] = Number(v)
+    }
+    const data = await writeGeneratedData(
+      resolve(o.out),
+      { seed: o.seed, products: o.products, orders: o.orders, maxItemsPerOrder: o.maxItems, months: o.months, startDate: o.startDate, idOffset: o.idOffset, dirty },
+      o.tag,
+    )
+    out(textTable(['dataset', 'input', 'accepted', 'rejected', 'duplicates'], Object.entries(data.expected).map(([k, e]) => [k, e.input, e.accepted, e.rejected, e.duplicates])))
+    out(`written to ${resolve(o.out)}`)
+  })
+
+program
+  .command('run')
+  .description('run the pipeline: preprocess → (products ∥ orders) → order_items → catalog → preview')
+  .requiredOption('-w, --warehouse <dir|s3://bucket/prefix>', 'warehouse root')
+  .option('-r, --raw <dir>', 'stage the files of this local folder into raw/ first')
+  .option('--run-id <id>', 're-run an earlier run under its id (committed jobs are not applied twice)')
+  .option('-n, --notify <spec...>', 'console, webhook:<url>, sns:<topic-arn> (default console)')
+  .option('--json', 'print the result as JSON')
+  .option('--no-progress', 'no progress bars')
+  .action(async (o) => {
+    await runCommand(o)
+  })
+
+program
+  .command('status')
+  .description('tables, versions and recent runs of a warehouse')
+  .requiredOption('-w, --warehouse <dir|s3://bucket/prefix>', 'warehouse root')
+  .option('--runs <n>', 'recent runs to show', num, 10)
+  .action(async (o) => {
+    const wh = await Warehouse.open(o.warehouse, { s3: s3FromEnv() })
+    const cat = await readCatalog(wh)
+    out(`warehouse ${wh.uri}`)
+    out(
+      cat
+        ? textTable(['table', 'version', 'files', 'partitioned by'], Object.values(cat.tables).map((t) => [t.name, t.version, t.numFiles, t.partitionColumns.join(',')]))
+        : 'no catalog yet (no successful run)',
+    )
+    const runs = (await listRuns(wh.store)).slice(-o.runs)
+    out()
+    out(runs.length ? textTable(['run', 'status', 'started', 'finished'], runs.map((r) => [r.runId, r.status, r.startedAt, r.finishedAt ?? ''])) : 'no runs yet')
+  })
+
+program
+  .command('demo')
+  .description('generate synthetic data and run the pipeline into a local warehouse')
+  .option('-w, --warehouse <dir>', 'warehouse folder', './lakehouse')
+  .option('--orders <n>', 'number of clean orders', num, 2000)
+  .action(async (o) => {
+    const wh = resolve(o.warehouse)
+    const input = resolve(wh, 'incoming')
+    const data = await writeGeneratedData(input, { orders: o.orders, products: 200 })
+    out(`generated ${data.expected.products.input} products, ${data.expected.orders.input} orders, ${data.expected.order_items.input} order items into ${input}`)
+    await runCommand({ warehouse: wh, raw: input })
+  })
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`ecommerce-etl: ${(err as Error).message ?? err}\n`)
+  process.exitCode = 2
+})

@@ -1,0 +1,43 @@
+/**
+ * ecommerce-etl: the e-commerce lakehouse pipeline (products, orders, order_items) on delta-ts. This file names
+ * every public export.
+ * @packageDocumentation
+ */
+export { arrowToRows, rowsToArrow } from './arrow.js'
+export { type Catalog, type CatalogEntry, CATALOG_PATH, type Preview, preview, readCatalog, refreshCatalog } from './catalog.js'
+export { parseCsvRecords, SOURCE_ROW, toCsv } from './csv.js'
+export {
+  arrowSchema,
+  catalogName,
+  type ColumnDef,
+  type ColumnKind,
+  DATASET_DEFS,
+  DATASETS,
+  type DatasetDef,
+  type DatasetName,
+  datasetOfPath,
+  ORDER_ITEMS,
+  ORDERS,
+  PRODUCTS,
+} from './datasets.js'
+export {
+  CLEAN,
+  DEFAULT_DIRTY,
+  type DirtyShares,
+  type ExpectedCounts,
+  type GeneratedData,
+  type GenerateOptions,
+  generateData,
+  prng,
+  writeGeneratedData,
+} from './generate.js'
+export { appIdOf, archiveRawFiles, diffAgainstTarget, type JobOutput, type JobRunLog, rejectedCsv, type RunContext, runJob, tableKeys } from './jobs.js'
+export { ConsoleNotifier, formatNotification, type Notifier, notifiersFromSpec, notifyAll, type RunNotification, SnsNotifier, WebhookNotifier } from './notify.js'
+export { claimRun, listRuns, type PipelineOptions, type PipelineResult, type RunRecord, runPipeline, stageRawFiles } from './pipeline.js'
+export { type PreprocessError, type PreprocessedFile, type PreprocessResult, preprocess } from './preprocess.js'
+export { countReasons, dedupByKey, type RawRecord, type ReferenceKeys, type Rejection, type RejectReason, type TypedRow, type TypedValue, validateBatch, validateRecord } from './rules.js'
+export { type DagResult, isTransient, type RetryOptions, runDag, type Step, type StepResult, type StepStatus, withRetries } from './runner.js'
+export { type FileStore, LocalFileStore, type StoredObject } from './store.js'
+export * from './values.js'
+export { type S3Settings, TABLES_DIR, Warehouse } from './warehouse.js'
+export { cellText, convertXlsx, type CsvSink, type SheetResult } from './xlsx.js'
