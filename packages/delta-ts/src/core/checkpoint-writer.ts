@@ -179,7 +179,7 @@ export function buildCheckpoint(actions: readonly Action[], options: BuildCheckp
     arrowSchema,
     arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: rows.length, nullCount: 0, children }),
   )
-  const parquet = writeParquet(new arrow.Table([batch]), { codec: options.codec ?? 'snappy' })
+  const parquet = writeParquet(new arrow.Table([batch]), { codec: options.codec ?? 'snappy', dictionary: false })
   return {
     parquet,
     lastCheckpoint: {
@@ -375,6 +375,8 @@ function typedStats(v: unknown, type: DataType): unknown {
   }
 }
 
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+
 /** JSON.parse that keeps numbers as {@link RawNumber} (JSON.parse would round longs above 2^53). */
 export function parseJsonExact(text: string): unknown {
   let i = 0
@@ -429,7 +431,8 @@ export function parseJsonExact(text: string): unknown {
       }
     }
     if (c === '"') return str()
-    const m = /^-?(?:\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
+    NUMBER.lastIndex = i
+    const m = NUMBER.exec(text)
     if (m) {
       i += m[0].length
       return new RawNumber(m[0])
@@ -445,10 +448,17 @@ export function parseJsonExact(text: string): unknown {
   const str = (): string => {
     const start = i
     i++
-    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1
+    let escaped = false
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') {
+        escaped = true
+        i += 2
+      } else i++
+    }
     if (i >= text.length) fail()
     i++
-    return JSON.parse(text.slice(start, i)) as string
+    // Only strings with escapes need JSON.parse; most stats keys and values have none.
+    return escaped ? (JSON.parse(text.slice(start, i)) as string) : text.slice(start + 1, i - 1)
   }
   const out = value()
   ws()
@@ -509,15 +519,8 @@ export function buildData(type: DataType, values: readonly unknown[]): arrow.Dat
   }
   switch (type) {
     case 'string':
-    case 'binary': {
-      const enc = new TextEncoder()
-      const parts = values.map((v) => (v == null ? new Uint8Array(0) : v instanceof Uint8Array ? v : enc.encode(String(v))))
-      const valueOffsets = new Int32Array(n + 1)
-      parts.forEach((p, i) => (valueOffsets[i + 1] = valueOffsets[i] + p.length))
-      const data = new Uint8Array(valueOffsets[n])
-      parts.forEach((p, i) => data.set(p, valueOffsets[i]))
-      return arrow.makeData({ ...base, valueOffsets, data } as never)
-    }
+    case 'binary':
+      return arrow.makeData({ ...base, ...encodeStrings(values) } as never)
     case 'boolean': {
       const data = new Uint8Array(Math.ceil(n / 8))
       values.forEach((v, i) => {
@@ -555,6 +558,64 @@ export function buildData(type: DataType, values: readonly unknown[]): arrow.Dat
       return arrow.makeData({ ...base, data: words } as never)
     }
   }
+}
+
+const UTF8 = new TextEncoder()
+
+/** UTF-8 byte length of a string (lone surrogates count as U+FFFD, 3 bytes, as TextEncoder writes them). */
+function utf8Length(str: string): number {
+  let n = 0
+  for (let i = 0; i < str.length; i++) {
+    const c = str.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < str.length && (str.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4
+      i++
+    } else n += 3
+  }
+  return n
+}
+
+/**
+ * Offsets and bytes of a string/binary column. Strings are encoded in one TextEncoder call over the joined
+ * text (one allocation instead of one per value, which dominated checkpoint building); if joining changed the
+ * bytes (a lone surrogate pairing up across two values) it falls back to per-value encoding.
+ */
+function encodeStrings(values: readonly unknown[]): { valueOffsets: Int32Array; data: Uint8Array } {
+  const n = values.length
+  const valueOffsets = new Int32Array(n + 1)
+  const texts: string[] = []
+  let binary = false
+  for (let i = 0; i < n; i++) {
+    const v = values[i]
+    let len = 0
+    if (v instanceof Uint8Array) {
+      binary = true
+      len = v.length
+    } else if (v !== null && v !== undefined) {
+      const t = String(v)
+      texts.push(t)
+      len = utf8Length(t)
+    }
+    valueOffsets[i + 1] = valueOffsets[i] + len
+  }
+  if (!binary) {
+    const data = UTF8.encode(texts.join(''))
+    if (data.length === valueOffsets[n]) return { valueOffsets, data }
+  }
+  const data = new Uint8Array(valueOffsets[n])
+  for (let i = 0; i < n; i++) {
+    const v = values[i]
+    if (v === null || v === undefined) {
+      valueOffsets[i + 1] = valueOffsets[i]
+      continue
+    }
+    const bytes = v instanceof Uint8Array ? v : UTF8.encode(String(v))
+    data.set(bytes, valueOffsets[i])
+    valueOffsets[i + 1] = valueOffsets[i] + bytes.length
+  }
+  return { valueOffsets, data }
 }
 
 function retypeStruct(d: arrow.Data, type: arrow.DataType): arrow.Data {

