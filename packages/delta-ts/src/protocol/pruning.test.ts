@@ -138,6 +138,10 @@ describe('data skipping on stats', () => {
     expect(mayMatch("name LIKE '%b'", f)).toBe(true)
     expect(mayMatch("name < 'aaa'", f)).toBe(false)
     expect(mayMatch("name LIKE 'a%'", f)).toBe(true)
+    // min = max = 'ab' may be the truncation of longer values, so != 'ab' cannot be excluded.
+    const same = file({}, stats({ name: 'ab' }, { name: 'ab' }, { name: 0 }))
+    expect(mayMatch("name != 'ab'", same)).toBe(true)
+    expect(mayMatch("name = 'ab'", same)).toBe(true)
     // Spark-style tie-breaker max: prefix + U+10FFFF bounds every continuation of the prefix.
     const spark = file({}, stats({ name: 'a' }, { name: 'abc\u{10FFFF}' }, { name: 0 }))
     expect(mayMatch("name = 'abczzz'", spark)).toBe(true)
