@@ -294,14 +294,28 @@ function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: 
   if (partitionFields.length === 0) return [{ values: {}, rows: t }]
   const out: PartitionSlice[] = []
   for (const batch of t.batches) {
-    const cols = partitionFields.map((f) => ({ f, vec: batch.getChild(f.name)! }))
+    const cols = partitionFields.map((f) => ({ f, phys: physicalName(f, mode), vec: batch.getChild(f.name)!, cache: new Map<unknown, string | null>() }))
     const groups = new Map<string, { values: Record<string, string | null>; idx: number[] }>()
+    const serialized: (string | null)[] = new Array(cols.length)
     for (let i = 0; i < batch.numRows; i++) {
-      const values: Record<string, string | null> = {}
-      for (const { f, vec } of cols) values[physicalName(f, mode)] = serializePartitionValue(scalarAt(vec, i, f.type), f.type)
-      const key = JSON.stringify(Object.values(values))
+      // Serialize each distinct raw value once per batch (partition columns repeat heavily).
+      let key = ''
+      for (let c = 0; c < cols.length; c++) {
+        const col = cols[c]
+        const scalar = scalarAt(col.vec, i, col.f.type)
+        const raw = scalar !== null && typeof scalar === 'object' ? rawKey(scalar) : scalar
+        let text = col.cache.get(raw)
+        if (text === undefined) {
+          text = serializePartitionValue(scalar, col.f.type)
+          col.cache.set(raw, text)
+        }
+        serialized[c] = text
+        key += JSON.stringify(text) + ","
+      }
       let g = groups.get(key)
       if (!g) {
+        const values: Record<string, string | null> = {}
+        cols.forEach((col, c) => (values[col.phys] = serialized[c]))
         g = { values, idx: [] }
         groups.set(key, g)
       }
@@ -389,6 +403,13 @@ export function takeData(d: arrow.Data, idx: Int32Array): arrow.Data {
       return arrow.makeData({ ...base, data: out } as never)
     }
   }
+}
+
+/** A Map key for object-shaped scalars (decimals, binary). */
+function rawKey(v: ScalarValue): string {
+  if (v instanceof Uint8Array) return `b:${Array.from(v).join(',')}`
+  if (typeof v === 'object' && v !== null && 'unscaled' in v) return `d:${String(v.unscaled)}`
+  return `o:${JSON.stringify(v)}`
 }
 
 /** Scalar of row i of a partition column, in the ScalarValue model (exact µs for timestamps). */
