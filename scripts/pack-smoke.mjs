@@ -29,7 +29,9 @@ function step(name, fn) {
     return r
   } catch (err) {
     process.stdout.write(`FAIL  ${name} (${((performance.now() - t0) / 1000).toFixed(1)}s)\n`)
-    process.stderr.write(`${err.stdout ?? ''}${err.stderr ?? ''}${err.stdout || err.stderr ? '' : err.stack ?? err}\n`)
+    process.stderr.write(
+      `${err.stdout ?? ''}${err.stderr ?? ''}${err.stdout || err.stderr ? '' : (err.stack ?? err)}\n`,
+    )
     process.exit(1)
   }
 }
@@ -64,7 +66,16 @@ const tarball = step('pnpm pack', () => {
   const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'))
   if (!tgz) throw new Error(`pnpm pack wrote no .tgz into ${work}`)
   const listing = execFileSync('tar', ['-tzf', path.join(work, tgz)], { encoding: 'utf8' })
-  for (const must of ['package/dist/index.js', 'package/dist/index.cjs', 'package/dist/index.d.ts', 'package/dist/index.d.cts', 'package/dist/s3.js', 'package/dist/cli.js', 'package/README.md', 'package/LICENSE']) {
+  for (const must of [
+    'package/dist/index.js',
+    'package/dist/index.cjs',
+    'package/dist/index.d.ts',
+    'package/dist/index.d.cts',
+    'package/dist/s3.js',
+    'package/dist/cli.js',
+    'package/README.md',
+    'package/LICENSE',
+  ]) {
     if (!listing.includes(must)) throw new Error(`tarball lacks ${must}`)
   }
   if (/\.test\.ts$/m.test(listing)) throw new Error('tarball contains test files')
@@ -118,10 +129,13 @@ assert.ok(err instanceof DeltaError && isDeltaError(err, 'UNSAFE_COMMIT'), Strin
   ),
 )
 step('delta-ts bin: describe --json on the README table', () => {
-  const out = JSON.parse(run(path.join(app, 'node_modules/.bin/delta-ts'), ['describe', tableDir, '--json'], { cwd: app }))
+  const out = JSON.parse(
+    run(path.join(app, 'node_modules/.bin/delta-ts'), ['describe', tableDir, '--json'], { cwd: app }),
+  )
   if (typeof out.version !== 'number') throw new Error(`unexpected describe output ${JSON.stringify(out)}`)
   const bad = spawnSync(path.join(app, 'node_modules/.bin/delta-ts'), ['history', work], { encoding: 'utf8' })
-  if (bad.status !== 1 || !bad.stderr.includes('TABLE_NOT_FOUND')) throw new Error(`bin on a non-table: ${bad.status} ${bad.stderr}`)
+  if (bad.status !== 1 || !bad.stderr.includes('TABLE_NOT_FOUND'))
+    throw new Error(`bin on a non-table: ${bad.status} ${bad.stderr}`)
 })
 
 if (args.has('--keep')) process.stdout.write(`kept ${work}\n`)
