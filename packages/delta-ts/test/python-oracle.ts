@@ -10,6 +10,10 @@ export function pythonPath(): string {
   return py
 }
 
+// deltalake's native runtime occasionally aborts during interpreter teardown ("terminate called without an
+// active exception") after the script has finished; leaving with os._exit skips that teardown.
+const EPILOGUE = '\nimport os as _os, sys as _sys\n_sys.stdout.flush()\n_os._exit(0)\n'
+
 /**
  * Runs a Python snippet with the reference libraries (pyarrow, deltalake) and returns its stdout parsed as
  * JSON: the snippet must print exactly one JSON document. `args` reach the script as `sys.argv[1:]`. A failing
@@ -17,7 +21,7 @@ export function pythonPath(): string {
  */
 export function runPythonJson<T = unknown>(script: string, args: readonly string[] = []): T {
   try {
-    const out = execFileSync(pythonPath(), ['-c', script, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] })
+    const out = execFileSync(pythonPath(), ['-c', script + EPILOGUE, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] })
     return JSON.parse(out) as T
   } catch (err) {
     const e = err as { stderr?: string; message: string }

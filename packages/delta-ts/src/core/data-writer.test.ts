@@ -191,3 +191,39 @@ print(json.dumps({"rows": rows, "files": len(dt.file_uris())}))`,
     )
   })
 })
+
+describe('writeDataFiles partition encoding interop', () => {
+  it('partition values with %, /, :, =, spaces, unicode and timestamps read back exactly in Python deltalake', async () => {
+    const { dir, storage } = tmpStorage()
+    const s: StructType = {
+      type: 'struct',
+      fields: [
+        { name: 'id', type: 'integer', nullable: true, metadata: {} },
+        { name: 'p', type: 'string', nullable: true, metadata: {} },
+        { name: 't', type: 'timestamp', nullable: true, metadata: {} },
+      ],
+    }
+    const weird = ['100%', 'a/b', 'x:y=z', 'sp ace', 'é😈', '%25', 'q?#[]^{}"\\', null]
+    const ts = vec(new arrow.TimestampMicrosecond('UTC'), weird.map(() => 0))
+    ;(ts.data[0].values as BigInt64Array).set(weird.map((_, i) => 1_700_000_000_000_000n + BigInt(i) * 1_000_001n))
+    const data = new arrow.Table({ id: vec(new arrow.Int32(), weird.map((_, i) => i)), p: vec(new arrow.Utf8(), weird), t: ts })
+    const adds = await writeDataFiles(storage, data, { schema: s, partitionColumns: ['p', 't'] })
+    expect(adds).toHaveLength(weird.length)
+    mkdirSync(path.join(dir, '_delta_log'))
+    const commit = [
+      { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
+      { metaData: { id: 'f1b0c4a2-0000-4000-8000-000000000003', format: { provider: 'parquet', options: {} }, schemaString: JSON.stringify(s), partitionColumns: ['p', 't'], configuration: {}, createdTime: 0 } },
+      ...adds.map((add) => ({ add })),
+    ]
+    writeFileSync(path.join(dir, '_delta_log', '00000000000000000000.json'), commit.map((a) => JSON.stringify(a)).join('\n') + '\n')
+    const py = runPythonJson<{ id: number; p: string | null; t: number }[]>(
+      `
+import json, sys
+from deltalake import DeltaTable
+t = DeltaTable(sys.argv[1]).to_pyarrow_table().sort_by("id")
+print(json.dumps([{"id": r["id"], "p": r["p"], "t": t.column("t").cast("int64")[i].as_py()} for i, r in enumerate(t.to_pylist())]))`,
+      [dir],
+    )
+    expect(py).toEqual(weird.map((p, i) => ({ id: i, p, t: 1_700_000_000_000_000 + i * 1_000_001 })))
+  })
+})
