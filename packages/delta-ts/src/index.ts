@@ -88,3 +88,20 @@ export {
   type LastCheckpointInfo,
 } from './core/checkpoint-writer.js'
 export { writeParquet, codecFromConfiguration, type ParquetCodec, type ParquetWriteOptions } from './parquet/write.js'
+export {
+  MergeBuilder,
+  type MergeConditionOptions,
+  type MergeInsertOptions,
+  type MergeMetrics,
+  type MergeOptions,
+  type MergeResult,
+  type MergeUpdateOptions,
+} from './core/merge.js'
+export { parseValueExpr, type Assignments, type UpdateOptions, type UpdateResult, type ValueExpr } from './core/update.js'
+export {
+  DEFAULT_OPTIMIZE_TARGET_SIZE,
+  type FileSizeSummary,
+  type OptimizeOptions,
+  type OptimizeResult,
+  planBins,
+} from './core/optimize.js'

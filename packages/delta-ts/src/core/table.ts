@@ -21,6 +21,10 @@ import {
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
 import { type WriteInput, type WriteOptions, type WriteResult, writeToTable } from './write.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
+import type * as arrow from 'apache-arrow'
+import { MergeBuilder, type MergeOptions } from './merge.js'
+import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
+import { type UpdateOptions, type UpdateResult, updateTable } from './update.js'
 
 /** What `table.delete` did. */
 export interface DeleteResult {
@@ -155,6 +159,35 @@ export class DeltaTable {
       numCopiedRows: m.numCopiedRows,
       commit,
     }
+  }
+
+  /**
+   * Starts a MERGE of `source` into this table on `options.on`; add WHEN clauses to the returned builder and
+   * call `execute()` (see {@link MergeBuilder}). Only target files that may hold matching rows are read and
+   * rewritten; the commit (`MERGE`) checkpoints automatically like every other write.
+   */
+  merge(source: arrow.Table | arrow.RecordBatch, options: MergeOptions): MergeBuilder {
+    return new MergeBuilder({ snapshot: () => this.snapshot(), afterCommit: (v) => this.afterCommit(v) }, source, options)
+  }
+
+  /**
+   * Updates the rows matching `options.predicate` (all rows without one) with `options.set` (column → SQL value
+   * expression), rewriting only the files holding such rows. Commits nothing when no row matches.
+   */
+  async update(options: UpdateOptions): Promise<UpdateResult> {
+    const result = await updateTable(await this.snapshot(), options)
+    if (result.commit) await this.afterCommit(result.commit.version)
+    return result
+  }
+
+  /**
+   * Compacts small files per partition into files of about `targetSizeBytes` (bin-packing, dataChange=false);
+   * concurrent appends do not conflict with it. Commits nothing when there is nothing to compact.
+   */
+  async optimize(options: OptimizeOptions = {}): Promise<OptimizeResult> {
+    const result = await optimizeTable(await this.snapshot({ signal: options.signal }), options)
+    if (result.commit) await this.afterCommit(result.commit.version)
+    return result
   }
 
   /**

@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { isDeltaError } from '../errors.js'
+import { cleanupDirs, createOrders, order, ordersTable, readOrders } from '../../test/dml-fixtures.js'
+
+afterEach(cleanupDirs)
+
+// Target: ids 1..4 over two days; source: 2 (newer), 3 (older), 5 (new).
+const target = [order(1, 'new', 10), order(2, 'new', 10), order(3, 'new', 10, '2024-01-02'), order(4, 'new', 10, '2024-01-02')]
+const source = [order(2, 'paid', 20), order(3, 'stale', 5, '2024-01-02'), order(5, 'new', 20, '2024-01-03')]
+
+describe('MERGE clauses (hand-computed expectations)', () => {
+  it('upsert: matched update all + insert all updates 2 rows, inserts 1, copies none of the untouched days', async () => {
+    const t = await createOrders(target)
+    const r = await t.merge(ordersTable(source), { on: 'target.id = source.id' }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    expect(await readOrders(t)).toEqual([order(1, 'new', 10), order(2, 'paid', 20), order(3, 'stale', 5, '2024-01-02'), order(4, 'new', 10, '2024-01-02'), order(5, 'new', 20, '2024-01-03')])
+    expect(r.metrics).toMatchObject({ numSourceRows: 3, numTargetRowsUpdated: 2, numTargetRowsInserted: 1, numTargetRowsDeleted: 0, numTargetRowsCopied: 2, numOutputRows: 5, numTargetFilesRemoved: 2 })
+  })
+
+  it('conditional update only takes newer source rows; a second identical merge changes nothing and commits nothing', async () => {
+    const t = await createOrders(target)
+    const run = () =>
+      t.merge(ordersTable(source), { on: ['id'] }).whenMatchedUpdateAll({ condition: 'source.updated_at > target.updated_at' }).whenNotMatchedInsertAll().execute()
+    const first = await run()
+    expect(first.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 1, numTargetFilesRemoved: 1 })
+    const after = await readOrders(t)
+    expect(after).toEqual([order(1, 'new', 10), order(2, 'paid', 20), order(3, 'new', 10, '2024-01-02'), order(4, 'new', 10, '2024-01-02'), order(5, 'new', 20, '2024-01-03')])
+    const v = await t.version()
+    const second = await run()
+    expect(second.metrics).toMatchObject({ numTargetRowsUpdated: 0, numTargetRowsInserted: 0, numTargetFilesRemoved: 0, numTargetFilesAdded: 0 })
+    expect(second.version).toBe(v)
+    expect(await t.version()).toBe(v)
+    expect(await readOrders(t)).toEqual(after)
+  })
+
+  it('matched delete with a condition removes only the rows it selects; the rest of the file is copied', async () => {
+    const t = await createOrders(target)
+    const r = await t.merge(ordersTable(source), { on: ['id'] }).whenMatchedDelete({ condition: "source.status = 'paid'" }).execute()
+    expect((await readOrders(t)).map((o) => o.id)).toEqual([1, 3, 4])
+    expect(r.metrics).toMatchObject({ numTargetRowsDeleted: 1, numTargetRowsMatchedDeleted: 1, numTargetRowsCopied: 1, numTargetFilesRemoved: 1, numTargetFilesAdded: 1 })
+  })
+
+  it('clauses apply in order: the first whose condition holds takes the row', async () => {
+    const t = await createOrders(target)
+    await t
+      .merge(ordersTable(source), { on: ['id'] })
+      .whenMatchedDelete({ condition: 'source.updated_at < target.updated_at' })
+      .whenMatchedUpdate({ set: { status: "'updated'", amount: 'source.amount + target.amount' } })
+      .whenNotMatchedInsert({ values: { id: 'source.id', status: "'inserted'", updated_at: '0', day: 'source.day' } })
+      .execute()
+    expect(await readOrders(t)).toEqual([
+      order(1, 'new', 10),
+      order(2, 'updated', 10, '2024-01-01', 40),
+      order(4, 'new', 10, '2024-01-02'),
+      order(5, 'inserted', 0, '2024-01-03', null),
+    ])
+  })
+
+  it('not matched by source: delete and update with conditions over the target', async () => {
+    const t = await createOrders(target)
+    const r = await t
+      .merge(ordersTable(source), { on: ['id'] })
+      .whenNotMatchedBySourceDelete({ condition: "target.day = '2024-01-01'" })
+      .whenNotMatchedBySourceUpdate({ set: { status: "'orphan'", updated_at: 'updated_at + 1' } })
+      .execute()
+    expect(await readOrders(t)).toEqual([order(2, 'new', 10), order(3, 'new', 10, '2024-01-02'), order(4, 'orphan', 11, '2024-01-02')])
+    expect(r.metrics).toMatchObject({ numTargetRowsNotMatchedBySourceDeleted: 1, numTargetRowsNotMatchedBySourceUpdated: 1, numTargetRowsDeleted: 1, numTargetRowsUpdated: 1, numTargetRowsCopied: 2 })
+  })
+
+  it('insert-only merge with a condition inserts only qualifying new rows', async () => {
+    const t = await createOrders(target)
+    await t.merge(ordersTable([...source, order(6, 'x', 1, '2024-01-03')]), { on: ['id'] }).whenNotMatchedInsertAll({ condition: 'source.updated_at > 10' }).execute()
+    expect((await readOrders(t)).map((o) => o.id)).toEqual([1, 2, 3, 4, 5])
+  })
+
+  it('updating the partition column moves the row to the new partition', async () => {
+    const t = await createOrders(target)
+    await t.merge(ordersTable([order(1, 'moved', 30)]), { on: ['id'] }).whenMatchedUpdate({ set: { day: "'2024-02-01'", status: 'source.status' } }).execute()
+    const rows = await readOrders(t)
+    expect(rows[0]).toEqual(order(1, 'moved', 10, '2024-02-01'))
+    const files = await (await t.snapshot()).files({ filter: "day = '2024-02-01'" })
+    expect(files).toHaveLength(1)
+  })
+
+  it('a target row matched by two source rows fails with MERGE_DUPLICATE_SOURCE and commits nothing', async () => {
+    const t = await createOrders(target)
+    const v = await t.version()
+    const dup = [order(2, 'a', 20), order(2, 'b', 30)]
+    const err = await t.merge(ordersTable(dup), { on: ['id'] }).whenMatchedUpdateAll().execute().catch((e: unknown) => e)
+    expect(isDeltaError(err, 'MERGE_DUPLICATE_SOURCE')).toBe(true)
+    expect(await t.version()).toBe(v)
+  })
+
+  it('dedupeSource keeps the latest source row per key', async () => {
+    const t = await createOrders(target)
+    const dup = [order(2, 'b', 30), order(2, 'a', 20), order(7, 'x', 1), order(7, 'y', 2)]
+    await t.merge(ordersTable(dup), { on: ['id'], dedupeSource: { keys: ['id'], orderBy: 'updated_at' } }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    const rows = await readOrders(t)
+    expect(rows.find((o) => o.id === 2)?.status).toBe('b')
+    expect(rows.find((o) => o.id === 7)?.status).toBe('y')
+    expect(rows).toHaveLength(5)
+  })
+
+  it('duplicate source rows are allowed for an insert-only merge and a single unconditional delete', async () => {
+    const t = await createOrders(target)
+    const dup = [order(2, 'a', 20), order(2, 'b', 30), order(9, 'n', 1), order(9, 'm', 1)]
+    await t.merge(ordersTable(dup), { on: ['id'] }).whenNotMatchedInsertAll().execute()
+    expect((await readOrders(t)).filter((o) => o.id === 9)).toHaveLength(2)
+    const r = await t.merge(ordersTable(dup), { on: ['id'] }).whenMatchedDelete().execute()
+    expect(r.metrics.numTargetRowsDeleted).toBe(3)
+    expect((await readOrders(t)).map((o) => o.id)).toEqual([1, 3, 4])
+  })
+
+  it('a residual non-equality ON conjunct restricts matches; null keys never match', async () => {
+    const t = await createOrders(target)
+    const src = [order(1, 'x', 99), order(3, 'y', 99, '2024-01-02')]
+    await t
+      .merge(ordersTable(src), { on: "target.id = source.id AND target.day = '2024-01-02'" })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    const rows = await readOrders(t)
+    // id 1 is not in day 2024-01-02, so it does not match and is inserted as a second row with id 1.
+    expect(rows.filter((o) => o.id === 1)).toEqual([order(1, 'new', 10), order(1, 'x', 99)])
+    expect(rows.find((o) => o.id === 3)).toEqual(order(3, 'y', 99, '2024-01-02'))
+  })
+
+  it('only candidate files are read and rewritten: other partitions keep their add actions', async () => {
+    const t = await createOrders(target)
+    const before = new Set((await (await t.snapshot()).files()).map((f) => f.path))
+    const r = await t.merge(ordersTable([order(4, 'x', 50, '2024-01-02')]), { on: 'target.id = source.id AND target.day = source.day' }).whenMatchedUpdateAll().execute()
+    expect(r.metrics.numTargetFilesSkipped).toBe(1)
+    const after = (await (await t.snapshot()).files()).map((f) => f.path)
+    expect(after.filter((p) => before.has(p))).toHaveLength(1)
+    expect(after.find((p) => before.has(p))).toMatch(/day=2024-01-01/)
+  })
+
+  it('records Spark operationParameters and metrics in commitInfo', async () => {
+    const t = await createOrders(target)
+    await t.merge(ordersTable(source), { on: 'target.id = source.id' }).whenMatchedUpdateAll({ condition: 'source.updated_at > target.updated_at' }).whenNotMatchedInsertAll().execute()
+    const [h] = await t.history({ limit: 1 })
+    expect(h.operation).toBe('MERGE')
+    expect(JSON.parse(h.operationParameters!.predicate as string)).toEqual(['target.id = source.id'])
+    expect(JSON.parse(h.operationParameters!.matchedPredicates as string)).toEqual([{ predicate: 'source.updated_at > target.updated_at', actionType: 'update' }])
+    expect(JSON.parse(h.operationParameters!.notMatchedPredicates as string)).toEqual([{ actionType: 'insert' }])
+    expect(JSON.parse(h.operationParameters!.notMatchedBySourcePredicates as string)).toEqual([])
+    expect(h.operationMetrics).toMatchObject({ numSourceRows: '3', numTargetRowsInserted: '1', numTargetRowsUpdated: '1', numTargetRowsDeleted: '0', numTargetRowsCopied: '1', numOutputRows: '3', numTargetFilesAdded: '2', numTargetFilesRemoved: '1' })
+  })
+
+  it('txn makes a merge idempotent: the second run with the same appId/version is skipped', async () => {
+    const t = await createOrders(target)
+    const go = () => t.merge(ordersTable(source), { on: ['id'], txn: { appId: 'etl', version: 7 } }).whenNotMatchedInsertAll().execute()
+    const a = await go()
+    expect(a.skipped).toBe(false)
+    const b = await go()
+    expect(b).toMatchObject({ skipped: true, version: a.version })
+    expect((await readOrders(t)).filter((o) => o.id === 5)).toHaveLength(1)
+    await expect((await t.snapshot()).appTransactionVersion('etl')).resolves.toBe(7)
+  })
+
+  it('rejects a merge without clauses and unknown columns with clear errors', async () => {
+    const t = await createOrders(target)
+    await expect(t.merge(ordersTable(source), { on: ['id'] }).execute()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(t.merge(ordersTable(source), { on: 'target.nope = source.id' }).whenMatchedDelete().execute()).rejects.toMatchObject({ code: 'INVALID_PREDICATE' })
+    await expect(t.merge(ordersTable(source), { on: ['id'] }).whenMatchedUpdate({ set: { nope: '1' } }).execute()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
+})

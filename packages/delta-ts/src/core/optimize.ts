@@ -1,0 +1,193 @@
+import { DeltaError } from '../errors.js'
+import type { AddAction } from '../protocol/actions.js'
+import type { FileEntry } from '../protocol/file-entry.js'
+import type { PredicateInput } from '../protocol/expr/index.js'
+import { writeDataFiles } from './data-writer.js'
+import { bindPredicate, predicateSql } from './dml-support.js'
+import type { Snapshot } from './snapshot.js'
+import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+
+/*
+ * OPTIMIZE: bin-packing compaction (no Z-order). Per partition, the files smaller than `minFileSize` are
+ * sorted by size and packed greedily into bins of at most `targetSizeBytes`; each bin with at least two files
+ * (or one file carrying a deletion vector, whose deleted rows the rewrite purges) is read and rewritten into
+ * files of about `targetSizeBytes`. One commit removes the old files and adds the new ones, all with
+ * dataChange = false, so readers of the change feed and streaming consumers see no new data.
+ *
+ * Concurrency: the transaction records only the files it compacts as read (no read predicate), so concurrent
+ * appends never conflict with it; a concurrent commit that removes one of those files does (ConcurrentDeleteRead).
+ */
+
+/** Default target size of compacted files: 128 MiB, as delta-ts writes. */
+export const DEFAULT_OPTIMIZE_TARGET_SIZE = 128 * 1024 * 1024
+
+/** Options of `table.optimize`. */
+export interface OptimizeOptions extends CommitOptions {
+  /** Size to pack bins to and to roll output files at (default 128 MiB). */
+  targetSizeBytes?: number
+  /** Files at least this large are left alone (default: `targetSizeBytes`). */
+  minFileSize?: number
+  /** Compact only partitions matching this predicate over partition columns (SQL or an expression). */
+  filter?: PredicateInput
+}
+
+/** Size distribution of a set of files (delta-rs / Spark `FileSizeStats` subset). */
+export interface FileSizeSummary {
+  min: number
+  max: number
+  avg: number
+  totalFiles: number
+  totalSize: number
+}
+
+/** What `table.optimize` did. */
+export interface OptimizeResult {
+  /** The committed version, or the current one when there was nothing to compact. */
+  version: number
+  numFilesAdded: number
+  numFilesRemoved: number
+  filesAdded: FileSizeSummary
+  filesRemoved: FileSizeSummary
+  partitionsOptimized: number
+  numBatches: number
+  totalConsideredFiles: number
+  totalFilesSkipped: number
+  commit?: CommitResult
+}
+
+function summarize(sizes: number[]): FileSizeSummary {
+  const totalSize = sizes.reduce((s, x) => s + x, 0)
+  return {
+    min: sizes.length ? Math.min(...sizes) : 0,
+    max: sizes.length ? Math.max(...sizes) : 0,
+    avg: sizes.length ? totalSize / sizes.length : 0,
+    totalFiles: sizes.length,
+    totalSize,
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+}
+
+/**
+ * Plans the bins (pure): per partition, files below `minFileSize` (or with a deletion vector) sorted by size
+ * ascending and packed greedily while the bin stays within `targetSize`. Bins of one file without a deletion
+ * vector are dropped (rewriting them gains nothing).
+ */
+export function planBins(files: readonly FileEntry[], targetSize: number, minFileSize: number): FileEntry[][] {
+  const byPartition = new Map<string, FileEntry[]>()
+  for (const f of files) {
+    if (f.size >= minFileSize && !f.deletionVector) continue
+    const key = JSON.stringify(Object.entries(f.partitionValues).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    const list = byPartition.get(key)
+    if (list) list.push(f)
+    else byPartition.set(key, [f])
+  }
+  const bins: FileEntry[][] = []
+  for (const list of byPartition.values()) {
+    list.sort((a, b) => a.size - b.size || (a.path < b.path ? -1 : 1))
+    let bin: FileEntry[] = []
+    let size = 0
+    for (const f of list) {
+      if (bin.length > 0 && size + f.size > targetSize) {
+        bins.push(bin)
+        bin = []
+        size = 0
+      }
+      bin.push(f)
+      size += f.size
+    }
+    if (bin.length > 0) bins.push(bin)
+  }
+  return bins.filter((b) => b.length >= 2 || b.some((f) => f.deletionVector))
+}
+
+/**
+ * Compacts small files (see the module comment) and commits `OPTIMIZE` with Spark's operationParameters
+ * (`predicate` as a JSON array, `zOrderBy: '[]'`) and metrics: Spark's numAddedFiles, numRemovedFiles,
+ * numAddedBytes, numRemovedBytes, min/p25/p50/p75/maxFileSize (of the added files), and delta-rs's
+ * numFilesAdded, numFilesRemoved, filesAdded / filesRemoved (JSON size summaries), partitionsOptimized,
+ * numBatches, totalConsideredFiles, totalFilesSkipped. Commits nothing when no bin qualifies.
+ *
+ * @throws DeltaError INVALID_ARGUMENT (non-positive sizes, a filter over non-partition columns),
+ *   INVALID_PREDICATE, COMMIT_CONFLICT when a concurrent commit removed a file being compacted.
+ */
+export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+  const started = Date.now()
+  const target = options.targetSizeBytes ?? DEFAULT_OPTIMIZE_TARGET_SIZE
+  const minFileSize = options.minFileSize ?? target
+  if (!(target > 0) || !(minFileSize > 0)) throw new DeltaError('INVALID_ARGUMENT', 'targetSizeBytes and minFileSize must be positive')
+  let files: FileEntry[]
+  let predicate: string[] = []
+  if (options.filter !== undefined) {
+    const p = bindPredicate(options.filter, snapshot)
+    if (!p.partitionOnly) {
+      throw new DeltaError('INVALID_ARGUMENT', `optimize filter must reference partition columns only (${snapshot.partitionColumns.join(', ') || 'the table has none'})`)
+    }
+    files = (await snapshot.pruneFiles(p.expr)).files
+    predicate = [predicateSql(p)]
+  } else {
+    files = await snapshot.files()
+  }
+  const bins = planBins(files, target, minFileSize)
+  const txn = new Transaction(snapshot, 'OPTIMIZE', { predicate: JSON.stringify(predicate), zOrderBy: '[]' })
+  const adds: AddAction[] = []
+  const removed: FileEntry[] = []
+  const partitions = new Set<string>()
+  for (const bin of bins) {
+    options.signal?.throwIfAborted()
+    const written = await writeDataFiles(snapshot.storage, snapshot.scan({ files: bin, signal: options.signal }).batches(), {
+      schema: snapshot.schema,
+      partitionColumns: snapshot.partitionColumns,
+      configuration: snapshot.properties,
+      columnMappingMode: snapshot.columnMappingMode,
+      targetFileSize: target,
+      signal: options.signal,
+    })
+    adds.push(...written.map((a) => ({ ...a, dataChange: false })))
+    removed.push(...bin)
+    partitions.add(JSON.stringify(bin[0].partitionValues))
+  }
+  const addedSizes = adds.map((a) => a.size).sort((a, b) => a - b)
+  const removedSizes = removed.map((f) => f.size)
+  const result: OptimizeResult = {
+    version: snapshot.version,
+    numFilesAdded: adds.length,
+    numFilesRemoved: removed.length,
+    filesAdded: summarize(addedSizes),
+    filesRemoved: summarize(removedSizes),
+    partitionsOptimized: partitions.size,
+    numBatches: bins.length,
+    totalConsideredFiles: files.length,
+    totalFilesSkipped: files.length - removed.length,
+  }
+  if (removed.length === 0) return result
+  txn.readFilePaths(removed.map((f) => f.path))
+  txn.remove(removed.map((f) => f.add), false)
+  txn.add(adds)
+  txn.setMetrics({
+    numAddedFiles: adds.length,
+    numRemovedFiles: removed.length,
+    numAddedBytes: result.filesAdded.totalSize,
+    numRemovedBytes: result.filesRemoved.totalSize,
+    minFileSize: result.filesAdded.min,
+    p25FileSize: percentile(addedSizes, 0.25),
+    p50FileSize: percentile(addedSizes, 0.5),
+    p75FileSize: percentile(addedSizes, 0.75),
+    maxFileSize: result.filesAdded.max,
+    numDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
+    numFilesAdded: adds.length,
+    numFilesRemoved: removed.length,
+    filesAdded: JSON.stringify(result.filesAdded),
+    filesRemoved: JSON.stringify(result.filesRemoved),
+    partitionsOptimized: result.partitionsOptimized,
+    numBatches: result.numBatches,
+    totalConsideredFiles: result.totalConsideredFiles,
+    totalFilesSkipped: result.totalFilesSkipped,
+    executionTimeMs: Date.now() - started,
+  })
+  const commit = await txn.commit(options)
+  return { ...result, version: commit.version, commit }
+}
