@@ -6,17 +6,17 @@
 import {
   type Data,
   type DataType,
+  makeData,
   RecordBatch,
+  type Schema,
   Struct,
   Table,
-  Type,
   TimeUnit,
-  makeData,
-  vectorFromArray,
+  Type,
   Utf8,
-  type Schema,
+  vectorFromArray,
 } from 'apache-arrow'
-import { type DatasetDef, arrowSchema } from './datasets.js'
+import { arrowSchema, type DatasetDef } from './datasets.js'
 import type { TypedRow, TypedValue } from './rules.js'
 
 function nullBitmap(values: readonly TypedValue[]): { bitmap: Uint8Array; nulls: number } {
@@ -53,7 +53,8 @@ function columnData(type: DataType, values: readonly TypedValue[]): Data {
       const is64 = (type as unknown as { bitWidth: number }).bitWidth === 64
       const data = is64 ? new BigInt64Array(length) : new Int32Array(length)
       values.forEach((v, i) => {
-        if (v !== null && v !== undefined) (data as unknown as (number | bigint)[])[i] = is64 ? BigInt(v as bigint) : Number(v)
+        if (v !== null && v !== undefined)
+          (data as unknown as (number | bigint)[])[i] = is64 ? BigInt(v as bigint) : Number(v)
       })
       return makeData({ type: type as never, length, nullCount: nulls, nullBitmap: nullBitmapOrNone, data } as never)
     }
@@ -101,8 +102,15 @@ function columnData(type: DataType, values: readonly TypedValue[]): Data {
  */
 export function rowsToArrow(def: DatasetDef, rows: readonly TypedRow[] | readonly Record<string, TypedValue>[]): Table {
   const schema = arrowSchema(def)
-  const vals = rows.map((r) => ('values' in r && 'source' in r ? (r as TypedRow).values : (r as Record<string, TypedValue>)))
-  const children = schema.fields.map((f) => columnData(f.type, vals.map((v) => v[f.name] ?? null)))
+  const vals = rows.map((r) =>
+    'values' in r && 'source' in r ? (r as TypedRow).values : (r as Record<string, TypedValue>),
+  )
+  const children = schema.fields.map((f) =>
+    columnData(
+      f.type,
+      vals.map((v) => v[f.name] ?? null),
+    ),
+  )
   const struct = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children })
   return new Table([new RecordBatch(schema as Schema, struct)])
 }
@@ -147,7 +155,13 @@ export function arrowToRows(table: Table, columns?: readonly string[]): Record<s
             const unit = (type as unknown as { unit: TimeUnit }).unit
             const v = BigInt(values[off + i])
             row[name] =
-              unit === TimeUnit.MICROSECOND ? v : unit === TimeUnit.MILLISECOND ? v * 1000n : unit === TimeUnit.SECOND ? v * 1_000_000n : v / 1000n
+              unit === TimeUnit.MICROSECOND
+                ? v
+                : unit === TimeUnit.MILLISECOND
+                  ? v * 1000n
+                  : unit === TimeUnit.SECOND
+                    ? v * 1_000_000n
+                    : v / 1000n
             break
           }
           case Type.Decimal:

@@ -5,11 +5,11 @@
  */
 import type { Table } from 'apache-arrow'
 import { arrowToRows } from './arrow.js'
-import { DATASETS, DATASET_DEFS, type DatasetName, catalogName } from './datasets.js'
+import { catalogName, DATASET_DEFS, DATASETS, type DatasetName } from './datasets.js'
+import type { TypedValue } from './rules.js'
 import { readText, writeText } from './store.js'
 import { formatDate, formatDecimal, formatTimestamp } from './values.js'
 import type { Warehouse } from './warehouse.js'
-import type { TypedValue } from './rules.js'
 
 /** Key of the catalog file under the warehouse root. */
 export const CATALOG_PATH = 'catalog.json'
@@ -85,7 +85,10 @@ export function displayValue(kind: string, v: TypedValue): string {
  * Runs the preview query over the tables: counts, `sampleRows` rows of each (smallest keys first), and the top
  * `top` departments by number of order items (order_items ⋈ products on product_id).
  */
-export async function preview(warehouse: Warehouse, options: { sampleRows?: number; top?: number } = {}): Promise<Preview> {
+export async function preview(
+  warehouse: Warehouse,
+  options: { sampleRows?: number; top?: number } = {},
+): Promise<Preview> {
   const out: Preview = { counts: {}, samples: {}, topDepartments: [] }
   const loaded: Partial<Record<DatasetName, Record<string, TypedValue>[]>> = {}
   for (const name of DATASETS) {
@@ -96,7 +99,9 @@ export async function preview(warehouse: Warehouse, options: { sampleRows?: numb
     loaded[name] = rows
     out.counts[name] = rows.length
     const sorted = [...rows].sort((a, b) => ((a[def.key] as bigint) < (b[def.key] as bigint) ? -1 : 1))
-    out.samples[name] = sorted.slice(0, options.sampleRows ?? 3).map((r) => Object.fromEntries(def.columns.map((c) => [c.name, displayValue(c.kind, r[c.name])])))
+    out.samples[name] = sorted
+      .slice(0, options.sampleRows ?? 3)
+      .map((r) => Object.fromEntries(def.columns.map((c) => [c.name, displayValue(c.kind, r[c.name])])))
   }
   if (loaded.products && loaded.order_items) {
     const dep = new Map(loaded.products.map((p) => [p.product_id, (p.department as string) ?? 'unknown']))

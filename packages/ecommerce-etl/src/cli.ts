@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { readCatalog } from './catalog.js'
 import { DEFAULT_DIRTY, type DirtyShares, writeGeneratedData } from './generate.js'
 import { notifiersFromSpec } from './notify.js'
-import { type PipelineResult, listRuns, runPipeline } from './pipeline.js'
+import { listRuns, type PipelineResult, runPipeline } from './pipeline.js'
 import type { StepResult } from './runner.js'
 import { Warehouse } from './warehouse.js'
 
@@ -30,14 +30,20 @@ export function textTable(head: string[], rows: (string | number)[][]): string {
 }
 
 function s3FromEnv() {
-  const endpoint = process.env.ECOMMERCE_ETL_S3_ENDPOINT ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL
+  const endpoint =
+    process.env.ECOMMERCE_ETL_S3_ENDPOINT ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL
   return endpoint ? { endpoint, forcePathStyle: true } : undefined
 }
 
 /** Prints the end-of-run summary: steps, per-job counts, preview. */
 export function printSummary(r: PipelineResult): void {
   out()
-  out(textTable(['step', 'status', 'attempts', 'ms'], r.steps.map((s) => [s.name, s.status, s.attempts, s.durationMs])))
+  out(
+    textTable(
+      ['step', 'status', 'attempts', 'ms'],
+      r.steps.map((s) => [s.name, s.status, s.attempts, s.durationMs]),
+    ),
+  )
   for (const s of r.steps.filter((x) => x.error)) out(`  ${s.name}: ${s.error}`)
   const jobs = Object.values(r.jobs)
   if (jobs.length > 0) {
@@ -45,30 +51,72 @@ export function printSummary(r: PipelineResult): void {
     out(
       textTable(
         ['job', 'input', 'accepted', 'rejected', 'duplicates', 'inserted', 'updated', 'version'],
-        jobs.map((j) => [j.job, j.inputRows, j.accepted, j.rejected, j.duplicates, j.inserted, j.updated, j.tableVersion]),
+        jobs.map((j) => [
+          j.job,
+          j.inputRows,
+          j.accepted,
+          j.rejected,
+          j.duplicates,
+          j.inserted,
+          j.updated,
+          j.tableVersion,
+        ]),
       ),
     )
-    for (const j of jobs) if (j.rejected > 0) out(`  ${j.job} rejected by reason: ${Object.entries(j.rejectedByReason).map(([k, v]) => `${k}=${v}`).join(', ')}`)
+    for (const j of jobs)
+      if (j.rejected > 0)
+        out(
+          `  ${j.job} rejected by reason: ${Object.entries(j.rejectedByReason)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}`,
+        )
   }
   for (const e of r.preprocess?.errors ?? []) out(`  preprocess: ${e.error}`)
   if (r.preview) {
     out()
-    out(`preview: ${Object.entries(r.preview.counts).map(([k, v]) => `lakehouse_dwh.${k}=${v}`).join('  ')}`)
-    if (r.preview.topDepartments.length > 0) out(textTable(['top department', 'items'], r.preview.topDepartments.map((d) => [d.department, d.items])))
+    out(
+      `preview: ${Object.entries(r.preview.counts)
+        .map(([k, v]) => `lakehouse_dwh.${k}=${v}`)
+        .join('  ')}`,
+    )
+    if (r.preview.topDepartments.length > 0)
+      out(
+        textTable(
+          ['top department', 'items'],
+          r.preview.topDepartments.map((d) => [d.department, d.items]),
+        ),
+      )
     const o = r.preview.samples.orders ?? []
     if (o.length > 0) {
       out()
       const cols = ['order_id', 'user_id', 'order_timestamp', 'total_amount', 'date']
-      out(textTable(cols, o.map((row) => cols.map((c) => row[c] ?? ''))))
+      out(
+        textTable(
+          cols,
+          o.map((row) => cols.map((c) => row[c] ?? '')),
+        ),
+      )
     }
   }
   out()
   out(`run ${r.runId} ${r.status} in ${(r.durationMs / 1000).toFixed(1)}s`)
 }
 
-async function runCommand(opts: { warehouse: string; raw?: string; runId?: string; notify?: string[]; json?: boolean; progress?: boolean }): Promise<PipelineResult> {
+async function runCommand(opts: {
+  warehouse: string
+  raw?: string
+  runId?: string
+  notify?: string[]
+  json?: boolean
+  progress?: boolean
+}): Promise<PipelineResult> {
   const tty = process.stdout.isTTY && opts.progress !== false && !opts.json
-  const bars = tty ? new cliProgress.MultiBar({ format: ' {step} | {bar} | {value} rows', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic) : undefined
+  const bars = tty
+    ? new cliProgress.MultiBar(
+        { format: ' {step} | {bar} | {value} rows', hideCursor: true, clearOnComplete: false },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined
   const active = new Map<string, cliProgress.SingleBar>()
   const result = await runPipeline({
     warehouse: opts.warehouse,
@@ -99,7 +147,10 @@ async function runCommand(opts: { warehouse: string; raw?: string; runId?: strin
 }
 
 const program = new Command()
-program.name('ecommerce-etl').description('The e-commerce lakehouse pipeline (products, orders, order_items) on delta-ts.').showHelpAfterError()
+program
+  .name('ecommerce-etl')
+  .description('The e-commerce lakehouse pipeline (products, orders, order_items) on delta-ts.')
+  .showHelpAfterError()
 
 program
   .command('generate')
@@ -125,10 +176,24 @@ program
     }
     const data = await writeGeneratedData(
       resolve(o.out),
-      { seed: o.seed, products: o.products, orders: o.orders, maxItemsPerOrder: o.maxItems, months: o.months, startDate: o.startDate, idOffset: o.idOffset, dirty },
+      {
+        seed: o.seed,
+        products: o.products,
+        orders: o.orders,
+        maxItemsPerOrder: o.maxItems,
+        months: o.months,
+        startDate: o.startDate,
+        idOffset: o.idOffset,
+        dirty,
+      },
       o.tag,
     )
-    out(textTable(['dataset', 'input', 'accepted', 'rejected', 'duplicates'], Object.entries(data.expected).map(([k, e]) => [k, e.input, e.accepted, e.rejected, e.duplicates])))
+    out(
+      textTable(
+        ['dataset', 'input', 'accepted', 'rejected', 'duplicates'],
+        Object.entries(data.expected).map(([k, e]) => [k, e.input, e.accepted, e.rejected, e.duplicates]),
+      ),
+    )
     out(`written to ${resolve(o.out)}`)
   })
 
@@ -156,12 +221,22 @@ program
     out(`warehouse ${wh.uri}`)
     out(
       cat
-        ? textTable(['table', 'version', 'files', 'partitioned by'], Object.values(cat.tables).map((t) => [t.name, t.version, t.numFiles, t.partitionColumns.join(',')]))
+        ? textTable(
+            ['table', 'version', 'files', 'partitioned by'],
+            Object.values(cat.tables).map((t) => [t.name, t.version, t.numFiles, t.partitionColumns.join(',')]),
+          )
         : 'no catalog yet (no successful run)',
     )
     const runs = (await listRuns(wh.store)).slice(-o.runs)
     out()
-    out(runs.length ? textTable(['run', 'status', 'started', 'finished'], runs.map((r) => [r.runId, r.status, r.startedAt, r.finishedAt ?? ''])) : 'no runs yet')
+    out(
+      runs.length
+        ? textTable(
+            ['run', 'status', 'started', 'finished'],
+            runs.map((r) => [r.runId, r.status, r.startedAt, r.finishedAt ?? '']),
+          )
+        : 'no runs yet',
+    )
   })
 
 program
@@ -173,7 +248,9 @@ program
     const wh = resolve(o.warehouse)
     const input = resolve(wh, 'incoming')
     const data = await writeGeneratedData(input, { orders: o.orders, products: 200 })
-    out(`generated ${data.expected.products.input} products, ${data.expected.orders.input} orders, ${data.expected.order_items.input} order items into ${input}`)
+    out(
+      `generated ${data.expected.products.input} products, ${data.expected.orders.input} orders, ${data.expected.order_items.input} order items into ${input}`,
+    )
     await runCommand({ warehouse: wh, raw: input })
   })
 

@@ -13,7 +13,13 @@ export const SOURCE_ROW = 'source_row'
  * (e.g. an unclosed quote) throws csv-parse's error, which names the line.
  */
 export function parseCsvRecords(text: string, file: string, sheet = '', startIndex = 0): RawRecord[] {
-  const rows = parse(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: true, info: true }) as {
+  const rows = parse(text, {
+    columns: true,
+    skip_empty_lines: true,
+    bom: true,
+    relax_column_count: true,
+    info: true,
+  }) as {
     record: Record<string, string>
     info: { lines: number }
   }[]

@@ -3,7 +3,18 @@
  * exact Arrow schemas. Everything else (rules, conversion, jobs, catalog) reads from these definitions, so a
  * column is declared once.
  */
-import { Bool, Decimal, Field, Int32, Int64, Schema, TimestampMicrosecond, Utf8, DateDay, type DataType } from 'apache-arrow'
+import {
+  Bool,
+  type DataType,
+  DateDay,
+  Decimal,
+  Field,
+  Int32,
+  Int64,
+  Schema,
+  TimestampMicrosecond,
+  Utf8,
+} from 'apache-arrow'
 
 /** Name of a dataset; also the folder name under raw/, preprocessed/, rejected/ and the Delta table name. */
 export type DatasetName = 'products' | 'orders' | 'order_items'
@@ -39,7 +50,12 @@ const c = (name: string, kind: ColumnKind, required = false): ColumnDef => ({ na
 export const PRODUCTS: DatasetDef = {
   name: 'products',
   job: 'products_job',
-  columns: [c('product_id', 'long', true), c('department_id', 'long'), c('department', 'string'), c('product_name', 'string', true)],
+  columns: [
+    c('product_id', 'long', true),
+    c('department_id', 'long'),
+    c('department', 'string'),
+    c('product_name', 'string', true),
+  ],
   key: 'product_id',
   partitionBy: ['department_id'],
   decimal: { precision: 12, scale: 2 },
@@ -119,7 +135,9 @@ function arrowType(kind: ColumnKind, def: DatasetDef): DataType {
  */
 export function arrowSchema(def: DatasetDef): Schema {
   return new Schema(
-    def.columns.map((col) => new Field(col.name, arrowType(col.kind, def), !col.required || def.partitionBy.includes(col.name))),
+    def.columns.map(
+      (col) => new Field(col.name, arrowType(col.kind, def), !col.required || def.partitionBy.includes(col.name)),
+    ),
   )
 }
 
@@ -133,7 +151,8 @@ export function datasetOfPath(path: string): DatasetName | undefined {
   const parts = path.toLowerCase().split('/')
   for (const part of parts.slice(0, -1)) if ((DATASETS as readonly string[]).includes(part)) return part as DatasetName
   const base = parts[parts.length - 1]
-  if (base.startsWith('order_items') || base.startsWith('order-items') || base.startsWith('orderitems')) return 'order_items'
+  if (base.startsWith('order_items') || base.startsWith('order-items') || base.startsWith('orderitems'))
+    return 'order_items'
   if (base.startsWith('orders')) return 'orders'
   if (base.startsWith('products')) return 'products'
   return undefined

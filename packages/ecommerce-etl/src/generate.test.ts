@@ -31,8 +31,19 @@ describe('synthetic data generator', () => {
     expect(d.expected.products).toEqual({ input: 20, accepted: 20, duplicates: 0, rejected: 0, reasons: {} })
     expect(d.expected.orders).toEqual({ input: 100, accepted: 100, duplicates: 0, rejected: 0, reasons: {} })
     expect(d.expected.order_items.rejected).toBe(0)
-    const dirty = generateData({ seed: 1, products: 20, orders: 100, dirty: { ...CLEAN, invalidTimestamp: 0.1, duplicate: 0.05 } })
-    expect(dirty.expected.orders).toEqual({ input: 115, accepted: 100, duplicates: 5, rejected: 10, reasons: { INVALID_TIMESTAMP: 10 } })
+    const dirty = generateData({
+      seed: 1,
+      products: 20,
+      orders: 100,
+      dirty: { ...CLEAN, invalidTimestamp: 0.1, duplicate: 0.05 },
+    })
+    expect(dirty.expected.orders).toEqual({
+      input: 115,
+      accepted: 100,
+      duplicates: 5,
+      rejected: 10,
+      reasons: { INVALID_TIMESTAMP: 10 },
+    })
   })
 
   it('writes files whose preprocessed rows, run through the rules and dedup, give exactly the expected counts', async () => {
@@ -46,11 +57,19 @@ describe('synthetic data generator', () => {
     for (const name of DATASETS) {
       const def = DATASET_DEFS[name]
       const records = []
-      for (const f of pre.files.filter((x) => x.dataset === name)) records.push(...parseCsvRecords(await readText(store, f.path), f.rawPath, f.sheet, records.length))
+      for (const f of pre.files.filter((x) => x.dataset === name))
+        records.push(...parseCsvRecords(await readText(store, f.path), f.rawPath, f.sheet, records.length))
       const { accepted, rejected } = validateBatch(def, records, refs)
       const { rows, duplicates } = dedupByKey(def, accepted)
       const e = data.expected[name]
-      expect({ name, input: records.length, accepted: rows.length, duplicates, rejected: rejected.length, reasons: countReasons(rejected) }).toEqual({
+      expect({
+        name,
+        input: records.length,
+        accepted: rows.length,
+        duplicates,
+        rejected: rejected.length,
+        reasons: countReasons(rejected),
+      }).toEqual({
         name,
         input: e.input,
         accepted: e.accepted,

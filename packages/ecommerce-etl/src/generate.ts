@@ -107,9 +107,44 @@ export function prng(seed: number): () => number {
   }
 }
 
-const DEPARTMENTS = ['produce', 'dairy eggs', 'snacks', 'beverages', 'frozen', 'pantry', 'bakery', 'household', 'meat seafood', 'personal care']
-const ADJ = ['Organic', 'Fresh', 'Classic', 'Low Fat', 'Gluten Free', 'Spicy', 'Family Size', 'Mini', 'Whole', 'Sparkling']
-const NOUN = ['Bananas', 'Yogurt', 'Chips', 'Water', 'Pizza', 'Pasta', 'Bagels', 'Detergent', 'Salmon', 'Shampoo', 'Milk', 'Granola']
+const DEPARTMENTS = [
+  'produce',
+  'dairy eggs',
+  'snacks',
+  'beverages',
+  'frozen',
+  'pantry',
+  'bakery',
+  'household',
+  'meat seafood',
+  'personal care',
+]
+const ADJ = [
+  'Organic',
+  'Fresh',
+  'Classic',
+  'Low Fat',
+  'Gluten Free',
+  'Spicy',
+  'Family Size',
+  'Mini',
+  'Whole',
+  'Sparkling',
+]
+const NOUN = [
+  'Bananas',
+  'Yogurt',
+  'Chips',
+  'Water',
+  'Pizza',
+  'Pasta',
+  'Bagels',
+  'Detergent',
+  'Salmon',
+  'Shampoo',
+  'Milk',
+  'Granola',
+]
 
 function count(share: number | undefined, base: number): number {
   return Math.max(0, Math.round((share ?? 0) * base))
@@ -176,7 +211,8 @@ export function generateData(options: GenerateOptions = {}): GeneratedData {
   pe.accepted = nProducts
   let nextFresh = off + 10_000_000
   const pExtra: string[][] = []
-  for (let i = 0; i < count(dirty.missingKey, nProducts); i++, reject(pe, 'MISSING_PRODUCT_ID')) pExtra.push(['', '1', DEPARTMENTS[0], 'No Id'])
+  for (let i = 0; i < count(dirty.missingKey, nProducts); i++, reject(pe, 'MISSING_PRODUCT_ID'))
+    pExtra.push(['', '1', DEPARTMENTS[0], 'No Id'])
   for (let i = 0; i < count(dirty.missingRequired, nProducts); i++, reject(pe, 'MISSING_PRODUCT_NAME'))
     pExtra.push([String(nextFresh++), '2', DEPARTMENTS[1], ''])
   for (let i = 0; i < count(dirty.badNumber, nProducts); i++, reject(pe, 'BAD_NUMBER'))
@@ -204,7 +240,13 @@ export function generateData(options: GenerateOptions = {}): GeneratedData {
   const orders: Order[] = []
   for (let i = 0; i < nOrders; i++) {
     const ts = new Date(t0 + Math.floor((rnd() * span) / 1000) * 1000)
-    orders.push({ num: i + 1, id: off + 100_000 + i + 1, user: int(1, Math.max(10, nOrders / 5)), ts, cents: int(100, 50_000) })
+    orders.push({
+      num: i + 1,
+      id: off + 100_000 + i + 1,
+      user: int(1, Math.max(10, nOrders / 5)),
+      ts,
+      cents: int(100, 50_000),
+    })
   }
   oe.accepted = nOrders
   const orderHeader = ['order_num', 'order_id', 'user_id', 'order_timestamp', 'total_amount', 'date']
@@ -215,7 +257,10 @@ export function generateData(options: GenerateOptions = {}): GeneratedData {
     const date = i % 3 === 1 ? null : new Date(`${dayOf(o.ts)}T00:00:00Z`)
     return [o.num, o.id, o.user, o.ts, total, date]
   }
-  let orderRows: { month: string; cells: unknown[] }[] = orders.map((o, i) => ({ month: monthOf(o.ts), cells: orderRow(o, i) }))
+  let orderRows: { month: string; cells: unknown[] }[] = orders.map((o, i) => ({
+    month: monthOf(o.ts),
+    cells: orderRow(o, i),
+  }))
   const oExtra: { month: string; cells: unknown[] }[] = []
   const anyTs = () => orders[int(0, orders.length - 1)].ts
   const freshOrder = (): Order => ({ num: 0, id: nextFresh++, user: 7, ts: anyTs(), cents: 999 })
@@ -264,14 +309,34 @@ export function generateData(options: GenerateOptions = {}): GeneratedData {
 
   // order_items ------------------------------------------------------------------------------------------
   const ie = emptyExpected()
-  const itemHeader = ['id', 'order_id', 'user_id', 'days_since_prior_order', 'product_id', 'add_to_cart_order', 'reordered', 'order_timestamp', 'date']
+  const itemHeader = [
+    'id',
+    'order_id',
+    'user_id',
+    'days_since_prior_order',
+    'product_id',
+    'add_to_cart_order',
+    'reordered',
+    'order_timestamp',
+    'date',
+  ]
   let itemRows: { month: string; cells: unknown[] }[] = []
   let nextItem = off + 1_000_000
   for (const o of orders) {
     const n = int(1, maxItems)
     const dspo = rnd() < 0.1 ? null : int(0, 30)
     for (let k = 0; k < n; k++) {
-      const cells = [nextItem++, o.id, o.user, dspo, pick(productIds), k + 1, rnd() < 0.5 ? 1 : rnd() < 0.5 ? 'true' : 0, o.ts, dayOf(o.ts)]
+      const cells = [
+        nextItem++,
+        o.id,
+        o.user,
+        dspo,
+        pick(productIds),
+        k + 1,
+        rnd() < 0.5 ? 1 : rnd() < 0.5 ? 'true' : 0,
+        o.ts,
+        dayOf(o.ts),
+      ]
       itemRows.push({ month: monthOf(o.ts), cells })
     }
   }
@@ -348,7 +413,11 @@ export function generateData(options: GenerateOptions = {}): GeneratedData {
 }
 
 /** Writes a generated workbook with the streaming writer; date-only cells get a `yyyy-mm-dd` format. */
-export async function writeWorkbook(path: string, book: GeneratedWorkbook, dateOnlyColumns: readonly string[]): Promise<void> {
+export async function writeWorkbook(
+  path: string,
+  book: GeneratedWorkbook,
+  dateOnlyColumns: readonly string[],
+): Promise<void> {
   const wb = new WorkbookWriter({ filename: path, useSharedStrings: true, useStyles: true } as never)
   const dateCols = dateOnlyColumns.map((c) => book.header.indexOf(c) + 1).filter((i) => i > 0)
   for (const sheet of book.sheets) {
@@ -357,7 +426,8 @@ export async function writeWorkbook(path: string, book: GeneratedWorkbook, dateO
     for (const cells of sheet.rows) {
       const row = ws.addRow(cells)
       for (const i of dateCols) if (cells[i - 1] instanceof Date) row.getCell(i).numFmt = 'yyyy-mm-dd'
-      for (let i = 0; i < cells.length; i++) if (cells[i] instanceof Date && !dateCols.includes(i + 1)) row.getCell(i + 1).numFmt = 'yyyy-mm-dd hh:mm:ss'
+      for (let i = 0; i < cells.length; i++)
+        if (cells[i] instanceof Date && !dateCols.includes(i + 1)) row.getCell(i + 1).numFmt = 'yyyy-mm-dd hh:mm:ss'
       row.commit()
     }
     await ws.commit()
@@ -369,7 +439,11 @@ export async function writeWorkbook(path: string, book: GeneratedWorkbook, dateO
  * Generates the data set and writes it under `dir` as `products/products.csv`, `orders/orders.xlsx` and
  * `order_items/order_items.xlsx` (the raw/ layout), plus `expected.json` with the counts. Returns the data.
  */
-export async function writeGeneratedData(dir: string, options: GenerateOptions = {}, fileTag = ''): Promise<GeneratedData> {
+export async function writeGeneratedData(
+  dir: string,
+  options: GenerateOptions = {},
+  fileTag = '',
+): Promise<GeneratedData> {
   const data = generateData(options)
   for (const d of ['products', 'orders', 'order_items']) await mkdir(join(dir, d), { recursive: true })
   await writeFile(join(dir, 'products', `products${fileTag}.csv`), toCsv(data.products.header, data.products.rows))

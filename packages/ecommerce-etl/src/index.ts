@@ -4,13 +4,21 @@
  * @packageDocumentation
  */
 export { arrowToRows, rowsToArrow } from './arrow.js'
-export { type Catalog, type CatalogEntry, CATALOG_PATH, type Preview, preview, readCatalog, refreshCatalog } from './catalog.js'
+export {
+  CATALOG_PATH,
+  type Catalog,
+  type CatalogEntry,
+  type Preview,
+  preview,
+  readCatalog,
+  refreshCatalog,
+} from './catalog.js'
 export { parseCsvRecords, SOURCE_ROW, toCsv } from './csv.js'
 export {
   arrowSchema,
-  catalogName,
   type ColumnDef,
   type ColumnKind,
+  catalogName,
   DATASET_DEFS,
   DATASETS,
   type DatasetDef,
@@ -31,13 +39,60 @@ export {
   prng,
   writeGeneratedData,
 } from './generate.js'
-export { appIdOf, archiveRawFiles, diffAgainstTarget, type JobOutput, type JobRunLog, rejectedCsv, type RunContext, runJob, tableKeys } from './jobs.js'
-export { ConsoleNotifier, formatNotification, type Notifier, notifiersFromSpec, notifyAll, type RunNotification, SnsNotifier, WebhookNotifier } from './notify.js'
-export { claimRun, listRuns, type PipelineOptions, type PipelineResult, type RunRecord, runPipeline, stageRawFiles } from './pipeline.js'
+export {
+  appIdOf,
+  archiveRawFiles,
+  diffAgainstTarget,
+  type JobOutput,
+  type JobRunLog,
+  type RunContext,
+  rejectedCsv,
+  runJob,
+  tableKeys,
+} from './jobs.js'
+export {
+  ConsoleNotifier,
+  formatNotification,
+  type Notifier,
+  notifiersFromSpec,
+  notifyAll,
+  type RunNotification,
+  SnsNotifier,
+  WebhookNotifier,
+} from './notify.js'
+export {
+  claimRun,
+  listRuns,
+  type PipelineOptions,
+  type PipelineResult,
+  type RunRecord,
+  runPipeline,
+  stageRawFiles,
+} from './pipeline.js'
 export { type PreprocessError, type PreprocessedFile, type PreprocessResult, preprocess } from './preprocess.js'
-export { countReasons, dedupByKey, type RawRecord, type ReferenceKeys, type Rejection, type RejectReason, type TypedRow, type TypedValue, validateBatch, validateRecord } from './rules.js'
-export { type DagResult, isTransient, type RetryOptions, runDag, type Step, type StepResult, type StepStatus, withRetries } from './runner.js'
+export {
+  countReasons,
+  dedupByKey,
+  type RawRecord,
+  type ReferenceKeys,
+  type Rejection,
+  type RejectReason,
+  type TypedRow,
+  type TypedValue,
+  validateBatch,
+  validateRecord,
+} from './rules.js'
+export {
+  type DagResult,
+  isTransient,
+  type RetryOptions,
+  runDag,
+  type Step,
+  type StepResult,
+  type StepStatus,
+  withRetries,
+} from './runner.js'
 export { type FileStore, LocalFileStore, type StoredObject } from './store.js'
 export * from './values.js'
 export { type S3Settings, TABLES_DIR, Warehouse } from './warehouse.js'
-export { cellText, convertXlsx, type CsvSink, type SheetResult } from './xlsx.js'
+export { type CsvSink, cellText, convertXlsx, type SheetResult } from './xlsx.js'

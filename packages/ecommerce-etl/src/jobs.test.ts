@@ -21,7 +21,11 @@ describe('job helpers', () => {
       [11n, { ...accepted[1].values, total_amount: 999n }],
     ])
     const d = diffAgainstTarget(ORDERS, accepted, target)
-    expect({ inserts: d.inserts, updates: d.updates, unchanged: d.unchanged }).toEqual({ inserts: 1, updates: 1, unchanged: 1 })
+    expect({ inserts: d.inserts, updates: d.updates, unchanged: d.unchanged }).toEqual({
+      inserts: 1,
+      updates: 1,
+      unchanged: 1,
+    })
     expect(d.changed.map((r) => r.values.order_id)).toEqual([11n, 12n])
   })
 

@@ -3,12 +3,22 @@
  * the dataset rules, write rejected rows, collapse duplicates, and MERGE (upsert) the batch into the Delta
  * table with an application transaction, then archive the raw files whose data is committed.
  */
-import type { DeltaTable } from 'delta-ts'
+
 import type { Table } from 'apache-arrow'
+import type { DeltaTable } from 'delta-ts'
 import { arrowToRows, rowsToArrow } from './arrow.js'
 import { parseCsvRecords, toCsv } from './csv.js'
 import type { DatasetDef } from './datasets.js'
-import { type RawRecord, type ReferenceKeys, type Rejection, type TypedRow, type TypedValue, countReasons, dedupByKey, validateBatch } from './rules.js'
+import {
+  countReasons,
+  dedupByKey,
+  type RawRecord,
+  type ReferenceKeys,
+  type Rejection,
+  type TypedRow,
+  type TypedValue,
+  validateBatch,
+} from './rules.js'
 import { type FileStore, joinKey, listAll, readText, writeText } from './store.js'
 import type { Warehouse } from './warehouse.js'
 
@@ -64,8 +74,14 @@ export function appIdOf(job: string, runId: string): string {
 }
 
 /** Reads this run's preprocessed CSVs of a dataset, in key order, as raw records. */
-export async function readPreprocessed(store: FileStore, dataset: string, runId: string): Promise<{ records: RawRecord[]; files: string[] }> {
-  const files = (await listAll(store, `${joinKey('preprocessed', dataset, runId)}/`)).map((o) => o.path).filter((p) => p.endsWith('.csv'))
+export async function readPreprocessed(
+  store: FileStore,
+  dataset: string,
+  runId: string,
+): Promise<{ records: RawRecord[]; files: string[] }> {
+  const files = (await listAll(store, `${joinKey('preprocessed', dataset, runId)}/`))
+    .map((o) => o.path)
+    .filter((p) => p.endsWith('.csv'))
   const records: RawRecord[] = []
   for (const f of files) {
     const name = f.slice(f.lastIndexOf('/') + 1)
@@ -77,11 +93,20 @@ export async function readPreprocessed(store: FileStore, dataset: string, runId:
 /** Serializes rejected rows: origin and reasons first, then the original fields as they came. */
 export function rejectedCsv(runId: string, rejected: readonly Rejection[]): string {
   const fieldNames: string[] = []
-  for (const r of rejected) for (const k of Object.keys(r.record.fields)) if (!fieldNames.includes(k)) fieldNames.push(k)
+  for (const r of rejected)
+    for (const k of Object.keys(r.record.fields)) if (!fieldNames.includes(k)) fieldNames.push(k)
   const head = ['run_id', 'file', 'sheet', 'row_number', 'reasons', 'details', ...fieldNames.map((f) => `field_${f}`)]
   return toCsv(
     head,
-    rejected.map((r) => [runId, r.record.file, r.record.sheet, r.record.row, r.reasons.join(';'), r.details.join('; '), ...fieldNames.map((f) => r.record.fields[f] ?? '')]),
+    rejected.map((r) => [
+      runId,
+      r.record.file,
+      r.record.sheet,
+      r.record.row,
+      r.reasons.join(';'),
+      r.details.join('; '),
+      ...fieldNames.map((f) => r.record.fields[f] ?? ''),
+    ]),
   )
 }
 
@@ -112,7 +137,10 @@ export function diffAgainstTarget(
 }
 
 /** Reads every row of a table (all columns) keyed by the dataset key. */
-async function targetRows(table: DeltaTable, def: DatasetDef): Promise<{ rows: Map<TypedValue, Record<string, TypedValue>>; version: number; applied?: number }> {
+async function targetRows(
+  table: DeltaTable,
+  def: DatasetDef,
+): Promise<{ rows: Map<TypedValue, Record<string, TypedValue>>; version: number; applied?: number }> {
   const snap = await table.snapshot()
   const arrow = (await snap.scan({}).toArrow()) as Table
   const rows = new Map<TypedValue, Record<string, TypedValue>>()
@@ -161,7 +189,9 @@ interface MergeCapable {
   merge(
     source: Table,
     options: { on: string[]; txn?: { appId: string; version: number } },
-  ): { whenMatchedUpdateAll(o?: unknown): { whenNotMatchedInsertAll(o?: unknown): { execute(): Promise<MergeMetrics> } } }
+  ): {
+    whenMatchedUpdateAll(o?: unknown): { whenNotMatchedInsertAll(o?: unknown): { execute(): Promise<MergeMetrics> } }
+  }
 }
 
 /**
@@ -178,7 +208,11 @@ async function upsert(
 ): Promise<MergeMetrics> {
   const m = table as unknown as Partial<MergeCapable>
   if (typeof m.merge === 'function') {
-    return (m as MergeCapable).merge(source, { on: [key], txn }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    return (m as MergeCapable)
+      .merge(source, { on: [key], txn })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
   }
   if (updatedKeys.length > 0) await table.delete(`${key} IN (${updatedKeys.join(', ')})`)
   const w = await table.write(source, { mode: 'append', txn })
@@ -203,7 +237,10 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
   ctx.onRows?.(records.length)
   const { rows, duplicates } = dedupByKey(def, accepted)
   const balanced = records.length === rows.length + rejected.length + duplicates
-  if (!balanced) throw new Error(`${def.job}: accounting does not balance: ${records.length} input ≠ ${rows.length} + ${rejected.length} + ${duplicates}`)
+  if (!balanced)
+    throw new Error(
+      `${def.job}: accounting does not balance: ${records.length} input ≠ ${rows.length} + ${rejected.length} + ${duplicates}`,
+    )
 
   const filesWritten: string[] = []
   if (rejected.length > 0) {
@@ -245,7 +282,9 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
     }
     try {
       const source = rowsToArrow(def, diff.changed)
-      const changedKeys = diff.changed.filter((r) => target.rows.has(r.values[def.key])).map((r) => r.values[def.key] as bigint)
+      const changedKeys = diff.changed
+        .filter((r) => target.rows.has(r.values[def.key]))
+        .map((r) => r.values[def.key] as bigint)
       const metrics = await upsert(table, source, def.key, changedKeys, { appId, version: ctx.runSeq })
       inserted = metrics.numTargetRowsInserted ?? diff.inserts
       updated = metrics.numTargetRowsUpdated ?? diff.updates

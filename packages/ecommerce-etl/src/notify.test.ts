@@ -1,7 +1,7 @@
-import { type Server, createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConsoleNotifier, type RunNotification, WebhookNotifier, notifiersFromSpec, notifyAll } from './notify.js'
+import { ConsoleNotifier, notifiersFromSpec, notifyAll, type RunNotification, WebhookNotifier } from './notify.js'
 
 const note: RunNotification = {
   runId: 'r-1',
@@ -41,18 +41,24 @@ describe('notifiers', () => {
     await new WebhookNotifier(`${url}/hook`).notify(note)
     const got = received.find((r) => r.path === '/hook')
     expect(got?.body).toMatchObject({ event: 'run.failed', runId: 'r-1', status: 'failed', steps: note.steps })
-    expect((got?.body as { text: string }).text).toContain('orders: failed - boom')
+    expect(got).toBeDefined()
+    expect((got as { body: { text: string } }).body.text).toContain('orders: failed - boom')
   })
 
   it('notifyAll reports a receiver answering 500 as a delivery error without throwing', async () => {
     const lines: string[] = []
-    const errors = await notifyAll([new WebhookNotifier(`${url}/fail`), new ConsoleNotifier((t) => lines.push(t))], note)
+    const errors = await notifyAll(
+      [new WebhookNotifier(`${url}/fail`), new ConsoleNotifier((t) => lines.push(t))],
+      note,
+    )
     expect(errors).toEqual([{ notifier: 'webhook', error: `webhook ${url}/fail answered 500` }])
     expect(lines.join('')).toMatch(/^\[ecommerce-etl\] run r-1 FAILED in 1\.5s/)
   })
 
   it('builds notifiers from specs and refuses unknown kinds', () => {
-    expect(notifiersFromSpec(['console', `webhook:${url}`, 'sns:arn:aws:sns:us-east-1:123456789012:etl']).map((n) => n.name)).toEqual(['console', 'webhook', 'sns'])
+    expect(
+      notifiersFromSpec(['console', `webhook:${url}`, 'sns:arn:aws:sns:us-east-1:123456789012:etl']).map((n) => n.name),
+    ).toEqual(['console', 'webhook', 'sns'])
     expect(() => notifiersFromSpec(['pager'])).toThrow(/unknown notifier/)
   })
 })

@@ -68,11 +68,18 @@ export class SnsNotifier implements Notifier {
   readonly name = 'sns'
   constructor(
     readonly topicArn: string,
-    private readonly clientConfig: { region?: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } = {},
+    private readonly clientConfig: {
+      region?: string
+      endpoint?: string
+      credentials?: { accessKeyId: string; secretAccessKey: string }
+    } = {},
   ) {}
   async notify(n: RunNotification): Promise<void> {
     const { SNSClient, PublishCommand } = await import('@aws-sdk/client-sns')
-    const client = new SNSClient({ region: this.clientConfig.region ?? process.env.AWS_REGION ?? 'us-east-1', ...this.clientConfig })
+    const client = new SNSClient({
+      region: this.clientConfig.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      ...this.clientConfig,
+    })
     try {
       await client.send(
         new PublishCommand({
@@ -89,9 +96,16 @@ export class SnsNotifier implements Notifier {
 }
 
 /** Sends to every notifier; returns the delivery errors (empty when all delivered). */
-export async function notifyAll(notifiers: readonly Notifier[], n: RunNotification): Promise<{ notifier: string; error: string }[]> {
+export async function notifyAll(
+  notifiers: readonly Notifier[],
+  n: RunNotification,
+): Promise<{ notifier: string; error: string }[]> {
   const out = await Promise.allSettled(notifiers.map((x) => x.notify(n)))
-  return out.flatMap((r, i) => (r.status === 'rejected' ? [{ notifier: notifiers[i].name, error: String((r.reason as Error)?.message ?? r.reason) }] : []))
+  return out.flatMap((r, i) =>
+    r.status === 'rejected'
+      ? [{ notifier: notifiers[i].name, error: String((r.reason as Error)?.message ?? r.reason) }]
+      : [],
+  )
 }
 
 /**

@@ -33,7 +33,15 @@ describe('run registry and staging', () => {
     await writeFile(join(input, 'products.csv'), 'z')
     await writeFile(join(input, 'expected.json'), '{}')
     const store = new LocalFileStore(join(dir, 'wh2'))
-    expect(await stageRawFiles(store, input)).toEqual(['raw/order_items/order_items_feb.xlsx', 'raw/orders/jan.xlsx', 'raw/products/products.csv'])
-    expect((await listAll(store, '')).map((o) => o.path)).toEqual(['raw/order_items/order_items_feb.xlsx', 'raw/orders/jan.xlsx', 'raw/products/products.csv'])
+    expect(await stageRawFiles(store, input)).toEqual([
+      'raw/order_items/order_items_feb.xlsx',
+      'raw/orders/jan.xlsx',
+      'raw/products/products.csv',
+    ])
+    expect((await listAll(store, '')).map((o) => o.path)).toEqual([
+      'raw/order_items/order_items_feb.xlsx',
+      'raw/orders/jan.xlsx',
+      'raw/products/products.csv',
+    ])
   })
 })

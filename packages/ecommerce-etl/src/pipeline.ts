@@ -2,14 +2,14 @@
  * The whole pipeline of one run: preprocess → (products ∥ orders) → order_items → catalog refresh → preview,
  * with run logs, rejected rows, archiving and a notification at the end.
  */
-import { readFile, readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
-import { refreshCatalog, preview, type Catalog, type Preview } from './catalog.js'
-import { type DatasetName, ORDERS, ORDER_ITEMS, PRODUCTS, datasetOfPath } from './datasets.js'
-import { type JobOutput, type JobRunLog, archiveRawFiles, runJob, tableKeys } from './jobs.js'
+import { type Catalog, type Preview, preview, refreshCatalog } from './catalog.js'
+import { type DatasetName, datasetOfPath, ORDER_ITEMS, ORDERS, PRODUCTS } from './datasets.js'
+import { archiveRawFiles, type JobOutput, type JobRunLog, runJob, tableKeys } from './jobs.js'
 import { ConsoleNotifier, type Notifier, notifyAll } from './notify.js'
 import { type PreprocessResult, preprocess } from './preprocess.js'
-import { type RetryOptions, type StepResult, runDag } from './runner.js'
+import { type RetryOptions, runDag, type StepResult } from './runner.js'
 import { type FileStore, isAlreadyExists, joinKey, listAll, readText, writeText } from './store.js'
 import { type S3Settings, Warehouse } from './warehouse.js'
 
@@ -88,8 +88,17 @@ export async function claimRun(store: FileStore, warehouse: string, runId?: stri
   }
   let seq = (runs.at(-1)?.seq ?? 0) + 1
   for (;;) {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-    const rec: RunRecord = { runId: `run-${String(seq).padStart(6, '0')}-${stamp}`, seq, startedAt: new Date().toISOString(), status: 'running', warehouse }
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')
+    const rec: RunRecord = {
+      runId: `run-${String(seq).padStart(6, '0')}-${stamp}`,
+      seq,
+      startedAt: new Date().toISOString(),
+      status: 'running',
+      warehouse,
+    }
     try {
       await store.put(seqKey(seq), new TextEncoder().encode(`${JSON.stringify(rec, null, 2)}\n`), { overwrite: false })
       return rec
@@ -159,7 +168,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
               options.onProgress?.('preprocess', rows)
             },
           })
-          await writeText(store, joinKey('logs', 'preprocess_job', `${run.runId}.json`), `${JSON.stringify({ runId: run.runId, ...pre }, null, 2)}\n`)
+          await writeText(
+            store,
+            joinKey('logs', 'preprocess_job', `${run.runId}.json`),
+            `${JSON.stringify({ runId: run.runId, ...pre }, null, 2)}\n`,
+          )
           return pre
         },
       },
@@ -223,12 +236,30 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     warehouse: warehouse.uri,
     steps: dag.steps.map((s) => ({ name: s.name, status: s.status, ...(s.error ? { error: s.error } : {}) })),
     jobs: Object.fromEntries(
-      Object.entries(jobs).map(([k, j]) => [k, { input: j.inputRows, accepted: j.accepted, rejected: j.rejected, duplicates: j.duplicates, inserted: j.inserted, updated: j.updated }]),
+      Object.entries(jobs).map(([k, j]) => [
+        k,
+        {
+          input: j.inputRows,
+          accepted: j.accepted,
+          rejected: j.rejected,
+          duplicates: j.duplicates,
+          inserted: j.inserted,
+          updated: j.updated,
+        },
+      ]),
     ),
     durationMs: result.durationMs,
   })
   const logBody = { ...result, preview: undefined, catalog: undefined }
-  await writeText(store, joinKey('logs', 'pipeline', `${run.runId}.json`), `${JSON.stringify(logBody, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`)
-  await writeText(store, seqKey(run.seq), `${JSON.stringify({ ...run, status: dag.status, finishedAt: new Date().toISOString() }, null, 2)}\n`)
+  await writeText(
+    store,
+    joinKey('logs', 'pipeline', `${run.runId}.json`),
+    `${JSON.stringify(logBody, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
+  )
+  await writeText(
+    store,
+    seqKey(run.seq),
+    `${JSON.stringify({ ...run, status: dag.status, finishedAt: new Date().toISOString() }, null, 2)}\n`,
+  )
   return result
 }

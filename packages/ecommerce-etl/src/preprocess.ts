@@ -5,7 +5,7 @@
  */
 import { DATASETS, type DatasetName, datasetOfPath } from './datasets.js'
 import { type FileStore, joinKey, listAll } from './store.js'
-import { type CsvSink, type SheetResult, convertXlsx } from './xlsx.js'
+import { type CsvSink, convertXlsx, type SheetResult } from './xlsx.js'
 
 /** One preprocessed output file. */
 export interface PreprocessedFile {
@@ -62,7 +62,10 @@ export async function preprocess(
     const dataset = datasetOfPath(obj.path.slice('raw/'.length))
     result.rawFiles.push({ dataset, path: obj.path })
     if (!dataset) {
-      result.errors.push({ rawPath: obj.path, error: 'cannot tell which dataset this file belongs to (expected raw/<dataset>/...)' })
+      result.errors.push({
+        rawPath: obj.path,
+        error: 'cannot tell which dataset this file belongs to (expected raw/<dataset>/...)',
+      })
       continue
     }
     if (!wanted.includes(dataset)) continue

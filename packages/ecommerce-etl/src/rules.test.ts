@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { DATASET_DEFS, type DatasetName, ORDERS, ORDER_ITEMS, PRODUCTS } from './datasets.js'
-import { type RawRecord, countReasons, dedupByKey, validateBatch, validateRecord } from './rules.js'
+import { DATASET_DEFS, type DatasetName, ORDER_ITEMS, ORDERS, PRODUCTS } from './datasets.js'
+import { countReasons, dedupByKey, type RawRecord, validateBatch, validateRecord } from './rules.js'
 import { parseTimestamp } from './values.js'
 
 let n = 0
-const rec = (fields: Record<string, string>): RawRecord => ({ fields, file: 'f.xlsx', sheet: 'S1', row: ++n + 1, index: n })
+const rec = (fields: Record<string, string>): RawRecord => ({
+  fields,
+  file: 'f.xlsx',
+  sheet: 'S1',
+  row: ++n + 1,
+  index: n,
+})
 
 const goodOrder = {
   order_num: '1',
@@ -37,7 +43,14 @@ describe('dataset rules', () => {
     const out = validateRecord(ORDERS, rec(goodOrder))
     expect(out.ok).toBe(true)
     if (!out.ok) return
-    expect(out.row.values).toMatchObject({ order_id: 10n, user_id: 5n, total_amount: 1250n, date: 20090, sheet_name: 'S1', source_file: 'f.xlsx' })
+    expect(out.row.values).toMatchObject({
+      order_id: 10n,
+      user_id: 5n,
+      total_amount: 1250n,
+      date: 20090,
+      sheet_name: 'S1',
+      source_file: 'f.xlsx',
+    })
     expect(out.row.values.order_timestamp).toBe(parseTimestamp('2025-01-02T03:04:05Z'))
   })
   it('derives an empty order date from order_timestamp in UTC', () => {
@@ -79,7 +92,11 @@ describe('dataset rules', () => {
     expect(out.ok && out.row.values).toMatchObject({ days_since_prior_order: null, reordered: true, date: 20090 })
   })
   it('validateBatch splits a batch and countReasons counts each reason per row', () => {
-    const { accepted, rejected } = validateBatch(ORDERS, [rec(goodOrder), rec({ ...goodOrder, order_id: '', user_id: '' }), rec({ ...goodOrder, user_id: '' })])
+    const { accepted, rejected } = validateBatch(ORDERS, [
+      rec(goodOrder),
+      rec({ ...goodOrder, order_id: '', user_id: '' }),
+      rec({ ...goodOrder, user_id: '' }),
+    ])
     expect(accepted).toHaveLength(1)
     expect(countReasons(rejected)).toEqual({ MISSING_ORDER_ID: 1, MISSING_USER_ID: 2 })
     expect(rejected[0].record.sheet).toBe('S1')
@@ -88,19 +105,43 @@ describe('dataset rules', () => {
 
 describe('dedupByKey', () => {
   const rows = (list: [string, string, string][]) =>
-    validateBatch(ORDERS, list.map(([id, ts, amt]) => rec({ ...goodOrder, order_id: id, order_timestamp: ts, total_amount: amt, date: '' }))).accepted
+    validateBatch(
+      ORDERS,
+      list.map(([id, ts, amt]) =>
+        rec({ ...goodOrder, order_id: id, order_timestamp: ts, total_amount: amt, date: '' }),
+      ),
+    ).accepted
   it('keeps the row with the latest order_timestamp even when it comes first', () => {
-    const out = dedupByKey(ORDERS, rows([['1', '2025-01-02T00:00:01Z', '2'], ['1', '2025-01-02T00:00:00Z', '1']]))
+    const out = dedupByKey(
+      ORDERS,
+      rows([
+        ['1', '2025-01-02T00:00:01Z', '2'],
+        ['1', '2025-01-02T00:00:00Z', '1'],
+      ]),
+    )
     expect(out.duplicates).toBe(1)
     expect(out.rows.map((r) => r.values.total_amount)).toEqual([200n])
   })
   it('breaks timestamp ties by input order (the last one wins) and keeps first-seen key order', () => {
-    const out = dedupByKey(ORDERS, rows([['2', '2025-01-02T00:00:00Z', '1'], ['3', '2025-01-02T00:00:00Z', '5'], ['2', '2025-01-02T00:00:00Z', '3']]))
-    expect(out.rows.map((r) => [r.values.order_id, r.values.total_amount])).toEqual([[2n, 300n], [3n, 500n]])
+    const out = dedupByKey(
+      ORDERS,
+      rows([
+        ['2', '2025-01-02T00:00:00Z', '1'],
+        ['3', '2025-01-02T00:00:00Z', '5'],
+        ['2', '2025-01-02T00:00:00Z', '3'],
+      ]),
+    )
+    expect(out.rows.map((r) => [r.values.order_id, r.values.total_amount])).toEqual([
+      [2n, 300n],
+      [3n, 500n],
+    ])
     expect(out.duplicates).toBe(1)
   })
   it('collapses products (no timestamp) to the last row in input order', () => {
-    const { accepted } = validateBatch(PRODUCTS, [rec({ product_id: '1', product_name: 'a' }), rec({ product_id: '1', product_name: 'b' })])
+    const { accepted } = validateBatch(PRODUCTS, [
+      rec({ product_id: '1', product_name: 'a' }),
+      rec({ product_id: '1', product_name: 'b' }),
+    ])
     expect(dedupByKey(PRODUCTS, accepted).rows.map((r) => r.values.product_name)).toEqual(['b'])
   })
 })

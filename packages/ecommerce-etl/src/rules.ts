@@ -3,7 +3,16 @@
  * Pure functions; the jobs feed them records and reference key sets.
  */
 import type { ColumnDef, DatasetDef } from './datasets.js'
-import { isBlank, parseBoolean, parseDate, parseDecimal, parseInt32, parseLong, parseTimestamp, utcDayOfMicros } from './values.js'
+import {
+  isBlank,
+  parseBoolean,
+  parseDate,
+  parseDecimal,
+  parseInt32,
+  parseLong,
+  parseTimestamp,
+  utcDayOfMicros,
+} from './values.js'
 
 /**
  * Why a row was rejected. `MISSING_<COLUMN>` for an empty required column (MISSING_ORDER_ID, MISSING_USER_ID,
@@ -96,7 +105,12 @@ export function validateRecord(
         break
       case 'decimal':
         v = parseDecimal(raw, def.decimal.precision, def.decimal.scale)
-        if (v === null) bad('BAD_NUMBER', col.name, `not a decimal(${def.decimal.precision},${def.decimal.scale}): ${JSON.stringify(raw)}`)
+        if (v === null)
+          bad(
+            'BAD_NUMBER',
+            col.name,
+            `not a decimal(${def.decimal.precision},${def.decimal.scale}): ${JSON.stringify(raw)}`,
+          )
         break
       case 'timestamp':
         v = parseTimestamp(raw)
@@ -123,13 +137,24 @@ export function validateRecord(
     }
     const d = parseDate(raw)
     if (d === null || d === undefined) bad('INVALID_DATE', col.name, `not a YYYY-MM-DD date: ${JSON.stringify(raw)}`)
-    else if (derived !== null && d !== derived) bad('INVALID_DATE', col.name, `${raw} disagrees with order_timestamp (UTC day)`)
+    else if (derived !== null && d !== derived)
+      bad('INVALID_DATE', col.name, `${raw} disagrees with order_timestamp (UTC day)`)
     values[col.name] = d ?? null
   }
-  if (def.key !== 'order_id' && refs.orderIds && typeof values.order_id === 'bigint' && !refs.orderIds.has(values.order_id)) {
+  if (
+    def.key !== 'order_id' &&
+    refs.orderIds &&
+    typeof values.order_id === 'bigint' &&
+    !refs.orderIds.has(values.order_id)
+  ) {
     bad('UNKNOWN_ORDER', 'order_id', `${values.order_id} is not in orders`)
   }
-  if (def.key !== 'product_id' && refs.productIds && typeof values.product_id === 'bigint' && !refs.productIds.has(values.product_id)) {
+  if (
+    def.key !== 'product_id' &&
+    refs.productIds &&
+    typeof values.product_id === 'bigint' &&
+    !refs.productIds.has(values.product_id)
+  ) {
     bad('UNKNOWN_PRODUCT', 'product_id', `${values.product_id} is not in products`)
   }
   if (reasons.size > 0) return { ok: false, rejection: { record, reasons: [...reasons].sort(), details } }

@@ -16,7 +16,12 @@ describe('runDag', () => {
         return `${name}(${Object.values(inputs).join(',')})`
       },
     })
-    const res = await runDag([step('pre', [], 1), step('products', ['pre'], 30), step('orders', ['pre'], 30), step('items', ['products', 'orders'], 1)])
+    const res = await runDag([
+      step('pre', [], 1),
+      step('products', ['pre'], 30),
+      step('orders', ['pre'], 30),
+      step('items', ['products', 'orders'], 1),
+    ])
     expect(res.status).toBe('succeeded')
     expect(log.slice(2, 4).sort()).toEqual(['start orders', 'start products'])
     expect(res.steps.find((s) => s.name === 'items')?.output).toBe('items(products(pre()),orders(pre()))')
@@ -61,16 +66,29 @@ describe('runDag', () => {
     )
     expect(res.steps[0]).toMatchObject({ status: 'succeeded', attempts: 3, output: 'done' })
     let hard = 0
-    const res2 = await runDag([{ name: 'hard', run: async () => Promise.reject(Object.assign(new Error('denied'), { code: 'STORAGE_ERROR', n: ++hard })) }], {
-      baseDelayMs: 1,
-    })
+    const res2 = await runDag(
+      [
+        {
+          name: 'hard',
+          run: async () => Promise.reject(Object.assign(new Error('denied'), { code: 'STORAGE_ERROR', n: ++hard })),
+        },
+      ],
+      {
+        baseDelayMs: 1,
+      },
+    )
     expect(res2.steps[0]).toMatchObject({ status: 'failed', attempts: 1, errorCode: 'STORAGE_ERROR' })
     expect(hard).toBe(1)
   })
 
   it('gives up on a transient error after maxAttempts', async () => {
     let calls = 0
-    await expect(withRetries(async () => Promise.reject(Object.assign(transient(), { n: ++calls })), { maxAttempts: 2, baseDelayMs: 1 })).rejects.toMatchObject({
+    await expect(
+      withRetries(async () => Promise.reject(Object.assign(transient(), { n: ++calls })), {
+        maxAttempts: 2,
+        baseDelayMs: 1,
+      }),
+    ).rejects.toMatchObject({
       attempts: 2,
     })
     expect(isTransient(transient())).toBe(true)

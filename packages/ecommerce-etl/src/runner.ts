@@ -50,7 +50,10 @@ export function isTransient(err: unknown): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Runs `fn`, retrying retryable errors per `options`; returns its value and the attempts used. */
-export async function withRetries<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<{ value: T; attempts: number }> {
+export async function withRetries<T>(
+  fn: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<{ value: T; attempts: number }> {
   const max = options.maxAttempts ?? 3
   const base = options.baseDelayMs ?? 200
   const retryable = options.retryable ?? isTransient
@@ -69,10 +72,15 @@ export async function withRetries<T>(fn: () => Promise<T>, options: RetryOptions
  * repeats, or the dependencies form a cycle. Never throws for a failing step: that is in the result.
  * `onStep` sees every step as it ends.
  */
-export async function runDag(steps: readonly Step[], options: RetryOptions & { onStep?: (r: StepResult) => void } = {}): Promise<DagResult> {
+export async function runDag(
+  steps: readonly Step[],
+  options: RetryOptions & { onStep?: (r: StepResult) => void } = {},
+): Promise<DagResult> {
   const byName = new Map(steps.map((s) => [s.name, s]))
   if (byName.size !== steps.length) throw new Error('duplicate step names')
-  for (const s of steps) for (const d of s.dependsOn ?? []) if (!byName.has(d)) throw new Error(`step ${s.name} depends on unknown step ${d}`)
+  for (const s of steps)
+    for (const d of s.dependsOn ?? [])
+      if (!byName.has(d)) throw new Error(`step ${s.name} depends on unknown step ${d}`)
   // Cycle check by depth-first search.
   const state = new Map<string, 1 | 2>()
   const visit = (n: string): void => {
@@ -99,7 +107,13 @@ export async function runDag(steps: readonly Step[], options: RetryOptions & { o
       const depResults = deps.map((d) => results.get(d))
       if (depResults.some((r) => r && r.status !== 'succeeded')) {
         const blocker = depResults.find((r) => r && r.status !== 'succeeded') as StepResult
-        finish({ name: s.name, status: 'skipped', attempts: 0, durationMs: 0, error: `skipped: ${blocker.name} ${blocker.status}` })
+        finish({
+          name: s.name,
+          status: 'skipped',
+          attempts: 0,
+          durationMs: 0,
+          error: `skipped: ${blocker.name} ${blocker.status}`,
+        })
         continue
       }
       if (depResults.some((r) => r === undefined)) continue
@@ -131,5 +145,9 @@ export async function runDag(steps: readonly Step[], options: RetryOptions & { o
     for (const name of [...running.keys()]) if (results.has(name)) running.delete(name)
   }
   const ordered = steps.map((s) => results.get(s.name) as StepResult)
-  return { status: ordered.every((r) => r.status === 'succeeded') ? 'succeeded' : 'failed', steps: ordered, durationMs: Date.now() - started }
+  return {
+    status: ordered.every((r) => r.status === 'succeeded') ? 'succeeded' : 'failed',
+    steps: ordered,
+    durationMs: Date.now() - started,
+  }
 }

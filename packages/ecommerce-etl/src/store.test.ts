@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LocalFileStore, isAlreadyExists, joinKey, listAll, readText, writeText } from './store.js'
+import { isAlreadyExists, joinKey, LocalFileStore, listAll, readText, writeText } from './store.js'
 
 let dir: string
 beforeAll(async () => {
@@ -19,7 +19,11 @@ describe('LocalFileStore', () => {
     await writeText(s, 'raw/orders/a.csv', 'y')
     await writeText(s, 'raw/products/p.csv', 'z')
     await writeText(s, 'rawish.txt', 'w')
-    expect((await listAll(s, 'raw/')).map((o) => o.path)).toEqual(['raw/orders/a.csv', 'raw/orders/b.xlsx', 'raw/products/p.csv'])
+    expect((await listAll(s, 'raw/')).map((o) => o.path)).toEqual([
+      'raw/orders/a.csv',
+      'raw/orders/b.xlsx',
+      'raw/products/p.csv',
+    ])
     expect(await listAll(s, 'nothing/')).toEqual([])
     expect(await readText(s, 'raw/orders/a.csv')).toBe('y')
   })
@@ -27,7 +31,9 @@ describe('LocalFileStore', () => {
   it('put-if-absent has exactly one winner among 20 concurrent writers; delete of a missing key is fine', async () => {
     const s = new LocalFileStore(join(dir, 'b'))
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => s.put('logs/runs/1.json', new TextEncoder().encode(String(i)), { overwrite: false })),
+      Array.from({ length: 20 }, (_, i) =>
+        s.put('logs/runs/1.json', new TextEncoder().encode(String(i)), { overwrite: false }),
+      ),
     )
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
     expect(results.filter((r) => r.status === 'rejected' && isAlreadyExists(r.reason))).toHaveLength(19)

@@ -3,9 +3,10 @@
  * the subset of delta-ts's `Storage` contract the pipeline needs, so delta-ts's S3 storage plugs in as is; the
  * local folder store is implemented here on node:fs.
  */
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile, link, unlink } from 'node:fs/promises'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+
 import { randomUUID } from 'node:crypto'
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 
 /** Metadata of a stored object; `path` is relative to the store root with `/` separators. */
 export interface StoredObject {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { formatDecimal, formatTimestamp, parseBoolean, parseDate, parseDecimal, parseInt32, parseLong, parseTimestamp, utcDayOfMicros } from './values.js'
+import {
+  formatDecimal,
+  formatTimestamp,
+  parseBoolean,
+  parseDate,
+  parseDecimal,
+  parseInt32,
+  parseLong,
+  parseTimestamp,
+  utcDayOfMicros,
+} from './values.js'
 
 describe('value parsers', () => {
   it('parseLong accepts integers and Excel-style .0, rejects text, fractions and int64 overflow', () => {
@@ -28,7 +38,12 @@ describe('value parsers', () => {
     expect(formatDecimal(1250n, 2)).toBe('12.50')
   })
   it('parseBoolean takes 0/1/true/false and nothing else', () => {
-    expect([parseBoolean('1'), parseBoolean('TRUE'), parseBoolean('0'), parseBoolean('false')]).toEqual([true, true, false, false])
+    expect([parseBoolean('1'), parseBoolean('TRUE'), parseBoolean('0'), parseBoolean('false')]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ])
     expect(parseBoolean('maybe')).toBeNull()
   })
   it('parseDate takes only real YYYY-MM-DD calendar dates', () => {

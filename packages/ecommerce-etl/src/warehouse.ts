@@ -3,9 +3,9 @@
  * Delta table locations under it: `warehouse/lakehouse-dwh/<dataset>/`.
  */
 import { resolve } from 'node:path'
-import { DeltaTable, type Storage, isDeltaError } from 'delta-ts'
-import { type DatasetDef, type DatasetName, arrowSchema } from './datasets.js'
-import { type FileStore, LocalFileStore, joinKey } from './store.js'
+import { DeltaTable, isDeltaError, type Storage } from 'delta-ts'
+import { arrowSchema, type DatasetDef, type DatasetName } from './datasets.js'
+import { type FileStore, joinKey, LocalFileStore } from './store.js'
 
 /** S3 connection settings (endpoint for S3-compatible servers, path-style addressing, credentials). */
 export interface S3Settings {

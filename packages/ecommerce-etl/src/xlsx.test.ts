@@ -46,7 +46,13 @@ describe('xlsx → CSV', () => {
     await writeBook(path, async (wb) => {
       const s = wb.addWorksheet('Jan')
       s.addRow(['order_id', 'order_timestamp', 'date', 'total_amount', 'note']).commit()
-      const r = s.addRow([1, new Date(Date.UTC(2025, 0, 2, 3, 4, 5)), new Date(Date.UTC(2025, 0, 2)), { formula: 'ROUND(12.345,2)', result: 12.35 }, 'a, "quoted" note'])
+      const r = s.addRow([
+        1,
+        new Date(Date.UTC(2025, 0, 2, 3, 4, 5)),
+        new Date(Date.UTC(2025, 0, 2)),
+        { formula: 'ROUND(12.345,2)', result: 12.35 },
+        'a, "quoted" note',
+      ])
       r.getCell(2).numFmt = 'yyyy-mm-dd hh:mm:ss'
       r.getCell(3).numFmt = 'yyyy-mm-dd'
       r.commit()
@@ -68,8 +74,26 @@ describe('xlsx → CSV', () => {
     expect([...sinks.keys()]).toEqual(['Jan', 'HeaderOnly'])
     const recs = parseCsvRecords(sinks.get('Jan') as string, 'ignored.csv')
     expect(recs.map((r) => r.fields)).toEqual([
-      { order_id: '1', order_timestamp: '2025-01-02T03:04:05Z', date: '2025-01-02', total_amount: '12.35', note: 'a, "quoted" note', sheet_name: 'Jan', source_file: 'mixed.xlsx', source_row: '2' },
-      { order_id: '2', order_timestamp: '2025-01-03T00:00:00Z', date: '', total_amount: '7', note: '', sheet_name: 'Jan', source_file: 'mixed.xlsx', source_row: '4' },
+      {
+        order_id: '1',
+        order_timestamp: '2025-01-02T03:04:05Z',
+        date: '2025-01-02',
+        total_amount: '12.35',
+        note: 'a, "quoted" note',
+        sheet_name: 'Jan',
+        source_file: 'mixed.xlsx',
+        source_row: '2',
+      },
+      {
+        order_id: '2',
+        order_timestamp: '2025-01-03T00:00:00Z',
+        date: '',
+        total_amount: '7',
+        note: '',
+        sheet_name: 'Jan',
+        source_file: 'mixed.xlsx',
+        source_row: '4',
+      },
     ])
     expect(recs.map((r) => [r.sheet, r.file, r.row])).toEqual([
       ['Jan', 'mixed.xlsx', 2],
@@ -95,14 +119,22 @@ describe('xlsx → CSV', () => {
     await store.put('raw/orders/notes.txt', new TextEncoder().encode('hello'))
     await store.put('raw/products/products.csv', new TextEncoder().encode('product_id,product_name\n1,a\n'))
     const res = await preprocess(store, 'r1')
-    expect(res.errors.map((e) => e.rawPath).sort()).toEqual(['raw/orders/broken.xlsx', 'raw/orders/notes.txt', 'raw/orders/truncated.xlsx'])
+    expect(res.errors.map((e) => e.rawPath).sort()).toEqual([
+      'raw/orders/broken.xlsx',
+      'raw/orders/notes.txt',
+      'raw/orders/truncated.xlsx',
+    ])
     expect(res.errors.find((e) => e.rawPath.endsWith('broken.xlsx'))?.error).toMatch(/not an \.xlsx file/)
-    expect(res.errors.find((e) => e.rawPath.endsWith('truncated.xlsx'))?.error).toMatch(/truncated\.xlsx: corrupt or unreadable \.xlsx/)
+    expect(res.errors.find((e) => e.rawPath.endsWith('truncated.xlsx'))?.error).toMatch(
+      /truncated\.xlsx: corrupt or unreadable \.xlsx/,
+    )
     expect(res.files.map((f) => [f.path, f.rows])).toEqual([
       ['preprocessed/orders/r1/good__S.csv', 1],
       ['preprocessed/products/r1/products.csv', 1],
     ])
-    expect(await readText(store, 'preprocessed/orders/r1/good__S.csv')).toBe('order_id,sheet_name,source_file,source_row\n5,S,good.xlsx,2\n')
+    expect(await readText(store, 'preprocessed/orders/r1/good__S.csv')).toBe(
+      'order_id,sheet_name,source_file,source_row\n5,S,good.xlsx,2\n',
+    )
   })
 
   it('streams a 100k-row sheet with bounded memory growth', async () => {
@@ -124,16 +156,21 @@ describe('xlsx → CSV', () => {
     let peak = before
     let rows = 0
     let lastLine = ''
-    const res = await convertXlsx(path, 'big.xlsx', () => ({
-      // Keep only the last line: the sink side must not be what holds memory here.
-      write: (c) => {
-        lastLine = c
-        peak = Math.max(peak, process.memoryUsage().rss)
+    const res = await convertXlsx(
+      path,
+      'big.xlsx',
+      () => ({
+        // Keep only the last line: the sink side must not be what holds memory here.
+        write: (c) => {
+          lastLine = c
+          peak = Math.max(peak, process.memoryUsage().rss)
+        },
+        close: async () => undefined,
+      }),
+      (k) => {
+        rows += k
       },
-      close: async () => undefined,
-    }), (k) => {
-      rows += k
-    })
+    )
     expect(res[0].rows).toBe(n)
     expect(rows).toBe(n)
     expect(lastLine).toBe(`100000,2025-01-02T03:46:39Z,9.99,Big,big.xlsx,100001\n`)

@@ -4,8 +4,8 @@
  * Dates and datetimes come out as real values (`YYYY-MM-DD`, ISO-8601 UTC), formulas as their cached result.
  */
 import { WorkbookReader } from '@cj-tech-master/excelts'
-import { SOURCE_ROW } from './csv.js'
 import { stringify } from 'csv-stringify/sync'
+import { SOURCE_ROW } from './csv.js'
 
 /** Receives one sheet's CSV text in chunks; `close` makes it durable. */
 export interface CsvSink {
@@ -67,12 +67,15 @@ export async function convertXlsx(
   openSink: (sheet: string) => CsvSink,
   onRows?: (n: number) => void,
 ): Promise<SheetResult[]> {
-  const reader = new WorkbookReader(input as never, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    styles: 'cache', // needed to tell date cells from numbers
-  } as never)
+  const reader = new WorkbookReader(
+    input as never,
+    {
+      worksheets: 'emit',
+      sharedStrings: 'cache',
+      hyperlinks: 'ignore',
+      styles: 'cache', // needed to tell date cells from numbers
+    } as never,
+  )
   const results: SheetResult[] = []
   for await (const ws of reader as AsyncIterable<AsyncIterable<unknown> & { name: string }>) {
     const sheet = ws.name
@@ -80,7 +83,11 @@ export async function convertXlsx(
     let sink: CsvSink | undefined
     let rows = 0
     let pending = 0
-    for await (const row of ws as AsyncIterable<{ number: number; values: unknown[]; getCell(i: number): { numFmt?: string } }>) {
+    for await (const row of ws as AsyncIterable<{
+      number: number
+      values: unknown[]
+      getCell(i: number): { numFmt?: string }
+    }>) {
       const values = row.values ?? []
       if (!header) {
         const h = Array.from({ length: Math.max(values.length - 1, 0) }, (_, i) => cellText(values[i + 1]).trim())
@@ -94,10 +101,17 @@ export async function convertXlsx(
       }
       const cells = header.map((_, i) => {
         const v = values[i + 1]
-        return cellText(v, v instanceof Date || (typeof v === 'object' && v !== null) ? row.getCell(i + 1).numFmt : undefined)
+        return cellText(
+          v,
+          v instanceof Date || (typeof v === 'object' && v !== null) ? row.getCell(i + 1).numFmt : undefined,
+        )
       })
       if (cells.every((c) => c === '')) continue
-      const meta: Record<string, string> = { sheet_name: sheet, source_file: sourceFile, [SOURCE_ROW]: String(row.number) }
+      const meta: Record<string, string> = {
+        sheet_name: sheet,
+        source_file: sourceFile,
+        [SOURCE_ROW]: String(row.number),
+      }
       for (const col of ['sheet_name', 'source_file', SOURCE_ROW]) {
         const at = header.indexOf(col)
         if (at >= 0) {

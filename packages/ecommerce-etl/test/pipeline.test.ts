@@ -4,7 +4,7 @@
  * to a real local webhook receiver, and two pipelines writing one warehouse at once.
  */
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { type Server, createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,7 +14,7 @@ import { readCatalog } from '../src/catalog.js'
 import { DATASETS, type DatasetName } from '../src/datasets.js'
 import { type ExpectedCounts, type GenerateOptions, writeGeneratedData } from '../src/generate.js'
 import { ConsoleNotifier, WebhookNotifier } from '../src/notify.js'
-import { type PipelineResult, listRuns, runPipeline } from '../src/pipeline.js'
+import { listRuns, type PipelineResult, runPipeline } from '../src/pipeline.js'
 import { listAll, readText } from '../src/store.js'
 import { Warehouse } from '../src/warehouse.js'
 
@@ -66,7 +66,14 @@ function expectCounts(r: PipelineResult, expected: Record<DatasetName, ExpectedC
   for (const name of DATASETS) {
     const j = r.jobs[name]
     const e = expected[name]
-    expect({ name, input: j?.inputRows, accepted: j?.accepted, rejected: j?.rejected, duplicates: j?.duplicates, reasons: j?.rejectedByReason }).toEqual({
+    expect({
+      name,
+      input: j?.inputRows,
+      accepted: j?.accepted,
+      rejected: j?.rejected,
+      duplicates: j?.duplicates,
+      reasons: j?.rejectedByReason,
+    }).toEqual({
       name,
       input: e.input,
       accepted: e.accepted,
@@ -104,7 +111,8 @@ describe('pipeline on a local warehouse', () => {
     const wstore = (await Warehouse.open(wh())).store
     const keys = (await listAll(wstore, '')).map((o) => o.path)
     for (const name of DATASETS) expect(keys).toContain(`rejected/${name}/${first.runId}.csv`)
-    for (const job of ['products_job', 'orders_job', 'order_items_job', 'preprocess_job', 'pipeline']) expect(keys).toContain(`logs/${job}/${first.runId}.json`)
+    for (const job of ['products_job', 'orders_job', 'order_items_job', 'preprocess_job', 'pipeline'])
+      expect(keys).toContain(`logs/${job}/${first.runId}.json`)
     expect(keys.filter((k) => k.startsWith('raw/'))).toEqual([])
     expect(keys.filter((k) => k.startsWith(`archive/${first.runId}/`)).sort()).toEqual([
       `archive/${first.runId}/order_items/order_items.xlsx`,
@@ -112,16 +120,26 @@ describe('pipeline on a local warehouse', () => {
       `archive/${first.runId}/products/products.csv`,
     ])
     const log = JSON.parse(await readText(wstore, `logs/orders_job/${first.runId}.json`))
-    expect(log).toMatchObject({ inputRows: expected.orders.input, rejectedByReason: expect.any(Object), filesWritten: [`rejected/orders/${first.runId}.csv`] })
+    expect(log).toMatchObject({
+      inputRows: expected.orders.input,
+      rejectedByReason: expect.any(Object),
+      filesWritten: [`rejected/orders/${first.runId}.csv`],
+    })
     expect(log.tableVersion).toBeGreaterThanOrEqual(1)
     const rejected = await readText(wstore, `rejected/order_items/${first.runId}.csv`)
     expect(rejected.trim().split('\n')).toHaveLength(expected.order_items.rejected + 1)
     expect(rejected).toMatch(/order_items\.xlsx,2025-0[12],\d+,UNKNOWN_ORDER,/)
     const cat = await readCatalog(await Warehouse.open(wh()))
-    expect(Object.keys(cat?.tables ?? {}).sort()).toEqual(['lakehouse_dwh.order_items', 'lakehouse_dwh.orders', 'lakehouse_dwh.products'])
+    expect(Object.keys(cat?.tables ?? {}).sort()).toEqual([
+      'lakehouse_dwh.order_items',
+      'lakehouse_dwh.orders',
+      'lakehouse_dwh.products',
+    ])
     expect(cat?.tables['lakehouse_dwh.orders'].partitionColumns).toEqual(['date'])
     expect(cat?.tables['lakehouse_dwh.products'].partitionColumns).toEqual(['department_id'])
-    expect(first.preview?.topDepartments.reduce((s, d) => s + d.items, 0)).toBeLessThanOrEqual(expected.order_items.accepted)
+    expect(first.preview?.topDepartments.reduce((s, d) => s + d.items, 0)).toBeLessThanOrEqual(
+      expected.order_items.accepted,
+    )
   })
 
   it('a rerun of the same input reports 0 inserted, 0 updated and leaves the tables identical', async () => {
@@ -131,7 +149,12 @@ describe('pipeline on a local warehouse', () => {
     expect(again.status).toBe('succeeded')
     expectCounts(again, expected)
     for (const name of DATASETS) {
-      expect(again.jobs[name]).toMatchObject({ inserted: 0, updated: 0, unchanged: expected[name].accepted, tableVersion: versions[name] })
+      expect(again.jobs[name]).toMatchObject({
+        inserted: 0,
+        updated: 0,
+        unchanged: expected[name].accepted,
+        tableVersion: versions[name],
+      })
     }
     expect(await tableContents(wh())).toEqual(before)
     expect(again.runSeq).toBe(first.runSeq + 1)
@@ -145,7 +168,8 @@ describe('pipeline on a local warehouse', () => {
     const retry = await runPipeline({ warehouse: wh(), raw: changed, runId: first.runId, notifiers: quiet() })
     expect(retry.status).toBe('succeeded')
     expect(retry.runSeq).toBe(first.runSeq)
-    for (const name of DATASETS) expect(retry.jobs[name]).toMatchObject({ alreadyApplied: true, inserted: 0, updated: 0 })
+    for (const name of DATASETS)
+      expect(retry.jobs[name]).toMatchObject({ alreadyApplied: true, inserted: 0, updated: 0 })
     expect(await tableContents(wh())).toEqual(before)
     const runs = await listRuns((await Warehouse.open(wh())).store)
     expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded'])
@@ -179,8 +203,8 @@ describe('pipeline failure handling', () => {
     expect(hooks[0].status).toBe('failed')
     expect(hooks[0].steps.find((s) => s.name === 'order_items')?.status).toBe('skipped')
     // Only committed data moves to archive/: products did, orders and order_items stay in raw/.
-    expect((await readdir(join(wh, 'raw/orders')))).toEqual(['orders.xlsx'])
-    expect((await readdir(join(wh, 'raw/order_items')))).toEqual(['order_items.xlsx'])
+    expect(await readdir(join(wh, 'raw/orders'))).toEqual(['orders.xlsx'])
+    expect(await readdir(join(wh, 'raw/order_items'))).toEqual(['order_items.xlsx'])
     expect(await readdir(join(wh, 'raw/products'))).toEqual([])
     expect((await listRuns((await Warehouse.open(wh)).store)).map((x) => x.status)).toEqual(['failed'])
   })
@@ -202,7 +226,9 @@ describe('concurrent pipelines', () => {
     const contents = await tableContents(wh)
     for (const name of DATASETS) {
       expect(JSON.parse(contents[name])).toHaveLength(a.expected[name].accepted + b.expected[name].accepted)
-      expect((ra.jobs[name]?.inserted ?? 0) + (rb.jobs[name]?.inserted ?? 0)).toBe(a.expected[name].accepted + b.expected[name].accepted)
+      expect((ra.jobs[name]?.inserted ?? 0) + (rb.jobs[name]?.inserted ?? 0)).toBe(
+        a.expected[name].accepted + b.expected[name].accepted,
+      )
     }
   })
 })

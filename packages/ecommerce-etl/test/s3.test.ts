@@ -29,14 +29,24 @@ describe('pipeline on S3', () => {
     // moto creates a bucket on a path-style PUT; the pipeline itself never creates buckets.
     const made = await fetch(`${endpoint}/${bucket}`, { method: 'PUT' })
     expect(made.ok).toBe(true)
-    const s3 = { endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
+    const s3 = {
+      endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    }
     const input = join(dir, 'in')
     const { expected } = await writeGeneratedData(input, { seed: 5, products: 20, orders: 80, months: 2 })
     const uri = `s3://${bucket}/lakehouse`
     const r = await runPipeline({ warehouse: uri, raw: input, s3, notifiers: [new ConsoleNotifier(() => undefined)] })
     expect(r.steps.filter((s) => s.status !== 'succeeded')).toEqual([])
     for (const name of DATASETS) {
-      expect(r.jobs[name]).toMatchObject({ inputRows: expected[name].input, accepted: expected[name].accepted, rejected: expected[name].rejected, inserted: expected[name].accepted })
+      expect(r.jobs[name]).toMatchObject({
+        inputRows: expected[name].input,
+        accepted: expected[name].accepted,
+        rejected: expected[name].rejected,
+        inserted: expected[name].accepted,
+      })
       expect(r.preview?.counts[name]).toBe(expected[name].accepted)
     }
     const wh = await Warehouse.open(uri, { s3 })

@@ -3,7 +3,13 @@ import { CreateTopicCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/clien
 import { describe, expect, inject, it } from 'vitest'
 import { SnsNotifier } from '../src/notify.js'
 
-const note = { runId: 'r-9', status: 'succeeded' as const, warehouse: 's3://b/p', steps: [{ name: 'orders', status: 'succeeded' }], durationMs: 10 }
+const note = {
+  runId: 'r-9',
+  status: 'succeeded' as const,
+  warehouse: 's3://b/p',
+  steps: [{ name: 'orders', status: 'succeeded' }],
+  durationMs: 10,
+}
 
 describe('SnsNotifier', () => {
   it('publishes to an existing topic and rejects for a topic that does not exist', async () => {
@@ -15,6 +21,8 @@ describe('SnsNotifier', () => {
     expect((await client.send(new ListTopicsCommand({}))).Topics?.map((t) => t.TopicArn)).toContain(TopicArn)
     client.destroy()
     await expect(new SnsNotifier(TopicArn as string, config).notify(note)).resolves.toBeUndefined()
-    await expect(new SnsNotifier('arn:aws:sns:us-east-1:123456789012:missing-topic', config).notify(note)).rejects.toThrow()
+    await expect(
+      new SnsNotifier('arn:aws:sns:us-east-1:123456789012:missing-topic', config).notify(note),
+    ).rejects.toThrow()
   })
 })
