@@ -151,6 +151,16 @@ function vectorReader(vec: Vector): Reader {
   }
 }
 
+/**
+ * The exact {@link ScalarValue}s of a vector (null for nulls): int64 and timestamps as bigint (timestamps in µs
+ * whatever the unit), dates as days, decimals as `{ unscaled, scale }`, strings, binary, booleans, numbers.
+ * Structs yield `{}` and lists / maps their Arrow values (only their nullness is meaningful). Never throws.
+ */
+export function vectorValues(vec: Vector): ScalarValue[] {
+  const read = vectorReader(vec)
+  return Array.from({ length: vec.length }, (_, i) => read(i))
+}
+
 function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptions): Reader {
   const top = (options.resolve ?? defaultResolve)(c, batch)
   const name = [...(c.qualifier !== undefined ? [c.qualifier] : []), ...c.path].join('.')

@@ -22,7 +22,8 @@ import { decimalParams, findField, isStruct, physicalName, type ColumnMappingMod
  * - timestamps: stats are millisecond-truncated; both bounds widen by 1 ms.
  * - float / double: NaN sorts above every number, and parquet-derived stats (and delta-ts' own) leave NaN out
  *   of max, so a NaN may hide above max: never exclude a file for a condition a NaN row could satisfy.
- * - long / decimal bounds that JSON turned into doubles are used only when the double is exact.
+ * - long bounds that JSON turned into inexact doubles (beyond 2^53) are ignored; decimal bounds that arrive as
+ *   doubles (JSON numbers, checkpoint struct stats) widen by a few ulps; float bounds are read back as float32.
  * - missing stats, missing columns in stats, unparsable values: unknown, keep the file.
  * - tightBounds=false (deletion vectors): min / max / nullCount describe the physical rows, a superset of the
  *   live rows, so they remain valid bounds; numRecords counts physical rows. Every test below only uses
@@ -133,8 +134,6 @@ function dig(obj: Record<string, unknown> | undefined, path: readonly string[]):
   return cur
 }
 
-const SAFE_DECIMAL_DIGITS = 15
-
 /** A stats bound as a ScalarValue of `type`, or undefined when it is absent or cannot be read exactly. */
 function statValue(raw: unknown, type: DataType): ScalarValue | undefined {
   if (raw === null || raw === undefined) return undefined
@@ -151,7 +150,9 @@ function statValue(raw: unknown, type: DataType): ScalarValue | undefined {
         return typeof raw === 'number' && Number.isInteger(raw) ? raw : undefined
       case 'float':
       case 'double':
-        if (typeof raw === 'number') return raw
+        // A float bound is written as the float's shortest text (1.1); the column holds fround(1.1), which is
+        // larger than the double 1.1. fround gives back the exact float value the writer meant.
+        if (typeof raw === 'number') return type === 'float' ? Math.fround(raw) : raw
         if (typeof raw === 'string') return parsePartitionValue(raw, type)
         return undefined
       case 'string':
@@ -166,14 +167,14 @@ function statValue(raw: unknown, type: DataType): ScalarValue | undefined {
       default: {
         const dp = decimalParams(type)
         if (!dp) return undefined
-        let text: string
         if (typeof raw === 'number') {
-          text = String(raw)
-          // A double holds at most ~15 significant decimal digits exactly; beyond that the bound is unreliable.
-          if (/e/i.test(text) || text.replace(/[-.]/g, '').replace(/^0+/, '').length > SAFE_DECIMAL_DIGITS) return undefined
-        } else if (typeof raw === 'string') text = raw
-        else return undefined
-        const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text.trim())
+          // JSON.parse already rounded the writer's exact decimal text to a double (-9999999999.9999999999
+          // arrives as -1e10), and checkpoint struct stats go through doubles too. The true bound is within
+          // half an ulp of the double; widen by a few ulps in the caller's direction.
+          return Number.isFinite(raw) ? raw : undefined
+        }
+        if (typeof raw !== 'string') return undefined
+        const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(raw.trim())
         if (!m) return undefined
         const frac = m[3] ?? ''
         const unscaled = BigInt((m[2] || '0') + frac) * (m[1] === '-' ? -1n : 1n)
@@ -183,6 +184,11 @@ function statValue(raw: unknown, type: DataType): ScalarValue | undefined {
   } catch {
     return undefined
   }
+}
+
+/** `d` moved by ~4 ulps towards `dir`: covers the rounding of decimal text to a double and back. */
+function widenDouble(d: number, dir: -1 | 1): number {
+  return d + dir * (Math.abs(d) * 2 ** -50 + Number.MIN_VALUE)
 }
 
 function statsSummary(c: ColumnExpr, stats: FileStats, ctx: PruningContext): Summary {
@@ -201,6 +207,8 @@ function statsSummary(c: ColumnExpr, stats: FileStats, ctx: PruningContext): Sum
     if (typeof min === 'bigint') min -= 1000n
     if (typeof max === 'bigint') max += 1000n
   }
+  if (typeof min === 'number' && decimalParams(type)) min = widenDouble(min, -1)
+  if (typeof max === 'number' && decimalParams(type)) max = widenDouble(max, 1)
   return { min, max, maxIsPrefix: type === 'string', nanAboveMax: isFloat(type), mayNull, mayNonNull }
 }
 
