@@ -157,13 +157,6 @@ export async function tableKeys(warehouse: Warehouse, def: DatasetDef): Promise<
   return new Set(arrowToRows(arrow, [def.key]).map((r) => r[def.key] as bigint))
 }
 
-interface MergeMetrics {
-  numTargetRowsInserted?: number
-  numTargetRowsUpdated?: number
-  numTargetFilesAdded?: number
-  version?: number
-}
-
 /** Moves the raw files of a dataset that this run read to `archive/<run-id>/...`. */
 export async function archiveRawFiles(store: FileStore, runId: string, rawPaths: readonly string[]): Promise<string[]> {
   const out: string[] = []
@@ -183,46 +176,6 @@ export async function archiveRawFiles(store: FileStore, runId: string, rawPaths:
 }
 
 const MAX_CONFLICT_RETRIES = 8
-
-/** The MERGE builder of the delta-ts API (issue text); typed here so the job compiles before it lands. */
-interface MergeCapable {
-  merge(
-    source: Table,
-    options: { on: string[]; txn?: { appId: string; version: number } },
-  ): {
-    whenMatchedUpdateAll(o?: unknown): { whenNotMatchedInsertAll(o?: unknown): { execute(): Promise<MergeMetrics> } }
-  }
-}
-
-/**
- * Upserts `source` into the table by `key` with the run's transaction: `table.merge` (one atomic commit).
- * Until delta-ts's merge lands, a stand-in: delete the rows being updated, then append with the txn (two
- * commits, not atomic — replaced as soon as merge exists).
- */
-async function upsert(
-  table: DeltaTable,
-  source: Table,
-  key: string,
-  updatedKeys: readonly bigint[],
-  txn: { appId: string; version: number },
-): Promise<MergeMetrics> {
-  const m = table as unknown as Partial<MergeCapable>
-  if (typeof m.merge === 'function') {
-    return (m as MergeCapable)
-      .merge(source, { on: [key], txn })
-      .whenMatchedUpdateAll()
-      .whenNotMatchedInsertAll()
-      .execute()
-  }
-  if (updatedKeys.length > 0) await table.delete(`${key} IN (${updatedKeys.join(', ')})`)
-  const w = await table.write(source, { mode: 'append', txn })
-  return {
-    numTargetRowsInserted: source.numRows - updatedKeys.length,
-    numTargetRowsUpdated: updatedKeys.length,
-    numTargetFilesAdded: w.numAddedFiles,
-    version: w.version,
-  }
-}
 
 /**
  * Runs one load job. `refs` are the keys referencing rows must find (order_items only). Throws when the
@@ -281,15 +234,23 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
       break
     }
     try {
-      const source = rowsToArrow(def, diff.changed)
-      const changedKeys = diff.changed
-        .filter((r) => target.rows.has(r.values[def.key]))
-        .map((r) => r.values[def.key] as bigint)
-      const metrics = await upsert(table, source, def.key, changedKeys, { appId, version: ctx.runSeq })
-      inserted = metrics.numTargetRowsInserted ?? diff.inserts
-      updated = metrics.numTargetRowsUpdated ?? diff.updates
-      dataFilesAdded = metrics.numTargetFilesAdded ?? 0
-      tableVersion = metrics.version ?? (await table.version())
+      // One atomic commit: updates and inserts land together with the run's transaction.
+      const result = await table
+        .merge(rowsToArrow(def, diff.changed), { on: [def.key], txn: { appId, version: ctx.runSeq } })
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute()
+      tableVersion = result.version
+      if (result.skipped) {
+        // The transaction landed between our snapshot check and the merge (a concurrent retry of this run).
+        alreadyApplied = true
+        unchanged = rows.length
+        break
+      }
+      inserted = result.metrics.numTargetRowsInserted
+      updated = result.metrics.numTargetRowsUpdated
+      dataFilesAdded = result.metrics.numTargetFilesAdded
+      unchanged = rows.length - inserted - updated
       break
     } catch (err) {
       // Another pipeline committed to this table since we read it: re-read and merge again.

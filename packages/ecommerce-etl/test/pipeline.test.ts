@@ -3,7 +3,7 @@
  * data, rerun idempotence, a retried run that must not apply twice, a failing step with a failure notification
  * to a real local webhook receiver, and two pipelines writing one warehouse at once.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -176,6 +176,32 @@ describe('pipeline on a local warehouse', () => {
   })
 })
 
+describe('upsert semantics', () => {
+  it('a second run updates changed rows, inserts new keys and leaves identical rows alone (exact MERGE counts)', async () => {
+    const wh = join(dir, 'wh-upsert')
+    const in1 = join(dir, 'up-1')
+    const in2 = join(dir, 'up-2')
+    await mkdir(in1, { recursive: true })
+    await mkdir(in2, { recursive: true })
+    const head = 'product_id,department_id,department,product_name\n'
+    await writeFile(join(in1, 'products.csv'), `${head}1,1,produce,Apple\n2,1,produce,Pear\n3,2,dairy,Milk\n`)
+    await writeFile(join(in2, 'products.csv'), `${head}2,1,produce,Nashi Pear\n3,2,dairy,Milk\n4,3,bakery,Bread\n`)
+    const r1 = await runPipeline({ warehouse: wh, raw: in1, notifiers: quiet() })
+    expect(r1.jobs.products).toMatchObject({ inputRows: 3, inserted: 3, updated: 0 })
+    const r2 = await runPipeline({ warehouse: wh, raw: in2, notifiers: quiet() })
+    expect(r2.status).toBe('succeeded')
+    expect(r2.jobs.products).toMatchObject({ inputRows: 3, accepted: 3, inserted: 1, updated: 1, unchanged: 1 })
+    expect(r2.jobs.products?.tableVersion).toBe((r1.jobs.products?.tableVersion ?? 0) + 1)
+    const rows = JSON.parse((await tableContents(wh)).products) as Record<string, string>[]
+    expect(rows.map((r) => [r.product_id, r.product_name])).toEqual([
+      ['1n', 'Apple'],
+      ['2n', 'Nashi Pear'],
+      ['3n', 'Milk'],
+      ['4n', 'Bread'],
+    ])
+  })
+})
+
 describe('pipeline failure handling', () => {
   it('a failing orders step skips order_items, catalog and preview, keeps orders raw files, and posts a failure to the webhook', async () => {
     const wh = join(dir, 'wh-fail')
@@ -184,7 +210,7 @@ describe('pipeline failure handling', () => {
     // A corrupt commit in the orders table makes every read of it fail.
     const log = join(wh, 'warehouse/lakehouse-dwh/orders/_delta_log')
     await rm(log, { recursive: true, force: true })
-    await (await import('node:fs/promises')).mkdir(log, { recursive: true })
+    await mkdir(log, { recursive: true })
     await writeFile(join(log, '00000000000000000000.json'), '{"protocol": {"minReaderVersion": 1, this is not json\n')
     hooks.length = 0
     const r = await runPipeline({ warehouse: wh, raw: input, notifiers: [new WebhookNotifier(hookUrl)] })
