@@ -21,7 +21,11 @@ const EPILOGUE = '\nimport os as _os, sys as _sys\n_sys.stdout.flush()\n_os._exi
  */
 export function runPythonJson<T = unknown>(script: string, args: readonly string[] = []): T {
   try {
-    const out = execFileSync(pythonPath(), ['-c', script + EPILOGUE, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] })
+    const out = execFileSync(pythonPath(), ['-c', script + EPILOGUE, ...args], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     return JSON.parse(out) as T
   } catch (err) {
     const e = err as { stderr?: string; message: string }

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
@@ -19,7 +19,12 @@ const tableSchema: StructType = {
     { name: 'id', type: 'long', nullable: true, metadata: {} },
     { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
     { name: 'amount', type: 'decimal(20,2)', nullable: true, metadata: {} },
-    { name: 'info', type: { type: 'struct', fields: [{ name: 'x', type: 'string', nullable: true, metadata: {} }] }, nullable: true, metadata: {} },
+    {
+      name: 'info',
+      type: { type: 'struct', fields: [{ name: 'x', type: 'string', nullable: true, metadata: {} }] },
+      nullable: true,
+      metadata: {},
+    },
     { name: 'flag', type: 'boolean', nullable: true, metadata: {} },
     { name: 'day', type: 'date', nullable: true, metadata: {} },
   ],
@@ -27,7 +32,14 @@ const tableSchema: StructType = {
 
 function sampleActions(configuration: Record<string, string> = {}): Action[] {
   return [
-    { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors', 'domainMetadata'] } },
+    {
+      protocol: {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ['deletionVectors'],
+        writerFeatures: ['deletionVectors', 'domainMetadata'],
+      },
+    },
     {
       metaData: {
         id: '6b1e8f4e-1111-4c4c-9a9a-000000000001',
@@ -61,10 +73,25 @@ function sampleActions(configuration: Record<string, string> = {}): Action[] {
         size: 99,
         modificationTime: 1_700_000_000_003,
         dataChange: false,
-        deletionVector: { storageType: 'u', pathOrInlineDv: 'ab^-aqEH.-t@S}K{vb[*k^', offset: 1, sizeInBytes: 36, cardinality: 2 },
+        deletionVector: {
+          storageType: 'u',
+          pathOrInlineDv: 'ab^-aqEH.-t@S}K{vb[*k^',
+          offset: 1,
+          sizeInBytes: 36,
+          cardinality: 2,
+        },
       },
     },
-    { remove: { path: 'day=2023-12-31/part-00002-c.parquet', deletionTimestamp: 1_700_000_000_004, dataChange: true, extendedFileMetadata: true, partitionValues: { day: '2023-12-31' }, size: 10 } },
+    {
+      remove: {
+        path: 'day=2023-12-31/part-00002-c.parquet',
+        deletionTimestamp: 1_700_000_000_004,
+        dataChange: true,
+        extendedFileMetadata: true,
+        partitionValues: { day: '2023-12-31' },
+        size: 10,
+      },
+    },
     { commitInfo: { operation: 'WRITE' } },
   ]
 }
@@ -73,7 +100,11 @@ function sampleActions(configuration: Record<string, string> = {}): Action[] {
 function clean(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(clean)
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => [k, clean(x)]))
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== null && x !== undefined)
+        .map(([k, x]) => [k, clean(x)]),
+    )
   }
   return v
 }
@@ -90,11 +121,16 @@ describe('buildCheckpoint', () => {
     const expected = actions.filter((a) => !a.commitInfo).map(clean)
     // The lead's reader keeps the partitionValues null as a missing key or null; normalize both sides.
     const normalize = (a: unknown) => JSON.parse(JSON.stringify(clean(a)))
-    expect(back.map(normalize).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(expected.map(normalize).sort((a, b) => key(a as Action).localeCompare(key(b as Action))))
+    expect(back.map(normalize).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+      expected.map(normalize).sort((a, b) => key(a as Action).localeCompare(key(b as Action))),
+    )
   })
 
   it('writes the column names and types Spark writes (compared with a Databricks checkpoint in the golden corpus)', () => {
-    const golden = path.join(goldenRoot(), 'kernel-rs-data/external-table-different-nullability/delta/_delta_log/00000000000000000002.checkpoint.parquet')
+    const golden = path.join(
+      goldenRoot(),
+      'kernel-rs-data/external-table-different-nullability/delta/_delta_log/00000000000000000002.checkpoint.parquet',
+    )
     const dir = mkdtempSync(path.join(tmpdir(), 'delta-ts-cp-'))
     const ours = path.join(dir, 'ours.parquet')
     writeFileSync(ours, buildCheckpoint(sampleActions(), { version: 1 }).parquet)
@@ -129,7 +165,10 @@ print(json.dumps({"missing": sorted(k for k in g if k not in o),
   it('writes typed stats_parsed and partitionValues_parsed when delta.checkpoint.writeStatsAsStruct is true', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'delta-ts-cp-'))
     const file = path.join(dir, 'cp.parquet')
-    writeFileSync(file, buildCheckpoint(sampleActions({ 'delta.checkpoint.writeStatsAsStruct': 'true' }), { version: 1 }).parquet)
+    writeFileSync(
+      file,
+      buildCheckpoint(sampleActions({ 'delta.checkpoint.writeStatsAsStruct': 'true' }), { version: 1 }).parquet,
+    )
     const py = runPythonJson<Record<string, unknown>>(
       `
 import json, sys, pyarrow.parquet as pq
@@ -138,7 +177,7 @@ adds = [a for a in t.column("add").to_pylist() if a]
 s = adds[0]["stats_parsed"]
 print(json.dumps({
   "type": str(t.schema.field("add").type.field("stats_parsed").type),
-  "minId": s["minValues"]["id"], "maxId": s["maxValues"]["id"],
+  "minId": str(s["minValues"]["id"]), "maxId": str(s["maxValues"]["id"]),
   "minTs": s["minValues"]["ts"].isoformat(), "minAmount": str(s["minValues"]["amount"]), "maxAmount": str(s["maxValues"]["amount"]),
   "x": s["maxValues"]["info"]["x"], "nullFlag": s["nullCount"]["flag"], "nullX": s["nullCount"]["info"]["x"],
   "pv": [str(a["partitionValues_parsed"]["day"]) for a in adds],
@@ -150,8 +189,8 @@ print(json.dumps({
       type: 'struct<numRecords: int64, minValues: struct<id: int64, ts: timestamp[us, tz=UTC], amount: decimal128(20, 2), info: struct<x: string>, day: date32[day]>, maxValues: struct<id: int64, ts: timestamp[us, tz=UTC], amount: decimal128(20, 2), info: struct<x: string>, day: date32[day]>, nullCount: struct<id: int64, ts: int64, amount: int64, info: struct<x: int64>, flag: int64, day: int64>>'
         .replace(/, day: date32\[day\]/g, '')
         .replace(', day: int64', ''),
-      minId: 9007199254740993,
-      maxId: 9007199254740995,
+      minId: '9007199254740993',
+      maxId: '9007199254740995',
       minTs: '2024-01-01T00:00:00.123000+00:00',
       minAmount: '12345678901234567.89',
       maxAmount: '-0.01',
@@ -164,7 +203,12 @@ print(json.dumps({
   })
 
   it('refuses an action list without exactly one protocol and one metaData', () => {
-    expect(() => buildCheckpoint(sampleActions().filter((a) => !a.protocol), { version: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() =>
+      buildCheckpoint(
+        sampleActions().filter((a) => !a.protocol),
+        { version: 1 },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
   })
 
   it('re-encodes a Spark checkpoint from the golden corpus without losing any action', async () => {
@@ -175,12 +219,20 @@ print(json.dumps({
     await mem.put('cp.parquet', buildCheckpoint(original, { version: 10 }).parquet)
     const back = await readParquetActions(mem, 'cp.parquet')
     const sortKey = (a: Action) => JSON.stringify(clean(a))
-    expect(back.map((a) => clean(a)).map((a) => JSON.stringify(a)).sort()).toEqual(original.map(sortKey).sort())
+    expect(
+      back
+        .map((a) => clean(a))
+        .map((a) => JSON.stringify(a))
+        .sort(),
+    ).toEqual(original.map(sortKey).sort())
     expect(original.length).toBeGreaterThan(2)
   })
 
   it('parseJsonExact keeps long and decimal digits that JSON.parse would round', () => {
-    const v = parseJsonExact('{"a":9007199254740993,"b":[1.10,-2e3],"c":"x\\"y","d":null,"e":true}') as Record<string, unknown>
+    const v = parseJsonExact('{"a":9007199254740993,"b":[1.10,-2e3],"c":"x\\"y","d":null,"e":true}') as Record<
+      string,
+      unknown
+    >
     expect((v.a as { raw: string }).raw).toBe('9007199254740993')
     expect((v.b as { raw: string }[]).map((x) => x.raw)).toEqual(['1.10', '-2e3'])
     expect(v.c).toBe('x"y')
@@ -192,7 +244,9 @@ print(json.dumps({
 
 describe('writeCheckpoint', () => {
   it('refuses to checkpoint a version whose commit does not exist', async () => {
-    await expect(writeCheckpoint(new MemoryStorage(), sampleActions(), { version: 3 })).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' })
+    await expect(writeCheckpoint(new MemoryStorage(), sampleActions(), { version: 3 })).rejects.toMatchObject({
+      code: 'VERSION_NOT_FOUND',
+    })
   })
 
   it('writes a checkpoint that Python deltalake loads in place of the commits it covers, plus a later commit', async () => {
@@ -208,29 +262,61 @@ describe('writeCheckpoint', () => {
     const batch = (ids: number[], region: string) =>
       new arrow.Table({
         id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
-        region: arrow.vectorFromArray(ids.map(() => region), new arrow.Utf8()),
+        region: arrow.vectorFromArray(
+          ids.map(() => region),
+          new arrow.Utf8(),
+        ),
       })
-    const opts = { schema, partitionColumns: ['region'], configuration: { 'delta.checkpoint.writeStatsAsStruct': 'true' } }
+    const opts = {
+      schema,
+      partitionColumns: ['region'],
+      configuration: { 'delta.checkpoint.writeStatsAsStruct': 'true' },
+    }
     const protocol = { minReaderVersion: 1, minWriterVersion: 2 }
-    const metaData = { id: '0c0c0c0c-0000-4000-8000-000000000002', format: { provider: 'parquet', options: {} }, schemaString: JSON.stringify(schema), partitionColumns: ['region'], configuration: opts.configuration, createdTime: 0 }
+    const metaData = {
+      id: '0c0c0c0c-0000-4000-8000-000000000002',
+      format: { provider: 'parquet', options: {} },
+      schemaString: JSON.stringify(schema),
+      partitionColumns: ['region'],
+      configuration: opts.configuration,
+      createdTime: 0,
+    }
     const commit = (v: number, actions: Action[]) =>
-      writeFileSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`), actions.map((a) => JSON.stringify(a)).join('\n') + '\n')
+      writeFileSync(
+        path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`),
+        actions.map((a) => JSON.stringify(a)).join('\n') + '\n',
+      )
     mkdirSync(path.join(dir, '_delta_log'))
     const v0 = await writeDataFiles(storage, batch([1, 2, 3], 'eu'), opts)
     commit(0, [{ protocol }, { metaData }, ...v0.map((add) => ({ add }))])
     const v1 = await writeDataFiles(storage, batch([4, 5], 'us west'), opts)
     commit(1, [{ txn: { appId: 'job', version: 1 } }, ...v1.map((add) => ({ add }))])
     // Reconciled state at version 1, as log replay would produce it.
-    const info = await writeCheckpoint(storage, [{ protocol }, { metaData }, { txn: { appId: 'job', version: 1 } }, ...[...v0, ...v1].map((add) => ({ add }))], { version: 1 })
+    const info = await writeCheckpoint(
+      storage,
+      [{ protocol }, { metaData }, { txn: { appId: 'job', version: 1 } }, ...[...v0, ...v1].map((add) => ({ add }))],
+      { version: 1 },
+    )
     expect(info.numOfAddFiles).toBe(2)
     const v2 = await writeDataFiles(storage, batch([6], 'eu'), opts)
     const removed: AddAction = v0[0]
-    commit(2, [...v2.map((add) => ({ add })), { remove: { path: removed.path, deletionTimestamp: Date.now(), dataChange: true } }])
+    commit(2, [
+      ...v2.map((add) => ({ add })),
+      { remove: { path: removed.path, deletionTimestamp: Date.now(), dataChange: true } },
+    ])
     // Only the checkpoint can now supply versions 0 and 1.
     rmSync(path.join(dir, '_delta_log', '00000000000000000000.json'))
     rmSync(path.join(dir, '_delta_log', '00000000000000000001.json'))
-    expect(readdirSync(path.join(dir, '_delta_log')).sort()).toEqual(['00000000000000000001.checkpoint.parquet', '00000000000000000002.json', '_last_checkpoint'])
-    expect(JSON.parse(readFileSync(path.join(dir, '_delta_log', '_last_checkpoint'), 'utf8'))).toMatchObject({ version: 1, size: 5, numOfAddFiles: 2 })
+    expect(readdirSync(path.join(dir, '_delta_log')).sort()).toEqual([
+      '00000000000000000001.checkpoint.parquet',
+      '00000000000000000002.json',
+      '_last_checkpoint',
+    ])
+    expect(JSON.parse(readFileSync(path.join(dir, '_delta_log', '_last_checkpoint'), 'utf8'))).toMatchObject({
+      version: 1,
+      size: 5,
+      numOfAddFiles: 2,
+    })
     const py = runPythonJson<{ version: number; files: string[]; ids: number[]; txn: unknown }>(
       `
 import json, os, sys, urllib.parse

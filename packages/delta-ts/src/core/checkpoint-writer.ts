@@ -6,8 +6,8 @@ import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { classicCheckpointPath, commitPath, LAST_CHECKPOINT_PATH } from '../protocol/log-path.js'
 import { type DecimalValue, parseDecimalString, parsePartitionValue } from '../protocol/partition-values.js'
 import {
-  columnMappingMode,
   type ColumnMappingMode,
+  columnMappingMode,
   type DataType,
   decimalParams,
   isArray,
@@ -34,7 +34,14 @@ const STR_MAP: DataType = { type: 'map', keyType: 'string', valueType: 'string',
 const STR_LIST: DataType = { type: 'array', elementType: 'string', containsNull: true }
 const DV: DataType = {
   type: 'struct',
-  fields: [S('storageType', 'string'), S('pathOrInlineDv', 'string'), S('offset', 'integer'), S('sizeInBytes', 'integer'), S('cardinality', 'long'), S('maxRowIndex', 'long')],
+  fields: [
+    S('storageType', 'string'),
+    S('pathOrInlineDv', 'string'),
+    S('offset', 'integer'),
+    S('sizeInBytes', 'integer'),
+    S('cardinality', 'long'),
+    S('maxRowIndex', 'long'),
+  ],
 }
 
 /** The checkpoint schema without the optional typed columns (`stats_parsed`, `partitionValues_parsed`). */
@@ -87,9 +94,17 @@ export const CHECKPOINT_SCHEMA: StructType = {
     }),
     S('protocol', {
       type: 'struct',
-      fields: [S('minReaderVersion', 'integer'), S('minWriterVersion', 'integer'), S('readerFeatures', STR_LIST), S('writerFeatures', STR_LIST)],
+      fields: [
+        S('minReaderVersion', 'integer'),
+        S('minWriterVersion', 'integer'),
+        S('readerFeatures', STR_LIST),
+        S('writerFeatures', STR_LIST),
+      ],
     }),
-    S('domainMetadata', { type: 'struct', fields: [S('domain', 'string'), S('configuration', 'string'), S('removed', 'boolean')] }),
+    S('domainMetadata', {
+      type: 'struct',
+      fields: [S('domain', 'string'), S('configuration', 'string'), S('removed', 'boolean')],
+    }),
   ],
 }
 
@@ -148,7 +163,14 @@ export function buildCheckpoint(actions: readonly Action[], options: BuildCheckp
   const asStruct = options.writeStatsAsStruct ?? conf['delta.checkpoint.writeStatsAsStruct'] === 'true'
   const asJson = options.writeStatsAsJson ?? conf['delta.checkpoint.writeStatsAsJson'] !== 'false'
   // Spark's order: protocol and metaData first helps readers that stop early; files after.
-  const rows = [...protocols, ...metas, ...kept.filter((a) => a.txn), ...kept.filter((a) => a.domainMetadata), ...kept.filter((a) => a.add), ...kept.filter((a) => a.remove)]
+  const rows = [
+    ...protocols,
+    ...metas,
+    ...kept.filter((a) => a.txn),
+    ...kept.filter((a) => a.domainMetadata),
+    ...kept.filter((a) => a.add),
+    ...kept.filter((a) => a.remove),
+  ]
 
   let schema = CHECKPOINT_SCHEMA
   let statsType: StructType | undefined
@@ -162,19 +184,27 @@ export function buildCheckpoint(actions: readonly Action[], options: BuildCheckp
     const addField = schema.fields[1]
     const addType = addField.type as StructType
     const extra = [S('stats_parsed', statsType), ...(partitionType ? [S('partitionValues_parsed', partitionType)] : [])]
-    schema = { type: 'struct', fields: schema.fields.map((f) => (f === addField ? { ...f, type: { type: 'struct', fields: [...addType.fields, ...extra] } } : f)) }
+    schema = {
+      type: 'struct',
+      fields: schema.fields.map((f) =>
+        f === addField ? { ...f, type: { type: 'struct', fields: [...addType.fields, ...extra] } } : f,
+      ),
+    }
   }
 
   const columnValues = (name: string): unknown[] =>
     rows.map((a) => {
       const v = (a as Record<string, unknown>)[name]
       if (v === undefined || v === null) return null
-      if (name === 'add') return addRow(v as AddAction, asJson, statsType, partitionType, tableSchema, metaData.partitionColumns, mode)
+      if (name === 'add')
+        return addRow(v as AddAction, asJson, statsType, partitionType, tableSchema, metaData.partitionColumns, mode)
       if (name === 'remove') return removeRow(v as RemoveAction)
       return v
     })
   const children = schema.fields.map((f) => buildData(f.type, columnValues(f.name)))
-  const arrowSchema = new arrow.Schema(schema.fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), true)))
+  const arrowSchema = new arrow.Schema(
+    schema.fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), true)),
+  )
   const batch = new arrow.RecordBatch(
     arrowSchema,
     arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: rows.length, nullCount: 0, children }),
@@ -208,7 +238,11 @@ export async function writeCheckpoint(
     await storage.head(commitPath(options.version), { signal: options.signal })
   } catch (err) {
     if (err instanceof DeltaError && err.code === 'FILE_NOT_FOUND') {
-      throw new DeltaError('VERSION_NOT_FOUND', `cannot checkpoint version ${options.version}: its commit does not exist`, { cause: err })
+      throw new DeltaError(
+        'VERSION_NOT_FOUND',
+        `cannot checkpoint version ${options.version}: its commit does not exist`,
+        { cause: err },
+      )
     }
     throw err
   }
@@ -225,7 +259,9 @@ export async function writeCheckpoint(
 // Rows
 
 function dvRow(dv: DeletionVectorDescriptor | null | undefined): unknown {
-  return dv ? { ...dv, offset: dv.offset ?? null, maxRowIndex: (dv as { maxRowIndex?: number }).maxRowIndex ?? null } : null
+  return dv
+    ? { ...dv, offset: dv.offset ?? null, maxRowIndex: (dv as { maxRowIndex?: number }).maxRowIndex ?? null }
+    : null
 }
 
 function addRow(
@@ -286,8 +322,7 @@ function removeRow(r: RemoveAction): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------------------
 // stats_parsed
 
-const HAS_MIN_MAX = (t: DataType) =>
-  typeof t === 'string' && t !== 'boolean' && t !== 'binary' && t !== 'variant'
+const HAS_MIN_MAX = (t: DataType) => typeof t === 'string' && t !== 'boolean' && t !== 'binary' && t !== 'variant'
 
 /** The `stats_parsed` struct type for a table: the stats columns with physical names (Spark's layout). */
 export function statsParsedType(
@@ -299,7 +334,11 @@ export function statsParsedType(
   const part = new Set(partitionColumns)
   const dataFields = schema.fields.filter((f) => !part.has(f.name))
   const selected = selectStatsLeaves(dataFields, configuration)
-  const build = (fields: readonly StructField[], prefix: string[], leafType: (t: DataType) => DataType | undefined): StructType => {
+  const build = (
+    fields: readonly StructField[],
+    prefix: string[],
+    leafType: (t: DataType) => DataType | undefined,
+  ): StructType => {
     const out: StructField[] = []
     for (const f of fields) {
       const p = [...prefix, f.name]
@@ -321,7 +360,11 @@ export function statsParsedType(
   return { type: 'struct', fields }
 }
 
-function partitionParsedType(schema: StructType, partitionColumns: readonly string[], mode: ColumnMappingMode): StructType | undefined {
+function partitionParsedType(
+  schema: StructType,
+  partitionColumns: readonly string[],
+  mode: ColumnMappingMode,
+): StructType | undefined {
   if (partitionColumns.length === 0) return undefined
   const fields = partitionColumns
     .map((n) => schema.fields.find((f) => f.name === n))
@@ -437,7 +480,14 @@ export function parseJsonExact(text: string): unknown {
       i += m[0].length
       return new RawNumber(m[0])
     }
-    for (const [lit, val] of [['true', true], ['false', false], ['null', null], ['NaN', new RawNumber('NaN')], ['Infinity', new RawNumber('Infinity')], ['-Infinity', new RawNumber('-Infinity')]] as const) {
+    for (const [lit, val] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+      ['NaN', new RawNumber('NaN')],
+      ['Infinity', new RawNumber('Infinity')],
+      ['-Infinity', new RawNumber('-Infinity')],
+    ] as const) {
       if (text.startsWith(lit, i)) {
         i += lit.length
         return val
@@ -490,7 +540,12 @@ export function buildData(type: DataType, values: readonly unknown[]): arrow.Dat
   const { nullBitmap, nullCount } = validityOf(values)
   const base = { type: arrowType as never, length: n, nullCount, nullBitmap }
   if (isStruct(type)) {
-    const children = type.fields.map((f) => buildData(f.type, values.map((v) => (v == null ? null : (v as Record<string, unknown>)[f.name]))))
+    const children = type.fields.map((f) =>
+      buildData(
+        f.type,
+        values.map((v) => (v == null ? null : (v as Record<string, unknown>)[f.name])),
+      ),
+    )
     return arrow.makeData({ ...base, children } as never)
   }
   if (isArray(type) || isMap(type)) {
@@ -499,7 +554,9 @@ export function buildData(type: DataType, values: readonly unknown[]): arrow.Dat
     values.forEach((v, i) => {
       if (v != null) {
         if (isArray(type)) items.push(...(v as unknown[]))
-        else for (const [k, x] of v instanceof Map ? v : Object.entries(v as Record<string, unknown>)) items.push({ key: k, value: x })
+        else
+          for (const [k, x] of v instanceof Map ? v : Object.entries(v as Record<string, unknown>))
+            items.push({ key: k, value: x })
       }
       valueOffsets[i + 1] = items.length
     })
@@ -531,7 +588,10 @@ export function buildData(type: DataType, values: readonly unknown[]): arrow.Dat
     case 'long':
     case 'timestamp':
     case 'timestamp_ntz':
-      return arrow.makeData({ ...base, data: typed(new BigInt64Array(n), (v) => (typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v))))) } as never)
+      return arrow.makeData({
+        ...base,
+        data: typed(new BigInt64Array(n), (v) => (typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v))))),
+      } as never)
     case 'integer':
     case 'date':
       return arrow.makeData({ ...base, data: typed(new Int32Array(n), Number) } as never)
@@ -619,5 +679,11 @@ function encodeStrings(values: readonly unknown[]): { valueOffsets: Int32Array; 
 }
 
 function retypeStruct(d: arrow.Data, type: arrow.DataType): arrow.Data {
-  return arrow.makeData({ type: type as arrow.Struct, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, children: d.children })
+  return arrow.makeData({
+    type: type as arrow.Struct,
+    length: d.length,
+    nullCount: d.nullCount,
+    nullBitmap: d.nullBitmap,
+    children: d.children,
+  })
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
@@ -32,10 +32,22 @@ const schema: StructType = {
 
 function sample(n: number, regions: (string | null)[]): arrow.Table {
   return new arrow.Table({
-    id: vec(new arrow.Int64(), Array.from({ length: n }, (_, i) => BigInt(i))),
-    name: vec(new arrow.Utf8(), Array.from({ length: n }, (_, i) => (i % 7 === 0 ? null : `name-${i}`))),
-    region: vec(new arrow.Utf8(), Array.from({ length: n }, (_, i) => regions[i % regions.length])),
-    day: vec(new arrow.DateDay(), Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1 + (i % 2)))),
+    id: vec(
+      new arrow.Int64(),
+      Array.from({ length: n }, (_, i) => BigInt(i)),
+    ),
+    name: vec(
+      new arrow.Utf8(),
+      Array.from({ length: n }, (_, i) => (i % 7 === 0 ? null : `name-${i}`)),
+    ),
+    region: vec(
+      new arrow.Utf8(),
+      Array.from({ length: n }, (_, i) => regions[i % regions.length]),
+    ),
+    day: vec(
+      new arrow.DateDay(),
+      Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1 + (i % 2))),
+    ),
   })
 }
 
@@ -55,7 +67,12 @@ describe('writeDataFiles', () => {
     expect(add.size).toBe(statSync(path.join(dir, add.path)).size)
     expect(add.dataChange).toBe(true)
     expect(add.partitionValues).toEqual({})
-    expect(JSON.parse(add.stats!)).toMatchObject({ numRecords: 100, minValues: { id: 0, day: '2024-01-01' }, maxValues: { id: 99 }, nullCount: { name: 15 } })
+    expect(JSON.parse(add.stats!)).toMatchObject({
+      numRecords: 100,
+      minValues: { id: 0, day: '2024-01-01' },
+      maxValues: { id: 99 },
+      nullCount: { name: 15 },
+    })
     const back = readBack(readFileSync(path.join(dir, add.path)))
     expect(rowsOf(back)).toEqual(rowsOf(data))
   })
@@ -63,7 +80,11 @@ describe('writeDataFiles', () => {
   it('splits rows by partition values into escaped Hive directories and leaves partition columns out of the files', async () => {
     const { dir, storage } = tmpStorage()
     const data = sample(60, ['eu', 'a/b:c d', null, '日本', 'x'])
-    const adds = await writeDataFiles(storage, data, { schema, partitionColumns: ['region', 'day'], configuration: { 'delta.parquet.compression.codec': 'snappy' } })
+    const adds = await writeDataFiles(storage, data, {
+      schema,
+      partitionColumns: ['region', 'day'],
+      configuration: { 'delta.parquet.compression.codec': 'snappy' },
+    })
     expect(adds).toHaveLength(10)
     const seen = new Map<string, number>()
     for (const add of adds) {
@@ -91,7 +112,12 @@ describe('writeDataFiles', () => {
   it('rolls to a new file when the target size is reached and keeps every row', async () => {
     const storage = new MemoryStorage()
     const data = sample(20_000, ['x'])
-    const adds = await writeDataFiles(storage, data, { schema, partitionColumns: [], targetFileSize: 20_000, configuration: { 'delta.parquet.compression.codec': 'uncompressed' } })
+    const adds = await writeDataFiles(storage, data, {
+      schema,
+      partitionColumns: [],
+      targetFileSize: 20_000,
+      configuration: { 'delta.parquet.compression.codec': 'uncompressed' },
+    })
     // 20k rows are ~1 MB of Arrow: with a 20 kB target the data needs many files...
     expect(adds.length).toBeGreaterThan(1)
     expect(adds.reduce((n, a) => n + JSON.parse(a.stats!).numRecords, 0)).toBe(20_000)
@@ -105,7 +131,11 @@ describe('writeDataFiles', () => {
     async function* batches() {
       for (let b = 0; b < 20; b++) yield* sample(500, ['p', 'q', 'r']).batches
     }
-    const adds = await writeDataFiles(storage, batches(), { schema, partitionColumns: ['region'], maxBufferedBytes: 64 * 1024 })
+    const adds = await writeDataFiles(storage, batches(), {
+      schema,
+      partitionColumns: ['region'],
+      maxBufferedBytes: 64 * 1024,
+    })
     expect(adds.reduce((n, a) => n + JSON.parse(a.stats!).numRecords, 0)).toBe(10_000)
     // The buffer bound forced early flushes: more files than partitions.
     expect(adds.length).toBeGreaterThan(3)
@@ -117,14 +147,34 @@ describe('writeDataFiles', () => {
     const cm: StructType = {
       type: 'struct',
       fields: [
-        { name: 'id', type: 'long', nullable: true, metadata: { 'delta.columnMapping.id': 1, 'delta.columnMapping.physicalName': 'col-a1' } },
+        {
+          name: 'id',
+          type: 'long',
+          nullable: true,
+          metadata: { 'delta.columnMapping.id': 1, 'delta.columnMapping.physicalName': 'col-a1' },
+        },
         {
           name: 'info',
-          type: { type: 'struct', fields: [{ name: 'x', type: 'integer', nullable: true, metadata: { 'delta.columnMapping.id': 3, 'delta.columnMapping.physicalName': 'col-c3' } }] },
+          type: {
+            type: 'struct',
+            fields: [
+              {
+                name: 'x',
+                type: 'integer',
+                nullable: true,
+                metadata: { 'delta.columnMapping.id': 3, 'delta.columnMapping.physicalName': 'col-c3' },
+              },
+            ],
+          },
           nullable: true,
           metadata: { 'delta.columnMapping.id': 2, 'delta.columnMapping.physicalName': 'col-b2' },
         },
-        { name: 'part', type: 'string', nullable: true, metadata: { 'delta.columnMapping.id': 4, 'delta.columnMapping.physicalName': 'col-d4' } },
+        {
+          name: 'part',
+          type: 'string',
+          nullable: true,
+          metadata: { 'delta.columnMapping.id': 4, 'delta.columnMapping.physicalName': 'col-d4' },
+        },
       ],
     }
     const data = new arrow.Table({
@@ -132,7 +182,11 @@ describe('writeDataFiles', () => {
       info: vec(new arrow.Struct([new arrow.Field('x', new arrow.Int32())]), [{ x: 5 }, { x: 6 }]),
       part: vec(new arrow.Utf8(), ['k', 'k']),
     })
-    const adds = await writeDataFiles(storage, data, { schema: cm, partitionColumns: ['part'], configuration: { 'delta.columnMapping.mode': 'name' } })
+    const adds = await writeDataFiles(storage, data, {
+      schema: cm,
+      partitionColumns: ['part'],
+      configuration: { 'delta.columnMapping.mode': 'name' },
+    })
     expect(adds).toHaveLength(1)
     expect(adds[0].partitionValues).toEqual({ 'col-d4': 'k' })
     expect(adds[0].path.startsWith('col-d4=k/')).toBe(true)
@@ -152,7 +206,9 @@ print(json.dumps({"names": [s.column(i).path for i in range(len(s))],
   it('fails with SCHEMA_MISMATCH before writing anything when the data does not fit', async () => {
     const storage = new MemoryStorage()
     const bad = new arrow.Table({ id: vec(new arrow.Utf8(), ['x']) })
-    await expect(writeDataFiles(storage, bad, { schema, partitionColumns: [] })).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' })
+    await expect(writeDataFiles(storage, bad, { schema, partitionColumns: [] })).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+    })
     const listed = []
     for await (const m of storage.list('')) listed.push(m)
     expect(listed).toEqual([])
@@ -161,7 +217,9 @@ print(json.dumps({"names": [s.column(i).path for i in range(len(s))],
   it('stops with ABORTED when the signal fires', async () => {
     const ctrl = new AbortController()
     ctrl.abort()
-    await expect(writeDataFiles(new MemoryStorage(), sample(10, ['a']), { schema, partitionColumns: [], signal: ctrl.signal })).rejects.toMatchObject({ code: 'ABORTED' })
+    await expect(
+      writeDataFiles(new MemoryStorage(), sample(10, ['a']), { schema, partitionColumns: [], signal: ctrl.signal }),
+    ).rejects.toMatchObject({ code: 'ABORTED' })
   })
 
   it('produces files and add actions that Python deltalake reads as a table with the same rows', async () => {
@@ -171,11 +229,26 @@ print(json.dumps({"names": [s.column(i).path for i in range(len(s))],
     mkdirSync(path.join(dir, '_delta_log'))
     const commit = [
       { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
-      { metaData: { id: 'f1b0c4a2-0000-4000-8000-000000000001', format: { provider: 'parquet', options: {} }, schemaString: JSON.stringify(schema), partitionColumns: ['region'], configuration: {}, createdTime: 0 } },
+      {
+        metaData: {
+          id: 'f1b0c4a2-0000-4000-8000-000000000001',
+          format: { provider: 'parquet', options: {} },
+          schemaString: JSON.stringify(schema),
+          partitionColumns: ['region'],
+          configuration: {},
+          createdTime: 0,
+        },
+      },
       ...adds.map((add) => ({ add })),
     ]
-    writeFileSync(path.join(dir, '_delta_log', '00000000000000000000.json'), commit.map((a) => JSON.stringify(a)).join('\n') + '\n')
-    const py = runPythonJson<{ rows: { id: number; name: string | null; region: string | null; day: string }[]; files: number }>(
+    writeFileSync(
+      path.join(dir, '_delta_log', '00000000000000000000.json'),
+      commit.map((a) => JSON.stringify(a)).join('\n') + '\n',
+    )
+    const py = runPythonJson<{
+      rows: { id: number; name: string | null; region: string | null; day: string }[]
+      files: number
+    }>(
       `
 import json, sys
 from deltalake import DeltaTable
@@ -187,7 +260,12 @@ print(json.dumps({"rows": rows, "files": len(dt.file_uris())}))`,
     )
     expect(py.files).toBe(adds.length)
     expect(py.rows).toEqual(
-      rowsOf(data).map((r) => ({ id: r.id, name: r.name, region: r.region, day: new Date(r.day).toISOString().slice(0, 10) })),
+      rowsOf(data).map((r) => ({
+        id: r.id,
+        name: r.name,
+        region: r.region,
+        day: new Date(r.day).toISOString().slice(0, 10),
+      })),
     )
   })
 })
@@ -204,18 +282,40 @@ describe('writeDataFiles partition encoding interop', () => {
       ],
     }
     const weird = ['100%', 'a/b', 'x:y=z', 'sp ace', 'é😈', '%25', 'q?#[]^{}"\\', null]
-    const ts = vec(new arrow.TimestampMicrosecond('UTC'), weird.map(() => 0))
+    const ts = vec(
+      new arrow.TimestampMicrosecond('UTC'),
+      weird.map(() => 0),
+    )
     ;(ts.data[0].values as BigInt64Array).set(weird.map((_, i) => 1_700_000_000_000_000n + BigInt(i) * 1_000_001n))
-    const data = new arrow.Table({ id: vec(new arrow.Int32(), weird.map((_, i) => i)), p: vec(new arrow.Utf8(), weird), t: ts })
+    const data = new arrow.Table({
+      id: vec(
+        new arrow.Int32(),
+        weird.map((_, i) => i),
+      ),
+      p: vec(new arrow.Utf8(), weird),
+      t: ts,
+    })
     const adds = await writeDataFiles(storage, data, { schema: s, partitionColumns: ['p', 't'] })
     expect(adds).toHaveLength(weird.length)
     mkdirSync(path.join(dir, '_delta_log'))
     const commit = [
       { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
-      { metaData: { id: 'f1b0c4a2-0000-4000-8000-000000000003', format: { provider: 'parquet', options: {} }, schemaString: JSON.stringify(s), partitionColumns: ['p', 't'], configuration: {}, createdTime: 0 } },
+      {
+        metaData: {
+          id: 'f1b0c4a2-0000-4000-8000-000000000003',
+          format: { provider: 'parquet', options: {} },
+          schemaString: JSON.stringify(s),
+          partitionColumns: ['p', 't'],
+          configuration: {},
+          createdTime: 0,
+        },
+      },
       ...adds.map((add) => ({ add })),
     ]
-    writeFileSync(path.join(dir, '_delta_log', '00000000000000000000.json'), commit.map((a) => JSON.stringify(a)).join('\n') + '\n')
+    writeFileSync(
+      path.join(dir, '_delta_log', '00000000000000000000.json'),
+      commit.map((a) => JSON.stringify(a)).join('\n') + '\n',
+    )
     const py = runPythonJson<{ id: number; p: string | null; t: number }[]>(
       `
 import json, sys

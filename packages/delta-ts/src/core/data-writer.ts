@@ -6,7 +6,6 @@ import type { AddAction } from '../protocol/actions.js'
 import { deltaToArrowType, PARQUET_FIELD_ID_KEY } from '../protocol/arrow-schema.js'
 import { encodeLogPath, partitionPath } from '../protocol/partition-path.js'
 import { type ScalarValue, serializePartitionValue } from '../protocol/partition-values.js'
-import { enforceSchema } from '../protocol/schema-evolution.js'
 import {
   type ColumnMappingMode,
   type DataType,
@@ -20,6 +19,7 @@ import {
   type StructField,
   type StructType,
 } from '../protocol/schema.js'
+import { enforceSchema } from '../protocol/schema-evolution.js'
 import { computeFileStats } from '../protocol/stats.js'
 import type { Storage } from '../storage/types.js'
 
@@ -91,13 +91,15 @@ export async function writeDataFiles(
 ): Promise<AddAction[]> {
   const mode: ColumnMappingMode =
     options.columnMappingMode ??
-    (options.configuration?.['delta.columnMapping.mode'] === 'name' || options.configuration?.['delta.columnMapping.mode'] === 'id'
+    (options.configuration?.['delta.columnMapping.mode'] === 'name' ||
+    options.configuration?.['delta.columnMapping.mode'] === 'id'
       ? (options.configuration['delta.columnMapping.mode'] as ColumnMappingMode)
       : 'none')
   const codec = codecFromConfiguration(options.configuration)
   const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE
   const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
-  if (!(target > 0) || !(maxBuffered > 0)) throw new DeltaError('INVALID_ARGUMENT', 'targetFileSize and maxBufferedBytes must be positive')
+  if (!(target > 0) || !(maxBuffered > 0))
+    throw new DeltaError('INVALID_ARGUMENT', 'targetFileSize and maxBufferedBytes must be positive')
   const partitionFields = options.partitionColumns.map((name) => {
     const f = findField(options.schema, name)
     if (!f) throw new DeltaError('INVALID_ARGUMENT', `partition column '${name}' is not in the schema`)
@@ -105,7 +107,8 @@ export async function writeDataFiles(
   })
   const partitionSet = new Set(partitionFields.map((f) => f.name))
   const dataFields = options.schema.fields.filter((f) => !partitionSet.has(f.name))
-  if (dataFields.length === 0) throw new DeltaError('INVALID_ARGUMENT', 'a data file needs at least one non-partition column')
+  if (dataFields.length === 0)
+    throw new DeltaError('INVALID_ARGUMENT', 'a data file needs at least one non-partition column')
   const fileSchema = new arrow.Schema(dataFields.map((f) => physicalArrowField(f, mode)))
 
   const buffers = new Map<string, PartitionBuffer>()
@@ -207,7 +210,12 @@ async function* toBatches(
 }
 
 function concatTables(tables: arrow.Table[]): arrow.Table {
-  return tables.length === 1 ? tables[0] : new arrow.Table(tables[0].schema, tables.flatMap((t) => t.batches))
+  return tables.length === 1
+    ? tables[0]
+    : new arrow.Table(
+        tables[0].schema,
+        tables.flatMap((t) => t.batches),
+      )
 }
 
 /** Sum of the Arrow buffer sizes of a table (what it holds in memory). */
@@ -231,7 +239,8 @@ function physicalArrowField(field: StructField, mode: ColumnMappingMode): arrow.
 function physicalArrowType(type: DataType, mode: ColumnMappingMode): arrow.DataType {
   if (mode === 'none') return deltaToArrowType(type)
   if (isStruct(type)) return new arrow.Struct(type.fields.map((f) => physicalArrowField(f, mode)))
-  if (isArray(type)) return new arrow.List(new arrow.Field('element', physicalArrowType(type.elementType, mode), type.containsNull))
+  if (isArray(type))
+    return new arrow.List(new arrow.Field('element', physicalArrowType(type.elementType, mode), type.containsNull))
   if (isMap(type)) {
     const entries = new arrow.Struct([
       new arrow.Field('key', physicalArrowType(type.keyType, mode), false),
@@ -243,7 +252,12 @@ function physicalArrowType(type: DataType, mode: ColumnMappingMode): arrow.DataT
 }
 
 /** Drops partition columns and re-labels the data with the file schema (same buffers, physical names). */
-function toPhysical(logical: arrow.Table, dataFields: StructField[], fileSchema: arrow.Schema, mode: ColumnMappingMode): arrow.Table {
+function toPhysical(
+  logical: arrow.Table,
+  dataFields: StructField[],
+  fileSchema: arrow.Schema,
+  mode: ColumnMappingMode,
+): arrow.Table {
   const batches = logical.batches.map((b) => {
     const children = dataFields.map((f, j) => retype(b.getChild(f.name)!.data[0], fileSchema.fields[j].type, mode))
     return new arrow.RecordBatch(
@@ -294,7 +308,12 @@ function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: 
   if (partitionFields.length === 0) return [{ values: {}, rows: t }]
   const out: PartitionSlice[] = []
   for (const batch of t.batches) {
-    const cols = partitionFields.map((f) => ({ f, phys: physicalName(f, mode), vec: batch.getChild(f.name)!, cache: new Map<unknown, string | null>() }))
+    const cols = partitionFields.map((f) => ({
+      f,
+      phys: physicalName(f, mode),
+      vec: batch.getChild(f.name)!,
+      cache: new Map<unknown, string | null>(),
+    }))
     const groups = new Map<string, { values: Record<string, string | null>; idx: number[] }>()
     const serialized: (string | null)[] = new Array(cols.length)
     for (let i = 0; i < batch.numRows; i++) {
@@ -310,12 +329,14 @@ function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: 
           col.cache.set(raw, text)
         }
         serialized[c] = text
-        key += JSON.stringify(text) + ","
+        key += JSON.stringify(text) + ','
       }
       let g = groups.get(key)
       if (!g) {
         const values: Record<string, string | null> = {}
-        cols.forEach((col, c) => (values[col.phys] = serialized[c]))
+        cols.forEach((col, c) => {
+          values[col.phys] = serialized[c]
+        })
         g = { values, idx: [] }
         groups.set(key, g)
       }
@@ -328,7 +349,10 @@ function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: 
     }
     for (const g of groups.values()) {
       const data = takeData(batch.data, Int32Array.from(g.idx))
-      out.push({ values: g.values, rows: new arrow.Table(t.schema, [new arrow.RecordBatch(t.schema, data as arrow.Data<arrow.Struct>)]) })
+      out.push({
+        values: g.values,
+        rows: new arrow.Table(t.schema, [new arrow.RecordBatch(t.schema, data as arrow.Data<arrow.Struct>)]),
+      })
     }
   }
   return out
@@ -391,7 +415,11 @@ export function takeData(d: arrow.Data, idx: Int32Array): arrow.Data {
         for (let j = offs[idx[k]]; j < offs[idx[k] + 1]; j++) childIdx.push(j)
         valueOffsets[k + 1] = childIdx.length
       }
-      return arrow.makeData({ ...base, valueOffsets, child: takeData(d.children[0], Int32Array.from(childIdx)) } as never)
+      return arrow.makeData({
+        ...base,
+        valueOffsets,
+        child: takeData(d.children[0], Int32Array.from(childIdx)),
+      } as never)
     }
     default: {
       // Fixed width: ints, floats, dates, timestamps, decimals (stride = values per row).

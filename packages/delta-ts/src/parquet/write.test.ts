@@ -26,7 +26,16 @@ function allTypesTable(): arrow.Table {
   const tsNtz = new arrow.TimestampMicrosecond()
   const struct = new arrow.Struct([f('x', new arrow.Int32(), false), f('y', new arrow.Utf8())])
   const list = new arrow.List(f('element', new arrow.Int64()))
-  const map = new arrow.Map_(new arrow.Field('entries', new arrow.Struct<{ key: arrow.Utf8; value: arrow.Float64 }>([new arrow.Field('key', new arrow.Utf8(), false), new arrow.Field('value', new arrow.Float64(), true)] as never), false))
+  const map = new arrow.Map_(
+    new arrow.Field(
+      'entries',
+      new arrow.Struct<{ key: arrow.Utf8; value: arrow.Float64 }>([
+        new arrow.Field('key', new arrow.Utf8(), false),
+        new arrow.Field('value', new arrow.Float64(), true),
+      ] as never),
+      false,
+    ),
+  )
   const columns: Record<string, arrow.Vector> = {
     i8: vec(new arrow.Int8(), [-128, 127, null]),
     i16: vec(new arrow.Int16(), [-32768, 32767, null]),
@@ -41,11 +50,22 @@ function allTypesTable(): arrow.Table {
     ts: vec(tsUtc, [0, 1, null]),
     ts_ntz: vec(tsNtz, [0, 1, null]),
     // decimal(10,2): 123.45 and -0.01; decimal(38,18): a 128-bit value.
-    d10: vec(new arrow.Decimal(2, 10, 128), [dec([12345, 0, 0, 0]), dec([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]), null]),
+    d10: vec(new arrow.Decimal(2, 10, 128), [
+      dec([12345, 0, 0, 0]),
+      dec([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]),
+      null,
+    ]),
     d38: vec(new arrow.Decimal(18, 38, 128), [dec([1, 2, 3, 0x4000000]), dec([0, 0, 0, 0]), null]),
     st: vec(struct, [{ x: 1, y: 'a' }, { x: 2, y: null }, null]),
     arr: vec(list, [[1n, null, 3n], [], null]),
-    m: vec(map, [new Map([['k', 1.5], ['ü', null]]), new Map(), null]),
+    m: vec(map, [
+      new Map([
+        ['k', 1.5],
+        ['ü', null],
+      ]),
+      new Map(),
+      null,
+    ]),
   }
   return new arrow.Table(columns)
 }
@@ -73,10 +93,15 @@ describe('writeParquet', () => {
         const av = a.get(i)
         const bv = b.get(i)
         const norm = (v: unknown): unknown =>
-          v === null ? null : typeof v === 'object' && v !== null && 'toJSON' in v ? (v as { toJSON(): unknown }).toJSON() : v
-        expect(String(JSON.stringify(norm(bv), (_k, x) => (typeof x === 'bigint' ? `${x}n` : x))), `${field.name}[${i}]`).toBe(
-          String(JSON.stringify(norm(av), (_k, x) => (typeof x === 'bigint' ? `${x}n` : x))),
-        )
+          v === null
+            ? null
+            : typeof v === 'object' && v !== null && 'toJSON' in v
+              ? (v as { toJSON(): unknown }).toJSON()
+              : v
+        expect(
+          String(JSON.stringify(norm(bv), (_k, x) => (typeof x === 'bigint' ? `${x}n` : x))),
+          `${field.name}[${i}]`,
+        ).toBe(String(JSON.stringify(norm(av), (_k, x) => (typeof x === 'bigint' ? `${x}n` : x))))
       }
     }
     expect(micros(back.getChild('ts')!).slice(0, 2)).toEqual(exact.slice(0, 2))
@@ -90,7 +115,16 @@ describe('writeParquet', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'delta-ts-pq-'))
     const file = path.join(dir, 'all.parquet')
     writeFileSync(file, bytes)
-    const py = runPythonJson<{ rows: number; ts: string; ntz: string; utc: boolean[]; str: string[]; d10: string; codec: string; version: string }>(
+    const py = runPythonJson<{
+      rows: number
+      ts: string
+      ntz: string
+      utc: boolean[]
+      str: string[]
+      d10: string
+      codec: string
+      version: string
+    }>(
       `
 import json, sys, pyarrow.parquet as pq
 f = pq.ParquetFile(sys.argv[1])
@@ -123,19 +157,30 @@ print(json.dumps({
 
   it('bounds row groups by the row limit', async () => {
     const n = 10_000
-    const t = new arrow.Table({ a: vec(new arrow.Int32(), Array.from({ length: n }, (_, i) => i)) })
+    const t = new arrow.Table({
+      a: vec(
+        new arrow.Int32(),
+        Array.from({ length: n }, (_, i) => i),
+      ),
+    })
     const bytes = writeParquet(t, { maxRowGroupRows: 3000 })
     const pf = await pw.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]))
     const md = pf.metadata()
     expect(md.numRowGroups()).toBe(4)
     expect(md.rowGroups().map((g) => g.numRows())).toEqual([3000, 3000, 3000, 1000])
-    expect(readBack(bytes).getChild('a')!.get(n - 1)).toBe(n - 1)
+    expect(
+      readBack(bytes)
+        .getChild('a')!
+        .get(n - 1),
+    ).toBe(n - 1)
   })
 
   it('refuses a null in a non-nullable struct child with SCHEMA_MISMATCH naming the column', () => {
     const struct = new arrow.Struct([f('x', new arrow.Int32(), false)])
     const t = new arrow.Table({ s: vec(struct, [{ x: 1 }, { x: null }]) })
-    expect(() => writeParquet(t)).toThrow(expect.objectContaining({ code: 'SCHEMA_MISMATCH', message: expect.stringContaining("'s.x'") }))
+    expect(() => writeParquet(t)).toThrow(
+      expect.objectContaining({ code: 'SCHEMA_MISMATCH', message: expect.stringContaining("'s.x'") }),
+    )
   })
 
   it('accepts a null in a non-nullable child when the parent struct itself is null', () => {
@@ -158,7 +203,12 @@ print(json.dumps({
   })
 
   it('produces smaller files with zstd than uncompressed for repetitive data, both readable', () => {
-    const t = new arrow.Table({ s: vec(new arrow.Utf8(), Array.from({ length: 5000 }, (_, i) => `value-${i % 50}-${'x'.repeat(40)}`)) })
+    const t = new arrow.Table({
+      s: vec(
+        new arrow.Utf8(),
+        Array.from({ length: 5000 }, (_, i) => `value-${i % 50}-${'x'.repeat(40)}`),
+      ),
+    })
     const z = writeParquet(t, { codec: 'zstd' })
     const u = writeParquet(t, { codec: 'uncompressed' })
     const g = writeParquet(t, { codec: 'gzip' })

@@ -50,7 +50,9 @@ const CODECS: Record<ParquetCodec, pw.Compression> = {
  * uncompressed, as in Spark); {@link DEFAULT_CODEC} when unset. Throws `INVALID_ARGUMENT` for a codec
  * delta-ts cannot write (lz4, brotli, lzo), naming it.
  */
-export function codecFromConfiguration(configuration: Readonly<Record<string, string | null | undefined>> | undefined): ParquetCodec {
+export function codecFromConfiguration(
+  configuration: Readonly<Record<string, string | null | undefined>> | undefined,
+): ParquetCodec {
   const raw = configuration?.['delta.parquet.compression.codec']
   if (raw === undefined || raw === null || raw === '') return DEFAULT_CODEC
   const c = raw.toLowerCase()
@@ -84,7 +86,9 @@ export function writeParquet(data: arrow.Table | arrow.RecordBatch, options: Par
     .setCreatedBy(options.createdBy ?? 'delta-ts')
     .setDictionaryEnabled(options.dictionary ?? true)
   const kv = options.keyValueMetadata
-  const props = (kv && Object.keys(kv).length > 0 ? builder.setKeyValueMetadata(new Map(Object.entries(kv))) : builder).build()
+  const props = (
+    kv && Object.keys(kv).length > 0 ? builder.setKeyValueMetadata(new Map(Object.entries(kv))) : builder
+  ).build()
   let wasmTable: pw.Table | undefined
   try {
     wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))

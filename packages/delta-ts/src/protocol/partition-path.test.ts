@@ -5,20 +5,24 @@ import { describe, expect, it } from 'vitest'
 import { goldenRoot } from '../../test/golden.js'
 import { decodeActionPath } from './actions.js'
 import {
-  HIVE_DEFAULT_PARTITION,
   encodeLogPath,
   escapePartitionPathName,
+  HIVE_DEFAULT_PARTITION,
   parsePartitionPath,
   partitionPath,
   unescapePartitionPathName,
 } from './partition-path.js'
 
 /** Every add of a golden table's JSON commits: [path as logged, partitionValues, partition column order]. */
-function goldenAdds(table: string): { path: string; partitionValues: Record<string, string | null>; columns: string[] }[] {
+function goldenAdds(
+  table: string,
+): { path: string; partitionValues: Record<string, string | null>; columns: string[] }[] {
   const log = path.join(goldenRoot(), table, 'delta', '_delta_log')
   let columns: string[] = []
   const out: { path: string; partitionValues: Record<string, string | null>; columns: string[] }[] = []
-  for (const f of readdirSync(log).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(log)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     for (const line of readFileSync(path.join(log, f), 'utf8').split('\n').filter(Boolean)) {
       const a = JSON.parse(line)
       if (a.metaData) columns = a.metaData.partitionColumns
@@ -61,7 +65,11 @@ describe('encodeLogPath', () => {
   })
 
   it('reproduces the add.path Spark wrote for every add in golden tables with escaped characters', () => {
-    const tables = ['kernel-rs-golden/data-reader-escaped-chars', 'dat/multi_partitioned', 'kernel-rs-golden/data-reader-partition-values']
+    const tables = [
+      'kernel-rs-golden/data-reader-escaped-chars',
+      'dat/multi_partitioned',
+      'kernel-rs-golden/data-reader-partition-values',
+    ]
     let checked = 0
     for (const t of tables) {
       for (const add of goldenAdds(t)) {
@@ -71,7 +79,9 @@ describe('encodeLogPath', () => {
         expect(expected).toBe(add.path)
         // And decoding the log path then un-escaping the directory gives the partition values back.
         expect(parsePartitionPath(decodeActionPath(dir))).toEqual(
-          Object.fromEntries(add.columns.map((c) => [c, add.partitionValues[c] === '' ? null : add.partitionValues[c]])),
+          Object.fromEntries(
+            add.columns.map((c) => [c, add.partitionValues[c] === '' ? null : add.partitionValues[c]]),
+          ),
         )
         checked++
       }

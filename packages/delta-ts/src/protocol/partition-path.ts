@@ -51,7 +51,10 @@ export function unescapePartitionPathName(s: string): string {
  * Serialization); `null`, `undefined` and `''` map to `__HIVE_DEFAULT_PARTITION__`, as in Spark. Returns `''`
  * for an unpartitioned table. This is the file-system path; store it in the log via {@link encodeLogPath}.
  */
-export function partitionPath(columns: readonly string[], values: Readonly<Record<string, string | null | undefined>>): string {
+export function partitionPath(
+  columns: readonly string[],
+  values: Readonly<Record<string, string | null | undefined>>,
+): string {
   return columns
     .map((col) => {
       const v = values[col]
@@ -71,7 +74,8 @@ export function parsePartitionPath(dir: string): Record<string, string | null> {
     const eq = seg.indexOf('=')
     if (eq <= 0) continue
     const value = seg.slice(eq + 1)
-    out[unescapePartitionPathName(seg.slice(0, eq))] = value === HIVE_DEFAULT_PARTITION ? null : unescapePartitionPathName(value)
+    out[unescapePartitionPathName(seg.slice(0, eq))] =
+      value === HIVE_DEFAULT_PARTITION ? null : unescapePartitionPathName(value)
   }
   return out
 }

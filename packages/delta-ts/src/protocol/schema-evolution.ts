@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow'
 import { DeltaError } from '../errors.js'
 import { arrowToDeltaType, deltaToArrowType } from './arrow-schema.js'
-import { type DataType, type StructField, type StructType, decimalParams, isArray, isMap, isStruct } from './schema.js'
+import { type DataType, decimalParams, isArray, isMap, isStruct, type StructField, type StructType } from './schema.js'
 
 /**
  * Schema enforcement for writes (pure: Arrow in, Arrow out, no IO). Incoming Arrow data is checked against the
@@ -55,7 +55,10 @@ export interface EnforceSchemaResult {
  * doc for the rules). Throws `SCHEMA_MISMATCH` naming every offending field path; `INVALID_SCHEMA` when the
  * data holds an Arrow type with no Delta equivalent.
  */
-export function enforceSchema(data: arrow.Table | arrow.RecordBatch, options: EnforceSchemaOptions): EnforceSchemaResult {
+export function enforceSchema(
+  data: arrow.Table | arrow.RecordBatch,
+  options: EnforceSchemaOptions,
+): EnforceSchemaResult {
   const table = data instanceof arrow.RecordBatch ? new arrow.Table([data]) : data
   const mode = options.schemaMode ?? 'strict'
   const problems: string[] = []
@@ -66,7 +69,11 @@ export function enforceSchema(data: arrow.Table | arrow.RecordBatch, options: En
   const assignMapping = (f: StructField): StructField => {
     if (!options.columnMapping || maxColumnId === undefined) return f
     maxColumnId++
-    const metadata = { ...(f.metadata ?? {}), 'delta.columnMapping.id': maxColumnId, 'delta.columnMapping.physicalName': options.columnMapping.newPhysicalName() }
+    const metadata = {
+      ...(f.metadata ?? {}),
+      'delta.columnMapping.id': maxColumnId,
+      'delta.columnMapping.physicalName': options.columnMapping.newPhysicalName(),
+    }
     const type = isStruct(f.type) ? { type: 'struct' as const, fields: f.type.fields.map(assignMapping) } : f.type
     return { ...f, type, metadata }
   }
@@ -77,7 +84,9 @@ export function enforceSchema(data: arrow.Table | arrow.RecordBatch, options: En
     if (mode === 'strict') {
       for (const f of dataFields) {
         if (!findByName(options.tableSchema.fields, f.name)) {
-          problems.push(`extra column '${f.name}' (${String(f.type)}) is not in the table schema (use schemaMode 'merge' to add it)`)
+          problems.push(
+            `extra column '${f.name}' (${String(f.type)}) is not in the table schema (use schemaMode 'merge' to add it)`,
+          )
         }
       }
     }
@@ -91,7 +100,9 @@ export function enforceSchema(data: arrow.Table | arrow.RecordBatch, options: En
     columns[field.name] = castColumn(chunks, df?.type, field, n, field.name, problems)
   }
   if (problems.length) throw mismatch(problems)
-  const arrowSchema = new arrow.Schema(target.fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), f.nullable)))
+  const arrowSchema = new arrow.Schema(
+    target.fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), f.nullable)),
+  )
   // Rebuild the batches under the target schema so field nullability and names are the table's.
   const result = new arrow.Table(
     arrowSchema,
@@ -99,7 +110,12 @@ export function enforceSchema(data: arrow.Table | arrow.RecordBatch, options: En
   )
   assertNonNullableHoldNoNulls(result)
   const changed = JSON.stringify(target) !== JSON.stringify(options.tableSchema)
-  return { data: result, schema: target, schemaChanged: changed, ...(maxColumnId !== options.columnMapping?.maxColumnId ? { maxColumnId } : {}) }
+  return {
+    data: result,
+    schema: target,
+    schemaChanged: changed,
+    ...(maxColumnId !== options.columnMapping?.maxColumnId ? { maxColumnId } : {}),
+  }
 }
 
 function mismatch(problems: string[]): DeltaError {
@@ -125,7 +141,11 @@ function fieldFromArrow(f: arrow.Field): StructField {
 }
 
 /** The table struct with the data's extra fields appended (nullable: older files lack them), recursively. */
-function mergeStruct(table: StructType, dataFields: readonly arrow.Field[], assign: (f: StructField) => StructField): StructType {
+function mergeStruct(
+  table: StructType,
+  dataFields: readonly arrow.Field[],
+  assign: (f: StructField) => StructField,
+): StructType {
   const fields = table.fields.map((tf) => {
     const df = findByName(dataFields, tf.name)
     if (df && isStruct(tf.type) && df.type instanceof arrow.Struct) {
@@ -157,23 +177,30 @@ function castProblem(from: arrow.DataType, to: DataType): string | undefined {
   }
   const name = (t: DataType) => (typeof t === 'string' ? t : t.type)
   if (isStruct(to) || isArray(to) || isMap(to)) {
-    return typeof src === 'object' && src.type === to.type ? undefined : `type ${String(from)} cannot be written to a ${name(to)} column`
+    return typeof src === 'object' && src.type === to.type
+      ? undefined
+      : `type ${String(from)} cannot be written to a ${name(to)} column`
   }
   if (typeof src !== 'string') return `type ${String(from)} cannot be written to a ${to} column`
   if (src === to) {
     // Unsigned ints map to wider signed types, so equal names are fine; only narrowing is excluded below.
-    if (from.typeId === arrow.Type.Timestamp && (from as arrow.Timestamp).unit === arrow.TimeUnit.NANOSECOND) return undefined
+    if (from.typeId === arrow.Type.Timestamp && (from as arrow.Timestamp).unit === arrow.TimeUnit.NANOSECOND)
+      return undefined
     return undefined
   }
   if (src in INT_RANK && to in INT_RANK) {
-    return INT_RANK[src] < INT_RANK[to] ? undefined : `type ${src} (${String(from)}) does not fit a ${to} column without loss`
+    return INT_RANK[src] < INT_RANK[to]
+      ? undefined
+      : `type ${src} (${String(from)}) does not fit a ${to} column without loss`
   }
   if (src in INT_RANK && to === 'double' && src !== 'long') return undefined
   if (src === 'float' && to === 'double') return undefined
   const dt = decimalParams(to)
   const ds = decimalParams(src)
   if (dt && src in INT_RANK) {
-    return dt.precision - dt.scale >= INT_DIGITS[src] ? undefined : `type ${src} needs ${INT_DIGITS[src]} integer digits, ${to} has ${dt.precision - dt.scale}`
+    return dt.precision - dt.scale >= INT_DIGITS[src]
+      ? undefined
+      : `type ${src} needs ${INT_DIGITS[src]} integer digits, ${to} has ${dt.precision - dt.scale}`
   }
   if (dt && ds) {
     return dt.scale >= ds.scale && dt.precision - dt.scale >= ds.precision - ds.scale
@@ -217,18 +244,27 @@ function nullVector(type: arrow.DataType, length: number): arrow.Vector {
 }
 
 /** A fresh validity bitmap (offset 0) for `d`, or undefined when it has no nulls. */
-function validity(d: arrow.Data, extraInvalid?: (i: number) => boolean): { bitmap: Uint8Array | undefined; nullCount: number } {
+function validity(
+  d: arrow.Data,
+  extraInvalid?: (i: number) => boolean,
+): { bitmap: Uint8Array | undefined; nullCount: number } {
   if (d.nullCount === 0 && !extraInvalid) return { bitmap: undefined, nullCount: 0 }
   const bitmap = new Uint8Array(Math.ceil(d.length / 8))
   let nulls = 0
   for (let i = 0; i < d.length; i++) {
-    if (d.getValid(i) && !(extraInvalid && extraInvalid(i))) bitmap[i >> 3] |= 1 << (i & 7)
+    if (d.getValid(i) && !extraInvalid?.(i)) bitmap[i >> 3] |= 1 << (i & 7)
     else nulls++
   }
   return nulls === 0 ? { bitmap: undefined, nullCount: 0 } : { bitmap, nullCount: nulls }
 }
 
-function castData(d: arrow.Data, to: DataType, targetType: arrow.DataType, path: string, problems: string[]): arrow.Data {
+function castData(
+  d: arrow.Data,
+  to: DataType,
+  targetType: arrow.DataType,
+  path: string,
+  problems: string[],
+): arrow.Data {
   const from = d.type as arrow.DataType
   if (from.typeId === arrow.Type.Null) return nullVector(targetType, d.length).data[0]
   if (isStruct(to)) {
@@ -252,15 +288,29 @@ function castData(d: arrow.Data, to: DataType, targetType: arrow.DataType, path:
     })
     for (const c of st.children) {
       if (!to.fields.some((tf) => tf.name.toLowerCase() === c.name.toLowerCase())) {
-        problems.push(`extra column '${path}.${c.name}' (${String(c.type)}) is not in the table schema (use schemaMode 'merge' to add it)`)
+        problems.push(
+          `extra column '${path}.${c.name}' (${String(c.type)}) is not in the table schema (use schemaMode 'merge' to add it)`,
+        )
       }
     }
-    return arrow.makeData({ type: targetType as arrow.Struct, length: d.length, nullCount, nullBitmap: bitmap, children })
+    return arrow.makeData({
+      type: targetType as arrow.Struct,
+      length: d.length,
+      nullCount,
+      nullBitmap: bitmap,
+      children,
+    })
   }
   if (isArray(to) || isMap(to)) {
     const childTo: DataType = isArray(to)
       ? to.elementType
-      : { type: 'struct', fields: [{ name: 'key', type: to.keyType, nullable: false }, { name: 'value', type: to.valueType, nullable: to.valueContainsNull }] }
+      : {
+          type: 'struct',
+          fields: [
+            { name: 'key', type: to.keyType, nullable: false },
+            { name: 'value', type: to.valueType, nullable: to.valueContainsNull },
+          ],
+        }
     const childTarget = (targetType as arrow.List | arrow.Map_).children[0].type as arrow.DataType
     const srcChild = d.children[0]
     const why = castProblem(srcChild.type as arrow.DataType, childTo)
@@ -271,15 +321,37 @@ function castData(d: arrow.Data, to: DataType, targetType: arrow.DataType, path:
     // Map entries: accept any entry field names by position (key, value).
     let childData = srcChild
     if (isMap(to) && srcChild.type instanceof arrow.Struct) {
-      const renamed = new arrow.Struct(srcChild.type.children.map((c, i) => new arrow.Field(i === 0 ? 'key' : 'value', c.type, c.nullable)))
-      childData = arrow.makeData({ type: renamed, offset: srcChild.offset, length: srcChild.length, nullCount: srcChild.nullCount, nullBitmap: srcChild.nullBitmap, children: srcChild.children })
+      const renamed = new arrow.Struct(
+        srcChild.type.children.map((c, i) => new arrow.Field(i === 0 ? 'key' : 'value', c.type, c.nullable)),
+      )
+      childData = arrow.makeData({
+        type: renamed,
+        offset: srcChild.offset,
+        length: srcChild.length,
+        nullCount: srcChild.nullCount,
+        nullBitmap: srcChild.nullBitmap,
+        children: srcChild.children,
+      })
     }
-    const child = castData(childData, childTo, childTarget, isArray(to) ? `${path}.element` : `${path}.entries`, problems)
+    const child = castData(
+      childData,
+      childTo,
+      childTarget,
+      isArray(to) ? `${path}.element` : `${path}.entries`,
+      problems,
+    )
     const { bitmap, nullCount } = validity(d)
     const srcOffsets = d.valueOffsets as Int32Array | BigInt64Array
     const valueOffsets = new Int32Array(d.length + 1)
     for (let i = 0; i <= d.length; i++) valueOffsets[i] = Number(srcOffsets[i])
-    return arrow.makeData({ type: targetType as never, length: d.length, nullCount, nullBitmap: bitmap, valueOffsets, child } as never)
+    return arrow.makeData({
+      type: targetType as never,
+      length: d.length,
+      nullCount,
+      nullBitmap: bitmap,
+      valueOffsets,
+      child,
+    } as never)
   }
   return castPrimitive(d, to, targetType, path, problems)
 }
@@ -288,16 +360,31 @@ function sameArrowType(a: arrow.DataType, b: arrow.DataType): boolean {
   return String(a) === String(b) && a.typeId === b.typeId
 }
 
-function castPrimitive(d: arrow.Data, to: DataType, targetType: arrow.DataType, path: string, problems: string[]): arrow.Data {
+function castPrimitive(
+  d: arrow.Data,
+  to: DataType,
+  targetType: arrow.DataType,
+  path: string,
+  problems: string[],
+): arrow.Data {
   const from = d.type as arrow.DataType
-  if (sameArrowType(from, targetType) && !(from instanceof arrow.Timestamp && from.timezone !== (targetType as arrow.Timestamp).timezone)) {
+  if (
+    sameArrowType(from, targetType) &&
+    !(from instanceof arrow.Timestamp && from.timezone !== (targetType as arrow.Timestamp).timezone)
+  ) {
     return d
   }
   const n = d.length
   const { bitmap, nullCount } = validity(d)
   const valid = (i: number) => d.getValid(i)
   const mk = (values: ArrayLike<unknown>) =>
-    arrow.makeData({ type: targetType as never, length: n, nullCount, nullBitmap: bitmap, data: values } as never) as arrow.Data
+    arrow.makeData({
+      type: targetType as never,
+      length: n,
+      nullCount,
+      nullBitmap: bitmap,
+      data: values,
+    } as never) as arrow.Data
   if (to === 'timestamp' || to === 'timestamp_ntz') {
     const raw = d.values as BigInt64Array | Int32Array
     const unit = (from as arrow.Timestamp).unit as number
@@ -314,7 +401,10 @@ function castPrimitive(d: arrow.Data, to: DataType, targetType: arrow.DataType, 
         out[i] = v / 1000n
       }
     }
-    if (lossy) problems.push(`column '${path}': ${lossy} nanosecond timestamp(s) have sub-microsecond digits that Delta cannot store (truncate them first)`)
+    if (lossy)
+      problems.push(
+        `column '${path}': ${lossy} nanosecond timestamp(s) have sub-microsecond digits that Delta cannot store (truncate them first)`,
+      )
     return mk(out)
   }
   if (to === 'date') {
@@ -356,7 +446,15 @@ function castPrimitive(d: arrow.Data, to: DataType, targetType: arrow.DataType, 
   const toLong = to === 'long'
   for (let i = 0; i < n; i++) {
     const v = vec.get(i)
-    b.append((v === null || v === undefined ? null : toLong ? BigInt(v as number | bigint) : typeof v === 'bigint' ? Number(v) : v) as never)
+    b.append(
+      (v === null || v === undefined
+        ? null
+        : toLong
+          ? BigInt(v as number | bigint)
+          : typeof v === 'bigint'
+            ? Number(v)
+            : v) as never,
+    )
   }
   return b.finish().flush()
 }
@@ -383,7 +481,12 @@ export function assertNonNullableHoldNoNulls(table: arrow.Table): void {
   }
 }
 
-function checkData(data: arrow.Data, field: arrow.Field, path: string, parentValid: ((i: number) => boolean) | undefined): void {
+function checkData(
+  data: arrow.Data,
+  field: arrow.Field,
+  path: string,
+  parentValid: ((i: number) => boolean) | undefined,
+): void {
   if (!field.nullable && data.nullCount > 0) {
     for (let i = 0; i < data.length; i++) {
       if (!data.getValid(i) && (parentValid === undefined || parentValid(i))) {
@@ -397,7 +500,9 @@ function checkData(data: arrow.Data, field: arrow.Field, path: string, parentVal
   const type = data.type as arrow.DataType
   if (arrow.DataType.isStruct(type)) {
     const valid = (i: number) => data.getValid(i) && (parentValid === undefined || parentValid(i))
-    type.children.forEach((child, j) => checkData(data.children[j], child, `${path}.${child.name}`, valid))
+    type.children.forEach((child, j) => {
+      checkData(data.children[j], child, `${path}.${child.name}`, valid)
+    })
   } else if (arrow.DataType.isList(type) || arrow.DataType.isMap(type)) {
     const child = data.children[0]
     const childField = type.children[0]
@@ -406,7 +511,8 @@ function checkData(data: arrow.Data, field: arrow.Field, path: string, parentVal
     const owner = new Int32Array(child.length).fill(-1)
     const offsets = data.valueOffsets as Int32Array
     for (let i = 0; i < data.length; i++) for (let k = offsets[i]; k < offsets[i + 1]; k++) owner[k] = i
-    const valid = (k: number) => owner[k] >= 0 && data.getValid(owner[k]) && (parentValid === undefined || parentValid(owner[k]))
+    const valid = (k: number) =>
+      owner[k] >= 0 && data.getValid(owner[k]) && (parentValid === undefined || parentValid(owner[k]))
     checkData(child, childField, arrow.DataType.isMap(type) ? `${path}.entries` : `${path}.element`, valid)
   }
 }

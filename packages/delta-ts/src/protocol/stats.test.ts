@@ -17,7 +17,12 @@ const f = (name: string, type: arrow.DataType, nullable = true) => new arrow.Fie
 const schema = (fields: [string, unknown, boolean?, Record<string, unknown>?][]): StructType =>
   ({
     type: 'struct',
-    fields: fields.map(([name, type, nullable, metadata]) => ({ name, type, nullable: nullable ?? true, metadata: metadata ?? {} })),
+    fields: fields.map(([name, type, nullable, metadata]) => ({
+      name,
+      type,
+      nullable: nullable ?? true,
+      metadata: metadata ?? {},
+    })),
   }) as StructType
 
 /** Sets exact int64 values into a timestamp/int64 vector built from placeholder numbers. */
@@ -42,11 +47,25 @@ describe('computeFileStats', () => {
       d: vec(new arrow.Float64(), [1.5, -2.25, null, 0]),
       s: vec(new arrow.Utf8(), ['banana', 'apple', null, 'cherry']),
       dt: vec(new arrow.DateDay(), [Date.UTC(2024, 1, 29), null, Date.UTC(1999, 11, 31), Date.UTC(2000, 0, 1)]),
-      dec: vec(new arrow.Decimal(2, 10, 128), [new Uint32Array([12345, 0, 0, 0]), new Uint32Array([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]), null, new Uint32Array([5, 0, 0, 0])]),
+      dec: vec(new arrow.Decimal(2, 10, 128), [
+        new Uint32Array([12345, 0, 0, 0]),
+        new Uint32Array([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]),
+        null,
+        new Uint32Array([5, 0, 0, 0]),
+      ]),
       b: vec(new arrow.Bool(), [true, false, null, true]),
       bin: vec(new arrow.Binary(), [new Uint8Array([1]), null, null, new Uint8Array([2])]),
     })
-    const s = schema([['i', 'integer'], ['l', 'long'], ['d', 'double'], ['s', 'string'], ['dt', 'date'], ['dec', 'decimal(10,2)'], ['b', 'boolean'], ['bin', 'binary']])
+    const s = schema([
+      ['i', 'integer'],
+      ['l', 'long'],
+      ['d', 'double'],
+      ['s', 'string'],
+      ['dt', 'date'],
+      ['dec', 'decimal(10,2)'],
+      ['b', 'boolean'],
+      ['bin', 'binary'],
+    ])
     const json = computeFileStats(t, { schema: s })
     // The long above 2^53 must be written exactly, not as a rounded double.
     expect(json).toContain('"l":9007199254740993')
@@ -54,7 +73,7 @@ describe('computeFileStats', () => {
     expect(JSON.parse(json)).toEqual({
       numRecords: 4,
       minValues: { i: -7, l: -1, d: -2.25, s: 'apple', dt: '1999-12-31', dec: -0.01 },
-      maxValues: { i: 10, l: 9007199254740993, d: 1.5, s: 'cherry', dt: '2024-02-29', dec: 123.45 },
+      maxValues: { i: 10, l: Number('9007199254740993'), d: 1.5, s: 'cherry', dt: '2024-02-29', dec: 123.45 },
       nullCount: { i: 1, l: 1, d: 1, s: 1, dt: 1, dec: 1, b: 1, bin: 2 },
     })
   })
@@ -64,9 +83,25 @@ describe('computeFileStats', () => {
     const v = vec(st, [{ x: 1, y: { z: 'b' } }, null, { x: 5, y: null }, { x: null, y: { z: 'a' } }])
     // Plant a huge value under the null parent row: stats must not see it.
     ;(v.data[0].children[0].values as Int32Array)[1] = 999
-    const t = new arrow.Table({ s: v, list: vec(new arrow.List(f('element', new arrow.Int32())), [[1], null, [], null]) })
+    const t = new arrow.Table({
+      s: v,
+      list: vec(new arrow.List(f('element', new arrow.Int32())), [[1], null, [], null]),
+    })
     const s = schema([
-      ['s', { type: 'struct', fields: [{ name: 'x', type: 'integer', nullable: true }, { name: 'y', type: { type: 'struct', fields: [{ name: 'z', type: 'string', nullable: true }] }, nullable: true }] }],
+      [
+        's',
+        {
+          type: 'struct',
+          fields: [
+            { name: 'x', type: 'integer', nullable: true },
+            {
+              name: 'y',
+              type: { type: 'struct', fields: [{ name: 'z', type: 'string', nullable: true }] },
+              nullable: true,
+            },
+          ],
+        },
+      ],
       ['list', { type: 'array', elementType: 'integer', containsNull: true }],
     ])
     expect(JSON.parse(computeFileStats(t, { schema: s }))).toEqual({
@@ -78,11 +113,22 @@ describe('computeFileStats', () => {
   })
 
   it('writes timestamps as ISO-8601 ms: min truncated down, max rounded up, ntz without Z', () => {
-    const ts = setInt64(vec(new arrow.TimestampMicrosecond('UTC'), [0, 0, 0]), [1_700_000_000_123_456n, 1_700_000_000_000_001n, -1n])
+    const ts = setInt64(vec(new arrow.TimestampMicrosecond('UTC'), [0, 0, 0]), [
+      1_700_000_000_123_456n,
+      1_700_000_000_000_001n,
+      -1n,
+    ])
     const ntz = setInt64(vec(new arrow.TimestampMicrosecond(), [0, 0]), [86_400_000_000n, 86_400_001_000n])
     const t = new arrow.Table({ ts, ntz: vec(new arrow.TimestampMicrosecond(), [0, 0, null]) })
     t.getChild('ntz')!.data[0].values.set((ntz.data[0].values as BigInt64Array).slice(0, 2))
-    const stats = JSON.parse(computeFileStats(t, { schema: schema([['ts', 'timestamp'], ['ntz', 'timestamp_ntz']]) }))
+    const stats = JSON.parse(
+      computeFileStats(t, {
+        schema: schema([
+          ['ts', 'timestamp'],
+          ['ntz', 'timestamp_ntz'],
+        ]),
+      }),
+    )
     // -1 µs floors to 1969-12-31T23:59:59.999; 1_700_000_000_123_456 µs rounds up to .124.
     expect(stats.minValues).toEqual({ ts: '1969-12-31T23:59:59.999Z', ntz: '1970-01-02T00:00:00.000' })
     expect(stats.maxValues).toEqual({ ts: '2023-11-14T22:13:20.124Z', ntz: '1970-01-02T00:00:00.001' })
@@ -95,7 +141,15 @@ describe('computeFileStats', () => {
       b: vec(new arrow.Float32(), [Number.NEGATIVE_INFINITY, 2, 1]),
       c: vec(new arrow.Float64(), [Number.NaN, null, Number.NaN]),
     })
-    const stats = JSON.parse(computeFileStats(t, { schema: schema([['a', 'double'], ['b', 'float'], ['c', 'double']]) }))
+    const stats = JSON.parse(
+      computeFileStats(t, {
+        schema: schema([
+          ['a', 'double'],
+          ['b', 'float'],
+          ['c', 'double'],
+        ]),
+      }),
+    )
     expect(stats.minValues).toEqual({ a: -3 })
     expect(stats.maxValues).toEqual({ b: 2 })
     expect(stats.nullCount).toEqual({ a: 0, b: 0, c: 1 })
@@ -119,14 +173,20 @@ describe('computeFileStats', () => {
 
   it('string bounds bracket every value for arbitrary unicode strings', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 60 }).filter((s) => !/\p{Cs}/u.test(s)), { minLength: 1, maxLength: 20 }), (values) => {
-        const t = new arrow.Table({ s: vec(new arrow.Utf8(), values) })
-        const stats = JSON.parse(computeFileStats(t, { schema: schema([['s', 'string']]), stringPrefixLength: 8 }))
-        for (const v of values) {
-          expect(cmpCodePoints(stats.minValues.s, v)).toBeLessThanOrEqual(0)
-          if (stats.maxValues?.s !== undefined) expect(cmpCodePoints(stats.maxValues.s, v)).toBeGreaterThanOrEqual(0)
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'binary', maxLength: 60 }).filter((s) => !/\p{Cs}/u.test(s)),
+          { minLength: 1, maxLength: 20 },
+        ),
+        (values) => {
+          const t = new arrow.Table({ s: vec(new arrow.Utf8(), values) })
+          const stats = JSON.parse(computeFileStats(t, { schema: schema([['s', 'string']]), stringPrefixLength: 8 }))
+          for (const v of values) {
+            expect(cmpCodePoints(stats.minValues.s, v)).toBeLessThanOrEqual(0)
+            if (stats.maxValues?.s !== undefined) expect(cmpCodePoints(stats.maxValues.s, v)).toBeGreaterThanOrEqual(0)
+          }
+        },
+      ),
       { numRuns: 300 },
     )
   })
@@ -141,30 +201,71 @@ describe('computeFileStats', () => {
 
   it('limits stats to the first delta.dataSkippingNumIndexedCols leaves, nested leaves counted, partitions excluded', () => {
     const st = new arrow.Struct([f('x', new arrow.Int32()), f('y', new arrow.Int32())])
-    const t = new arrow.Table({ a: vec(new arrow.Int32(), [1]), s: vec(st, [{ x: 2, y: 3 }]), c: vec(new arrow.Int32(), [4]) })
+    const t = new arrow.Table({
+      a: vec(new arrow.Int32(), [1]),
+      s: vec(st, [{ x: 2, y: 3 }]),
+      c: vec(new arrow.Int32(), [4]),
+    })
     const s = schema([
       ['p', 'string'],
       ['a', 'integer'],
-      ['s', { type: 'struct', fields: [{ name: 'x', type: 'integer', nullable: true }, { name: 'y', type: 'integer', nullable: true }] }],
+      [
+        's',
+        {
+          type: 'struct',
+          fields: [
+            { name: 'x', type: 'integer', nullable: true },
+            { name: 'y', type: 'integer', nullable: true },
+          ],
+        },
+      ],
       ['c', 'integer'],
     ])
-    const two = JSON.parse(computeFileStats(t, { schema: s, partitionColumns: ['p'], configuration: { 'delta.dataSkippingNumIndexedCols': '2' } }))
+    const two = JSON.parse(
+      computeFileStats(t, {
+        schema: s,
+        partitionColumns: ['p'],
+        configuration: { 'delta.dataSkippingNumIndexedCols': '2' },
+      }),
+    )
     expect(two.nullCount).toEqual({ a: 0, s: { x: 0 } })
-    const all = JSON.parse(computeFileStats(t, { schema: s, partitionColumns: ['p'], configuration: { 'delta.dataSkippingNumIndexedCols': '-1' } }))
+    const all = JSON.parse(
+      computeFileStats(t, {
+        schema: s,
+        partitionColumns: ['p'],
+        configuration: { 'delta.dataSkippingNumIndexedCols': '-1' },
+      }),
+    )
     expect(all.maxValues).toEqual({ a: 1, s: { x: 2, y: 3 }, c: 4 })
-    const zero = JSON.parse(computeFileStats(t, { schema: s, partitionColumns: ['p'], configuration: { 'delta.dataSkippingNumIndexedCols': '0' } }))
+    const zero = JSON.parse(
+      computeFileStats(t, {
+        schema: s,
+        partitionColumns: ['p'],
+        configuration: { 'delta.dataSkippingNumIndexedCols': '0' },
+      }),
+    )
     expect(zero).toEqual({ numRecords: 1 })
-    const listed = JSON.parse(computeFileStats(t, { schema: s, partitionColumns: ['p'], configuration: { 'delta.dataSkippingStatsColumns': 'c, `s`.y' } }))
+    const listed = JSON.parse(
+      computeFileStats(t, {
+        schema: s,
+        partitionColumns: ['p'],
+        configuration: { 'delta.dataSkippingStatsColumns': 'c, `s`.y' },
+      }),
+    )
     expect(listed.maxValues).toEqual({ s: { y: 3 }, c: 4 })
-    expect(() => computeFileStats(t, { schema: s, configuration: { 'delta.dataSkippingNumIndexedCols': 'x' } })).toThrow(
+    expect(() =>
+      computeFileStats(t, { schema: s, configuration: { 'delta.dataSkippingNumIndexedCols': 'x' } }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => selectStatsLeaves(s.fields, { 'delta.dataSkippingStatsColumns': 'nope' })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     )
-    expect(() => selectStatsLeaves(s.fields, { 'delta.dataSkippingStatsColumns': 'nope' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
   })
 
   it('keys stats by physical names under column mapping', () => {
     const t = new arrow.Table({ col: vec(new arrow.Int32(), [1, 2]) })
-    const s = schema([['col', 'integer', true, { 'delta.columnMapping.physicalName': 'col-5f3a', 'delta.columnMapping.id': 1 }]])
+    const s = schema([
+      ['col', 'integer', true, { 'delta.columnMapping.physicalName': 'col-5f3a', 'delta.columnMapping.id': 1 }],
+    ])
     expect(JSON.parse(computeFileStats(t, { schema: s, columnMappingMode: 'name' }))).toEqual({
       numRecords: 2,
       minValues: { 'col-5f3a': 1 },
@@ -178,20 +279,40 @@ describe('computeFileStats', () => {
       i: vec(new arrow.Int32(), [100, 1, 2, -100]),
       s: vec(new arrow.Utf8(), ['a', 'm', 'n', 'z']),
     }).slice(1, 3)
-    const stats = JSON.parse(computeFileStats(t, { schema: schema([['i', 'integer'], ['s', 'string']]) }))
-    expect(stats).toEqual({ numRecords: 2, minValues: { i: 1, s: 'm' }, maxValues: { i: 2, s: 'n' }, nullCount: { i: 0, s: 0 } })
+    const stats = JSON.parse(
+      computeFileStats(t, {
+        schema: schema([
+          ['i', 'integer'],
+          ['s', 'string'],
+        ]),
+      }),
+    )
+    expect(stats).toEqual({
+      numRecords: 2,
+      minValues: { i: 1, s: 'm' },
+      maxValues: { i: 2, s: 'n' },
+      nullCount: { i: 0, s: 0 },
+    })
   })
 })
 
 describe('computeFileStats against Spark-written golden tables', () => {
-  const tables = ['dat/all_primitive_types', 'dat/nested_types', 'dat/basic_partitioned', 'dat/basic_append', 'dat/multi_partitioned']
+  const tables = [
+    'dat/all_primitive_types',
+    'dat/nested_types',
+    'dat/basic_partitioned',
+    'dat/basic_append',
+    'dat/multi_partitioned',
+  ]
   it.each(tables)('reproduces the stats Spark wrote for every data file of %s', async (name) => {
     const root = path.join(goldenRoot(), name, 'delta')
     const log = path.join(root, '_delta_log')
     let s: StructType | undefined
     let partitionColumns: string[] = []
     let checked = 0
-    for (const file of readdirSync(log).filter((n) => n.endsWith('.json')).sort()) {
+    for (const file of readdirSync(log)
+      .filter((n) => n.endsWith('.json'))
+      .sort()) {
       for (const line of readFileSync(path.join(log, file), 'utf8').split('\n').filter(Boolean)) {
         const a = JSON.parse(line)
         if (a.metaData) {

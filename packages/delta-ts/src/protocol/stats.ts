@@ -4,11 +4,11 @@ import { civilFromDays, decimalToString, formatDate } from './partition-values.j
 import {
   type ColumnMappingMode,
   type DataType,
-  type StructField,
-  type StructType,
   decimalParams,
   isStruct,
   physicalName,
+  type StructField,
+  type StructType,
 } from './schema.js'
 
 /**
@@ -110,7 +110,10 @@ export function computeFileStats(data: arrow.Table | arrow.RecordBatch, options:
               if (j < 0) return undefined
               const parentValid = p.valid
               const d = p.data
-              out.push({ data: d.children[j], valid: (i) => d.getValid(i) && (parentValid === undefined || parentValid(i)) })
+              out.push({
+                data: d.children[j],
+                valid: (i) => d.getValid(i) && (parentValid === undefined || parentValid(i)),
+              })
             }
             return out
           },
@@ -184,7 +187,10 @@ export function selectStatsLeaves(
         (l) => l.length >= spec.length && spec.every((s, i) => s.toLowerCase() === l[i].toLowerCase()),
       )
       if (matched.length === 0) {
-        throw new DeltaError('INVALID_ARGUMENT', `delta.dataSkippingStatsColumns names unknown column '${spec.join('.')}'`)
+        throw new DeltaError(
+          'INVALID_ARGUMENT',
+          `delta.dataSkippingStatsColumns names unknown column '${spec.join('.')}'`,
+        )
       }
       for (const l of matched) out.add(l.join('\u0000'))
     }
@@ -257,7 +263,11 @@ function leafStats(type: DataType, parts: LeafData[], prefixLen: number): Leaf {
         if (lo === undefined || v < lo) lo = v
         if (hi === undefined || v > hi) hi = v
       })
-      return { nullCount, min: lo === undefined ? undefined : new RawJson(String(lo)), max: hi === undefined ? undefined : new RawJson(String(hi)) }
+      return {
+        nullCount,
+        min: lo === undefined ? undefined : new RawJson(String(lo)),
+        max: hi === undefined ? undefined : new RawJson(String(hi)),
+      }
     }
     case 'float':
     case 'double': {
@@ -273,7 +283,8 @@ function leafStats(type: DataType, parts: LeafData[], prefixLen: number): Leaf {
         if (lo === undefined || v < lo) lo = v
         if (hi === undefined || v > hi) hi = v
       })
-      const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? new RawJson(floatJson(v, type)) : undefined)
+      const finite = (v: number | undefined) =>
+        v !== undefined && Number.isFinite(v) ? new RawJson(floatJson(v, type)) : undefined
       return { nullCount, min: finite(lo), max: sawNaN ? undefined : finite(hi) }
     }
     case 'boolean':
@@ -287,7 +298,8 @@ function leafStats(type: DataType, parts: LeafData[], prefixLen: number): Leaf {
         if (lo === undefined || v < lo) lo = v
         if (hi === undefined || v > hi) hi = v
       })
-      const fmt = (v: number | undefined) => (v !== undefined && inYearRange(civilFromDays(v).year) ? formatDate(v) : undefined)
+      const fmt = (v: number | undefined) =>
+        v !== undefined && inYearRange(civilFromDays(v).year) ? formatDate(v) : undefined
       return { nullCount, min: fmt(lo), max: fmt(hi) }
     }
     case 'timestamp':
@@ -334,7 +346,8 @@ function leafStats(type: DataType, parts: LeafData[], prefixLen: number): Leaf {
         if (lo === undefined || v < lo) lo = v
         if (hi === undefined || v > hi) hi = v
       })
-      const fmt = (v: bigint | undefined) => (v === undefined ? undefined : new RawJson(decimalToString({ unscaled: v, scale: dp.scale })))
+      const fmt = (v: bigint | undefined) =>
+        v === undefined ? undefined : new RawJson(decimalToString({ unscaled: v, scale: dp.scale }))
       return { nullCount, min: fmt(lo), max: fmt(hi) }
     }
   }
