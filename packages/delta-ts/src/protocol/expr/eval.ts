@@ -82,6 +82,12 @@ export function likePrefix(pattern: string, escape: string): string {
 
 const likeCache = new Map<string, RegExp>()
 
+// In 'u' mode only syntax characters may be escaped ('\-' is an error), so escape exactly those.
+const REGEXP_SYNTAX = /[\^$\\.*+?()[\]{}|/]/g
+function escapeRegExpChar(ch: string): string {
+  return ch.replace(REGEXP_SYNTAX, '\\$&')
+}
+
 /**
  * Compiles a LIKE pattern to an anchored RegExp: `%` any run, `_` one code point, escape + char a literal char.
  *
@@ -97,10 +103,10 @@ export function likeToRegExp(pattern: string, escape: string): RegExp {
     const ch = chars[i]
     if (ch === escape) {
       if (i + 1 >= chars.length) throw new DeltaError('INVALID_PREDICATE', `LIKE pattern ${JSON.stringify(pattern)} ends with the escape character`)
-      src += chars[++i].replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+      src += escapeRegExpChar(chars[++i])
     } else if (ch === '%') src += '[\\s\\S]*'
     else if (ch === '_') src += '[\\s\\S]'
-    else src += ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+    else src += escapeRegExpChar(ch)
   }
   const re = new RegExp(src + '$', 'u')
   if (likeCache.size > 1000) likeCache.clear()
