@@ -1,0 +1,70 @@
+/** The CLI as a user runs it: a child process per command (tsx from the sources). */
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const cli = resolve(__dirname, '../src/cli.ts')
+
+async function etl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', 'tsx', cli, ...args], {
+      cwd: resolve(__dirname, '..'),
+    })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'etl-cli-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('ecommerce-etl CLI', () => {
+  it('generate, run and status: exit 0, a summary table with the counts, the run listed', async () => {
+    const g = await etl(
+      'generate',
+      '-o',
+      join(dir, 'in'),
+      '--orders',
+      '40',
+      '--products',
+      '10',
+      '--months',
+      '1',
+      '--dirty',
+      '0',
+    )
+    expect(g.code).toBe(0)
+    expect(g.stdout).toMatch(/orders\s+40\s+40\s+0\s+0/)
+    const r = await etl('run', '-w', join(dir, 'wh'), '-r', join(dir, 'in'))
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/orders_job\s+40\s+40\s+0\s+0\s+40\s+0\s+1/)
+    expect(r.stdout).toMatch(/run run-000001-\S+ succeeded/)
+    const s = await etl('status', '-w', join(dir, 'wh'))
+    expect(s.code).toBe(0)
+    expect(s.stdout).toMatch(/lakehouse_dwh\.orders\s+1\s+\d+\s+date/)
+    expect(s.stdout).toMatch(/run-000001-\S+\s+succeeded/)
+  })
+
+  it('a failed run exits with code 1; a usage error exits with code 2', async () => {
+    const wh = join(dir, 'wh-bad')
+    await mkdir(join(wh, 'warehouse/lakehouse-dwh/orders/_delta_log'), { recursive: true })
+    await writeFile(join(wh, 'warehouse/lakehouse-dwh/orders/_delta_log/00000000000000000000.json'), 'not json\n')
+    const r = await etl('run', '-w', wh, '-r', join(dir, 'in'))
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/order_items\s+skipped/)
+    const u = await etl('generate', '-o', join(dir, 'x'), '--dirty-kind', 'nonsense=1')
+    expect(u.code).toBe(2)
+    expect(u.stderr).toMatch(/bad --dirty-kind nonsense=1/)
+  })
+})
