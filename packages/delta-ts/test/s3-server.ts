@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import * as path from 'node:path'
 import { repoRoot } from './golden.js'
 
@@ -97,4 +97,75 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
   await exited
   clearTimeout(timer)
+}
+
+/** What the fault proxy does with the response to one PUT request. */
+export type ProxyFault = 'pass' | 'drop' | 'hang'
+
+/** A loopback TCP proxy in front of an S3 server that can lose PUT responses. */
+export interface FaultProxy {
+  /** `http://127.0.0.1:PORT` of the proxy. */
+  endpoint: string
+  /** One entry per PUT request seen, in order: what was done to its response. */
+  readonly puts: ProxyFault[]
+  close(): Promise<void>
+}
+
+/**
+ * Starts a TCP proxy to `target` (an `http://host:port` endpoint). Every connection is forwarded byte for byte,
+ * except that for the n-th PUT request (0-based, counted across connections) `plan(n)` may say:
+ * - `drop`: forward the request, wait for the server's response (so the server has applied the write), then
+ *   discard the response and reset the client connection;
+ * - `hang`: forward the request, discard the response and keep the client connection open and silent, so only
+ *   the client's request timeout ends the wait.
+ * This is the failure a client sees when the network fails after the server committed a write.
+ */
+export async function startFaultProxy(target: string, plan: (n: number) => ProxyFault): Promise<FaultProxy> {
+  const { hostname, port } = new URL(target)
+  const puts: ProxyFault[] = []
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname)
+    sockets.add(client)
+    sockets.add(upstream)
+    let fault: ProxyFault = 'pass'
+    client.on('data', (chunk: Buffer) => {
+      // The SDK writes each request's head in one chunk, so a request starts a chunk.
+      if (chunk.subarray(0, 4).toString('latin1') === 'PUT ') {
+        fault = plan(puts.length)
+        puts.push(fault)
+      }
+      upstream.write(chunk)
+    })
+    upstream.on('data', (chunk: Buffer) => {
+      if (fault === 'pass') client.write(chunk)
+      else if (fault === 'drop') client.resetAndDestroy()
+      // 'hang': swallow the response and leave the client waiting.
+    })
+    const closeBoth = () => {
+      client.destroy()
+      upstream.destroy()
+      sockets.delete(client)
+      sockets.delete(upstream)
+    }
+    // A hung response must stay hung even when the server closes its side after answering.
+    const upstreamGone = () => {
+      if (fault !== 'hang') closeBoth()
+    }
+    client.on('close', closeBoth)
+    client.on('error', closeBoth)
+    upstream.on('close', upstreamGone)
+    upstream.on('error', upstreamGone)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const addr = server.address()
+  const proxyPort = typeof addr === 'object' && addr ? addr.port : 0
+  return {
+    endpoint: `http://127.0.0.1:${proxyPort}`,
+    puts,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { freePort, testCredentials } from '../../test/s3-server.js'
+import { freePort, startFaultProxy, testCredentials } from '../../test/s3-server.js'
 import { raceInProcesses, storageContractSuite } from '../../test/storage-contract.js'
 import { DeltaError } from '../errors.js'
 import { S3Storage, type S3StorageOptions } from './s3.js'
@@ -432,4 +432,47 @@ describe('S3Storage across OS processes', () => {
       await fs.rm(dir, { recursive: true, force: true })
     }
   })
+})
+
+describe('S3Storage through a faulty network (loopback TCP proxy in front of moto)', () => {
+  const commit = (writer: string) => enc.encode(`{"commitInfo":{"txnId":"${writer}"}}\n`)
+  const key = '_delta_log/00000000000000000003.json'
+
+  it('a connection reset after the server applied the PUT: the SDK retry meets 412, we recognise our commit, nothing doubled', async () => {
+    const bucket = await newBucket()
+    const proxy = await startFaultProxy(endpoint(), (n) => (n === 0 ? 'drop' : 'pass'))
+    try {
+      const viaProxy = new S3Storage(`s3://${bucket}/t`, { ...connection(), endpoint: proxy.endpoint, maxAttempts: 3 })
+      await viaProxy.put(key, commit('A'))
+      expect(proxy.puts).toEqual(['drop', 'pass'])
+      const direct = new S3Storage(`s3://${bucket}/t`, connection())
+      expect(dec.decode(await direct.read(key))).toBe(dec.decode(commit('A')))
+      expect((await errorOf(direct.put(key, commit('B')))).code).toBe('FILE_ALREADY_EXISTS')
+      expect(await keys(direct)).toEqual([key])
+    } finally {
+      await proxy.close()
+    }
+  }, 30_000)
+
+  it('a response that never comes: requestTimeoutMs ends the wait and reading the key back proves the commit is ours', async () => {
+    const bucket = await newBucket()
+    const proxy = await startFaultProxy(endpoint(), (n) => (n === 0 ? 'hang' : 'pass'))
+    try {
+      const viaProxy = new S3Storage(`s3://${bucket}/t`, {
+        ...connection(),
+        endpoint: proxy.endpoint,
+        maxAttempts: 1,
+        requestTimeoutMs: 500,
+      })
+      const started = Date.now()
+      await viaProxy.put(key, commit('A'))
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400)
+      // Only one PUT: the outcome was settled by HEAD + GET, not by sending the commit again.
+      expect(proxy.puts).toEqual(['hang'])
+      const direct = new S3Storage(`s3://${bucket}/t`, connection())
+      expect(dec.decode(await direct.read(key))).toBe(dec.decode(commit('A')))
+    } finally {
+      await proxy.close()
+    }
+  }, 30_000)
 })

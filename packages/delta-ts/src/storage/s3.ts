@@ -441,7 +441,10 @@ function clientConfig(options: S3StorageOptions): S3ClientConfig {
   if (options.credentials !== undefined) config.credentials = options.credentials
   config.maxAttempts = options.maxAttempts ?? config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
   if (options.retryMode !== undefined) config.retryMode = options.retryMode
-  if (options.requestTimeoutMs !== undefined) config.requestHandler = { requestTimeout: options.requestTimeoutMs }
+  if (options.requestTimeoutMs !== undefined) {
+    // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting (found by the hung-response test).
+    config.requestHandler = { requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true }
+  }
   return config
 }
 
