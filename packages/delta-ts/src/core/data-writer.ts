@@ -78,7 +78,8 @@ interface PartitionBuffer {
 /**
  * Writes `data` as parquet files under the table root and returns one add action per file (path
  * URI-encoded relative to the root, `partitionValues` serialized, `size`, `modificationTime`,
- * `dataChange: true`, `stats` JSON). Files are created with put-if-absent under fresh UUID names.
+ * `dataChange: true`, `stats` JSON). Files are created with put-if-absent under fresh UUID names. Partition
+ * values are keyed by physical column name; an empty string partition value is written as null (Spark's rule).
  *
  * @throws DeltaError `SCHEMA_MISMATCH` when the data does not fit `schema` (strict enforcement: callers that
  *   evolve the schema pass the evolved schema), `INVALID_ARGUMENT` for a bad codec / stats configuration or
@@ -325,7 +326,9 @@ function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: 
         const raw = scalar !== null && typeof scalar === 'object' ? rawKey(scalar) : scalar
         let text = col.cache.get(raw)
         if (text === undefined) {
-          text = serializePartitionValue(scalar, col.f.type)
+          // An empty string partition value is null, as in Spark: both land in __HIVE_DEFAULT_PARTITION__, so
+          // they must also share one partitionValues entry.
+          text = serializePartitionValue(scalar, col.f.type) || null
           col.cache.set(raw, text)
         }
         serialized[c] = text
