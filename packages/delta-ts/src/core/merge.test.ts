@@ -1,6 +1,8 @@
+import * as arrow from 'apache-arrow'
 import { afterEach, describe, expect, it } from 'vitest'
+import { DeltaTable } from '../index.js'
 import { isDeltaError } from '../errors.js'
-import { cleanupDirs, createOrders, order, ordersTable, readOrders } from '../../test/dml-fixtures.js'
+import { cleanupDirs, createOrders, order, ordersTable, readOrders, tmpDir } from '../../test/dml-fixtures.js'
 
 afterEach(cleanupDirs)
 
@@ -162,5 +164,59 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     await expect(t.merge(ordersTable(source), { on: ['id'] }).execute()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
     await expect(t.merge(ordersTable(source), { on: 'target.nope = source.id' }).whenMatchedDelete().execute()).rejects.toMatchObject({ code: 'INVALID_PREDICATE' })
     await expect(t.merge(ordersTable(source), { on: ['id'] }).whenMatchedUpdate({ set: { nope: '1' } }).execute()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
+
+  it('stats pruning: an unpartitioned table reads only files whose key range overlaps the source keys', async () => {
+    const t = await createOrders([], { partitioned: false })
+    for (let f = 0; f < 5; f++) await t.write(ordersTable([order(f * 10 + 1, 's', 1), order(f * 10 + 2, 's', 1)]))
+    const r = await t.merge(ordersTable([order(21, 'x', 2), order(22, 'x', 2)]), { on: ['id'] }).whenMatchedUpdateAll().execute()
+    expect(r.metrics).toMatchObject({ numTargetFilesSkipped: 4, numTargetFilesRemoved: 1, numTargetRowsUpdated: 2 })
+    expect((await readOrders(t)).filter((o) => o.status === 'x').map((o) => o.id)).toEqual([21, 22])
+  })
+
+  it('source columns of other widths and units join and cast exactly (int32 key, ms timestamp, decimal scale)', async () => {
+    const tSchema = new arrow.Schema([
+      new arrow.Field('id', new arrow.Int64(), false),
+      new arrow.Field('ts', new arrow.TimestampMicrosecond('UTC'), true),
+      new arrow.Field('price', new arrow.Decimal(2, 10, 128), true),
+    ])
+    const t = await DeltaTable.create(tmpDir(), { schema: tSchema })
+    const batch = (schema: arrow.Schema, children: arrow.Data[], n: number) =>
+      new arrow.Table(schema, [new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children }))])
+    await t.write(
+      batch(tSchema, [
+        arrow.makeData({ type: new arrow.Int64(), data: BigInt64Array.of(1n, 2n) }),
+        arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), data: BigInt64Array.of(1n, 2n) }),
+        arrow.makeData({ type: new arrow.Decimal(2, 10, 128), data: Uint32Array.of(100, 0, 0, 0, 200, 0, 0, 0) }),
+      ], 2),
+    )
+    const sSchema = new arrow.Schema([
+      new arrow.Field('id', new arrow.Int32(), false),
+      new arrow.Field('ts', new arrow.TimestampMillisecond('UTC'), true),
+      new arrow.Field('price', new arrow.Decimal(1, 5, 128), true),
+    ])
+    await t
+      .merge(batch(sSchema, [
+        arrow.makeData({ type: new arrow.Int32(), data: Int32Array.of(2, 3) }),
+        arrow.makeData({ type: new arrow.TimestampMillisecond('UTC'), data: BigInt64Array.of(1_700_000_000_123n, 5n) }),
+        arrow.makeData({ type: new arrow.Decimal(1, 5, 128), data: Uint32Array.of(15, 0, 0, 0, 7, 0, 0, 0) }),
+      ], 2), { on: ['id'] })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    const out = await (await t.snapshot()).scan().toArrow()
+    const rows = out.batches.flatMap((b) =>
+      [...Array(b.numRows).keys()].map((i) => ({
+        id: b.getChild('id')!.get(i) as bigint,
+        ts: b.getChild('ts')!.data[0].values[i],
+        price: b.getChild('price')!.data[0].values[i * 4],
+      })),
+    )
+    rows.sort((a, b) => Number(a.id - b.id))
+    expect(rows).toEqual([
+      { id: 1n, ts: 1n, price: 100 },
+      { id: 2n, ts: 1_700_000_000_123_000n, price: 150 },
+      { id: 3n, ts: 5000n, price: 70 },
+    ])
   })
 })
