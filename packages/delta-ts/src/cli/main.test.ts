@@ -188,6 +188,43 @@ describe('delta-ts vacuum', () => {
   })
 })
 
+describe('delta-ts optimize', () => {
+  it('compacts the two files of partition letter=a into one with --filter and leaves the rows unchanged', async () => {
+    const dir = copyOf('dat/basic_partitioned')
+    const files = async () =>
+      JSON.parse((await cli('files', dir, '--json')).stdout).files as { path: string; numRecords: number }[]
+    const before = await files()
+    const inA = before.filter((f) => f.path.startsWith('letter=a/'))
+    expect(inA).toHaveLength(2)
+    const r = await cli('optimize', dir, '--filter', "letter = 'a'", '--json')
+    expect(r.code).toBe(EXIT_OK)
+    const out = JSON.parse(r.stdout)
+    expect([out.version, out.numFilesRemoved, out.numFilesAdded, out.partitionsOptimized]).toEqual([2, 2, 1, 1])
+    const after = await files()
+    expect(after).toHaveLength(before.length - 1)
+    expect(after.filter((f) => f.path.startsWith('letter=a/'))).toHaveLength(1)
+    const rows = (fs: { numRecords: number }[]) => fs.reduce((s, f) => s + f.numRecords, 0)
+    expect(rows(after)).toBe(rows(before))
+    const history = JSON.parse((await cli('history', dir, '--limit', '1', '--json')).stdout)
+    expect(history[0].operation).toBe('OPTIMIZE')
+  })
+
+  it('reports nothing to compact when every partition has a single file', async () => {
+    const dir = copyOf('dat/basic_partitioned')
+    expect((await cli('optimize', dir)).code).toBe(EXIT_OK)
+    const again = await cli('optimize', dir)
+    expect(again.code).toBe(EXIT_OK)
+    expect(again.stdout).toBe('nothing to compact (version 2)\n')
+  })
+
+  it('fails with INVALID_ARGUMENT (exit 1) for a filter on a data column', async () => {
+    const dir = copyOf('dat/basic_partitioned')
+    const r = await cli('optimize', dir, '--filter', 'number > 1', '--json')
+    expect(r.code).toBe(EXIT_FAILURE)
+    expect(JSON.parse(r.stdout).error.code).toBe('INVALID_ARGUMENT')
+  })
+})
+
 describe('delta-ts errors and usage', () => {
   const t = golden('dat/basic_partitioned')
 
@@ -216,6 +253,7 @@ describe('delta-ts errors and usage', () => {
     [['files', 'a', '--bogus'], /Unknown option '--bogus'/],
     [['vacuum', 'a', '--retention-hours', 'soon'], /--retention-hours expects a non-negative number/],
     [['vacuum', 'a', '--version', '1'], /--version does not apply to "vacuum"/],
+    [['optimize', 'a', '--target-size', '1.5MB'], /--target-size expects a non-negative integer/],
   ])('rejects %j as a usage error with exit 2 and the usage text', async (argv, message) => {
     const r = await cli(...argv)
     expect(r.code).toBe(EXIT_USAGE)

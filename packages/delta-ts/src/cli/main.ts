@@ -8,6 +8,7 @@ import {
   describeCommand,
   filesCommand,
   historyCommand,
+  optimizeCommand,
   type SnapshotSelector,
   vacuumCommand,
 } from './commands.js'
@@ -32,6 +33,7 @@ Commands:
   files <uri>        active data files with partition values, sizes and row counts
   checkpoint <uri>   write a checkpoint of the latest version (or --version n)
   vacuum <uri>       delete data files unreferenced for longer than the retention
+  optimize <uri>     compact small files per partition (bin-packing, no data change)
 
 Options:
   --json                 machine-readable JSON on stdout
@@ -41,6 +43,9 @@ Options:
   --retention-hours <h>  (vacuum) keep files removed less than h hours ago (default 168)
   --dry-run              (vacuum) list the files without deleting them
   --no-retention-check   (vacuum) allow a retention below delta.deletedFileRetentionDuration
+  --target-size <bytes>  (optimize) size of the compacted files (default 128 MiB)
+  --min-file-size <b>    (optimize) leave files at least this large alone (default: the target size)
+  --filter <sql>         (optimize) only partitions matching this predicate over partition columns
   --endpoint <url>       S3-compatible endpoint for s3:// URIs (MinIO, R2, moto)
   --region <region>      AWS region for s3:// URIs
   --path-style           path-style S3 addressing (most S3-compatible servers need it)
@@ -63,6 +68,9 @@ const OPTIONS = {
   'retention-hours': { type: 'string' },
   'dry-run': { type: 'boolean' },
   'no-retention-check': { type: 'boolean' },
+  'target-size': { type: 'string' },
+  'min-file-size': { type: 'string' },
+  filter: { type: 'string' },
   endpoint: { type: 'string' },
   region: { type: 'string' },
   'path-style': { type: 'boolean' },
@@ -76,6 +84,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   history: ['limit'],
   checkpoint: ['version'],
   vacuum: ['retention-hours', 'dry-run', 'no-retention-check'],
+  optimize: ['target-size', 'min-file-size', 'filter'],
 }
 const COMMON = ['json', 'endpoint', 'region', 'path-style', 'help']
 
@@ -141,6 +150,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     // Every argument is validated before the table is opened, so a typo is a usage error, not a failed read.
     const limit = nonNegativeInt('limit', values.limit)
     const retentionHours = nonNegativeNumber('retention-hours', values['retention-hours'])
+    const targetSizeBytes = nonNegativeInt('target-size', values['target-size'])
+    const minFileSize = nonNegativeInt('min-file-size', values['min-file-size'])
     const s3: S3StorageOptions = {}
     if (values.endpoint) s3.endpoint = values.endpoint
     if (values.region) s3.region = values.region
@@ -163,6 +174,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
           dryRun: values['dry-run'] === true,
           skipRetentionCheck: values['no-retention-check'] === true,
         })
+        break
+      case 'optimize':
+        out = await optimizeCommand(table, { targetSizeBytes, minFileSize, filter: values.filter })
         break
       default:
         out = await filesCommand(table, sel)
