@@ -2,6 +2,7 @@ import { DeltaError, isDeltaError } from '../errors.js'
 import type { Action } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
 import { classicCheckpointPath, LOG_DIR, parseLogPath } from '../protocol/log-path.js'
+import { deletionVectorPath } from '../protocol/deletion-vector.js'
 import { indexLogListing } from '../protocol/log-segment.js'
 import { writeCheckpoint } from './checkpoint-writer.js'
 import { listLog } from './log-reader.js'
@@ -147,11 +148,10 @@ export async function vacuumFiles(
   }
   const cutoff = now - retentionHours * 3_600_000
   const keep = new Set<string>()
-  const dvPaths = new Set<string>()
   for (const add of snap.state.files.values()) {
     keep.add(decodeActionPath(add.path))
-    if (add.deletionVector?.storageType === 'u' || add.deletionVector?.storageType === 'p')
-      dvPaths.add(add.deletionVector.pathOrInlineDv)
+    // Deletion vector files of live files stay; `p` paths are absolute and never listed under the root.
+    if (add.deletionVector?.storageType === 'u') keep.add(deletionVectorPath(add.deletionVector))
   }
   for (const r of snap.state.tombstones.values()) {
     if ((r.deletionTimestamp ?? now) > cutoff) keep.add(decodeActionPath(r.path))
@@ -168,7 +168,6 @@ export async function vacuumFiles(
     const base = m.path.slice(m.path.lastIndexOf('/') + 1)
     if (base.startsWith('.') || base.startsWith('_')) continue
     if (keep.has(m.path)) continue
-    if (base.startsWith('deletion_vector_') && [...dvPaths].length > 0) continue
     if (m.lastModified > cutoff) continue
     files.push(m.path)
   }
