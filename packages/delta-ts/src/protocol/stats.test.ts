@@ -329,3 +329,99 @@ describe('computeFileStats against Spark-written golden tables', () => {
     expect(checked).toBeGreaterThan(0)
   })
 })
+
+describe('computeFileStats bounds property', () => {
+  it('min <= every value <= max and nullCount is exact for random longs, doubles, timestamps and decimals', () => {
+    const isoToMicros = (s: string) => BigInt(Date.parse(s)) * 1000n
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            l: fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { nil: null }),
+            d: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+            t: fc.option(fc.bigInt({ min: -30_000_000_000_000_000n, max: 200_000_000_000_000_000n }), { nil: null }),
+            dec: fc.option(fc.bigInt({ min: -(10n ** 20n) + 1n, max: 10n ** 20n - 1n }), { nil: null }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (rows) => {
+          const ts = vec(
+            new arrow.TimestampMicrosecond('UTC'),
+            rows.map((r) => (r.t === null ? null : 0)),
+          )
+          const tv = ts.data[0].values as BigInt64Array
+          rows.forEach((r, i) => {
+            if (r.t !== null) tv[i] = r.t
+          })
+          const words = (u: bigint) => {
+            let x = BigInt.asUintN(128, u)
+            return new Uint32Array(
+              Array.from({ length: 4 }, () => {
+                const w = Number(x & 0xffffffffn)
+                x >>= 32n
+                return w
+              }),
+            )
+          }
+          const t = new arrow.Table({
+            l: vec(
+              new arrow.Int64(),
+              rows.map((r) => r.l),
+            ),
+            d: vec(
+              new arrow.Float64(),
+              rows.map((r) => r.d),
+            ),
+            t: ts,
+            dec: vec(
+              new arrow.Decimal(3, 23, 128),
+              rows.map((r) => (r.dec === null ? null : words(r.dec))),
+            ),
+          })
+          const json = computeFileStats(t, {
+            schema: schema([
+              ['l', 'long'],
+              ['d', 'double'],
+              ['t', 'timestamp'],
+              ['dec', 'decimal(23,3)'],
+            ]),
+          })
+          // Exact text for longs and decimals: pull the raw JSON numbers out instead of JSON.parse rounding them.
+          const raw = (section: string, col: string) =>
+            new RegExp(`"${section}":\\{[^}]*"${col}":(-?[0-9.]+)`).exec(json)?.[1]
+          const stats = JSON.parse(json)
+          const present = <T>(xs: (T | null)[]) => xs.filter((x): x is T => x !== null)
+          for (const [col, key] of [
+            ['l', 'l'],
+            ['d', 'd'],
+            ['t', 't'],
+            ['dec', 'dec'],
+          ] as const) {
+            expect(stats.nullCount[col]).toBe(rows.filter((r) => r[key] === null).length)
+          }
+          const ls = present(rows.map((r) => r.l))
+          if (ls.length) {
+            for (const v of ls) {
+              expect(BigInt(raw('minValues', 'l')!) <= v).toBe(true)
+              expect(BigInt(raw('maxValues', 'l')!) >= v).toBe(true)
+            }
+          }
+          for (const v of present(rows.map((r) => r.d))) {
+            expect(stats.minValues.d).toBeLessThanOrEqual(v)
+            expect(stats.maxValues.d).toBeGreaterThanOrEqual(v)
+          }
+          for (const v of present(rows.map((r) => r.t))) {
+            if (stats.minValues.t !== undefined) expect(isoToMicros(stats.minValues.t) <= v).toBe(true)
+            if (stats.maxValues.t !== undefined) expect(isoToMicros(stats.maxValues.t) >= v).toBe(true)
+          }
+          const scaled = (s: string) => BigInt(s.replace('.', '').replace(/^(-?)0+(?=\d)/, '$1'))
+          for (const v of present(rows.map((r) => r.dec))) {
+            expect(scaled(raw('minValues', 'dec')!) <= v).toBe(true)
+            expect(scaled(raw('maxValues', 'dec')!) >= v).toBe(true)
+          }
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
