@@ -3,6 +3,8 @@
  * never load @aws-sdk/client-s3; `resolveStorage('s3://...')` imports it on demand.
  */
 export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_MULTIPART_THRESHOLD,
   DEFAULT_PART_SIZE,

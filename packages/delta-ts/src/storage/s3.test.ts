@@ -454,25 +454,32 @@ describe('S3Storage through a faulty network (loopback TCP proxy in front of mot
     }
   }, 30_000)
 
-  it('a response that never comes: requestTimeoutMs ends the wait and reading the key back proves the commit is ours', async () => {
-    const bucket = await newBucket()
-    const proxy = await startFaultProxy(endpoint(), (n) => (n === 0 ? 'hang' : 'pass'))
-    try {
-      const viaProxy = new S3Storage(`s3://${bucket}/t`, {
-        ...connection(),
-        endpoint: proxy.endpoint,
-        maxAttempts: 1,
-        requestTimeoutMs: 500,
-      })
-      const started = Date.now()
-      await viaProxy.put(key, commit('A'))
-      expect(Date.now() - started).toBeGreaterThanOrEqual(400)
-      // Only one PUT: the outcome was settled by HEAD + GET, not by sending the commit again.
-      expect(proxy.puts).toEqual(['hang'])
-      const direct = new S3Storage(`s3://${bucket}/t`, connection())
-      expect(dec.decode(await direct.read(key))).toBe(dec.decode(commit('A')))
-    } finally {
-      await proxy.close()
-    }
-  }, 30_000)
+  it.each([
+    ['requestTimeoutMs', { requestTimeoutMs: 500 }],
+    ['idleTimeoutMs', { idleTimeoutMs: 500 }],
+  ] as const)(
+    'a response that never comes: %s ends the wait and reading the key back proves the commit is ours',
+    async (_name, timeout) => {
+      const bucket = await newBucket()
+      const proxy = await startFaultProxy(endpoint(), (n) => (n === 0 ? 'hang' : 'pass'))
+      try {
+        const viaProxy = new S3Storage(`s3://${bucket}/t`, {
+          ...connection(),
+          ...timeout,
+          endpoint: proxy.endpoint,
+          maxAttempts: 1,
+        })
+        const started = Date.now()
+        await viaProxy.put(key, commit('A'))
+        expect(Date.now() - started).toBeGreaterThanOrEqual(400)
+        // Only one PUT: the outcome was settled by HEAD + GET, not by sending the commit again.
+        expect(proxy.puts).toEqual(['hang'])
+        const direct = new S3Storage(`s3://${bucket}/t`, connection())
+        expect(dec.decode(await direct.read(key))).toBe(dec.decode(commit('A')))
+      } finally {
+        await proxy.close()
+      }
+    },
+    30_000,
+  )
 })

@@ -20,6 +20,10 @@ export const DEFAULT_MULTIPART_THRESHOLD = 16 * 1024 * 1024
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 /** HTTP attempts per request, including the first, made by the SDK's retry strategy. */
 export const DEFAULT_MAX_ATTEMPTS = 5
+/** Idle-socket timeout: a connection silent this long fails as a timeout and is retried (60 s). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+/** TCP connect timeout (10 s). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 /** How many times a put-if-absent is re-sent after an ambiguous failure or a 409 before giving up. */
 export const DEFAULT_PUT_RETRIES = 5
 
@@ -37,8 +41,12 @@ export interface S3StorageOptions {
   maxAttempts?: number
   /** SDK retry mode; `adaptive` adds client-side rate limiting under throttling. Default `standard`. */
   retryMode?: 'standard' | 'adaptive'
-  /** Milliseconds without response data before a request is abandoned (then retried). Default: SDK default. */
+  /** Upper bound in ms for one whole request and response; it then fails as a timeout and is retried. Default: none. */
   requestTimeoutMs?: number
+  /** Milliseconds a connection may stay silent before the request fails as a timeout (and is retried). Default 60 s. */
+  idleTimeoutMs?: number
+  /** Milliseconds to establish a TCP connection. Default 10 s. */
+  connectTimeoutMs?: number
   /**
    * The store supports `If-None-Match: *` on PutObject and CompleteMultipartUpload (AWS S3 since August 2024,
    * MinIO, R2). Default `true`. Put-if-absent relies on it; set `false` for stores without it.
@@ -60,7 +68,10 @@ export interface S3StorageOptions {
   putRetries?: number
   /** Extra S3Client configuration merged under the options above (e.g. `requestChecksumCalculation`). */
   clientConfig?: S3ClientConfig
-  /** Use this client instead of building one; the connection options above are then ignored. */
+  /**
+   * Use this client instead of building one; the connection, retry and timeout options above are then ignored.
+   * (A `clientConfig.requestHandler` likewise replaces the timeout options.)
+   */
   client?: S3Client
 }
 
@@ -441,9 +452,15 @@ function clientConfig(options: S3StorageOptions): S3ClientConfig {
   if (options.credentials !== undefined) config.credentials = options.credentials
   config.maxAttempts = options.maxAttempts ?? config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
   if (options.retryMode !== undefined) config.retryMode = options.retryMode
-  if (options.requestTimeoutMs !== undefined) {
-    // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting (found by the hung-response test).
-    config.requestHandler = { requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true }
+  if (config.requestHandler === undefined) {
+    config.requestHandler = {
+      // The SDK has no timeouts by default: a silent connection would hang a commit forever.
+      connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      socketTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs,
+      // Without this the SDK only logs a warning when requestTimeout passes and keeps waiting.
+      throwOnRequestTimeout: options.requestTimeoutMs !== undefined,
+    }
   }
   return config
 }
