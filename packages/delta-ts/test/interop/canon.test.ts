@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { tableFromIPC } from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { canonicalRows, wireRows, type WireRow } from './canon.js'
+import { canonicalRows, type WireRow, wireRows } from './canon.js'
 import { ensureVenv, py, scratch } from './harness.js'
 
 // The interop suite compares rows that Python and TypeScript each reduce to the wire form. This checks the

@@ -5,7 +5,7 @@ import { deltalake, ensureVenv, type PyRead, scratch } from './harness.js'
 import { expectTsReadsModel, type TsScenario, writeTsScenarios } from './ts-scenarios.js'
 
 // Issue 10, direction 1: tables written by delta-ts (every column type; partitions with special characters,
-// nulls and dates; append, overwrite, replaceWhere, delete; with and without checkpoints; after vacuum and
+// nulls and dates; append, overwrite, replaceWhere, merge, delete, update, optimize; with and without checkpoints; after vacuum and
 // metadata cleanup) are read by deltalake (delta-rs 1.6.6) with the same version, schema and rows, and
 // deltalake's history shows delta-ts's commitInfo.
 describe('tables written by delta-ts, read by deltalake (delta-rs 1.6.6)', () => {
@@ -23,7 +23,7 @@ describe('tables written by delta-ts, read by deltalake (delta-rs 1.6.6)', () =>
   })
 
   it.each([
-    ['ts-mixed', 'partitioned, deletes, replaceWhere, automatic and explicit checkpoints'],
+    ['ts-mixed', 'partitioned; merge, delete, update, replaceWhere, optimize; automatic and explicit checkpoints'],
     ['ts-plain', 'unpartitioned, no checkpoint, delete then full overwrite'],
     ['ts-vacuumed', 'after vacuum with zero retention and metadata cleanup, latest version'],
   ])('%s (%s): deltalake reads the same version, schema, rows and history as delta-ts wrote', async (name) => {

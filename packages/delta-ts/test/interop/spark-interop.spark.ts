@@ -41,7 +41,7 @@ describe('interop with Spark (delta-spark 4.0.1)', () => {
   })
 
   it.each([
-    ['ts-mixed', 'partitioned, deletes, replaceWhere, automatic and explicit checkpoints'],
+    ['ts-mixed', 'partitioned; merge, delete, update, replaceWhere, optimize; automatic and explicit checkpoints'],
     ['ts-plain', 'unpartitioned, no checkpoint, delete then full overwrite'],
     ['ts-vacuumed', 'after vacuum with zero retention and metadata cleanup, latest version'],
   ])('delta-ts table %s (%s): Spark reads the same version, schema, rows and history', async (name) => {

@@ -11,7 +11,6 @@ import { type BatchSpec, scenarioBatches } from './harness.js'
  * model of the rows the table must hold after each commit, computed from the batches' wire rows, never read
  * back from the table; the tests compare deltalake's and Spark's reads with this model.
  *
- * Not covered yet: merge, update and optimize, which delta-ts does not offer at the time of writing.
  */
 export interface TsScenario {
   name: string
@@ -33,6 +32,7 @@ const SPEC = {
   b2: { ids: [200, 201, 202], part: 'a b' },
   b3: { ids: [300, 301, 302] },
   b4: { ids: [400, 401, 402, 403, 404, 405] },
+  merge: { ids: [1, 2, 100, 101], tag: '-merged' },
 } satisfies Record<string, BatchSpec>
 
 /** Model state: the multiset of rows (appending the same batch twice holds each row twice), per version. */
@@ -50,6 +50,9 @@ class Model {
   }
   overwrite(rows: WireRow[]): void {
     this.rows = [...rows]
+  }
+  map(fn: (r: WireRow) => WireRow): void {
+    this.rows = this.rows.map(fn)
   }
 }
 
@@ -83,7 +86,8 @@ export async function writeTsScenarios(root: string): Promise<TsScenario[]> {
     }
   }
 
-  // Partitioned by a string with characters that need escaping (and a null value) and a date; DML;
+  // Partitioned by a string with characters that need escaping (and a null value) and a date; merge, delete,
+  // update, replaceWhere, optimize;
   // an automatic checkpoint every 3 commits plus an explicit one.
   {
     const dir = path.join(root, 'ts-mixed')
@@ -100,8 +104,21 @@ export async function writeTsScenarios(root: string): Promise<TsScenario[]> {
     await t.write(b.b1.table)
     m.append(b.b1.rows)
     m.commit()
+    // MERGE: ids 1 and 2 are updated from the source, 100 and 101 inserted.
+    await t
+      .merge(b.merge.table, { on: 'target.id = source.id' })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    const merged = new Map(b.merge.rows.map((r) => [r.id, r]))
+    m.map((r) => merged.get(r.id) ?? r)
+    m.append(b.merge.rows.filter((r) => r.id === '100' || r.id === '101'))
+    m.commit()
     await t.delete('id = 3')
     m.removeWhere((r) => r.id === '3')
+    m.commit()
+    await t.update({ predicate: 'id = 4', set: { s: "'updated'", i32: 'i32 + 1' } })
+    m.map((r) => (r.id === '4' ? { ...r, s: 'updated', i32: r.i32 === null ? null : String(Number(r.i32) + 1) } : r))
     m.commit()
     await t.delete('part IS NULL')
     m.removeWhere((r) => r.part === null)
@@ -114,6 +131,9 @@ export async function writeTsScenarios(root: string): Promise<TsScenario[]> {
     m.append(b.b3.rows)
     m.commit()
     await t.checkpoint()
+    const opt = await t.optimize()
+    expect(opt.commit, 'optimize had small files to compact').toBeDefined()
+    m.commit()
     await t.delete('i32 > 9000 AND i32 < 12000')
     m.removeWhere((r) => typeof r.i32 === 'string' && Number(r.i32) > 9000 && Number(r.i32) < 12000)
     m.commit()
