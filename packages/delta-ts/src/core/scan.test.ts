@@ -360,3 +360,31 @@ describe('Scan: options', () => {
     expect(t.schema.fields.map((f) => f.name)).toEqual(['a', 'b', 'c'])
   })
 })
+
+describe('Scan: many files', () => {
+  const schema: StructType = { type: 'struct', fields: [field('id', 'long')] }
+  const file = (from: number) => ({ data: new arrow.Table({ id: arrow.vectorFromArray([BigInt(from), BigInt(from + 1)]) }) })
+
+  it('reads every file in log order while prefetching the next, and stops cleanly when the consumer breaks', async () => {
+    const snap = await makeTable(schema, [file(0), file(2), file(4), file(6)])
+    const all = await snap.scan().toArrow()
+    expect(values(all, 'id')).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n])
+    let got = 0
+    for await (const b of snap.scan().batches()) {
+      got += b.numRows
+      break
+    }
+    expect(got).toBe(2)
+  })
+
+  it('reports a data file that vanished as FILE_NOT_FOUND after yielding the files before it', async () => {
+    const snap = await makeTable(schema, [file(0), file(2)])
+    rmSync(path.join(root, `t${counter - 1}`, 'part-1.parquet'))
+    const seen: bigint[] = []
+    const run = async () => {
+      for await (const b of snap.scan().batches()) for (const v of b.getChild('id')!) seen.push(v as bigint)
+    }
+    await expect(run()).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' })
+    expect(seen).toEqual([0n, 1n])
+  })
+})

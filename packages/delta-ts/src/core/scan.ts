@@ -14,6 +14,7 @@ import {
   matchFileField,
   nullData,
   openParquet,
+  type ParquetReader,
   scalarData,
 } from '../parquet/read.js'
 import { evaluatePredicate } from './row-filter.js'
@@ -54,6 +55,12 @@ export interface ScanOptions {
   /** Rows per batch at most (default 65536). */
   batchSize?: number
   signal?: AbortSignal
+}
+
+/** A data file ready to decode: its open parquet reader and its deleted row indexes. */
+interface OpenedFile {
+  reader: ParquetReader
+  deleted: Float64Array | undefined
 }
 
 interface OutputColumn {
@@ -172,94 +179,117 @@ export class Scan {
     }
     const readSchema = new arrow.Schema(readColumns.map((c) => c.arrowField))
     const files = await this.files()
-    for (const file of files) {
-      abortIfNeeded(signal)
-      yield* this.#scanFile(file, readColumns, readSchema, rowFilter?.evaluate)
+    // While one file decodes, the next one's footer and deletion vector are already on their way: on object
+    // stores the per-file round trips otherwise dominate scans of many small files. At most one file ahead, so
+    // memory stays bounded.
+    let next: Promise<OpenedFile> | undefined
+    try {
+      for (let i = 0; i < files.length; i++) {
+        abortIfNeeded(signal)
+        const current = next ?? this.#openFile(files[i])
+        next = undefined
+        const opened = await current
+        if (i + 1 < files.length) {
+          next = this.#openFile(files[i + 1])
+          // Rejections are handled when the file's turn comes; this only keeps Node from flagging them early.
+          next.catch(() => undefined)
+        }
+        try {
+          yield* this.#scanFile(files[i], opened, readColumns, readSchema, rowFilter?.evaluate)
+        } finally {
+          opened.reader.close()
+        }
+      }
+    } finally {
+      // A consumer that stops early (break, error) must not leak the prefetched file's wasm memory.
+      if (next) await next.then((o) => o.reader.close(), () => undefined)
     }
   }
 
-  async *#scanFile(
-    file: FileEntry,
-    readColumns: OutputColumn[],
-    readSchema: arrow.Schema,
-    evaluate: RowFilterFn | undefined,
-  ): AsyncGenerator<arrow.RecordBatch> {
+  async #openFile(file: FileEntry): Promise<OpenedFile> {
     const { signal } = this.options
     const storage = this.snapshot.storage
-    const mode = this.snapshot.columnMappingMode
     const path = resolveTablePath(storage, file.path)
     const [reader, deleted] = await Promise.all([
       openParquet(storage, path, { size: file.size > 0 ? file.size : undefined, signal }),
       file.deletionVector ? loadDeletionVector(storage, file.deletionVector, { signal }) : Promise.resolve(undefined),
     ])
-    try {
-      // Partition columns: one parsed value per file, keyed by physical name under column mapping.
-      const constants = new Map<number, arrow.Data>()
-      readColumns.forEach((c, k) => {
-        if (!c.partition) return
-        const key = physicalName(c.field, mode)
-        const raw = key in file.partitionValues ? file.partitionValues[key] : file.partitionValues[c.field.name]
-        constants.set(k, scalarData(parsePartitionValue(raw, c.field.type), c.arrowField.type))
-      })
-      // Data columns: the file's top-level field that holds each.
-      const fileFields = reader.schema.fields
-      const sources = readColumns.map((c) => (c.partition ? -1 : matchFileField(fileFields, c.field, mode)))
-      const fileColumns = [...new Set(sources.filter((i) => i >= 0))].map((i) => fileFields[i].name)
-      for (let g = 0; g < reader.rowGroups.length; g++) {
-        const rg = reader.rowGroups[g]
+    return { reader, deleted }
+  }
+
+  async *#scanFile(
+    file: FileEntry,
+    { reader, deleted }: OpenedFile,
+    readColumns: OutputColumn[],
+    readSchema: arrow.Schema,
+    evaluate: RowFilterFn | undefined,
+  ): AsyncGenerator<arrow.RecordBatch> {
+    const { signal } = this.options
+    const mode = this.snapshot.columnMappingMode
+    // Partition columns: one parsed value per file, keyed by physical name under column mapping.
+    const constants = new Map<number, arrow.Data>()
+    readColumns.forEach((c, k) => {
+      if (!c.partition) return
+      const key = physicalName(c.field, mode)
+      const raw = key in file.partitionValues ? file.partitionValues[key] : file.partitionValues[c.field.name]
+      constants.set(k, scalarData(parsePartitionValue(raw, c.field.type), c.arrowField.type))
+    })
+    // Data columns: the file's top-level field that holds each.
+    const fileFields = reader.schema.fields
+    const sources = readColumns.map((c) => (c.partition ? -1 : matchFileField(fileFields, c.field, mode)))
+    const fileColumns = [...new Set(sources.filter((i) => i >= 0))].map((i) => fileFields[i].name)
+    for (let g = 0; g < reader.rowGroups.length; g++) {
+      const rg = reader.rowGroups[g]
+      abortIfNeeded(signal)
+      const batches =
+        fileColumns.length > 0
+          ? reader.readRowGroup(g, fileColumns, this.#batchSize)
+          : countOnly(rg.numRows, this.#batchSize)
+      let rowInGroup = 0
+      for await (const raw of batches) {
         abortIfNeeded(signal)
-        const batches =
-          fileColumns.length > 0
-            ? reader.readRowGroup(g, fileColumns, this.#batchSize)
-            : countOnly(rg.numRows, this.#batchSize)
-        let rowInGroup = 0
-        for await (const raw of batches) {
-          abortIfNeeded(signal)
-          const n = raw.numRows
-          const start = rg.firstRow + rowInGroup
-          rowInGroup += n
-          const sel = deleted ? survivingRows(deleted, start, n) : undefined
-          const len = sel ? sel.length : n
-          if (len === 0) continue
-          const children = readColumns.map((c, k) => {
-            const constant = constants.get(k)
-            if (constant)
-              return convertColumn(constant, c.field.type, c.arrowField.type, new Int32Array(len), {
-                mode,
-                where: c.field.name,
-              })
-            const i = sources[k]
-            if (i < 0) return nullData(c.arrowField.type, len)
-            const col = raw.getChild(fileFields[i].name)
-            if (!col || col.data.length !== 1)
-              throw new DeltaError('INTERNAL', `column ${fileFields[i].name} missing from decoded batch`)
-            return convertColumn(col.data[0], c.field.type, c.arrowField.type, sel, { mode, where: c.field.name })
-          })
-          let batch = makeBatch(readSchema, children, len)
-          if (evaluate) {
-            const keep = evaluate(batch)
-            if (keep) {
-              if (keep.length === 0) continue
-              batch = makeBatch(
-                readSchema,
-                batch.data.children.map((d, k) =>
-                  convertColumn(d, readColumns[k].field.type, readColumns[k].arrowField.type, keep, {
-                    mode: 'none',
-                    where: readColumns[k].field.name,
-                  }),
-                ),
-                keep.length,
-              )
-            }
+        const n = raw.numRows
+        const start = rg.firstRow + rowInGroup
+        rowInGroup += n
+        const sel = deleted ? survivingRows(deleted, start, n) : undefined
+        const len = sel ? sel.length : n
+        if (len === 0) continue
+        const children = readColumns.map((c, k) => {
+          const constant = constants.get(k)
+          if (constant)
+            return convertColumn(constant, c.field.type, c.arrowField.type, new Int32Array(len), {
+              mode,
+              where: c.field.name,
+            })
+          const i = sources[k]
+          if (i < 0) return nullData(c.arrowField.type, len)
+          const col = raw.getChild(fileFields[i].name)
+          if (!col || col.data.length !== 1)
+            throw new DeltaError('INTERNAL', `column ${fileFields[i].name} missing from decoded batch`)
+          return convertColumn(col.data[0], c.field.type, c.arrowField.type, sel, { mode, where: c.field.name })
+        })
+        let batch = makeBatch(readSchema, children, len)
+        if (evaluate) {
+          const keep = evaluate(batch)
+          if (keep) {
+            if (keep.length === 0) continue
+            batch = makeBatch(
+              readSchema,
+              batch.data.children.map((d, k) =>
+                convertColumn(d, readColumns[k].field.type, readColumns[k].arrowField.type, keep, {
+                  mode: 'none',
+                  where: readColumns[k].field.name,
+                }),
+              ),
+              keep.length,
+            )
           }
-          if (readColumns.length !== this.#columns.length) {
-            batch = makeBatch(this.schema, batch.data.children.slice(0, this.#columns.length), batch.numRows)
-          }
-          yield batch
         }
+        if (readColumns.length !== this.#columns.length) {
+          batch = makeBatch(this.schema, batch.data.children.slice(0, this.#columns.length), batch.numRows)
+        }
+        yield batch
       }
-    } finally {
-      reader.close()
     }
   }
 }

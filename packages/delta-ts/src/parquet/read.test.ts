@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as arrow from 'apache-arrow'
+import { DeltaError } from '../errors.js'
 import { MemoryStorage } from '../storage/memory.js'
 import type { Storage } from '../storage/types.js'
 import { openParquet, StorageBlob } from './read.js'
@@ -71,6 +72,7 @@ describe('openParquet', () => {
         for (const v of batch.getChild('id')!) sum += v as bigint
       }
     }
+    expect(reader.cacheMisses).toBe(0)
     reader.close()
     expect(rows).toBe(200_000)
     expect(sum).toBe((199_999n * 200_000n) / 2n)
@@ -84,6 +86,35 @@ describe('openParquet', () => {
     await expect(openParquet(mem, 'nope.parquet')).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' })
     await mem.put('junk.parquet', new TextEncoder().encode('this is not a parquet file at all'))
     await expect(openParquet(mem, 'junk.parquet')).rejects.toMatchObject({ code: 'PARQUET_ERROR' })
+  })
+})
+
+describe('openParquet: storage failures', () => {
+  it('surfaces a failed chunk read as the storage error, and parquet-wasm keeps working afterwards', async () => {
+    const mem = new MemoryStorage()
+    const bytes = writeParquet(wideTable(1000), { codec: 'snappy' })
+    await mem.put('f.parquet', bytes)
+    const flaky = new CountingStorage(mem)
+    const reader = await openParquet(flaky, 'f.parquet', { size: bytes.length })
+    // From now on every ranged read fails, as a dropped connection would.
+    flaky.readRange = async () => {
+      throw new DeltaError('STORAGE_TRANSIENT', 'connection reset')
+    }
+    const drain = async () => {
+      for await (const b of reader.readRowGroup(0, ['id', 'text'])) expect(b.numRows).toBeGreaterThan(0)
+    }
+    await expect(drain()).rejects.toMatchObject({ code: 'STORAGE_TRANSIENT' })
+    reader.close()
+    // A rejected read that reached the wasm module would have trapped it; a fresh read must still decode.
+    const again = await openParquet(mem, 'f.parquet', { size: bytes.length })
+    let rows = 0
+    for await (const b of again.readRowGroup(0, ['id'])) rows += b.numRows
+    again.close()
+    expect(rows).toBe(1000)
+  })
+
+  it('reports a file missing at open as FILE_NOT_FOUND even when its size is given', async () => {
+    await expect(openParquet(new MemoryStorage(), 'gone.parquet', { size: 1234 })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' })
   })
 })
 

@@ -19,10 +19,22 @@ import type { DecimalValue, ScalarValue } from '../protocol/partition-values.js'
 /** Default rows per decoded batch: parquet-wasm's own default (1024) makes decoding about twice as slow. */
 export const DEFAULT_BATCH_SIZE = 65536
 
+/** Where a {@link StorageBlob} records the first storage failure of a file (see {@link StorageBlob}). */
+export interface ReadFailure {
+  error?: unknown
+  /** Reads that parquet-wasm issued for bytes not prefetched into the cache (0 when the layout was known). */
+  misses?: number
+}
+
 /**
  * A Blob whose bytes stay in storage: `slice()` only narrows the window and `arrayBuffer()` issues one
  * `storage.readRange`. parquet-wasm reads through these two methods, so it fetches the footer first and then
  * only the column chunks it decodes.
+ *
+ * A rejected read must never reach parquet-wasm 0.8.0: it traps (`RuntimeError: unreachable`) and the pending
+ * promise never settles. So a failed read resolves with zeros of the requested length and records the error
+ * in `failure`; the reader checks `failure` after every wasm call and throws the storage error, discarding
+ * whatever was decoded from the zeros.
  */
 export class StorageBlob extends Blob {
   readonly #storage: Storage
@@ -31,15 +43,19 @@ export class StorageBlob extends Blob {
   readonly #end: number
   readonly #signal?: AbortSignal
   readonly #onRead?: (start: number, end: number) => void
+  readonly #failure: ReadFailure
+  readonly #cache?: RangeCache
 
   constructor(
     storage: Storage,
     path: string,
     start: number,
     end: number,
-    options: { signal?: AbortSignal; onRead?: (start: number, end: number) => void } = {},
+    options: { signal?: AbortSignal; onRead?: (start: number, end: number) => void; failure?: ReadFailure; cache?: RangeCache } = {},
   ) {
     super([])
+    this.#failure = options.failure ?? {}
+    this.#cache = options.cache
     this.#storage = storage
     this.#path = path
     this.#start = start
@@ -61,13 +77,28 @@ export class StorageBlob extends Blob {
     }
     const s = clamp(start, 0)
     const e = Math.max(s, clamp(end, this.size))
-    return new StorageBlob(this.#storage, this.#path, this.#start + s, this.#start + e, { signal: this.#signal, onRead: this.#onRead })
+    return new StorageBlob(this.#storage, this.#path, this.#start + s, this.#start + e, {
+      signal: this.#signal,
+      onRead: this.#onRead,
+      failure: this.#failure,
+      cache: this.#cache,
+    })
   }
 
   override async arrayBuffer(): Promise<ArrayBuffer> {
     if (this.size === 0) return new ArrayBuffer(0)
+    const cached = this.#cache?.get(this.#start, this.#end)
+    if (cached) return cached.slice().buffer as ArrayBuffer
+    this.#failure.misses = (this.#failure.misses ?? 0) + 1
     this.#onRead?.(this.#start, this.#end)
-    const bytes = await this.#storage.readRange(this.#path, this.#start, this.#end, { signal: this.#signal })
+    let bytes: Uint8Array
+    try {
+      if (this.#failure.error !== undefined) throw this.#failure.error
+      bytes = await this.#storage.readRange(this.#path, this.#start, this.#end, { signal: this.#signal })
+    } catch (err) {
+      this.#failure.error ??= err
+      return new ArrayBuffer(this.size)
+    }
     if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
       return bytes.buffer
     }
@@ -78,6 +109,215 @@ export class StorageBlob extends Blob {
     return new Uint8Array(await this.arrayBuffer())
   }
 }
+
+/**
+ * Byte ranges of one file fetched ahead of parquet-wasm, which then reads them from memory: storage errors
+ * surface in JS before any wasm call (see {@link StorageBlob}), and a row group costs one request per
+ * contiguous run of column chunks instead of one per chunk.
+ */
+export class RangeCache {
+  #ranges: { start: number; bytes: Uint8Array; pinned: boolean }[] = []
+
+  /** Adds a fetched range; `pinned` ranges (the footer) survive {@link RangeCache.release}. */
+  add(start: number, bytes: Uint8Array, pinned = false): void {
+    this.#ranges.push({ start, bytes, pinned })
+  }
+
+  /** The bytes `[start, end)` when one cached range holds them all. */
+  get(start: number, end: number): Uint8Array | undefined {
+    for (const r of this.#ranges) {
+      if (start >= r.start && end <= r.start + r.bytes.length) return r.bytes.subarray(start - r.start, end - r.start)
+    }
+    return undefined
+  }
+
+  /** Drops every unpinned range (a row group's chunks once it is decoded). */
+  release(): void {
+    this.#ranges = this.#ranges.filter((r) => r.pinned)
+  }
+}
+
+/** Where one column chunk lies in the file. */
+export interface ChunkLocation {
+  /** Top-level column name (first element of `path_in_schema`). */
+  column: string
+  start: number
+  end: number
+}
+
+/** The byte layout of a parquet file, from its footer. */
+export interface ParquetLayout {
+  rowGroups: { numRows: number; chunks: ChunkLocation[] }[]
+}
+
+// Thrift compact protocol, just enough to walk FileMetaData -> RowGroup -> ColumnChunk -> ColumnMetaData
+// (parquet.thrift field ids) and skip everything else.
+class CompactReader {
+  pos = 0
+  constructor(private b: Uint8Array) {}
+  byte(): number {
+    if (this.pos >= this.b.length) throw new Error('thrift: truncated')
+    return this.b[this.pos++]
+  }
+  varint(): bigint {
+    let shift = 0n
+    let v = 0n
+    for (;;) {
+      const x = this.byte()
+      v |= BigInt(x & 0x7f) << shift
+      if ((x & 0x80) === 0) return v
+      shift += 7n
+    }
+  }
+  zigzag(): bigint {
+    const v = this.varint()
+    return (v >> 1n) ^ -(v & 1n)
+  }
+  binary(): Uint8Array {
+    const n = Number(this.varint())
+    if (this.pos + n > this.b.length) throw new Error('thrift: truncated')
+    const out = this.b.subarray(this.pos, this.pos + n)
+    this.pos += n
+    return out
+  }
+  /** Iterates a struct's fields, calling `onField(id, type)`; the callback consumes the value or returns false to skip it. */
+  struct(onField: (id: number, type: number) => boolean): void {
+    let last = 0
+    for (;;) {
+      const h = this.byte()
+      if (h === 0) return
+      const type = h & 0x0f
+      const delta = h >> 4
+      const id = delta === 0 ? Number(this.zigzag()) : last + delta
+      last = id
+      if (!onField(id, type)) this.skip(type)
+    }
+  }
+  list(onElem: (type: number) => void): void {
+    const h = this.byte()
+    let n = h >> 4
+    const type = h & 0x0f
+    if (n === 15) n = Number(this.varint())
+    for (let i = 0; i < n; i++) onElem(type)
+  }
+  skip(type: number): void {
+    switch (type) {
+      case 1:
+      case 2:
+        return
+      case 3:
+        this.pos++
+        return
+      case 4:
+      case 5:
+      case 6:
+        this.varint()
+        return
+      case 7:
+        this.pos += 8
+        return
+      case 8:
+        this.binary()
+        return
+      case 9:
+      case 10:
+        this.list((t) => this.skip(t))
+        return
+      case 11: {
+        const n = Number(this.varint())
+        if (n === 0) return
+        const kv = this.byte()
+        for (let i = 0; i < n; i++) {
+          this.skip(kv >> 4)
+          this.skip(kv & 0x0f)
+        }
+        return
+      }
+      case 12:
+        this.struct(() => false)
+        return
+      default:
+        throw new Error(`thrift: unknown type ${type}`)
+    }
+  }
+}
+
+const UTF8 = new TextDecoder()
+
+/**
+ * Parses the column chunk locations of a parquet footer (the thrift FileMetaData bytes). Returns undefined
+ * when the footer does not parse (the reader then lets parquet-wasm fetch chunks itself).
+ */
+export function parseParquetLayout(footer: Uint8Array): ParquetLayout | undefined {
+  try {
+    const r = new CompactReader(footer)
+    const rowGroups: ParquetLayout['rowGroups'] = []
+    r.struct((id, type) => {
+      if (id !== 4 || type !== 9) return false
+      r.list(() => {
+        const rg = { numRows: 0, chunks: [] as ChunkLocation[] }
+        r.struct((rid, rtype) => {
+          if (rid === 3 && rtype === 6) {
+            rg.numRows = Number(r.zigzag())
+            return true
+          }
+          if (rid !== 1 || rtype !== 9) return false
+          r.list(() => {
+            r.struct((cid, ctype) => {
+              if (cid !== 3 || ctype !== 12) return false
+              let column = ''
+              let size = 0
+              let data = -1
+              let dict = -1
+              r.struct((mid, mtype) => {
+                if (mid === 3 && mtype === 9) {
+                  let first = true
+                  r.list(() => {
+                    const part = UTF8.decode(r.binary())
+                    if (first) column = part
+                    first = false
+                  })
+                  return true
+                }
+                if (mtype !== 6 || (mid !== 7 && mid !== 9 && mid !== 11)) return false
+                const v = Number(r.zigzag())
+                if (mid === 7) size = v
+                else if (mid === 9) data = v
+                else dict = v
+                return true
+              })
+              // Some writers record a dictionary offset of 0 when there is none: take the smallest real one.
+              const start = dict > 0 && dict < data ? dict : data
+              if (start >= 0) rg.chunks.push({ column, start, end: start + size })
+              return true
+            })
+          })
+          return true
+        })
+        rowGroups.push(rg)
+      })
+      return true
+    })
+    return { rowGroups }
+  } catch {
+    return undefined
+  }
+}
+
+/** Merges chunk ranges that lie within `gap` bytes of each other, so one request fetches neighbours. */
+export function coalesceRanges(ranges: readonly { start: number; end: number }[], gap = 64 * 1024): { start: number; end: number }[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start)
+  const out: { start: number; end: number }[] = []
+  for (const r of sorted) {
+    const last = out[out.length - 1]
+    if (last && r.start <= last.end + gap) last.end = Math.max(last.end, r.end)
+    else out.push({ start: r.start, end: r.end })
+  }
+  return out
+}
+
+/** Bytes fetched with the footer in one request; most footers fit, saving a second round trip. */
+const FOOTER_PREFETCH = 64 * 1024
 
 /** Row-group facts from the footer. */
 export interface RowGroupInfo {
@@ -107,6 +347,12 @@ export interface ParquetReader {
    * `batchSize` rows. An empty `columns` list is not allowed (use `rowGroups[i].numRows`).
    */
   readRowGroup(index: number, columns: string[], batchSize?: number): AsyncIterable<arrow.RecordBatch>
+  /**
+   * Reads parquet-wasm made for bytes that were not fetched ahead (a footer delta-ts could not parse, chunk
+   * offsets a writer recorded wrongly). Such reads run inside wasm, where a storage failure cannot be reported
+   * cleanly; 0 is the normal case.
+   */
+  readonly cacheMisses: number
   close(): void
 }
 
@@ -126,19 +372,47 @@ export async function openParquet(
   path: string,
   options: OpenParquetOptions & { onRead?: (start: number, end: number) => void } = {},
 ): Promise<ParquetReader> {
-  const size = options.size ?? (await storage.head(path, { signal: options.signal })).size
-  const blob = new StorageBlob(storage, path, 0, size, { signal: options.signal, onRead: options.onRead })
+  const { signal } = options
+  const size = options.size ?? (await storage.head(path, { signal })).size
+  if (size < 12) throw new DeltaError('PARQUET_ERROR', `${path} is too small (${size} bytes) to be a parquet file`)
+  // The footer is fetched here, in JS, so that a missing file or a failing store is reported as such.
+  const tailStart = Math.max(0, size - FOOTER_PREFETCH)
+  options.onRead?.(tailStart, size)
+  let tail = await storage.readRange(path, tailStart, size, { signal })
+  const magic = (b: Uint8Array, at: number) => b[at] === 0x50 && b[at + 1] === 0x41 && b[at + 2] === 0x52 && b[at + 3] === 0x31
+  if (tail.length !== size - tailStart || !magic(tail, tail.length - 4)) {
+    throw new DeltaError('PARQUET_ERROR', `${path} is not a parquet file (no PAR1 magic at its end)`)
+  }
+  const footerLen = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 8, true)
+  if (footerLen + 8 > size) throw new DeltaError('PARQUET_ERROR', `${path} has a footer longer than the file`)
+  let cacheStart = tailStart
+  if (footerLen + 8 > tail.length) {
+    cacheStart = size - 8 - footerLen
+    options.onRead?.(cacheStart, tailStart)
+    const head = await storage.readRange(path, cacheStart, tailStart, { signal })
+    const all = new Uint8Array(head.length + tail.length)
+    all.set(head)
+    all.set(tail, head.length)
+    tail = all
+  }
+  const cache = new RangeCache()
+  cache.add(cacheStart, tail, true)
+  const layout = parseParquetLayout(tail.subarray(tail.length - 8 - footerLen, tail.length - 8))
+  const failure: ReadFailure = {}
+  const blob = new StorageBlob(storage, path, 0, size, { signal, onRead: options.onRead, failure, cache })
+  // A storage failure outranks whatever parquet-wasm made of the zeros it got instead (see StorageBlob).
+  const storageFailure = () => {
+    if (failure.error !== undefined) throw failure.error
+  }
   let file: pw.ParquetFile
   try {
     file = await pw.ParquetFile.fromFile(blob)
   } catch (err) {
-    // parquet-wasm wraps the Blob's rejection; surface storage errors with their own code.
-    const cause = (err as { cause?: unknown })?.cause
-    if (cause instanceof DeltaError) throw cause
-    if (err instanceof DeltaError) throw err
+    storageFailure()
     throw parquetError(path, err)
   }
   try {
+    storageFailure()
     const schema = arrow.tableFromIPC(file.schema().intoIPCStream()).schema
     const meta = file.metadata()
     const rowGroups: RowGroupInfo[] = []
@@ -155,12 +429,27 @@ export async function openParquet(
       schema,
       numRows: first,
       rowGroups,
+      get cacheMisses() {
+        return failure.misses ?? 0
+      },
       async *readRowGroup(index: number, columns: string[], batchSize = DEFAULT_BATCH_SIZE) {
         if (columns.length === 0) throw new DeltaError('INTERNAL', 'readRowGroup needs at least one column')
+        storageFailure()
+        const chunks = layout?.rowGroups[index]?.chunks.filter((c) => columns.includes(c.column))
+        if (chunks && chunks.length > 0) {
+          // Fetch the row group's chunks here so no storage call happens inside parquet-wasm.
+          await Promise.all(
+            coalesceRanges(chunks.filter((c) => c.end <= size)).map(async (r) => {
+              options.onRead?.(r.start, r.end)
+              cache.add(r.start, await storage.readRange(path, r.start, r.end, { signal }))
+            }),
+          )
+        }
         let stream: ReadableStream
         try {
           stream = await file.stream({ rowGroups: [index], columns, batchSize })
         } catch (err) {
+          storageFailure()
           throw parquetError(path, err)
         }
         const reader = stream.getReader()
@@ -170,14 +459,17 @@ export async function openParquet(
             try {
               item = await reader.read()
             } catch (err) {
+              storageFailure()
               throw parquetError(path, err)
             }
+            storageFailure()
             if (item.done) break
             const table = arrow.tableFromIPC(item.value.intoIPCStream())
             for (const b of table.batches) yield b
           }
         } finally {
           reader.releaseLock()
+          cache.release()
         }
       },
       close() {
