@@ -87,7 +87,8 @@ step(`npm install the tarball into ${app}`, () => {
   rmSync(app, { recursive: true, force: true })
   execFileSync('mkdir', ['-p', app])
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'smoke-app', private: true, version: '0.0.0' }))
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: app })
+  // apache-arrow beside delta-ts, as the README's install line says (the README example builds Arrow tables).
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, 'apache-arrow@21.2.0'], { cwd: app })
 })
 
 const node = (file, code) => {
