@@ -12,8 +12,8 @@ import {
   type Vector,
 } from 'apache-arrow'
 import { DeltaError } from '../errors.js'
-import { compareOp, likeToRegExp } from '../protocol/expr/eval.js'
-import type { ColumnExpr, Expr, Operand } from '../protocol/expr/types.js'
+import { compareOp, flipOp, likeToRegExp } from '../protocol/expr/eval.js'
+import type { ColumnExpr, CompareOp, Expr, Operand } from '../protocol/expr/types.js'
 import type { ScalarValue } from '../protocol/partition-values.js'
 
 /*
@@ -94,6 +94,30 @@ function timestampReader(data: Data): Reader {
   return (i) => (data.getValid(i) ? toMicros(int64At(values, i)) : null)
 }
 
+const decoder = new TextDecoder()
+
+/** Strings of a Utf8 / LargeUtf8 Data; short ASCII values skip TextDecoder, which dominates otherwise. */
+function utf8Reader(data: Data): Reader {
+  const offsets = data.valueOffsets as ArrayLike<number | bigint>
+  const bytes = data.values as Uint8Array
+  const big = typeof offsets[0] === 'bigint'
+  return (i) => {
+    if (!data.getValid(i)) return null
+    const a = big ? Number(offsets[i]) : (offsets[i] as number)
+    const b = big ? Number(offsets[i + 1]) : (offsets[i + 1] as number)
+    if (b - a <= 32) {
+      let s = ''
+      for (let p = a; p < b; p++) {
+        const ch = bytes[p]
+        if (ch >= 0x80) return decoder.decode(bytes.subarray(a, b))
+        s += String.fromCharCode(ch)
+      }
+      return s
+    }
+    return decoder.decode(bytes.subarray(a, b))
+  }
+}
+
 /** A reader of exact ScalarValues for one Arrow Data (arrow JS convention: fixed-width values pre-sliced). */
 function dataReader(data: Data): Reader {
   const type = data.type as ArrowType
@@ -119,6 +143,9 @@ function dataReader(data: Data): Reader {
       const dict = vectorReader(data.dictionary!)
       return (i) => (data.getValid(i) ? dict(Number(keys[i])) : null)
     }
+    case Type.Utf8:
+    case Type.LargeUtf8:
+      return utf8Reader(data)
     case Type.Struct:
       // A struct is only ever tested for null; its fields are read through their own paths.
       return (i) => (data.getValid(i) ? {} : null)
@@ -161,12 +188,11 @@ export function vectorValues(vec: Vector): ScalarValue[] {
   return Array.from({ length: vec.length }, (_, i) => read(i))
 }
 
-function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptions): Reader {
+/** The vector chain of a column reference: the top-level column and each struct field down to the leaf. */
+function columnChain(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptions): Vector[] {
   const top = (options.resolve ?? defaultResolve)(c, batch)
   const name = [...(c.qualifier !== undefined ? [c.qualifier] : []), ...c.path].join('.')
   if (!top) throw new DeltaError('INVALID_PREDICATE', `column '${name}' of the predicate is not in the batch (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`)
-  if (c.path.length === 1) return vectorReader(top)
-  // Walk struct children; a null parent makes the field null.
   const chain: Vector[] = [top]
   let cur: Vector = top
   for (const part of c.path.slice(1)) {
@@ -177,10 +203,37 @@ function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptio
     chain.push(child)
     cur = child
   }
-  const leaf = vectorReader(cur)
-  const parents = chain.slice(0, -1)
+  return chain
+}
+
+/** Row validity of one vector without decoding values. */
+function validity(vec: Vector): (i: number) => boolean {
+  if (vec.nullCount === 0) return () => true
+  if (vec.data.length === 1) {
+    const d = vec.data[0]
+    return (i) => d.getValid(i)
+  }
+  return (i) => vec.isValid(i)
+}
+
+/** Is the column's value non-null in row i? A null parent struct makes its fields null. */
+function columnValidity(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptions): (i: number) => boolean {
+  const checks = columnChain(c, batch, options)
+    .filter((v) => v.nullCount !== 0)
+    .map(validity)
+  if (checks.length === 0) return () => true
+  if (checks.length === 1) return checks[0]
+  return (i) => checks.every((f) => f(i))
+}
+
+function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptions): Reader {
+  const chain = columnChain(c, batch, options)
+  const leaf = vectorReader(chain[chain.length - 1])
+  if (chain.length === 1) return leaf
+  const parents = chain.slice(0, -1).filter((v) => v.nullCount !== 0).map(validity)
+  if (parents.length === 0) return leaf
   return (i) => {
-    for (const p of parents) if (!p.isValid(i)) return null
+    for (const p of parents) if (!p(i)) return null
     return leaf(i)
   }
 }
@@ -192,6 +245,51 @@ function operandReader(o: Operand, batch: RecordBatch, options: RowFilterOptions
 }
 
 const code = (r: boolean | null) => (r === null ? NULL : r ? TRUE : FALSE)
+
+/**
+ * `column op literal` as a per-value test with native comparisons when value and literal are both numbers
+ * (NaN handled as the greatest value, equal to itself) or both bigints; other kinds use compareOp.
+ */
+function columnVsLiteral(a: Operand, b: Operand, op: CompareOp): { column: ColumnExpr; test: (v: ScalarValue) => number } | undefined {
+  if (a.kind !== 'column' || b.kind !== 'literal') return undefined
+  const lit = (b.value ?? null) as ScalarValue
+  if (lit === null) return { column: a, test: () => NULL }
+  const slow = (v: ScalarValue) => code(compareOp(op, v, lit))
+  const native = (x: number | bigint, y: number | bigint): boolean => {
+    switch (op) {
+      case '=':
+        return x === y
+      case '!=':
+        return x !== y
+      case '<':
+        return x < y
+      case '<=':
+        return x <= y
+      case '>':
+        return x > y
+      case '>=':
+        return x >= y
+    }
+  }
+  if (typeof lit === 'bigint') {
+    return { column: a, test: (v) => (v === null ? NULL : typeof v === 'bigint' ? (native(v, lit) ? TRUE : FALSE) : slow(v)) }
+  }
+  if (typeof lit === 'number' && !Number.isNaN(lit)) {
+    // A NaN value is above every number: only >, >= and != hold.
+    const nanResult = op === '>' || op === '>=' || op === '!=' ? TRUE : FALSE
+    return {
+      column: a,
+      test: (v) => {
+        if (v === null) return NULL
+        if (typeof v !== 'number') return slow(v)
+        if (v !== v) return nanResult
+        // -0 === 0 natively, as in compareScalars.
+        return native(v, lit) ? TRUE : FALSE
+      },
+    }
+  }
+  return { column: a, test: slow }
+}
 
 function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8Array {
   const n = batch.numRows
@@ -208,6 +306,13 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
       return out
     }
     case 'compare': {
+      const fast = columnVsLiteral(e.left, e.right, e.op) ?? columnVsLiteral(e.right, e.left, flipOp(e.op))
+      if (fast) {
+        const r = columnReader(fast.column, batch, options)
+        const test = fast.test
+        for (let i = 0; i < n; i++) out[i] = test(r(i))
+        return out
+      }
       const l = operandReader(e.left, batch, options)
       const r = operandReader(e.right, batch, options)
       for (let i = 0; i < n; i++) out[i] = code(compareOp(e.op, l(i), r(i)))
@@ -238,9 +343,13 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
       return out
     }
     case 'isNull': {
-      const r = operandReader(e.operand, batch, options)
-      for (let i = 0; i < n; i++) out[i] = (r(i) === null) !== e.negated ? TRUE : FALSE
-      return out
+      if (e.operand.kind === 'column') {
+        const valid = columnValidity(e.operand, batch, options)
+        for (let i = 0; i < n; i++) out[i] = valid(i) === e.negated ? TRUE : FALSE
+        return out
+      }
+      const isNull = e.operand.value === null || e.operand.value === undefined
+      return out.fill(isNull !== e.negated ? TRUE : FALSE)
     }
     case 'like': {
       const r = operandReader(e.operand, batch, options)
@@ -313,25 +422,36 @@ function takeFixed(values: ArrayLike<number | bigint>, stride: number, idx: Int3
   return out
 }
 
+interface Ranges {
+  newOffsets: Int32Array
+  starts: Float64Array
+  ends: Float64Array
+  total: number
+}
+
 /** New offsets and the child / byte positions they cover, for variable-width layouts. */
-function takeRanges(offsets: ArrayLike<number | bigint>, idx: Int32Array): { newOffsets: Int32Array; ranges: Array<[number, number]>; total: number } {
-  const newOffsets = new Int32Array(idx.length + 1)
-  const ranges: Array<[number, number]> = []
+function takeRanges(offsets: ArrayLike<number | bigint>, idx: Int32Array): Ranges {
+  const n = idx.length
+  const newOffsets = new Int32Array(n + 1)
+  const starts = new Float64Array(n)
+  const ends = new Float64Array(n)
+  const big = typeof offsets[0] === 'bigint'
   let total = 0
-  for (let j = 0; j < idx.length; j++) {
-    const a = Number(offsets[idx[j]])
-    const b = Number(offsets[idx[j] + 1])
-    ranges.push([a, b])
+  for (let j = 0; j < n; j++) {
+    const a = big ? Number(offsets[idx[j]]) : (offsets[idx[j]] as number)
+    const b = big ? Number(offsets[idx[j] + 1]) : (offsets[idx[j] + 1] as number)
+    starts[j] = a
+    ends[j] = b
     total += b - a
     newOffsets[j + 1] = total
   }
-  return { newOffsets, ranges, total }
+  return { newOffsets, starts, ends, total }
 }
 
-function rangeIndices(ranges: Array<[number, number]>, total: number): Int32Array {
+function rangeIndices({ starts, ends, total }: Ranges): Int32Array {
   const out = new Int32Array(total)
   let k = 0
-  for (const [a, b] of ranges) for (let p = a; p < b; p++) out[k++] = p
+  for (let r = 0; r < starts.length; r++) for (let p = starts[r]; p < ends[r]; p++) out[k++] = p
   return out
 }
 
@@ -369,12 +489,18 @@ function takeData(data: Data, idx: Int32Array): Data {
     case Type.Binary:
     case Type.LargeUtf8:
     case Type.LargeBinary: {
-      const { newOffsets, ranges, total } = takeRanges(data.valueOffsets as ArrayLike<number | bigint>, idx)
+      const { newOffsets, starts, ends, total } = takeRanges(data.valueOffsets as ArrayLike<number | bigint>, idx)
       const bytes = new Uint8Array(total)
       const src = data.values as Uint8Array
       let k = 0
-      for (const [a, b] of ranges) {
-        bytes.set(src.subarray(a, b), k)
+      // Ranges of consecutive rows are contiguous in the source: copy each run with one set().
+      for (let r = 0; r < starts.length; ) {
+        const a = starts[r]
+        let b = ends[r]
+        r++
+        while (r < starts.length && starts[r] === b) b = ends[r++]
+        if (b - a > 64) bytes.set(src.subarray(a, b), k)
+        else for (let p = a; p < b; p++) bytes[k + p - a] = src[p]
         k += b - a
       }
       const large = type.typeId === Type.LargeUtf8 || type.typeId === Type.LargeBinary
@@ -383,8 +509,9 @@ function takeData(data: Data, idx: Int32Array): Data {
     case Type.List:
     case Type.LargeList:
     case Type.Map: {
-      const { newOffsets, ranges, total } = takeRanges(data.valueOffsets as ArrayLike<number | bigint>, idx)
-      const child = takeData(data.children[0], rangeIndices(ranges, total))
+      const ranges = takeRanges(data.valueOffsets as ArrayLike<number | bigint>, idx)
+      const newOffsets = ranges.newOffsets
+      const child = takeData(data.children[0], rangeIndices(ranges))
       const offsets = type.typeId === Type.LargeList ? BigInt64Array.from(newOffsets, (x) => BigInt(x)) : newOffsets
       return make({ valueOffsets: offsets, child })
     }
