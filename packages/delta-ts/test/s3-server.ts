@@ -54,7 +54,14 @@ export async function startMoto(options: { stock?: boolean } = {}): Promise<S3Se
   if (!existsSync(python)) throw new Error(`${python} missing: run scripts/ensure-venv.sh`)
   const port = await freePort()
   const script = [
-    'import sys, threading',
+    'import os, sys, threading, time',
+    // Exit when the parent (the test runner) dies, even by SIGKILL, instead of lingering as an orphan.
+    'parent = os.getppid()',
+    'def watch_parent():',
+    '    while os.getppid() == parent:',
+    '        time.sleep(1)',
+    '    os._exit(0)',
+    'threading.Thread(target=watch_parent, daemon=True).start()',
     'from werkzeug.serving import run_simple',
     'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app',
     'moto_app = DomainDispatcherApplication(create_backend_app)',
@@ -66,6 +73,10 @@ export async function startMoto(options: { stock?: boolean } = {}): Promise<S3Se
     'run_simple("127.0.0.1", int(sys.argv[1]), app, threaded=True, request_handler=MotoRequestHandler)',
   ].join('\n')
   const child = spawn(python, ['-c', script, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  // If the test runner dies without calling stop(), do not leave the server behind.
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.removeListener('exit', killOnExit))
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => {
     // Keep only the tail: werkzeug logs every request to stderr.
