@@ -388,3 +388,36 @@ describe('Scan: many files', () => {
     expect(seen).toEqual([0n, 1n])
   })
 })
+
+describe('Scan: bounded streaming', () => {
+  it('a consumer that stops after the first batch has fetched only the first row group, not the file', async () => {
+    const n = 40_000
+    let seed = 1
+    const rnd = () => (seed = (seed * 48271) % 2147483647)
+    const data = new arrow.Table({
+      id: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(i))),
+      noise: arrow.makeVector(Float64Array.from({ length: n }, rnd)),
+    })
+    const snap0 = await makeTable({ type: 'struct', fields: [field('id', 'long'), field('noise', 'double')] }, [{ data, rowGroupRows: 10_000 }])
+    const { LocalStorage } = await import('../storage/local.js')
+    let bytes = 0
+    class Counting extends LocalStorage {
+      override async readRange(p: string, s: number, e: number, o?: { signal?: AbortSignal }) {
+        const b = await super.readRange(p, s, e, o)
+        if (p.endsWith('.parquet')) bytes += b.length
+        return b
+      }
+    }
+    const dir = path.join(root, `t${counter - 1}`)
+    const snap = await (await DeltaTable.open(dir, { storage: new Counting(dir) })).snapshot()
+    const fileSize = (await snap.files())[0].size
+    for await (const b of snap.scan({ batchSize: 10_000 }).batches()) {
+      expect(b.numRows).toBe(10_000)
+      break
+    }
+    expect(snap0.version).toBe(0)
+    // One of four row groups plus the footer: well under half the file.
+    expect(bytes).toBeGreaterThan(0)
+    expect(bytes).toBeLessThan(fileSize / 2)
+  })
+})
