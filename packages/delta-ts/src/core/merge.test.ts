@@ -219,4 +219,54 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       { id: 3n, ts: 5000n, price: 70 },
     ])
   })
+
+  it('a multi-batch source (empty batch, nulls, dictionary strings, lists, structs, booleans) merges row for row', async () => {
+    const tags = new arrow.List(new arrow.Field('element', new arrow.Utf8(), true))
+    const addr = new arrow.Struct([new arrow.Field('city', new arrow.Utf8(), true)])
+    const schema = new arrow.Schema([
+      new arrow.Field('id', new arrow.Int64(), false),
+      new arrow.Field('tags', tags, true),
+      new arrow.Field('addr', addr, true),
+      new arrow.Field('flag', new arrow.Bool(), true),
+    ])
+    const dictType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32())
+    const dictSchema = new arrow.Schema([...schema.fields, new arrow.Field('note', dictType, true)])
+    const mk = (ids: number[], tg: (string[] | null)[], cities: (string | null)[], flags: (boolean | null)[], dict = false) => {
+      const src = dict ? dictSchema : schema
+      const children = [
+        arrow.makeData({ type: new arrow.Int64(), data: BigInt64Array.from(ids.map(BigInt)) }),
+        arrow.vectorFromArray(tg, tags).data[0],
+        arrow.vectorFromArray(cities.map((c) => (c === null ? null : { city: c })), addr).data[0],
+        arrow.vectorFromArray(flags, new arrow.Bool()).data[0],
+        ...(dict ? [arrow.vectorFromArray(ids.map((i) => `n${i % 2}`), dictType).data[0]] : []),
+      ]
+      return new arrow.RecordBatch(src, arrow.makeData({ type: new arrow.Struct(src.fields), length: ids.length, nullCount: 0, children }))
+    }
+    const t = await DeltaTable.create(tmpDir(), { schema })
+    await t.write(new arrow.Table([mk([1, 2], [['a'], null], ['x', null], [true, null])]))
+    const srcBatches = [mk([2, 3], [['b', 'c'], []], [null, 'y'], [false, true], true), mk([], [], [], [], true), mk([4], [null], ['z'], [null], true)]
+    const r = await t.merge(new arrow.Table(dictSchema, srcBatches), { on: ['id'] }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    expect(r.metrics).toMatchObject({ numSourceRows: 3, numTargetRowsUpdated: 1, numTargetRowsInserted: 2 })
+    const out = await (await t.snapshot()).scan().toArrow()
+    const rows = out.toArray().map((row) => {
+      const o = row.toJSON()
+      return { id: Number(o.id), tags: o.tags ? [...o.tags] : null, city: o.addr ? o.addr.city : null, flag: o.flag }
+    })
+    rows.sort((a, b) => a.id - b.id)
+    expect(rows).toEqual([
+      { id: 1, tags: ['a'], city: 'x', flag: true },
+      { id: 2, tags: ['b', 'c'], city: null, flag: false },
+      { id: 3, tags: [], city: 'y', flag: true },
+      { id: 4, tags: null, city: 'z', flag: null },
+    ])
+  })
+
+  it('an aborted merge throws ABORTED and commits nothing', async () => {
+    const t = await createOrders(target)
+    const v = await t.version()
+    const ac = new AbortController()
+    ac.abort()
+    await expect(t.merge(ordersTable(source), { on: ['id'], signal: ac.signal }).whenMatchedUpdateAll().execute()).rejects.toMatchObject({ code: 'ABORTED' })
+    expect(await t.version()).toBe(v)
+  })
 })

@@ -243,10 +243,15 @@ function mask(cond: Expr | undefined, batch: arrow.RecordBatch, resolve: (c: Col
 function concatBatches(schema: arrow.Schema, batches: readonly arrow.RecordBatch[]): arrow.RecordBatch {
   if (batches.length === 1) return batches[0]
   const n = batches.reduce((s, b) => s + b.numRows, 0)
+  if (n === 0) return emptySourceBatch(schema)
   // Gather every batch into a fresh offset-0 batch with takeRows, then splice the buffers together.
   const parts = batches.filter((b) => b.numRows > 0).map((b) => takeRows(b, identity(b.numRows)))
   const children = schema.fields.map((_, i) => concatData(parts.map((p) => p.data.children[i])))
   return new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children }))
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DeltaError('ABORTED', 'merge aborted', { cause: signal.reason })
 }
 
 function identity(n: number): Int32Array {
@@ -278,6 +283,11 @@ function concatData(parts: readonly arrow.Data[]): arrow.Data {
   switch (type.typeId) {
     case arrow.Type.Null:
       return arrow.makeData({ type: type as arrow.Null, length, nullCount: length })
+    case arrow.Type.Dictionary: {
+      // Batches may carry different dictionaries: decode to the value type (the write path does the same).
+      const values = parts.flatMap((d) => [...arrow.makeVector(d)])
+      return arrow.vectorFromArray(values as never[], (type as arrow.Dictionary).dictionary).data[0] as arrow.Data
+    }
     case arrow.Type.Bool:
       return make({ data: concatBits(parts.map((d) => ({ bits: d.values as Uint8Array, len: d.length, offset: d.offset })), length) })
     case arrow.Type.Struct:
@@ -717,7 +727,7 @@ export async function executeMerge(
   const removed: FileEntry[] = []
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     for (const file of candidates) {
-      signal?.throwIfAborted()
+      throwIfAborted(signal)
       const out: arrow.RecordBatch[] = []
       let changed = false
       let copied = 0

@@ -137,7 +137,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   const removed: FileEntry[] = []
   const partitions = new Set<string>()
   for (const bin of bins) {
-    options.signal?.throwIfAborted()
+    if (options.signal?.aborted) throw new DeltaError('ABORTED', 'optimize aborted', { cause: options.signal.reason })
     const written = await writeDataFiles(snapshot.storage, snapshot.scan({ files: bin, signal: options.signal }).batches(), {
       schema: snapshot.schema,
       partitionColumns: snapshot.partitionColumns,
