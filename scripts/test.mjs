@@ -28,6 +28,8 @@ const vitest = run('pnpm', [
 ])
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'))
-  process.stdout.write(`\nvitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + (r.numTodoTests ?? 0)} skipped\n`)
+  process.stdout.write(
+    `\nvitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + (r.numTodoTests ?? 0)} skipped\n`,
+  )
 }
 process.exit(vitest.status ?? 1)
