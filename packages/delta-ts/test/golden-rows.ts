@@ -170,3 +170,55 @@ export async function readExpectedParquet(dir: string): Promise<arrow.Table[]> {
   }
   return tables
 }
+
+/**
+ * Parses a kernel-rs FFI text dump (`kernel-rs-ffi.expected`: a "Schema:" tree, then per column
+ * `name:  [ v, v, ... ]`) into canonical rows like {@link canonicalRows}. Supports the primitive types these
+ * dumps use (integer, long, string, double, boolean, timestamp); throws on anything else so that a new dump
+ * is never compared loosely.
+ */
+export function parseFfiExpected(text: string): { columns: string[]; rows: string[] } {
+  const types = new Map<string, string>()
+  for (const m of text.matchAll(/^[├└]─ (\w+): (\w+)$/gm)) types.set(m[1], m[2])
+  const columns: string[] = []
+  const values: unknown[][] = []
+  for (const m of text.matchAll(/^(\w+):\s+\[\n([\s\S]*?)\n\]/gm)) {
+    const name = m[1]
+    const type = types.get(name)
+    if (!type) throw new Error(`ffi dump: no schema type for ${name}`)
+    const raw = m[2].split('\n').map((l) => l.trim().replace(/,$/, ''))
+    columns.push(name)
+    values.push(
+      raw.map((v) => {
+        if (v === 'null') return null
+        switch (type) {
+          case 'integer':
+          case 'long':
+          case 'short':
+          case 'byte':
+            return String(BigInt(v))
+          case 'double':
+          case 'float':
+            return Number(v)
+          case 'boolean':
+            return v === 'true'
+          case 'string':
+            return JSON.parse(v)
+          case 'timestamp': {
+            const m2 = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z$/.exec(v)
+            if (!m2) throw new Error(`ffi dump: timestamp ${v}`)
+            const ms = Date.UTC(+m2[1], +m2[2] - 1, +m2[3], +m2[4], +m2[5], +m2[6])
+            return `ts:${BigInt(ms) * 1000n + BigInt((m2[7] ?? '').padEnd(6, '0'))}`
+          }
+          default:
+            throw new Error(`ffi dump: unsupported type ${type}`)
+        }
+      }),
+    )
+  }
+  if (columns.length === 0) throw new Error('ffi dump: no columns')
+  const n = values[0].length
+  const rows: string[] = []
+  for (let i = 0; i < n; i++) rows.push(JSON.stringify(values.map((c) => c[i])))
+  return { columns, rows: rows.sort() }
+}
