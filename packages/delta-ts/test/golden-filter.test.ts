@@ -51,7 +51,14 @@ const tables = TABLES.map((name) => {
   return t
 })
 
-const totals: PruneStats & { predicates: number; tables: number } = { total: 0, prunedByPartition: 0, skippedByStats: 0, kept: 0, predicates: 0, tables: 0 }
+const totals: PruneStats & { predicates: number; tables: number } = {
+  total: 0,
+  prunedByPartition: 0,
+  skippedByStats: 0,
+  kept: 0,
+  predicates: 0,
+  tables: 0,
+}
 
 function filterable(f: StructField): boolean {
   return !isStruct(f.type) && !isArray(f.type) && !isMap(f.type) && f.type !== 'variant'
@@ -63,13 +70,26 @@ function literal(v: ScalarValue, f: StructField): LiteralValue {
 
 /** Predicates built from a column's actual smallest and middle values. */
 function predicatesFor(f: StructField, values: ScalarValue[]): Expr[] {
-  const distinct = [...new Map(values.filter((v) => v !== null).map((v) => [JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)), v])).values()].sort(compareScalars)
+  const distinct = [
+    ...new Map(
+      values
+        .filter((v) => v !== null)
+        .map((v) => [JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)), v]),
+    ).values(),
+  ].sort(compareScalars)
   const c = () => col([f.name])
   if (distinct.length === 0) return [c().isNull(), c().isNotNull()]
   const lo = literal(distinct[0], f)
   const mid = literal(distinct[Math.floor(distinct.length / 2)], f)
   const preds: Expr[] = [c().eq(mid), c().gt(lo), c().lte(mid), c().isNull(), not(c().eq(lo)), c().in([lo, mid])]
-  if (f.type === 'string') preds.push(c().like(`${String(distinct[0]).slice(0, 1).replace(/[%_\\]/g, '\\$&')}%`))
+  if (f.type === 'string')
+    preds.push(
+      c().like(
+        `${String(distinct[0])
+          .slice(0, 1)
+          .replace(/[%_\\]/g, '\\$&')}%`,
+      ),
+    )
   return preds
 }
 

@@ -28,7 +28,9 @@ import { evaluatePredicate, filterBatch } from './row-filter.js'
 
 function validity(valid: boolean[]): { nullBitmap: Uint8Array; nullCount: number } {
   const bm = new Uint8Array(8)
-  valid.forEach((v, i) => v && (bm[i >> 3] |= 1 << (i & 7)))
+  valid.forEach((v, i) => {
+    if (v) bm[i >> 3] |= 1 << (i & 7)
+  })
   return { nullBitmap: bm, nullCount: valid.filter((v) => !v).length }
 }
 
@@ -60,18 +62,70 @@ function makeBatch(): RecordBatch {
     f: vectorFromArray([1.5, NaN, -0, 2.5, Infinity, null], new Float64()).data[0],
     dec: makeData({ type: new Decimal(2, 38, 128), length: N, ...validity(valid), data: decimalWords(unscaled) }),
     day: vectorFromArray([19723, 0, -1, 19724, 19723, null], new Int32()).data[0],
-    ts: makeData({ type: new TimestampMicrosecond('UTC'), length: N, ...validity(valid), data: BigInt64Array.from(micros) }),
-    tsn: makeData({ type: new TimestampNanosecond(), length: N, ...validity(valid), data: BigInt64Array.from(micros, (m) => m * 1000n + 7n) }),
+    ts: makeData({
+      type: new TimestampMicrosecond('UTC'),
+      length: N,
+      ...validity(valid),
+      data: BigInt64Array.from(micros),
+    }),
+    tsn: makeData({
+      type: new TimestampNanosecond(),
+      length: N,
+      ...validity(valid),
+      data: BigInt64Array.from(micros, (m) => m * 1000n + 7n),
+    }),
     s: vectorFromArray(['apple', 'apricot', 'banana', 'a%b', '\u{1F600}', null], new Utf8()).data[0],
     dict: vectorFromArray(['red', 'green', 'red', 'blue', 'green', null]).data[0],
-    bin: vectorFromArray([new Uint8Array([1]), new Uint8Array([2, 3]), new Uint8Array([]), new Uint8Array([255]), new Uint8Array([1]), null], new Binary()).data[0],
+    bin: vectorFromArray(
+      [
+        new Uint8Array([1]),
+        new Uint8Array([2, 3]),
+        new Uint8Array([]),
+        new Uint8Array([255]),
+        new Uint8Array([1]),
+        null,
+      ],
+      new Binary(),
+    ).data[0],
     b: vectorFromArray([true, false, true, null, false, null], new Bool()).data[0],
-    addr: makeData({ type: addrType, length: N, ...validity([true, true, true, false, true, true]), children: [cities, zips] }),
-    tags: vectorFromArray([['a'], [], ['b', 'c'], null, ['d'], ['e', 'f']], new List(new Field('element', new Utf8(), true))).data[0],
-    m: vectorFromArray([new Map([['k', 1]]), new Map(), new Map([['x', 2], ['y', 3]]), null, new Map([['z', 4]]), new Map()], new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]), false) as never)).data[0],
+    addr: makeData({
+      type: addrType,
+      length: N,
+      ...validity([true, true, true, false, true, true]),
+      children: [cities, zips],
+    }),
+    tags: vectorFromArray(
+      [['a'], [], ['b', 'c'], null, ['d'], ['e', 'f']],
+      new List(new Field('element', new Utf8(), true)),
+    ).data[0],
+    m: vectorFromArray(
+      [
+        new Map([['k', 1]]),
+        new Map(),
+        new Map([
+          ['x', 2],
+          ['y', 3],
+        ]),
+        null,
+        new Map([['z', 4]]),
+        new Map(),
+      ],
+      new Map_(
+        new Field(
+          'entries',
+          new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]),
+          false,
+        ) as never,
+      ),
+    ).data[0],
   }
   // The DateDay column from int days.
-  columns.day = makeData({ type: new DateDay(), length: N, ...validity(valid), data: Int32Array.from([19723, 0, -1, 19724, 19723, 0]) })
+  columns.day = makeData({
+    type: new DateDay(),
+    length: N,
+    ...validity(valid),
+    data: Int32Array.from([19723, 0, -1, 19724, 19723, 0]),
+  })
   return new RecordBatch(columns as never)
 }
 
@@ -91,16 +145,27 @@ const schema: StructType = {
     { name: 'b', type: 'boolean', nullable: true },
     {
       name: 'addr',
-      type: { type: 'struct', fields: [{ name: 'city', type: 'string', nullable: true }, { name: 'zip', type: 'integer', nullable: true }] },
+      type: {
+        type: 'struct',
+        fields: [
+          { name: 'city', type: 'string', nullable: true },
+          { name: 'zip', type: 'integer', nullable: true },
+        ],
+      },
       nullable: true,
     },
     { name: 'tags', type: { type: 'array', elementType: 'string', containsNull: true }, nullable: true },
-    { name: 'm', type: { type: 'map', keyType: 'string', valueType: 'integer', valueContainsNull: true }, nullable: true },
+    {
+      name: 'm',
+      type: { type: 'map', keyType: 'string', valueType: 'integer', valueContainsNull: true },
+      nullable: true,
+    },
   ],
 }
 
 const batch = makeBatch()
-const rows = (sql: string) => [...evaluatePredicate(bindExpr(parsePredicate(sql), schema), batch)].flatMap((v, i) => (v ? [i] : []))
+const rows = (sql: string) =>
+  [...evaluatePredicate(bindExpr(parsePredicate(sql), schema), batch)].flatMap((v, i) => (v ? [i] : []))
 
 describe('evaluatePredicate', () => {
   it('compares every scalar type exactly, with null rows never selected', () => {
@@ -185,8 +250,16 @@ describe('filterBatch', () => {
     expect(out.getChild('f')!.toArray()[0]).toBeNaN()
     const addr = out.getChild('addr')!
     expect(addr.getChildAt(0)!.toArray()).toEqual(['Lima', null, 'Rome', 'x'])
-    expect(out.getChild('tags')!.toArray().map((v: { toArray(): unknown[] } | null) => v && [...v.toArray()])).toEqual([[], ['b', 'c'], ['d'], ['e', 'f']])
-    const maps = out.getChild('m')!.toArray().map((v: { toJSON(): unknown } | null) => v && v.toJSON())
+    expect(
+      out
+        .getChild('tags')!
+        .toArray()
+        .map((v: { toArray(): unknown[] } | null) => (v ? [...v.toArray()] : null)),
+    ).toEqual([[], ['b', 'c'], ['d'], ['e', 'f']])
+    const maps = out
+      .getChild('m')!
+      .toArray()
+      .map((v: { toJSON(): unknown } | null) => v?.toJSON() ?? null)
     expect(maps).toEqual([{}, { x: 2, y: 3 }, { z: 4 }, {}])
   })
 

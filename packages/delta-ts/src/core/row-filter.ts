@@ -77,7 +77,7 @@ function int64At(values: ArrayLike<number | bigint>, i: number): bigint {
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
 }
 
 function timestampReader(data: Data): Reader {
@@ -126,7 +126,8 @@ function dataReader(data: Data): Reader {
       return () => null
     case Type.Int: {
       const values = data.values as ArrayLike<number | bigint>
-      if ((type as unknown as { bitWidth: number }).bitWidth === 64) return (i) => (data.getValid(i) ? int64At(values, i) : null)
+      if ((type as unknown as { bitWidth: number }).bitWidth === 64)
+        return (i) => (data.getValid(i) ? int64At(values, i) : null)
       return (i) => (data.getValid(i) ? (values[i] as number) : null)
     }
     case Type.Decimal:
@@ -135,7 +136,8 @@ function dataReader(data: Data): Reader {
       return timestampReader(data)
     case Type.Date: {
       const values = data.values as unknown as ArrayLike<number | bigint>
-      if ((type as unknown as { unit: number }).unit === 0) return (i) => (data.getValid(i) ? (values[i] as number) : null)
+      if ((type as unknown as { unit: number }).unit === 0)
+        return (i) => (data.getValid(i) ? (values[i] as number) : null)
       return (i) => (data.getValid(i) ? Number(floorDiv(int64At(values, i), 86_400_000n)) : null)
     }
     case Type.Dictionary: {
@@ -192,11 +194,16 @@ export function vectorValues(vec: Vector): ScalarValue[] {
 function columnChain(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptions): Vector[] {
   const top = (options.resolve ?? defaultResolve)(c, batch)
   const name = [...(c.qualifier !== undefined ? [c.qualifier] : []), ...c.path].join('.')
-  if (!top) throw new DeltaError('INVALID_PREDICATE', `column '${name}' of the predicate is not in the batch (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`)
+  if (!top)
+    throw new DeltaError(
+      'INVALID_PREDICATE',
+      `column '${name}' of the predicate is not in the batch (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`,
+    )
   const chain: Vector[] = [top]
   let cur: Vector = top
   for (const part of c.path.slice(1)) {
-    if (cur.type.typeId !== Type.Struct) throw new DeltaError('INVALID_PREDICATE', `column '${name}': '${part}' is below a non-struct column`)
+    if (cur.type.typeId !== Type.Struct)
+      throw new DeltaError('INVALID_PREDICATE', `column '${name}': '${part}' is below a non-struct column`)
     const idx = findChildIndex((cur.type as Struct).children, part)
     const child = idx < 0 ? null : cur.getChildAt(idx)
     if (!child) throw new DeltaError('INVALID_PREDICATE', `column '${name}' of the predicate is not in the batch`)
@@ -230,7 +237,10 @@ function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptio
   const chain = columnChain(c, batch, options)
   const leaf = vectorReader(chain[chain.length - 1])
   if (chain.length === 1) return leaf
-  const parents = chain.slice(0, -1).filter((v) => v.nullCount !== 0).map(validity)
+  const parents = chain
+    .slice(0, -1)
+    .filter((v) => v.nullCount !== 0)
+    .map(validity)
   if (parents.length === 0) return leaf
   return (i) => {
     for (const p of parents) if (!p(i)) return null
@@ -250,7 +260,11 @@ const code = (r: boolean | null) => (r === null ? NULL : r ? TRUE : FALSE)
  * `column op literal` as a per-value test with native comparisons when value and literal are both numbers
  * (NaN handled as the greatest value, equal to itself) or both bigints; other kinds use compareOp.
  */
-function columnVsLiteral(a: Operand, b: Operand, op: CompareOp): { column: ColumnExpr; test: (v: ScalarValue) => number } | undefined {
+function columnVsLiteral(
+  a: Operand,
+  b: Operand,
+  op: CompareOp,
+): { column: ColumnExpr; test: (v: ScalarValue) => number } | undefined {
   if (a.kind !== 'column' || b.kind !== 'literal') return undefined
   const lit = (b.value ?? null) as ScalarValue
   if (lit === null) return { column: a, test: () => NULL }
@@ -272,7 +286,10 @@ function columnVsLiteral(a: Operand, b: Operand, op: CompareOp): { column: Colum
     }
   }
   if (typeof lit === 'bigint') {
-    return { column: a, test: (v) => (v === null ? NULL : typeof v === 'bigint' ? (native(v, lit) ? TRUE : FALSE) : slow(v)) }
+    return {
+      column: a,
+      test: (v) => (v === null ? NULL : typeof v === 'bigint' ? (native(v, lit) ? TRUE : FALSE) : slow(v)),
+    }
   }
   if (typeof lit === 'number' && !Number.isNaN(lit)) {
     // A NaN value is above every number: only >, >= and != hold.
@@ -282,7 +299,7 @@ function columnVsLiteral(a: Operand, b: Operand, op: CompareOp): { column: Colum
       test: (v) => {
         if (v === null) return NULL
         if (typeof v !== 'number') return slow(v)
-        if (v !== v) return nanResult
+        if (Number.isNaN(v)) return nanResult
         // -0 === 0 natively, as in compareScalars.
         return native(v, lit) ? TRUE : FALSE
       },
@@ -325,7 +342,10 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
       const nonNull = items.filter((v) => v !== null)
       const kinds = new Set(nonNull.map((v) => typeof v))
       // Primitive items of one kind: a Set lookup (SameValueZero: NaN = NaN and -0 = 0, as compareScalars).
-      const set = kinds.size === 1 && ['string', 'number', 'bigint', 'boolean'].includes([...kinds][0]) ? new Set(nonNull) : undefined
+      const set =
+        kinds.size === 1 && ['string', 'number', 'bigint', 'boolean'].includes([...kinds][0])
+          ? new Set(nonNull)
+          : undefined
       const kind = set ? [...kinds][0] : undefined
       const miss = hasNull ? NULL : e.negated ? TRUE : FALSE
       const hit = e.negated ? FALSE : TRUE
@@ -411,7 +431,13 @@ function takeValidity(data: Data, idx: Int32Array): { nullBitmap?: Uint8Array; n
   return nulls === 0 ? { nullCount: 0 } : { nullBitmap: bitmap, nullCount: nulls }
 }
 
-type TypedArrayCtor = new (n: number) => { [i: number]: number | bigint; set(a: ArrayLike<number | bigint>, o?: number): void; subarray(a: number, b: number): ArrayLike<number | bigint> }
+type TypedArrayCtor = new (
+  n: number,
+) => {
+  [i: number]: number | bigint
+  set(a: ArrayLike<number | bigint>, o?: number): void
+  subarray(a: number, b: number): ArrayLike<number | bigint>
+}
 
 function takeFixed(values: ArrayLike<number | bigint>, stride: number, idx: Int32Array): unknown {
   const Ctor = (values as unknown as { constructor: TypedArrayCtor }).constructor
@@ -526,7 +552,10 @@ function takeData(data: Data, idx: Int32Array): Data {
     default: {
       // Unions and view layouts (never produced by parquet-wasm for Delta types): rebuild through values.
       const vec = makeVector(data)
-      return vectorFromArray(Array.from(idx, (i) => vec.get(i)), type as never).data[0] as Data
+      return vectorFromArray(
+        Array.from(idx, (i) => vec.get(i)),
+        type as never,
+      ).data[0] as Data
     }
   }
 }

@@ -3,7 +3,15 @@ import { evaluateRow, flipOp, likePrefix, negateOp } from './expr/eval.js'
 import type { ColumnExpr, CompareOp, Expr, LiteralExpr } from './expr/types.js'
 import type { FileEntry, FileStats } from './file-entry.js'
 import { compareScalars, parsePartitionValue, type ScalarValue } from './partition-values.js'
-import { decimalParams, findField, isStruct, physicalName, type ColumnMappingMode, type DataType, type StructType } from './schema.js'
+import {
+  decimalParams,
+  findField,
+  isStruct,
+  physicalName,
+  type ColumnMappingMode,
+  type DataType,
+  type StructType,
+} from './schema.js'
 
 /*
  * Partition pruning and data skipping. Both answer one question per file — "may some row of this file satisfy
@@ -90,7 +98,10 @@ const isFloat = (t: DataType | undefined) => t === 'float' || t === 'double'
 type Source = { kind: 'partition'; file: FileEntry } | { kind: 'stats'; file: FileEntry }
 
 function partitionKey(ctx: PruningContext, name: string): string | undefined {
-  return ctx.partitionColumns.find((p) => p === name) ?? ctx.partitionColumns.find((p) => p.toLowerCase() === name.toLowerCase())
+  return (
+    ctx.partitionColumns.find((p) => p === name) ??
+    ctx.partitionColumns.find((p) => p.toLowerCase() === name.toLowerCase())
+  )
 }
 
 function partitionSummary(c: ColumnExpr, file: FileEntry, ctx: PruningContext, partName: string): Summary {
@@ -294,7 +305,10 @@ function constant(e: Expr): Tri {
 
 function requireBound(c: ColumnExpr): void {
   if (c.dataType === undefined) {
-    throw new DeltaError('INVALID_ARGUMENT', `column '${c.path.join('.')}' is not bound; call bindExpr(expr, schema) before pruning`)
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `column '${c.path.join('.')}' is not bound; call bindExpr(expr, schema) before pruning`,
+    )
   }
 }
 
@@ -406,7 +420,11 @@ export function partitionMayMatch(boundExpr: Expr, file: FileEntry, ctx: Pruning
  *
  * @throws DeltaError `INVALID_ARGUMENT` when the expression is not bound.
  */
-export function pruneFiles(files: readonly FileEntry[], boundExpr: Expr, ctx: PruningContext): { files: FileEntry[]; stats: PruneStats } {
+export function pruneFiles(
+  files: readonly FileEntry[],
+  boundExpr: Expr,
+  ctx: PruningContext,
+): { files: FileEntry[]; stats: PruneStats } {
   const kept: FileEntry[] = []
   let prunedByPartition = 0
   let skippedByStats = 0

@@ -96,7 +96,10 @@ describe('bindExpr', () => {
   })
 
   it('accepts boolean columns and literals as predicates and binary/double special literals', () => {
-    expect(bindSql('active AND NOT FALSE')).toMatchObject({ kind: 'and', children: [{ kind: 'column', dataType: 'boolean' }, { kind: 'not' }] })
+    expect(bindSql('active AND NOT FALSE')).toMatchObject({
+      kind: 'and',
+      children: [{ kind: 'column', dataType: 'boolean' }, { kind: 'not' }],
+    })
     expect(rhs(bindSql("payload = X'0102'")).value).toEqual(new Uint8Array([1, 2]))
     expect(rhs(bindSql("score > 'NaN'")).value).toBeNaN()
     expect(rhs(bindSql('score > 1.5')).value).toBe(1.5)
@@ -104,7 +107,9 @@ describe('bindExpr', () => {
 
   it('resolves qualified names against the given scopes and keeps the qualifier', () => {
     const source: StructType = { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false }] }
-    const e = bindExpr(parsePredicate('target.id = source.id'), schema, { scopes: { target: schema, source } }) as CompareExpr
+    const e = bindExpr(parsePredicate('target.id = source.id'), schema, {
+      scopes: { target: schema, source },
+    }) as CompareExpr
     expect(e.left).toEqual({ kind: 'column', path: ['id'], qualifier: 'target', dataType: 'long' })
     expect(e.right).toEqual({ kind: 'column', path: ['id'], qualifier: 'source', dataType: 'long' })
     expect(exprToSql(e)).toBe('target.id = source.id')
@@ -112,7 +117,9 @@ describe('bindExpr', () => {
   })
 
   it('is idempotent: binding a bound tree gives the same tree', () => {
-    const once = bindSql("date >= '2024-01-01' AND ts < '2024-02-01' AND price IN (1.25, 2) AND NOT product_name LIKE 'a%'")
+    const once = bindSql(
+      "date >= '2024-01-01' AND ts < '2024-02-01' AND price IN (1.25, 2) AND NOT product_name LIKE 'a%'",
+    )
     expect(bindExpr(once, schema)).toEqual(once)
   })
 })

@@ -97,9 +97,15 @@ function findScope(scopes: Record<string, StructType> | undefined, name: string)
 function bindColumn(c: ColumnExpr, schema: StructType, options: BindOptions): ColumnExpr {
   if (c.qualifier !== undefined) {
     const scope = findScope(options.scopes, c.qualifier)
-    if (!scope) throw invalid(`unknown qualifier '${c.qualifier}' in column '${colName(c)}' (known: ${Object.keys(options.scopes ?? {}).join(', ') || 'none'})`)
+    if (!scope)
+      throw invalid(
+        `unknown qualifier '${c.qualifier}' in column '${colName(c)}' (known: ${Object.keys(options.scopes ?? {}).join(', ') || 'none'})`,
+      )
     const r = resolvePath(scope[1], c.path)
-    if (!r) throw invalid(`unknown column '${colName(c)}' in predicate; columns of ${scope[0]}: ${scope[1].fields.map((f) => f.name).join(', ')}`)
+    if (!r)
+      throw invalid(
+        `unknown column '${colName(c)}' in predicate; columns of ${scope[0]}: ${scope[1].fields.map((f) => f.name).join(', ')}`,
+      )
     return { kind: 'column', path: r.names, qualifier: scope[0], dataType: r.field.type }
   }
   const r = resolvePath(schema, c.path)
@@ -108,7 +114,9 @@ function bindColumn(c: ColumnExpr, schema: StructType, options: BindOptions): Co
     const scope = findScope(options.scopes, c.path[0])
     if (scope) return bindColumn({ kind: 'column', path: c.path.slice(1), qualifier: scope[0] }, schema, options)
   }
-  throw invalid(`unknown column '${colName(c)}' in predicate; available columns: ${schema.fields.map((f) => f.name).join(', ')}`)
+  throw invalid(
+    `unknown column '${colName(c)}' in predicate; available columns: ${schema.fields.map((f) => f.name).join(', ')}`,
+  )
 }
 
 /** Exact reading of a SQL numeral or numeric string. */
@@ -170,7 +178,8 @@ function bindNatural(l: LiteralExpr): LiteralExpr {
   if (v instanceof Date) return coerce(l, 'timestamp', 'literal')
   const n = numericOf(l)
   if (n?.kind === 'int') return { kind: 'literal', value: n.value, dataType: 'long' }
-  if (n?.kind === 'dec') return { kind: 'literal', value: n.value, dataType: `decimal(38,${n.value.scale})` as DataType }
+  if (n?.kind === 'dec')
+    return { kind: 'literal', value: n.value, dataType: `decimal(38,${n.value.scale})` as DataType }
   if (n?.kind === 'float') return { kind: 'literal', value: n.value, dataType: 'double' }
   throw invalid(`unsupported literal ${String(v)}`)
 }
@@ -267,7 +276,8 @@ function coerce(l: LiteralExpr, type: DataType, what: string): LiteralExpr {
         if (n.kind === 'float') return out(n.value)
         const d = n.kind === 'int' ? { unscaled: n.value, scale: 0 } : n.value
         // Rescale to the column's scale when that is lossless, so bound literals look like column values.
-        if (d.scale <= dp.scale) return out({ unscaled: d.unscaled * 10n ** BigInt(dp.scale - d.scale), scale: dp.scale })
+        if (d.scale <= dp.scale)
+          return out({ unscaled: d.unscaled * 10n ** BigInt(dp.scale - d.scale), scale: dp.scale })
         return out(d)
       }
       // byte / short / integer / long
@@ -293,12 +303,20 @@ function bindOperand(o: Operand, schema: StructType, options: BindOptions): Oper
   return o.kind === 'column' ? bindColumn(o, schema, options) : o
 }
 
-function bindPair(left: Operand, right: Operand, schema: StructType, options: BindOptions, opText: string): [Operand, Operand] {
+function bindPair(
+  left: Operand,
+  right: Operand,
+  schema: StructType,
+  options: BindOptions,
+  opText: string,
+): [Operand, Operand] {
   const l = bindOperand(left, schema, options)
   const r = bindOperand(right, schema, options)
   if (l.kind === 'column' && r.kind === 'column') {
     if (!comparable(l.dataType!, r.dataType!)) {
-      throw invalid(`cannot compare column '${colName(l)}' (${typeName(l.dataType!)}) ${opText} column '${colName(r)}' (${typeName(r.dataType!)})`)
+      throw invalid(
+        `cannot compare column '${colName(l)}' (${typeName(l.dataType!)}) ${opText} column '${colName(r)}' (${typeName(r.dataType!)})`,
+      )
     }
     return [l, r]
   }
@@ -311,12 +329,16 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
   switch (e.kind) {
     case 'column': {
       const c = bindColumn(e, schema, options)
-      if (c.dataType !== 'boolean') throw invalid(`column '${colName(c)}' of type ${typeName(c.dataType!)} is not a predicate (only boolean columns are)`)
+      if (c.dataType !== 'boolean')
+        throw invalid(
+          `column '${colName(c)}' of type ${typeName(c.dataType!)} is not a predicate (only boolean columns are)`,
+        )
       return c
     }
     case 'literal': {
       const l = bindNatural(e)
-      if (l.value !== null && l.dataType !== 'boolean') throw invalid(`literal ${describeLiteral(e)} is not a predicate`)
+      if (l.value !== null && l.dataType !== 'boolean')
+        throw invalid(`literal ${describeLiteral(e)} is not a predicate`)
       return { ...l, dataType: 'boolean' }
     }
     case 'compare': {
@@ -326,11 +348,22 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
     case 'in': {
       const value = bindOperand(e.value, schema, options)
       if (value.kind === 'column') {
-        if (family(value.dataType!) === 'nested') throw invalid(`IN is not supported on column '${colName(value)}' of type ${typeName(value.dataType!)}`)
-        return { kind: 'in', value, negated: e.negated, list: e.list.map((x) => coerce(x, value.dataType!, `column '${colName(value)}'`)) }
+        if (family(value.dataType!) === 'nested')
+          throw invalid(`IN is not supported on column '${colName(value)}' of type ${typeName(value.dataType!)}`)
+        return {
+          kind: 'in',
+          value,
+          negated: e.negated,
+          list: e.list.map((x) => coerce(x, value.dataType!, `column '${colName(value)}'`)),
+        }
       }
       const bv = bindNatural(value)
-      return { kind: 'in', value: bv, negated: e.negated, list: e.list.map((x) => (bv.value === null ? bindNatural(x) : coerce(x, bv.dataType!, 'literal'))) }
+      return {
+        kind: 'in',
+        value: bv,
+        negated: e.negated,
+        list: e.list.map((x) => (bv.value === null ? bindNatural(x) : coerce(x, bv.dataType!, 'literal'))),
+      }
     }
     case 'isNull': {
       const operand = e.operand.kind === 'column' ? bindColumn(e.operand, schema, options) : bindNatural(e.operand)
@@ -339,9 +372,12 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
     case 'like': {
       const operand = e.operand.kind === 'column' ? bindColumn(e.operand, schema, options) : bindNatural(e.operand)
       if (operand.dataType !== 'string' && !(operand.kind === 'literal' && operand.value === null)) {
-        throw invalid(`LIKE needs a string operand, got ${operand.kind === 'column' ? `column '${colName(operand)}'` : 'a literal'} of type ${typeName(operand.dataType!)}`)
+        throw invalid(
+          `LIKE needs a string operand, got ${operand.kind === 'column' ? `column '${colName(operand)}'` : 'a literal'} of type ${typeName(operand.dataType!)}`,
+        )
       }
-      if ([...e.escape].length !== 1) throw invalid(`LIKE escape must be one character, got ${JSON.stringify(e.escape)}`)
+      if ([...e.escape].length !== 1)
+        throw invalid(`LIKE escape must be one character, got ${JSON.stringify(e.escape)}`)
       return { kind: 'like', operand, pattern: e.pattern, escape: e.escape, negated: e.negated }
     }
     case 'and':

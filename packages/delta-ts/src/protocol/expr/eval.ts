@@ -65,12 +65,12 @@ export function negateOp(op: CompareOp): CompareOp {
 }
 
 /** The literal text a LIKE pattern must start with (everything before its first unescaped wildcard). */
-export function likePrefix(pattern: string, escape: string): string {
+export function likePrefix(pattern: string, escapeChar: string): string {
   let out = ''
   const chars = [...pattern]
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i]
-    if (ch === escape && i + 1 < chars.length) {
+    if (ch === escapeChar && i + 1 < chars.length) {
       out += chars[++i]
       continue
     }
@@ -93,16 +93,20 @@ function escapeRegExpChar(ch: string): string {
  *
  * @throws DeltaError `INVALID_PREDICATE` when the pattern ends with a lone escape character.
  */
-export function likeToRegExp(pattern: string, escape: string): RegExp {
-  const key = `${escape}\u0000${pattern}`
+export function likeToRegExp(pattern: string, escapeChar: string): RegExp {
+  const key = `${escapeChar}\u0000${pattern}`
   const cached = likeCache.get(key)
   if (cached) return cached
   let src = '^'
   const chars = [...pattern]
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i]
-    if (ch === escape) {
-      if (i + 1 >= chars.length) throw new DeltaError('INVALID_PREDICATE', `LIKE pattern ${JSON.stringify(pattern)} ends with the escape character`)
+    if (ch === escapeChar) {
+      if (i + 1 >= chars.length)
+        throw new DeltaError(
+          'INVALID_PREDICATE',
+          `LIKE pattern ${JSON.stringify(pattern)} ends with the escape character`,
+        )
       src += escapeRegExpChar(chars[++i])
     } else if (ch === '%') src += '[\\s\\S]*'
     else if (ch === '_') src += '[\\s\\S]'

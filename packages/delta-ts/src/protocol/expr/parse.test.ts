@@ -20,7 +20,12 @@ describe('parsePredicate', () => {
     expect(e).toEqual({
       kind: 'and',
       children: [
-        { kind: 'compare', op: '>=', left: { kind: 'column', path: ['date'] }, right: { kind: 'literal', value: '2024-01-01' } },
+        {
+          kind: 'compare',
+          op: '>=',
+          left: { kind: 'column', path: ['date'] },
+          right: { kind: 'literal', value: '2024-01-01' },
+        },
         {
           kind: 'in',
           value: { kind: 'column', path: ['department_id'] },
@@ -43,7 +48,16 @@ describe('parsePredicate', () => {
   })
 
   it('maps <> and == to != and =, and accepts every comparison operator', () => {
-    for (const [text, op] of [['<>', '!='], ['!=', '!='], ['==', '='], ['=', '='], ['<', '<'], ['<=', '<='], ['>', '>'], ['>=', '>=']]) {
+    for (const [text, op] of [
+      ['<>', '!='],
+      ['!=', '!='],
+      ['==', '='],
+      ['=', '='],
+      ['<', '<'],
+      ['<=', '<='],
+      ['>', '>'],
+      ['>=', '>='],
+    ]) {
       const e = parsePredicate(`x ${text} 1`)
       expect(e).toMatchObject({ kind: 'compare', op })
     }
@@ -66,7 +80,9 @@ describe('parsePredicate', () => {
     expect(parsePredicate("s = 'it''s'")).toMatchObject({ right: { value: "it's" } })
     expect(parsePredicate('s = "dq"')).toMatchObject({ right: { value: 'dq' } })
     expect(parsePredicate("d = DATE '2024-02-29'")).toMatchObject({ right: { value: '2024-02-29', typeHint: 'date' } })
-    expect(parsePredicate("t < timestamp_ntz '2024-01-01 10:00:00'")).toMatchObject({ right: { typeHint: 'timestamp_ntz' } })
+    expect(parsePredicate("t < timestamp_ntz '2024-01-01 10:00:00'")).toMatchObject({
+      right: { typeHint: 'timestamp_ntz' },
+    })
     expect(parsePredicate("b = X'00ff'")).toMatchObject({ right: { value: new Uint8Array([0, 255]) } })
     expect(parsePredicate('flag = true')).toMatchObject({ right: { value: true } })
     expect(parsePredicate('x = NULL')).toMatchObject({ right: { value: null } })
@@ -75,16 +91,35 @@ describe('parsePredicate', () => {
   it('rewrites BETWEEN to an inclusive range and NOT BETWEEN to its negation', () => {
     expect(parsePredicate('x BETWEEN 1 AND 5')).toMatchObject({
       kind: 'and',
-      children: [{ op: '>=', right: { value: 1 } }, { op: '<=', right: { value: 5 } }],
+      children: [
+        { op: '>=', right: { value: 1 } },
+        { op: '<=', right: { value: 5 } },
+      ],
     })
     expect(parsePredicate('x NOT BETWEEN 1 AND 5')).toMatchObject({ kind: 'not', child: { kind: 'and' } })
   })
 
   it('parses LIKE, NOT LIKE with ESCAPE, NOT IN and parentheses', () => {
-    expect(parsePredicate("name LIKE 'ab%'")).toMatchObject({ kind: 'like', pattern: 'ab%', escape: '\\', negated: false })
-    expect(parsePredicate("name NOT LIKE 'a!%%' ESCAPE '!'")).toMatchObject({ kind: 'like', escape: '!', negated: true })
-    expect(parsePredicate("x NOT IN ('a', NULL)")).toMatchObject({ kind: 'in', negated: true, list: [{ value: 'a' }, { value: null }] })
-    expect(parsePredicate('(a = 1 OR b = 2) AND c = 3')).toMatchObject({ kind: 'and', children: [{ kind: 'or' }, { kind: 'compare' }] })
+    expect(parsePredicate("name LIKE 'ab%'")).toMatchObject({
+      kind: 'like',
+      pattern: 'ab%',
+      escape: '\\',
+      negated: false,
+    })
+    expect(parsePredicate("name NOT LIKE 'a!%%' ESCAPE '!'")).toMatchObject({
+      kind: 'like',
+      escape: '!',
+      negated: true,
+    })
+    expect(parsePredicate("x NOT IN ('a', NULL)")).toMatchObject({
+      kind: 'in',
+      negated: true,
+      list: [{ value: 'a' }, { value: null }],
+    })
+    expect(parsePredicate('(a = 1 OR b = 2) AND c = 3')).toMatchObject({
+      kind: 'and',
+      children: [{ kind: 'or' }, { kind: 'compare' }],
+    })
   })
 
   it('reports the position and what was expected for a missing value', () => {

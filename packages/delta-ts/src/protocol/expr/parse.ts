@@ -91,7 +91,8 @@ function tokenize(sql: string): Token[] {
       let value = ''
       let j = i + 1
       for (;;) {
-        if (j >= sql.length) fail(sql, start, ch === '`' ? 'unterminated quoted identifier' : 'unterminated string literal')
+        if (j >= sql.length)
+          fail(sql, start, ch === '`' ? 'unterminated quoted identifier' : 'unterminated string literal')
         if (sql[j] === ch) {
           if (sql[j + 1] === ch) {
             value += ch
@@ -230,7 +231,8 @@ class Parser {
       const list: LiteralExpr[] = []
       for (;;) {
         const item = this.parseOperand('expected a literal in the IN list')
-        if (item.kind !== 'literal') fail(this.sql, this.toks[this.i - 1].pos, 'expected a literal in the IN list, found a column')
+        if (item.kind !== 'literal')
+          fail(this.sql, this.toks[this.i - 1].pos, 'expected a literal in the IN list, found a column')
         list.push(item)
         if (this.peek().kind === 'comma') {
           this.next()
@@ -261,14 +263,14 @@ class Parser {
       const p = this.peek()
       if (p.kind !== 'string') this.error('expected a string pattern after LIKE')
       this.next()
-      let escape = '\\'
+      let escapeChar = '\\'
       if (this.acceptKw('escape')) {
         const e = this.peek()
         if (e.kind !== 'string' || [...e.value].length !== 1) this.error('expected a one-character string after ESCAPE')
         this.next()
-        escape = e.value
+        escapeChar = e.value
       }
-      return { kind: 'like', operand: left, pattern: p.value, escape, negated }
+      return { kind: 'like', operand: left, pattern: p.value, escape: escapeChar, negated }
     }
     // A bare operand is a predicate only when it is boolean-valued; the binder checks the type.
     return left

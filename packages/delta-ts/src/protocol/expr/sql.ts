@@ -76,7 +76,9 @@ export function exprToSql(e: Expr): string {
     }
     case 'and':
     case 'or':
-      return e.children.map((c) => (c.kind === 'and' || c.kind === 'or' ? `(${exprToSql(c)})` : exprToSql(c))).join(e.kind === 'and' ? ' AND ' : ' OR ')
+      return e.children
+        .map((c) => (c.kind === 'and' || c.kind === 'or' ? `(${exprToSql(c)})` : exprToSql(c)))
+        .join(e.kind === 'and' ? ' AND ' : ' OR ')
     case 'not': {
       const inner = exprToSql(e.child)
       return e.child.kind === 'column' || e.child.kind === 'literal' ? `NOT ${inner}` : `NOT (${inner})`

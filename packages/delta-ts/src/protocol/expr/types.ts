@@ -10,16 +10,7 @@ import type { DataType } from '../schema.js'
  * Nodes are plain data (JSON-like objects); the builder's column and literal nodes additionally carry fluent
  * methods on their prototype, which no consumer relies on.
  */
-export type Expr =
-  | ColumnExpr
-  | LiteralExpr
-  | CompareExpr
-  | InExpr
-  | IsNullExpr
-  | LikeExpr
-  | AndExpr
-  | OrExpr
-  | NotExpr
+export type Expr = ColumnExpr | LiteralExpr | CompareExpr | InExpr | IsNullExpr | LikeExpr | AndExpr | OrExpr | NotExpr
 
 /** The comparison operators. `<>` parses to `!=`. */
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>='
@@ -177,12 +168,12 @@ export class ColumnRef implements ColumnExpr {
     return { kind: 'isNull', operand: this, negated: true }
   }
   /** `col LIKE pattern` (`%`, `_`, escape character default `\`). */
-  like(pattern: string, escape = '\\'): LikeExpr {
-    return { kind: 'like', operand: this, pattern, escape, negated: false }
+  like(pattern: string, escapeChar = '\\'): LikeExpr {
+    return { kind: 'like', operand: this, pattern, escape: escapeChar, negated: false }
   }
   /** `col NOT LIKE pattern`. */
-  notLike(pattern: string, escape = '\\'): LikeExpr {
-    return { kind: 'like', operand: this, pattern, escape, negated: true }
+  notLike(pattern: string, escapeChar = '\\'): LikeExpr {
+    return { kind: 'like', operand: this, pattern, escape: escapeChar, negated: true }
   }
   /** `col BETWEEN lo AND hi`, which is `col >= lo AND col <= hi` (inclusive). */
   between(lo: Lit | ColumnExpr, hi: Lit | ColumnExpr): AndExpr {
@@ -248,7 +239,8 @@ export function splitColumnName(name: string): string[] {
     const ch = name[i]
     if (ch === '`') {
       const end = findClosingBacktick(name, i + 1)
-      if (end < 0) throw new DeltaError('INVALID_PREDICATE', `unbalanced backtick in column name ${JSON.stringify(name)}`)
+      if (end < 0)
+        throw new DeltaError('INVALID_PREDICATE', `unbalanced backtick in column name ${JSON.stringify(name)}`)
       cur += name.slice(i + 1, end).replaceAll('``', '`')
       quotedPart = true
       i = end + 1
