@@ -97,7 +97,13 @@ export {
   type MergeResult,
   type MergeUpdateOptions,
 } from './core/merge.js'
-export { parseValueExpr, type Assignments, type UpdateOptions, type UpdateResult, type ValueExpr } from './core/update.js'
+export {
+  parseValueExpr,
+  type Assignments,
+  type UpdateOptions,
+  type UpdateResult,
+  type ValueExpr,
+} from './core/update.js'
 export {
   DEFAULT_OPTIMIZE_TARGET_SIZE,
   type FileSizeSummary,

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { CommitConflictError, DeltaTable, MergeBuilder } from '../src/index.js'
-import type { Snapshot } from '../src/core/snapshot.js'
 import { optimizeTable } from '../src/core/optimize.js'
+import type { Snapshot } from '../src/core/snapshot.js'
 import { updateTable } from '../src/core/update.js'
+import { CommitConflictError, type DeltaTable, MergeBuilder } from '../src/index.js'
 import { cleanupDirs, createOrders, order, ordersTable, readOrders } from './dml-fixtures.js'
 
 /*
@@ -12,7 +12,12 @@ import { cleanupDirs, createOrders, order, ordersTable, readOrders } from './dml
  */
 afterEach(cleanupDirs)
 
-const rows = [order(1, 'new', 10), order(2, 'new', 10), order(3, 'new', 10, '2024-01-02'), order(4, 'new', 10, '2024-01-02')]
+const rows = [
+  order(1, 'new', 10),
+  order(2, 'new', 10),
+  order(3, 'new', 10, '2024-01-02'),
+  order(4, 'new', 10, '2024-01-02'),
+]
 
 function pinnedMerge(snapshot: Snapshot, source: Parameters<DeltaTable['merge']>[0], on: string): MergeBuilder {
   return new MergeBuilder({ snapshot: async () => snapshot, afterCommit: async () => {} }, source, { on })
@@ -23,8 +28,18 @@ describe('DML under concurrency (two transactions racing on a local table)', () 
     const t = await createOrders(rows)
     const snap = await t.snapshot()
     const on = 'target.id = source.id AND target.day = source.day'
-    const a = await pinnedMerge(snap, ordersTable([order(1, 'A', 20), order(5, 'A', 20)]), on).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
-    const b = await pinnedMerge(snap, ordersTable([order(3, 'B', 20, '2024-01-02'), order(6, 'B', 20, '2024-01-02')]), on).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    const a = await pinnedMerge(snap, ordersTable([order(1, 'A', 20), order(5, 'A', 20)]), on)
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    const b = await pinnedMerge(
+      snap,
+      ordersTable([order(3, 'B', 20, '2024-01-02'), order(6, 'B', 20, '2024-01-02')]),
+      on,
+    )
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
     expect(a.commit?.attempts).toBe(1)
     expect(b.commit?.attempts).toBe(2)
     expect(b.version).toBe(a.version + 1)
@@ -41,7 +56,9 @@ describe('DML under concurrency (two transactions racing on a local table)', () 
   it('overlapping merges conflict: the second fails with COMMIT_CONFLICT and leaves the first result', async () => {
     const t = await createOrders(rows)
     const snap = await t.snapshot()
-    await pinnedMerge(snap, ordersTable([order(2, 'A', 20)]), 'target.id = source.id').whenMatchedUpdateAll().execute()
+    await pinnedMerge(snap, ordersTable([order(2, 'A', 20)]), 'target.id = source.id')
+      .whenMatchedUpdateAll()
+      .execute()
     const err = await pinnedMerge(snap, ordersTable([order(2, 'B', 30)]), 'target.id = source.id')
       .whenMatchedUpdateAll()
       .execute()
@@ -53,8 +70,18 @@ describe('DML under concurrency (two transactions racing on a local table)', () 
   it('a merge whose inserts land in a range another merge read conflicts (ConcurrentAppend)', async () => {
     const t = await createOrders(rows)
     const snap = await t.snapshot()
-    await pinnedMerge(snap, ordersTable([order(7, 'A', 1, '2024-01-02')]), 'target.id = source.id AND target.day = source.day').whenNotMatchedInsertAll().execute()
-    const err = await pinnedMerge(snap, ordersTable([order(3, 'B', 1, '2024-01-02'), order(8, 'B', 1, '2024-01-02')]), 'target.id = source.id AND target.day = source.day')
+    await pinnedMerge(
+      snap,
+      ordersTable([order(7, 'A', 1, '2024-01-02')]),
+      'target.id = source.id AND target.day = source.day',
+    )
+      .whenNotMatchedInsertAll()
+      .execute()
+    const err = await pinnedMerge(
+      snap,
+      ordersTable([order(3, 'B', 1, '2024-01-02'), order(8, 'B', 1, '2024-01-02')]),
+      'target.id = source.id AND target.day = source.day',
+    )
       .whenMatchedUpdateAll()
       .execute()
       .catch((e: unknown) => e)

@@ -28,12 +28,19 @@ export function ordersTable(rows: readonly Order[], schema: arrow.Schema = order
   const children = schema.fields.map((f) => {
     const values = col(f.name as keyof Order)
     if (f.type instanceof arrow.Int && f.type.bitWidth === 64) {
-      return arrow.makeData({ type: new arrow.Int64(), length: rows.length, data: BigInt64Array.from(values.map((v) => BigInt(v as number))) })
+      return arrow.makeData({
+        type: new arrow.Int64(),
+        length: rows.length,
+        data: BigInt64Array.from(values.map((v) => BigInt(v as number))),
+      })
     }
     return arrow.vectorFromArray(values as never[], f.type).data[0]
   })
   return new arrow.Table(schema, [
-    new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows.length, nullCount: 0, children })),
+    new arrow.RecordBatch(
+      schema,
+      arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows.length, nullCount: 0, children }),
+    ),
   ])
 }
 
@@ -49,7 +56,10 @@ export function cleanupDirs(): void {
 }
 
 /** Creates an orders table (partitioned by `day` unless told otherwise) holding `rows`, one file per day. */
-export async function createOrders(rows: readonly Order[], options: { partitioned?: boolean; uri?: string } = {}): Promise<DeltaTable> {
+export async function createOrders(
+  rows: readonly Order[],
+  options: { partitioned?: boolean; uri?: string } = {},
+): Promise<DeltaTable> {
   const uri = options.uri ?? tmpDir()
   const table = await DeltaTable.create(uri, {
     schema: orderSchema,
@@ -80,6 +90,12 @@ export function sortOrders(rows: Order[]): Order[] {
   return [...rows].sort((a, b) => a.id - b.id || JSON.stringify(a).localeCompare(JSON.stringify(b)))
 }
 
-export function order(id: number, status: string | null, updated_at: number, day = '2024-01-01', amount: number | null = id * 10): Order {
+export function order(
+  id: number,
+  status: string | null,
+  updated_at: number,
+  day = '2024-01-01',
+  amount: number | null = id * 10,
+): Order {
   return { id, status, amount, updated_at, day }
 }

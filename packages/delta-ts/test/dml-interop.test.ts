@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { MergeBuilder } from '../src/index.js'
-import { cleanupDirs, createOrders, type Order, order, ordersTable, readOrders, sortOrders, tmpDir } from './dml-fixtures.js'
+import {
+  cleanupDirs,
+  createOrders,
+  type Order,
+  order,
+  ordersTable,
+  readOrders,
+  sortOrders,
+  tmpDir,
+} from './dml-fixtures.js'
 import { runPythonJson } from './python-oracle.js'
 
 /*
@@ -47,8 +56,18 @@ function apply(b: MergeBuilder, clauses: readonly Clause[]): MergeBuilder {
   return b
 }
 
-const target = [order(1, 'new', 10), order(2, 'new', 10), order(3, 'new', 10, '2024-01-02'), order(4, 'new', 10, '2024-01-02', null)]
-const source = [order(2, 'paid', 20), order(3, 'stale', 5, '2024-01-02'), order(4, 'paid', 30, '2024-01-02'), order(5, 'new', 20, '2024-01-03', null)]
+const target = [
+  order(1, 'new', 10),
+  order(2, 'new', 10),
+  order(3, 'new', 10, '2024-01-02'),
+  order(4, 'new', 10, '2024-01-02', null),
+]
+const source = [
+  order(2, 'paid', 20),
+  order(3, 'stale', 5, '2024-01-02'),
+  order(4, 'paid', 30, '2024-01-02'),
+  order(5, 'new', 20, '2024-01-03', null),
+]
 
 const scenarios: { name: string; clauses: Clause[] }[] = [
   { name: 'upsert (update all + insert all)', clauses: [{ kind: 'update_all' }, { kind: 'insert_all' }] },
@@ -68,7 +87,15 @@ const scenarios: { name: string; clauses: Clause[] }[] = [
 ]
 
 function normalize(rows: Record<string, unknown>[]): Order[] {
-  return sortOrders(rows.map((r) => ({ id: Number(r.id), status: (r.status ?? null) as string | null, amount: (r.amount ?? null) as number | null, updated_at: Number(r.updated_at), day: r.day as string })))
+  return sortOrders(
+    rows.map((r) => ({
+      id: Number(r.id),
+      status: (r.status ?? null) as string | null,
+      amount: (r.amount ?? null) as number | null,
+      updated_at: Number(r.updated_at),
+      day: r.day as string,
+    })),
+  )
 }
 
 describe('MERGE: delta-ts and delta-rs (deltalake 1.6.6) agree', () => {
@@ -78,14 +105,28 @@ describe('MERGE: delta-ts and delta-rs (deltalake 1.6.6) agree', () => {
       const theirsDir = tmpDir()
       const theirs = await createOrders(target, { uri: theirsDir })
       const r = await apply(ours.merge(ordersTable(source), { on: 'target.id = source.id' }), s.clauses).execute()
-      const py = runPythonJson<{ metrics: Record<string, number>; rows: Record<string, unknown>[] }>(MERGE_PY, [theirsDir, JSON.stringify(source), JSON.stringify(s.clauses)])
+      const py = runPythonJson<{ metrics: Record<string, number>; rows: Record<string, unknown>[] }>(MERGE_PY, [
+        theirsDir,
+        JSON.stringify(source),
+        JSON.stringify(s.clauses),
+      ])
       const oursRows = await readOrders(ours)
       expect(normalize(py.rows)).toEqual(oursRows)
       // Cross reads: delta-ts reads the deltalake result, deltalake reads ours.
       expect(await readOrders(theirs)).toEqual(oursRows)
       expect(normalize(runPythonJson<Record<string, unknown>[]>(READ_PY, [ours.uri]))).toEqual(oursRows)
-      for (const k of ['num_target_rows_inserted', 'num_target_rows_updated', 'num_target_rows_deleted', 'num_source_rows'] as const) {
-        const mine = { num_target_rows_inserted: r.metrics.numTargetRowsInserted, num_target_rows_updated: r.metrics.numTargetRowsUpdated, num_target_rows_deleted: r.metrics.numTargetRowsDeleted, num_source_rows: r.metrics.numSourceRows }[k]
+      for (const k of [
+        'num_target_rows_inserted',
+        'num_target_rows_updated',
+        'num_target_rows_deleted',
+        'num_source_rows',
+      ] as const) {
+        const mine = {
+          num_target_rows_inserted: r.metrics.numTargetRowsInserted,
+          num_target_rows_updated: r.metrics.numTargetRowsUpdated,
+          num_target_rows_deleted: r.metrics.numTargetRowsDeleted,
+          num_source_rows: r.metrics.numSourceRows,
+        }[k]
         expect(mine, k).toBe(py.metrics[k])
       }
     }, 60_000)

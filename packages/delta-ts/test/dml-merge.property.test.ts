@@ -12,9 +12,18 @@ afterEach(cleanupDirs)
 
 type Cond<R> = { sql?: string; js: (r: R) => boolean }
 type Pair = { t: Order; s: Order }
-interface MatchedClause { kind: 'update' | 'updateAll' | 'delete'; cond: Cond<Pair> }
-interface NotMatchedClause { kind: 'insert' | 'insertAll'; cond: Cond<Order> }
-interface BySourceClause { kind: 'update' | 'delete'; cond: Cond<Order> }
+interface MatchedClause {
+  kind: 'update' | 'updateAll' | 'delete'
+  cond: Cond<Pair>
+}
+interface NotMatchedClause {
+  kind: 'insert' | 'insertAll'
+  cond: Cond<Order>
+}
+interface BySourceClause {
+  kind: 'update' | 'delete'
+  cond: Cond<Order>
+}
 
 const always = { js: () => true }
 const matchedConds: Cond<Pair>[] = [
@@ -23,8 +32,16 @@ const matchedConds: Cond<Pair>[] = [
   { sql: "target.status = 'a'", js: ({ t }) => t.status === 'a' },
   { sql: 'source.amount IS NULL', js: ({ s }) => s.amount === null },
 ]
-const insertConds: Cond<Order>[] = [always, { sql: 'source.updated_at > 4', js: (s) => s.updated_at > 4 }, { sql: "status <> 'b'", js: (s) => s.status !== null && s.status !== 'b' }]
-const bySourceConds: Cond<Order>[] = [always, { sql: "target.status = 'b'", js: (t) => t.status === 'b' }, { sql: "day = '2024-01-02'", js: (t) => t.day === '2024-01-02' }]
+const insertConds: Cond<Order>[] = [
+  always,
+  { sql: 'source.updated_at > 4', js: (s) => s.updated_at > 4 },
+  { sql: "status <> 'b'", js: (s) => s.status !== null && s.status !== 'b' },
+]
+const bySourceConds: Cond<Order>[] = [
+  always,
+  { sql: "target.status = 'b'", js: (t) => t.status === 'b' },
+  { sql: "day = '2024-01-02'", js: (t) => t.day === '2024-01-02' },
+]
 
 const orderArb = (ids: fc.Arbitrary<number>) =>
   fc.record({
@@ -36,9 +53,27 @@ const orderArb = (ids: fc.Arbitrary<number>) =>
   })
 
 const clausesArb = fc.record({
-  matched: fc.array(fc.record({ kind: fc.constantFrom('update', 'updateAll', 'delete') as fc.Arbitrary<MatchedClause['kind']>, cond: fc.constantFrom(...matchedConds) }), { maxLength: 3 }),
-  notMatched: fc.array(fc.record({ kind: fc.constantFrom('insert', 'insertAll') as fc.Arbitrary<NotMatchedClause['kind']>, cond: fc.constantFrom(...insertConds) }), { maxLength: 2 }),
-  bySource: fc.array(fc.record({ kind: fc.constantFrom('update', 'delete') as fc.Arbitrary<BySourceClause['kind']>, cond: fc.constantFrom(...bySourceConds) }), { maxLength: 2 }),
+  matched: fc.array(
+    fc.record({
+      kind: fc.constantFrom('update', 'updateAll', 'delete') as fc.Arbitrary<MatchedClause['kind']>,
+      cond: fc.constantFrom(...matchedConds),
+    }),
+    { maxLength: 3 },
+  ),
+  notMatched: fc.array(
+    fc.record({
+      kind: fc.constantFrom('insert', 'insertAll') as fc.Arbitrary<NotMatchedClause['kind']>,
+      cond: fc.constantFrom(...insertConds),
+    }),
+    { maxLength: 2 },
+  ),
+  bySource: fc.array(
+    fc.record({
+      kind: fc.constantFrom('update', 'delete') as fc.Arbitrary<BySourceClause['kind']>,
+      cond: fc.constantFrom(...bySourceConds),
+    }),
+    { maxLength: 2 },
+  ),
 })
 
 type Clauses = { matched: MatchedClause[]; notMatched: NotMatchedClause[]; bySource: BySourceClause[] }
@@ -57,7 +92,8 @@ function model(target: Order[], source: Order[], c: Clauses): Order[] | 'duplica
       const clause = c.matched.find((m) => m.cond.js({ t, s }))
       if (!clause) out.push(t)
       else if (clause.kind === 'updateAll') out.push({ ...s })
-      else if (clause.kind === 'update') out.push({ ...t, status: 'u', amount: t.amount === null || s.amount === null ? null : t.amount + s.amount })
+      else if (clause.kind === 'update')
+        out.push({ ...t, status: 'u', amount: t.amount === null || s.amount === null ? null : t.amount + s.amount })
       continue
     }
     const clause = c.bySource.find((m) => m.cond.js(t))
@@ -68,7 +104,11 @@ function model(target: Order[], source: Order[], c: Clauses): Order[] | 'duplica
     if (sourceMatched.has(i)) return
     const clause = c.notMatched.find((m) => m.cond.js(s))
     if (!clause) return
-    out.push(clause.kind === 'insertAll' ? { ...s } : { id: s.id, status: 'ins', amount: null, updated_at: s.updated_at + 100, day: s.day })
+    out.push(
+      clause.kind === 'insertAll'
+        ? { ...s }
+        : { id: s.id, status: 'ins', amount: null, updated_at: s.updated_at + 100, day: s.day },
+    )
   })
   return sortOrders(out)
 }
@@ -94,12 +134,20 @@ describe('MERGE matches an in-memory model (property)', () => {
           for (const m of clauses.notMatched) {
             const condition = m.cond.sql
             if (m.kind === 'insertAll') b = b.whenNotMatchedInsertAll({ condition })
-            else b = b.whenNotMatchedInsert({ condition, values: { id: 'source.id', status: "'ins'", updated_at: 'source.updated_at + 100', day: 'source.day' } })
+            else
+              b = b.whenNotMatchedInsert({
+                condition,
+                values: { id: 'source.id', status: "'ins'", updated_at: 'source.updated_at + 100', day: 'source.day' },
+              })
           }
           for (const m of clauses.bySource) {
             const condition = m.cond.sql
             if (m.kind === 'delete') b = b.whenNotMatchedBySourceDelete({ condition })
-            else b = b.whenNotMatchedBySourceUpdate({ condition, set: { status: "'orphan'", updated_at: 'updated_at + 1' } })
+            else
+              b = b.whenNotMatchedBySourceUpdate({
+                condition,
+                set: { status: "'orphan'", updated_at: 'updated_at + 1' },
+              })
           }
           const expected = model(target, source, clauses)
           if (expected === 'duplicate') {
@@ -109,7 +157,9 @@ describe('MERGE matches an in-memory model (property)', () => {
           }
           const r = await b.execute()
           expect(await readOrders(table)).toEqual(expected)
-          expect(r.metrics.numOutputRows).toBe(r.metrics.numTargetRowsInserted + r.metrics.numTargetRowsUpdated + r.metrics.numTargetRowsCopied)
+          expect(r.metrics.numOutputRows).toBe(
+            r.metrics.numTargetRowsInserted + r.metrics.numTargetRowsUpdated + r.metrics.numTargetRowsCopied,
+          )
           cleanupDirs()
         },
       ),

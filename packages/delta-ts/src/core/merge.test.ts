@@ -1,34 +1,72 @@
 import * as arrow from 'apache-arrow'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DeltaTable } from '../index.js'
-import { isDeltaError } from '../errors.js'
 import { cleanupDirs, createOrders, order, ordersTable, readOrders, tmpDir } from '../../test/dml-fixtures.js'
+import { isDeltaError } from '../errors.js'
+import { DeltaTable } from '../index.js'
 
 afterEach(cleanupDirs)
 
 // Target: ids 1..4 over two days; source: 2 (newer), 3 (older), 5 (new).
-const target = [order(1, 'new', 10), order(2, 'new', 10), order(3, 'new', 10, '2024-01-02'), order(4, 'new', 10, '2024-01-02')]
+const target = [
+  order(1, 'new', 10),
+  order(2, 'new', 10),
+  order(3, 'new', 10, '2024-01-02'),
+  order(4, 'new', 10, '2024-01-02'),
+]
 const source = [order(2, 'paid', 20), order(3, 'stale', 5, '2024-01-02'), order(5, 'new', 20, '2024-01-03')]
 
 describe('MERGE clauses (hand-computed expectations)', () => {
   it('upsert: matched update all + insert all updates 2 rows, inserts 1, copies none of the untouched days', async () => {
     const t = await createOrders(target)
-    const r = await t.merge(ordersTable(source), { on: 'target.id = source.id' }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
-    expect(await readOrders(t)).toEqual([order(1, 'new', 10), order(2, 'paid', 20), order(3, 'stale', 5, '2024-01-02'), order(4, 'new', 10, '2024-01-02'), order(5, 'new', 20, '2024-01-03')])
-    expect(r.metrics).toMatchObject({ numSourceRows: 3, numTargetRowsUpdated: 2, numTargetRowsInserted: 1, numTargetRowsDeleted: 0, numTargetRowsCopied: 2, numOutputRows: 5, numTargetFilesRemoved: 2 })
+    const r = await t
+      .merge(ordersTable(source), { on: 'target.id = source.id' })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    expect(await readOrders(t)).toEqual([
+      order(1, 'new', 10),
+      order(2, 'paid', 20),
+      order(3, 'stale', 5, '2024-01-02'),
+      order(4, 'new', 10, '2024-01-02'),
+      order(5, 'new', 20, '2024-01-03'),
+    ])
+    expect(r.metrics).toMatchObject({
+      numSourceRows: 3,
+      numTargetRowsUpdated: 2,
+      numTargetRowsInserted: 1,
+      numTargetRowsDeleted: 0,
+      numTargetRowsCopied: 2,
+      numOutputRows: 5,
+      numTargetFilesRemoved: 2,
+    })
   })
 
   it('conditional update only takes newer source rows; a second identical merge changes nothing and commits nothing', async () => {
     const t = await createOrders(target)
     const run = () =>
-      t.merge(ordersTable(source), { on: ['id'] }).whenMatchedUpdateAll({ condition: 'source.updated_at > target.updated_at' }).whenNotMatchedInsertAll().execute()
+      t
+        .merge(ordersTable(source), { on: ['id'] })
+        .whenMatchedUpdateAll({ condition: 'source.updated_at > target.updated_at' })
+        .whenNotMatchedInsertAll()
+        .execute()
     const first = await run()
     expect(first.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 1, numTargetFilesRemoved: 1 })
     const after = await readOrders(t)
-    expect(after).toEqual([order(1, 'new', 10), order(2, 'paid', 20), order(3, 'new', 10, '2024-01-02'), order(4, 'new', 10, '2024-01-02'), order(5, 'new', 20, '2024-01-03')])
+    expect(after).toEqual([
+      order(1, 'new', 10),
+      order(2, 'paid', 20),
+      order(3, 'new', 10, '2024-01-02'),
+      order(4, 'new', 10, '2024-01-02'),
+      order(5, 'new', 20, '2024-01-03'),
+    ])
     const v = await t.version()
     const second = await run()
-    expect(second.metrics).toMatchObject({ numTargetRowsUpdated: 0, numTargetRowsInserted: 0, numTargetFilesRemoved: 0, numTargetFilesAdded: 0 })
+    expect(second.metrics).toMatchObject({
+      numTargetRowsUpdated: 0,
+      numTargetRowsInserted: 0,
+      numTargetFilesRemoved: 0,
+      numTargetFilesAdded: 0,
+    })
     expect(second.version).toBe(v)
     expect(await t.version()).toBe(v)
     expect(await readOrders(t)).toEqual(after)
@@ -36,9 +74,18 @@ describe('MERGE clauses (hand-computed expectations)', () => {
 
   it('matched delete with a condition removes only the rows it selects; the rest of the file is copied', async () => {
     const t = await createOrders(target)
-    const r = await t.merge(ordersTable(source), { on: ['id'] }).whenMatchedDelete({ condition: "source.status = 'paid'" }).execute()
+    const r = await t
+      .merge(ordersTable(source), { on: ['id'] })
+      .whenMatchedDelete({ condition: "source.status = 'paid'" })
+      .execute()
     expect((await readOrders(t)).map((o) => o.id)).toEqual([1, 3, 4])
-    expect(r.metrics).toMatchObject({ numTargetRowsDeleted: 1, numTargetRowsMatchedDeleted: 1, numTargetRowsCopied: 1, numTargetFilesRemoved: 1, numTargetFilesAdded: 1 })
+    expect(r.metrics).toMatchObject({
+      numTargetRowsDeleted: 1,
+      numTargetRowsMatchedDeleted: 1,
+      numTargetRowsCopied: 1,
+      numTargetFilesRemoved: 1,
+      numTargetFilesAdded: 1,
+    })
   })
 
   it('clauses apply in order: the first whose condition holds takes the row', async () => {
@@ -64,19 +111,35 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       .whenNotMatchedBySourceDelete({ condition: "target.day = '2024-01-01'" })
       .whenNotMatchedBySourceUpdate({ set: { status: "'orphan'", updated_at: 'updated_at + 1' } })
       .execute()
-    expect(await readOrders(t)).toEqual([order(2, 'new', 10), order(3, 'new', 10, '2024-01-02'), order(4, 'orphan', 11, '2024-01-02')])
-    expect(r.metrics).toMatchObject({ numTargetRowsNotMatchedBySourceDeleted: 1, numTargetRowsNotMatchedBySourceUpdated: 1, numTargetRowsDeleted: 1, numTargetRowsUpdated: 1, numTargetRowsCopied: 2 })
+    expect(await readOrders(t)).toEqual([
+      order(2, 'new', 10),
+      order(3, 'new', 10, '2024-01-02'),
+      order(4, 'orphan', 11, '2024-01-02'),
+    ])
+    expect(r.metrics).toMatchObject({
+      numTargetRowsNotMatchedBySourceDeleted: 1,
+      numTargetRowsNotMatchedBySourceUpdated: 1,
+      numTargetRowsDeleted: 1,
+      numTargetRowsUpdated: 1,
+      numTargetRowsCopied: 2,
+    })
   })
 
   it('insert-only merge with a condition inserts only qualifying new rows', async () => {
     const t = await createOrders(target)
-    await t.merge(ordersTable([...source, order(6, 'x', 1, '2024-01-03')]), { on: ['id'] }).whenNotMatchedInsertAll({ condition: 'source.updated_at > 10' }).execute()
+    await t
+      .merge(ordersTable([...source, order(6, 'x', 1, '2024-01-03')]), { on: ['id'] })
+      .whenNotMatchedInsertAll({ condition: 'source.updated_at > 10' })
+      .execute()
     expect((await readOrders(t)).map((o) => o.id)).toEqual([1, 2, 3, 4, 5])
   })
 
   it('updating the partition column moves the row to the new partition', async () => {
     const t = await createOrders(target)
-    await t.merge(ordersTable([order(1, 'moved', 30)]), { on: ['id'] }).whenMatchedUpdate({ set: { day: "'2024-02-01'", status: 'source.status' } }).execute()
+    await t
+      .merge(ordersTable([order(1, 'moved', 30)]), { on: ['id'] })
+      .whenMatchedUpdate({ set: { day: "'2024-02-01'", status: 'source.status' } })
+      .execute()
     const rows = await readOrders(t)
     expect(rows[0]).toEqual(order(1, 'moved', 10, '2024-02-01'))
     const files = await (await t.snapshot()).files({ filter: "day = '2024-02-01'" })
@@ -87,7 +150,11 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     const t = await createOrders(target)
     const v = await t.version()
     const dup = [order(2, 'a', 20), order(2, 'b', 30)]
-    const err = await t.merge(ordersTable(dup), { on: ['id'] }).whenMatchedUpdateAll().execute().catch((e: unknown) => e)
+    const err = await t
+      .merge(ordersTable(dup), { on: ['id'] })
+      .whenMatchedUpdateAll()
+      .execute()
+      .catch((e: unknown) => e)
     expect(isDeltaError(err, 'MERGE_DUPLICATE_SOURCE')).toBe(true)
     expect(await t.version()).toBe(v)
   })
@@ -95,7 +162,11 @@ describe('MERGE clauses (hand-computed expectations)', () => {
   it('dedupeSource keeps the latest source row per key', async () => {
     const t = await createOrders(target)
     const dup = [order(2, 'b', 30), order(2, 'a', 20), order(7, 'x', 1), order(7, 'y', 2)]
-    await t.merge(ordersTable(dup), { on: ['id'], dedupeSource: { keys: ['id'], orderBy: 'updated_at' } }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    await t
+      .merge(ordersTable(dup), { on: ['id'], dedupeSource: { keys: ['id'], orderBy: 'updated_at' } })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
     const rows = await readOrders(t)
     expect(rows.find((o) => o.id === 2)?.status).toBe('b')
     expect(rows.find((o) => o.id === 7)?.status).toBe('y')
@@ -105,9 +176,15 @@ describe('MERGE clauses (hand-computed expectations)', () => {
   it('duplicate source rows are allowed for an insert-only merge and a single unconditional delete', async () => {
     const t = await createOrders(target)
     const dup = [order(2, 'a', 20), order(2, 'b', 30), order(9, 'n', 1), order(9, 'm', 1)]
-    await t.merge(ordersTable(dup), { on: ['id'] }).whenNotMatchedInsertAll().execute()
+    await t
+      .merge(ordersTable(dup), { on: ['id'] })
+      .whenNotMatchedInsertAll()
+      .execute()
     expect((await readOrders(t)).filter((o) => o.id === 9)).toHaveLength(2)
-    const r = await t.merge(ordersTable(dup), { on: ['id'] }).whenMatchedDelete().execute()
+    const r = await t
+      .merge(ordersTable(dup), { on: ['id'] })
+      .whenMatchedDelete()
+      .execute()
     expect(r.metrics.numTargetRowsDeleted).toBe(3)
     expect((await readOrders(t)).map((o) => o.id)).toEqual([1, 3, 4])
   })
@@ -129,7 +206,12 @@ describe('MERGE clauses (hand-computed expectations)', () => {
   it('only candidate files are read and rewritten: other partitions keep their add actions', async () => {
     const t = await createOrders(target)
     const before = new Set((await (await t.snapshot()).files()).map((f) => f.path))
-    const r = await t.merge(ordersTable([order(4, 'x', 50, '2024-01-02')]), { on: 'target.id = source.id AND target.day = source.day' }).whenMatchedUpdateAll().execute()
+    const r = await t
+      .merge(ordersTable([order(4, 'x', 50, '2024-01-02')]), {
+        on: 'target.id = source.id AND target.day = source.day',
+      })
+      .whenMatchedUpdateAll()
+      .execute()
     expect(r.metrics.numTargetFilesSkipped).toBe(1)
     const after = (await (await t.snapshot()).files()).map((f) => f.path)
     expect(after.filter((p) => before.has(p))).toHaveLength(1)
@@ -138,19 +220,38 @@ describe('MERGE clauses (hand-computed expectations)', () => {
 
   it('records Spark operationParameters and metrics in commitInfo', async () => {
     const t = await createOrders(target)
-    await t.merge(ordersTable(source), { on: 'target.id = source.id' }).whenMatchedUpdateAll({ condition: 'source.updated_at > target.updated_at' }).whenNotMatchedInsertAll().execute()
+    await t
+      .merge(ordersTable(source), { on: 'target.id = source.id' })
+      .whenMatchedUpdateAll({ condition: 'source.updated_at > target.updated_at' })
+      .whenNotMatchedInsertAll()
+      .execute()
     const [h] = await t.history({ limit: 1 })
     expect(h.operation).toBe('MERGE')
     expect(JSON.parse(h.operationParameters!.predicate as string)).toEqual(['target.id = source.id'])
-    expect(JSON.parse(h.operationParameters!.matchedPredicates as string)).toEqual([{ predicate: 'source.updated_at > target.updated_at', actionType: 'update' }])
+    expect(JSON.parse(h.operationParameters!.matchedPredicates as string)).toEqual([
+      { predicate: 'source.updated_at > target.updated_at', actionType: 'update' },
+    ])
     expect(JSON.parse(h.operationParameters!.notMatchedPredicates as string)).toEqual([{ actionType: 'insert' }])
     expect(JSON.parse(h.operationParameters!.notMatchedBySourcePredicates as string)).toEqual([])
-    expect(h.operationMetrics).toMatchObject({ numSourceRows: '3', numTargetRowsInserted: '1', numTargetRowsUpdated: '1', numTargetRowsDeleted: '0', numTargetRowsCopied: '1', numOutputRows: '3', numTargetFilesAdded: '2', numTargetFilesRemoved: '1' })
+    expect(h.operationMetrics).toMatchObject({
+      numSourceRows: '3',
+      numTargetRowsInserted: '1',
+      numTargetRowsUpdated: '1',
+      numTargetRowsDeleted: '0',
+      numTargetRowsCopied: '1',
+      numOutputRows: '3',
+      numTargetFilesAdded: '2',
+      numTargetFilesRemoved: '1',
+    })
   })
 
   it('txn makes a merge idempotent: the second run with the same appId/version is skipped', async () => {
     const t = await createOrders(target)
-    const go = () => t.merge(ordersTable(source), { on: ['id'], txn: { appId: 'etl', version: 7 } }).whenNotMatchedInsertAll().execute()
+    const go = () =>
+      t
+        .merge(ordersTable(source), { on: ['id'], txn: { appId: 'etl', version: 7 } })
+        .whenNotMatchedInsertAll()
+        .execute()
     const a = await go()
     expect(a.skipped).toBe(false)
     const b = await go()
@@ -161,15 +262,27 @@ describe('MERGE clauses (hand-computed expectations)', () => {
 
   it('rejects a merge without clauses and unknown columns with clear errors', async () => {
     const t = await createOrders(target)
-    await expect(t.merge(ordersTable(source), { on: ['id'] }).execute()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
-    await expect(t.merge(ordersTable(source), { on: 'target.nope = source.id' }).whenMatchedDelete().execute()).rejects.toMatchObject({ code: 'INVALID_PREDICATE' })
-    await expect(t.merge(ordersTable(source), { on: ['id'] }).whenMatchedUpdate({ set: { nope: '1' } }).execute()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(t.merge(ordersTable(source), { on: ['id'] }).execute()).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    })
+    await expect(
+      t.merge(ordersTable(source), { on: 'target.nope = source.id' }).whenMatchedDelete().execute(),
+    ).rejects.toMatchObject({ code: 'INVALID_PREDICATE' })
+    await expect(
+      t
+        .merge(ordersTable(source), { on: ['id'] })
+        .whenMatchedUpdate({ set: { nope: '1' } })
+        .execute(),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 
   it('stats pruning: an unpartitioned table reads only files whose key range overlaps the source keys', async () => {
     const t = await createOrders([], { partitioned: false })
     for (let f = 0; f < 5; f++) await t.write(ordersTable([order(f * 10 + 1, 's', 1), order(f * 10 + 2, 's', 1)]))
-    const r = await t.merge(ordersTable([order(21, 'x', 2), order(22, 'x', 2)]), { on: ['id'] }).whenMatchedUpdateAll().execute()
+    const r = await t
+      .merge(ordersTable([order(21, 'x', 2), order(22, 'x', 2)]), { on: ['id'] })
+      .whenMatchedUpdateAll()
+      .execute()
     expect(r.metrics).toMatchObject({ numTargetFilesSkipped: 4, numTargetFilesRemoved: 1, numTargetRowsUpdated: 2 })
     expect((await readOrders(t)).filter((o) => o.status === 'x').map((o) => o.id)).toEqual([21, 22])
   })
@@ -182,13 +295,22 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     ])
     const t = await DeltaTable.create(tmpDir(), { schema: tSchema })
     const batch = (schema: arrow.Schema, children: arrow.Data[], n: number) =>
-      new arrow.Table(schema, [new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children }))])
+      new arrow.Table(schema, [
+        new arrow.RecordBatch(
+          schema,
+          arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children }),
+        ),
+      ])
     await t.write(
-      batch(tSchema, [
-        arrow.makeData({ type: new arrow.Int64(), data: BigInt64Array.of(1n, 2n) }),
-        arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), data: BigInt64Array.of(1n, 2n) }),
-        arrow.makeData({ type: new arrow.Decimal(2, 10, 128), data: Uint32Array.of(100, 0, 0, 0, 200, 0, 0, 0) }),
-      ], 2),
+      batch(
+        tSchema,
+        [
+          arrow.makeData({ type: new arrow.Int64(), data: BigInt64Array.of(1n, 2n) }),
+          arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), data: BigInt64Array.of(1n, 2n) }),
+          arrow.makeData({ type: new arrow.Decimal(2, 10, 128), data: Uint32Array.of(100, 0, 0, 0, 200, 0, 0, 0) }),
+        ],
+        2,
+      ),
     )
     const sSchema = new arrow.Schema([
       new arrow.Field('id', new arrow.Int32(), false),
@@ -196,11 +318,21 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       new arrow.Field('price', new arrow.Decimal(1, 5, 128), true),
     ])
     await t
-      .merge(batch(sSchema, [
-        arrow.makeData({ type: new arrow.Int32(), data: Int32Array.of(2, 3) }),
-        arrow.makeData({ type: new arrow.TimestampMillisecond('UTC'), data: BigInt64Array.of(1_700_000_000_123n, 5n) }),
-        arrow.makeData({ type: new arrow.Decimal(1, 5, 128), data: Uint32Array.of(15, 0, 0, 0, 7, 0, 0, 0) }),
-      ], 2), { on: ['id'] })
+      .merge(
+        batch(
+          sSchema,
+          [
+            arrow.makeData({ type: new arrow.Int32(), data: Int32Array.of(2, 3) }),
+            arrow.makeData({
+              type: new arrow.TimestampMillisecond('UTC'),
+              data: BigInt64Array.of(1_700_000_000_123n, 5n),
+            }),
+            arrow.makeData({ type: new arrow.Decimal(1, 5, 128), data: Uint32Array.of(15, 0, 0, 0, 7, 0, 0, 0) }),
+          ],
+          2,
+        ),
+        { on: ['id'] },
+      )
       .whenMatchedUpdateAll()
       .whenNotMatchedInsertAll()
       .execute()
@@ -231,21 +363,48 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     ])
     const dictType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32())
     const dictSchema = new arrow.Schema([...schema.fields, new arrow.Field('note', dictType, true)])
-    const mk = (ids: number[], tg: (string[] | null)[], cities: (string | null)[], flags: (boolean | null)[], dict = false) => {
+    const mk = (
+      ids: number[],
+      tg: (string[] | null)[],
+      cities: (string | null)[],
+      flags: (boolean | null)[],
+      dict = false,
+    ) => {
       const src = dict ? dictSchema : schema
       const children = [
         arrow.makeData({ type: new arrow.Int64(), data: BigInt64Array.from(ids.map(BigInt)) }),
         arrow.vectorFromArray(tg, tags).data[0],
-        arrow.vectorFromArray(cities.map((c) => (c === null ? null : { city: c })), addr).data[0],
+        arrow.vectorFromArray(
+          cities.map((c) => (c === null ? null : { city: c })),
+          addr,
+        ).data[0],
         arrow.vectorFromArray(flags, new arrow.Bool()).data[0],
-        ...(dict ? [arrow.vectorFromArray(ids.map((i) => `n${i % 2}`), dictType).data[0]] : []),
+        ...(dict
+          ? [
+              arrow.vectorFromArray(
+                ids.map((i) => `n${i % 2}`),
+                dictType,
+              ).data[0],
+            ]
+          : []),
       ]
-      return new arrow.RecordBatch(src, arrow.makeData({ type: new arrow.Struct(src.fields), length: ids.length, nullCount: 0, children }))
+      return new arrow.RecordBatch(
+        src,
+        arrow.makeData({ type: new arrow.Struct(src.fields), length: ids.length, nullCount: 0, children }),
+      )
     }
     const t = await DeltaTable.create(tmpDir(), { schema })
     await t.write(new arrow.Table([mk([1, 2], [['a'], null], ['x', null], [true, null])]))
-    const srcBatches = [mk([2, 3], [['b', 'c'], []], [null, 'y'], [false, true], true), mk([], [], [], [], true), mk([4], [null], ['z'], [null], true)]
-    const r = await t.merge(new arrow.Table(dictSchema, srcBatches), { on: ['id'] }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    const srcBatches = [
+      mk([2, 3], [['b', 'c'], []], [null, 'y'], [false, true], true),
+      mk([], [], [], [], true),
+      mk([4], [null], ['z'], [null], true),
+    ]
+    const r = await t
+      .merge(new arrow.Table(dictSchema, srcBatches), { on: ['id'] })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
     expect(r.metrics).toMatchObject({ numSourceRows: 3, numTargetRowsUpdated: 1, numTargetRowsInserted: 2 })
     const out = await (await t.snapshot()).scan().toArrow()
     const rows = out.toArray().map((row) => {
@@ -266,7 +425,12 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     const v = await t.version()
     const ac = new AbortController()
     ac.abort()
-    await expect(t.merge(ordersTable(source), { on: ['id'], signal: ac.signal }).whenMatchedUpdateAll().execute()).rejects.toMatchObject({ code: 'ABORTED' })
+    await expect(
+      t
+        .merge(ordersTable(source), { on: ['id'], signal: ac.signal })
+        .whenMatchedUpdateAll()
+        .execute(),
+    ).rejects.toMatchObject({ code: 'ABORTED' })
     expect(await t.version()).toBe(v)
   })
 })

@@ -1,17 +1,32 @@
 import * as arrow from 'apache-arrow'
 import { DeltaError } from '../errors.js'
+import { nullData } from '../parquet/read.js'
 import { arrowToDeltaSchema, deltaToArrowType } from '../protocol/arrow-schema.js'
-import { exprToSql, type ColumnExpr, type Expr, type LiteralExpr, parsePredicate, type PredicateInput } from '../protocol/expr/index.js'
+import {
+  type ColumnExpr,
+  type Expr,
+  exprToSql,
+  type LiteralExpr,
+  type PredicateInput,
+  parsePredicate,
+} from '../protocol/expr/index.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
 import { findField, type StructType } from '../protocol/schema.js'
-import { nullData } from '../parquet/read.js'
 import { writeDataFiles } from './data-writer.js'
 import { addMatcher, bindPredicate } from './dml-support.js'
 import { evaluatePredicate, takeRows } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
-import { type Assignments, type BoundAssignment, bindAssignments, bindScoped, buildRows, type Scope, type ValueResolver } from './update.js'
+import {
+  type Assignments,
+  type BoundAssignment,
+  bindAssignments,
+  bindScoped,
+  buildRows,
+  type Scope,
+  type ValueResolver,
+} from './update.js'
 
 /*
  * MERGE (upsert) with Spark / delta-rs semantics.
@@ -140,7 +155,8 @@ export class MergeBuilder {
 
   /** Matched target rows get the assignments (unassigned columns keep their values). */
   whenMatchedUpdate(options: MergeUpdateOptions): this {
-    if (!options?.set || Object.keys(options.set).length === 0) throw new DeltaError('INVALID_ARGUMENT', 'whenMatchedUpdate needs set')
+    if (!options?.set || Object.keys(options.set).length === 0)
+      throw new DeltaError('INVALID_ARGUMENT', 'whenMatchedUpdate needs set')
     this.matched.push({ kind: 'update', condition: options.condition, set: options.set })
     return this
   }
@@ -159,14 +175,16 @@ export class MergeBuilder {
 
   /** Unmatched source rows are inserted with the given values. */
   whenNotMatchedInsert(options: MergeInsertOptions): this {
-    if (!options?.values || Object.keys(options.values).length === 0) throw new DeltaError('INVALID_ARGUMENT', 'whenNotMatchedInsert needs values')
+    if (!options?.values || Object.keys(options.values).length === 0)
+      throw new DeltaError('INVALID_ARGUMENT', 'whenNotMatchedInsert needs values')
     this.notMatched.push({ kind: 'insert', condition: options.condition, set: options.values })
     return this
   }
 
   /** Target rows no source row matches get the assignments (target columns and literals only). */
   whenNotMatchedBySourceUpdate(options: MergeUpdateOptions): this {
-    if (!options?.set || Object.keys(options.set).length === 0) throw new DeltaError('INVALID_ARGUMENT', 'whenNotMatchedBySourceUpdate needs set')
+    if (!options?.set || Object.keys(options.set).length === 0)
+      throw new DeltaError('INVALID_ARGUMENT', 'whenNotMatchedBySourceUpdate needs set')
     this.notMatchedBySource.push({ kind: 'update', condition: options.condition, set: options.set })
     return this
   }
@@ -213,10 +231,16 @@ function qualifiedBatch(parts: readonly { alias: string; batch: arrow.RecordBatc
       children.push(batch.data.children[i])
     })
   }
-  return new arrow.RecordBatch(new arrow.Schema(fields), arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children }))
+  return new arrow.RecordBatch(
+    new arrow.Schema(fields),
+    arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children }),
+  )
 }
 
-function resolverFor(batch: arrow.RecordBatch): { rowFilter: (c: ColumnExpr) => arrow.Vector | undefined; value: ValueResolver } {
+function resolverFor(batch: arrow.RecordBatch): {
+  rowFilter: (c: ColumnExpr) => arrow.Vector | undefined
+  value: ValueResolver
+} {
   const index = new Map(batch.schema.fields.map((f, i) => [f.name, i]))
   const find = (c: ColumnExpr) => index.get(`${c.qualifier ?? ''}${SEP}${c.path[0]}`)
   return {
@@ -227,14 +251,21 @@ function resolverFor(batch: arrow.RecordBatch): { rowFilter: (c: ColumnExpr) => 
     value: (c) => {
       const i = find(c)
       if (i === undefined || c.path.length !== 1) {
-        throw new DeltaError('INVALID_ARGUMENT', `column '${[c.qualifier, ...c.path].join('.')}' is not available here (nested field references are not supported in assignments)`)
+        throw new DeltaError(
+          'INVALID_ARGUMENT',
+          `column '${[c.qualifier, ...c.path].join('.')}' is not available here (nested field references are not supported in assignments)`,
+        )
       }
       return batch.data.children[i]
     },
   }
 }
 
-function mask(cond: Expr | undefined, batch: arrow.RecordBatch, resolve: (c: ColumnExpr) => arrow.Vector | undefined): Uint8Array {
+function mask(
+  cond: Expr | undefined,
+  batch: arrow.RecordBatch,
+  resolve: (c: ColumnExpr) => arrow.Vector | undefined,
+): Uint8Array {
   if (!cond) return new Uint8Array(batch.numRows).fill(1)
   return evaluatePredicate(cond, batch, { resolve: (c) => resolve(c) })
 }
@@ -247,7 +278,22 @@ function concatBatches(schema: arrow.Schema, batches: readonly arrow.RecordBatch
   // Gather every batch into a fresh offset-0 batch with takeRows, then splice the buffers together.
   const parts = batches.filter((b) => b.numRows > 0).map((b) => takeRows(b, identity(b.numRows)))
   const children = schema.fields.map((_, i) => concatData(parts.map((p) => p.data.children[i])))
-  return new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children }))
+  return new arrow.RecordBatch(
+    schema,
+    arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children }),
+  )
+}
+
+/** Positions still open where the mask is set; they are closed (a row takes the first clause that holds). */
+function claim(m: Uint8Array, open: Uint8Array): number[] {
+  const sel: number[] = []
+  for (let j = 0; j < m.length; j++) {
+    if (open[j] && m[j]) {
+      sel.push(j)
+      open[j] = 0
+    }
+  }
+  return sel
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -260,7 +306,10 @@ function identity(n: number): Int32Array {
   return a
 }
 
-function concatBits(parts: readonly { bits: Uint8Array | null; len: number; offset?: number }[], total: number): Uint8Array {
+function concatBits(
+  parts: readonly { bits: Uint8Array | null; len: number; offset?: number }[],
+  total: number,
+): Uint8Array {
   const out = new Uint8Array((total + 7) >> 3)
   let at = 0
   for (const p of parts) {
@@ -277,7 +326,20 @@ function concatData(parts: readonly arrow.Data[]): arrow.Data {
   const type = parts[0].type as arrow.DataType
   const length = parts.reduce((s, d) => s + d.length, 0)
   const nullCount = parts.reduce((s, d) => s + d.nullCount, 0)
-  const validity = nullCount > 0 ? { nullBitmap: concatBits(parts.map((d) => ({ bits: d.nullCount > 0 ? (d.nullBitmap ?? null) : null, len: d.length, offset: d.offset })), length), nullCount } : { nullCount: 0 }
+  const validity =
+    nullCount > 0
+      ? {
+          nullBitmap: concatBits(
+            parts.map((d) => ({
+              bits: d.nullCount > 0 ? (d.nullBitmap ?? null) : null,
+              len: d.length,
+              offset: d.offset,
+            })),
+            length,
+          ),
+          nullCount,
+        }
+      : { nullCount: 0 }
   const base = { type, length, ...validity } as Record<string, unknown>
   const make = (extra: Record<string, unknown>) => arrow.makeData({ ...base, ...extra } as never) as arrow.Data
   switch (type.typeId) {
@@ -289,9 +351,16 @@ function concatData(parts: readonly arrow.Data[]): arrow.Data {
       return arrow.vectorFromArray(values as never[], (type as arrow.Dictionary).dictionary).data[0] as arrow.Data
     }
     case arrow.Type.Bool:
-      return make({ data: concatBits(parts.map((d) => ({ bits: d.values as Uint8Array, len: d.length, offset: d.offset })), length) })
+      return make({
+        data: concatBits(
+          parts.map((d) => ({ bits: d.values as Uint8Array, len: d.length, offset: d.offset })),
+          length,
+        ),
+      })
     case arrow.Type.Struct:
-      return make({ children: type.children.map((_: arrow.Field, i: number) => concatData(parts.map((d) => d.children[i]))) })
+      return make({
+        children: type.children.map((_: arrow.Field, i: number) => concatData(parts.map((d) => d.children[i]))),
+      })
     case arrow.Type.Utf8:
     case arrow.Type.Binary:
     case arrow.Type.List:
@@ -315,20 +384,34 @@ function concatData(parts: readonly arrow.Data[]): arrow.Data {
         }
         return make({ valueOffsets: offsets, data: bytes })
       }
-      const child = concatData(parts.map((d) => {
-        const o = d.valueOffsets as Int32Array
-        return d.children[0].slice(o[0], o[d.length] - o[0])
-      }).map((c) => (c.offset === 0 ? c : takeOffsetZero(c))))
+      const child = concatData(
+        parts
+          .map((d) => {
+            const o = d.valueOffsets as Int32Array
+            return d.children[0].slice(o[0], o[d.length] - o[0])
+          })
+          .map((c) => (c.offset === 0 ? c : takeOffsetZero(c))),
+      )
       return make({ valueOffsets: offsets, child })
     }
     default: {
       // Fixed width (ints, floats, decimals, dates, timestamps): values are pre-sliced by offset in arrow JS.
       const stride = parts[0].stride
-      const Ctor = (parts[0].values as unknown as { constructor: new (n: number) => { set(a: ArrayLike<number | bigint>, o: number): void } }).constructor
+      const Ctor = (
+        parts[0].values as unknown as {
+          constructor: new (n: number) => { set(a: ArrayLike<number | bigint>, o: number): void }
+        }
+      ).constructor
       const out = new Ctor(length * stride)
       let at = 0
       for (const d of parts) {
-        out.set((d.values as unknown as { subarray(a: number, b: number): ArrayLike<number | bigint> }).subarray(0, d.length * stride), at * stride)
+        out.set(
+          (d.values as unknown as { subarray(a: number, b: number): ArrayLike<number | bigint> }).subarray(
+            0,
+            d.length * stride,
+          ),
+          at * stride,
+        )
         at += d.length
       }
       return make({ data: out })
@@ -338,7 +421,10 @@ function concatData(parts: readonly arrow.Data[]): arrow.Data {
 
 function takeOffsetZero(d: arrow.Data): arrow.Data {
   const fields = [new arrow.Field('x', d.type, true)]
-  const b = new arrow.RecordBatch(new arrow.Schema(fields), arrow.makeData({ type: new arrow.Struct(fields), length: d.length, nullCount: 0, children: [d] }))
+  const b = new arrow.RecordBatch(
+    new arrow.Schema(fields),
+    arrow.makeData({ type: new arrow.Struct(fields), length: d.length, nullCount: 0, children: [d] }),
+  )
   return takeRows(b, identity(d.length)).data.children[0]
 }
 
@@ -353,11 +439,19 @@ function scalarReader(d: arrow.Data): (i: number) => ScalarValue {
     case arrow.Type.Timestamp: {
       const unit = (type as arrow.Timestamp).unit
       const vals = d.values as unknown as BigInt64Array
-      const f = unit === arrow.TimeUnit.SECOND ? (v: bigint) => v * 1_000_000n : unit === arrow.TimeUnit.MILLISECOND ? (v: bigint) => v * 1000n : unit === arrow.TimeUnit.MICROSECOND ? (v: bigint) => v : (v: bigint) => (v - (((v % 1000n) + 1000n) % 1000n)) / 1000n
+      const f =
+        unit === arrow.TimeUnit.SECOND
+          ? (v: bigint) => v * 1_000_000n
+          : unit === arrow.TimeUnit.MILLISECOND
+            ? (v: bigint) => v * 1000n
+            : unit === arrow.TimeUnit.MICROSECOND
+              ? (v: bigint) => v
+              : (v: bigint) => (v - (((v % 1000n) + 1000n) % 1000n)) / 1000n
       return (i) => (d.getValid(i) ? f(BigInt(vals[i])) : null)
     }
     case arrow.Type.Date: {
-      if ((type as arrow.Date_).unit === arrow.DateUnit.DAY) return (i) => (d.getValid(i) ? (d.values as Int32Array)[i] : null)
+      if ((type as arrow.Date_).unit === arrow.DateUnit.DAY)
+        return (i) => (d.getValid(i) ? (d.values as Int32Array)[i] : null)
       return (i) => (d.getValid(i) ? Math.floor(Number((d.values as unknown as BigInt64Array)[i]) / 86_400_000) : null)
     }
     case arrow.Type.Decimal: {
@@ -435,8 +529,9 @@ function columnsOf(e: Expr): ColumnExpr[] {
   const out: ColumnExpr[] = []
   const visit = (x: Expr) => {
     if (x.kind === 'column') out.push(x)
-    else if (x.kind === 'compare') [x.left, x.right].forEach((o) => o.kind === 'column' && out.push(o))
-    else if (x.kind === 'in') x.value.kind === 'column' && out.push(x.value)
+    else if (x.kind === 'compare') {
+      for (const o of [x.left, x.right]) if (o.kind === 'column') out.push(o)
+    } else if (x.kind === 'in') x.value.kind === 'column' && out.push(x.value)
     else if (x.kind === 'isNull' || x.kind === 'like') x.operand.kind === 'column' && out.push(x.operand)
     else if (x.kind === 'and' || x.kind === 'or') x.children.forEach(visit)
     else if (x.kind === 'not') visit(x.child)
@@ -471,7 +566,14 @@ function planJoin(on: MergeOptions['on'], t: Scope, s: Scope): JoinPlan {
   const rest: Expr[] = []
   const targetOnly: Expr[] = []
   for (const c of conjuncts(bound)) {
-    if (c.kind === 'compare' && c.op === '=' && c.left.kind === 'column' && c.right.kind === 'column' && c.left.path.length === 1 && c.right.path.length === 1) {
+    if (
+      c.kind === 'compare' &&
+      c.op === '=' &&
+      c.left.kind === 'column' &&
+      c.right.kind === 'column' &&
+      c.left.path.length === 1 &&
+      c.right.path.length === 1
+    ) {
       const [l, r] = [c.left, c.right]
       if (l.qualifier === t.alias && r.qualifier === s.alias) {
         keys.push({ target: l.path[0], source: r.path[0], dataType: l.dataType })
@@ -486,7 +588,8 @@ function planJoin(on: MergeOptions['on'], t: Scope, s: Scope): JoinPlan {
     const cols = columnsOf(c)
     if (cols.length > 0 && cols.every((x) => x.qualifier === t.alias)) targetOnly.push(c)
   }
-  const residual = rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : ({ kind: 'and', children: rest } as Expr)
+  const residual =
+    rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : ({ kind: 'and', children: rest } as Expr)
   return { on: bound, keys, residual, targetOnly }
 }
 
@@ -527,7 +630,11 @@ function literalOf(v: ScalarValue, dataType: unknown): LiteralExpr {
  * `key IN (values)` for partition columns with few distinct values, else `key >= min AND key <= max`
  * (FALSE when the source has no non-null key), plus the ON conjuncts over target columns only.
  */
-function pruningPredicate(plan: JoinPlan, source: arrow.RecordBatch, partitionColumns: readonly string[]): Expr | undefined {
+function pruningPredicate(
+  plan: JoinPlan,
+  source: arrow.RecordBatch,
+  partitionColumns: readonly string[],
+): Expr | undefined {
   const parts: Expr[] = []
   const partitions = new Set(partitionColumns.map((p) => p.toLowerCase()))
   for (const k of plan.keys) {
@@ -546,7 +653,12 @@ function pruningPredicate(plan: JoinPlan, source: arrow.RecordBatch, partitionCo
     const column: ColumnExpr = { kind: 'column', path: [k.target] }
     if (min === null || max === null) return { kind: 'literal', value: false }
     if (partitions.has(k.target.toLowerCase()) && distinct.size <= MAX_IN_LIST) {
-      parts.push({ kind: 'in', value: column, list: [...distinct.values()].map((v) => literalOf(v, k.dataType)), negated: false })
+      parts.push({
+        kind: 'in',
+        value: column,
+        list: [...distinct.values()].map((v) => literalOf(v, k.dataType)),
+        negated: false,
+      })
     } else {
       parts.push({ kind: 'compare', op: '>=', left: column, right: literalOf(min, k.dataType) })
       parts.push({ kind: 'compare', op: '<=', left: column, right: literalOf(max, k.dataType) })
@@ -641,19 +753,25 @@ export async function executeMerge(
       return { version: snapshot.version, skipped: true, metrics: emptyMetrics(0) }
     }
   }
-  let source = srcTable.batches.length === 0 ? emptySourceBatch(srcTable.schema) : concatBatches(srcTable.schema, srcTable.batches)
+  let source =
+    srcTable.batches.length === 0 ? emptySourceBatch(srcTable.schema) : concatBatches(srcTable.schema, srcTable.batches)
   if (options.dedupeSource) source = dedupe(source, options.dedupeSource)
   const metrics = emptyMetrics(source.numRows)
 
   const tAlias = options.targetAlias ?? 'target'
   const sAlias = options.sourceAlias ?? 'source'
-  if (tAlias.toLowerCase() === sAlias.toLowerCase()) throw new DeltaError('INVALID_ARGUMENT', 'targetAlias and sourceAlias must differ')
+  if (tAlias.toLowerCase() === sAlias.toLowerCase())
+    throw new DeltaError('INVALID_ARGUMENT', 'targetAlias and sourceAlias must differ')
   const targetSchema = snapshot.schema
   let sourceSchema: StructType
   try {
     sourceSchema = arrowToDeltaSchema(source.schema)
   } catch (err) {
-    throw new DeltaError('INVALID_ARGUMENT', `the merge source has a column type Delta cannot represent: ${(err as Error).message}`, { cause: err })
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `the merge source has a column type Delta cannot represent: ${(err as Error).message}`,
+      { cause: err },
+    )
   }
   const T: Scope = { alias: tAlias, schema: targetSchema }
   const S: Scope = { alias: sAlias, schema: sourceSchema }
@@ -665,13 +783,21 @@ export async function executeMerge(
       const sf = findField(sourceSchema, f.name)
       if (sf) set[f.name] = `\`${sAlias.replaceAll('`', '``')}\`.\`${sf.name.replaceAll('`', '``')}\``
     }
-    if (kind === 'insert' && Object.keys(set).length === 0) throw new DeltaError('INVALID_ARGUMENT', 'insertAll: the source has none of the target columns')
+    if (kind === 'insert' && Object.keys(set).length === 0)
+      throw new DeltaError('INVALID_ARGUMENT', 'insertAll: the source has none of the target columns')
     return bindAssignments(set, targetSchema, [S, T])
   }
   const bindClause = (c: Clause, scopes: Scope[]): BoundClause => {
-    const condition = c.condition === undefined ? undefined : bindScoped(typeof c.condition === 'string' ? parsePredicate(c.condition) : c.condition, scopes)
+    const condition =
+      c.condition === undefined
+        ? undefined
+        : bindScoped(typeof c.condition === 'string' ? parsePredicate(c.condition) : c.condition, scopes)
     const assignments =
-      c.kind === 'delete' ? [] : c.set ? bindAssignments(c.set, targetSchema, scopes) : allColumnsFromSource(c.kind === 'insert' ? 'insert' : 'update')
+      c.kind === 'delete'
+        ? []
+        : c.set
+          ? bindAssignments(c.set, targetSchema, scopes)
+          : allColumnsFromSource(c.kind === 'insert' ? 'insert' : 'update')
     return { kind: c.kind, condition, conditionSql: condition ? exprToSql(condition) : undefined, assignments }
   }
   const matched = clauses.matched.map((c) => bindClause(c, [T, S]))
@@ -721,7 +847,8 @@ export async function executeMerge(
   const allSource = identity(source.numRows)
   const sourceMatched = new Uint8Array(source.numRows)
   // Spark allows several matches per target row only when the single matched clause is an unconditional delete.
-  const duplicatesAllowed = matched.length === 0 || (matched.length === 1 && matched[0].kind === 'delete' && !matched[0].condition)
+  const duplicatesAllowed =
+    matched.length === 0 || (matched.length === 1 && matched[0].kind === 'delete' && !matched[0].condition)
   const targetFields = targetSchema.fields
 
   const removed: FileEntry[] = []
@@ -738,14 +865,27 @@ export async function executeMerge(
         const pt: number[] = []
         const ps: number[] = []
         if (plan.keys.length > 0) {
-          const tKeys = rowKeys(tb, plan.keys.map((k) => tb.schema.fields.findIndex((f) => f.name === k.target)))
+          const tKeys = rowKeys(
+            tb,
+            plan.keys.map((k) => tb.schema.fields.findIndex((f) => f.name === k.target)),
+          )
           for (let i = 0; i < n; i++) {
             const k = tKeys[i]
             const list = k === null ? undefined : bySourceKey.get(k)
-            if (list) for (const s of list) (pt.push(i), ps.push(s))
+            if (list) {
+              for (const s of list) {
+                pt.push(i)
+                ps.push(s)
+              }
+            }
           }
         } else {
-          for (let i = 0; i < n; i++) for (let s = 0; s < source.numRows; s++) (pt.push(i), ps.push(s))
+          for (let i = 0; i < n; i++) {
+            for (let s = 0; s < source.numRows; s++) {
+              pt.push(i)
+              ps.push(s)
+            }
+          }
         }
         let pairs = qualifiedBatch(
           [
@@ -786,8 +926,7 @@ export async function executeMerge(
           const open = new Uint8Array(pairT.length).fill(1)
           for (const c of matched) {
             const m = mask(c.condition, pairs, r.rowFilter)
-            const sel: number[] = []
-            for (let j = 0; j < m.length; j++) if (open[j] && m[j]) (sel.push(j), (open[j] = 0))
+            const sel = claim(m, open)
             if (sel.length === 0) continue
             for (const j of sel) keepTarget[pairT[j]] = 0
             changed = true
@@ -798,7 +937,11 @@ export async function executeMerge(
             counts.mu += sel.length
             const sub = takeRows(pairs, Int32Array.from(sel))
             const sr = resolverFor(sub)
-            out.push(buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) => sr.value({ kind: 'column', path: [f.name], qualifier: tAlias })))
+            out.push(
+              buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
+                sr.value({ kind: 'column', path: [f.name], qualifier: tAlias }),
+              ),
+            )
           }
         }
         // WHEN NOT MATCHED BY SOURCE, in order.
@@ -811,8 +954,7 @@ export async function executeMerge(
             const open = new Uint8Array(un.length).fill(1)
             for (const c of notMatchedBySource) {
               const m = mask(c.condition, ctx, r.rowFilter)
-              const sel: number[] = []
-              for (let j = 0; j < m.length; j++) if (open[j] && m[j]) (sel.push(j), (open[j] = 0))
+              const sel = claim(m, open)
               if (sel.length === 0) continue
               for (const j of sel) keepTarget[un[j]] = 0
               changed = true
@@ -823,7 +965,11 @@ export async function executeMerge(
               counts.nu += sel.length
               const sub = takeRows(ctx, Int32Array.from(sel))
               const sr = resolverFor(sub)
-              out.push(buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) => sr.value({ kind: 'column', path: [f.name], qualifier: tAlias })))
+              out.push(
+                buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
+                  sr.value({ kind: 'column', path: [f.name], qualifier: tAlias }),
+                ),
+              )
             }
           }
         }
@@ -853,13 +999,14 @@ export async function executeMerge(
         const open = new Uint8Array(un.length).fill(1)
         for (const c of notMatched) {
           const m = mask(c.condition, ctx, r.rowFilter)
-          const sel: number[] = []
-          for (let j = 0; j < m.length; j++) if (open[j] && m[j]) (sel.push(j), (open[j] = 0))
+          const sel = claim(m, open)
           if (sel.length === 0) continue
           metrics.numTargetRowsInserted += sel.length
           const sub = takeRows(ctx, Int32Array.from(sel))
           const sr = resolverFor(sub)
-          yield buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) => nullData(arrowTypeOf(targetFields, f.name), sel.length))
+          yield buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
+            nullData(arrowTypeOf(targetFields, f.name), sel.length),
+          )
         }
       }
     }
@@ -899,6 +1046,11 @@ function arrowTypeOf(fields: StructType['fields'], name: string): arrow.DataType
 function emptySourceBatch(schema: arrow.Schema): arrow.RecordBatch {
   return new arrow.RecordBatch(
     schema,
-    arrow.makeData({ type: new arrow.Struct(schema.fields), length: 0, nullCount: 0, children: schema.fields.map((f) => nullData(f.type, 0)) }),
+    arrow.makeData({
+      type: new arrow.Struct(schema.fields),
+      length: 0,
+      nullCount: 0,
+      children: schema.fields.map((f) => nullData(f.type, 0)),
+    }),
   )
 }

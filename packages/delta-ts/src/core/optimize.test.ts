@@ -18,8 +18,23 @@ function entry(path: string, size: number, part = 'a', dv = false): FileEntry {
 
 describe('planBins', () => {
   it('packs small files per partition up to the target, drops single-file bins and skips large files', () => {
-    const bins = planBins([entry('1', 40), entry('2', 30), entry('3', 50), entry('4', 200), entry('5', 10, 'b'), entry('6', 10, 'c'), entry('7', 10, 'c')], 100, 100)
-    expect(bins.map((b) => b.map((f) => f.path))).toEqual([['2', '1'], ['6', '7']])
+    const bins = planBins(
+      [
+        entry('1', 40),
+        entry('2', 30),
+        entry('3', 50),
+        entry('4', 200),
+        entry('5', 10, 'b'),
+        entry('6', 10, 'c'),
+        entry('7', 10, 'c'),
+      ],
+      100,
+      100,
+    )
+    expect(bins.map((b) => b.map((f) => f.path))).toEqual([
+      ['2', '1'],
+      ['6', '7'],
+    ])
   })
   it('rewrites a single file when it carries a deletion vector', () => {
     expect(planBins([entry('1', 500, 'a', true)], 100, 100).map((b) => b.length)).toEqual([1])
@@ -39,10 +54,19 @@ describe('OPTIMIZE', () => {
     const [h] = await t.history({ limit: 1 })
     expect(h.operation).toBe('OPTIMIZE')
     expect(h.operationParameters).toEqual({ predicate: '[]', zOrderBy: '[]' })
-    expect(h.operationMetrics).toMatchObject({ numAddedFiles: '2', numRemovedFiles: '8', numFilesAdded: '2', numFilesRemoved: '8' })
+    expect(h.operationMetrics).toMatchObject({
+      numAddedFiles: '2',
+      numRemovedFiles: '8',
+      numFilesAdded: '2',
+      numFilesRemoved: '8',
+    })
     expect(JSON.parse(h.operationMetrics!.filesRemoved as string)).toMatchObject({ totalFiles: 8 })
     const log = await t.storage.read(`_delta_log/${String(r.version).padStart(20, '0')}.json`)
-    const actions = new TextDecoder().decode(log).trim().split('\n').map((l) => JSON.parse(l))
+    const actions = new TextDecoder()
+      .decode(log)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(actions.filter((a) => a.add).every((a) => a.add.dataChange === false)).toBe(true)
     expect(actions.filter((a) => a.remove).every((a) => a.remove.dataChange === false)).toBe(true)
     // Nothing left to compact: a second run commits nothing.

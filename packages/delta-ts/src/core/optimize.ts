@@ -1,7 +1,7 @@
 import { DeltaError } from '../errors.js'
 import type { AddAction } from '../protocol/actions.js'
-import type { FileEntry } from '../protocol/file-entry.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
+import type { FileEntry } from '../protocol/file-entry.js'
 import { writeDataFiles } from './data-writer.js'
 import { bindPredicate, predicateSql } from './dml-support.js'
 import type { Snapshot } from './snapshot.js'
@@ -118,13 +118,17 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   const started = Date.now()
   const target = options.targetSizeBytes ?? DEFAULT_OPTIMIZE_TARGET_SIZE
   const minFileSize = options.minFileSize ?? target
-  if (!(target > 0) || !(minFileSize > 0)) throw new DeltaError('INVALID_ARGUMENT', 'targetSizeBytes and minFileSize must be positive')
+  if (!(target > 0) || !(minFileSize > 0))
+    throw new DeltaError('INVALID_ARGUMENT', 'targetSizeBytes and minFileSize must be positive')
   let files: FileEntry[]
   let predicate: string[] = []
   if (options.filter !== undefined) {
     const p = bindPredicate(options.filter, snapshot)
     if (!p.partitionOnly) {
-      throw new DeltaError('INVALID_ARGUMENT', `optimize filter must reference partition columns only (${snapshot.partitionColumns.join(', ') || 'the table has none'})`)
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `optimize filter must reference partition columns only (${snapshot.partitionColumns.join(', ') || 'the table has none'})`,
+      )
     }
     files = (await snapshot.pruneFiles(p.expr)).files
     predicate = [predicateSql(p)]
@@ -138,14 +142,18 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   const partitions = new Set<string>()
   for (const bin of bins) {
     if (options.signal?.aborted) throw new DeltaError('ABORTED', 'optimize aborted', { cause: options.signal.reason })
-    const written = await writeDataFiles(snapshot.storage, snapshot.scan({ files: bin, signal: options.signal }).batches(), {
-      schema: snapshot.schema,
-      partitionColumns: snapshot.partitionColumns,
-      configuration: snapshot.properties,
-      columnMappingMode: snapshot.columnMappingMode,
-      targetFileSize: target,
-      signal: options.signal,
-    })
+    const written = await writeDataFiles(
+      snapshot.storage,
+      snapshot.scan({ files: bin, signal: options.signal }).batches(),
+      {
+        schema: snapshot.schema,
+        partitionColumns: snapshot.partitionColumns,
+        configuration: snapshot.properties,
+        columnMappingMode: snapshot.columnMappingMode,
+        targetFileSize: target,
+        signal: options.signal,
+      },
+    )
     adds.push(...written.map((a) => ({ ...a, dataChange: false })))
     removed.push(...bin)
     partitions.add(JSON.stringify(bin[0].partitionValues))
@@ -165,7 +173,10 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   }
   if (removed.length === 0) return result
   txn.readFilePaths(removed.map((f) => f.path))
-  txn.remove(removed.map((f) => f.add), false)
+  txn.remove(
+    removed.map((f) => f.add),
+    false,
+  )
   txn.add(adds)
   txn.setMetrics({
     numAddedFiles: adds.length,

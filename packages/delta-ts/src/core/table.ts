@@ -167,7 +167,11 @@ export class DeltaTable {
    * rewritten; the commit (`MERGE`) checkpoints automatically like every other write.
    */
   merge(source: arrow.Table | arrow.RecordBatch, options: MergeOptions): MergeBuilder {
-    return new MergeBuilder({ snapshot: () => this.snapshot(), afterCommit: (v) => this.afterCommit(v) }, source, options)
+    return new MergeBuilder(
+      { snapshot: () => this.snapshot(), afterCommit: (v) => this.afterCommit(v) },
+      source,
+      options,
+    )
   }
 
   /**

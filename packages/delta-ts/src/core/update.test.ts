@@ -1,28 +1,48 @@
 import * as arrow from 'apache-arrow'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DeltaTable } from '../index.js'
 import { cleanupDirs, createOrders, order, readOrders, tmpDir } from '../../test/dml-fixtures.js'
+import { DeltaTable } from '../index.js'
 import { parseValueExpr, valueExprToSql } from './update.js'
 
 afterEach(cleanupDirs)
 
-const rows = [order(1, 'pending', 10), order(2, 'paid', 10), order(3, 'pending', 10, '2024-01-02'), order(4, 'paid', 10, '2024-01-03')]
+const rows = [
+  order(1, 'pending', 10),
+  order(2, 'paid', 10),
+  order(3, 'pending', 10, '2024-01-02'),
+  order(4, 'paid', 10, '2024-01-03'),
+]
 
 describe('UPDATE', () => {
   it("sets a literal on matching rows only and reports Spark's UPDATE commitInfo", async () => {
     const t = await createOrders(rows)
     const r = await t.update({ predicate: "status = 'pending'", set: { status: "'cancelled'" } })
     expect(r).toMatchObject({ numUpdatedRows: 2, numCopiedRows: 1, numRemovedFiles: 2, numAddedFiles: 2 })
-    expect(await readOrders(t)).toEqual([order(1, 'cancelled', 10), order(2, 'paid', 10), order(3, 'cancelled', 10, '2024-01-02'), order(4, 'paid', 10, '2024-01-03')])
+    expect(await readOrders(t)).toEqual([
+      order(1, 'cancelled', 10),
+      order(2, 'paid', 10),
+      order(3, 'cancelled', 10, '2024-01-02'),
+      order(4, 'paid', 10, '2024-01-03'),
+    ])
     const [h] = await t.history({ limit: 1 })
     expect(h.operation).toBe('UPDATE')
-    expect(JSON.parse(h.operationParameters!.predicate as string)).toEqual(["status = 'cancelled'".replace('cancelled', 'pending')])
-    expect(h.operationMetrics).toMatchObject({ numUpdatedRows: '2', numCopiedRows: '1', numRemovedFiles: '2', numAddedFiles: '2' })
+    expect(JSON.parse(h.operationParameters!.predicate as string)).toEqual([
+      "status = 'cancelled'".replace('cancelled', 'pending'),
+    ])
+    expect(h.operationMetrics).toMatchObject({
+      numUpdatedRows: '2',
+      numCopiedRows: '1',
+      numRemovedFiles: '2',
+      numAddedFiles: '2',
+    })
   })
 
   it('evaluates arithmetic and column references, exactly for int64', async () => {
     const t = await createOrders([order(1, 'a', 2 ** 53), order(2, 'b', 5)])
-    await t.update({ predicate: 'id = 1', set: { updated_at: 'updated_at + 3', amount: 'amount * 1.5 - 1', status: 'day' } })
+    await t.update({
+      predicate: 'id = 1',
+      set: { updated_at: 'updated_at + 3', amount: 'amount * 1.5 - 1', status: 'day' },
+    })
     const [a, b] = await readOrders(t)
     const snap = await t.snapshot()
     const exact = await snap.scan({ filter: 'id = 1' }).toArrow()
@@ -54,7 +74,9 @@ describe('UPDATE', () => {
     await expect(t.update({ set: { nope: '1' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
     await expect(t.update({ set: { id: 'NULL' } })).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' })
     await expect(t.update({ set: { status: 'status + 1' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
-    await expect(t.update({ set: { updated_at: 'updated_at * 9223372036854775807' } })).rejects.toMatchObject({ code: 'CONSTRAINT_VIOLATION' })
+    await expect(t.update({ set: { updated_at: 'updated_at * 9223372036854775807' } })).rejects.toMatchObject({
+      code: 'CONSTRAINT_VIOLATION',
+    })
     await expect(t.update({ set: { status: "'unterminated" } })).rejects.toMatchObject({ code: 'INVALID_PREDICATE' })
     expect(await readOrders(t)).toEqual(rows)
   })
@@ -66,11 +88,23 @@ describe('UPDATE', () => {
       new arrow.Field('d', new arrow.DateDay(), true),
     ])
     const t = await DeltaTable.create(tmpDir(), { schema })
-    await t.write(new arrow.Table(schema, [new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 1, nullCount: 0, children: [
-      arrow.makeData({ type: new arrow.Int32(), data: Int32Array.of(1) }),
-      arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), data: BigInt64Array.of(0n) }),
-      arrow.makeData({ type: new arrow.DateDay(), data: Int32Array.of(0) }),
-    ] }))]))
+    await t.write(
+      new arrow.Table(schema, [
+        new arrow.RecordBatch(
+          schema,
+          arrow.makeData({
+            type: new arrow.Struct(schema.fields),
+            length: 1,
+            nullCount: 0,
+            children: [
+              arrow.makeData({ type: new arrow.Int32(), data: Int32Array.of(1) }),
+              arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), data: BigInt64Array.of(0n) }),
+              arrow.makeData({ type: new arrow.DateDay(), data: Int32Array.of(0) }),
+            ],
+          }),
+        ),
+      ]),
+    )
     await t.update({ set: { ts: "TIMESTAMP '2024-05-06 07:08:09.123456'", d: "DATE '2024-05-06'" } })
     const out = await (await t.snapshot()).scan().toArrow()
     expect(out.getChild('ts')!.data[0].values[0]).toBe(1714979289123456n)
@@ -81,7 +115,7 @@ describe('UPDATE', () => {
 describe('value expressions', () => {
   it('parse with precedence and print back', () => {
     expect(valueExprToSql(parseValueExpr('a + b * 2 - -3'))).toBe('((a + (b * 2)) - -3)')
-    expect(valueExprToSql(parseValueExpr("source.`odd name` "))).toBe('source.`odd name`')
+    expect(valueExprToSql(parseValueExpr('source.`odd name` '))).toBe('source.`odd name`')
     expect(valueExprToSql(parseValueExpr("'it''s'"))).toBe("'it''s'")
   })
   it('report the position of a syntax error', () => {

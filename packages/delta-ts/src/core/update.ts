@@ -1,11 +1,11 @@
 import * as arrow from 'apache-arrow'
 import { DeltaError } from '../errors.js'
+import { scalarData } from '../parquet/read.js'
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { bindExpr, type ColumnExpr, type Expr, type LiteralExpr, type PredicateInput } from '../protocol/expr/index.js'
 import { isDecimalValue } from '../protocol/partition-values.js'
-import { enforceSchema } from '../protocol/schema-evolution.js'
 import { decimalParams, findField, type StructField, type StructType } from '../protocol/schema.js'
-import { scalarData } from '../parquet/read.js'
+import { enforceSchema } from '../protocol/schema-evolution.js'
 import { takeData } from './data-writer.js'
 import { bindPredicate, predicateSql, rewriteMatchingRows } from './dml-support.js'
 import type { Snapshot } from './snapshot.js'
@@ -39,7 +39,10 @@ export type Assignments = Record<string, string>
 type Tok = { kind: 'num' | 'str' | 'hex' | 'ident' | 'qident' | 'op' | 'eof'; text: string; pos: number }
 
 function invalid(sql: string, pos: number, msg: string): never {
-  throw new DeltaError('INVALID_PREDICATE', `invalid value expression at position ${pos}: ${msg}\n${sql}\n${' '.repeat(pos)}^`)
+  throw new DeltaError(
+    'INVALID_PREDICATE',
+    `invalid value expression at position ${pos}: ${msg}\n${sql}\n${' '.repeat(pos)}^`,
+  )
 }
 
 function tokenize(sql: string): Tok[] {
@@ -154,9 +157,14 @@ export function parseValueExpr(sql: string): ValueExpr {
     }
     if (t.kind === 'ident' || t.kind === 'qident') {
       const lower = t.text.toLowerCase()
-      if (t.kind === 'ident' && (lower === 'true' || lower === 'false')) return { kind: 'literal', literal: { kind: 'literal', value: lower === 'true' } }
+      if (t.kind === 'ident' && (lower === 'true' || lower === 'false'))
+        return { kind: 'literal', literal: { kind: 'literal', value: lower === 'true' } }
       if (t.kind === 'ident' && lower === 'null') return { kind: 'literal', literal: { kind: 'literal', value: null } }
-      if (t.kind === 'ident' && (lower === 'date' || lower === 'timestamp' || lower === 'timestamp_ntz') && peek().kind === 'str') {
+      if (
+        t.kind === 'ident' &&
+        (lower === 'date' || lower === 'timestamp' || lower === 'timestamp_ntz') &&
+        peek().kind === 'str'
+      ) {
         return { kind: 'literal', literal: { kind: 'literal', value: toks[p++].text, typeHint: lower } }
       }
       const path = [t.text]
@@ -184,7 +192,8 @@ export function valueExprToSql(e: ValueExpr): string {
       const v = e.literal.value
       if (e.literal.text !== undefined) return e.literal.text
       if (v === null || v === undefined) return 'NULL'
-      if (typeof v === 'string') return `${e.literal.typeHint ? `${e.literal.typeHint.toUpperCase()} ` : ''}'${v.replaceAll("'", "''")}'`
+      if (typeof v === 'string')
+        return `${e.literal.typeHint ? `${e.literal.typeHint.toUpperCase()} ` : ''}'${v.replaceAll("'", "''")}'`
       if (v instanceof Uint8Array) return `X'${[...v].map((b) => b.toString(16).padStart(2, '0')).join('')}'`
       if (typeof v === 'boolean') return v ? 'true' : 'false'
       return String(v)
@@ -269,7 +278,10 @@ function bindValue(e: ValueExpr, field: StructField, scopes: readonly Scope[], a
       })
       const column = (bound as { operand: ColumnExpr }).operand
       if (arithmetic && !isArithType(column.dataType)) {
-        throw new DeltaError('INVALID_ARGUMENT', `arithmetic on column '${column.path.join('.')}' of type ${JSON.stringify(column.dataType)} is not supported (integers and floating point only)`)
+        throw new DeltaError(
+          'INVALID_ARGUMENT',
+          `arithmetic on column '${column.path.join('.')}' of type ${JSON.stringify(column.dataType)} is not supported (integers and floating point only)`,
+        )
       }
       return { kind: 'column', column }
     }
@@ -282,7 +294,10 @@ function bindValue(e: ValueExpr, field: StructField, scopes: readonly Scope[], a
       }
       // Reuse the predicate binder's literal conversion by comparing the literal with the target column.
       const one: StructType = { type: 'struct', fields: [{ ...field, nullable: true }] }
-      const b = bindExpr({ kind: 'compare', op: '=', left: { kind: 'column', path: [field.name] }, right: e.literal }, one)
+      const b = bindExpr(
+        { kind: 'compare', op: '=', left: { kind: 'column', path: [field.name] }, right: e.literal },
+        one,
+      )
       const literal = (b as { right: LiteralExpr }).right
       assertLiteralFits(literal, field)
       return { kind: 'literal', literal }
@@ -303,7 +318,11 @@ function assertLiteralFits(l: LiteralExpr, field: StructField): void {
   const v = l.value
   if (v === null || v === undefined) return
   const t = field.type
-  if (typeof t === 'string' && INT_TYPES.has(t) && !(typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)))) {
+  if (
+    typeof t === 'string' &&
+    INT_TYPES.has(t) &&
+    !(typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)))
+  ) {
     throw new DeltaError('INVALID_ARGUMENT', `value ${String(v)} does not fit column '${field.name}' of type ${t}`)
   }
   if (decimalParams(t) && isDecimalValue(v) && v.scale > decimalParams(t)!.scale) {
@@ -321,10 +340,15 @@ export function bindAssignments(set: Assignments, target: StructType, scopes: re
   for (const [name, sql] of Object.entries(set)) {
     const field = findField(target, name)
     if (!field) {
-      throw new DeltaError('INVALID_ARGUMENT', `SET names unknown column '${name}'; table columns: ${target.fields.map((f) => f.name).join(', ')}`)
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `SET names unknown column '${name}'; table columns: ${target.fields.map((f) => f.name).join(', ')}`,
+      )
     }
-    if (out.some((a) => a.field.name === field.name)) throw new DeltaError('INVALID_ARGUMENT', `column '${field.name}' is assigned twice`)
-    if (typeof sql !== 'string') throw new DeltaError('INVALID_ARGUMENT', `the value of '${name}' must be a SQL expression string`)
+    if (out.some((a) => a.field.name === field.name))
+      throw new DeltaError('INVALID_ARGUMENT', `column '${field.name}' is assigned twice`)
+    if (typeof sql !== 'string')
+      throw new DeltaError('INVALID_ARGUMENT', `the value of '${name}' must be a SQL expression string`)
     out.push({ field, expr: bindValue(parseValueExpr(sql), field, scopes, false), sql })
   }
   return out
@@ -363,7 +387,10 @@ function isFloatExpr(e: ValueExpr): boolean {
     case 'column':
       return e.column.dataType === 'float' || e.column.dataType === 'double'
     case 'literal':
-      return typeof e.literal.value === 'number' && (!Number.isInteger(e.literal.value) || (e.literal.text ?? '').includes('.'))
+      return (
+        typeof e.literal.value === 'number' &&
+        (!Number.isInteger(e.literal.value) || (e.literal.text ?? '').includes('.'))
+      )
     case 'arith':
       return e.op === '/' || isFloatExpr(e.left) || isFloatExpr(e.right)
     case 'neg':
@@ -397,7 +424,8 @@ function arith(e: ValueExpr, n: number, resolve: ValueResolver): Num[] {
           const b = r[i]
           if (a === null || b === null) out[i] = null
           else if (x.op === '/') out[i] = Number(b) === 0 ? null : Number(a) / Number(b)
-          else if (typeof a === 'bigint' && typeof b === 'bigint') out[i] = x.op === '+' ? a + b : x.op === '-' ? a - b : a * b
+          else if (typeof a === 'bigint' && typeof b === 'bigint')
+            out[i] = x.op === '+' ? a + b : x.op === '-' ? a - b : a * b
           else {
             const fa = Number(a)
             const fb = Number(b)
@@ -423,7 +451,14 @@ function numericData(values: Num[], field: StructField, type: arrow.DataType): a
   const bitmap = new Uint8Array((n + 7) >> 3)
   let nulls = 0
   for (let i = 0; i < n; i++) {
-    if (values[i] === null || (typeof values[i] === 'number' && Number.isNaN(values[i]) && typeof field.type === 'string' && INT_TYPES.has(field.type))) nulls++
+    if (
+      values[i] === null ||
+      (typeof values[i] === 'number' &&
+        Number.isNaN(values[i]) &&
+        typeof field.type === 'string' &&
+        INT_TYPES.has(field.type))
+    )
+      nulls++
     else bitmap[i >> 3] |= 1 << (i & 7)
   }
   const validity = nulls > 0 ? { nullBitmap: bitmap, nullCount: nulls } : { nullCount: 0 }
@@ -436,7 +471,8 @@ function numericData(values: Num[], field: StructField, type: arrow.DataType): a
       const v = values[i]
       if (v === null || (typeof v === 'number' && !Number.isFinite(v))) continue
       const b = typeof v === 'bigint' ? v : BigInt(Math.trunc(v))
-      if (b < lo || b > hi) throw new DeltaError('CONSTRAINT_VIOLATION', `value ${b} overflows column '${field.name}' of type ${t}`)
+      if (b < lo || b > hi)
+        throw new DeltaError('CONSTRAINT_VIOLATION', `value ${b} overflows column '${field.name}' of type ${t}`)
       data[i] = t === 'long' ? b : Number(b)
     }
     return arrow.makeData({ type: type as arrow.Int, length: n, data: data as never, ...validity })
@@ -446,7 +482,10 @@ function numericData(values: Num[], field: StructField, type: arrow.DataType): a
     for (let i = 0; i < n; i++) if (values[i] !== null) data[i] = Number(values[i])
     return arrow.makeData({ type: type as arrow.Float, length: n, data, ...validity })
   }
-  throw new DeltaError('INVALID_ARGUMENT', `arithmetic results cannot be assigned to column '${field.name}' of type ${JSON.stringify(t)}`)
+  throw new DeltaError(
+    'INVALID_ARGUMENT',
+    `arithmetic results cannot be assigned to column '${field.name}' of type ${JSON.stringify(t)}`,
+  )
 }
 
 /**
@@ -467,7 +506,10 @@ export function buildRows(
     return a ? evaluateValue(a.expr, f, n, resolve) : fallback(f)
   })
   const arrowSchema = new arrow.Schema(fields)
-  return new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children }))
+  return new arrow.RecordBatch(
+    arrowSchema,
+    arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children }),
+  )
 }
 
 /** Options of `table.update`. */
@@ -502,18 +544,23 @@ export interface UpdateResult {
  */
 export async function updateTable(snapshot: Snapshot, options: UpdateOptions): Promise<UpdateResult> {
   const started = Date.now()
-  if (!options.set || Object.keys(options.set).length === 0) throw new DeltaError('INVALID_ARGUMENT', 'update needs at least one SET assignment')
+  if (!options.set || Object.keys(options.set).length === 0)
+    throw new DeltaError('INVALID_ARGUMENT', 'update needs at least one SET assignment')
   const p = bindPredicate(options.predicate ?? 'true', snapshot)
   const scopes: Scope[] = [{ alias: 'target', schema: snapshot.schema }]
   const assignments = bindAssignments(options.set, snapshot.schema, scopes)
-  const txn = new Transaction(snapshot, 'UPDATE', { predicate: JSON.stringify(options.predicate === undefined ? [] : [predicateSql(p)]) })
+  const txn = new Transaction(snapshot, 'UPDATE', {
+    predicate: JSON.stringify(options.predicate === undefined ? [] : [predicateSql(p)]),
+  })
   const transform = (matched: arrow.RecordBatch): arrow.RecordBatch => {
     const resolve: ValueResolver = (c) => {
       const i = matched.schema.fields.findIndex((f) => f.name === c.path[0])
       if (i < 0) throw new DeltaError('INTERNAL', `column ${c.path[0]} missing from the scanned batch`)
       return matched.data.children[i]
     }
-    return buildRows(snapshot.schema, assignments, matched.numRows, resolve, (f) => resolve({ kind: 'column', path: [f.name] }))
+    return buildRows(snapshot.schema, assignments, matched.numRows, resolve, (f) =>
+      resolve({ kind: 'column', path: [f.name] }),
+    )
   }
   const m = await rewriteMatchingRows(snapshot, txn, p, transform, options.signal)
   if (m.numMatchedRows === 0) {
