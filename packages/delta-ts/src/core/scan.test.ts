@@ -197,6 +197,27 @@ describe('Scan: schema evolution', () => {
     expect([dec.precision, dec.scale]).toEqual([12, 2])
   })
 
+  it('widens integers to double and decimals to a larger scale exactly', async () => {
+    const schema: StructType = { type: 'struct', fields: [field('x', 'double'), field('d', 'decimal(20,6)')] }
+    const dec = arrow.makeData({ type: new arrow.Decimal(2, 9, 128), length: 2, nullCount: 0, data: Uint32Array.of(12345, 0, 0, 0, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff) })
+    const data = new arrow.Table({ x: arrow.vectorFromArray([7, -128], new arrow.Int8()), d: arrow.makeVector(dec) })
+    const snap = await makeTable(schema, [{ data }], {
+      configuration: { 'delta.enableTypeWidening': 'true' },
+      protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['typeWidening'], writerFeatures: ['typeWidening'] },
+    })
+    const t = await new Scan(snap).toArrow()
+    expect(values(t, 'x')).toEqual([7, -128])
+    // 123.45 and -0.01 at scale 2 become 123.450000 and -0.010000 at scale 6.
+    expect(values(t, 'd')).toEqual([123_450_000n, -10_000n])
+  })
+
+  it('refuses a file column whose type cannot be read as the table type with SCHEMA_MISMATCH', async () => {
+    const schema: StructType = { type: 'struct', fields: [field('n', 'long')] }
+    const data = new arrow.Table({ n: arrow.vectorFromArray(['not a number'], new arrow.Utf8()) })
+    const snap = await makeTable(schema, [{ data }])
+    await expect(new Scan(snap).toArrow()).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' })
+  })
+
   it('normalizes millisecond and nanosecond file timestamps to exact microseconds, before 1970 too', async () => {
     const schema: StructType = { type: 'struct', fields: [field('ms', 'timestamp'), field('ns', 'timestamp'), field('us', 'timestamp')] }
     const ms = arrow.makeData({ type: new arrow.TimestampMillisecond('UTC'), length: 2, nullCount: 0, data: BigInt64Array.of(1_000_123n, -1n) })
