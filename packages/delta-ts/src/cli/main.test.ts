@@ -266,6 +266,13 @@ describe('delta-ts errors and usage', () => {
     expect(r).toEqual({ code: EXIT_OK, stdout: `${DELTA_TS_VERSION}\n`, stderr: '' })
   })
 
+  it('reports the version in package.json (DELTA_TS_VERSION is bumped with the package)', () => {
+    const pkg = JSON.parse(
+      readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8'),
+    )
+    expect(DELTA_TS_VERSION).toBe(pkg.version)
+  })
+
   it('runs as a real process through the bin entry and exits with the command status', () => {
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
     const run = (...args: string[]) =>
