@@ -3,6 +3,7 @@
  * (one CSV per sheet for .xlsx, CSV passes through). A file that cannot be read is reported and skipped; the
  * step goes on with the others.
  */
+import { open } from 'node:fs/promises'
 import { DATASETS, type DatasetName, datasetOfPath } from './datasets.js'
 import { type FileStore, joinKey, listAll } from './store.js'
 import { type CsvSink, convertXlsx, type SheetResult } from './xlsx.js'
@@ -30,6 +31,18 @@ export interface PreprocessResult {
   errors: PreprocessError[]
   emptySheets: { rawPath: string; sheet: string }[]
   rawFiles: { dataset: DatasetName | undefined; path: string }[]
+}
+
+/** The first bytes of a local file (enough for the zip signature). */
+async function readHead(path: string): Promise<Uint8Array> {
+  const fh = await open(path, 'r')
+  try {
+    const buf = new Uint8Array(4)
+    const { bytesRead } = await fh.read(buf, 0, 4, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await fh.close()
+  }
 }
 
 function baseName(path: string): string {
@@ -83,21 +96,25 @@ export async function preprocess(
         continue
       }
       if (!lower.endsWith('.xlsx')) throw new Error('unsupported file type (expected .csv or .xlsx)')
-      const bytes = await store.read(obj.path)
-      if (!looksLikeZip(bytes)) throw new Error('not an .xlsx file (no zip signature)')
-      const stream = new ReadableStream<Uint8Array>({
-        start(controller) {
-          // Hand the bytes over in slices so the unzipper works incrementally.
-          for (let i = 0; i < bytes.length; i += 1 << 16) controller.enqueue(bytes.subarray(i, i + (1 << 16)))
-          controller.close()
-        },
-      })
+      // Local files stream from disk; other stores hand over the (compressed) bytes in slices.
+      const local = store.localPath?.(obj.path)
+      const head = local ? await readHead(local) : await store.read(obj.path)
+      if (!looksLikeZip(head)) throw new Error('not an .xlsx file (no zip signature)')
+      const stream: string | ReadableStream<Uint8Array> =
+        local ??
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let i = 0; i < head.length; i += 1 << 16) controller.enqueue(head.subarray(i, i + (1 << 16)))
+            controller.close()
+          },
+        })
       const written: PreprocessedFile[] = []
       const openSink = (sheet: string): CsvSink => {
-        const chunks: string[] = []
         const path = joinKey(outDir, `${safe(name.replace(/\.xlsx$/i, ''))}__${safe(sheet)}.csv`)
-        const entry: PreprocessedFile = { dataset, rawPath: obj.path, path, sheet, rows: 0 }
-        written.push(entry)
+        written.push({ dataset, rawPath: obj.path, path, sheet, rows: 0 })
+        const writer = store.createWriter?.(path)
+        if (writer) return writer
+        const chunks: string[] = []
         return {
           write: (chunk) => {
             chunks.push(chunk)

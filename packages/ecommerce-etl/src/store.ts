@@ -5,6 +5,7 @@
  */
 
 import { randomUUID } from 'node:crypto'
+import { createWriteStream, type WriteStream } from 'node:fs'
 import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 
@@ -26,6 +27,19 @@ export interface FileStore {
   put(path: string, data: Uint8Array, options?: { overwrite?: boolean }): Promise<void>
   /** Deletes an object; a missing object is not an error. */
   delete(path: string): Promise<void>
+  /**
+   * Optional: a streaming writer whose object appears (atomically) on `close`. Stores without it get whole
+   * puts; the local store has it so a large sheet never sits in memory as text.
+   */
+  createWriter?(path: string): TextWriter
+  /** Optional: the local file behind a key, for readers that stream from a path (excelts). */
+  localPath?(path: string): string
+}
+
+/** A text sink writing one object; `close` makes it visible. */
+export interface TextWriter {
+  write(chunk: string): Promise<void>
+  close(): Promise<void>
 }
 
 /** Thrown by {@link LocalFileStore.put} with `overwrite: false` when the key exists. */
@@ -115,6 +129,35 @@ export class LocalFileStore implements FileStore {
 
   async delete(path: string): Promise<void> {
     await rm(this.abs(path), { force: true })
+  }
+
+  createWriter(path: string): TextWriter {
+    const target = this.abs(path)
+    const tmp = join(dirname(target), `.tmp-${randomUUID()}`)
+    let stream: WriteStream | undefined
+    const open = async () => {
+      if (!stream) {
+        await mkdir(dirname(target), { recursive: true })
+        stream = createWriteStream(tmp)
+      }
+      return stream
+    }
+    return {
+      write: async (chunk) => {
+        const s = await open()
+        // Respect backpressure so memory stays bounded however fast rows come.
+        if (!s.write(chunk)) await new Promise<void>((r) => s.once('drain', () => r()))
+      },
+      close: async () => {
+        const s = await open()
+        await new Promise<void>((res, rej) => s.end((err?: Error | null) => (err ? rej(err) : res())))
+        await rename(tmp, target)
+      },
+    }
+  }
+
+  localPath(path: string): string {
+    return this.abs(path)
   }
 }
 

@@ -9,7 +9,7 @@ import { SOURCE_ROW } from './csv.js'
 
 /** Receives one sheet's CSV text in chunks; `close` makes it durable. */
 export interface CsvSink {
-  write(chunk: string): void
+  write(chunk: string): void | Promise<void>
   close(): Promise<void>
 }
 
@@ -96,7 +96,7 @@ export async function convertXlsx(
         header = h
         const extra = ['sheet_name', 'source_file', SOURCE_ROW].filter((c) => !h.includes(c))
         sink = openSink(sheet)
-        sink.write(stringify([[...h, ...extra]]))
+        await sink.write(stringify([[...h, ...extra]]))
         continue
       }
       const cells = header.map((_, i) => {
@@ -118,7 +118,7 @@ export async function convertXlsx(
           if (cells[at] === '') cells[at] = meta[col]
         } else cells.push(meta[col])
       }
-      sink?.write(stringify([cells]))
+      await sink?.write(stringify([cells]))
       rows++
       if (onRows && ++pending >= 1000) {
         onRows(pending)
