@@ -132,3 +132,32 @@ describe('MERGE: delta-ts and delta-rs (deltalake 1.6.6) agree', () => {
     }, 60_000)
   }
 })
+
+describe('UPDATE and OPTIMIZE results read identically by deltalake', () => {
+  it('deltalake reads a table after delta-ts UPDATE and OPTIMIZE with the same rows, and its own UPDATE agrees', async () => {
+    const ours = await createOrders(target)
+    for (const o of source) await ours.write(ordersTable([{ ...o, id: o.id + 100 }]))
+    await ours.update({ predicate: "status = 'new'", set: { status: "'open'", updated_at: 'updated_at + 1' } })
+    const opt = await ours.optimize()
+    expect(opt.numFilesRemoved).toBeGreaterThan(1)
+    const oursRows = await readOrders(ours)
+    expect(normalize(runPythonJson<Record<string, unknown>[]>(READ_PY, [ours.uri]))).toEqual(oursRows)
+
+    const theirsDir = tmpDir()
+    const theirs = await createOrders(target, { uri: theirsDir })
+    for (const o of source) await theirs.write(ordersTable([{ ...o, id: o.id + 100 }]))
+    const py = runPythonJson<Record<string, unknown>[]>(
+      `
+import json, sys
+from deltalake import DeltaTable
+dt = DeltaTable(sys.argv[1])
+dt.update(predicate="status = 'new'", updates={"status": "'open'", "updated_at": "updated_at + 1"})
+DeltaTable(sys.argv[1]).optimize.compact()
+print(json.dumps(DeltaTable(sys.argv[1]).to_pyarrow_table().to_pylist()))
+`,
+      [theirsDir],
+    )
+    expect(normalize(py)).toEqual(oursRows)
+    expect(await readOrders(theirs)).toEqual(oursRows)
+  }, 60_000)
+})

@@ -433,4 +433,22 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     ).rejects.toMatchObject({ code: 'ABORTED' })
     expect(await t.version()).toBe(v)
   })
+
+  it('merge commits trigger the automatic checkpoint at delta.checkpointInterval', async () => {
+    const t = await DeltaTable.create(tmpDir(), {
+      schema: ordersTable([]).schema,
+      partitionBy: ['day'],
+      properties: { 'delta.checkpointInterval': '2' },
+    })
+    await t.write(ordersTable(target))
+    const r = await t
+      .merge(ordersTable(source), { on: ['id'] })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    expect(r.version).toBe(2)
+    const names: string[] = []
+    for await (const m of t.storage.list('_delta_log/')) names.push(m.path)
+    expect(names.some((n) => n.endsWith('00000000000000000002.checkpoint.parquet'))).toBe(true)
+  })
 })
