@@ -706,8 +706,8 @@ interface BoundClause {
   kind: ClauseKind
   condition?: Expr
   conditionSql?: string
+  /** Empty for delete; for inserts, target columns without an assignment are null. */
   assignments: BoundAssignment[]
-  /** Insert: target columns the source lacks are null. */
 }
 
 function emptyMetrics(numSourceRows: number): MergeMetrics {

@@ -357,7 +357,13 @@ export function bindAssignments(set: Assignments, target: StructType, scopes: re
 /** Finds the batch column of a bound column reference. */
 export type ValueResolver = (c: ColumnExpr) => arrow.Data
 
-/** The Arrow Data of `field`'s table type for every row of a batch with `n` rows. */
+/**
+ * The Arrow Data of `field`'s table type for every row of a batch with `n` rows.
+ *
+ * @throws DeltaError SCHEMA_MISMATCH when a referenced column does not widen to the field's type,
+ *   CONSTRAINT_VIOLATION when an integer result overflows the column, INVALID_ARGUMENT for arithmetic into a
+ *   non-numeric column.
+ */
 export function evaluateValue(e: ValueExpr, field: StructField, n: number, resolve: ValueResolver): arrow.Data {
   const targetType = deltaToArrowType(field.type)
   if (e.kind === 'literal') {
@@ -368,7 +374,10 @@ export function evaluateValue(e: ValueExpr, field: StructField, n: number, resol
   return numericData(values, field, targetType)
 }
 
-/** Casts a column to `field`'s table type with the write path's (lossless widening) rules. */
+/**
+ * Casts a column to `field`'s table type with the write path's (lossless widening) rules; returns `d` itself
+ * when it already has that type. SCHEMA_MISMATCH when the cast would lose information.
+ */
 export function castData(d: arrow.Data, field: StructField): arrow.Data {
   const targetType = deltaToArrowType(field.type)
   if (String(d.type) === String(targetType) && d.type.typeId === targetType.typeId) return d
