@@ -117,6 +117,7 @@ export interface LastCheckpointInfo {
   numOfAddFiles: number
 }
 
+/** Options of {@link buildCheckpoint} and {@link writeCheckpoint}. */
 export interface BuildCheckpointOptions {
   /** The table version the actions reconstruct. */
   version: number
@@ -131,6 +132,7 @@ export interface BuildCheckpointOptions {
   codec?: ParquetCodec
 }
 
+/** A built checkpoint: the parquet bytes and the matching `_last_checkpoint` content. */
 export interface BuiltCheckpoint {
   /** The `N.checkpoint.parquet` file. */
   parquet: Uint8Array

@@ -46,6 +46,7 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 512 * 1024 * 1024
 // tables); the ratio is then measured per write.
 const INITIAL_COMPRESSION_RATIO = 3
 
+/** Options of {@link writeDataFiles}: the table layout (schema, partitioning, configuration) and file sizing. */
 export interface WriteDataFilesOptions {
   /** The table schema (logical), partition columns included. Data must fit it (see `enforceSchema`). */
   schema: StructType

@@ -20,6 +20,7 @@ export const DEFAULT_MAX_ROW_GROUP_ROWS = 1 << 20
 /** Default row-group byte bound: 128 MiB, so a reader holds at most that much of a file at a time. */
 export const DEFAULT_MAX_ROW_GROUP_BYTES = 128 * 1024 * 1024
 
+/** Options of {@link writeParquet}; every field has a default. */
 export interface ParquetWriteOptions {
   /** Compression codec; default {@link DEFAULT_CODEC}. */
   codec?: ParquetCodec

@@ -27,6 +27,7 @@ import { type DataType, decimalParams, isArray, isMap, isStruct, type StructFiel
 /** How incoming data may change the table schema. */
 export type SchemaMode = 'strict' | 'merge' | 'overwrite'
 
+/** Options of {@link enforceSchema}. */
 export interface EnforceSchemaOptions {
   /** The current table schema (logical names). */
   tableSchema: StructType
@@ -39,6 +40,7 @@ export interface EnforceSchemaOptions {
   columnMapping?: { maxColumnId: number; newPhysicalName: () => string }
 }
 
+/** What {@link enforceSchema} returns: conformed data and the schema it conforms to. */
 export interface EnforceSchemaResult {
   /** The data cast and reordered to {@link schema}, logical column names, table column order. */
   data: arrow.Table

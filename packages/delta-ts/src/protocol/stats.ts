@@ -38,6 +38,7 @@ export const DEFAULT_NUM_INDEXED_COLS = 32
 /** Prefix length of string bounds in code points (Spark `spark.databricks.delta.stats.stringPrefixLength`). */
 export const DEFAULT_STRING_PREFIX_LENGTH = 32
 
+/** Options of {@link computeFileStats}: the table schema and the configuration that selects stats columns. */
 export interface FileStatsOptions {
   /** The table schema (logical). Arrow columns are looked up by logical name, then by physical name. */
   schema: StructType
