@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DeltaTable } from '../src/core/table.js'
 import { Scan } from '../src/core/scan.js'
+import type { Snapshot } from '../src/core/snapshot.js'
+import { DeltaTable } from '../src/core/table.js'
 import { isDeltaError } from '../src/errors.js'
-import { goldenTables, type GoldenTable } from './golden.js'
+import { type GoldenTable, goldenTables } from './golden.js'
 import { canonicalRows, parseFfiExpected, readExpectedParquet } from './golden-rows.js'
 
 /*
@@ -14,7 +15,12 @@ import { canonicalRows, parseFfiExpected, readExpectedParquet } from './golden-r
  * feature must be one that the snapshot load itself refuses with UNSUPPORTED_FEATURE.
  */
 
-type Outcome = { group: string; name: string; kind: 'content' | 'rowcount' | 'snapshot' | 'negative' | 'unsupported'; detail: string }
+type Outcome = {
+  group: string
+  name: string
+  kind: 'content' | 'rowcount' | 'snapshot' | 'negative' | 'unsupported'
+  detail: string
+}
 const outcomes: Outcome[] = []
 
 /** The expected-content sets of a table: [version or 'latest', folder with parquet]. */
@@ -23,7 +29,10 @@ function expectedSets(t: GoldenTable): { version: number | 'latest'; dir: string
   if (t.group === 'dat') {
     return readdirSync(t.expectedDir)
       .filter((d) => d === 'latest' || /^v\d+$/.test(d))
-      .map((d) => ({ version: d === 'latest' ? ('latest' as const) : Number(d.slice(1)), dir: path.join(t.expectedDir, d, 'table_content.parquet') }))
+      .map((d) => ({
+        version: d === 'latest' ? ('latest' as const) : Number(d.slice(1)),
+        dir: path.join(t.expectedDir, d, 'table_content.parquet'),
+      }))
       .filter((s) => existsSync(s.dir))
   }
   const hasParquet = readdirSync(t.expectedDir).some((f) => f.endsWith('.parquet') && !f.startsWith('.'))
@@ -52,7 +61,8 @@ const WRITER_ZONE_PARTITIONS: Record<string, { column: string; micros: bigint }>
 describe('golden tables: scanned content', () => {
   it.each(tables.map((t) => [t.name, t] as const))('%s scans to its expected rows', async (_name, t) => {
     const logOnly = /LOG-ONLY/.test(t.notes)
-    const open = async (version?: number) => (await DeltaTable.open(t.tableDir)).snapshot(version === undefined ? {} : { version })
+    const open = async (version?: number) =>
+      (await DeltaTable.open(t.tableDir)).snapshot(version === undefined ? {} : { version })
     if (t.mustFail) {
       await expect(open()).rejects.toSatisfy((e) => isDeltaError(e))
       outcomes.push({ group: t.group, name: t.name, kind: 'negative', detail: 'load refused as the manifest requires' })
@@ -66,13 +76,21 @@ describe('golden tables: scanned content', () => {
       try {
         version = (await open()).version
       } catch (err) {
-        expect(isDeltaError(err, 'MISSING_METADATA') || isDeltaError(err, 'INVALID_SCHEMA'), `${t.name}: ${(err as Error).message}`).toBe(true)
+        expect(
+          isDeltaError(err, 'MISSING_METADATA') || isDeltaError(err, 'INVALID_SCHEMA'),
+          `${t.name}: ${(err as Error).message}`,
+        ).toBe(true)
       }
       if (version !== undefined && t.latestVersion !== undefined) expect(version).toBe(t.latestVersion)
-      outcomes.push({ group: t.group, name: t.name, kind: 'snapshot', detail: version === undefined ? 'log-only without a schema: load refused' : 'log-only: snapshot loads' })
+      outcomes.push({
+        group: t.group,
+        name: t.name,
+        kind: 'snapshot',
+        detail: version === undefined ? 'log-only without a schema: load refused' : 'log-only: snapshot loads',
+      })
       return
     }
-    let snap
+    let snap: Snapshot
     try {
       snap = await open()
     } catch (err) {
@@ -96,13 +114,23 @@ describe('golden tables: scanned content', () => {
         const actual = await new Scan(s, { columns }).toArrow()
         const shift = WRITER_ZONE_PARTITIONS[t.name]
         const want = expected
-          .flatMap((e) => canonicalRows(e, columns, shift && ((col, v) => (col === shift.column && typeof v === 'string' ? `ts:${BigInt(v.slice(3)) + shift.micros}` : v))))
+          .flatMap((e) =>
+            canonicalRows(
+              e,
+              columns,
+              shift &&
+                ((col, v) =>
+                  col === shift.column && typeof v === 'string' ? `ts:${BigInt(v.slice(3)) + shift.micros}` : v),
+            ),
+          )
           .sort()
         const got = canonicalRows(actual, columns)
         if (JSON.stringify(got) !== JSON.stringify(want)) {
           const missing = want.filter((r) => !got.includes(r)).slice(0, 3)
           const extra = got.filter((r) => !want.includes(r)).slice(0, 3)
-          expect.fail(`${t.name} v${String(set.version)}: ${got.length} rows vs ${want.length} expected\n missing ${missing.join('\n ')}\n extra ${extra.join('\n ')}`)
+          expect.fail(
+            `${t.name} v${String(set.version)}: ${got.length} rows vs ${want.length} expected\n missing ${missing.join('\n ')}\n extra ${extra.join('\n ')}`,
+          )
         }
       }
       outcomes.push({ group: t.group, name: t.name, kind: 'content', detail: `${sets.length} version(s)` })
@@ -139,5 +167,6 @@ afterAll(() => {
       `[golden-content] ${g}: ${done.length}/${all.length} passed (content ${by('content')}, row count ${by('rowcount')}, snapshot-only ${by('snapshot')}, negative ${by('negative')}, unsupported ${by('unsupported')})`,
     )
   }
-  for (const o of outcomes.filter((x) => x.kind === 'unsupported')) console.log(`[golden-content] skip ${o.name}: ${o.detail}`)
+  for (const o of outcomes.filter((x) => x.kind === 'unsupported'))
+    console.log(`[golden-content] skip ${o.name}: ${o.detail}`)
 })

@@ -51,8 +51,11 @@ export function canonicalColumn(data: arrow.Data): unknown[] {
       return out
     }
     case arrow.Type.Struct: {
-      const children = t.children.map((f: arrow.Field, k: number) => [f.name, canonicalColumn(data.children[k])] as const)
-      for (let i = 0; i < n; i++) out[i] = valid(i) ? Object.fromEntries(children.map(([name, vals]) => [name, vals[i]])) : null
+      const children = t.children.map(
+        (f: arrow.Field, k: number) => [f.name, canonicalColumn(data.children[k])] as const,
+      )
+      for (let i = 0; i < n; i++)
+        out[i] = valid(i) ? Object.fromEntries(children.map(([name, vals]) => [name, vals[i]])) : null
       return out
     }
     case arrow.Type.List:
@@ -103,7 +106,8 @@ export function canonicalColumn(data: arrow.Data): unknown[] {
     case arrow.Type.Date: {
       const v = data.values as ArrayLike<number | bigint>
       const day = (t as arrow.Date_).unit === arrow.DateUnit.DAY
-      for (let i = 0; i < n; i++) out[i] = valid(i) ? (day ? Number(v[i]) : Math.floor(Number(v[i]) / 86_400_000)) : null
+      for (let i = 0; i < n; i++)
+        out[i] = valid(i) ? (day ? Number(v[i]) : Math.floor(Number(v[i]) / 86_400_000)) : null
       return out
     }
     case arrow.Type.Timestamp: {
@@ -117,7 +121,8 @@ export function canonicalColumn(data: arrow.Data): unknown[] {
     case arrow.Type.FixedSizeBinary:
     case arrow.Type.BinaryView: {
       const v = arrow.makeVector(data)
-      for (let i = 0; i < n; i++) out[i] = valid(i) ? `hex:${Buffer.from(v.get(i) as Uint8Array).toString('hex')}` : null
+      for (let i = 0; i < n; i++)
+        out[i] = valid(i) ? `hex:${Buffer.from(v.get(i) as Uint8Array).toString('hex')}` : null
       return out
     }
     default: {
@@ -133,7 +138,11 @@ export function canonicalColumn(data: arrow.Data): unknown[] {
  * Canonical JSON rows of a table restricted to `columns` (default: all), sorted (a multiset). `mapValue`
  * adjusts canonical values of a column (documented writer quirks only).
  */
-export function canonicalRows(table: arrow.Table, columns?: string[], mapValue?: (column: string, value: unknown) => unknown): string[] {
+export function canonicalRows(
+  table: arrow.Table,
+  columns?: string[],
+  mapValue?: (column: string, value: unknown) => unknown,
+): string[] {
   const names = columns ?? table.schema.fields.map((f) => f.name)
   const rows: string[] = []
   for (const batch of table.batches) {

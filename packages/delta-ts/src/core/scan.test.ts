@@ -1,13 +1,13 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DeltaTable } from './table.js'
-import { Scan } from './scan.js'
+import { writeParquet } from '../parquet/write.js'
 import { DV_MAGIC, z85Encode } from '../protocol/deletion-vector.js'
 import type { StructType } from '../protocol/schema.js'
-import { writeParquet } from '../parquet/write.js'
+import { Scan } from './scan.js'
+import { DeltaTable } from './table.js'
 
 /*
  * Scans of small real tables written here: parquet files from parquet-wasm plus a hand-written _delta_log, so
@@ -29,7 +29,11 @@ interface FileSpec {
 async function makeTable(
   schema: StructType,
   files: FileSpec[],
-  opts: { partitionColumns?: string[]; configuration?: Record<string, string>; protocol?: Record<string, unknown> } = {},
+  opts: {
+    partitionColumns?: string[]
+    configuration?: Record<string, string>
+    protocol?: Record<string, unknown>
+  } = {},
 ) {
   const dir = path.join(root, `t${counter++}`)
   mkdirSync(path.join(dir, '_delta_log'), { recursive: true })
@@ -64,7 +68,10 @@ async function makeTable(
       },
     })
   })
-  writeFileSync(path.join(dir, '_delta_log', '00000000000000000000.json'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n')
+  writeFileSync(
+    path.join(dir, '_delta_log', '00000000000000000000.json'),
+    lines.map((l) => JSON.stringify(l)).join('\n') + '\n',
+  )
   return (await DeltaTable.open(dir)).snapshot()
 }
 
@@ -161,7 +168,13 @@ describe('Scan: partition columns', () => {
     const dv = dvInline([0, 2])
     const snap = await makeTable(
       schema,
-      [{ data: new arrow.Table({ id: arrow.vectorFromArray([1n, 2n, 3n, 4n]) }), partitionValues: { p: 'x' }, deletionVector: dv }],
+      [
+        {
+          data: new arrow.Table({ id: arrow.vectorFromArray([1n, 2n, 3n, 4n]) }),
+          partitionValues: { p: 'x' },
+          deletionVector: dv,
+        },
+      ],
       { partitionColumns: ['p'], protocol: DV_PROTOCOL },
     )
     const t = await new Scan(snap, { columns: ['p'] }).toArrow()
@@ -173,18 +186,31 @@ describe('Scan: schema evolution', () => {
   it('reads a column missing from an older file as null and widens narrower file types to the table type', async () => {
     const schema: StructType = {
       type: 'struct',
-      fields: [field('a', 'long'), field('f', 'double'), field('dec', 'decimal(12,2)'), field('ts', 'timestamp_ntz'), field('added', 'string')],
+      fields: [
+        field('a', 'long'),
+        field('f', 'double'),
+        field('dec', 'decimal(12,2)'),
+        field('ts', 'timestamp_ntz'),
+        field('added', 'string'),
+      ],
     }
     const old = new arrow.Table({
       a: arrow.vectorFromArray([1, -2], new arrow.Int16()),
       f: arrow.vectorFromArray([1.5, 2.25], new arrow.Float32()),
       dec: arrow.vectorFromArray([7, -8], new arrow.Int32()),
       // Built from day numbers directly: vectorFromArray would read numbers as epoch milliseconds.
-      ts: arrow.makeVector(arrow.makeData({ type: new arrow.DateDay(), length: 2, nullCount: 0, data: Int32Array.of(19782, 0) })),
+      ts: arrow.makeVector(
+        arrow.makeData({ type: new arrow.DateDay(), length: 2, nullCount: 0, data: Int32Array.of(19782, 0) }),
+      ),
     })
     const snap = await makeTable(schema, [{ data: old }], {
       configuration: { 'delta.enableTypeWidening': 'true' },
-      protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['typeWidening'], writerFeatures: ['typeWidening'] },
+      protocol: {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ['typeWidening'],
+        writerFeatures: ['typeWidening'],
+      },
     })
     const t = await new Scan(snap).toArrow()
     expect(values(t, 'a')).toEqual([1n, -2n])
@@ -192,18 +218,34 @@ describe('Scan: schema evolution', () => {
     expect(values(t, 'dec')).toEqual([700n, -800n])
     expect(values(t, 'ts')).toEqual([19782n * 86_400_000_000n, 0n])
     expect(values(t, 'added')).toEqual([null, null])
-    expect(t.schema.fields.map((f) => String(f.type))).toEqual(['Int64', 'Float64', expect.stringMatching(/^Decimal/), 'Timestamp<MICROSECOND>', 'Utf8'])
+    expect(t.schema.fields.map((f) => String(f.type))).toEqual([
+      'Int64',
+      'Float64',
+      expect.stringMatching(/^Decimal/),
+      'Timestamp<MICROSECOND>',
+      'Utf8',
+    ])
     const dec = t.schema.fields[2].type as arrow.Decimal
     expect([dec.precision, dec.scale]).toEqual([12, 2])
   })
 
   it('widens integers to double and decimals to a larger scale exactly', async () => {
     const schema: StructType = { type: 'struct', fields: [field('x', 'double'), field('d', 'decimal(20,6)')] }
-    const dec = arrow.makeData({ type: new arrow.Decimal(2, 9, 128), length: 2, nullCount: 0, data: Uint32Array.of(12345, 0, 0, 0, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff) })
+    const dec = arrow.makeData({
+      type: new arrow.Decimal(2, 9, 128),
+      length: 2,
+      nullCount: 0,
+      data: Uint32Array.of(12345, 0, 0, 0, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff),
+    })
     const data = new arrow.Table({ x: arrow.vectorFromArray([7, -128], new arrow.Int8()), d: arrow.makeVector(dec) })
     const snap = await makeTable(schema, [{ data }], {
       configuration: { 'delta.enableTypeWidening': 'true' },
-      protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['typeWidening'], writerFeatures: ['typeWidening'] },
+      protocol: {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ['typeWidening'],
+        writerFeatures: ['typeWidening'],
+      },
     })
     const t = await new Scan(snap).toArrow()
     expect(values(t, 'x')).toEqual([7, -128])
@@ -219,10 +261,28 @@ describe('Scan: schema evolution', () => {
   })
 
   it('normalizes millisecond and nanosecond file timestamps to exact microseconds, before 1970 too', async () => {
-    const schema: StructType = { type: 'struct', fields: [field('ms', 'timestamp'), field('ns', 'timestamp'), field('us', 'timestamp')] }
-    const ms = arrow.makeData({ type: new arrow.TimestampMillisecond('UTC'), length: 2, nullCount: 0, data: BigInt64Array.of(1_000_123n, -1n) })
-    const ns = arrow.makeData({ type: new arrow.TimestampNanosecond('UTC'), length: 2, nullCount: 0, data: BigInt64Array.of(1_000_123_456_789n, -1n) })
-    const us = arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: 2, nullCount: 0, data: BigInt64Array.of(1_614_556_800_123_456n, -62_135_596_800_000_000n) })
+    const schema: StructType = {
+      type: 'struct',
+      fields: [field('ms', 'timestamp'), field('ns', 'timestamp'), field('us', 'timestamp')],
+    }
+    const ms = arrow.makeData({
+      type: new arrow.TimestampMillisecond('UTC'),
+      length: 2,
+      nullCount: 0,
+      data: BigInt64Array.of(1_000_123n, -1n),
+    })
+    const ns = arrow.makeData({
+      type: new arrow.TimestampNanosecond('UTC'),
+      length: 2,
+      nullCount: 0,
+      data: BigInt64Array.of(1_000_123_456_789n, -1n),
+    })
+    const us = arrow.makeData({
+      type: new arrow.TimestampMicrosecond('UTC'),
+      length: 2,
+      nullCount: 0,
+      data: BigInt64Array.of(1_614_556_800_123_456n, -62_135_596_800_000_000n),
+    })
     const data = new arrow.Table({ ms: arrow.makeVector(ms), ns: arrow.makeVector(ns), us: arrow.makeVector(us) })
     const snap = await makeTable(schema, [{ data }])
     const t = await new Scan(snap).toArrow()
@@ -240,8 +300,23 @@ describe('Scan: column mapping', () => {
       type: 'struct',
       fields: [
         field('id', 'long', m(1, 'col-aaa')),
-        field('info', { type: 'struct', fields: [field('city', 'string', m(3, 'col-ccc')), field('zip', 'integer', m(4, 'col-ddd'))] }, m(2, 'col-bbb')),
-        field('tags', { type: 'array', elementType: { type: 'struct', fields: [field('k', 'string', m(6, 'col-fff'))] }, containsNull: true }, m(5, 'col-eee')),
+        field(
+          'info',
+          {
+            type: 'struct',
+            fields: [field('city', 'string', m(3, 'col-ccc')), field('zip', 'integer', m(4, 'col-ddd'))],
+          },
+          m(2, 'col-bbb'),
+        ),
+        field(
+          'tags',
+          {
+            type: 'array',
+            elementType: { type: 'struct', fields: [field('k', 'string', m(6, 'col-fff'))] },
+            containsNull: true,
+          },
+          m(5, 'col-eee'),
+        ),
       ],
     }
     const fid = (id: number) => new Map([['PARQUET:field_id', String(id)]])
@@ -263,11 +338,30 @@ describe('Scan: column mapping', () => {
       { id: 2n, info: null, tags: [] },
     ]
     const vecs = [
-      arrow.vectorFromArray(rows.map((r) => r.id), new arrow.Int64()),
-      arrow.vectorFromArray(rows.map((r) => (r.info ? { [infoType.children[0].name]: r.info.city, [infoType.children[1].name]: r.info.zip } : null)), infoType),
-      arrow.vectorFromArray(rows.map((r) => r.tags.map((x) => ({ [tagType.children[0].name]: x.k }))), listType),
+      arrow.vectorFromArray(
+        rows.map((r) => r.id),
+        new arrow.Int64(),
+      ),
+      arrow.vectorFromArray(
+        rows.map((r) =>
+          r.info ? { [infoType.children[0].name]: r.info.city, [infoType.children[1].name]: r.info.zip } : null,
+        ),
+        infoType,
+      ),
+      arrow.vectorFromArray(
+        rows.map((r) => r.tags.map((x) => ({ [tagType.children[0].name]: x.k }))),
+        listType,
+      ),
     ]
-    const batch = new arrow.RecordBatch(fileSchema, arrow.makeData({ type: new arrow.Struct(fileSchema.fields), length: 2, nullCount: 0, children: vecs.map((v) => v.data[0]) }))
+    const batch = new arrow.RecordBatch(
+      fileSchema,
+      arrow.makeData({
+        type: new arrow.Struct(fileSchema.fields),
+        length: 2,
+        nullCount: 0,
+        children: vecs.map((v) => v.data[0]),
+      }),
+    )
     return { schema, data: new arrow.Table([batch]) }
   }
 
@@ -284,13 +378,24 @@ describe('Scan: column mapping', () => {
       const info = t.getChild('info')!
       expect(info.get(0)?.toJSON()).toEqual({ city: 'Zürich', zip: 8000 })
       expect(info.get(1)).toBeNull()
-      expect(t.getChild('tags')!.get(0)!.toArray().map((s: { k: string }) => s.k)).toEqual(['a', 'b'])
+      expect(
+        t
+          .getChild('tags')!
+          .get(0)!
+          .toArray()
+          .map((s: { k: string }) => s.k),
+      ).toEqual(['a', 'b'])
       expect(t.getChild('tags')!.get(1)!.length).toBe(0)
     })
   }
 })
 
-const DV_PROTOCOL = { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] }
+const DV_PROTOCOL = {
+  minReaderVersion: 3,
+  minWriterVersion: 7,
+  readerFeatures: ['deletionVectors'],
+  writerFeatures: ['deletionVectors'],
+}
 
 /** An inline deletion vector: magic, one 32-bit bucket with one array container (rows < 65536). */
 function dvInline(rows: number[]) {
@@ -333,13 +438,18 @@ describe('Scan: deletion vectors and batching', () => {
       for (const v of b.getChild('id')!) seen.push(v as bigint)
     }
     expect(batches).toBeGreaterThanOrEqual(10)
-    const want = Array.from({ length: n }, (_, i) => i).filter((i) => !deleted.includes(i)).map(BigInt)
+    const want = Array.from({ length: n }, (_, i) => i)
+      .filter((i) => !deleted.includes(i))
+      .map(BigInt)
     expect(seen).toEqual(want)
   })
 })
 
 describe('Scan: options', () => {
-  const schema: StructType = { type: 'struct', fields: [field('a', 'integer'), field('b', 'string'), field('c', 'double')] }
+  const schema: StructType = {
+    type: 'struct',
+    fields: [field('a', 'integer'), field('b', 'string'), field('c', 'double')],
+  }
   const data = new arrow.Table({
     a: arrow.vectorFromArray([1, 2, 3], new arrow.Int32()),
     b: arrow.vectorFromArray(['x', 'y', null], new arrow.Utf8()),
@@ -384,7 +494,9 @@ describe('Scan: options', () => {
 
 describe('Scan: many files', () => {
   const schema: StructType = { type: 'struct', fields: [field('id', 'long')] }
-  const file = (from: number) => ({ data: new arrow.Table({ id: arrow.vectorFromArray([BigInt(from), BigInt(from + 1)]) }) })
+  const file = (from: number) => ({
+    data: new arrow.Table({ id: arrow.vectorFromArray([BigInt(from), BigInt(from + 1)]) }),
+  })
 
   it('reads every file in log order while prefetching the next, and stops cleanly when the consumer breaks', async () => {
     const snap = await makeTable(schema, [file(0), file(2), file(4), file(6)])
@@ -419,7 +531,9 @@ describe('Scan: bounded streaming', () => {
       id: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(i))),
       noise: arrow.makeVector(Float64Array.from({ length: n }, rnd)),
     })
-    const snap0 = await makeTable({ type: 'struct', fields: [field('id', 'long'), field('noise', 'double')] }, [{ data, rowGroupRows: 10_000 }])
+    const snap0 = await makeTable({ type: 'struct', fields: [field('id', 'long'), field('noise', 'double')] }, [
+      { data, rowGroupRows: 10_000 },
+    ])
     const { LocalStorage } = await import('../storage/local.js')
     let bytes = 0
     class Counting extends LocalStorage {

@@ -1,13 +1,5 @@
 import * as arrow from 'apache-arrow'
 import { DeltaError } from '../errors.js'
-import { deltaToArrowType } from '../protocol/arrow-schema.js'
-import { loadDeletionVector, resolveTablePath, survivingRows } from '../protocol/deletion-vector.js'
-import type { FileEntry } from '../protocol/file-entry.js'
-import type { PruneStats } from '../protocol/pruning.js'
-import { parsePartitionValue } from '../protocol/partition-values.js'
-import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
-import { referencedColumns } from '../protocol/expr/columns.js'
-import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
 import {
   convertColumn,
   DEFAULT_BATCH_SIZE,
@@ -17,6 +9,14 @@ import {
   type ParquetReader,
   scalarData,
 } from '../parquet/read.js'
+import { deltaToArrowType } from '../protocol/arrow-schema.js'
+import { loadDeletionVector, resolveTablePath, survivingRows } from '../protocol/deletion-vector.js'
+import { referencedColumns } from '../protocol/expr/columns.js'
+import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
+import type { FileEntry } from '../protocol/file-entry.js'
+import { parsePartitionValue } from '../protocol/partition-values.js'
+import type { PruneStats } from '../protocol/pruning.js'
+import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 
@@ -202,7 +202,11 @@ export class Scan {
       }
     } finally {
       // A consumer that stops early (break, error) must not leak the prefetched file's wasm memory.
-      if (next) await next.then((o) => o.reader.close(), () => undefined)
+      if (next)
+        await next.then(
+          (o) => o.reader.close(),
+          () => undefined,
+        )
     }
   }
 
@@ -264,7 +268,7 @@ export class Scan {
           const i = sources[k]
           if (i < 0) return nullData(c.arrowField.type, len)
           const col = raw.getChild(fileFields[i].name)
-          if (!col || col.data.length !== 1)
+          if (col?.data.length !== 1)
             throw new DeltaError('INTERNAL', `column ${fileFields[i].name} missing from decoded batch`)
           return convertColumn(col.data[0], c.field.type, c.arrowField.type, sel, { mode, where: c.field.name })
         })

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import * as arrow from 'apache-arrow'
+import { describe, expect, it } from 'vitest'
 import { DeltaError } from '../errors.js'
 import { MemoryStorage } from '../storage/memory.js'
 import type { Storage } from '../storage/types.js'
@@ -48,7 +48,10 @@ function wideTable(rows: number): arrow.Table {
   const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648)
   const cols: Record<string, arrow.Vector> = { id: arrow.makeVector(id) }
   for (let c = 0; c < 6; c++) cols[`payload${c}`] = arrow.makeVector(Float64Array.from({ length: rows }, rnd))
-  cols.text = arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => `row-${i}-${rnd().toString(36)}`), new arrow.Utf8())
+  cols.text = arrow.vectorFromArray(
+    Array.from({ length: rows }, (_, i) => `row-${i}-${rnd().toString(36)}`),
+    new arrow.Utf8(),
+  )
   return new arrow.Table(cols)
 }
 
@@ -114,7 +117,9 @@ describe('openParquet: storage failures', () => {
   })
 
   it('reports a file missing at open as FILE_NOT_FOUND even when its size is given', async () => {
-    await expect(openParquet(new MemoryStorage(), 'gone.parquet', { size: 1234 })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' })
+    await expect(openParquet(new MemoryStorage(), 'gone.parquet', { size: 1234 })).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+    })
   })
 })
 

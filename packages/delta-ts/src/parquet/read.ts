@@ -1,20 +1,20 @@
 import * as arrow from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
-import type { Storage } from '../storage/types.js'
+import { PARQUET_FIELD_ID_KEY } from '../protocol/arrow-schema.js'
+import type { DecimalValue, ScalarValue } from '../protocol/partition-values.js'
 import {
+  type ColumnMappingMode,
+  type DataType,
   decimalParams,
   fieldId,
   isArray,
   isMap,
   isStruct,
   physicalName,
-  type ColumnMappingMode,
-  type DataType,
   type StructField,
 } from '../protocol/schema.js'
-import { PARQUET_FIELD_ID_KEY } from '../protocol/arrow-schema.js'
-import type { DecimalValue, ScalarValue } from '../protocol/partition-values.js'
+import type { Storage } from '../storage/types.js'
 
 /** Default rows per decoded batch: parquet-wasm's own default (1024) makes decoding about twice as slow. */
 export const DEFAULT_BATCH_SIZE = 65536
@@ -51,7 +51,12 @@ export class StorageBlob extends Blob {
     path: string,
     start: number,
     end: number,
-    options: { signal?: AbortSignal; onRead?: (start: number, end: number) => void; failure?: ReadFailure; cache?: RangeCache } = {},
+    options: {
+      signal?: AbortSignal
+      onRead?: (start: number, end: number) => void
+      failure?: ReadFailure
+      cache?: RangeCache
+    } = {},
   ) {
     super([])
     this.#failure = options.failure ?? {}
@@ -305,7 +310,10 @@ export function parseParquetLayout(footer: Uint8Array): ParquetLayout | undefine
 }
 
 /** Merges chunk ranges that lie within `gap` bytes of each other, so one request fetches neighbours. */
-export function coalesceRanges(ranges: readonly { start: number; end: number }[], gap = 64 * 1024): { start: number; end: number }[] {
+export function coalesceRanges(
+  ranges: readonly { start: number; end: number }[],
+  gap = 64 * 1024,
+): { start: number; end: number }[] {
   const sorted = [...ranges].sort((a, b) => a.start - b.start)
   const out: { start: number; end: number }[] = []
   for (const r of sorted) {
@@ -358,7 +366,11 @@ export interface ParquetReader {
 
 function parquetError(path: string, err: unknown): DeltaError {
   if (err instanceof DeltaError) return err
-  return new DeltaError('PARQUET_ERROR', `cannot decode parquet file ${path}: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+  return new DeltaError(
+    'PARQUET_ERROR',
+    `cannot decode parquet file ${path}: ${(err as Error)?.message ?? String(err)}`,
+    { cause: err },
+  )
 }
 
 /**
@@ -379,7 +391,8 @@ export async function openParquet(
   const tailStart = Math.max(0, size - FOOTER_PREFETCH)
   options.onRead?.(tailStart, size)
   let tail = await storage.readRange(path, tailStart, size, { signal })
-  const magic = (b: Uint8Array, at: number) => b[at] === 0x50 && b[at + 1] === 0x41 && b[at + 2] === 0x52 && b[at + 3] === 0x31
+  const magic = (b: Uint8Array, at: number) =>
+    b[at] === 0x50 && b[at + 1] === 0x41 && b[at + 2] === 0x52 && b[at + 3] === 0x31
   if (tail.length !== size - tailStart || !magic(tail, tail.length - 4)) {
     throw new DeltaError('PARQUET_ERROR', `${path} is not a parquet file (no PAR1 magic at its end)`)
   }
@@ -495,7 +508,6 @@ export async function openParquet(
  * which loses timestamp microseconds.
  * ---------------------------------------------------------------------------------------------------------- */
 
-
 /** Row positions to keep, in output order; undefined keeps every row. */
 export type Selection = Int32Array | undefined
 
@@ -528,7 +540,13 @@ export function nullData(type: arrow.DataType, n: number): arrow.Data {
       return mk({ type, length: n, ...validity, children: type.children.map((f: arrow.Field) => nullData(f.type, n)) })
     case arrow.Type.List:
     case arrow.Type.Map:
-      return mk({ type, length: n, ...validity, valueOffsets: new Int32Array(n + 1), child: emptyData(type.children[0].type) })
+      return mk({
+        type,
+        length: n,
+        ...validity,
+        valueOffsets: new Int32Array(n + 1),
+        child: emptyData(type.children[0].type),
+      })
     case arrow.Type.Utf8:
     case arrow.Type.Binary:
       return mk({ type, length: n, ...validity, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) })
@@ -581,7 +599,13 @@ export function scalarData(value: ScalarValue, type: arrow.DataType): arrow.Data
       return mk({ ...base, data })
     }
     case arrow.Type.Float:
-      return mk({ ...base, data: (type as arrow.Float).precision === arrow.Precision.SINGLE ? Float32Array.of(value as number) : Float64Array.of(value as number) })
+      return mk({
+        ...base,
+        data:
+          (type as arrow.Float).precision === arrow.Precision.SINGLE
+            ? Float32Array.of(value as number)
+            : Float64Array.of(value as number),
+      })
     case arrow.Type.Bool:
       return mk({ ...base, data: Uint8Array.of(value ? 1 : 0) })
     case arrow.Type.Date:
@@ -591,7 +615,12 @@ export function scalarData(value: ScalarValue, type: arrow.DataType): arrow.Data
     case arrow.Type.Decimal: {
       const d = value as DecimalValue
       const scale = (type as arrow.Decimal).scale
-      const unscaled = d.scale === scale ? d.unscaled : d.scale < scale ? d.unscaled * 10n ** BigInt(scale - d.scale) : d.unscaled / 10n ** BigInt(d.scale - scale)
+      const unscaled =
+        d.scale === scale
+          ? d.unscaled
+          : d.scale < scale
+            ? d.unscaled * 10n ** BigInt(scale - d.scale)
+            : d.unscaled / 10n ** BigInt(d.scale - scale)
       const data = new Uint32Array(4)
       decimalToWords(unscaled, data, 0)
       return mk({ ...base, data })
@@ -607,11 +636,18 @@ export function scalarData(value: ScalarValue, type: arrow.DataType): arrow.Data
 }
 
 function mismatch(where: string, src: arrow.DataType, target: arrow.DataType): DeltaError {
-  return new DeltaError('SCHEMA_MISMATCH', `column ${where}: file type ${String(src)} cannot be read as ${String(target)}`)
+  return new DeltaError(
+    'SCHEMA_MISMATCH',
+    `column ${where}: file type ${String(src)} cannot be read as ${String(target)}`,
+  )
 }
 
 /** Finds the child of a file struct that holds a table field (by field id, physical name, or name). */
-export function matchFileField(fileFields: readonly arrow.Field[], field: StructField, mode: ColumnMappingMode): number {
+export function matchFileField(
+  fileFields: readonly arrow.Field[],
+  field: StructField,
+  mode: ColumnMappingMode,
+): number {
   if (mode === 'id') {
     const id = fieldId(field)
     if (id !== undefined) {
@@ -640,7 +676,13 @@ interface ConvertCtx {
  *
  * @throws DeltaError `SCHEMA_MISMATCH` when the file type cannot be read as the target type.
  */
-export function convertColumn(src: arrow.Data, delta: DataType, target: arrow.DataType, sel: Selection, ctx: ConvertCtx): arrow.Data {
+export function convertColumn(
+  src: arrow.Data,
+  delta: DataType,
+  target: arrow.DataType,
+  sel: Selection,
+  ctx: ConvertCtx,
+): arrow.Data {
   const st = src.type as arrow.DataType
   if (st.typeId === arrow.Type.Dictionary) return convertDictionary(src, delta, target, sel, ctx)
   if (st.typeId === arrow.Type.Null) return nullData(target, selLength(src, sel))
@@ -662,7 +704,10 @@ export function convertColumn(src: arrow.Data, delta: DataType, target: arrow.Da
     case arrow.Type.List:
     case arrow.Type.Map: {
       const isList = st.typeId === arrow.Type.List || st.typeId === arrow.Type.LargeList
-      if (!(isList || st.typeId === arrow.Type.Map) || (target.typeId === arrow.Type.Map) !== (st.typeId === arrow.Type.Map)) {
+      if (
+        !(isList || st.typeId === arrow.Type.Map) ||
+        (target.typeId === arrow.Type.Map) !== (st.typeId === arrow.Type.Map)
+      ) {
         throw mismatch(ctx.where, st, target)
       }
       const offs = src.valueOffsets as Int32Array | BigInt64Array
@@ -688,12 +733,21 @@ export function convertColumn(src: arrow.Data, delta: DataType, target: arrow.Da
         if (!isMap(delta)) throw mismatch(ctx.where, st, target)
         const entriesType = target.children[0].type as arrow.Struct
         const [kf, vf] = entriesType.children
-        const keys = convertColumn(child.children[0], delta.keyType, kf.type, childSel, { mode: ctx.mode, where: `${ctx.where}.key` })
-        const values = convertColumn(child.children[1], delta.valueType, vf.type, childSel, { mode: ctx.mode, where: `${ctx.where}.value` })
+        const keys = convertColumn(child.children[0], delta.keyType, kf.type, childSel, {
+          mode: ctx.mode,
+          where: `${ctx.where}.key`,
+        })
+        const values = convertColumn(child.children[1], delta.valueType, vf.type, childSel, {
+          mode: ctx.mode,
+          where: `${ctx.where}.value`,
+        })
         newChild = mk({ type: entriesType, length: keys.length, nullCount: 0, children: [keys, values] })
       } else {
         if (!isArray(delta)) throw mismatch(ctx.where, st, target)
-        newChild = convertColumn(child, delta.elementType, target.children[0].type, childSel, { mode: ctx.mode, where: `${ctx.where}[]` })
+        newChild = convertColumn(child, delta.elementType, target.children[0].type, childSel, {
+          mode: ctx.mode,
+          where: `${ctx.where}[]`,
+        })
       }
       return mk({ type: target, length: n, ...gatherValidity(src, sel), valueOffsets: newOffsets, child: newChild })
     }
@@ -716,7 +770,13 @@ export function convertColumn(src: arrow.Data, delta: DataType, target: arrow.Da
   }
 }
 
-function convertDictionary(src: arrow.Data, delta: DataType, target: arrow.DataType, sel: Selection, ctx: ConvertCtx): arrow.Data {
+function convertDictionary(
+  src: arrow.Data,
+  delta: DataType,
+  target: arrow.DataType,
+  sel: Selection,
+  ctx: ConvertCtx,
+): arrow.Data {
   const dict = src.dictionary!.data
   if (dict.length !== 1) throw new DeltaError('PARQUET_ERROR', `column ${ctx.where}: chunked dictionary`)
   const n = selLength(src, sel)
@@ -729,19 +789,32 @@ function convertDictionary(src: arrow.Data, delta: DataType, target: arrow.DataT
   const out = convertColumn(dict[0], delta, target, dsel, ctx)
   const v = gatherValidity(src, sel)
   if (v.nullCount === 0) return out
-  return out.clone(out.type, 0, out.length, v.nullCount, [out.valueOffsets, out.values, v.nullBitmap, undefined] as never, out.children)
+  return out.clone(
+    out.type,
+    0,
+    out.length,
+    v.nullCount,
+    [out.valueOffsets, out.values, v.nullBitmap, undefined] as never,
+    out.children,
+  )
 }
 
 function convertBytes(src: arrow.Data, target: arrow.DataType, sel: Selection, ctx: ConvertCtx): arrow.Data {
   const st = src.type as arrow.DataType
   const n = selLength(src, sel)
   const offsetTypes = [arrow.Type.Utf8, arrow.Type.Binary, arrow.Type.LargeUtf8, arrow.Type.LargeBinary]
-  if ((target.typeId === arrow.Type.Utf8 && st.typeId === arrow.Type.Utf8) || (target.typeId === arrow.Type.Binary && st.typeId === arrow.Type.Binary)) {
+  if (
+    (target.typeId === arrow.Type.Utf8 && st.typeId === arrow.Type.Utf8) ||
+    (target.typeId === arrow.Type.Binary && st.typeId === arrow.Type.Binary)
+  ) {
     if (!sel) return src.clone(target)
   }
   const stringish = [arrow.Type.Utf8, arrow.Type.LargeUtf8, arrow.Type.Utf8View]
   const binaryish = [arrow.Type.Binary, arrow.Type.LargeBinary, arrow.Type.BinaryView, arrow.Type.FixedSizeBinary]
-  const ok = target.typeId === arrow.Type.Utf8 ? stringish.includes(st.typeId) : binaryish.includes(st.typeId) || stringish.includes(st.typeId)
+  const ok =
+    target.typeId === arrow.Type.Utf8
+      ? stringish.includes(st.typeId)
+      : binaryish.includes(st.typeId) || stringish.includes(st.typeId)
   if (!ok) throw mismatch(ctx.where, st, target)
   const validity = gatherValidity(src, sel)
   const offsets = new Int32Array(n + 1)
@@ -797,7 +870,13 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return a % b !== 0n && a < 0n ? q - 1n : q
 }
 
-function convertFixed(src: arrow.Data, delta: DataType, target: arrow.DataType, sel: Selection, ctx: ConvertCtx): arrow.Data {
+function convertFixed(
+  src: arrow.Data,
+  delta: DataType,
+  target: arrow.DataType,
+  sel: Selection,
+  ctx: ConvertCtx,
+): arrow.Data {
   const st = src.type as arrow.DataType
   const n = selLength(src, sel)
   const at = (i: number) => (sel ? sel[i] : i)
@@ -806,12 +885,14 @@ function convertFixed(src: arrow.Data, delta: DataType, target: arrow.DataType, 
   // Same physical layout and no row selection: share the buffers.
   const sameLayout =
     st.typeId === target.typeId &&
-    (st.typeId !== arrow.Type.Int || ((st as arrow.Int).bitWidth === (target as arrow.Int).bitWidth && (st as arrow.Int).isSigned)) &&
+    (st.typeId !== arrow.Type.Int ||
+      ((st as arrow.Int).bitWidth === (target as arrow.Int).bitWidth && (st as arrow.Int).isSigned)) &&
     (st.typeId !== arrow.Type.Float || (st as arrow.Float).precision === (target as arrow.Float).precision) &&
     (st.typeId !== arrow.Type.Date || (st as arrow.Date_).unit === (target as arrow.Date_).unit) &&
     (st.typeId !== arrow.Type.Timestamp || (st as arrow.Timestamp).unit === (target as arrow.Timestamp).unit) &&
     (st.typeId !== arrow.Type.Decimal ||
-      ((st as arrow.Decimal).scale === (target as arrow.Decimal).scale && (st as arrow.Decimal).bitWidth === (target as arrow.Decimal).bitWidth))
+      ((st as arrow.Decimal).scale === (target as arrow.Decimal).scale &&
+        (st as arrow.Decimal).bitWidth === (target as arrow.Decimal).bitWidth))
   switch (target.typeId) {
     case arrow.Type.Int: {
       if (st.typeId !== arrow.Type.Int) throw mismatch(ctx.where, st, target)
@@ -826,8 +907,10 @@ function convertFixed(src: arrow.Data, delta: DataType, target: arrow.DataType, 
     case arrow.Type.Float: {
       if (sameLayout && !sel) return src.clone(target)
       if (st.typeId !== arrow.Type.Float && st.typeId !== arrow.Type.Int) throw mismatch(ctx.where, st, target)
-      if (st.typeId === arrow.Type.Float && (st as arrow.Float).precision === arrow.Precision.HALF) throw mismatch(ctx.where, st, target)
-      const data = (target as arrow.Float).precision === arrow.Precision.SINGLE ? new Float32Array(n) : new Float64Array(n)
+      if (st.typeId === arrow.Type.Float && (st as arrow.Float).precision === arrow.Precision.HALF)
+        throw mismatch(ctx.where, st, target)
+      const data =
+        (target as arrow.Float).precision === arrow.Precision.SINGLE ? new Float32Array(n) : new Float64Array(n)
       for (let i = 0; i < n; i++) data[i] = Number(sv[at(i)])
       return out(data)
     }

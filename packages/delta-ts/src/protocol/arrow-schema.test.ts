@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import * as arrow from 'apache-arrow'
+import { describe, expect, it } from 'vitest'
 import { arrowToDeltaSchema, arrowToDeltaType, deltaToArrowSchema, PARQUET_FIELD_ID_KEY } from './arrow-schema.js'
 import type { StructType } from './schema.js'
 
@@ -28,7 +28,12 @@ const all: StructType = {
     { name: 'arr', type: { type: 'array', elementType: 'string', containsNull: false }, nullable: true, metadata: {} },
     {
       name: 'm',
-      type: { type: 'map', keyType: 'string', valueType: { type: 'array', elementType: 'long', containsNull: true }, valueContainsNull: true },
+      type: {
+        type: 'map',
+        keyType: 'string',
+        valueType: { type: 'array', elementType: 'long', containsNull: true },
+        valueContainsNull: true,
+      },
       nullable: true,
       metadata: {},
     },
@@ -68,7 +73,14 @@ describe('deltaToArrowSchema', () => {
           name: 'outer',
           type: {
             type: 'struct',
-            fields: [{ name: 'inner', type: 'long', nullable: true, metadata: { 'delta.columnMapping.id': 2, 'delta.columnMapping.physicalName': 'col-b' } }],
+            fields: [
+              {
+                name: 'inner',
+                type: 'long',
+                nullable: true,
+                metadata: { 'delta.columnMapping.id': 2, 'delta.columnMapping.physicalName': 'col-b' },
+              },
+            ],
           },
           nullable: true,
           metadata: { 'delta.columnMapping.id': 1, 'delta.columnMapping.physicalName': 'col-a' },
@@ -97,6 +109,8 @@ describe('arrowToDeltaType', () => {
   })
 
   it('refuses Arrow types with no Delta equivalent with INVALID_SCHEMA', () => {
-    expect(() => arrowToDeltaType(new arrow.TimeMicrosecond())).toThrow(expect.objectContaining({ code: 'INVALID_SCHEMA' }))
+    expect(() => arrowToDeltaType(new arrow.TimeMicrosecond())).toThrow(
+      expect.objectContaining({ code: 'INVALID_SCHEMA' }),
+    )
   })
 })

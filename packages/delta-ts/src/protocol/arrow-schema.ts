@@ -1,14 +1,14 @@
 import * as arrow from 'apache-arrow'
 import { DeltaError } from '../errors.js'
 import {
+  type ColumnMappingMode,
+  type DataType,
   decimalParams,
   fieldId,
   isArray,
   isMap,
   isStruct,
   physicalName,
-  type ColumnMappingMode,
-  type DataType,
   type StructField,
   type StructType,
 } from './schema.js'
@@ -37,7 +37,8 @@ export interface ArrowSchemaOptions {
  */
 export function deltaToArrowType(type: DataType, opts: ArrowSchemaOptions = {}): arrow.DataType {
   if (isStruct(type)) return new arrow.Struct(type.fields.map((f) => deltaToArrowField(f, opts)))
-  if (isArray(type)) return new arrow.List(new arrow.Field('element', deltaToArrowType(type.elementType, opts), type.containsNull))
+  if (isArray(type))
+    return new arrow.List(new arrow.Field('element', deltaToArrowType(type.elementType, opts), type.containsNull))
   if (isMap(type)) {
     const entries = new arrow.Struct([
       new arrow.Field('key', deltaToArrowType(type.keyType, opts), false),
@@ -75,7 +76,10 @@ export function deltaToArrowType(type: DataType, opts: ArrowSchemaOptions = {}):
       return new arrow.Null()
     case 'variant':
       // The shredding-free physical layout of the variant spec: two binary children.
-      return new arrow.Struct([new arrow.Field('value', new arrow.Binary(), false), new arrow.Field('metadata', new arrow.Binary(), false)])
+      return new arrow.Struct([
+        new arrow.Field('value', new arrow.Binary(), false),
+        new arrow.Field('metadata', new arrow.Binary(), false),
+      ])
     default: {
       const dp = decimalParams(type)
       if (dp) return new arrow.Decimal(dp.scale, dp.precision, 128)
@@ -156,7 +160,12 @@ export function arrowToDeltaType(t: arrow.DataType): DataType {
       return arrowToDeltaStruct((t as arrow.Struct).children)
     case arrow.Type.Map: {
       const [key, value] = (t as arrow.Map_).children[0].type.children as arrow.Field[]
-      return { type: 'map', keyType: arrowToDeltaType(key.type), valueType: arrowToDeltaType(value.type), valueContainsNull: value.nullable }
+      return {
+        type: 'map',
+        keyType: arrowToDeltaType(key.type),
+        valueType: arrowToDeltaType(value.type),
+        valueContainsNull: value.nullable,
+      }
     }
     default:
       throw new DeltaError('INVALID_SCHEMA', `Arrow type ${String(t)} has no Delta equivalent`)

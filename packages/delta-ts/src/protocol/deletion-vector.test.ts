@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest'
 import * as path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { goldenRoot } from '../../test/golden.js'
 import { LocalStorage } from '../storage/local.js'
 import { MemoryStorage } from '../storage/memory.js'
-import { goldenRoot } from '../../test/golden.js'
 import {
   crc32,
+  DV_MAGIC,
   decodeDeletionVector,
   deletionVectorPath,
-  DV_MAGIC,
   loadDeletionVector,
   resolveTablePath,
   survivingRows,
@@ -53,12 +53,23 @@ describe('z85', () => {
 describe('deletionVectorPath', () => {
   it('builds <prefix>/deletion_vector_<uuid>.bin from the Z85 UUID of a golden table', () => {
     // table-with-dv-small's log names this descriptor; its file sits beside the data file.
-    expect(deletionVectorPath({ storageType: 'u', pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA', offset: 1, sizeInBytes: 36, cardinality: 2 })).toBe(
-      'deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin',
-    )
-    expect(deletionVectorPath({ storageType: 'u', pathOrInlineDv: 'ab' + 'vBn[lx{q8@P<9BNH/isA', sizeInBytes: 1, cardinality: 1 })).toBe(
-      'ab/deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin',
-    )
+    expect(
+      deletionVectorPath({
+        storageType: 'u',
+        pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA',
+        offset: 1,
+        sizeInBytes: 36,
+        cardinality: 2,
+      }),
+    ).toBe('deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin')
+    expect(
+      deletionVectorPath({
+        storageType: 'u',
+        pathOrInlineDv: 'ab' + 'vBn[lx{q8@P<9BNH/isA',
+        sizeInBytes: 1,
+        cardinality: 1,
+      }),
+    ).toBe('ab/deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin')
   })
 })
 
@@ -73,7 +84,14 @@ describe('decodeDeletionVector', () => {
     for (let i = 0; i < 5000; i++) words[i >>> 5] |= 1 << (i & 31)
     for (const w of words) b.u32(w)
     // Bucket 1 (rows >= 2^32): run cookie with one container holding the run 10..12.
-    b.u32(1).u32(12347 | (0 << 16)).u8(1).u16(0).u16(2).u16(1).u16(10).u16(2)
+    b.u32(1)
+      .u32(12347 | (0 << 16))
+      .u8(1)
+      .u16(0)
+      .u16(2)
+      .u16(1)
+      .u16(10)
+      .u16(2)
     const rows = decodeDeletionVector(b.get())
     expect(rows.length).toBe(2 + 5000 + 3)
     expect([...rows.slice(0, 3)]).toEqual([1, 5, 65536])
@@ -82,7 +100,9 @@ describe('decodeDeletionVector', () => {
   })
 
   it('refuses a wrong magic number and truncated data', () => {
-    expect(() => decodeDeletionVector(new Bytes().u32(7).u64(0).get())).toThrow(expect.objectContaining({ code: 'INVALID_DELETION_VECTOR' }))
+    expect(() => decodeDeletionVector(new Bytes().u32(7).u64(0).get())).toThrow(
+      expect.objectContaining({ code: 'INVALID_DELETION_VECTOR' }),
+    )
     const truncated = new Bytes().u32(DV_MAGIC).u64(1).u32(0).u32(12346).u32(1).get()
     expect(() => decodeDeletionVector(truncated)).toThrow(expect.objectContaining({ code: 'INVALID_DELETION_VECTOR' }))
   })
@@ -91,7 +111,13 @@ describe('decodeDeletionVector', () => {
 describe('loadDeletionVector', () => {
   it('reads a u-type vector from a golden table file (Databricks-written)', async () => {
     const storage = new LocalStorage(path.join(goldenRoot(), 'kernel-rs-data/table-with-dv-small/delta'))
-    const rows = await loadDeletionVector(storage, { storageType: 'u', pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA', offset: 1, sizeInBytes: 36, cardinality: 2 })
+    const rows = await loadDeletionVector(storage, {
+      storageType: 'u',
+      pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA',
+      offset: 1,
+      sizeInBytes: 36,
+      cardinality: 2,
+    })
     // The table holds values 0..9 with 0 and 9 deleted (its expected output is 1..8).
     expect([...rows]).toEqual([0, 9])
   })
@@ -120,7 +146,9 @@ describe('loadDeletionVector', () => {
     await storage.put(p, Uint8Array.from(good))
     const dv = { storageType: 'u' as const, pathOrInlineDv: uuidZ85, offset: 1, sizeInBytes: size, cardinality: 1 }
     expect([...(await loadDeletionVector(storage, dv))]).toEqual([3])
-    await expect(loadDeletionVector(storage, { ...dv, cardinality: 2 })).rejects.toMatchObject({ code: 'INVALID_DELETION_VECTOR' })
+    await expect(loadDeletionVector(storage, { ...dv, cardinality: 2 })).rejects.toMatchObject({
+      code: 'INVALID_DELETION_VECTOR',
+    })
     const bad = Uint8Array.from(good)
     bad[bad.length - 1] ^= 1
     await storage.put(p, bad, { overwrite: true })
@@ -141,6 +169,8 @@ describe('helpers', () => {
     expect(resolveTablePath(storage, 'a/b.parquet')).toBe('a/b.parquet')
     expect(resolveTablePath(storage, 'file:///data/t/x/y.bin')).toBe('x/y.bin')
     expect(resolveTablePath(storage, 'file:/data/t/y.bin')).toBe('y.bin')
-    expect(() => resolveTablePath(storage, 's3://other/y.bin')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_FEATURE' }))
+    expect(() => resolveTablePath(storage, 's3://other/y.bin')).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_FEATURE' }),
+    )
   })
 })

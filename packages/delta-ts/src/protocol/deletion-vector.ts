@@ -27,7 +27,8 @@ export const DV_MAGIC = 1681511377
  *   the alphabet.
  */
 export function z85Decode(s: string): Uint8Array {
-  if (s.length % 5 !== 0) throw new DeltaError('INVALID_DELETION_VECTOR', `Z85 string length ${s.length} is not a multiple of 5`)
+  if (s.length % 5 !== 0)
+    throw new DeltaError('INVALID_DELETION_VECTOR', `Z85 string length ${s.length} is not a multiple of 5`)
   const out = new Uint8Array((s.length / 5) * 4)
   for (let i = 0, o = 0; i < s.length; i += 5, o += 4) {
     let v = 0
@@ -72,9 +73,11 @@ export function z85Encode(bytes: Uint8Array): string {
  */
 export function deletionVectorPath(dv: DeletionVectorDescriptor): string {
   if (dv.storageType === 'p') return dv.pathOrInlineDv
-  if (dv.storageType !== 'u') throw new DeltaError('INVALID_DELETION_VECTOR', `storage type ${dv.storageType} has no file`)
+  if (dv.storageType !== 'u')
+    throw new DeltaError('INVALID_DELETION_VECTOR', `storage type ${dv.storageType} has no file`)
   const s = dv.pathOrInlineDv
-  if (s.length < 20) throw new DeltaError('INVALID_DELETION_VECTOR', `deletion vector id ${JSON.stringify(s)} is too short`)
+  if (s.length < 20)
+    throw new DeltaError('INVALID_DELETION_VECTOR', `deletion vector id ${JSON.stringify(s)} is too short`)
   const prefix = s.slice(0, s.length - 20)
   const b = z85Decode(s.slice(s.length - 20))
   const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
@@ -89,7 +92,8 @@ class Reader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
   need(n: number) {
-    if (this.pos + n > this.bytes.length) throw new DeltaError('INVALID_DELETION_VECTOR', 'deletion vector bitmap is truncated')
+    if (this.pos + n > this.bytes.length)
+      throw new DeltaError('INVALID_DELETION_VECTOR', 'deletion vector bitmap is truncated')
   }
   u16(): number {
     this.need(2)
@@ -113,6 +117,12 @@ class Reader {
     this.need(n)
     this.pos += n
   }
+  take(n: number): Uint8Array {
+    this.need(n)
+    const out = this.bytes.subarray(this.pos, this.pos + n)
+    this.pos += n
+    return out
+  }
 }
 
 const SERIAL_COOKIE_NO_RUNCONTAINER = 12346
@@ -126,10 +136,7 @@ function readRoaring32(r: Reader, high: number, out: number[]): void {
   let runFlags: Uint8Array | undefined
   if ((cookie & 0xffff) === SERIAL_COOKIE) {
     size = (cookie >>> 16) + 1
-    const n = Math.ceil(size / 8)
-    r.need(n)
-    runFlags = r['bytes'].subarray(r.pos, r.pos + n)
-    r.pos += n
+    runFlags = r.take(Math.ceil(size / 8))
   } else if (cookie === SERIAL_COOKIE_NO_RUNCONTAINER) {
     size = r.u32()
   } else {
@@ -214,11 +221,15 @@ export function crc32(bytes: Uint8Array): number {
  * @throws DeltaError `INVALID_DELETION_VECTOR` on a size or checksum mismatch or a malformed bitmap.
  */
 export function decodeDeletionVectorChunk(chunk: Uint8Array, sizeInBytes: number): Float64Array {
-  if (chunk.length < 8 + sizeInBytes) throw new DeltaError('INVALID_DELETION_VECTOR', 'deletion vector file is truncated')
+  if (chunk.length < 8 + sizeInBytes)
+    throw new DeltaError('INVALID_DELETION_VECTOR', 'deletion vector file is truncated')
   const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
   const size = view.getInt32(0, false)
   if (size !== sizeInBytes) {
-    throw new DeltaError('INVALID_DELETION_VECTOR', `deletion vector size ${size} differs from descriptor sizeInBytes ${sizeInBytes}`)
+    throw new DeltaError(
+      'INVALID_DELETION_VECTOR',
+      `deletion vector size ${size} differs from descriptor sizeInBytes ${sizeInBytes}`,
+    )
   }
   const data = chunk.subarray(4, 4 + size)
   const expected = view.getUint32(4 + size, false)
@@ -250,11 +261,18 @@ export async function loadDeletionVector(
       storage.readRange(path, 0, 1, options),
       storage.readRange(path, offset, offset + dv.sizeInBytes + 8, options),
     ])
-    if (version[0] !== 1) throw new DeltaError('INVALID_DELETION_VECTOR', `unsupported deletion vector file version ${version[0]} in ${path}`)
+    if (version[0] !== 1)
+      throw new DeltaError(
+        'INVALID_DELETION_VECTOR',
+        `unsupported deletion vector file version ${version[0]} in ${path}`,
+      )
     rows = decodeDeletionVectorChunk(chunk, dv.sizeInBytes)
   }
   if (rows.length !== dv.cardinality) {
-    throw new DeltaError('INVALID_DELETION_VECTOR', `deletion vector holds ${rows.length} rows, descriptor says ${dv.cardinality}`)
+    throw new DeltaError(
+      'INVALID_DELETION_VECTOR',
+      `deletion vector holds ${rows.length} rows, descriptor says ${dv.cardinality}`,
+    )
   }
   return rows
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
 import { isDeltaError } from '../errors.js'
 import {
   civilFromDays,
@@ -7,8 +7,8 @@ import {
   daysFromCivil,
   decimalToString,
   parsePartitionValue,
-  serializePartitionValue,
   type ScalarValue,
+  serializePartitionValue,
 } from './partition-values.js'
 
 describe('parsePartitionValue', () => {
@@ -25,7 +25,10 @@ describe('parsePartitionValue', () => {
     expect(parsePartitionValue('1970-01-02', 'date')).toBe(1)
     expect(parsePartitionValue('1969-12-31', 'date')).toBe(-1)
     expect(parsePartitionValue('0001-01-01', 'date')).toBe(-719162)
-    expect(parsePartitionValue('12345678901234567890.12', 'decimal(38,2)')).toEqual({ unscaled: 1234567890123456789012n, scale: 2 })
+    expect(parsePartitionValue('12345678901234567890.12', 'decimal(38,2)')).toEqual({
+      unscaled: 1234567890123456789012n,
+      scale: 2,
+    })
     expect(parsePartitionValue('-1.5', 'decimal(5,3)')).toEqual({ unscaled: -1500n, scale: 3 })
     expect(parsePartitionValue('1E+2', 'decimal(5,0)')).toEqual({ unscaled: 100n, scale: 0 })
     expect(parsePartitionValue('\u0001\u0002\u00ff', 'binary')).toEqual(new Uint8Array([1, 2, 0xc3, 0xbf]))
@@ -94,7 +97,9 @@ describe('serializePartitionValue', () => {
   it('rejects a value of the wrong JS type with INVALID_ARGUMENT', () => {
     expect(() => serializePartitionValue('x', 'integer')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     expect(() => serializePartitionValue(1, 'timestamp')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
-    expect(() => serializePartitionValue(new Uint8Array([0xff]), 'binary')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => serializePartitionValue(new Uint8Array([0xff]), 'binary')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    )
   })
 
   it('round-trips random values of every primitive type through serialize and parse', () => {
@@ -109,7 +114,10 @@ describe('serializePartitionValue', () => {
       ['date', fc.integer({ min: -719162, max: 2932896 })],
       ['timestamp', micros],
       ['timestamp_ntz', micros],
-      ['decimal(38,6)', fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n }).map((u) => ({ unscaled: u, scale: 6 }))],
+      [
+        'decimal(38,6)',
+        fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n }).map((u) => ({ unscaled: u, scale: 6 })),
+      ],
       ['string', fc.string({ unit: 'grapheme' })],
       // An empty binary serializes to '', which the spec reads back as null: the round trip needs one byte.
       ['binary', fc.string({ unit: 'grapheme', minLength: 1 }).map((s) => new TextEncoder().encode(s))],
@@ -151,7 +159,9 @@ describe('compareScalars', () => {
       fc.property(fc.array(fc.oneof(fc.double(), fc.string())), (xs) => {
         const byNum = xs.filter((x) => typeof x === 'number').sort(compareScalars)
         for (let i = 1; i < byNum.length; i++) expect(compareScalars(byNum[i - 1], byNum[i])).toBeLessThanOrEqual(0)
-        for (const a of xs) for (const b of xs.slice(0, 5)) expect(Math.sign(compareScalars(a, b)) + Math.sign(compareScalars(b, a)) === 0).toBe(true)
+        for (const a of xs)
+          for (const b of xs.slice(0, 5))
+            expect(Math.sign(compareScalars(a, b)) + Math.sign(compareScalars(b, a)) === 0).toBe(true)
       }),
       { numRuns: 100 },
     )

@@ -1,5 +1,5 @@
 import { DeltaError } from '../errors.js'
-import { decimalParams, isArray, isMap, isStruct, type DataType } from './schema.js'
+import { type DataType, decimalParams, isArray, isMap, isStruct } from './schema.js'
 
 /**
  * An exact decimal: the value is `unscaled * 10^-scale`. Kept as a bigint so that decimal(38,s) values survive
@@ -75,7 +75,10 @@ export function civilFromDays(days: number): { year: number; month: number; day:
 
 function bad(raw: string, type: DataType, why?: string): DeltaError {
   const t = typeof type === 'string' ? type : type.type
-  return new DeltaError('INVALID_LOG', `invalid partition value ${JSON.stringify(raw)} for type ${t}${why ? `: ${why}` : ''}`)
+  return new DeltaError(
+    'INVALID_LOG',
+    `invalid partition value ${JSON.stringify(raw)} for type ${t}${why ? `: ${why}` : ''}`,
+  )
 }
 
 function parseDays(raw: string, type: DataType, y: string, m: string, d: string): number {
@@ -222,7 +225,14 @@ export function parsePartitionValue(raw: string | null | undefined, type: DataTy
       if (!m) {
         // A timestamp-shaped value for a date column: keep the date part when the time is midnight.
         const t = TS_RE.exec(raw.trim())
-        if (t && !t[8] && Number(t[4]) === 0 && Number(t[5]) === 0 && Number(t[6] ?? 0) === 0 && !/[1-9]/.test(t[7] ?? '')) {
+        if (
+          t &&
+          !t[8] &&
+          Number(t[4]) === 0 &&
+          Number(t[5]) === 0 &&
+          Number(t[6] ?? 0) === 0 &&
+          !/[1-9]/.test(t[7] ?? '')
+        ) {
           return parseDays(raw, type, t[1], t[2], t[3])
         }
         throw bad(raw, type)
@@ -322,7 +332,9 @@ export function serializePartitionValue(v: ScalarValue, type: DataType): string 
         return UTF8_STRICT.decode(v)
       } catch (err) {
         // Spark reads binary partition values as UTF-8 text: other bytes cannot be written faithfully.
-        throw new DeltaError('INVALID_ARGUMENT', 'binary partition value is not valid UTF-8 and cannot be serialized', { cause: err })
+        throw new DeltaError('INVALID_ARGUMENT', 'binary partition value is not valid UTF-8 and cannot be serialized', {
+          cause: err,
+        })
       }
     }
     default: {
@@ -330,7 +342,8 @@ export function serializePartitionValue(v: ScalarValue, type: DataType): string 
       if (!dp) throw typeError(v, type)
       if (isDecimalValue(v)) return decimalToString(rescale(v, dp.scale, type))
       if (typeof v === 'bigint') return decimalToString({ unscaled: v * 10n ** BigInt(dp.scale), scale: dp.scale })
-      if (typeof v === 'number' || typeof v === 'string') return decimalToString(parseDecimalString(String(v), dp.precision, dp.scale))
+      if (typeof v === 'number' || typeof v === 'string')
+        return decimalToString(parseDecimalString(String(v), dp.precision, dp.scale))
       throw typeError(v, type)
     }
   }
@@ -444,7 +457,10 @@ export function compareScalars(a: ScalarValue, b: ScalarValue): number {
     case 6: {
       const sortEntries = (m: Map<ScalarValue, ScalarValue>) =>
         [...m.entries()].sort((p, q) => compareScalars(p[0], q[0]) || compareScalars(p[1], q[1])).flat()
-      return compareScalars(sortEntries(a as Map<ScalarValue, ScalarValue>), sortEntries(b as Map<ScalarValue, ScalarValue>))
+      return compareScalars(
+        sortEntries(a as Map<ScalarValue, ScalarValue>),
+        sortEntries(b as Map<ScalarValue, ScalarValue>),
+      )
     }
     default: {
       const x = a as Record<string, ScalarValue>
