@@ -193,6 +193,11 @@ describe('evaluatePredicate', () => {
     expect(rows('NOT b')).toEqual([1, 4])
   })
 
+  it('matches decimal IN items whatever their scale', () => {
+    expect(rows('dec IN (1.250, -999.99, 7)')).toEqual([0, 1])
+    expect(rows('dec NOT IN (1.25, 10.5)')).toEqual([1, 2, 3])
+  })
+
   it('applies three-valued logic to NOT, AND, OR, IN with NULL items, and IS NULL', () => {
     expect(rows('NOT (i >= 3)')).toEqual([0, 1])
     expect(rows('i >= 3 OR b')).toEqual([0, 2, 3, 4])

@@ -14,7 +14,7 @@ import {
 import { DeltaError } from '../errors.js'
 import { compareOp, flipOp, likeToRegExp } from '../protocol/expr/eval.js'
 import type { ColumnExpr, CompareOp, Expr, Operand } from '../protocol/expr/types.js'
-import type { ScalarValue } from '../protocol/partition-values.js'
+import { type DecimalValue, isDecimalValue, type ScalarValue } from '../protocol/partition-values.js'
 
 /*
  * Row filtering of Arrow record batches with a bound predicate, SQL semantics (a NULL result drops the row).
@@ -254,6 +254,16 @@ function operandReader(o: Operand, batch: RecordBatch, options: RowFilterOptions
   return () => v
 }
 
+/** A key equal for equal decimals whatever their scale: trailing fractional zeros removed. */
+function decimalKey(d: DecimalValue): string {
+  let { unscaled, scale } = d
+  while (scale > 0 && unscaled % 10n === 0n) {
+    unscaled /= 10n
+    scale--
+  }
+  return `${unscaled}e${scale}`
+}
+
 const code = (r: boolean | null) => (r === null ? NULL : r ? TRUE : FALSE)
 
 /**
@@ -342,11 +352,17 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
       const nonNull = items.filter((v) => v !== null)
       const kinds = new Set(nonNull.map((v) => typeof v))
       // Primitive items of one kind: a Set lookup (SameValueZero: NaN = NaN and -0 = 0, as compareScalars).
-      const set =
+      // Decimal items: a Set of normalized keys (1.50 and 1.5 are the same key).
+      const allDecimal = nonNull.length > 0 && nonNull.every(isDecimalValue)
+      const primitive =
         kinds.size === 1 && ['string', 'number', 'bigint', 'boolean'].includes([...kinds][0])
-          ? new Set(nonNull)
+          ? [...kinds][0]
           : undefined
-      const kind = set ? [...kinds][0] : undefined
+      const set = primitive
+        ? new Set(nonNull)
+        : allDecimal
+          ? new Set(nonNull.map((v) => decimalKey(v as DecimalValue)))
+          : undefined
       const miss = hasNull ? NULL : e.negated ? TRUE : FALSE
       const hit = e.negated ? FALSE : TRUE
       for (let i = 0; i < n; i++) {
@@ -356,7 +372,8 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
           continue
         }
         let found: boolean
-        if (set && typeof v === kind) found = set.has(v)
+        if (set && primitive !== undefined && typeof v === primitive) found = set.has(v)
+        else if (set && allDecimal && isDecimalValue(v)) found = set.has(decimalKey(v))
         else found = nonNull.some((x) => compareOp('=', v, x) === true)
         out[i] = found ? hit : miss
       }

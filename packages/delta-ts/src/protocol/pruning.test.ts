@@ -124,6 +124,30 @@ describe('data skipping on stats', () => {
     expect(mayMatch('5 > id', f)).toBe(false)
   })
 
+  it('decides IN lists of thousands of values by binary search with the same answers as item by item', () => {
+    const list = Array.from({ length: 5000 }, (_, i) => BigInt(i * 10))
+    const e = bindExpr(col('id').in(list), schema)
+    const notIn = bindExpr(col('id').notIn(list), schema)
+    for (const [lo, hi, expected] of [
+      [1, 9, false], // between two items
+      [95, 105, true], // contains 100
+      [50000, 60000, false], // above every item
+      [-5, -1, false], // below every item
+      [49990, 49990, true], // exactly the last item
+    ] as const) {
+      const f = file({}, stats({ id: lo }, { id: hi }, { id: 0 }))
+      expect(fileMayMatch(e, f, ctx), `[${lo}, ${hi}]`).toBe(expected)
+    }
+    // NOT IN is excluded only when every row equals one item.
+    expect(fileMayMatch(notIn, file({}, stats({ id: 100 }, { id: 100 }, { id: 0 })), ctx)).toBe(false)
+    expect(fileMayMatch(notIn, file({}, stats({ id: 100 }, { id: 101 }, { id: 0 })), ctx)).toBe(true)
+    // A string item extending a possibly truncated max is kept; NaN items are checked against hidden NaNs.
+    expect(mayMatch("name IN ('zz', 'abcz')", file({}, stats({ name: 'a' }, { name: 'abc' }, { name: 0 })))).toBe(true)
+    expect(mayMatch("name IN ('zz', 'abd')", file({}, stats({ name: 'a' }, { name: 'abc' }, { name: 0 })))).toBe(false)
+    expect(mayMatch("score IN (100, 'NaN')", file({}, stats({ score: 1 }, { score: 5 }, { score: 0 })))).toBe(true)
+    expect(mayMatch('score IN (100, 200)', file({}, stats({ score: 1 }, { score: 5 }, { score: 0 })))).toBe(false)
+  })
+
   it('uses nullCount and numRecords for IS NULL, all-null columns, != and NOT', () => {
     const noNulls = file({}, stats({ id: 1 }, { id: 1 }, { id: 0 }))
     expect(mayMatch('id IS NULL', noNulls)).toBe(false)

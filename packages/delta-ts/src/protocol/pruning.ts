@@ -1,6 +1,6 @@
 import { DeltaError } from '../errors.js'
 import { evaluateRow, flipOp, likePrefix, negateOp } from './expr/eval.js'
-import type { ColumnExpr, CompareOp, Expr, LiteralExpr } from './expr/types.js'
+import type { ColumnExpr, CompareOp, Expr, InExpr, LiteralExpr } from './expr/types.js'
 import type { FileEntry, FileStats } from './file-entry.js'
 import { compareScalars, parsePartitionValue, type ScalarValue } from './partition-values.js'
 import {
@@ -346,13 +346,7 @@ function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
       if (e.value.kind === 'literal') return constant(e)
       requireBound(e.value)
       const s = summarize(e.value, src, ctx)
-      const values = e.list.map(literalValue)
-      const nonNull = values.filter((v) => v !== null)
-      const hasNull = nonNull.length !== values.length
-      const t = nonNull.some((v) => mayCompare(s, '=', v))
-      // FALSE needs a non-null row different from every item and no NULL item; differing from all implies
-      // differing from each, so requiring "may differ" per item stays conservative.
-      const f = !hasNull && s.mayNonNull && nonNull.every((v) => mayCompare(s, '!=', v))
+      const { t, f } = mayIn(s, inList(e))
       return e.negated ? { t: f, f: t } : { t, f }
     }
     case 'isNull': {
@@ -382,6 +376,65 @@ function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
       return { t: r.f, f: r.t }
     }
   }
+}
+
+interface InList {
+  /** The non-null items in compareScalars order (NaN last). */
+  sorted: ScalarValue[]
+  hasNull: boolean
+}
+
+// Sorted once per IN node, so a list of thousands of values costs a binary search per file, not a scan.
+const inLists = new WeakMap<InExpr, InList | null>()
+
+function inList(e: InExpr): InList | null {
+  let l = inLists.get(e)
+  if (l === undefined) {
+    const values = e.list.map(literalValue)
+    const nonNull = values.filter((v) => v !== null)
+    try {
+      l = { sorted: [...nonNull].sort(compareScalars), hasNull: nonNull.length !== values.length }
+    } catch {
+      l = null
+    }
+    inLists.set(e, l)
+  }
+  return l
+}
+
+/** Index of the first item >= v, or undefined when the items cannot be compared with v. */
+function lowerBound(sorted: ScalarValue[], v: ScalarValue): number | undefined {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    const c = cmp(sorted[mid], v)
+    if (c === undefined) return undefined
+    if (c < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * `x IN list` over a column summary. The values a file may hold (for `=`) form an interval from min up to max
+ * (or up to every extension of a truncated string max), plus NaN when it may hide above max. So the first
+ * item >= min decides for all larger items, and the last item (where NaN sorts) covers NaN. IN is FALSE only
+ * for a non-null value outside the list with no NULL item; that is impossible only when min = max = an item.
+ */
+function mayIn(s: Summary, list: InList | null): Tri {
+  if (!list) return s.mayNonNull ? MAYBE : NEVER
+  const { sorted, hasNull } = list
+  if (!s.mayNonNull) return NEVER
+  const n = sorted.length
+  const f = !hasNull
+  if (n === 0) return { t: false, f }
+  const start = s.min === undefined ? 0 : lowerBound(sorted, s.min)
+  if (start === undefined) {
+    return { t: sorted.some((v) => mayCompare(s, '=', v)), f: f && sorted.every((v) => mayCompare(s, '!=', v)) }
+  }
+  const t = (start < n && mayCompare(s, '=', sorted[start])) || mayCompare(s, '=', sorted[n - 1])
+  return { t, f: f && (start >= n || mayCompare(s, '!=', sorted[start])) }
 }
 
 function emptyFile(file: FileEntry): boolean {
