@@ -1,0 +1,118 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
+import * as arrow from 'apache-arrow'
+import { afterAll, describe, expect, it } from 'vitest'
+import { DeltaError, DeltaTable } from '../src/index.js'
+import { goldenRoot } from './golden.js'
+
+/** Checkpoints, metadata cleanup, vacuum and the writer protocol gate on real local tables. */
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+function tmp(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'delta-ts-maint-'))
+  dirs.push(d)
+  return d
+}
+const rows = (ids: number[]) => arrow.tableFromArrays({ id: Int32Array.from(ids) })
+const DAY = 86_400_000
+
+/** Sets a log file's modification time to `daysAgo` days before now. */
+function age(dir: string, file: string, daysAgo: number) {
+  const t = (Date.now() - daysAgo * DAY) / 1000
+  utimesSync(path.join(dir, '_delta_log', file), t, t)
+}
+const v = (n: number) => String(n).padStart(20, '0')
+
+describe('metadata cleanup', () => {
+  it('deletes expired commits behind the newest expired checkpoint, keeping every version from it readable', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: rows([]).schema,
+      properties: { 'delta.checkpointInterval': '2', 'delta.logRetentionDuration': 'interval 30 days' },
+    })
+    for (let i = 1; i <= 6; i++) await table.write(rows([i]))
+    // Versions 0..4 (and checkpoints 2 and 4) are 40 days old; 5 and 6 are fresh.
+    for (let i = 0; i <= 4; i++) age(dir, `${v(i)}.json`, 40)
+    age(dir, `${v(2)}.checkpoint.parquet`, 40)
+    age(dir, `${v(4)}.checkpoint.parquet`, 40)
+    const res = await table.cleanupMetadata()
+    expect(res.deletedFiles.map((f) => path.basename(f)).sort()).toEqual(
+      [`${v(0)}.json`, `${v(1)}.json`, `${v(2)}.checkpoint.parquet`, `${v(2)}.json`, `${v(3)}.json`].sort(),
+    )
+    const left = readdirSync(path.join(dir, '_delta_log'))
+    expect(left).toContain(`${v(4)}.checkpoint.parquet`)
+    const fresh = await DeltaTable.open(dir)
+    const t = await (await fresh.snapshot()).scan().toArrow()
+    expect([...t.getChild('id')!].sort()).toEqual([1, 2, 3, 4, 5, 6])
+    expect((await fresh.snapshot({ version: 4 })).version).toBe(4)
+    const err = await fresh.snapshot({ version: 3 }).catch((e) => e)
+    expect(err).toBeInstanceOf(DeltaError)
+    expect(err.code).toBe('VERSION_NOT_FOUND')
+  })
+
+  it('deletes nothing when no checkpoint is old enough (the newest readable checkpoint is never removed)', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: rows([]).schema,
+      properties: { 'delta.checkpointInterval': '2' },
+    })
+    for (let i = 1; i <= 3; i++) await table.write(rows([i]))
+    for (let i = 0; i <= 1; i++) age(dir, `${v(i)}.json`, 60)
+    expect((await table.cleanupMetadata()).deletedFiles).toEqual([])
+  })
+})
+
+describe('explicit checkpoints', () => {
+  it('checkpoint() writes N.checkpoint.parquet and _last_checkpoint, and a fresh reader starts from it', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, { schema: rows([]).schema })
+    await table.write(rows([1, 2]))
+    await table.write(rows([3]))
+    await table.delete('id = 2')
+    const cp = await table.checkpoint()
+    expect(cp.version).toBe(3)
+    expect(cp.numAddFiles).toBe(2)
+    expect(readdirSync(path.join(dir, '_delta_log'))).toEqual(
+      expect.arrayContaining([`${v(3)}.checkpoint.parquet`, '_last_checkpoint']),
+    )
+    for (let i = 0; i <= 2; i++) rmSync(path.join(dir, '_delta_log', `${v(i)}.json`))
+    const t = await (await (await DeltaTable.open(dir)).snapshot()).scan().toArrow()
+    expect([...t.getChild('id')!].sort()).toEqual([1, 3])
+  })
+})
+
+describe('writer protocol gate', () => {
+  it('refuses to write a table whose features delta-ts does not implement, naming them', async () => {
+    const dir = tmp()
+    const src = path.join(goldenRoot(), 'kernel-rs-data/table-with-dv-small/delta')
+    cpSync(src, dir, { recursive: true })
+    const table = await DeltaTable.open(dir)
+    // A check constraint in use: delta-ts tolerates the feature only while unused.
+    const snap = await table.snapshot()
+    const txn = await table.startTransaction('SET TBLPROPERTIES')
+    txn.updateMetadata({
+      ...snap.metadata,
+      configuration: { ...snap.metadata.configuration, 'delta.constraints.positive': 'value > 0' },
+    })
+    const err = await txn.commit().catch((e) => e)
+    expect(err).toBeInstanceOf(DeltaError)
+    expect(err.code).toBe('UNSUPPORTED_FEATURE')
+    expect(err.message).toContain('checkConstraints')
+  })
+
+  it('refuses column-mapped tables for writes but reads them', async () => {
+    const dir = tmp()
+    cpSync(path.join(goldenRoot(), 'kernel-rs-golden/table-with-columnmapping-mode-name/delta'), dir, {
+      recursive: true,
+    })
+    const table = await DeltaTable.open(dir)
+    expect((await (await table.snapshot()).scan().toArrow()).numRows).toBeGreaterThan(0)
+    const snap = await table.snapshot()
+    const err = await table.delete(snap.schema.fields.map((f) => `${f.name} IS NULL`).join(' AND ')).catch((e) => e)
+    expect(err.code).toBe('UNSUPPORTED_FEATURE')
+    expect(err.message).toContain('columnMapping')
+  })
+})
