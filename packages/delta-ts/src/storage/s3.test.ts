@@ -330,6 +330,32 @@ describe('S3Storage ambiguous put-if-absent', () => {
     expect(dec.decode(await a.read(key))).toBe(dec.decode(commit('B')))
   })
 
+  it('a multipart commit whose CompleteMultipartUpload response is lost, and whose retry finds the upload gone, is recognised as ours', async () => {
+    const MiB = 1024 * 1024
+    const s = new S3Storage(root(), { ...connection(), maxAttempts: 3, multipartThreshold: 6 * MiB, partSize: 5 * MiB })
+    let completes = 0
+    s.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'CompleteMultipartUploadCommand') return next(args)
+        completes++
+        if (completes === 1) {
+          await next(args)
+          throw connectionReset()
+        }
+        // What AWS answers when a completed upload is completed again.
+        throw Object.assign(new Error('The specified upload does not exist (injected)'), {
+          name: 'NoSuchUpload',
+          $metadata: { httpStatusCode: 404 },
+        })
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'loseCompleteResponse' },
+    )
+    const data = new Uint8Array(7 * MiB).fill(42)
+    await s.put('big/part-0.parquet', data)
+    expect(completes).toBe(2)
+    expect(sameBytes(await s.read('big/part-0.parquet'), data)).toBe(true)
+  })
+
   it('a 409 ConditionalRequestConflict is retried until the put succeeds', async () => {
     const s = new S3Storage(root(), { ...connection(), maxAttempts: 1 })
     let conflicts = 0

@@ -261,6 +261,15 @@ export class S3Storage implements Storage {
           lastError = err
           continue
         }
+        if (errorName(err) === 'NoSuchUpload') {
+          // A retried CompleteMultipartUpload whose first attempt completed the upload: the upload id is gone.
+          mayHaveLanded = true
+          lastError = err
+          const verdict = await this.reconcile(path, data, signal)
+          if (verdict === 'ours') return
+          if (verdict === 'theirs') throw alreadyExists(this.rootUri + path, err)
+          continue
+        }
         if (status === 409) {
           // ConditionalRequestConflict: another conditional write to the key was in flight; S3 asks to retry.
           lastError = err
