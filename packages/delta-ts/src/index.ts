@@ -111,3 +111,13 @@ export {
   type OptimizeResult,
   planBins,
 } from './core/optimize.js'
+// Types named by the signatures above (options and results of DeltaTable methods), so that TypeScript users can
+// import them and the API reference can link them.
+export { type CommitOptions, type CommitResult, Transaction } from './core/transaction.js'
+export type { IsolationLevel } from './protocol/conflict-checker.js'
+export type { CreateTableOptions } from './core/create.js'
+export type { WriteInput, WriteOptions, WriteResult } from './core/write.js'
+export type { CheckpointResult, CleanupResult, VacuumOptions, VacuumResult } from './core/maintenance.js'
+export type { DeleteResult } from './core/table.js'
+export type { ArrowSchemaOptions } from './protocol/arrow-schema.js'
+export type { ColumnResolver } from './core/row-filter.js'
