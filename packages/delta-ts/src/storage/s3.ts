@@ -80,14 +80,17 @@ export interface S3StorageOptions {
  *
  * Put-if-absent (`overwrite: false`, the commit primitive) is a PutObject with `If-None-Match: *`: a 412 means
  * another writer owns the key (`FILE_ALREADY_EXISTS`), a 409 (a concurrent conditional write in flight) is
- * retried. A put whose outcome is unknown (timeout, dropped connection, 5xx after the SDK's retries, or a 412
- * answering an SDK retry of our own request) is resolved by reading the key back: the same bytes mean our write
+ * retried. A put whose outcome is unknown (timeout, dropped connection, 5xx after the SDK's retries, a 412
+ * answering an SDK retry of our own request, or a NoSuchUpload on a retried CompleteMultipartUpload) is
+ * resolved by reading the key back: the same bytes mean our write
  * landed (commit files carry a unique txnId, so equal bytes are ours), other bytes mean `FILE_ALREADY_EXISTS`,
  * no object means the put is sent again.
  *
  * Errors: `FILE_NOT_FOUND` (NoSuchKey/404), `FILE_ALREADY_EXISTS`, `STORAGE_TRANSIENT` (throttling, 5xx,
  * network), `ABORTED` (the caller's signal; a put's outcome is then unknown), `UNSAFE_COMMIT`, and
- * `STORAGE_ERROR` for the rest (permissions, missing bucket); the SDK's error is always the `cause`.
+ * `STORAGE_ERROR` for the rest (permissions, missing bucket, 501 NotImplemented); every error that comes from
+ * the SDK keeps it as `cause`. Methods follow the {@link Storage} contract; the backend passes the shared
+ * contract suite (test/storage-contract.ts).
  */
 export class S3Storage implements Storage {
   readonly rootUri: string
