@@ -142,13 +142,23 @@ export class LocalFileStore implements FileStore {
       }
       return stream
     }
+    // Rows arrive as many tiny chunks; batching them into ~64 KiB writes keeps the per-row cost low.
+    let pending = ''
+    const flush = async () => {
+      if (pending === '') return
+      const s = await open()
+      const data = pending
+      pending = ''
+      // Respect backpressure so memory stays bounded however fast rows come.
+      if (!s.write(data)) await new Promise<void>((r) => s.once('drain', () => r()))
+    }
     return {
       write: async (chunk) => {
-        const s = await open()
-        // Respect backpressure so memory stays bounded however fast rows come.
-        if (!s.write(chunk)) await new Promise<void>((r) => s.once('drain', () => r()))
+        pending += chunk
+        if (pending.length >= 1 << 16) await flush()
       },
       close: async () => {
+        await flush()
         const s = await open()
         await new Promise<void>((res, rej) => s.end((err?: Error | null) => (err ? rej(err) : res())))
         await rename(tmp, target)

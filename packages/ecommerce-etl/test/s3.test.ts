@@ -13,6 +13,14 @@ import { runPipeline } from '../src/pipeline.js'
 import { listAll } from '../src/store.js'
 import { Warehouse } from '../src/warehouse.js'
 
+declare module 'vitest' {
+  // Provided by delta-ts's global setup (test/global-setup.ts), which this project reuses.
+  export interface ProvidedContext {
+    s3Endpoint: string
+    s3Error: string
+  }
+}
+
 let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'etl-s3-'))

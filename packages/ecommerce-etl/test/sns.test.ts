@@ -3,6 +3,14 @@ import { CreateTopicCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/clien
 import { describe, expect, inject, it } from 'vitest'
 import { SnsNotifier } from '../src/notify.js'
 
+declare module 'vitest' {
+  // Provided by delta-ts's global setup (test/global-setup.ts), which this project reuses.
+  export interface ProvidedContext {
+    s3Endpoint: string
+    s3Error: string
+  }
+}
+
 const note = {
   runId: 'r-9',
   status: 'succeeded' as const,
