@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { DeltaError } from '../errors.js'
 import { MemoryStorage } from '../storage/memory.js'
 import type { Storage } from '../storage/types.js'
-import { openParquet, StorageBlob } from './read.js'
+import { openParquet, parseParquetLayout, StorageBlob } from './read.js'
 import { writeParquet } from './write.js'
 
 /** Wraps a storage and counts the bytes and calls of every read, to prove what a reader fetched. */
@@ -120,6 +120,56 @@ describe('openParquet: storage failures', () => {
     await expect(openParquet(new MemoryStorage(), 'gone.parquet', { size: 1234 })).rejects.toMatchObject({
       code: 'FILE_NOT_FOUND',
     })
+  })
+})
+
+describe('openParquet: damaged files', () => {
+  it('refuses a column chunk whose pages are damaged with PARQUET_ERROR instead of handing it to wasm', async () => {
+    const table = new arrow.Table({
+      id: arrow.makeVector(BigInt64Array.from({ length: 10_000 }, (_, i) => BigInt(i * 7919))),
+    })
+    const bytes = writeParquet(table, { codec: 'snappy' })
+    // Bytes 4.. are the first page header of the only column chunk: scramble it.
+    for (let k = 4; k < 40; k += 3) bytes[k] ^= 0x5a
+    const mem = new MemoryStorage()
+    await mem.put('bad.parquet', bytes)
+    const reader = await openParquet(mem, 'bad.parquet', { size: bytes.length })
+    const drain = async () => {
+      for await (const b of reader.readRowGroup(0, ['id'])) expect(b.numRows).toBeGreaterThan(0)
+    }
+    await expect(drain()).rejects.toMatchObject({ code: 'PARQUET_ERROR' })
+    reader.close()
+  })
+
+  it('checks page CRCs where the writer stored them: one flipped bit in a Spark-written page is refused', async () => {
+    const { goldenRoot } = await import('../../test/golden.js')
+    const { readFileSync } = await import('node:fs')
+    // Written by Spark 3.5 (parquet-mr 1.13), which stores a CRC in every page header.
+    const dir = `${goldenRoot()}/kernel-rs-golden/basic-with-inserts-updates/delta`
+    const bytes = new Uint8Array(
+      readFileSync(`${dir}/part-00000-6dfaec75-bd45-4fd6-b20f-7d58c9341479-c000.snappy.parquet`),
+    )
+    const mem = new MemoryStorage()
+    await mem.put('ok.parquet', bytes)
+    const ok = await openParquet(mem, 'ok.parquet', { size: bytes.length })
+    const columns = ok.schema.fields.map((f) => f.name)
+    let rows = 0
+    for await (const b of ok.readRowGroup(0, columns)) rows += b.numRows
+    ok.close()
+    expect(rows).toBeGreaterThan(0)
+    // Flip one bit in the last byte of the first column chunk: page data (a chunk ends with its last page's
+    // data), which only the page checksum can catch.
+    const damaged = bytes.slice()
+    const flen = new DataView(damaged.buffer).getUint32(damaged.length - 8, true)
+    const layout = parseParquetLayout(damaged.subarray(damaged.length - 8 - flen, damaged.length - 8))!
+    damaged[layout.rowGroups[0].chunks[0].end - 1] ^= 1
+    await mem.put('flip.parquet', damaged)
+    const bad = await openParquet(mem, 'flip.parquet', { size: damaged.length })
+    const drain = async () => {
+      for (let g = 0; g < bad.rowGroups.length; g++) for await (const _ of bad.readRowGroup(g, columns)) rows++
+    }
+    await expect(drain()).rejects.toMatchObject({ code: 'PARQUET_ERROR' })
+    bad.close()
   })
 })
 

@@ -2,6 +2,7 @@ import * as arrow from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
 import { PARQUET_FIELD_ID_KEY } from '../protocol/arrow-schema.js'
+import { crc32 } from '../protocol/deletion-vector.js'
 import type { DecimalValue, ScalarValue } from '../protocol/partition-values.js'
 import {
   type ColumnMappingMode,
@@ -309,6 +310,38 @@ export function parseParquetLayout(footer: Uint8Array): ParquetLayout | undefine
   }
 }
 
+/**
+ * Walks the pages of one column chunk and checks each page's CRC-32 where the writer recorded one (Spark
+ * does by default). parquet-wasm 0.8.0 cannot report a decode failure (it traps and takes the process down),
+ * so damage must be found before the bytes reach it: a chunk whose pages do not tile it exactly, or whose
+ * checksum does not match, is refused here.
+ *
+ * @throws DeltaError `PARQUET_ERROR` naming the file and column.
+ */
+export function verifyChunkPages(chunk: Uint8Array, where: string): void {
+  const r = new CompactReader(chunk)
+  try {
+    while (r.pos < chunk.length) {
+      let size = -1
+      let crc: number | undefined
+      r.struct((id, type) => {
+        // PageHeader: 3 = compressed_page_size, 4 = crc (both i32).
+        if (type !== 5 || (id !== 3 && id !== 4)) return false
+        const v = Number(r.zigzag())
+        if (id === 3) size = v
+        else crc = v >>> 0
+        return true
+      })
+      if (size < 0 || r.pos + size > chunk.length) throw new Error('page runs past the end of its column chunk')
+      if (crc !== undefined && crc32(chunk.subarray(r.pos, r.pos + size)) !== crc)
+        throw new Error('page checksum mismatch')
+      r.pos += size
+    }
+  } catch (err) {
+    throw new DeltaError('PARQUET_ERROR', `corrupt column chunk in ${where}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
 /** Merges chunk ranges that lie within `gap` bytes of each other, so one request fetches neighbours. */
 export function coalesceRanges(
   ranges: readonly { start: number; end: number }[],
@@ -457,6 +490,10 @@ export async function openParquet(
               cache.add(r.start, await storage.readRange(path, r.start, r.end, { signal }))
             }),
           )
+          for (const c of chunks) {
+            const bytes = cache.get(c.start, c.end)
+            if (bytes) verifyChunkPages(bytes, `${path} column ${c.column} row group ${index}`)
+          }
         }
         let stream: ReadableStream
         try {
