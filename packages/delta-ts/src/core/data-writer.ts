@@ -63,6 +63,8 @@ export interface WriteDataFilesOptions {
   /** Rows per parquet row group at most. Default 1 Mi. */
   maxRowGroupRows?: number
   /** Cancels between batches and files with `ABORTED`; files already written stay as orphans. */
+  /** The batches already have exactly the table's Arrow layout (the output of `enforceSchema`): skip the check. */
+  dataConformsToSchema?: boolean
   signal?: AbortSignal
 }
 
@@ -156,7 +158,10 @@ export async function writeDataFiles(
   for await (const batch of toBatches(data)) {
     throwIfAborted(options.signal)
     if (batch.numRows === 0) continue
-    const conformed = enforceSchema(batch, { tableSchema: options.schema, schemaMode: 'strict' }).data
+    // Callers that already ran enforceSchema (table.write) say so, sparing a second pass over every batch.
+    const conformed = options.dataConformsToSchema
+      ? new arrow.Table([batch])
+      : enforceSchema(batch, { tableSchema: options.schema, schemaMode: 'strict' }).data
     for (const { values, rows } of splitByPartition(conformed, partitionFields, mode)) {
       const dir = partitionPath(
         partitionFields.map((f) => physicalName(f, mode)),

@@ -130,6 +130,7 @@ export async function writeToTable(
     configuration: snapshot.properties,
     targetFileSize: options.targetFileSize,
     columnMappingMode: snapshot.columnMappingMode,
+    dataConformsToSchema: true,
     signal: options.signal,
   })
 
