@@ -2,33 +2,12 @@ import { tableFromIPC } from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
 import type { Action } from '../protocol/actions.js'
-import { validateAction } from '../protocol/replay.js'
+import { ACTION_KEY_FIELDS, validateAction } from '../protocol/replay.js'
 import type { Storage } from '../storage/types.js'
 import { tableToObjects } from './arrow-to-js.js'
 
 /** The checkpoint columns replay needs; commitInfo and cdc never appear in checkpoints. */
-const REPLAY_COLUMNS = [
-  'protocol',
-  'metaData',
-  'add',
-  'remove',
-  'txn',
-  'domainMetadata',
-  'sidecar',
-  'checkpointMetadata',
-]
-
-/** The field that must be non-null for a checkpoint column to hold an action in a row. */
-const KEY_FIELD: Record<string, string> = {
-  protocol: 'minReaderVersion',
-  metaData: 'id',
-  add: 'path',
-  remove: 'path',
-  txn: 'appId',
-  domainMetadata: 'domain',
-  sidecar: 'path',
-  checkpointMetadata: 'version',
-}
+const REPLAY_COLUMNS = Object.keys(ACTION_KEY_FIELDS).filter((k) => k !== 'commitInfo' && k !== 'cdc')
 
 /**
  * Drops action columns whose key field is null: some writers emit a non-null struct of nulls where the row
@@ -37,7 +16,7 @@ const KEY_FIELD: Record<string, string> = {
 function keepPresentActions(row: Record<string, unknown>): Action {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(row)) {
-    const key = KEY_FIELD[k]
+    const key = (ACTION_KEY_FIELDS as Record<string, string | undefined>)[k]
     if (v && typeof v === 'object' && key && (v as Record<string, unknown>)[key] != null) out[k] = v
   }
   return out as Action

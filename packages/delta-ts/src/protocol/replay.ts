@@ -11,18 +11,24 @@ import type {
 import { decodeActionPath } from './actions.js'
 import { fileActionKey } from './file-entry.js'
 
-const KNOWN_ACTIONS = [
-  'protocol',
-  'metaData',
-  'add',
-  'remove',
-  'txn',
-  'domainMetadata',
-  'cdc',
-  'commitInfo',
-  'sidecar',
-  'checkpointMetadata',
-] as const
+/**
+ * Every action type replay understands, with the field that must be non-null for a row of a checkpoint (or a
+ * line of a commit) to hold that action. commitInfo and cdc never appear in checkpoints.
+ */
+export const ACTION_KEY_FIELDS = {
+  protocol: 'minReaderVersion',
+  metaData: 'id',
+  add: 'path',
+  remove: 'path',
+  txn: 'appId',
+  domainMetadata: 'domain',
+  cdc: 'path',
+  commitInfo: undefined,
+  sidecar: 'path',
+  checkpointMetadata: 'version',
+} as const
+
+const KNOWN_ACTIONS = Object.keys(ACTION_KEY_FIELDS) as (keyof typeof ACTION_KEY_FIELDS)[]
 
 /**
  * Parses a newline-delimited JSON commit (or V2 JSON checkpoint). Blank lines are skipped; unknown action
