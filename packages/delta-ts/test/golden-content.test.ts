@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Scan } from '../src/core/scan.js'
 import type { Snapshot } from '../src/core/snapshot.js'
 import { DeltaTable } from '../src/core/table.js'
 import { isDeltaError } from '../src/errors.js'
@@ -111,7 +110,7 @@ describe('golden tables: scanned content', () => {
         const expected = await readExpectedParquet(set.dir)
         expect(expected.length, `${t.name}: no expected parquet in ${set.dir}`).toBeGreaterThan(0)
         const columns = expected[0].schema.fields.map((f) => f.name)
-        const actual = await new Scan(s, { columns }).toArrow()
+        const actual = await s.scan({ columns }).toArrow()
         const shift = WRITER_ZONE_PARTITIONS[t.name]
         const want = expected
           .flatMap((e) =>
@@ -140,7 +139,7 @@ describe('golden tables: scanned content', () => {
     if (existsSync(ffi)) {
       // kernel-rs's own scan output as text (deletion vector tables): compare values, not just the count.
       const want = parseFfiExpected(readFileSync(ffi, 'utf8'))
-      const got = canonicalRows(await new Scan(snap, { columns: want.columns }).toArrow(), want.columns)
+      const got = canonicalRows(await snap.scan({ columns: want.columns }).toArrow(), want.columns)
       expect(got).toEqual(want.rows)
       outcomes.push({ group: t.group, name: t.name, kind: 'content', detail: 'kernel-rs text dump' })
       return
@@ -148,7 +147,7 @@ describe('golden tables: scanned content', () => {
     // No expected rows: the live row count (files scanned, deletion vectors applied) must match the manifest.
     const live = t.liveRows
     expect(live, `${t.name}: the manifest gives neither expected rows nor liveRows`).toBeDefined()
-    const scan = new Scan(snap)
+    const scan = snap.scan()
     let rows = 0
     for await (const b of scan.batches()) rows += b.numRows
     expect(rows).toBe(live)
