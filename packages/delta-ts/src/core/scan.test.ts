@@ -556,3 +556,22 @@ describe('Scan: bounded streaming', () => {
     expect(bytes).toBeLessThan(fileSize / 2)
   })
 })
+
+describe('Scan: concurrency', () => {
+  it('interleaved scans of several files give each consumer exactly its rows', async () => {
+    const schema: StructType = { type: 'struct', fields: [field('id', 'long')] }
+    const file = (from: number, n: number) => ({
+      data: new arrow.Table({ id: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(from + i))) }),
+      rowGroupRows: 300,
+    })
+    const snap = await makeTable(schema, [file(0, 1000), file(1000, 1000), file(2000, 1000)])
+    const collect = async (batchSize: number) => {
+      const out: bigint[] = []
+      for await (const b of snap.scan({ batchSize }).batches()) for (const v of b.getChild('id')!) out.push(v as bigint)
+      return out
+    }
+    const results = await Promise.all([collect(100), collect(7), collect(1000), collect(333)])
+    const want = Array.from({ length: 3000 }, (_, i) => BigInt(i))
+    for (const r of results) expect(r).toEqual(want)
+  })
+})
