@@ -1,10 +1,14 @@
 import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import * as arrow from 'apache-arrow'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 import { goldenTables } from '../../test/golden.js'
+import { DeltaTable } from '../index.js'
 import { DELTA_TS_VERSION } from '../version.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from './main.js'
 
@@ -222,6 +226,46 @@ describe('delta-ts optimize', () => {
     const r = await cli('optimize', dir, '--filter', 'number > 1', '--json')
     expect(r.code).toBe(EXIT_FAILURE)
     expect(JSON.parse(r.stdout).error.code).toBe('INVALID_ARGUMENT')
+  })
+})
+
+describe('delta-ts on s3:// URIs', () => {
+  it('describes and lists a table on the S3 test server through --endpoint/--region/--path-style', async () => {
+    const endpoint = inject('s3Endpoint')
+    if (!endpoint) throw new Error(inject('s3Error') || 'no S3 test server')
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
+    const bucket = `cli-${randomUUID().slice(0, 8)}`
+    await new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials }).send(
+      new CreateBucketCommand({ Bucket: bucket }),
+    )
+    const uri = `s3://${bucket}/tables/events`
+    const table = await DeltaTable.create(uri, {
+      schema: new arrow.Schema([new arrow.Field('id', new arrow.Int64(), false)]),
+      storageOptions: { s3: { endpoint, region: 'us-east-1', forcePathStyle: true, credentials } },
+    })
+    await table.write(new arrow.Table({ id: arrow.vectorFromArray([1n, 2n], new arrow.Int64()) }))
+    // The CLI takes credentials from the AWS default chain: the environment here.
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY }
+    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId
+    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey
+    try {
+      const s3 = ['--endpoint', endpoint, '--region', 'us-east-1', '--path-style']
+      const d = await cli('describe', uri, ...s3, '--json')
+      expect(d.code).toBe(EXIT_OK)
+      expect(JSON.parse(d.stdout)).toMatchObject({ uri: `${uri}/`, version: 1, numFiles: 1, numRecords: 2 })
+      const missing = await cli('files', `s3://${bucket}/tables/nothing-here`, ...s3, '--json')
+      expect(missing.code).toBe(EXIT_FAILURE)
+      expect(JSON.parse(missing.stdout).error.code).toBe('TABLE_NOT_FOUND')
+    } finally {
+      // Assigning undefined would store the string "undefined".
+      for (const [k, v] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+      }
+    }
   })
 })
 
