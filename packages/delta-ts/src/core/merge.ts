@@ -1034,7 +1034,14 @@ export async function executeMerge(
   txn.add(adds)
   if (options.txn) txn.setAppTransaction(options.txn.appId, options.txn.version)
   const { numTargetFilesSkipped: _skipped, ...sparkMetrics } = metrics
-  txn.setMetrics({ ...sparkMetrics, numTargetChangeFilesAdded: 0 })
+  // Copy-on-write only: deletion vectors are never written, only dropped with the files that carried them.
+  txn.setMetrics({
+    ...sparkMetrics,
+    numTargetChangeFilesAdded: 0,
+    numTargetDeletionVectorsAdded: 0,
+    numTargetDeletionVectorsUpdated: 0,
+    numTargetDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
+  })
   const commit = await txn.commit(options)
   return { version: commit.version, skipped: false, metrics, commit }
 }
