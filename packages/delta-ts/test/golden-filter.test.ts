@@ -1,13 +1,11 @@
 import * as arrow from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
-import { filterBatch, vectorValues } from '../src/core/row-filter.js'
+import { filterBatch } from '../src/core/row-filter.js'
 import { DeltaTable } from '../src/core/table.js'
 import { bindExpr } from '../src/protocol/expr/bind.js'
 import { exprToSql } from '../src/protocol/expr/sql.js'
-import { and, col, type Expr, type LiteralValue, not, or } from '../src/protocol/expr/types.js'
-import { compareScalars, formatDate, type ScalarValue } from '../src/protocol/partition-values.js'
 import type { PruneStats } from '../src/protocol/pruning.js'
-import { isArray, isMap, isStruct, type StructField } from '../src/protocol/schema.js'
+import { tablePredicates } from './filter-predicates.js'
 import { goldenTables } from './golden.js'
 import { canonicalRows } from './golden-rows.js'
 
@@ -60,50 +58,11 @@ const totals: PruneStats & { predicates: number; tables: number } = {
   tables: 0,
 }
 
-function filterable(f: StructField): boolean {
-  return !isStruct(f.type) && !isArray(f.type) && !isMap(f.type) && f.type !== 'variant'
-}
-
-function literal(v: ScalarValue, f: StructField): LiteralValue {
-  return f.type === 'date' ? formatDate(v as number) : (v as LiteralValue)
-}
-
-/** Predicates built from a column's actual smallest and middle values. */
-function predicatesFor(f: StructField, values: ScalarValue[]): Expr[] {
-  const distinct = [
-    ...new Map(
-      values
-        .filter((v) => v !== null)
-        .map((v) => [JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)), v]),
-    ).values(),
-  ].sort(compareScalars)
-  const c = () => col([f.name])
-  if (distinct.length === 0) return [c().isNull(), c().isNotNull()]
-  const lo = literal(distinct[0], f)
-  const mid = literal(distinct[Math.floor(distinct.length / 2)], f)
-  const preds: Expr[] = [c().eq(mid), c().gt(lo), c().lte(mid), c().isNull(), not(c().eq(lo)), c().in([lo, mid])]
-  if (f.type === 'string')
-    preds.push(
-      c().like(
-        `${String(distinct[0])
-          .slice(0, 1)
-          .replace(/[%_\\]/g, '\\$&')}%`,
-      ),
-    )
-  return preds
-}
-
 describe('golden tables: filtered scan = full scan filtered afterwards', () => {
   it.each(tables.map((t) => [t.name, t] as const))('%s', async (_name, t) => {
     const snap = await (await DeltaTable.open(t.tableDir)).snapshot()
     const full = await snap.scan().toArrow()
-    const fields = snap.schema.fields.filter(filterable)
-    // Partition columns first: they drive partition pruning; then up to four data columns.
-    const parts = fields.filter((f) => snap.partitionColumns.includes(f.name))
-    const chosen = [...parts, ...fields.filter((f) => !parts.includes(f)).slice(0, 4)]
-    const perColumn = chosen.map((f) => predicatesFor(f, vectorValues(full.getChild(f.name)!)))
-    const preds = perColumn.flat()
-    if (perColumn.length >= 2) preds.push(and(perColumn[0][0], perColumn[1][1]), or(perColumn[0][0], perColumn[1][0]))
+    const preds = tablePredicates(snap, full)
     expect(preds.length).toBeGreaterThan(0)
     for (const [k, expr] of preds.entries()) {
       const bound = bindExpr(expr, snap.schema)

@@ -141,6 +141,16 @@ describe('builder', () => {
     expect(exprToSql(col('target.id').eq(col('source.id')))).toBe('target.id = source.id')
   })
 
+  it('prints the DataFusion dialect: double-quoted identifiers, exact decimal casts, TIMESTAMP for ntz', () => {
+    const e = bindSql(
+      "price IN (1.5, -2) AND Date >= '2024-01-01' AND ts_ntz < '2024-01-01 10:00:00' AND address.City = 'O''s'",
+    )
+    expect(exprToSql(e, { dialect: 'datafusion' })).toBe(
+      `"price" IN (CAST('1.50' AS DECIMAL(10,2)), CAST('-2.00' AS DECIMAL(10,2))) AND "date" >= DATE '2024-01-01' AND ` +
+        `"ts_ntz" < TIMESTAMP '2024-01-01 10:00:00.000000' AND "address"."City" = 'O''s'`,
+    )
+  })
+
   it('prints bound literals in re-parseable typed form', () => {
     const e = bindSql("date = '2024-01-01' AND ts = '2024-01-01 00:00:00.000001' AND price = 1.5 AND id = 7")
     expect(exprToSql(e)).toBe(

@@ -1,4 +1,5 @@
 import { decimalToString, formatDate, formatTimestamp, isDecimalValue } from '../partition-values.js'
+import { decimalParams } from '../schema.js'
 import type { ColumnExpr, Expr, LiteralExpr, Operand } from './types.js'
 
 const SIMPLE_IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -15,8 +16,19 @@ export function quoteString(s: string): string {
   return "'" + s.replaceAll("'", "''") + "'"
 }
 
-function columnToSql(c: ColumnExpr): string {
+/** Options of {@link exprToSql}. */
+export interface SqlOptions {
+  /**
+   * `'delta'` (default): the text {@link parsePredicate} reads (Spark style: backtick identifiers when needed).
+   * `'datafusion'`: for DataFusion (delta-rs predicates, QueryBuilder): every identifier double-quoted (keeps
+   * case), decimals as `CAST('…' AS DECIMAL(p,s))` because DataFusion reads a bare `1.5` as a lossy Float64.
+   */
+  dialect?: 'delta' | 'datafusion'
+}
+
+function columnToSql(c: ColumnExpr, o: SqlOptions): string {
   const parts = c.qualifier !== undefined ? [c.qualifier, ...c.path] : c.path
+  if (o.dialect === 'datafusion') return parts.map((p) => `"${p.replaceAll('"', '""')}"`).join('.')
   return parts.map(quoteIdentifier).join('.')
 }
 
@@ -26,13 +38,15 @@ function hex(bytes: Uint8Array): string {
   return s
 }
 
-function literalToSql(l: LiteralExpr): string {
+function literalToSql(l: LiteralExpr, o: SqlOptions = {}): string {
   const v = l.value
   if (v === null || v === undefined) return 'NULL'
   const t = l.dataType ?? l.typeHint
   if (t === 'date' && typeof v === 'number') return `DATE '${formatDate(v)}'`
   if (t === 'timestamp' && typeof v === 'bigint') return `TIMESTAMP '${formatTimestamp(v)}Z'`
-  if (t === 'timestamp_ntz' && typeof v === 'bigint') return `TIMESTAMP_NTZ '${formatTimestamp(v)}'`
+  if (t === 'timestamp_ntz' && typeof v === 'bigint') {
+    return o.dialect === 'datafusion' ? `TIMESTAMP '${formatTimestamp(v)}'` : `TIMESTAMP_NTZ '${formatTimestamp(v)}'`
+  }
   if (l.typeHint && typeof v === 'string') return `${l.typeHint.toUpperCase()} ${quoteString(v)}`
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
   if (typeof v === 'bigint') return v.toString()
@@ -45,42 +59,50 @@ function literalToSql(l: LiteralExpr): string {
   if (typeof v === 'string') return quoteString(v)
   if (v instanceof Date) return `TIMESTAMP '${v.toISOString()}'`
   if (v instanceof Uint8Array) return `X'${hex(v)}'`
-  if (isDecimalValue(v)) return decimalToString(v)
+  if (isDecimalValue(v)) {
+    if (o.dialect !== 'datafusion') return decimalToString(v)
+    const dp = l.dataType === undefined ? undefined : decimalParams(l.dataType)
+    const digits = (v.unscaled < 0n ? -v.unscaled : v.unscaled).toString().length
+    const precision = Math.min(38, Math.max(dp?.precision ?? 0, digits, v.scale + 1))
+    return `CAST('${decimalToString(v)}' AS DECIMAL(${precision},${v.scale}))`
+  }
   return quoteString(String(v))
 }
 
-function operandToSql(o: Operand): string {
-  return o.kind === 'column' ? columnToSql(o) : literalToSql(o)
+function operandToSql(x: Operand, o: SqlOptions): string {
+  return x.kind === 'column' ? columnToSql(x, o) : literalToSql(x, o)
 }
 
 /**
  * Renders an expression as a SQL predicate that {@link parsePredicate} parses back to an equivalent tree
  * (used for `commitInfo.operationParameters.predicate`). Every AND / OR / NOT operand is parenthesized when it
- * is itself a compound, so precedence never changes meaning. Never throws.
+ * is itself a compound, so precedence never changes meaning. `dialect: 'datafusion'` renders for DataFusion
+ * instead (then the text is not meant for parsePredicate). Never throws.
  */
-export function exprToSql(e: Expr): string {
+export function exprToSql(e: Expr, options: SqlOptions = {}): string {
+  const o = options
   switch (e.kind) {
     case 'column':
-      return columnToSql(e)
+      return columnToSql(e, o)
     case 'literal':
-      return literalToSql(e)
+      return literalToSql(e, o)
     case 'compare':
-      return `${operandToSql(e.left)} ${e.op} ${operandToSql(e.right)}`
+      return `${operandToSql(e.left, o)} ${e.op} ${operandToSql(e.right, o)}`
     case 'in':
-      return `${operandToSql(e.value)} ${e.negated ? 'NOT IN' : 'IN'} (${e.list.map(literalToSql).join(', ')})`
+      return `${operandToSql(e.value, o)} ${e.negated ? 'NOT IN' : 'IN'} (${e.list.map((l) => literalToSql(l, o)).join(', ')})`
     case 'isNull':
-      return `${operandToSql(e.operand)} IS ${e.negated ? 'NOT NULL' : 'NULL'}`
+      return `${operandToSql(e.operand, o)} IS ${e.negated ? 'NOT NULL' : 'NULL'}`
     case 'like': {
       const esc = e.escape === '\\' ? '' : ` ESCAPE ${quoteString(e.escape)}`
-      return `${operandToSql(e.operand)} ${e.negated ? 'NOT LIKE' : 'LIKE'} ${quoteString(e.pattern)}${esc}`
+      return `${operandToSql(e.operand, o)} ${e.negated ? 'NOT LIKE' : 'LIKE'} ${quoteString(e.pattern)}${esc}`
     }
     case 'and':
     case 'or':
       return e.children
-        .map((c) => (c.kind === 'and' || c.kind === 'or' ? `(${exprToSql(c)})` : exprToSql(c)))
+        .map((c) => (c.kind === 'and' || c.kind === 'or' ? `(${exprToSql(c, o)})` : exprToSql(c, o)))
         .join(e.kind === 'and' ? ' AND ' : ' OR ')
     case 'not': {
-      const inner = exprToSql(e.child)
+      const inner = exprToSql(e.child, o)
       return e.child.kind === 'column' || e.child.kind === 'literal' ? `NOT ${inner}` : `NOT (${inner})`
     }
   }
