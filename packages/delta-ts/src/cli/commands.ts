@@ -117,10 +117,13 @@ export async function historyCommand(table: DeltaTable, limit: number | undefine
   return { json, text }
 }
 
-/** `delta-ts files`: the active files of a snapshot with partition values, size, row count and DV flag. */
-export async function filesCommand(table: DeltaTable, sel: SnapshotSelector): Promise<CommandOutput> {
+/**
+ * `delta-ts files`: the active files of a snapshot with partition values, size, row count and DV flag; with a
+ * `filter`, only the files that may hold matching rows (pruned by partition values and statistics).
+ */
+export async function filesCommand(table: DeltaTable, sel: SnapshotSelector, filter?: string): Promise<CommandOutput> {
   const snap = await selectSnapshot(table, sel)
-  const files = await snap.files()
+  const files = await snap.files(filter === undefined ? {} : { filter })
   const json = {
     version: snap.version,
     files: files.map((f) => ({
@@ -146,7 +149,8 @@ export async function filesCommand(table: DeltaTable, sel: SnapshotSelector): Pr
       f.path,
     ]),
   )
-  return { json, text: `${text}${files.length} file(s) at version ${snap.version}\n` }
+  const of = filter === undefined ? '' : ` of ${snap.numFiles} may match`
+  return { json, text: `${text}${files.length} file(s)${of} at version ${snap.version}\n` }
 }
 
 /** `delta-ts checkpoint`: writes a classic parquet checkpoint of the latest version (or `version`). */

@@ -110,6 +110,17 @@ describe('delta-ts files', () => {
       expect(f.path.startsWith(`letter=${f.partitionValues.letter ?? '__HIVE_DEFAULT_PARTITION__'}/`)).toBe(true)
   })
 
+  it('keeps only the files that may match --filter (partition pruning) and says how many of all', async () => {
+    const r = await cli('files', t.tableDir, '--filter', "letter = 'a'")
+    expect(r.code).toBe(EXIT_OK)
+    const lines = r.stdout.trim().split('\n')
+    expect(lines.slice(1, -1).every((l) => /\sletter=a\s/.test(l))).toBe(true)
+    expect(lines.at(-1)).toBe(`2 file(s) of ${t.activeFiles} may match at version ${t.latestVersion}`)
+    const bad = await cli('files', t.tableDir, '--filter', 'letter = ', '--json')
+    expect(bad.code).toBe(EXIT_FAILURE)
+    expect(JSON.parse(bad.stdout).error.code).toBe('INVALID_PREDICATE')
+  })
+
   it('prints one text line per file plus a total line', async () => {
     const r = await cli('files', t.tableDir, '--version', '0')
     expect(r.code).toBe(EXIT_OK)

@@ -45,7 +45,8 @@ Options:
   --no-retention-check   (vacuum) allow a retention below delta.deletedFileRetentionDuration
   --target-size <bytes>  (optimize) size of the compacted files (default 128 MiB)
   --min-file-size <b>    (optimize) leave files at least this large alone (default: the target size)
-  --filter <sql>         (optimize) only partitions matching this predicate over partition columns
+  --filter <sql>         (files) only files that may hold matching rows; (optimize) only partitions
+                         matching this predicate over partition columns
   --endpoint <url>       S3-compatible endpoint for s3:// URIs (MinIO, R2, moto)
   --region <region>      AWS region for s3:// URIs
   --path-style           path-style S3 addressing (most S3-compatible servers need it)
@@ -80,7 +81,7 @@ const OPTIONS = {
 /** Which options each command accepts; anything else is a usage error rather than silently ignored. */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   describe: ['version', 'timestamp'],
-  files: ['version', 'timestamp'],
+  files: ['version', 'timestamp', 'filter'],
   history: ['limit'],
   checkpoint: ['version'],
   vacuum: ['retention-hours', 'dry-run', 'no-retention-check'],
@@ -179,7 +180,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         out = await optimizeCommand(table, { targetSizeBytes, minFileSize, filter: values.filter })
         break
       default:
-        out = await filesCommand(table, sel)
+        out = await filesCommand(table, sel, values.filter)
         break
     }
     io.stdout(json ? toJson(out.json) : out.text)
