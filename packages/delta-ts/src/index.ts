@@ -56,9 +56,10 @@ export {
   type OrExpr,
   parsePredicate,
   type PredicateInput,
+  type SqlOptions,
 } from './protocol/expr/index.js'
 export { fileMayMatch, partitionMayMatch, pruneFiles, type PruneStats, type PruningContext } from './protocol/pruning.js'
-export { evaluatePredicate, filterBatch, type RowFilterOptions, takeRows } from './core/row-filter.js'
+export { evaluatePredicate, filterBatch, type RowFilterOptions, takeRows, vectorValues } from './core/row-filter.js'
 export {
   writeDataFiles,
   type WriteDataFilesOptions,
