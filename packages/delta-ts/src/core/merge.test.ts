@@ -1,6 +1,9 @@
+import { cpSync } from 'node:fs'
+import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanupDirs, createOrders, order, ordersTable, readOrders, tmpDir } from '../../test/dml-fixtures.js'
+import { goldenRoot } from '../../test/golden.js'
 import { isDeltaError } from '../errors.js'
 import { DeltaTable } from '../index.js'
 
@@ -450,5 +453,73 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     const names: string[] = []
     for await (const m of t.storage.list('_delta_log/')) names.push(m.path)
     expect(names.some((n) => n.endsWith('00000000000000000002.checkpoint.parquet'))).toBe(true)
+  })
+
+  it('merges into a copy of a Spark table with deletion vectors: deleted rows stay deleted, rewritten files drop their DVs', async () => {
+    const dir = tmpDir()
+    cpSync(path.join(goldenRoot(), 'kernel-rs-golden/dv-partitioned-with-checkpoint/delta'), dir, { recursive: true })
+    const t = await DeltaTable.open(dir)
+    type Row = { part: number | null; col1: number | null; col2: string | null }
+    const read = async (): Promise<Row[]> =>
+      (await (await t.snapshot()).scan().toArrow())
+        .toArray()
+        .map((r) => r.toJSON() as Row)
+        .map((r) => ({ part: r.part, col1: r.col1, col2: r.col2 }))
+        .sort((a, b) => (a.col1 ?? -1) - (b.col1 ?? -1) || String(a.col2).localeCompare(String(b.col2)))
+    const before = await read()
+    expect(before).toHaveLength(35)
+    const dvFiles = (await (await t.snapshot()).files()).filter((f) => f.deletionVector)
+    expect(dvFiles.length).toBeGreaterThan(0)
+    // Update every live row of the partitions whose files carry deletion vectors.
+    const dvParts = new Set(dvFiles.map((f) => Number(f.partitionValues.part)))
+    const targets = before.filter((r) => r.part !== null && dvParts.has(r.part))
+    const schema = new arrow.Schema([
+      new arrow.Field('part', new arrow.Int32(), true),
+      new arrow.Field('col1', new arrow.Int32(), true),
+      new arrow.Field('col2', new arrow.Utf8(), true),
+    ])
+    const src = new arrow.Table(schema, [
+      new arrow.RecordBatch(
+        schema,
+        arrow.makeData({
+          type: new arrow.Struct(schema.fields),
+          length: targets.length,
+          nullCount: 0,
+          children: [
+            arrow.vectorFromArray(
+              targets.map((r) => r.part),
+              new arrow.Int32(),
+            ).data[0],
+            arrow.vectorFromArray(
+              targets.map((r) => r.col1),
+              new arrow.Int32(),
+            ).data[0],
+            arrow.vectorFromArray(
+              targets.map(() => 'merged'),
+              new arrow.Utf8(),
+            ).data[0],
+          ],
+        }),
+      ),
+    ])
+    const r = await t
+      .merge(src, {
+        on: 'target.part = source.part AND target.col1 = source.col1',
+        dedupeSource: { keys: ['part', 'col1'], orderBy: 'col1' },
+      })
+      .whenMatchedUpdate({ set: { col2: 'source.col2' } })
+      .execute()
+    expect(r.metrics.numTargetRowsUpdated).toBeGreaterThan(0)
+    const after = await read()
+    expect(after).toHaveLength(35)
+    const expected = before.map((row) =>
+      targets.some((x) => x.part === row.part && x.col1 === row.col1 && x.col1 !== null)
+        ? { ...row, col2: 'merged' }
+        : row,
+    )
+    const key = (rows: Row[]) => rows.map((x) => JSON.stringify(x)).sort()
+    expect(key(after)).toEqual(key(expected))
+    const [h] = await t.history({ limit: 1 })
+    expect(Number(h.operationMetrics?.numTargetDeletionVectorsRemoved)).toBeGreaterThan(0)
   })
 })
