@@ -27,6 +27,8 @@ export interface PipelineOptions {
   retry?: RetryOptions
   /** Progress of long steps (rows processed so far per step). */
   onProgress?: (step: string, rows: number) => void
+  /** Decorates the warehouse file store (instrumentation, fault injection in tests). */
+  wrapStore?: (store: FileStore) => FileStore
   /** Step transitions, for live output. */
   onStep?: (r: StepResult) => void
 }
@@ -141,7 +143,7 @@ function rawPathsOf(pre: PreprocessResult, dataset: DatasetName): string[] {
  */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const t0 = Date.now()
-  const warehouse = await Warehouse.open(options.warehouse, { s3: options.s3 })
+  const warehouse = await Warehouse.open(options.warehouse, { s3: options.s3, wrapStore: options.wrapStore })
   const { store } = warehouse
   const run = await claimRun(store, warehouse.uri, options.runId)
   const ctx = (step: string) => ({

@@ -31,17 +31,22 @@ export class Warehouse {
   /**
    * Opens a warehouse. Local folders need not exist yet. For `s3://` URIs the S3 backend of delta-ts is
    * loaded on demand (`delta-ts/s3`); `s3` settings (or the AWS environment) say where and how to connect.
+   * `wrapStore` decorates the file store (instrumentation, fault injection); Delta tables are not affected.
    */
-  static async open(uri: string, options: { s3?: S3Settings } = {}): Promise<Warehouse> {
+  static async open(
+    uri: string,
+    options: { s3?: S3Settings; wrapStore?: (store: FileStore) => FileStore } = {},
+  ): Promise<Warehouse> {
+    const wrap = options.wrapStore ?? ((s: FileStore) => s)
     if (uri.startsWith('s3://')) {
       const { S3Storage } = await import('delta-ts/s3')
       const base = uri.replace(/\/+$/, '')
       const s3 = { forcePathStyle: options.s3?.endpoint ? true : undefined, ...options.s3 }
       const make = async (key: string) => new S3Storage(key ? `${base}/${key}` : base, s3) as unknown as Storage
-      return new Warehouse(base, (await make('')) as unknown as FileStore, make)
+      return new Warehouse(base, wrap((await make('')) as unknown as FileStore), make)
     }
     const root = resolve(uri.startsWith('file://') ? new URL(uri).pathname : uri)
-    return new Warehouse(root, new LocalFileStore(root), undefined)
+    return new Warehouse(root, wrap(new LocalFileStore(root)), undefined)
   }
 
   /** True for S3 warehouses. */

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DeltaError } from 'delta-ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { arrowToRows } from '../src/arrow.js'
 import { readCatalog } from '../src/catalog.js'
@@ -15,7 +16,7 @@ import { DATASETS, type DatasetName } from '../src/datasets.js'
 import { type ExpectedCounts, type GenerateOptions, writeGeneratedData } from '../src/generate.js'
 import { ConsoleNotifier, WebhookNotifier } from '../src/notify.js'
 import { listRuns, type PipelineResult, runPipeline } from '../src/pipeline.js'
-import { listAll, readText } from '../src/store.js'
+import { type FileStore, listAll, readText } from '../src/store.js'
 import { Warehouse } from '../src/warehouse.js'
 
 let dir: string
@@ -233,6 +234,41 @@ describe('pipeline failure handling', () => {
     expect(await readdir(join(wh, 'raw/order_items'))).toEqual(['order_items.xlsx'])
     expect(await readdir(join(wh, 'raw/products'))).toEqual([])
     expect((await listRuns((await Warehouse.open(wh)).store)).map((x) => x.status)).toEqual(['failed'])
+  })
+})
+
+describe('transient storage errors', () => {
+  it('an orders step hit by STORAGE_TRANSIENT is retried and the run lands with exact counts', async () => {
+    const wh = join(dir, 'wh-transient')
+    const input = join(dir, 'in-transient')
+    const { expected } = await writeGeneratedData(input, SMALL)
+    let failures = 0
+    const wrapStore = (store: FileStore): FileStore => ({
+      rootUri: store.rootUri,
+      list: (p) => store.list(p),
+      put: (p, d, o) => store.put(p, d, o),
+      delete: (p) => store.delete(p),
+      read: async (p) => {
+        // The first two reads of an orders CSV fail like a throttled S3 GET would.
+        if (p.startsWith('preprocessed/orders/') && failures < 2) {
+          failures++
+          throw new DeltaError('STORAGE_TRANSIENT', `503 SlowDown reading ${p}`)
+        }
+        return store.read(p)
+      },
+    })
+    const r = await runPipeline({
+      warehouse: wh,
+      raw: input,
+      notifiers: quiet(),
+      wrapStore,
+      retry: { baseDelayMs: 10 },
+    })
+    expect(failures).toBe(2)
+    expect(r.status).toBe('succeeded')
+    expect(r.steps.find((s) => s.name === 'orders')).toMatchObject({ status: 'succeeded', attempts: 3 })
+    expectCounts(r, expected)
+    expect(r.jobs.orders).toMatchObject({ inserted: expected.orders.accepted, updated: 0 })
   })
 })
 
