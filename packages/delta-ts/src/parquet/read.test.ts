@@ -95,7 +95,9 @@ describe('openParquet', () => {
 describe('openParquet: storage failures', () => {
   it('surfaces a failed chunk read as the storage error, and parquet-wasm keeps working afterwards', async () => {
     const mem = new MemoryStorage()
-    const bytes = writeParquet(wideTable(1000), { codec: 'snappy' })
+    // Large enough that the column chunks lie outside the footer prefetch (the last 64 KiB).
+    const bytes = writeParquet(wideTable(20_000), { codec: 'snappy' })
+    expect(bytes.length).toBeGreaterThan(256 * 1024)
     await mem.put('f.parquet', bytes)
     const flaky = new CountingStorage(mem)
     const reader = await openParquet(flaky, 'f.parquet', { size: bytes.length })
@@ -113,7 +115,7 @@ describe('openParquet: storage failures', () => {
     let rows = 0
     for await (const b of again.readRowGroup(0, ['id'])) rows += b.numRows
     again.close()
-    expect(rows).toBe(1000)
+    expect(rows).toBe(20_000)
   })
 
   it('reports a file missing at open as FILE_NOT_FOUND even when its size is given', async () => {
@@ -183,5 +185,27 @@ describe('StorageBlob', () => {
     expect(new TextDecoder().decode(await blob.slice(-3).arrayBuffer())).toBe('789')
     expect(new TextDecoder().decode(await blob.slice(4, 100).slice(1, 3).arrayBuffer())).toBe('56')
     expect(blob.slice(8, 2).size).toBe(0)
+  })
+})
+
+describe('openParquet: small files', () => {
+  it('reads a file smaller than the footer prefetch with one request, and never fetches a byte twice', async () => {
+    const mem = new MemoryStorage()
+    const bytes = writeParquet(wideTable(500), { codec: 'snappy' })
+    expect(bytes.length).toBeLessThan(64 * 1024)
+    await mem.put('small.parquet', bytes)
+    const storage = new CountingStorage(mem)
+    const reader = await openParquet(storage, 'small.parquet', { size: bytes.length })
+    let rows = 0
+    for await (const b of reader.readRowGroup(
+      0,
+      reader.schema.fields.map((f) => f.name),
+    ))
+      rows += b.numRows
+    expect(reader.cacheMisses).toBe(0)
+    reader.close()
+    expect(rows).toBe(500)
+    expect(storage.calls).toBe(1)
+    expect(storage.bytesRead).toBe(bytes.length)
   })
 })

@@ -129,12 +129,30 @@ export class RangeCache {
     this.#ranges.push({ start, bytes, pinned })
   }
 
-  /** The bytes `[start, end)` when one cached range holds them all. */
+  /** The bytes `[start, end)` when cached ranges cover them (one range, or abutting ones joined). */
   get(start: number, end: number): Uint8Array | undefined {
-    for (const r of this.#ranges) {
-      if (start >= r.start && end <= r.start + r.bytes.length) return r.bytes.subarray(start - r.start, end - r.start)
+    const parts: Uint8Array[] = []
+    let pos = start
+    while (pos < end) {
+      const r = this.#ranges.find((x) => pos >= x.start && pos < x.start + x.bytes.length)
+      if (!r) return undefined
+      const to = Math.min(end, r.start + r.bytes.length)
+      parts.push(r.bytes.subarray(pos - r.start, to - r.start))
+      pos = to
     }
-    return undefined
+    if (parts.length === 1) return parts[0]
+    const out = new Uint8Array(end - start)
+    let k = 0
+    for (const p of parts) {
+      out.set(p, k)
+      k += p.length
+    }
+    return out
+  }
+
+  /** True when `[start, end)` is already cached. */
+  has(start: number, end: number): boolean {
+    return this.get(start, end) !== undefined
   }
 
   /** Drops every unpinned range (a row group's chunks once it is decoded). */
@@ -485,10 +503,14 @@ export async function openParquet(
         if (chunks && chunks.length > 0) {
           // Fetch the row group's chunks here so no storage call happens inside parquet-wasm.
           await Promise.all(
-            coalesceRanges(chunks.filter((c) => c.end <= size)).map(async (r) => {
-              options.onRead?.(r.start, r.end)
-              cache.add(r.start, await storage.readRange(path, r.start, r.end, { signal }))
-            }),
+            coalesceRanges(chunks.filter((c) => c.end <= size))
+              // Bytes fetched with the footer (all of a small file) are not fetched again.
+              .map((r) => ({ start: r.start, end: r.end > cacheStart && r.start < cacheStart ? cacheStart : r.end }))
+              .filter((r) => !cache.has(r.start, r.end))
+              .map(async (r) => {
+                options.onRead?.(r.start, r.end)
+                cache.add(r.start, await storage.readRange(path, r.start, r.end, { signal }))
+              }),
           )
           for (const c of chunks) {
             const bytes = cache.get(c.start, c.end)
