@@ -154,8 +154,9 @@ export class Scan {
    *
    * @throws DeltaError `ABORTED` when the signal fires, `FILE_NOT_FOUND` for a missing data file,
    *   `PARQUET_ERROR` for an undecodable one, `SCHEMA_MISMATCH` when a file's column cannot be read as the
-   *   table type, `INVALID_DELETION_VECTOR`, `INVALID_LOG` for a bad partition value, `UNSUPPORTED_FEATURE`
-   *   for a filter without a registered row filter.
+   *   table type, `INVALID_DELETION_VECTOR`, `INVALID_LOG` for a bad partition value, `INVALID_PREDICATE`
+   *   for a filter that does not parse or bind to the table schema, storage errors as the backend reports
+   *   them (never swallowed: a failed read ends the scan).
    */
   async *batches(): AsyncGenerator<arrow.RecordBatch> {
     const { signal, filter } = this.options
