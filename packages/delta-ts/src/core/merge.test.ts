@@ -522,4 +522,23 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     const [h] = await t.history({ limit: 1 })
     expect(Number(h.operationMetrics?.numTargetDeletionVectorsRemoved)).toBeGreaterThan(0)
   })
+
+  it('an ON condition without an equality key tests every pair (small inputs) and refuses a cross join that is too large', async () => {
+    const t = await createOrders(target)
+    await t
+      .merge(ordersTable([order(9, 'x', 99)]), {
+        on: "target.updated_at < source.updated_at AND target.day <> '2024-01-02'",
+      })
+      .whenMatchedUpdate({ set: { status: 'source.status' } })
+      .execute()
+    expect((await readOrders(t)).map((o) => o.status)).toEqual(['x', 'x', 'new', 'new'])
+    const many = Array.from({ length: 6000 }, (_, i) => order(i, 's', 1))
+    const big = await createOrders(many, { partitioned: false })
+    const err = await big
+      .merge(ordersTable(many), { on: 'target.id < source.id' })
+      .whenMatchedDelete()
+      .execute()
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
 })

@@ -616,6 +616,9 @@ function unqualify(e: Expr): Expr {
   }
 }
 
+/** Candidate pairs per target batch a merge without an equi-join key may test (memory: 8 bytes a pair). */
+const MAX_CROSS_PAIRS = 20_000_000
+
 /** Distinct partition values listed as IN rather than a range up to this many. */
 const MAX_IN_LIST = 1000
 
@@ -880,6 +883,12 @@ export async function executeMerge(
             }
           }
         } else {
+          if (n * source.numRows > MAX_CROSS_PAIRS) {
+            throw new DeltaError(
+              'INVALID_ARGUMENT',
+              `the ON condition has no equality between a target and a source column, so every pair of rows is tested; ${n} x ${source.numRows} pairs exceed the limit of ${MAX_CROSS_PAIRS}. Add an equi-join key (target.k = source.k)`,
+            )
+          }
           for (let i = 0; i < n; i++) {
             for (let s = 0; s < source.numRows; s++) {
               pt.push(i)
