@@ -95,7 +95,8 @@ const isFloat = (t: DataType | undefined) => t === 'float' || t === 'double'
 // ---------------------------------------------------------------------------------------------------------
 // Summaries
 
-type Source = { kind: 'partition'; file: FileEntry } | { kind: 'stats'; file: FileEntry }
+/** Where summaries come from; `cache` memoizes partition summaries by raw value within one pruneFiles pass. */
+type Source = { kind: 'partition' | 'stats'; file: FileEntry; cache?: Map<string, Summary> }
 
 function partitionKey(ctx: PruningContext, name: string): string | undefined {
   return (
@@ -104,21 +105,30 @@ function partitionKey(ctx: PruningContext, name: string): string | undefined {
   )
 }
 
-function partitionSummary(c: ColumnExpr, file: FileEntry, ctx: PruningContext, partName: string): Summary {
+function partitionSummary(c: ColumnExpr, src: Source, ctx: PruningContext, partName: string): Summary {
+  const file = src.file
   const field = findField(ctx.schema, partName)
   if (!field) return UNKNOWN
   const phys = physicalName(field, ctx.columnMappingMode)
   const pv = file.partitionValues ?? {}
   // FileEntry documents logical keys; the log itself uses physical keys under column mapping. Accept both.
   const raw = partName in pv ? pv[partName] : phys in pv ? pv[phys] : field.name in pv ? pv[field.name] : null
-  let v: ScalarValue
+  // Many files share a partition value: parse each distinct one once per pass.
+  const key = src.cache ? `${partName}\u0000${raw === null || raw === undefined ? '\u0001' : `=${raw}`}` : ''
+  const hit = src.cache?.get(key)
+  if (hit) return hit
+  let summary: Summary
   try {
-    v = parsePartitionValue(raw, c.dataType ?? field.type)
+    const v = parsePartitionValue(raw, c.dataType ?? field.type)
+    summary =
+      v === null
+        ? ALL_NULL
+        : { min: v, max: v, maxIsPrefix: false, nanAboveMax: false, mayNull: false, mayNonNull: true }
   } catch {
-    return UNKNOWN
+    summary = UNKNOWN
   }
-  if (v === null) return ALL_NULL
-  return { min: v, max: v, maxIsPrefix: false, nanAboveMax: false, mayNull: false, mayNonNull: true }
+  src.cache?.set(key, summary)
+  return summary
 }
 
 function physicalPath(c: ColumnExpr, ctx: PruningContext): string[] | undefined {
@@ -228,7 +238,7 @@ function summarize(c: ColumnExpr, src: Source, ctx: PruningContext): Summary {
   if (c.qualifier !== undefined) return UNKNOWN
   if (c.path.length === 1) {
     const part = partitionKey(ctx, c.path[0])
-    if (part !== undefined) return partitionSummary(c, src.file, ctx, part)
+    if (part !== undefined) return partitionSummary(c, src, ctx, part)
   }
   if (src.kind === 'partition' || !src.file.stats) return UNKNOWN
   return statsSummary(c, src.file.stats, ctx)
@@ -481,9 +491,10 @@ export function pruneFiles(
   const kept: FileEntry[] = []
   let prunedByPartition = 0
   let skippedByStats = 0
+  const cache = new Map<string, Summary>()
   for (const file of files) {
-    if (!partitionMayMatch(boundExpr, file, ctx)) prunedByPartition++
-    else if (!fileMayMatch(boundExpr, file, ctx)) skippedByStats++
+    if (!tri(boundExpr, { kind: 'partition', file, cache }, ctx).t) prunedByPartition++
+    else if (emptyFile(file) || !tri(boundExpr, { kind: 'stats', file, cache }, ctx).t) skippedByStats++
     else kept.push(file)
   }
   return { files: kept, stats: { total: files.length, prunedByPartition, skippedByStats, kept: kept.length } }

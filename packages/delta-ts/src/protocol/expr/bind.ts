@@ -222,6 +222,9 @@ function coerce(l: LiteralExpr, type: DataType, what: string): LiteralExpr {
   switch (family(type)) {
     case 'string':
       if (typeof v === 'string') return out(v)
+      // Often a partition column of digits (year = 2024): say how to write it rather than guess an order.
+      if (typeof v === 'number' || typeof v === 'bigint')
+        return fail(`expected a string literal; quote it: '${l.text ?? String(v)}'`)
       return fail('expected a string literal')
     case 'boolean':
       if (typeof v === 'boolean') return out(v)

@@ -48,6 +48,7 @@ export interface LiteralExpr {
 /** The JS values a literal may hold before binding. */
 export type LiteralValue = ScalarValue | Date | undefined
 
+/** `left op right` with SQL semantics: NULL when either side is NULL. */
 export interface CompareExpr {
   kind: 'compare'
   op: CompareOp
@@ -82,16 +83,19 @@ export interface LikeExpr {
   negated: boolean
 }
 
+/** Conjunction (Kleene): FALSE if any child is FALSE, else NULL if any is NULL, else TRUE. */
 export interface AndExpr {
   kind: 'and'
   children: Expr[]
 }
 
+/** Disjunction (Kleene): TRUE if any child is TRUE, else NULL if any is NULL, else FALSE. */
 export interface OrExpr {
   kind: 'or'
   children: Expr[]
 }
 
+/** Negation: NOT NULL is NULL. */
 export interface NotExpr {
   kind: 'not'
   child: Expr
