@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { cleanupDirs, createOrders, order, ordersTable, readOrders, tmpDir } from '../../test/dml-fixtures.js'
 import { goldenRoot } from '../../test/golden.js'
 import { isDeltaError } from '../errors.js'
-import { DeltaTable } from '../index.js'
+import { DeltaTable, LocalStorage } from '../index.js'
 
 afterEach(cleanupDirs)
 
@@ -540,5 +540,36 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       .execute()
       .catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
+
+  it('opens only candidate data files (counted at the storage): other files are never read', async () => {
+    const uri = tmpDir()
+    await createOrders(target, { uri })
+    const opened = new Set<string>()
+    const local = new LocalStorage(uri)
+    const counting = new Proxy(local, {
+      get(obj, prop, receiver) {
+        const v = Reflect.get(obj, prop, receiver)
+        if (typeof v !== 'function') return v
+        return (...args: unknown[]) => {
+          if (
+            (prop === 'read' || prop === 'readRange' || prop === 'head') &&
+            typeof args[0] === 'string' &&
+            !args[0].startsWith('_delta_log')
+          )
+            opened.add(args[0])
+          return (v as (...a: unknown[]) => unknown).apply(obj, args)
+        }
+      },
+    })
+    const t = await DeltaTable.open(uri, { storage: counting })
+    const files = await (await t.snapshot()).files()
+    await t
+      .merge(ordersTable([order(3, 'x', 50, '2024-01-02')]), { on: ['id', 'day'] })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    const day2 = files.filter((f) => f.partitionValues.day === '2024-01-02').map((f) => f.path)
+    expect([...opened].filter((p) => files.some((f) => f.path === p))).toEqual(day2)
   })
 })
