@@ -1,6 +1,6 @@
 // Reads a real Delta table written by Spark (from the golden corpus beside the repository) and prints its
 // snapshot: version, protocol, schema, partition columns, files, a few rows and the history.
-// Run: `pnpm demo`, or `pnpm exec tsx --conditions=source examples/read-golden.mjs [table-dir]`.
+// Run: `pnpm examples read-golden`, or `pnpm exec tsx --conditions=source examples/read-golden.mjs [table-dir]`.
 import assert from 'node:assert/strict'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
