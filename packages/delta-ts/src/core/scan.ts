@@ -10,13 +10,14 @@ import {
   scalarData,
 } from '../parquet/read.js'
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
-import { loadDeletionVector, resolveTablePath, survivingRows } from '../protocol/deletion-vector.js'
+import { survivingRows } from '../protocol/deletion-vector.js'
 import { referencedColumns } from '../protocol/expr/columns.js'
 import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { parsePartitionValue } from '../protocol/partition-values.js'
 import type { PruneStats } from '../protocol/pruning.js'
 import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
+import { loadDeletionVector, resolveTablePath } from './deletion-vector-io.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 

@@ -1,6 +1,7 @@
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { goldenRoot } from '../../test/golden.js'
+import { loadDeletionVector, resolveTablePath } from '../core/deletion-vector-io.js'
 import { LocalStorage } from '../storage/local.js'
 import { MemoryStorage } from '../storage/memory.js'
 import {
@@ -8,8 +9,6 @@ import {
   DV_MAGIC,
   decodeDeletionVector,
   deletionVectorPath,
-  loadDeletionVector,
-  resolveTablePath,
   survivingRows,
   z85Decode,
   z85Encode,

@@ -1,12 +1,11 @@
 import { DeltaError } from '../errors.js'
-import type { Storage } from '../storage/types.js'
 import type { DeletionVectorDescriptor } from './actions.js'
 
 /*
  * Deletion vectors (PROTOCOL.md §Deletion Vectors, §Deletion Vector Format): the set of row indexes of a data
  * file that are deleted, stored as a 64-bit RoaringBitmap ("portable" array format) behind a magic number,
  * either inline in the log (Z85) or in a `deletion_vector_<uuid>.bin` file. Decoding is pure; only
- * {@link loadDeletionVector} does IO, through the Storage contract.
+ * Loading vectors from storage (IO) lives in core/deletion-vector-io.ts.
  */
 
 const Z85_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#'
@@ -235,63 +234,6 @@ export function decodeDeletionVectorChunk(chunk: Uint8Array, sizeInBytes: number
   const expected = view.getUint32(4 + size, false)
   if (crc32(data) !== expected) throw new DeltaError('INVALID_DELETION_VECTOR', 'deletion vector checksum mismatch')
   return decodeDeletionVector(data)
-}
-
-/**
- * Loads the deleted row indexes of a descriptor (sorted ascending). Inline (`i`) vectors decode from the log;
- * `u` and `p` vectors read the byte range `[offset, offset + sizeInBytes + 8)` of their file through
- * `storage` (rooted at the table root) plus the version byte. An absolute `p` path must lie under
- * `storage.rootUri`. Checks the decoded cardinality against the descriptor.
- *
- * @throws DeltaError `INVALID_DELETION_VECTOR` for malformed or inconsistent vectors, `FILE_NOT_FOUND` when the
- *   file is missing, storage errors as the backend reports them.
- */
-export async function loadDeletionVector(
-  storage: Storage,
-  dv: DeletionVectorDescriptor,
-  options: { signal?: AbortSignal } = {},
-): Promise<Float64Array> {
-  let rows: Float64Array
-  if (dv.storageType === 'i') {
-    rows = decodeDeletionVector(z85Decode(dv.pathOrInlineDv).subarray(0, dv.sizeInBytes))
-  } else {
-    const path = resolveTablePath(storage, deletionVectorPath(dv))
-    const offset = dv.offset ?? 1
-    const [version, chunk] = await Promise.all([
-      storage.readRange(path, 0, 1, options),
-      storage.readRange(path, offset, offset + dv.sizeInBytes + 8, options),
-    ])
-    if (version[0] !== 1)
-      throw new DeltaError(
-        'INVALID_DELETION_VECTOR',
-        `unsupported deletion vector file version ${version[0]} in ${path}`,
-      )
-    rows = decodeDeletionVectorChunk(chunk, dv.sizeInBytes)
-  }
-  if (rows.length !== dv.cardinality) {
-    throw new DeltaError(
-      'INVALID_DELETION_VECTOR',
-      `deletion vector holds ${rows.length} rows, descriptor says ${dv.cardinality}`,
-    )
-  }
-  return rows
-}
-
-/**
- * Maps a path from the log (relative to the table root, or an absolute URI under the storage root) to a
- * storage key. Relative paths pass through.
- *
- * @throws DeltaError `UNSUPPORTED_FEATURE` for an absolute URI outside the storage root (files in another
- *   location are not readable through a table-rooted Storage).
- */
-export function resolveTablePath(storage: Storage, path: string): string {
-  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(path) && !path.startsWith('/')) return path
-  const root = storage.rootUri.replace(/\/+$/, '')
-  const norm = (u: string) => u.replace(/^file:\/+/, 'file:///').replace(/^\/+/, 'file:///')
-  const p = norm(path)
-  const r = norm(root)
-  if (p.startsWith(`${r}/`)) return p.slice(r.length + 1)
-  throw new DeltaError('UNSUPPORTED_FEATURE', `file ${path} lies outside the table storage root ${storage.rootUri}`)
 }
 
 /**
