@@ -68,8 +68,9 @@ it(`${WRITERS} OS processes x ${APPENDS} appends to one table on S3 (moto): cont
     storageOptions: { s3 },
   })
 
-  // The worker must sit where `delta-ts` and `apache-arrow` resolve: write it beside this test, not in /tmp.
-  const localWorker = path.join(here, `.torture-writer-${randomUUID().slice(0, 8)}.mts`)
+  // The worker must sit inside the package, where `delta-ts` and `apache-arrow` resolve; .tmp/ is git-ignored.
+  const localWorker = path.join(here, '.tmp', `torture-writer-${randomUUID().slice(0, 8)}.mts`)
+  await fs.mkdir(path.dirname(localWorker), { recursive: true })
   await fs.writeFile(localWorker, workerSource)
   const started = Date.now()
   let reports: WorkerReport[]
