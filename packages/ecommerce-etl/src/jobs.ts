@@ -5,7 +5,7 @@
  */
 
 import type { Table } from 'apache-arrow'
-import type { DeltaTable } from 'delta-ts'
+import type { Snapshot } from 'delta-ts'
 import { arrowToRows, rowsToArrow } from './arrow.js'
 import { parseCsvRecords, toCsv } from './csv.js'
 import type { DatasetDef } from './datasets.js'
@@ -136,16 +136,11 @@ export function diffAgainstTarget(
   return { changed, inserts, updates, unchanged: rows.length - changed.length }
 }
 
-/** Reads every row of a table (all columns) keyed by the dataset key. */
-async function targetRows(
-  table: DeltaTable,
-  def: DatasetDef,
-): Promise<{ rows: Map<TypedValue, Record<string, TypedValue>>; version: number; applied?: number }> {
-  const snap = await table.snapshot()
-  const arrow = (await snap.scan({}).toArrow()) as Table
+/** Reads every row of a snapshot (all columns) keyed by the dataset key. */
+async function targetRows(snap: Snapshot, def: DatasetDef): Promise<Map<TypedValue, Record<string, TypedValue>>> {
   const rows = new Map<TypedValue, Record<string, TypedValue>>()
-  for (const r of arrowToRows(arrow)) rows.set(r[def.key], r)
-  return { rows, version: snap.version, applied: undefined }
+  for (const r of arrowToRows(await snap.scan({}).toArrow())) rows.set(r[def.key], r)
+  return rows
 }
 
 /** Reads one key column of a dataset's table (empty when the table does not exist yet). */
@@ -223,14 +218,14 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
       tableVersion = snap.version
       break
     }
-    const target = await targetRows(table, def)
-    const diff = diffAgainstTarget(def, rows, target.rows)
+    // Diff against the same snapshot the txn check used, so both see one table state.
+    const diff = diffAgainstTarget(def, rows, await targetRows(snap, def))
     unchanged = diff.unchanged
     if (diff.changed.length === 0) {
       // Nothing to change: no commit at all, so a rerun leaves the table byte-identical.
       inserted = 0
       updated = 0
-      tableVersion = target.version
+      tableVersion = snap.version
       break
     }
     try {
