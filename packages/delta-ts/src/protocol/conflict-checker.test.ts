@@ -152,12 +152,34 @@ const cases: Case[] = [
     expected: 'ConcurrentDeleteDelete',
   },
   {
-    name: 'compaction (dataChange=false) removes a file we read: no data changed',
+    name: 'compaction (dataChange=false) rewrote a file we read',
     read: readPartA,
     write: [{ add: add('a3') }],
     winner: [
       info('OPTIMIZE', false),
       { remove: { path: 'a1', dataChange: false } },
+      { add: { ...add('a9'), dataChange: false } },
+    ],
+    expected: 'ConcurrentDeleteRead',
+  },
+  {
+    name: 'two compactions of the same file',
+    read: noRead,
+    write: [{ remove: { path: 'a1', dataChange: false } }, { add: { ...add('a8'), dataChange: false } }],
+    winner: [
+      info('OPTIMIZE', false),
+      { remove: { path: 'a1', dataChange: false } },
+      { add: { ...add('a9'), dataChange: false } },
+    ],
+    expected: 'ConcurrentDeleteDelete',
+  },
+  {
+    name: 'compaction (dataChange=false adds) vs a reader of the partition: compacted files are not new data',
+    read: { ...readPartA, readFiles: new Set(['a7']) },
+    write: [{ add: add('a3') }],
+    winner: [
+      info('OPTIMIZE', false),
+      { remove: { path: 'b1', dataChange: false } },
       { add: { ...add('a9'), dataChange: false } },
     ],
     expected: null,

@@ -95,7 +95,9 @@ function summarize(w: WinningCommit): WinnerSummary {
     if (a.protocol) s.protocol = a.protocol
     else if (a.metaData) s.metadataChanged = true
     else if (a.add && a.add.dataChange !== false) (isBlindAppend ? s.blindAppendAdds : s.changedDataAdds).push(a.add)
-    else if (a.remove && a.remove.dataChange !== false) s.removedPaths.add(decodeActionPath(a.remove.path))
+    // Every remove counts, dataChange or not (Spark's removedFiles): a compaction that rewrote a file this
+    // transaction read or removes would otherwise let both commit and duplicate or resurrect rows.
+    else if (a.remove) s.removedPaths.add(decodeActionPath(a.remove.path))
     else if (a.txn) s.appIds.add(a.txn.appId)
   }
   return s
