@@ -21,11 +21,11 @@ function literal(v: ScalarValue, f: StructField): LiteralValue {
 const keyOf = (v: ScalarValue) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x))
 
 /** Predicates on one column from its values: =, >, <=, IS NULL, NOT =, IN, and LIKE on a prefix for strings. */
-export function predicatesFor(f: StructField, values: ScalarValue[]): Expr[] {
+export function predicatesFor(f: StructField, values: ScalarValue[], path: string[] = [f.name]): Expr[] {
   const distinct = [...new Map(values.filter((v) => v !== null).map((v) => [keyOf(v), v])).values()].sort(
     compareScalars,
   )
-  const c = () => col([f.name])
+  const c = () => col(path)
   if (distinct.length === 0) return [c().isNull(), c().isNotNull()]
   const lo = literal(distinct[0], f)
   const mid = literal(distinct[Math.floor(distinct.length / 2)], f)
@@ -50,6 +50,16 @@ export function tablePredicates(snap: Snapshot, full: arrow.Table, dataColumns =
   const parts = fields.filter((f) => snap.partitionColumns.includes(f.name))
   const chosen = [...parts, ...fields.filter((f) => !parts.includes(f)).slice(0, dataColumns)]
   const perColumn = chosen.map((f) => predicatesFor(f, vectorValues(full.getChild(f.name)!)))
+  // One nested leaf: the first primitive field of the first struct column (stats nest by struct).
+  for (const f of snap.schema.fields) {
+    if (!isStruct(f.type)) continue
+    const leafIndex = f.type.fields.findIndex(filterable)
+    if (leafIndex < 0) continue
+    const leaf = f.type.fields[leafIndex]
+    const vec = full.getChild(f.name)?.getChildAt(leafIndex)
+    if (vec) perColumn.push(predicatesFor(leaf, vectorValues(vec), [f.name, leaf.name]))
+    break
+  }
   const preds = perColumn.flat()
   if (perColumn.length >= 2) preds.push(and(perColumn[0][0], perColumn[1][1]), or(perColumn[0][0], perColumn[1][0]))
   return preds
