@@ -1,0 +1,126 @@
+"""Python `deltalake` (delta-rs) side of the delta-ts benchmarks.
+
+Usage: deltalake_bench.py '<params-json>'. Runs one operation `reps` times, timing only the operation
+(time.perf_counter), and prints `BENCH_RESULT {"runsMs": [...], "peakRssMb": ..., "extra": {...}}`.
+Untimed preparation (reading inputs, copying templates, moving pending commits in) happens between runs.
+"""
+import json
+import os
+import resource
+import shutil
+import sys
+import time
+
+import pyarrow.parquet as pq
+from deltalake import DeltaTable, WriterProperties, write_deltalake
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return (time.perf_counter() - t0) * 1000.0, out
+
+
+def repeat(reps, prepare, fn):
+    runs, last = [], None
+    for _ in range(reps):
+        prepare()
+        ms, last = timed(fn)
+        runs.append(ms)
+    return runs, last
+
+
+def noop():
+    pass
+
+
+def op_load(p):
+    runs, files = repeat(p["reps"], noop, lambda: len(DeltaTable(p["table"]).file_uris()))
+    return runs, {"files": files}
+
+
+def op_refresh(p):
+    # Pending commit files (written by the Node side) are moved into _delta_log before each run.
+    dt = DeltaTable(p["table"])
+    pending = sorted(os.listdir(p["pending"]))
+    log = os.path.join(p["table"], "_delta_log")
+    n = p["newCommits"]
+
+    def prepare():
+        for f in pending[:n]:
+            os.rename(os.path.join(p["pending"], f), os.path.join(log, f))
+        del pending[:n]
+
+    def refresh():
+        dt.update_incremental()
+        return dt.version()
+
+    runs, version = repeat(p["reps"], prepare, refresh)
+    full_ms, _ = timed(lambda: len(DeltaTable(p["table"]).file_uris()))
+    return runs, {"version": version, "fullLoadMs": full_ms}
+
+
+def op_prune(p):
+    dt = DeltaTable(p["table"])
+    total = len(dt.file_uris())
+    filters = [tuple(f) for f in p["partitionFilters"]]
+    runs, kept = repeat(p["reps"], noop, lambda: len(dt.file_uris(partition_filters=filters)))
+    return runs, {"total": total, "kept": kept}
+
+
+def op_scan(p):
+    dt = DeltaTable(p["table"])
+    cols = p.get("columns")
+    runs, rows = repeat(p["reps"], noop, lambda: dt.to_pyarrow_table(columns=cols).num_rows)
+    return runs, {"rows": rows}
+
+
+def op_append(p):
+    data = pq.read_table(p["input"])
+    d = p["dir"]
+
+    def prepare():
+        shutil.rmtree(d, ignore_errors=True)
+
+    def write():
+        write_deltalake(
+            d,
+            data,
+            partition_by=["date"] if p.get("partitioned") else None,
+            writer_properties=WriterProperties(compression="ZSTD"),
+        )
+
+    runs, _ = repeat(p["reps"], prepare, write)
+    return runs, {"rows": data.num_rows}
+
+
+def op_merge(p):
+    source = pq.read_table(p["source"])
+    d = p["dir"]
+
+    def prepare():
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(p["template"], d)
+
+    def merge():
+        dt = DeltaTable(d)
+        return (
+            dt.merge(source=source, predicate="target.id = source.id", source_alias="source", target_alias="target")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
+        )
+
+    runs, metrics = repeat(p["reps"], prepare, merge)
+    return runs, {"metrics": metrics}
+
+
+def main():
+    p = json.loads(sys.argv[1])
+    runs, extra = globals()["op_" + p["op"]](p)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    print("\nBENCH_RESULT " + json.dumps({"runsMs": runs, "peakRssMb": round(peak, 1), "extra": extra}, default=str))
+
+
+if __name__ == "__main__":
+    main()

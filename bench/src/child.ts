@@ -1,0 +1,251 @@
+/**
+ * One measurement in its own process (spawned by harness.ts): `child.ts <case> <params-json>`. Prints
+ * `BENCH_RESULT {runsMs, peakRssMb, extra}` as its last line. Untimed preparation (reading inputs, copying
+ * templates) happens outside the timed region; peak RSS covers the whole process.
+ */
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
+import * as path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import * as arrow from 'apache-arrow'
+import { DeltaTable, type StorageOptions } from 'delta-ts'
+import * as pw from 'parquet-wasm'
+import { readParquetFile, writeSyntheticLog } from './data.js'
+import { RESULT_MARKER } from './harness.js'
+
+type Params = Record<string, unknown>
+type CaseFn = (p: Params) => Promise<{ runsMs: number[]; extra?: Record<string, unknown> }>
+
+const str = (p: Params, k: string): string => String(p[k])
+const num = (p: Params, k: string): number => Number(p[k])
+
+/** When set (by harness.ts), the timed regions are CPU-profiled into this file (module loading is not). */
+const profileFile = process.env.BENCH_CPU_PROFILE
+let session: Session | undefined
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  if (profileFile && !session) {
+    session = new Session()
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+  }
+  const t0 = performance.now()
+  const out = await fn()
+  return [performance.now() - t0, out]
+}
+
+async function writeProfile(): Promise<void> {
+  if (!profileFile || !session) return
+  const { profile } = await session.post('Profiler.stop')
+  await writeFile(profileFile, JSON.stringify(profile))
+  session.disconnect()
+}
+
+async function repeat<T>(reps: number, prepare: () => Promise<void>, fn: () => Promise<T>): Promise<[number[], T]> {
+  const runs: number[] = []
+  let last: T | undefined
+  for (let i = 0; i < reps; i++) {
+    await prepare()
+    const [ms, out] = await timed(fn)
+    runs.push(ms)
+    last = out
+  }
+  return [runs, last as T]
+}
+
+const noop = async () => {}
+
+const cases: Record<string, CaseFn> = {
+  /** Full snapshot load: open (log listing + replay) and list the active files. */
+  async load(p) {
+    const [runsMs, files] = await repeat(num(p, 'reps'), noop, async () => {
+      const t = await DeltaTable.open(str(p, 'table'))
+      return (await (await t.snapshot()).files()).length
+    })
+    return { runsMs, extra: { files } }
+  },
+
+  /** Incremental refresh after `newCommits` synthetic commits (written untimed before each run). */
+  async refresh(p) {
+    const root = str(p, 'table')
+    const table = await DeltaTable.open(root)
+    let version = await table.version()
+    const [runsMs, snap] = await repeat(
+      num(p, 'reps'),
+      async () => {
+        await writeSyntheticLog(root, {
+          from: version + 1,
+          to: version + num(p, 'newCommits'),
+          addsPerCommit: 1,
+          days: 30,
+          tag: 'refresh',
+        })
+        version += num(p, 'newCommits')
+      },
+      // Timed: the refresh alone (listing + reading the new commits), not listing the files afterwards.
+      async () => table.snapshot(),
+    )
+    if (snap.version !== version) throw new Error(`refresh reached ${snap.version}, expected ${version}`)
+    const files = (await snap.files()).length
+    // A full load of the same final version, in the same process, for the refresh/full ratio (skipped when
+    // profiling, so that the profile shows the refresh only).
+    const [fullMs] = profileFile ? [Number.NaN] : await timed(async () => (await (await DeltaTable.open(root)).snapshot()).files())
+    return { runsMs, extra: { files, fullLoadMs: fullMs } }
+  },
+
+  /** Snapshot.files({filter}) on a loaded snapshot: partition pruning and stats skipping. */
+  async prune(p) {
+    const snap = await (await DeltaTable.open(str(p, 'table'))).snapshot()
+    const total = (await snap.files()).length
+    const [runsMs, kept] = await repeat(num(p, 'reps'), noop, async () => (await snap.files({ filter: str(p, 'filter') })).length)
+    return { runsMs, extra: { total, kept } }
+  },
+
+  /** Full or projected scan into one Arrow table. */
+  async scan(p) {
+    const snap = await (await DeltaTable.open(str(p, 'table'))).snapshot()
+    const columns = p.columns as string[] | undefined
+    const [runsMs, rows] = await repeat(num(p, 'reps'), noop, async () => (await snap.scan({ columns }).toArrow()).numRows)
+    return { runsMs, extra: { rows } }
+  },
+
+  /** Baseline: read the same Parquet files with parquet-wasm directly (file read + decode + Arrow JS). */
+  async rawRead(p) {
+    const files = p.files as string[]
+    const columns = p.columns as string[] | undefined
+    const [runsMs, rows] = await repeat(num(p, 'reps'), noop, async () => {
+      let rows = 0
+      for (const f of files) rows += (await readParquetFile(f, columns)).numRows
+      return rows
+    })
+    return { runsMs, extra: { rows } }
+  },
+
+  /** Append the input rows to a new table (created untimed before each run). */
+  async append(p) {
+    const input = await readParquetFile(str(p, 'input'))
+    const dir = str(p, 'dir')
+    const partitionBy = p.partitioned ? ['date'] : []
+    const [runsMs, r] = await repeat(
+      num(p, 'reps'),
+      async () => {
+        await rm(dir, { recursive: true, force: true })
+        await DeltaTable.create(dir, { schema: input.schema, partitionBy })
+      },
+      async () => (await DeltaTable.open(dir)).write(input),
+    )
+    return { runsMs, extra: { rows: r.numOutputRows, files: r.numAddedFiles } }
+  },
+
+  /** Baseline: encode the same rows with parquet-wasm (delta-ts's writer properties) and write one file. */
+  async rawWrite(p) {
+    const input = await readParquetFile(str(p, 'input'))
+    const dir = str(p, 'dir')
+    await mkdir(dir, { recursive: true })
+    const [runsMs, size] = await repeat(num(p, 'reps'), noop, async () => {
+      const props = new pw.WriterPropertiesBuilder()
+        .setCompression(pw.Compression.ZSTD)
+        .setWriterVersion(pw.WriterVersion.V2)
+        .setMaxRowGroupSize(1 << 20)
+        .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+        .setDictionaryEnabled(true)
+        .build()
+      const bytes = pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(input, 'stream')), props)
+      await writeFile(path.join(dir, 'raw.parquet'), bytes)
+      return bytes.length
+    })
+    return { runsMs, extra: { bytes: size } }
+  },
+
+  /** One concurrent writer: waits for the shared start time, then commits `commits` one-row appends. */
+  async commitWriter(p) {
+    const storageOptions = p.s3 ? ({ s3: p.s3 } as StorageOptions) : undefined
+    const table = await DeltaTable.open(str(p, 'uri'), { storageOptions })
+    const wait = num(p, 'startAt') - Date.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    const start = Date.now()
+    const latencies: number[] = []
+    let retries = 0
+    for (let i = 0; i < num(p, 'commits'); i++) {
+      const batch = new arrow.Table({
+        writer: arrow.makeVector(Int32Array.of(num(p, 'writerId'))),
+        seq: arrow.makeVector(Int32Array.of(i)),
+      })
+      const [ms, r] = await timed(() => table.write(batch, { maxRetries: 1000, initialBackoffMs: 5, maxBackoffMs: 200 }))
+      latencies.push(ms)
+      retries += r.attempts - 1
+    }
+    return { runsMs: latencies, extra: { start, end: Date.now(), retries } }
+  },
+
+  /** MERGE the source into a fresh copy of the target (copied untimed before each run). */
+  async merge(p) {
+    const source = await readParquetFile(str(p, 'source'))
+    const dir = str(p, 'dir')
+    const [runsMs, r] = await repeat(
+      num(p, 'reps'),
+      async () => {
+        await rm(dir, { recursive: true, force: true })
+        await cp(str(p, 'template'), dir, { recursive: true })
+      },
+      async () => {
+        const t = await DeltaTable.open(dir)
+        return t
+          .merge(source, { on: 'target.id = source.id', targetAlias: 'target', sourceAlias: 'source' })
+          .whenMatchedUpdateAll()
+          .whenNotMatchedInsertAll()
+          .execute()
+      },
+    )
+    return { runsMs, extra: { metrics: r.metrics } }
+  },
+
+  /** The whole ecommerce-etl pipeline into a fresh warehouse. */
+  async etl(p) {
+    const warehouse = str(p, 'warehouse')
+    const [runsMs, r] = await repeat(
+      num(p, 'reps'),
+      async () => {
+        await rm(warehouse, { recursive: true, force: true })
+      },
+      // Imported here, not at the top: other cases should not pay for (or profile) the ETL's modules.
+      async () => (await import('ecommerce-etl')).runPipeline({ warehouse, raw: str(p, 'input'), notifiers: [] }),
+    )
+    if (r.status !== 'succeeded') throw new Error(`pipeline ${r.status}: ${JSON.stringify(r.steps)}`)
+    const items = r.jobs.order_items
+    return { runsMs, extra: { status: r.status, orderItems: items ? JSON.parse(JSON.stringify(items)) : null } }
+  },
+
+  /** Setup (untimed by callers): write the input into a new delta-ts table. */
+  async makeTable(p) {
+    const input = await readParquetFile(str(p, 'input'))
+    const dir = str(p, 'dir')
+    await rm(dir, { recursive: true, force: true })
+    const t = await DeltaTable.create(dir, { schema: input.schema, partitionBy: p.partitioned ? ['date'] : [] })
+    const [ms, r] = await timed(() => t.write(input))
+    const files = (await (await t.snapshot()).files()).map((f) => path.join(dir, f.path))
+    return { runsMs: [ms], extra: { files, rows: r.numOutputRows } }
+  },
+
+  /** Setup: write a checkpoint at the latest version. */
+  async checkpoint(p) {
+    const [ms] = await timed(async () => (await DeltaTable.open(str(p, 'table'))).checkpoint())
+    return { runsMs: [ms] }
+  },
+}
+
+async function main(): Promise<void> {
+  const [name, json] = process.argv.slice(2)
+  const fn = cases[name]
+  if (!fn) throw new Error(`unknown case ${name}; known: ${Object.keys(cases).join(', ')}`)
+  const out = await fn(JSON.parse(json ?? '{}') as Params)
+  await writeProfile()
+  const peakRssMb = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10
+  process.stdout.write(`\n${RESULT_MARKER}${JSON.stringify({ runsMs: out.runsMs, peakRssMb, extra: out.extra ?? {} })}\n`)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})
