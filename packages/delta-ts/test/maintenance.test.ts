@@ -116,3 +116,33 @@ describe('writer protocol gate', () => {
     expect(err.message).toContain('columnMapping')
   })
 })
+
+describe('change data feed tables', () => {
+  it('appends and whole-partition deletes work; row rewrites are refused with UNSUPPORTED_FEATURE (no cdc files yet)', async () => {
+    const dir = tmp()
+    const schema = arrow.tableFromArrays({ id: Int32Array.from([1]), p: ['a'] }).schema
+    const table = await DeltaTable.create(dir, {
+      schema,
+      partitionBy: ['p'],
+      properties: { 'delta.enableChangeDataFeed': 'true' },
+    })
+    await table.write(arrow.tableFromArrays({ id: Int32Array.from([1, 2]), p: ['a', 'b'] }))
+    await table.delete("p = 'b'")
+    const err = await table.delete('id = 1').catch((e) => e)
+    expect(err.code).toBe('UNSUPPORTED_FEATURE')
+    expect(err.message).toContain('change data feed')
+    const t = await (await table.snapshot()).scan().toArrow()
+    expect(t.numRows).toBe(1)
+  })
+})
+
+describe('vacuum protocol check', () => {
+  it('refuses to vacuum a table with a writer feature delta-ts does not implement', async () => {
+    const dir = tmp()
+    cpSync(path.join(goldenRoot(), 'kernel-rs-golden/table-with-columnmapping-mode-name/delta'), dir, {
+      recursive: true,
+    })
+    const err = await (await DeltaTable.open(dir)).vacuum({ dryRun: true }).catch((e) => e)
+    expect(err.code).toBe('UNSUPPORTED_FEATURE')
+  })
+})

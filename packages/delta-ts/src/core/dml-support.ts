@@ -3,7 +3,7 @@ import { DeltaError } from '../errors.js'
 import type { AddAction } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
 import { referencedColumns } from '../protocol/expr/columns.js'
-import { exprToSql, type Expr, type PredicateInput } from '../protocol/expr/index.js'
+import { type Expr, exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { writeDataFiles } from './data-writer.js'
@@ -99,6 +99,7 @@ export async function rewriteMatchingRows(
   signal?: AbortSignal,
 ): Promise<RewriteMetrics> {
   const { files, stats } = await snapshot.pruneFiles(p.expr)
+  if (!(p.partitionOnly && !transform)) assertNoChangeDataFeedRewrite(snapshot, txn.operation)
   txn.readPredicate(addMatcher(p)).readFilePaths(files.map((f) => f.path))
   const metrics: RewriteMetrics = {
     numRemovedFiles: 0,
@@ -151,6 +152,19 @@ export async function rewriteMatchingRows(
   metrics.numRemovedFiles = removed.length
   metrics.numAddedFiles = adds.length
   return metrics
+}
+
+/**
+ * Refuses row-level rewrites on tables with `delta.enableChangeDataFeed`: the spec then requires `cdc` files
+ * for the changed rows, which delta-ts does not write (appends and whole-file removes need none).
+ */
+export function assertNoChangeDataFeedRewrite(snapshot: Snapshot, operation: string): void {
+  if (snapshot.properties['delta.enableChangeDataFeed'] === 'true') {
+    throw new DeltaError(
+      'UNSUPPORTED_FEATURE',
+      `${operation} would rewrite data files of a table with change data feed enabled; delta-ts does not write changeDataFeed (cdc) files yet`,
+    )
+  }
 }
 
 function liveRows(f: FileEntry): number {

@@ -1,8 +1,9 @@
 import { DeltaError, isDeltaError } from '../errors.js'
 import type { Action } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
-import { classicCheckpointPath, LOG_DIR, parseLogPath } from '../protocol/log-path.js'
 import { deletionVectorPath } from '../protocol/deletion-vector.js'
+import { assertWritable } from '../protocol/features.js'
+import { classicCheckpointPath, LOG_DIR, parseLogPath } from '../protocol/log-path.js'
 import { indexLogListing } from '../protocol/log-segment.js'
 import { writeCheckpoint } from './checkpoint-writer.js'
 import { listLog } from './log-reader.js'
@@ -137,6 +138,8 @@ export async function vacuumFiles(
   options: VacuumOptions = {},
   now = Date.now(),
 ): Promise<VacuumResult> {
+  // vacuumProtocolCheck: only a client that implements every writer feature of the table may vacuum it.
+  assertWritable(snap.protocol, snap.metadata)
   const retentionHours = options.retentionHours ?? DEFAULT_VACUUM_RETENTION_HOURS
   const tableRetention =
     parseInterval(snap.properties['delta.deletedFileRetentionDuration']) ?? DEFAULT_VACUUM_RETENTION_HOURS * 3_600_000

@@ -14,7 +14,7 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
 import { findField, type StructType } from '../protocol/schema.js'
 import { writeDataFiles } from './data-writer.js'
-import { addMatcher, bindPredicate } from './dml-support.js'
+import { addMatcher, assertNoChangeDataFeedRewrite, bindPredicate } from './dml-support.js'
 import { evaluatePredicate, takeRows } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
@@ -809,6 +809,7 @@ export async function executeMerge(
 
   const describe = (cs: BoundClause[]) =>
     JSON.stringify(cs.map((c) => ({ ...(c.conditionSql ? { predicate: c.conditionSql } : {}), actionType: c.kind })))
+  if (matched.length > 0 || notMatchedBySource.length > 0) assertNoChangeDataFeedRewrite(snapshot, 'MERGE')
   const txn = new Transaction(snapshot, 'MERGE', {
     predicate: JSON.stringify([exprToSql(plan.on)]),
     matchedPredicates: describe(matched),
