@@ -223,6 +223,17 @@ describe('evaluatePredicate', () => {
     expect(rows('addr IS NULL')).toEqual([3])
   })
 
+  it('resolves qualified columns through options.resolve (MERGE-style target/source names)', () => {
+    const source: StructType = { type: 'struct', fields: [{ name: 'i', type: 'integer', nullable: true }] }
+    const e = bindExpr(parsePredicate('target.big > 0 AND source.i = target.i'), schema, {
+      scopes: { target: schema, source },
+    })
+    // Here both relations are the same batch; a MERGE would join two.
+    const mask = evaluatePredicate(e, batch, { resolve: (c, b) => b.getChild(c.path[0]) ?? undefined })
+    expect([...mask]).toEqual([1, 0, 0, 1, 1, 0])
+    expect(() => evaluatePredicate(e, batch)).toThrow(/target.big/)
+  })
+
   it('fails with INVALID_PREDICATE for a column missing from the batch', () => {
     const other: StructType = { type: 'struct', fields: [{ name: 'nope', type: 'integer', nullable: true }] }
     try {

@@ -145,7 +145,19 @@ const schema: StructType = {
     { name: 'n', type: { type: 'struct', fields: [{ name: 'x', type: 'integer', nullable: true }] }, nullable: true },
   ],
 }
-const ctx: PruningContext = { schema, partitionColumns: PART.map((c) => c.name), columnMappingMode: 'none' }
+const unmappedCtx: PruningContext = { schema, partitionColumns: PART.map((c) => c.name), columnMappingMode: 'none' }
+
+// The same table under column mapping (name mode): stats and partition values keyed by physical names.
+const phys = (name: string) => `col-${name}-${name.length}`
+const withPhysical = (t: StructType): StructType => ({
+  type: 'struct',
+  fields: t.fields.map((f) => ({
+    ...f,
+    type: typeof f.type === 'object' && f.type.type === 'struct' ? withPhysical(f.type) : f.type,
+    metadata: { 'delta.columnMapping.physicalName': phys(f.name) },
+  })),
+})
+const mappedCtx: PruningContext = { ...unmappedCtx, schema: withPhysical(schema), columnMappingMode: 'name' }
 
 type Row = Record<string, ScalarValue>
 const nullable = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null, freq: 4 })
@@ -209,12 +221,13 @@ function msIso(us: bigint): string {
   return new Date(Number(ms)).toISOString()
 }
 
-function statsFor(rows: Row[], style: StatsStyle, tight: boolean): FileStats | undefined {
+function statsFor(rows: Row[], style: StatsStyle, tight: boolean, mapped: boolean): FileStats | undefined {
   if (style.none) return undefined
   const minValues: Record<string, unknown> = {}
   const maxValues: Record<string, unknown> = {}
   const nullCount: Record<string, unknown> = {}
-  const put = (target: Record<string, unknown>, path: string[], v: unknown) => {
+  const put = (target: Record<string, unknown>, logical: string[], v: unknown) => {
+    const path = mapped ? logical.map(phys) : logical
     if (path.length === 1) target[path[0]] = v
     else {
       if (target[path[0]] === undefined) target[path[0]] = {}
@@ -408,8 +421,9 @@ interface FileSpec {
   style: StatsStyle
 }
 
-function checkProperty(specs: FileSpec[], expr: Expr, dvs: boolean): void {
-  const bound = bindExpr(expr, schema)
+function checkProperty(specs: FileSpec[], expr: Expr, dvs: boolean, mapped = false): void {
+  const ctx = mapped ? mappedCtx : unmappedCtx
+  const bound = bindExpr(expr, ctx.schema)
   const files: FileEntry[] = []
   const batches = new Map<string, RecordBatch>()
   const expected: number[] = []
@@ -417,9 +431,11 @@ function checkProperty(specs: FileSpec[], expr: Expr, dvs: boolean): void {
   specs.forEach((spec, k) => {
     const deleted = dvs ? spec.deletedRows : []
     const partitionValues: Record<string, string | null> = {}
-    for (const c of PART) partitionValues[c.name] = partitionString(c, spec.partitions[c.name], spec.isoTimestamps)
+    for (const c of PART) {
+      partitionValues[mapped ? phys(c.name) : c.name] = partitionString(c, spec.partitions[c.name], spec.isoTimestamps)
+    }
     const path = `f${k}.parquet`
-    const stats = statsFor([...spec.rows, ...deleted], spec.style, deleted.length === 0)
+    const stats = statsFor([...spec.rows, ...deleted], spec.style, deleted.length === 0, mapped)
     files.push({
       path,
       partitionValues,
@@ -460,9 +476,18 @@ function checkProperty(specs: FileSpec[], expr: Expr, dvs: boolean): void {
 
 describe('pruning and row filtering (property)', () => {
   it('never prune a file holding a matching row, and pruned + filtered equals full filtered (random trees)', () => {
-    fc.assert(fc.property(fc.array(fileArb, { minLength: 1, maxLength: 6 }), exprArb, fc.boolean(), checkProperty), {
-      numRuns: 300,
-    })
+    fc.assert(
+      fc.property(
+        fc.array(fileArb, { minLength: 1, maxLength: 6 }),
+        exprArb,
+        fc.boolean(),
+        fc.boolean(),
+        checkProperty,
+      ),
+      {
+        numRuns: 300,
+      },
+    )
   })
 
   it('never prune a file holding a matching row for single (possibly negated) conditions', () => {
@@ -471,9 +496,12 @@ describe('pruning and row filtering (property)', () => {
       leafArb(),
       leafArb().map((x) => not(x)),
     )
-    fc.assert(fc.property(fc.array(fileArb, { minLength: 1, maxLength: 4 }), leaf, fc.boolean(), checkProperty), {
-      numRuns: 600,
-    })
+    fc.assert(
+      fc.property(fc.array(fileArb, { minLength: 1, maxLength: 4 }), leaf, fc.boolean(), fc.boolean(), checkProperty),
+      {
+        numRuns: 600,
+      },
+    )
   })
 
   it.each(COLS.map((c) => [c.name, c] as const))(
@@ -484,29 +512,36 @@ describe('pruning and row filtering (property)', () => {
         leafArb([c]).map((x) => not(x)),
       )
       // Truncated string bounds have the most corner cases; give them more runs.
-      fc.assert(fc.property(fc.array(fileArb, { minLength: 1, maxLength: 3 }), leaf, fc.boolean(), checkProperty), {
-        numRuns: c.name === 'c' ? 1000 : 250,
-      })
+      fc.assert(
+        fc.property(fc.array(fileArb, { minLength: 1, maxLength: 3 }), leaf, fc.boolean(), fc.boolean(), checkProperty),
+        {
+          numRuns: c.name === 'c' ? 1000 : 250,
+        },
+      )
     },
   )
 
-  it('prunes something on selective predicates (the property is not vacuous)', () => {
+  it.each([false, true])('prunes something on selective predicates (not vacuous; column mapping %s)', (mapped) => {
+    const ctx = mapped ? mappedCtx : unmappedCtx
     let pruned = 0
     let total = 0
     fc.assert(
       fc.property(fc.array(fileArb, { minLength: 3, maxLength: 6 }), fc.constantFrom('eq', 'gt', 'lt'), (specs, op) => {
-        const expr = bindExpr((col('a') as unknown as Record<string, (x: LiteralValue) => Expr>)[op](0n), schema)
+        const expr = bindExpr((col('a') as unknown as Record<string, (x: LiteralValue) => Expr>)[op](0n), ctx.schema)
         const files = specs.map((spec, k): FileEntry => {
           const path = `f${k}`
           const pv = Object.fromEntries(
-            PART.map((c) => [c.name, partitionString(c, spec.partitions[c.name], spec.isoTimestamps)]),
+            PART.map((c) => [
+              mapped ? phys(c.name) : c.name,
+              partitionString(c, spec.partitions[c.name], spec.isoTimestamps),
+            ]),
           )
           return {
             path,
             partitionValues: pv,
             size: 1,
             modificationTime: 0,
-            stats: statsFor(spec.rows, { ...spec.style, none: false }, true),
+            stats: statsFor(spec.rows, { ...spec.style, none: false }, true, mapped),
             add: { path, partitionValues: pv, size: 1, modificationTime: 0, dataChange: true },
           }
         })
