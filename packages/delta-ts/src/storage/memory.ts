@@ -59,5 +59,12 @@ export class MemoryStorage implements Storage {
 
 /** Byte-order comparison of keys, the order S3 and the storage contract use. */
 export function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
+  // UTF-8 byte order is code point order; JavaScript's `<` compares UTF-16 units, which puts surrogate pairs
+  // (code points above U+FFFF) before U+E000..U+FFFF. Compare code points where the strings first differ.
+  let i = 0
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++
+  if (i === a.length || i === b.length) return a.length - b.length === 0 ? 0 : a.length < b.length ? -1 : 1
+  const ca = a.codePointAt(i)!
+  const cb = b.codePointAt(i)!
+  return ca < cb ? -1 : 1
 }
