@@ -24,7 +24,8 @@ import { bindExpr } from '../protocol/expr/bind.js'
 import { parsePredicate } from '../protocol/expr/parse.js'
 import { col } from '../protocol/expr/types.js'
 import type { StructType } from '../protocol/schema.js'
-import { evaluatePredicate, filterBatch } from './row-filter.js'
+import { evaluateRow } from '../protocol/expr/eval.js'
+import { evaluatePredicate, filterBatch, vectorValues } from './row-filter.js'
 
 function validity(valid: boolean[]): { nullBitmap: Uint8Array; nullCount: number } {
   const bm = new Uint8Array(8)
@@ -191,6 +192,21 @@ describe('evaluatePredicate', () => {
     expect(rows("bin < X'02'")).toEqual([0, 2, 4])
     expect(rows('b')).toEqual([0, 2])
     expect(rows('NOT b')).toEqual([1, 4])
+  })
+
+  it('agrees with the row-at-a-time evaluator on nested AND / OR / NOT (short-circuited rows)', () => {
+    const columns = new Map(batch.schema.fields.map((f, k) => [f.name, vectorValues(batch.getChildAt(k)!)]))
+    for (const sql of [
+      '(i >= 2 AND (b OR i = 5)) OR NOT (i < 4 AND b IS NULL)',
+      "NOT (i > 1 AND (f > 2 OR NOT b)) AND (s LIKE 'a%' OR dec < 0 OR big IS NULL)",
+      '(i = 1 OR i = 3 OR i = 5) AND NOT (b AND i = 3) AND (day IS NOT NULL OR f = 0)',
+    ]) {
+      const e = bindExpr(parsePredicate(sql), schema)
+      const ref = Array.from({ length: N }, (_, i) =>
+        evaluateRow(e, (c) => columns.get(c.path[0])![i]) === true ? 1 : 0,
+      )
+      expect([...evaluatePredicate(e, batch)], sql).toEqual(ref)
+    }
   })
 
   it('matches decimal IN items whatever their scale', () => {

@@ -318,15 +318,21 @@ function columnVsLiteral(
   return { column: a, test: slow }
 }
 
-function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8Array {
+/**
+ * Tri-state codes of `e` for the rows listed in `rows` (every row when undefined); entries of other rows are
+ * unspecified. AND / OR pass on only the rows still undecided, so later conjuncts skip rows already FALSE.
+ */
+function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?: Int32Array): Uint8Array {
   const n = batch.numRows
   const out = new Uint8Array(n)
+  const m = rows ? rows.length : n
   switch (e.kind) {
     case 'literal':
       return out.fill(code(e.value === null || e.value === undefined ? null : e.value === true))
     case 'column': {
       const r = columnReader(e, batch, options)
-      for (let i = 0; i < n; i++) {
+      for (let k = 0; k < m; k++) {
+        const i = rows ? rows[k] : k
         const v = r(i)
         out[i] = v === null ? NULL : v === true ? TRUE : FALSE
       }
@@ -337,12 +343,18 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
       if (fast) {
         const r = columnReader(fast.column, batch, options)
         const test = fast.test
-        for (let i = 0; i < n; i++) out[i] = test(r(i))
+        for (let k = 0; k < m; k++) {
+          const i = rows ? rows[k] : k
+          out[i] = test(r(i))
+        }
         return out
       }
       const l = operandReader(e.left, batch, options)
       const r = operandReader(e.right, batch, options)
-      for (let i = 0; i < n; i++) out[i] = code(compareOp(e.op, l(i), r(i)))
+      for (let k = 0; k < m; k++) {
+        const i = rows ? rows[k] : k
+        out[i] = code(compareOp(e.op, l(i), r(i)))
+      }
       return out
     }
     case 'in': {
@@ -365,7 +377,8 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
           : undefined
       const miss = hasNull ? NULL : e.negated ? TRUE : FALSE
       const hit = e.negated ? FALSE : TRUE
-      for (let i = 0; i < n; i++) {
+      for (let k = 0; k < m; k++) {
+        const i = rows ? rows[k] : k
         const v = r(i)
         if (v === null) {
           out[i] = NULL
@@ -382,7 +395,10 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
     case 'isNull': {
       if (e.operand.kind === 'column') {
         const valid = columnValidity(e.operand, batch, options)
-        for (let i = 0; i < n; i++) out[i] = valid(i) === e.negated ? TRUE : FALSE
+        for (let k = 0; k < m; k++) {
+          const i = rows ? rows[k] : k
+          out[i] = valid(i) === e.negated ? TRUE : FALSE
+        }
         return out
       }
       const isNull = e.operand.value === null || e.operand.value === undefined
@@ -391,7 +407,8 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
     case 'like': {
       const r = operandReader(e.operand, batch, options)
       const re = likeToRegExp(e.pattern, e.escape)
-      for (let i = 0; i < n; i++) {
+      for (let k = 0; k < m; k++) {
+        const i = rows ? rows[k] : k
         const v = r(i)
         out[i] = v === null ? NULL : re.test(String(v)) !== e.negated ? TRUE : FALSE
       }
@@ -401,19 +418,31 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions): Uint8
     case 'or': {
       const dominant = e.kind === 'and' ? FALSE : TRUE
       out.fill(e.kind === 'and' ? TRUE : FALSE)
+      // A private copy: it is compacted in place below, and `rows` belongs to the caller.
+      let active = rows ? rows.slice() : Int32Array.from({ length: n }, (_, i) => i)
       for (const c of e.children) {
-        const part = evalNode(c, batch, options)
-        for (let i = 0; i < n; i++) {
-          if (out[i] === dominant) continue
+        if (active.length === 0) break
+        const part = evalNode(c, batch, options, active)
+        let undecided = 0
+        for (let k = 0; k < active.length; k++) {
+          const i = active[k]
           if (part[i] === dominant) out[i] = dominant
-          else if (part[i] === NULL) out[i] = NULL
+          else {
+            if (part[i] === NULL) out[i] = NULL
+            active[undecided++] = i
+          }
         }
+        // Compacted in place: the first `undecided` entries are the rows the next child must still decide.
+        active = active.subarray(0, undecided)
       }
       return out
     }
     case 'not': {
-      const part = evalNode(e.child, batch, options)
-      for (let i = 0; i < n; i++) out[i] = part[i] === NULL ? NULL : part[i] === TRUE ? FALSE : TRUE
+      const part = evalNode(e.child, batch, options, rows)
+      for (let k = 0; k < m; k++) {
+        const i = rows ? rows[k] : k
+        out[i] = part[i] === NULL ? NULL : part[i] === TRUE ? FALSE : TRUE
+      }
       return out
     }
   }
