@@ -29,3 +29,15 @@ export const projects = [
     },
   },
 ]
+// Benchmarks (bench/): one test runs the whole suite at quick sizes and checks the result JSON shape.
+projects.push({
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
+  test: {
+    name: 'bench',
+    root: './bench',
+    include: ['src/**/*.test.ts'],
+    testTimeout: 900_000,
+    hookTimeout: 300_000,
+  },
+} as (typeof projects)[number])

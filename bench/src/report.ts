@@ -98,17 +98,20 @@ How to read it:
 const ORDER = ['snapshot', 'scan', 'append', 'commits', 'pruning', 'merge', 'etl']
 
 /** Writes bench/results/<name>.json and .md. */
-export async function writeResult(r: BenchResultFile): Promise<void> {
-  await mkdir(resultsDir, { recursive: true })
-  await writeFile(path.join(resultsDir, `${r.name}.json`), `${JSON.stringify(r, null, 2)}\n`)
-  await writeFile(path.join(resultsDir, `${r.name}.md`), resultMarkdown(r))
+export async function writeResult(r: BenchResultFile, dir = resultsDir): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  await writeFile(path.join(dir, `${r.name}.json`), `${JSON.stringify(r, null, 2)}\n`)
+  await writeFile(path.join(dir, `${r.name}.md`), resultMarkdown(r))
 }
 
-/** Regenerates docs/performance.md from every result JSON present. */
-export async function writePerformanceDoc(file = path.join(repoRoot, 'docs', 'performance.md')): Promise<void> {
-  const names = existsSync(resultsDir) ? (await readdir(resultsDir)).filter((f) => f.endsWith('.json')) : []
+/** Regenerates docs/performance.md (or `file`) from every result JSON in `dir`. */
+export async function writePerformanceDoc(
+  file = path.join(repoRoot, 'docs', 'performance.md'),
+  dir = resultsDir,
+): Promise<void> {
+  const names = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')) : []
   const results: BenchResultFile[] = []
-  for (const n of names) results.push(JSON.parse(await readFile(path.join(resultsDir, n), 'utf8')) as BenchResultFile)
+  for (const n of names) results.push(JSON.parse(await readFile(path.join(dir, n), 'utf8')) as BenchResultFile)
   results.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name))
   const summary: string[] = ['## Targets', '', '| benchmark | case | target | result |', '|---|---|---|---|']
   for (const r of results)

@@ -13,6 +13,9 @@ export interface RunArgs {
   names: string[]
   quick: boolean
   reps?: number
+  /** Where JSON/markdown go (default bench/results) and which page is regenerated (default docs/performance.md). */
+  outDir?: string
+  docFile?: string
 }
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunArgs {
@@ -49,8 +52,8 @@ export async function runBenchmarks(args: RunArgs, log: (s: string) => void = ()
     } catch (err) {
       r = { ...base, params: {}, cases: [], notes: [], durationMs: Date.now() - t0, error: err instanceof Error ? err.message : String(err) }
     }
-    await writeResult(r)
-    await writePerformanceDoc()
+    await writeResult(r, args.outDir)
+    await writePerformanceDoc(args.docFile, args.outDir)
     log(`[bench] ${b.name}: ${r.error ? `FAILED: ${r.error}` : `${r.cases.length} case(s)`} in ${(r.durationMs / 1000).toFixed(1)} s`)
     out.push(r)
   }
