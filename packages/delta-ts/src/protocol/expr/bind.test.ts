@@ -62,6 +62,10 @@ describe('bindExpr', () => {
     expect(rhs(bindSql('price = 12345678.99')).value).toEqual({ unscaled: 1234567899n, scale: 2 })
     expect(rhs(bindSql('price < 0.125')).value).toEqual({ unscaled: 125n, scale: 3 })
     expect(rhs(bindExpr(col('price').eq(0.1), schema)).value).toEqual({ unscaled: 10n, scale: 2 })
+    // Exponent numerals stay exact (no double rounding): 1e-50 is 1 / 10^50, 1.5e2 is 150.
+    expect(rhs(bindSql('price > 1e-50')).value).toEqual({ unscaled: 1n, scale: 50 })
+    expect(rhs(bindSql('price = 1.5e2')).value).toEqual({ unscaled: 15000n, scale: 2 })
+    expect(rhs(bindSql('department_id >= 1e3')).value).toBe(1000)
   })
 
   it('types timestamps with zone as UTC µs and honours offsets; timestamp_ntz as wall clock', () => {

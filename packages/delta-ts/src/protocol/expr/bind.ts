@@ -131,7 +131,19 @@ function parseNumeric(text: string): Numeric | undefined {
     const frac = m[3]
     return { kind: 'dec', value: { unscaled: sign * BigInt((m[2] || '0') + frac || '0'), scale: frac.length } }
   }
-  if (/^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$/.test(s)) return { kind: 'float', value: Number(s) }
+  const e = /^([+-]?)(\d*)(?:\.(\d*))?[eE]([+-]?\d+)$/.exec(s)
+  if (e && (e[2] !== '' || (e[3] ?? '') !== '')) {
+    // Exponent numerals are exact decimals too (1e-50 is 1 / 10^50), so no double rounding sneaks in.
+    const frac = e[3] ?? ''
+    let unscaled = BigInt((e[2] || '0') + frac) * (e[1] === '-' ? -1n : 1n)
+    let scale = frac.length - Number(e[4])
+    if (scale < 0) {
+      unscaled *= 10n ** BigInt(-scale)
+      scale = 0
+    }
+    if (scale > 1000) return { kind: 'float', value: Number(s) }
+    return scale === 0 ? { kind: 'int', value: unscaled } : { kind: 'dec', value: { unscaled, scale } }
+  }
   if (/^[+-]?(Infinity|Inf)$/i.test(s)) return { kind: 'float', value: s.startsWith('-') ? -Infinity : Infinity }
   if (/^NaN$/i.test(s)) return { kind: 'float', value: NaN }
   return undefined
