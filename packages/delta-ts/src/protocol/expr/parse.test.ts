@@ -69,6 +69,15 @@ describe('parsePredicate', () => {
     expect(parsePredicate('`we``ird` = 1')).toMatchObject({ left: { path: ['we`ird'] } })
   })
 
+  it('reads identifiers in any script and requires backticks for other characters', () => {
+    expect(parsePredicate("café = 1 AND 名前 = 'x'")).toMatchObject({
+      children: [{ left: { path: ['café'] } }, { left: { path: ['名前'] } }],
+    })
+    expect(parsePredicate('`prix €` > 1')).toMatchObject({ left: { path: ['prix €'] } })
+    expect(() => parsePredicate('prix€ > 1')).toThrow(/position 4: unexpected character '€'/)
+    expect(exprToSql(parsePredicate('`prix €` > 1 AND café = 1'))).toBe('`prix €` > 1 AND café = 1')
+  })
+
   it('keeps numeral text for exact binding and makes big integers bigint', () => {
     expect(parsePredicate('x = 12.50')).toMatchObject({ right: { value: 12.5, text: '12.50' } })
     expect(parsePredicate('x = -3')).toMatchObject({ right: { value: -3, text: '-3' } })

@@ -12,7 +12,7 @@ import type { ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from './types.
  *   suffix    := cmpOp operand | IS [NOT] NULL | [NOT] IN '(' literal (',' literal)* ')'
  *              | [NOT] BETWEEN operand AND operand | [NOT] LIKE string [ESCAPE string]
  *   operand   := column | literal
- *   column    := ident ('.' ident)*          ident: [A-Za-z_][A-Za-z0-9_]* or `back quoted`
+ *   column    := ident ('.' ident)*          ident: a letter or _ then letters, digits, _; or `back quoted`
  *   literal   := number | string | TRUE | FALSE | NULL | DATE string | TIMESTAMP string | TIMESTAMP_NTZ string
  *              | X'hex'
  *
@@ -46,6 +46,15 @@ function fail(sql: string, pos: number, message: string): never {
   throw new DeltaError('INVALID_PREDICATE', `invalid predicate at position ${pos}: ${message}\n${caret}`)
 }
 
+// Identifiers: letters (any script), digits and underscores, not starting with a digit.
+const ID_START = /^[\p{L}_]$/u
+const ID_PART = /^[\p{L}\p{M}\p{N}_]$/u
+
+/** The whole code point at `i` (two UTF-16 units for astral characters). */
+function codePointAt(s: string, i: number): string {
+  return String.fromCodePoint(s.codePointAt(i) ?? 0)
+}
+
 function tokenize(sql: string): Token[] {
   const out: Token[] = []
   let i = 0
@@ -65,8 +74,8 @@ function tokenize(sql: string): Token[] {
       i = end + 1
       continue
     }
-    if (/[A-Za-z_]/.test(ch)) {
-      while (i < sql.length && /[A-Za-z0-9_]/.test(sql[i])) i++
+    if (ID_START.test(codePointAt(sql, i))) {
+      while (i < sql.length && ID_PART.test(codePointAt(sql, i))) i += codePointAt(sql, i).length
       out.push({ kind: 'ident', text: sql.slice(start, i), value: sql.slice(start, i), pos: start })
       continue
     }
@@ -83,7 +92,8 @@ function tokenize(sql: string): Token[] {
         while (j < sql.length && /[0-9]/.test(sql[j])) j++
         i = j
       }
-      if (/[A-Za-z_]/.test(sql[i] ?? '')) fail(sql, i, `unexpected '${sql[i]}' after number`)
+      if (i < sql.length && ID_PART.test(codePointAt(sql, i)))
+        fail(sql, i, `unexpected '${codePointAt(sql, i)}' after number`)
       out.push({ kind: 'number', text: sql.slice(start, i), value: sql.slice(start, i), pos: start })
       continue
     }

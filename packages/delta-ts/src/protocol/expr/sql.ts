@@ -2,7 +2,7 @@ import { decimalToString, formatDate, formatTimestamp, isDecimalValue } from '..
 import { decimalParams } from '../schema.js'
 import type { ColumnExpr, Expr, LiteralExpr, Operand } from './types.js'
 
-const SIMPLE_IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
+const SIMPLE_IDENT = /^[\p{L}_][\p{L}\p{M}\p{N}_]*$/u
 const RESERVED = new Set(['and', 'or', 'not', 'in', 'is', 'null', 'like', 'between', 'true', 'false', 'escape'])
 
 /** Quotes one identifier part with backticks unless it is a plain, non-reserved word. */
