@@ -1,7 +1,9 @@
 import * as path from 'node:path'
-import { afterAll, beforeAll, describe, it } from 'vitest'
-import { expectSameAtEveryVersion } from './compare.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { canonicalRows, schemaShape } from './canon.js'
+import { expectSameAtEveryVersion, readWithDeltaTs } from './compare.js'
 import { deltalake, ensureVenv, type PyScenario, scratch } from './harness.js'
+import { continueWithDeltaTs } from './ts-scenarios.js'
 
 // Issue 10, direction 2: tables written and changed by deltalake (delta-rs) are read by delta-ts with the same
 // rows at every version. The scenarios (py/deltalake_cli.py) cover every column type, partitions with special
@@ -25,5 +27,17 @@ describe('tables written by deltalake (delta-rs 1.6.6)', () => {
 
   it('unpartitioned scenario with a checkpoint every 2 commits: delta-ts reads every version with the same schema and rows', async () => {
     await expectSameAtEveryVersion(scenarios.plain.dir, scenarios.plain.expected)
+  })
+
+  it('delta-ts continues the deltalake table (append, delete, update, checkpoint) and deltalake reads the result with the same schema and rows', async () => {
+    const { dir, expected } = scenarios.mixed
+    const before = expected.versions[expected.latestVersion]
+    const done = await continueWithDeltaTs(dir, tmp.dir, before.rows)
+    expect(done.operations).toEqual(['WRITE', 'DELETE', 'UPDATE'])
+    const read = await deltalake.read(dir, path.join(tmp.dir, 'mixed.continued.json'), 'latest')
+    expect(read.latestVersion).toBe(done.version)
+    expect(schemaShape(JSON.parse(read.versions[0].schema))).toEqual(schemaShape(JSON.parse(before.schema)))
+    expect(canonicalRows(read.versions[0].rows)).toEqual(canonicalRows(done.rows))
+    expect(canonicalRows((await readWithDeltaTs(dir)).rows)).toEqual(canonicalRows(done.rows))
   })
 })

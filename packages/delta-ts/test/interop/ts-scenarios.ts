@@ -1,4 +1,5 @@
 import * as path from 'node:path'
+import { Table, type Vector } from 'apache-arrow'
 import { expect } from 'vitest'
 import { DeltaTable } from '../../src/index.js'
 import type { StructType } from '../../src/protocol/schema.js'
@@ -206,4 +207,41 @@ export async function expectTsReadsModel(s: TsScenario): Promise<void> {
 
 function sortRows(rows: WireRow[]): WireRow[] {
   return [...rows].sort((a, b) => Number(a.id) - Number(b.id))
+}
+
+/**
+ * delta-ts continues a table another engine wrote: append, delete, update, then a checkpoint. Starts from the
+ * writer's own rows at its latest version and returns the model of the new latest version, for the other
+ * engine to read back (the mixed-writer case: delta-ts must keep the table valid for its first writer).
+ */
+export async function continueWithDeltaTs(
+  dir: string,
+  batchDir: string,
+  startRows: WireRow[],
+): Promise<{ version: number; rows: WireRow[]; operations: string[] }> {
+  const b = await scenarioBatches(batchDir, { more: { ids: [900, 901, 902, 903] } })
+  const t = await DeltaTable.open(dir)
+  const startVersion = await t.version()
+  const snap = await t.snapshot()
+  // The other writer's schema decides the columns: the Spark column-mapping scenario renamed `s` to
+  // `renamed s` and dropped `i8`, so the batch is projected and renamed to match.
+  const names = snap.schema.fields.map((f) => f.name)
+  const source = (n: string) => (n === 'renamed s' ? 's' : n)
+  const table = new Table(Object.fromEntries(names.map((n) => [n, b.more.table.getChild(source(n)) as Vector])))
+  const m = new Model()
+  m.append(startRows)
+  await t.write(table)
+  m.append(b.more.rows.map((r) => Object.fromEntries(names.map((n) => [n, r[source(n)]]))))
+  await t.delete('id = 901')
+  m.removeWhere((r) => r.id === '901')
+  await t.update({ predicate: 'id = 902', set: { i32: '-1' } })
+  m.map((r) => (r.id === '902' ? { ...r, i32: '-1' } : r))
+  await t.checkpoint()
+  m.commit()
+  const history = await t.history()
+  const operations = history
+    .filter((h) => h.version > startVersion)
+    .sort((a, b) => a.version - b.version)
+    .map((h) => h.operation ?? '')
+  return { version: await t.version(), rows: m.versions[0], operations }
 }
