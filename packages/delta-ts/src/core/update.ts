@@ -3,6 +3,7 @@ import { DeltaError } from '../errors.js'
 import { scalarData } from '../parquet/read.js'
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { bindExpr, type ColumnExpr, type Expr, type LiteralExpr, type PredicateInput } from '../protocol/expr/index.js'
+import { type Token, tokenize } from '../protocol/expr/parse.js'
 import { isDecimalValue } from '../protocol/partition-values.js'
 import { decimalParams, findField, type StructField, type StructType } from '../protocol/schema.js'
 import { enforceSchema } from '../protocol/schema-evolution.js'
@@ -36,63 +37,11 @@ export type ValueExpr =
 /** Assignments: target column name → SQL value expression (`"'cancelled'"`, `'source.amount'`, `'qty + 1'`). */
 export type Assignments = Record<string, string>
 
-type Tok = { kind: 'num' | 'str' | 'hex' | 'ident' | 'qident' | 'op' | 'eof'; text: string; pos: number }
-
 function invalid(sql: string, pos: number, msg: string): never {
   throw new DeltaError(
     'INVALID_PREDICATE',
     `invalid value expression at position ${pos}: ${msg}\n${sql}\n${' '.repeat(pos)}^`,
   )
-}
-
-function tokenize(sql: string): Tok[] {
-  const out: Tok[] = []
-  let i = 0
-  while (i < sql.length) {
-    const ch = sql[i]
-    if (/\s/.test(ch)) {
-      i++
-      continue
-    }
-    const start = i
-    if ((ch === 'x' || ch === 'X') && sql[i + 1] === "'") {
-      const end = sql.indexOf("'", i + 2)
-      if (end < 0) invalid(sql, start, 'unterminated hex literal')
-      out.push({ kind: 'hex', text: sql.slice(i + 2, end), pos: start })
-      i = end + 1
-    } else if (/[A-Za-z_]/.test(ch)) {
-      while (i < sql.length && /[A-Za-z0-9_]/.test(sql[i])) i++
-      out.push({ kind: 'ident', text: sql.slice(start, i), pos: start })
-    } else if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      const m = /^(\d*\.?\d*)([eE][-+]?\d+)?/.exec(sql.slice(i))!
-      i += m[0].length
-      out.push({ kind: 'num', text: m[0], pos: start })
-    } else if (ch === "'" || ch === '"' || ch === '`') {
-      let v = ''
-      let j = i + 1
-      for (;;) {
-        if (j >= sql.length) invalid(sql, start, 'unterminated quote')
-        if (sql[j] === ch) {
-          if (sql[j + 1] === ch) {
-            v += ch
-            j += 2
-            continue
-          }
-          break
-        }
-        v += sql[j++]
-      }
-      i = j + 1
-      out.push({ kind: ch === '`' ? 'qident' : 'str', text: v, pos: start })
-    } else if ('+-*/().'.includes(ch)) {
-      out.push({ kind: 'op', text: ch, pos: start })
-      i++
-    } else {
-      invalid(sql, start, `unexpected character '${ch}'`)
-    }
-  }
-  out.push({ kind: 'eof', text: '', pos: sql.length })
-  return out
 }
 
 /**
@@ -102,10 +51,10 @@ function tokenize(sql: string): Tok[] {
  * @throws DeltaError `INVALID_PREDICATE` with the position of the problem.
  */
 export function parseValueExpr(sql: string): ValueExpr {
-  const toks = tokenize(sql)
+  const toks = tokenize(sql, 'value expression')
   let p = 0
   const peek = () => toks[p]
-  const isOp = (t: Tok, s: string) => t.kind === 'op' && t.text === s
+  const isOp = (t: Token, s: string) => t.kind === 'op' && t.text === s
   const expr = (): ValueExpr => {
     let left = term()
     while (isOp(peek(), '+') || isOp(peek(), '-')) {
@@ -126,7 +75,7 @@ export function parseValueExpr(sql: string): ValueExpr {
     if (isOp(peek(), '-')) {
       p++
       const t = peek()
-      if (t.kind === 'num') {
+      if (t.kind === 'number') {
         p++
         return numLit(`-${t.text}`)
       }
@@ -142,37 +91,36 @@ export function parseValueExpr(sql: string): ValueExpr {
   }
   const primary = (): ValueExpr => {
     const t = toks[p++]
-    if (isOp(t, '(')) {
+    if (t.kind === 'lparen') {
       const e = expr()
-      if (!isOp(toks[p++], ')')) invalid(sql, toks[p - 1].pos, "expected ')'")
+      if (toks[p++].kind !== 'rparen') invalid(sql, toks[p - 1].pos, "expected ')'")
       return e
     }
-    if (t.kind === 'num') return numLit(t.text)
-    if (t.kind === 'str') return { kind: 'literal', literal: { kind: 'literal', value: t.text } }
+    if (t.kind === 'number') return numLit(t.text)
+    if (t.kind === 'string') return { kind: 'literal', literal: { kind: 'literal', value: t.value } }
     if (t.kind === 'hex') {
-      if (!/^([0-9A-Fa-f]{2})*$/.test(t.text)) invalid(sql, t.pos, 'a hex literal needs an even number of hex digits')
-      const bytes = new Uint8Array(t.text.length / 2)
-      for (let k = 0; k < bytes.length; k++) bytes[k] = parseInt(t.text.slice(2 * k, 2 * k + 2), 16)
+      const bytes = new Uint8Array(t.value.length / 2)
+      for (let k = 0; k < bytes.length; k++) bytes[k] = parseInt(t.value.slice(2 * k, 2 * k + 2), 16)
       return { kind: 'literal', literal: { kind: 'literal', value: bytes } }
     }
     if (t.kind === 'ident' || t.kind === 'qident') {
-      const lower = t.text.toLowerCase()
+      const lower = t.value.toLowerCase()
       if (t.kind === 'ident' && (lower === 'true' || lower === 'false'))
         return { kind: 'literal', literal: { kind: 'literal', value: lower === 'true' } }
       if (t.kind === 'ident' && lower === 'null') return { kind: 'literal', literal: { kind: 'literal', value: null } }
       if (
         t.kind === 'ident' &&
         (lower === 'date' || lower === 'timestamp' || lower === 'timestamp_ntz') &&
-        peek().kind === 'str'
+        peek().kind === 'string'
       ) {
-        return { kind: 'literal', literal: { kind: 'literal', value: toks[p++].text, typeHint: lower } }
+        return { kind: 'literal', literal: { kind: 'literal', value: toks[p++].value, typeHint: lower } }
       }
-      const path = [t.text]
-      while (isOp(peek(), '.')) {
+      const path = [t.value]
+      while (peek().kind === 'dot') {
         p++
         const n = toks[p++]
         if (n.kind !== 'ident' && n.kind !== 'qident') invalid(sql, n.pos, 'expected a field name after .')
-        path.push(n.text)
+        path.push(n.value)
       }
       return { kind: 'column', column: { kind: 'column', path } }
     }

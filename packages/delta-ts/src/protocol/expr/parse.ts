@@ -20,9 +20,20 @@ import type { ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from './types.
  * not an escape in string literals. Keywords are case-insensitive.
  */
 
-type TokKind = 'ident' | 'qident' | 'number' | 'string' | 'hex' | 'op' | 'lparen' | 'rparen' | 'comma' | 'dot' | 'eof'
+export type TokKind =
+  | 'ident'
+  | 'qident'
+  | 'number'
+  | 'string'
+  | 'hex'
+  | 'op'
+  | 'lparen'
+  | 'rparen'
+  | 'comma'
+  | 'dot'
+  | 'eof'
 
-interface Token {
+export interface Token {
   kind: TokKind
   text: string
   /** The decoded value of a string / quoted identifier / hex literal. */
@@ -41,9 +52,13 @@ function describe(t: Token): string {
   }
 }
 
-function fail(sql: string, pos: number, message: string): never {
+function failAt(sql: string, pos: number, message: string, what: string): never {
   const caret = `${sql}\n${' '.repeat(Math.max(0, pos))}^`
-  throw new DeltaError('INVALID_PREDICATE', `invalid predicate at position ${pos}: ${message}\n${caret}`)
+  throw new DeltaError('INVALID_PREDICATE', `invalid ${what} at position ${pos}: ${message}\n${caret}`)
+}
+
+function fail(sql: string, pos: number, message: string): never {
+  return failAt(sql, pos, message, 'predicate')
 }
 
 // Identifiers: letters (any script), digits and underscores, not starting with a digit.
@@ -55,7 +70,14 @@ function codePointAt(s: string, i: number): string {
   return String.fromCodePoint(s.codePointAt(i) ?? 0)
 }
 
-function tokenize(sql: string): Token[] {
+/**
+ * Splits SQL text into tokens. Shared by the predicate parser and the value-expression parser of UPDATE and
+ * MERGE assignments (`core/update.ts`); `what` names the grammar in error messages.
+ *
+ * @throws DeltaError `INVALID_PREDICATE` with the position of an unterminated literal or unexpected character.
+ */
+export function tokenize(sql: string, what = 'predicate'): Token[] {
+  const fail = (s: string, pos: number, message: string): never => failAt(s, pos, message, what)
   const out: Token[] = []
   let i = 0
   while (i < sql.length) {
@@ -124,7 +146,7 @@ function tokenize(sql: string): Token[] {
       i += 2
       continue
     }
-    if (ch === '<' || ch === '>' || ch === '=' || ch === '-' || ch === '+') {
+    if (ch === '<' || ch === '>' || ch === '=' || ch === '-' || ch === '+' || ch === '*' || ch === '/') {
       out.push({ kind: 'op', text: ch, value: ch, pos: start })
       i++
       continue
