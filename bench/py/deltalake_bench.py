@@ -120,6 +120,10 @@ def main():
     runs, extra = globals()["op_" + p["op"]](p)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     print("\nBENCH_RESULT " + json.dumps({"runsMs": runs, "peakRssMb": round(peak, 1), "extra": extra}, default=str))
+    sys.stdout.flush()
+    # Skip interpreter teardown: delta-rs/pyarrow worker threads sometimes abort the process at exit
+    # ("terminate called without an active exception") after the work is done and reported.
+    os._exit(0)
 
 
 if __name__ == "__main__":
