@@ -29,11 +29,12 @@ describe('wire-form normalizers (py/canon.py and canon.ts)', () => {
     expect(actual).toEqual(expected.rows)
   })
 
-  it('keeps microseconds, pre-1970 timestamps, decimals and NaN exactly', () => {
+  it('keeps microseconds, pre-1970 timestamps, decimals, NaN and -0 exactly', () => {
     const row0 = actual.find((r) => r.id === '0')
     expect(row0?.ts).toBe('-1') // 1969-12-31T23:59:59.999999Z
     expect(row0?.dec).toBe('-3.000')
     expect(actual.find((r) => r.id === '1')?.f64).toBe('NaN')
+    expect(actual.find((r) => r.id === '4')?.f64).toBe('-0')
   })
 
   it('compares row sets regardless of order', () => {

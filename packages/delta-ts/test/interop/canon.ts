@@ -16,8 +16,8 @@ import type { DataType, StructType } from '../../src/protocol/schema.js'
 /**
  * The interop "wire form" on the TypeScript side: the same lossless JSON rendering of rows that
  * py/canon.py produces from pyarrow, so rows read by delta-ts and rows read by deltalake or Spark compare
- * exactly. Rules (see py/canon.py): integers as decimal strings, floats as numbers (NaN/±Infinity as
- * strings), decimals as fixed-scale strings, dates as YYYY-MM-DD, timestamps as epoch-microsecond strings,
+ * exactly. Rules (see py/canon.py): integers as decimal strings, floats as numbers (NaN, ±Infinity and -0
+ * as strings), decimals as fixed-scale strings, dates as YYYY-MM-DD, timestamps as epoch-microsecond strings,
  * binary as hex, structs as objects, lists as arrays, maps as [key, value] pairs in stored order.
  */
 export type Wire = null | boolean | number | string | Wire[] | { [k: string]: Wire }
@@ -91,6 +91,8 @@ function wireFloat(x: number): Wire {
   if (Number.isNaN(x)) return 'NaN'
   if (x === Number.POSITIVE_INFINITY) return 'Infinity'
   if (x === Number.NEGATIVE_INFINITY) return '-Infinity'
+  // JSON.stringify(-0) is "0": keep the sign visible to the comparison.
+  if (Object.is(x, -0)) return '-0'
   return x
 }
 

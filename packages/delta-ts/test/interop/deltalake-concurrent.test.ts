@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { Int64, Table, Utf8, vectorFromArray } from 'apache-arrow'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,6 +11,10 @@ import { deltalake, ensureVenv, type PyRead, scratch } from './harness.js'
 // at the same time. Both commit by put-if-absent on the next version (delta-ts: hard link; delta-rs: its
 // rename-without-replace), so every version must be taken exactly once and no append may be lost or doubled.
 const COUNT = 20
+/** Pause between one writer's commits (the Python side uses the same), so the loops overlap on a loaded machine. */
+const PACE_MS = 20
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
 function oneRow(writer: string, seq: number): Table {
   return new Table({
@@ -39,15 +43,23 @@ describe('delta-ts and deltalake appending to one table concurrently', () => {
     await DeltaTable.create(dir, { schema: oneRow('x', 0).schema })
     const ready = path.join(tmp.dir, 'ready')
     const python = deltalake.appendLoop(dir, 'deltalake', COUNT, ready)
-    // Start when the Python process is ready, so the two loops really overlap.
+    // Two-way start barrier: when the Python process is ready and delta-ts is warm (parquet-wasm loaded by
+    // a write to a memory table), both start at the same instant, so the two loops really overlap.
     await Promise.race([waitFor(ready, 120_000), python])
+    const warm = await DeltaTable.create(`memory://interop-warm-up-${Date.now()}`, { schema: oneRow('x', 0).schema })
+    await warm.write(oneRow('x', 0))
+    const table = await DeltaTable.open(dir)
+    const startAt = Date.now() + 300
+    writeFileSync(`${ready}.go`, String(startAt))
+    await sleep(startAt - Date.now())
     const ts = (async () => {
-      const table = await DeltaTable.open(dir)
-      for (let k = 0; k < COUNT; k++) await table.write(oneRow('delta-ts', k))
+      for (let k = 0; k < COUNT; k++) {
+        await table.write(oneRow('delta-ts', k))
+        await sleep(PACE_MS)
+      }
     })()
     await Promise.all([python, ts])
-    const table = await DeltaTable.open(dir)
-    const history = await table.history()
+    const history = await (await DeltaTable.open(dir)).history()
     writersInLogOrder = history
       .filter((h) => h.version > 0)
       .sort((a, b) => a.version - b.version)

@@ -3,7 +3,7 @@
 Both sides of an interop test reduce rows to this form (here for pyarrow tables, in ../canon.ts for Arrow JS
 tables), and ../canon.ts makes the canonical, order-free comparison. The rules, per Arrow type:
   integers (any width)  -> decimal string ("-12"), because JSON numbers above 2^53 do not survive JS
-  floats                -> JSON number; NaN / Infinity / -Infinity -> those strings
+  floats                -> JSON number; NaN / Infinity / -Infinity / -0.0 -> "NaN", "Infinity", "-Infinity", "-0"
   decimal(p, s)         -> plain decimal string with exactly s fraction digits ("-1.50")
   date                  -> "YYYY-MM-DD"
   timestamp (tz or not) -> epoch microseconds as a decimal string (wall clock for timestamp_ntz)
@@ -39,6 +39,8 @@ def wire_value(t: pa.DataType, v: Any) -> Any:
             return "NaN"
         if math.isinf(f):
             return "Infinity" if f > 0 else "-Infinity"
+        if f == 0.0 and math.copysign(1.0, f) < 0:
+            return "-0"  # JSON.stringify(-0) is "0": keep the sign visible to the comparison
         return f
     if pa.types.is_boolean(t):
         return bool(v)

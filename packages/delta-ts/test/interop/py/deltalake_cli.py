@@ -8,8 +8,8 @@
       ("all", "latest" or a comma list) and deltalake's history.
   append-loop <table_dir> <writer> <count> [ready_file]
       Appends count one-row commits {writer, seq} to an existing table, one commit each, for the concurrency
-      test; delta-rs retries lost races itself. Creates ready_file once imports are done and the table is
-      open, so the test can start its own writer at the same moment.
+      test; delta-rs retries lost races itself. Creates ready_file once deltalake is loaded and the table
+      open, then starts at the epoch millisecond the test writes to ready_file + ".go".
 
 The process ends with os._exit: delta-rs 1.6's runtime can abort during interpreter shutdown ("terminate
 called without an active exception"), which would turn a finished run into a failure.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 
 import pyarrow as pa
@@ -120,9 +121,26 @@ def cmd_append_loop(path: str, writer: str, count: int, ready_file: str | None =
     schema = pa.schema([pa.field("writer", pa.string()), pa.field("seq", pa.int64())])
     DeltaTable(path)
     if ready_file:
+        # Two-way start barrier: say we are ready, then wait for the test's go file, which holds the epoch
+        # millisecond at which both writers start, so neither finishes before the other has begun.
         open(ready_file, "w").close()
+        go = ready_file + ".go"
+        deadline = time.time() + 120
+        while not os.path.exists(go):
+            if time.time() > deadline:
+                raise TimeoutError(f"{go} never appeared")
+            time.sleep(0.01)
+        with open(go, encoding="utf-8") as f:
+            start_at = int(f.read().strip()) / 1000
+        time.sleep(max(0.0, start_at - time.time()))
     for k in range(count):
         write_deltalake(path, pa.Table.from_pydict({"writer": [writer], "seq": [k]}, schema=schema), mode="append")
+        time.sleep(PACE_S)
+
+
+# A short pause between one writer's commits spreads its appends over time, so the two writers' commits
+# overlap even when one of them is much faster on a loaded machine.
+PACE_S = 0.02
 
 
 def main(argv: list[str]) -> int:
