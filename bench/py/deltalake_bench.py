@@ -115,10 +115,23 @@ def op_merge(p):
     return runs, {"metrics": metrics}
 
 
+def peak_rss_kib():
+    """VmHWM (this process's own high-water mark); getrusage's ru_maxrss survives fork+exec and would include
+    the parent's RSS at spawn time."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def main():
     p = json.loads(sys.argv[1])
     runs, extra = globals()["op_" + p["op"]](p)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    peak = peak_rss_kib() / 1024.0
     print("\nBENCH_RESULT " + json.dumps({"runsMs": runs, "peakRssMb": round(peak, 1), "extra": extra}, default=str))
     sys.stdout.flush()
     # Skip interpreter teardown: delta-rs/pyarrow worker threads sometimes abort the process at exit

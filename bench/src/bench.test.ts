@@ -26,11 +26,14 @@ it('every benchmark runs in quick mode and writes a result JSON with medians, pe
     expect(onDisk.versions['delta-ts']).toMatch(/^\d+\.\d+\.\d+/)
     expect(onDisk.cases.length, r.name).toBeGreaterThan(0)
     for (const c of onDisk.cases) {
-      expect(positive(c.deltaTs.medianMs), `${r.name}/${c.case} median`).toBe(true)
-      expect(c.deltaTs.runsMs.length, `${r.name}/${c.case} runs`).toBeGreaterThan(0)
-      expect(positive(c.deltaTs.peakRssMb), `${r.name}/${c.case} rss`).toBe(true)
-      if (c.deltaRs) expect(c.ratioVsDeltaRs).toBeCloseTo(c.deltaTs.medianMs / c.deltaRs.medianMs, 2)
-      if (c.baseline) expect(c.ratioVsBaseline).toBeCloseTo(c.deltaTs.medianMs / c.baseline.medianMs, 2)
+      expect(c.error, `${r.name}/${c.case} failed: ${c.error}`).toBeNull()
+      const ts = c.deltaTs
+      if (!ts) throw new Error(`${r.name}/${c.case}: no delta-ts measurement`)
+      expect(positive(ts.medianMs), `${r.name}/${c.case} median`).toBe(true)
+      expect(ts.runsMs.length, `${r.name}/${c.case} runs`).toBeGreaterThan(0)
+      expect(positive(ts.peakRssMb), `${r.name}/${c.case} rss`).toBe(true)
+      if (c.deltaRs) expect(c.ratioVsDeltaRs).toBeCloseTo(ts.medianMs / c.deltaRs.medianMs, 2)
+      if (c.baseline) expect(c.ratioVsBaseline).toBeCloseTo(ts.medianMs / c.baseline.medianMs, 2)
       if (c.target && !c.target.met) expect(c.profile?.top.length ?? 0, `${r.name}/${c.case} profile`).toBeGreaterThan(0)
     }
   }

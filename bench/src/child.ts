@@ -3,6 +3,7 @@
  * `BENCH_RESULT {runsMs, peakRssMb, extra}` as its last line. Untimed preparation (reading inputs, copying
  * templates) happens outside the timed region; peak RSS covers the whole process.
  */
+import { readFileSync } from 'node:fs'
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import * as path from 'node:path'
@@ -235,13 +236,28 @@ const cases: Record<string, CaseFn> = {
   },
 }
 
+/**
+ * Peak RSS of this process in KiB. On Linux: VmHWM from /proc/self/status, the high-water mark of this
+ * process's own memory. Not `resourceUsage().maxRSS`: getrusage's maxrss survives fork+exec, so a child
+ * would report at least its parent's RSS at spawn time.
+ */
+function peakRssKb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    if (m) return Number(m[1])
+  } catch {
+    // Not Linux: fall back to getrusage below.
+  }
+  return process.resourceUsage().maxRSS
+}
+
 async function main(): Promise<void> {
   const [name, json] = process.argv.slice(2)
   const fn = cases[name]
   if (!fn) throw new Error(`unknown case ${name}; known: ${Object.keys(cases).join(', ')}`)
   const out = await fn(JSON.parse(json ?? '{}') as Params)
   await writeProfile()
-  const peakRssMb = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10
+  const peakRssMb = Math.round((peakRssKb() / 1024) * 10) / 10
   process.stdout.write(`\n${RESULT_MARKER}${JSON.stringify({ runsMs: out.runsMs, peakRssMb, extra: out.extra ?? {} })}\n`)
 }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { BenchmarkOutput, CaseResult } from './benchmarks.js'
-import { type MachineInfo, repoRoot, resultsDir } from './util.js'
+import { benchRoot, type MachineInfo, repoRoot, resultsDir } from './util.js'
 
 /** The JSON file of one benchmark run (bench/results/<name>.json). */
 export interface BenchResultFile extends BenchmarkOutput {
@@ -23,6 +23,7 @@ const fmtRatio = (r: number | null) => (r === null ? '–' : `${r.toFixed(2)}x`)
 const fmtNum = (n: number) => n.toLocaleString('en-US')
 
 function row(c: CaseResult): string {
+  if (!c.deltaTs) return `${c.case} | **failed** | – | – | – | – | – | – | – | not measured: see below`
   const target = c.target ? `${c.target.met ? 'met' : '**missed**'}: ${c.target.text}` : '–'
   return [
     c.case,
@@ -62,7 +63,13 @@ export function resultMarkdown(r: BenchResultFile): string {
   )
   for (const c of r.cases) out.push(`| ${row(c)} |`)
   out.push('')
-  const notes = [...r.notes, ...r.cases.flatMap((c) => c.notes.map((n) => `${c.case}: ${n}`))]
+  const notes = [
+    ...r.notes,
+    ...r.cases.flatMap((c) => [
+      ...(c.error ? [`${c.case}: **failed**: ${c.error.split('\n').slice(0, 3).join(' ')}`] : []),
+      ...c.notes.map((n) => `${c.case}: ${n}`),
+    ]),
+  ]
   for (const n of notes) out.push(`- ${n}`)
   for (const c of r.cases) {
     if (!c.profile) continue
@@ -84,7 +91,9 @@ How to read it:
 
 - Every number is the **median** of repeated runs (the JSON files keep every run). Each measurement runs in its own
   child process (Node for delta-ts and raw parquet-wasm, Python for delta-rs), and **peak RSS** is that process's
-  \`maxRSS\` — including loading its input, so it is an upper bound on what the operation needs.
+  own high-water mark (\`VmHWM\`; not getrusage's maxrss, which a child inherits from its parent) — including
+  loading its input and the runtime itself (~100 MB for Node + tsx), so it is an upper bound on what the
+  operation needs.
 - **ts / rs** = delta-ts time / delta-rs (Python \`deltalake\`) time for the same work on the same data in the same
   run; below 1 means delta-ts is faster. **ts / raw** = delta-ts time / raw parquet-wasm doing only the Parquet
   part (decode or encode) of the same data.
@@ -117,7 +126,28 @@ export async function writePerformanceDoc(
   for (const r of results)
     for (const c of r.cases)
       if (c.target) summary.push(`| ${r.name} | ${c.case} | ${c.target.text} | ${c.target.met ? 'met' : '**missed**'} |`)
-  const body = [HEADER, ...(summary.length > 4 ? [summary.join('\n'), ''] : []), '## Results', '', ...results.map(resultMarkdown)]
+  // Hand-written reading of the latest full run (bench/analysis.md), kept beside the generated tables.
+  const analysisFile = path.join(benchRoot, 'analysis.md')
+  const analysis = existsSync(analysisFile) ? [(await readFile(analysisFile, 'utf8')).trimEnd(), ''] : []
+  const body = [
+    HEADER,
+    ...(summary.length > 4 ? [summary.join('\n'), ''] : []),
+    ...analysis,
+    '## Results',
+    '',
+    ...results.map(resultMarkdown),
+  ]
   await mkdir(path.dirname(file), { recursive: true })
   await writeFile(file, `${body.join('\n').trimEnd()}\n`)
+}
+
+/** Rewrites every bench/results/<name>.md and docs/performance.md from the JSON files (no benchmark runs). */
+export async function regenerateReports(dir = resultsDir, docFile?: string): Promise<number> {
+  const names = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')) : []
+  for (const n of names) {
+    const r = JSON.parse(await readFile(path.join(dir, n), 'utf8')) as BenchResultFile
+    await writeFile(path.join(dir, `${r.name}.md`), resultMarkdown(r))
+  }
+  await writePerformanceDoc(docFile, dir)
+  return names.length
 }

@@ -1,11 +1,12 @@
 /**
- * `pnpm bench [name ...] [--quick]`: runs the named benchmarks (all when none), writes bench/results/<name>.json
+ * `pnpm bench [name ...] [--quick] [--reps=N]`: runs the named benchmarks (all when none), writes bench/results/<name>.json
  * and .md, and regenerates docs/performance.md. `BENCH_QUICK=1` is the same as `--quick`. Exits 1 when a
- * benchmark failed (its JSON then carries the error).
+ * benchmark failed (its JSON then carries the error). `pnpm bench --report` only regenerates the markdown from
+ * the JSON files.
  */
 import { mkdir } from 'node:fs/promises'
 import { BENCHMARKS } from './benchmarks.js'
-import { type BenchResultFile, writePerformanceDoc, writeResult } from './report.js'
+import { type BenchResultFile, regenerateReports, writePerformanceDoc, writeResult } from './report.js'
 import { machineInfo, versions, workDir } from './util.js'
 
 /** Parsed command line. */
@@ -62,8 +63,15 @@ export async function runBenchmarks(args: RunArgs, log: (s: string) => void = ()
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href
 if (isMain) {
-  runBenchmarks(parseArgs(process.argv.slice(2)), (s) => process.stdout.write(`${s}\n`))
-    .then((rs) => {
+  const argv = process.argv.slice(2)
+  const job = argv.includes('--report')
+    ? regenerateReports().then((n) => {
+        process.stdout.write(`[bench] regenerated reports from ${n} result file(s)\n`)
+        return []
+      })
+    : runBenchmarks(parseArgs(argv), (s) => process.stdout.write(`${s}\n`))
+  job
+    .then((rs: BenchResultFile[]) => {
       process.exitCode = rs.some((r) => r.error) ? 1 : 0
     })
     .catch((err: unknown) => {
