@@ -22,6 +22,7 @@ import {
 import { enforceSchema } from '../protocol/schema-evolution.js'
 import { computeFileStats } from '../protocol/stats.js'
 import type { Storage } from '../storage/types.js'
+import { takeData } from './arrow-take.js'
 
 /**
  * Writes the data files of one write operation (PROTOCOL.md §Data Files): splits rows by partition values,
@@ -365,83 +366,6 @@ function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: 
     }
   }
   return out
-}
-
-function takeValidity(d: arrow.Data, idx: Int32Array): { nullBitmap: Uint8Array | undefined; nullCount: number } {
-  if (d.nullCount === 0) return { nullBitmap: undefined, nullCount: 0 }
-  const bitmap = new Uint8Array(Math.ceil(idx.length / 8))
-  let nulls = 0
-  for (let k = 0; k < idx.length; k++) {
-    if (d.getValid(idx[k])) bitmap[k >> 3] |= 1 << (k & 7)
-    else nulls++
-  }
-  return { nullBitmap: bitmap, nullCount: nulls }
-}
-
-/**
- * Gathers rows `idx` of `d` into a new offset-0 Data (Arrow JS has no take kernel). Covers the layouts that
- * `enforceSchema` produces: fixed-width primitives, booleans, Utf8/Binary, structs, lists and maps.
- */
-export function takeData(d: arrow.Data, idx: Int32Array): arrow.Data {
-  const type = d.type as arrow.DataType
-  const n = idx.length
-  const { nullBitmap, nullCount } = takeValidity(d, idx)
-  const base = { type: type as never, length: n, nullCount, nullBitmap }
-  switch (type.typeId) {
-    case arrow.Type.Null:
-      return arrow.makeData({ type: type as arrow.Null, length: n, nullCount: n })
-    case arrow.Type.Bool: {
-      const src = d.values as Uint8Array
-      const out = new Uint8Array(Math.ceil(n / 8))
-      for (let k = 0; k < n; k++) {
-        const j = d.offset + idx[k]
-        if ((src[j >> 3] >> (j & 7)) & 1) out[k >> 3] |= 1 << (k & 7)
-      }
-      return arrow.makeData({ ...base, data: out } as never)
-    }
-    case arrow.Type.Utf8:
-    case arrow.Type.Binary: {
-      const offs = d.valueOffsets as Int32Array
-      const src = d.values as Uint8Array
-      const valueOffsets = new Int32Array(n + 1)
-      let total = 0
-      for (let k = 0; k < n; k++) {
-        total += offs[idx[k] + 1] - offs[idx[k]]
-        valueOffsets[k + 1] = total
-      }
-      const bytes = new Uint8Array(total)
-      // A byte loop, not bytes.set(src.subarray(..)): one subarray object per row dominated GC time.
-      let pos = 0
-      for (let k = 0; k < n; k++) for (let j = offs[idx[k]], end = offs[idx[k] + 1]; j < end; j++) bytes[pos++] = src[j]
-      return arrow.makeData({ ...base, valueOffsets, data: bytes } as never)
-    }
-    case arrow.Type.Struct:
-      return arrow.makeData({ ...base, children: d.children.map((c) => takeData(c, idx)) } as never)
-    case arrow.Type.List:
-    case arrow.Type.Map: {
-      const offs = d.valueOffsets as Int32Array
-      const valueOffsets = new Int32Array(n + 1)
-      const childIdx: number[] = []
-      for (let k = 0; k < n; k++) {
-        for (let j = offs[idx[k]]; j < offs[idx[k] + 1]; j++) childIdx.push(j)
-        valueOffsets[k + 1] = childIdx.length
-      }
-      return arrow.makeData({
-        ...base,
-        valueOffsets,
-        child: takeData(d.children[0], Int32Array.from(childIdx)),
-      } as never)
-    }
-    default: {
-      // Fixed width: ints, floats, dates, timestamps, decimals (stride = values per row).
-      const stride = d.stride
-      const src = d.values as unknown as { length: number; [i: number]: number | bigint }
-      const Ctor = (d.values as unknown as { constructor: new (n: number) => typeof src }).constructor
-      const out = new Ctor(n * stride)
-      for (let k = 0; k < n; k++) for (let s = 0; s < stride; s++) out[k * stride + s] = src[idx[k] * stride + s]
-      return arrow.makeData({ ...base, data: out } as never)
-    }
-  }
 }
 
 /** A Map key for object-shaped scalars (decimals, binary). */

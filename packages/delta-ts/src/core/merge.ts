@@ -13,9 +13,10 @@ import {
 import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
 import { findField, type StructType } from '../protocol/schema.js'
+import { takeRows } from './arrow-take.js'
 import { writeDataFiles } from './data-writer.js'
 import { addMatcher, assertNoChangeDataFeedRewrite, bindPredicate } from './dml-support.js'
-import { evaluatePredicate, takeRows } from './row-filter.js'
+import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
 import {

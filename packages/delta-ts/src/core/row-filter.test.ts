@@ -9,8 +9,8 @@ import {
   Int32,
   Int64,
   List,
-  makeData,
   Map_,
+  makeData,
   RecordBatch,
   Struct,
   TimestampMicrosecond,
@@ -21,10 +21,10 @@ import {
 import { describe, expect, it } from 'vitest'
 import { DeltaError } from '../errors.js'
 import { bindExpr } from '../protocol/expr/bind.js'
+import { evaluateRow } from '../protocol/expr/eval.js'
 import { parsePredicate } from '../protocol/expr/parse.js'
 import { col } from '../protocol/expr/types.js'
 import type { StructType } from '../protocol/schema.js'
-import { evaluateRow } from '../protocol/expr/eval.js'
 import { evaluatePredicate, filterBatch, vectorValues } from './row-filter.js'
 
 function validity(valid: boolean[]): { nullBitmap: Uint8Array; nullCount: number } {

@@ -7,14 +7,14 @@ import type {
   RemoveAction,
 } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
+import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
 import { assertReadable } from '../protocol/features.js'
 import type { FileEntry, FileStats } from '../protocol/file-entry.js'
 import type { LogSegment } from '../protocol/log-segment.js'
+import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
 import type { Storage } from '../storage/types.js'
-import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
-import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import { findLogSegment, listLog, replayCommits, replaySegment } from './log-reader.js'
 import { Scan, type ScanOptions } from './scan.js'
 

@@ -1,13 +1,14 @@
+import type * as arrow from 'apache-arrow'
 import { DeltaError } from '../errors.js'
 import type { CommitInfoAction } from '../protocol/actions.js'
+import type { PredicateInput } from '../protocol/expr/index.js'
 import { parseLogPath } from '../protocol/log-path.js'
 import { monotonicTimestamps } from '../protocol/log-segment.js'
 import type { Storage } from '../storage/types.js'
 import { resolveStorage, type StorageOptions } from '../storage/uri.js'
 import { type CreateTableOptions, createTableLog } from './create.js'
-import { listLog, readCommit } from './log-reader.js'
-import { loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
 import { bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
+import { listLog, readCommit } from './log-reader.js'
 import {
   type CheckpointResult,
   type CleanupResult,
@@ -18,13 +19,12 @@ import {
   type VacuumResult,
   vacuumFiles,
 } from './maintenance.js'
-import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
-import { type WriteInput, type WriteOptions, type WriteResult, writeToTable } from './write.js'
-import type { PredicateInput } from '../protocol/expr/index.js'
-import type * as arrow from 'apache-arrow'
 import { MergeBuilder, type MergeOptions } from './merge.js'
 import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
+import { loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
+import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
 import { type UpdateOptions, type UpdateResult, updateTable } from './update.js'
+import { type WriteInput, type WriteOptions, type WriteResult, writeToTable } from './write.js'
 
 /** What `table.delete` did. */
 export interface DeleteResult {

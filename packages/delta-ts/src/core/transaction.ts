@@ -256,7 +256,7 @@ export class Transaction {
 
   private assertAppendOnly(metadata: MetadataAction): void {
     if (metadata.configuration?.['delta.appendOnly'] !== 'true') return
-    if (this.actions.some((a) => a.remove && a.remove.dataChange)) {
+    if (this.actions.some((a) => a.remove?.dataChange)) {
       throw new DeltaError(
         'APPEND_ONLY_VIOLATION',
         `${this.operation} would remove data from an append-only table (delta.appendOnly = true)`,

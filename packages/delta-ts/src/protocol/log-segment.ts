@@ -51,7 +51,10 @@ export function indexLogListing(listing: readonly { path: string; size: number; 
       if (file.format === 'multipart') {
         const key = `${file.version}/${file.parts}`
         let set = multipart.get(key)
-        if (!set) multipart.set(key, (set = { version: file.version, parts: file.parts, files: new Map() }))
+        if (!set) {
+          set = { version: file.version, parts: file.parts, files: new Map() }
+          multipart.set(key, set)
+        }
         set.files.set(file.part, { path: file.path, size: meta.size })
       } else {
         checkpoints.push({ version: file.version, format: file.format, paths: [file.path], sizeInBytes: meta.size })

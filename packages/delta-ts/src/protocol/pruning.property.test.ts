@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest'
 import { evaluatePredicate, filterBatch } from '../core/row-filter.js'
 import { bindExpr } from './expr/bind.js'
 import { evaluateRow } from './expr/eval.js'
-import { and, col, type Expr, lit, type LiteralValue, not, or } from './expr/types.js'
+import { and, col, type Expr, type LiteralValue, lit, not, or } from './expr/types.js'
 import type { FileEntry, FileStats } from './file-entry.js'
 import {
   compareScalars,
@@ -27,7 +27,7 @@ import {
   type ScalarValue,
   serializePartitionValue,
 } from './partition-values.js'
-import { fileMayMatch, pruneFiles, type PruningContext } from './pruning.js'
+import { fileMayMatch, type PruningContext, pruneFiles } from './pruning.js'
 import type { DataType, StructType } from './schema.js'
 
 /*

@@ -4,7 +4,7 @@ import { bindExpr } from './expr/bind.js'
 import { parsePredicate } from './expr/parse.js'
 import { col } from './expr/types.js'
 import type { FileEntry, FileStats } from './file-entry.js'
-import { fileMayMatch, partitionMayMatch, pruneFiles, type PruningContext } from './pruning.js'
+import { fileMayMatch, type PruningContext, partitionMayMatch, pruneFiles } from './pruning.js'
 import type { StructType } from './schema.js'
 
 const schema: StructType = {

@@ -4,12 +4,12 @@ import type { ColumnExpr, CompareOp, Expr, InExpr, LiteralExpr } from './expr/ty
 import type { FileEntry, FileStats } from './file-entry.js'
 import { compareScalars, parsePartitionValue, type ScalarValue } from './partition-values.js'
 import {
+  type ColumnMappingMode,
+  type DataType,
   decimalParams,
   findField,
   isStruct,
   physicalName,
-  type ColumnMappingMode,
-  type DataType,
   type StructType,
 } from './schema.js'
 

@@ -4,7 +4,7 @@ import type { StructType } from '../schema.js'
 import { bindExpr } from './bind.js'
 import { parsePredicate } from './parse.js'
 import { exprToSql } from './sql.js'
-import { and, col, lit, not, or, type CompareExpr, type Expr, type InExpr, type LiteralExpr } from './types.js'
+import { and, type CompareExpr, col, type Expr, type InExpr, type LiteralExpr, lit, not, or } from './types.js'
 
 const schema: StructType = {
   type: 'struct',

@@ -1,12 +1,12 @@
 import { DeltaError } from '../../errors.js'
 import {
+  type DecimalValue,
   decimalToString,
   isDecimalValue,
   parsePartitionValue,
-  type DecimalValue,
   type ScalarValue,
 } from '../partition-values.js'
-import { decimalParams, findField, isStruct, type DataType, type StructField, type StructType } from '../schema.js'
+import { type DataType, decimalParams, findField, isStruct, type StructField, type StructType } from '../schema.js'
 import { exprToSql } from './sql.js'
 import type { ColumnExpr, Expr, LiteralExpr, Operand } from './types.js'
 

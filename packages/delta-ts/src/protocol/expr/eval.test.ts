@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { DeltaError } from '../../errors.js'
+import type { StructType } from '../schema.js'
 import { bindExpr } from './bind.js'
 import { compareOp, evaluateRow, likePrefix, likeToRegExp } from './eval.js'
 import { parsePredicate } from './parse.js'
-import type { StructType } from '../schema.js'
 
 const schema: StructType = {
   type: 'struct',
