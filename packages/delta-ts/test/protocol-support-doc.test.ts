@@ -82,10 +82,6 @@ const IN_USE: Record<string, MetadataAction> = {
   checkConstraints: metadataWith({}, { 'delta.constraints.positive': 'x > 0' }),
   generatedColumns: metadataWith({ 'delta.generationExpression': 'y + 1' }),
   identityColumns: metadataWith({ 'delta.identity.start': 1, 'delta.identity.step': 1 }),
-  columnMapping: metadataWith(
-    { 'delta.columnMapping.id': 1, 'delta.columnMapping.physicalName': 'col-1' },
-    { 'delta.columnMapping.mode': 'name', 'delta.columnMapping.maxColumnId': '1' },
-  ),
 }
 
 function protocolFor(row: Row): ProtocolAction {

@@ -56,9 +56,14 @@ function usesType(t: DataType, name: string): boolean {
 export function minimumProtocol(schema: StructType, properties: Record<string, string>): ProtocolAction {
   const readerFeatures: string[] = []
   const writerFeatures: string[] = []
+  const columnMapping = (properties['delta.columnMapping.mode'] ?? 'none') !== 'none'
   if (usesType(schema, 'timestamp_ntz')) {
     readerFeatures.push('timestampNtz')
     writerFeatures.push('timestampNtz')
+    if (columnMapping) {
+      readerFeatures.push('columnMapping')
+      writerFeatures.push('columnMapping')
+    }
   }
   if (properties['delta.enableInCommitTimestamps'] === 'true') writerFeatures.push('inCommitTimestamp')
   if (readerFeatures.length > 0) {
@@ -80,8 +85,38 @@ export function minimumProtocol(schema: StructType, properties: Record<string, s
       writerFeatures: ['appendOnly', 'invariants', ...legacy, ...writerFeatures],
     }
   }
+  if (columnMapping) return { minReaderVersion: 2, minWriterVersion: 5 }
   if (properties['delta.enableChangeDataFeed'] === 'true') return { minReaderVersion: 1, minWriterVersion: 4 }
   return { minReaderVersion: 1, minWriterVersion: 2 }
+}
+
+/**
+ * Gives every field (nested ones too, inside structs, arrays and maps) a column mapping id and a fresh
+ * physical name, as Spark does when a table is created with `delta.columnMapping.mode` name or id.
+ * Returns the schema and the highest id used.
+ */
+export function assignColumnMapping(schema: StructType): { schema: StructType; maxColumnId: number } {
+  let next = 0
+  const mapType = (t: DataType): DataType => {
+    if (isStruct(t)) return mapStruct(t)
+    if (isArray(t)) return { ...t, elementType: mapType(t.elementType) }
+    if (isMap(t)) return { ...t, keyType: mapType(t.keyType), valueType: mapType(t.valueType) }
+    return t
+  }
+  const mapStruct = (s: StructType): StructType => ({
+    type: 'struct',
+    fields: s.fields.map((f) => {
+      next++
+      const metadata = {
+        ...(f.metadata ?? {}),
+        'delta.columnMapping.id': next,
+        'delta.columnMapping.physicalName': `col-${uuidv4()}`,
+      }
+      return { ...f, metadata, type: mapType(f.type) }
+    }),
+  })
+  const mapped = mapStruct(schema)
+  return { schema: mapped, maxColumnId: next }
 }
 
 /** Validates partition columns against the schema; SCHEMA_MISMATCH names the offending column. */
@@ -110,9 +145,18 @@ export function validatePartitionColumns(schema: StructType, partitionBy: readon
  * `ifExists: 'ignore'`, which returns false).
  */
 export async function createTableLog(storage: Storage, options: CreateTableOptions): Promise<boolean> {
-  const schema = toDeltaSchema(options.schema)
+  let schema = toDeltaSchema(options.schema)
   const partitionColumns = validatePartitionColumns(schema, options.partitionBy ?? [])
   const properties = { ...(options.properties ?? {}) }
+  const mode = properties['delta.columnMapping.mode']
+  if (mode !== undefined && mode !== 'none' && mode !== 'name' && mode !== 'id') {
+    throw new DeltaError('INVALID_ARGUMENT', `delta.columnMapping.mode must be none, name or id, got '${mode}'`)
+  }
+  if (mode === 'name' || mode === 'id') {
+    const mapped = assignColumnMapping(schema)
+    schema = mapped.schema
+    properties['delta.columnMapping.maxColumnId'] = String(mapped.maxColumnId)
+  }
   const existing = await listLog(storage)
   if (existing.some((m) => /\d{20}\.(json|checkpoint.*parquet)$/.test(m.path))) {
     if (options.ifExists === 'ignore') return false

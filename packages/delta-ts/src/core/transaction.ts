@@ -66,6 +66,9 @@ export class Transaction {
   ) {
     this.snapshot = snapshot
     this.storage = snapshot.storage
+    // Fail before any data file is written when this client cannot write the table at all; commit() checks
+    // again against the protocol and metadata the transaction ends up committing.
+    assertWritable(snapshot.protocol, snapshot.metadata)
   }
 
   /** Records that the operation depends on the whole table (e.g. overwrite, an unfiltered merge). */

@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow'
+import { v4 as uuidv4 } from 'uuid'
 import { DeltaError } from '../errors.js'
 import type { AddAction, MetadataAction } from '../protocol/actions.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
@@ -108,12 +109,17 @@ export async function writeToTable(
   let schema: StructType = snapshot.schema
   let schemaChanged = false
   let rows = 0
+  // Column-mapped tables: columns added by schema evolution get the next ids and fresh physical names.
+  let maxColumnId = Number(snapshot.properties['delta.columnMapping.maxColumnId'] ?? '0')
+  const columnMappingIds = () =>
+    snapshot.columnMappingMode === 'none' ? undefined : { maxColumnId, newPhysicalName: () => `col-${uuidv4()}` }
   const conform = (batch: arrow.Table | arrow.RecordBatch, mode: SchemaMode): arrow.Table => {
-    const res = enforceSchema(batch, { tableSchema: schema, schemaMode: mode })
+    const res = enforceSchema(batch, { tableSchema: schema, schemaMode: mode, columnMapping: columnMappingIds() })
     if (res.schemaChanged) {
       schema = res.schema
       schemaChanged = true
     }
+    if (res.maxColumnId !== undefined) maxColumnId = res.maxColumnId
     if (replacePredicate) assertRowsMatch(res.data, replacePredicate, 'replaceWhere')
     rows += res.data.numRows
     return res.data
@@ -135,7 +141,11 @@ export async function writeToTable(
   })
 
   if (schemaChanged) {
-    const metadata: MetadataAction = { ...snapshot.metadata, schemaString: schemaToString(schema) }
+    const configuration =
+      snapshot.columnMappingMode === 'none'
+        ? snapshot.metadata.configuration
+        : { ...snapshot.metadata.configuration, 'delta.columnMapping.maxColumnId': String(maxColumnId) }
+    const metadata: MetadataAction = { ...snapshot.metadata, schemaString: schemaToString(schema), configuration }
     txn.updateMetadata(metadata)
   }
   let numRemovedFiles = 0

@@ -30,6 +30,7 @@ export const SUPPORTED_WRITER_FEATURES: ReadonlySet<string> = new Set([
   'typeWidening-preview',
   'inCommitTimestamp',
   'changeDataFeed',
+  'columnMapping',
   'generatedColumns',
   'identityColumns',
 ])
@@ -89,9 +90,8 @@ export function assertWritable(p: ProtocolAction, metadata: MetadataAction): voi
   if (p.minWriterVersion > 7) {
     throw new DeltaError('UNSUPPORTED_FEATURE', `writer version ${p.minWriterVersion} is not supported (max 7)`)
   }
-  const missing = writerFeatures(p).filter((f) => !SUPPORTED_WRITER_FEATURES.has(f) && f !== 'columnMapping')
+  const missing = writerFeatures(p).filter((f) => !SUPPORTED_WRITER_FEATURES.has(f))
   const inUse = featuresInUse(metadata)
-  if (writerFeatures(p).includes('columnMapping') && inUse.has('columnMapping')) missing.push('columnMapping')
   for (const f of ['invariants', 'checkConstraints', 'generatedColumns', 'identityColumns']) {
     if (inUse.has(f)) missing.push(`${f} (in use)`)
   }
