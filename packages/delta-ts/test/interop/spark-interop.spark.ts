@@ -1,13 +1,16 @@
+import { cpSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectReaderMatchesModel, expectSameAtEveryVersion } from './compare.js'
+import { canonicalRows, schemaShape, type WireRow } from './canon.js'
+import { expectReaderMatchesModel, expectSameAtEveryVersion, readWithDeltaTs } from './compare.js'
 import { ensureVenv, type PyRead, type PyScenario, runSpark, type SparkTask, scratch } from './harness.js'
-import { expectTsReadsModel, type TsScenario, writeTsScenarios } from './ts-scenarios.js'
+import { continueWithDeltaTs, expectTsReadsModel, type TsScenario, writeTsScenarios } from './ts-scenarios.js'
 
 // Issue 10 with the reference implementation (pyspark 4.0.1 + delta-spark 4.0.1). delta-ts writes its
 // scenario tables first; then one Spark session (py/spark_cli.py) writes Spark's scenario tables and reads
 // delta-ts's; the tests compare. Direction 1: delta-ts writes, Spark reads. Direction 2: Spark writes
-// (deletion vectors, column mapping, checkpoints), delta-ts reads every version.
+// (deletion vectors, column mapping, checkpoints), delta-ts reads every version. Then delta-ts continues
+// Spark's tables and a second Spark session reads them back (mixed writers, on copies of Spark's tables).
 describe('interop with Spark (delta-spark 4.0.1)', () => {
   const tmp = scratch('spark')
   afterAll(() => tmp.cleanup())
@@ -15,6 +18,7 @@ describe('interop with Spark (delta-spark 4.0.1)', () => {
   const out = (name: string) => path.join(tmp.dir, `${name}.json`)
   const results = new Map<string, unknown>()
   const tsScenarios = new Map<string, TsScenario>()
+  const continued = new Map<string, { version: number; rows: WireRow[]; operations: string[]; schema: string }>()
 
   beforeAll(async () => {
     await ensureVenv()
@@ -29,6 +33,23 @@ describe('interop with Spark (delta-spark 4.0.1)', () => {
     const outputs = await runSpark(tasks, path.join(tmp.dir, 'job.json'))
     tasks.forEach((t, k) => {
       results.set(path.basename(t.out, '.json'), outputs[k])
+    })
+    // Mixed writers: delta-ts appends, deletes and updates on Spark's tables (after the every-version
+    // comparison data was captured above), then Spark reads the new latest version.
+    const rereads: SparkTask[] = []
+    // Only spark-mixed: delta-ts does not write column-mapped tables (see the refusal test below).
+    for (const name of ['spark-mixed']) {
+      // On a copy, so the every-version tests above still see Spark's own latest version.
+      cpSync(dir(name), dir(`${name}.continued`), { recursive: true })
+      const spark = results.get(name) as PyScenario
+      const before = spark.versions[spark.latestVersion]
+      const done = await continueWithDeltaTs(dir(`${name}.continued`), tmp.dir, before.rows)
+      continued.set(name, { ...done, schema: before.schema })
+      rereads.push({ kind: 'read', dir: dir(`${name}.continued`), out: out(`${name}.continued`), versions: 'latest' })
+    }
+    const again = await runSpark(rereads, path.join(tmp.dir, 'job2.json'))
+    rereads.forEach((t, k) => {
+      results.set(path.basename(t.out, '.json'), again[k])
     })
   })
 
@@ -51,5 +72,32 @@ describe('interop with Spark (delta-spark 4.0.1)', () => {
     if (!s || !read) return
     await expectTsReadsModel(s)
     expectReaderMatchesModel(read, s)
+  })
+
+  it('delta-ts continues the Spark table with deletion vectors and partitions (append, delete, update, checkpoint); Spark reads the same schema and rows', async () => {
+    const name = 'spark-mixed'
+    const done = continued.get(name)
+    const read = results.get(`${name}.continued`) as PyRead | undefined
+    expect(done && read, `${name} was continued and re-read`).toBeTruthy()
+    if (!done || !read) return
+    expect(done.operations).toEqual(['WRITE', 'DELETE', 'UPDATE'])
+    expect(read.latestVersion).toBe(done.version)
+    expect(schemaShape(JSON.parse(read.versions[0].schema))).toEqual(schemaShape(JSON.parse(done.schema)))
+    expect(canonicalRows(read.versions[0].rows)).toEqual(canonicalRows(done.rows))
+    expect(canonicalRows((await readWithDeltaTs(dir(`${name}.continued`))).rows)).toEqual(canonicalRows(done.rows))
+  })
+
+  it('delta-ts refuses to write the Spark column-mapping table with UNSUPPORTED_FEATURE and leaves it unchanged', async () => {
+    const spark = results.get('spark-colmap') as PyScenario
+    const target = dir('spark-colmap.refused')
+    cpSync(dir('spark-colmap'), target, { recursive: true })
+    const before = spark.versions[spark.latestVersion].rows
+    await expect(continueWithDeltaTs(target, tmp.dir, before)).rejects.toMatchObject({
+      code: 'UNSUPPORTED_FEATURE',
+      message: expect.stringContaining('columnMapping'),
+    })
+    const after = await readWithDeltaTs(target)
+    expect(after.version).toBe(spark.latestVersion)
+    expect(canonicalRows(after.rows)).toEqual(canonicalRows(before))
   })
 })
