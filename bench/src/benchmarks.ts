@@ -234,9 +234,9 @@ const snapshotBench: Benchmark = {
         let rs: Side | null = null
         if (pythonAvailable()) {
           await cp(rc.template, rsCopy, { recursive: true })
-          // The same commit files the Node side wrote, staged for the Python side to move in run by run.
+          // The same commit files the Node side wrote (warm-up + runs), staged for Python to move in run by run.
           const v0 = (await readdir(path.join(rc.template, '_delta_log'))).filter((f) => /^\d{20}\.json$/.test(f)).length - 1
-          await writeSyntheticLog(pending, { from: v0 + 1, to: v0 + ctx.reps * rc.newCommits, addsPerCommit: 1, days: 30, tag: 'refresh' })
+          await writeSyntheticLog(pending, { from: v0 + 1, to: v0 + (ctx.reps + 1) * rc.newCommits, addsPerCommit: 1, days: 30, tag: 'refresh' })
           rs = await py({ op: 'refresh', table: rsCopy, pending: path.join(pending, '_delta_log'), reps: ctx.reps, newCommits: rc.newCommits }, notes)
         }
         const c = caseResult(rc.name, ts, rs)

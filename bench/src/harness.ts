@@ -124,7 +124,9 @@ export function summarizeProfile(p: CpuProfile): ProfileSummary {
     const n = byId.get(p.samples[i])
     if (!n) continue
     const { functionName, url, lineNumber } = n.callFrame
-    const where = url ? `${url.replace(/^file:\/\//, '').replace(`${repoRoot}/`, '')}:${lineNumber + 1}` : ''
+    // tsx-compiled sources report line 1 for everything: show the file alone then.
+    const file = url.replace(/^file:\/\//, '').replace(`${repoRoot}/`, '')
+    const where = url ? (lineNumber > 0 ? `${file}:${lineNumber + 1}` : file) : ''
     const key = `${functionName}@${where}`
     const e = self.get(key) ?? { fn: functionName || '(anonymous)', where, us: 0 }
     e.us += dt
