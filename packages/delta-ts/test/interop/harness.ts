@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -105,7 +105,7 @@ export async function runSpark(tasks: SparkTask[], jobFile: string): Promise<unk
     await py('spark_cli.py', [jobFile], { IVY_DIR: ivy })
   } catch (err) {
     // A failed task leaves its error in its output file; report those rather than the generic exit code.
-    for (const t of tasks) readJson(t.out)
+    for (const t of tasks) if (existsSync(t.out)) readJson(t.out)
     throw err
   }
   return tasks.map((t) => readJson(t.out))

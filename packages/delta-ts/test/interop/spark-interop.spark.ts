@@ -37,8 +37,7 @@ describe('interop with Spark (delta-spark 4.0.1)', () => {
     // Mixed writers: delta-ts appends, deletes and updates on Spark's tables (after the every-version
     // comparison data was captured above), then Spark reads the new latest version.
     const rereads: SparkTask[] = []
-    // Only spark-mixed: delta-ts does not write column-mapped tables (see the refusal test below).
-    for (const name of ['spark-mixed']) {
+    for (const name of ['spark-mixed', 'spark-colmap']) {
       // On a copy, so the every-version tests above still see Spark's own latest version.
       cpSync(dir(name), dir(`${name}.continued`), { recursive: true })
       const spark = results.get(name) as PyScenario
@@ -74,30 +73,21 @@ describe('interop with Spark (delta-spark 4.0.1)', () => {
     expectReaderMatchesModel(read, s)
   })
 
-  it('delta-ts continues the Spark table with deletion vectors and partitions (append, delete, update, checkpoint); Spark reads the same schema and rows', async () => {
-    const name = 'spark-mixed'
-    const done = continued.get(name)
-    const read = results.get(`${name}.continued`) as PyRead | undefined
-    expect(done && read, `${name} was continued and re-read`).toBeTruthy()
-    if (!done || !read) return
-    expect(done.operations).toEqual(['WRITE', 'DELETE', 'UPDATE'])
-    expect(read.latestVersion).toBe(done.version)
-    expect(schemaShape(JSON.parse(read.versions[0].schema))).toEqual(schemaShape(JSON.parse(done.schema)))
-    expect(canonicalRows(read.versions[0].rows)).toEqual(canonicalRows(done.rows))
-    expect(canonicalRows((await readWithDeltaTs(dir(`${name}.continued`))).rows)).toEqual(canonicalRows(done.rows))
-  })
-
-  it('delta-ts refuses to write the Spark column-mapping table with UNSUPPORTED_FEATURE and leaves it unchanged', async () => {
-    const spark = results.get('spark-colmap') as PyScenario
-    const target = dir('spark-colmap.refused')
-    cpSync(dir('spark-colmap'), target, { recursive: true })
-    const before = spark.versions[spark.latestVersion].rows
-    await expect(continueWithDeltaTs(target, tmp.dir, before)).rejects.toMatchObject({
-      code: 'UNSUPPORTED_FEATURE',
-      message: expect.stringContaining('columnMapping'),
-    })
-    const after = await readWithDeltaTs(target)
-    expect(after.version).toBe(spark.latestVersion)
-    expect(canonicalRows(after.rows)).toEqual(canonicalRows(before))
-  })
+  it.each([
+    ['spark-mixed', 'deletion vectors, partitions'],
+    ['spark-colmap', 'column mapping by name, renamed and dropped columns, deletion vectors'],
+  ])(
+    'delta-ts continues the Spark table %s (%s) with append, delete, update, checkpoint; Spark reads the same schema and rows',
+    async (name) => {
+      const done = continued.get(name)
+      const read = results.get(`${name}.continued`) as PyRead | undefined
+      expect(done && read, `${name} was continued and re-read`).toBeTruthy()
+      if (!done || !read) return
+      expect(done.operations).toEqual(['WRITE', 'DELETE', 'UPDATE'])
+      expect(read.latestVersion).toBe(done.version)
+      expect(schemaShape(JSON.parse(read.versions[0].schema))).toEqual(schemaShape(JSON.parse(done.schema)))
+      expect(canonicalRows(read.versions[0].rows)).toEqual(canonicalRows(done.rows))
+      expect(canonicalRows((await readWithDeltaTs(dir(`${name}.continued`))).rows)).toEqual(canonicalRows(done.rows))
+    },
+  )
 })
