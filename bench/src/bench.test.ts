@@ -34,12 +34,14 @@ it('every benchmark runs in quick mode and writes a result JSON with medians, pe
       expect(positive(ts.peakRssMb), `${r.name}/${c.case} rss`).toBe(true)
       if (c.deltaRs) expect(c.ratioVsDeltaRs).toBeCloseTo(ts.medianMs / c.deltaRs.medianMs, 2)
       if (c.baseline) expect(c.ratioVsBaseline).toBeCloseTo(ts.medianMs / c.baseline.medianMs, 2)
-      if (c.target && !c.target.met) expect(c.profile?.top.length ?? 0, `${r.name}/${c.case} profile`).toBeGreaterThan(0)
+      if (c.target && !c.target.met)
+        expect(c.profile?.top.length ?? 0, `${r.name}/${c.case} profile`).toBeGreaterThan(0)
     }
   }
   // Where the issue asks for them: delta-rs on load/scan/append/merge, raw parquet-wasm on scan and append.
   const byName = new Map(results.map((r) => [r.name, r]))
-  for (const n of ['snapshot', 'scan', 'append', 'merge']) expect(byName.get(n)?.cases.some((c) => c.deltaRs)).toBe(true)
+  for (const n of ['snapshot', 'scan', 'append', 'merge'])
+    expect(byName.get(n)?.cases.some((c) => c.deltaRs)).toBe(true)
   for (const n of ['scan', 'append']) expect(byName.get(n)?.cases.every((c) => c.baseline)).toBe(true)
   expect(byName.get('commits')?.cases.every((c) => c.throughput?.unit === 'commits/s')).toBe(true)
   expect(byName.get('etl')?.cases[0].throughput?.unit).toBe('order_items rows/s')

@@ -76,7 +76,12 @@ export interface Benchmark {
 }
 
 function side(r: ChildReport): Side {
-  return { medianMs: round(median(r.runsMs)), runsMs: r.runsMs.map((x) => round(x)), peakRssMb: r.peakRssMb, extra: r.extra }
+  return {
+    medianMs: round(median(r.runsMs)),
+    runsMs: r.runsMs.map((x) => round(x)),
+    peakRssMb: r.peakRssMb,
+    extra: r.extra,
+  }
 }
 
 function ratio(a: Side | null, b: Side | null): number | null {
@@ -151,7 +156,7 @@ const profiled = (name: string, params: Record<string, unknown>) => async () =>
 // ---------------------------------------------------------------------------------------------------------
 // Shared generated inputs (cached: generation is deterministic, so an existing file is the same data).
 
-async function inputParquet(ctx: BenchContext, file: string, rows: number, seed: number, days = 30): Promise<string> {
+async function inputParquet(file: string, rows: number, seed: number, days = 30): Promise<string> {
   if (!existsSync(file)) await writeInputParquet(file, generateRows(rows, { seed, days }))
   return file
 }
@@ -176,7 +181,12 @@ async function jsonTable(dir: string, fileActions: number, perCommit: number): P
 async function checkpointTable(dir: string, fileActions: number, perCommit: number): Promise<string> {
   if (!existsSync(path.join(dir, '_delta_log', '_last_checkpoint'))) {
     await rm(dir, { recursive: true, force: true })
-    await writeSyntheticLog(dir, { from: 0, to: Math.ceil(fileActions / perCommit), addsPerCommit: perCommit, days: 1000 })
+    await writeSyntheticLog(dir, {
+      from: 0,
+      to: Math.ceil(fileActions / perCommit),
+      addsPerCommit: perCommit,
+      days: 1000,
+    })
     await runNodeCase('checkpoint', { table: dir })
   }
   return dir
@@ -184,8 +194,28 @@ async function checkpointTable(dir: string, fileActions: number, perCommit: numb
 
 const sizes = (ctx: BenchContext) =>
   ctx.quick
-    ? { logCommits: 200, ckptSmall: 2_000, ckptLarge: 5_000, perCommit: 1_000, rows: 20_000, mergeTarget: 20_000, mergeSource: 1_000, orders: 300, commitsPerWriter: 3 }
-    : { logCommits: 10_000, ckptSmall: 100_000, ckptLarge: 1_000_000, perCommit: 10_000, rows: 1_000_000, mergeTarget: 2_000_000, mergeSource: 100_000, orders: 333_334, commitsPerWriter: 20 }
+    ? {
+        logCommits: 200,
+        ckptSmall: 2_000,
+        ckptLarge: 5_000,
+        perCommit: 1_000,
+        rows: 20_000,
+        mergeTarget: 20_000,
+        mergeSource: 1_000,
+        orders: 300,
+        commitsPerWriter: 3,
+      }
+    : {
+        logCommits: 10_000,
+        ckptSmall: 100_000,
+        ckptLarge: 1_000_000,
+        perCommit: 10_000,
+        rows: 1_000_000,
+        mergeTarget: 2_000_000,
+        mergeSource: 100_000,
+        orders: 282_600,
+        commitsPerWriter: 20,
+      }
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -235,9 +265,25 @@ const snapshotBench: Benchmark = {
         if (pythonAvailable()) {
           await cp(rc.template, rsCopy, { recursive: true })
           // The same commit files the Node side wrote (warm-up + runs), staged for Python to move in run by run.
-          const v0 = (await readdir(path.join(rc.template, '_delta_log'))).filter((f) => /^\d{20}\.json$/.test(f)).length - 1
-          await writeSyntheticLog(pending, { from: v0 + 1, to: v0 + (ctx.reps + 1) * rc.newCommits, addsPerCommit: 1, days: 30, tag: 'refresh' })
-          rs = await py({ op: 'refresh', table: rsCopy, pending: path.join(pending, '_delta_log'), reps: ctx.reps, newCommits: rc.newCommits }, notes)
+          const v0 =
+            (await readdir(path.join(rc.template, '_delta_log'))).filter((f) => /^\d{20}\.json$/.test(f)).length - 1
+          await writeSyntheticLog(pending, {
+            from: v0 + 1,
+            to: v0 + (ctx.reps + 1) * rc.newCommits,
+            addsPerCommit: 1,
+            days: 30,
+            tag: 'refresh',
+          })
+          rs = await py(
+            {
+              op: 'refresh',
+              table: rsCopy,
+              pending: path.join(pending, '_delta_log'),
+              reps: ctx.reps,
+              newCommits: rc.newCommits,
+            },
+            notes,
+          )
         }
         const c = caseResult(rc.name, ts, rs)
         c.notes.push(`full load of the same version in the same process: ${round(Number(ts.extra.fullLoadMs))} ms`)
@@ -254,7 +300,9 @@ const snapshotBench: Benchmark = {
       const fullFrac = base / Number(r10.deltaTs.extra.fullLoadMs)
       const growth = r100.deltaTs.medianMs / base
       const sizeFactor = r10large.deltaTs.medianMs / base
-      r10.notes.push(`refresh/full = ${round(fullFrac)}; +100/+10 = ${round(growth)}; large-table/+10 = ${round(sizeFactor)}`)
+      r10.notes.push(
+        `refresh/full = ${round(fullFrac)}; +100/+10 = ${round(growth)}; large-table/+10 = ${round(sizeFactor)}`,
+      )
       await judge(
         r10,
         'refresh cost proportional to new commits only: +10 <= 10% of a full load, +100 <= 15x +10, same +10 on the largest table <= 3x',
@@ -266,7 +314,8 @@ const snapshotBench: Benchmark = {
         await rm(tsCopy, { recursive: true, force: true })
         await cp(largeJson, tsCopy, { recursive: true })
         // Profiled on the largest table: where a refresh spends time that grows with the table, not the commits.
-        r10.profile = (await runNodeCase('refresh', { table: tsCopy, reps: 1, newCommits: 10 }, { profile: true })).profile ?? null
+        r10.profile =
+          (await runNodeCase('refresh', { table: tsCopy, reps: 1, newCommits: 10 }, { profile: true })).profile ?? null
         r10.notes.push(`profile below: one +10 refresh on the ${s.ckptLarge}-action table`)
         await rm(tsCopy, { recursive: true, force: true })
       }
@@ -287,7 +336,11 @@ const pruningBench: Benchmark = {
     const table = await jsonTable(path.join(ctx.work, `json-${s.ckptLarge}`), s.ckptLarge, s.perCommit)
     const lo = Math.floor(s.ckptLarge / 2) * 1000
     const filters: { name: string; filter: string; partitionFilters?: [string, string, string][] }[] = [
-      { name: 'partition: date = one day', filter: `date = '${dayString(5)}'`, partitionFilters: [['date', '=', dayString(5)]] },
+      {
+        name: 'partition: date = one day',
+        filter: `date = '${dayString(5)}'`,
+        partitionFilters: [['date', '=', dayString(5)]],
+      },
       { name: 'stats: id in a 5-file range', filter: `id >= ${lo} AND id < ${lo + 5000}` },
       { name: 'partition + stats', filter: `date = '${dayString(0)}' AND id < ${1000 * 1000 * 10}` },
     ]
@@ -301,7 +354,9 @@ const pruningBench: Benchmark = {
           ? await py({ op: 'prune', table, reps: ctx.reps, partitionFilters: f.partitionFilters }, notes)
           : null
         const c = caseResult(name, ts, rs)
-        c.notes.push(`kept ${String(ts.extra.kept)} of ${String(ts.extra.total)} files; timed: Snapshot.files({filter}) on a loaded snapshot`)
+        c.notes.push(
+          `kept ${String(ts.extra.kept)} of ${String(ts.extra.total)} files; timed: Snapshot.files({filter}) on a loaded snapshot`,
+        )
         if (!f.partitionFilters) c.notes.push('delta-rs: no file-level stats pruning in the Python API (n/a)')
         return c
       })
@@ -316,7 +371,7 @@ const scanBench: Benchmark = {
   async run(ctx) {
     const s = sizes(ctx)
     const notes: string[] = []
-    const input = await inputParquet(ctx, path.join(ctx.work, `rows-${s.rows}.parquet`), s.rows, 1)
+    const input = await inputParquet(path.join(ctx.work, `rows-${s.rows}.parquet`), s.rows, 1)
     const dir = path.join(ctx.work, `scan-${s.rows}`)
     const made = await runNodeCase('makeTable', { input, dir })
     const files = made.extra.files as string[]
@@ -331,10 +386,17 @@ const scanBench: Benchmark = {
       const rs = await py({ op: 'scan', table: dir, reps: ctx.reps, columns: columns ?? null }, notes)
       const c = caseResult(name, ts, rs, raw)
       c.throughput = { value: Math.round(s.rows / (ts.medianMs / 1000)), unit: 'rows/s' }
-      await judge(c, 'scan <= 1.2x raw parquet-wasm decode', (c.ratioVsBaseline ?? Infinity) <= 1.2, profiled('scan', params))
+      await judge(
+        c,
+        'scan <= 1.2x raw parquet-wasm decode',
+        (c.ratioVsBaseline ?? Infinity) <= 1.2,
+        profiled('scan', params),
+      )
       cases.push(c)
     }
-    notes.push(`table: ${files.length} data file(s) written by delta-ts (zstd); raw baseline reads the same files with parquet-wasm readParquet`)
+    notes.push(
+      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baseline reads the same files with parquet-wasm readParquet`,
+    )
     return { params: { rows: s.rows, columns: 6, reps: ctx.reps }, cases, notes }
   },
 }
@@ -345,19 +407,32 @@ const appendBench: Benchmark = {
   async run(ctx) {
     const s = sizes(ctx)
     const notes: string[] = []
-    const input = await inputParquet(ctx, path.join(ctx.work, `rows-${s.rows}.parquet`), s.rows, 1)
+    const input = await inputParquet(path.join(ctx.work, `rows-${s.rows}.parquet`), s.rows, 1)
     const cases: CaseResult[] = []
     const raw = side(await runNodeCase('rawWrite', { input, dir: path.join(ctx.work, 'append-raw'), reps: ctx.reps }))
     for (const partitioned of [false, true]) {
       const dir = path.join(ctx.work, partitioned ? 'append-ts-part' : 'append-ts')
       const params = { input, dir, reps: ctx.reps, partitioned }
       const ts = side(await runNodeCase('append', params))
-      const rs = await py({ op: 'append', input, dir: path.join(ctx.work, 'append-rs'), reps: ctx.reps, partitioned }, notes)
-      const c = caseResult(`${s.rows} rows, ${partitioned ? 'partitioned by date (30 days)' : 'unpartitioned'}`, ts, rs, raw)
+      const rs = await py(
+        { op: 'append', input, dir: path.join(ctx.work, 'append-rs'), reps: ctx.reps, partitioned },
+        notes,
+      )
+      const c = caseResult(
+        `${s.rows} rows, ${partitioned ? 'partitioned by date (30 days)' : 'unpartitioned'}`,
+        ts,
+        rs,
+        raw,
+      )
       c.throughput = { value: Math.round(s.rows / (ts.medianMs / 1000)), unit: 'rows/s' }
       c.notes.push(`delta-ts wrote ${String(ts.extra.files)} file(s)`)
       const met = (c.ratioVsBaseline ?? Infinity) <= 1.3 && (c.ratioVsDeltaRs === null || c.ratioVsDeltaRs < 1)
-      await judge(c, 'append <= 1.3x raw parquet-wasm write and faster than delta-rs write_deltalake', met, profiled('append', params))
+      await judge(
+        c,
+        'append <= 1.3x raw parquet-wasm write and faster than delta-rs write_deltalake',
+        met,
+        profiled('append', params),
+      )
       cases.push(c)
       await rm(dir, { recursive: true, force: true })
     }
@@ -376,7 +451,10 @@ const commitsBench: Benchmark = {
     const s = sizes(ctx)
     const notes: string[] = []
     const cases: CaseResult[] = []
-    const schema = new arrow.Schema([new arrow.Field('writer', new arrow.Int32(), true), new arrow.Field('seq', new arrow.Int32(), true)])
+    const schema = new arrow.Schema([
+      new arrow.Field('writer', new arrow.Int32(), true),
+      new arrow.Field('seq', new arrow.Int32(), true),
+    ])
     // moto, started through delta-ts's test helper (loopback only), stopped in `finally`.
     // Imported by computed URL: the helper sits in delta-ts's test folder (its vitest type augmentation is not
     // resolvable from this package), and the bench runs under tsx, which loads .ts at runtime.
@@ -387,7 +465,9 @@ const commitsBench: Benchmark = {
       try {
         moto = await startMoto()
       } catch (err) {
-        notes.push(`S3 cases not run: moto did not start (${err instanceof Error ? err.message.slice(0, 200) : String(err)})`)
+        notes.push(
+          `S3 cases not run: moto did not start (${err instanceof Error ? err.message.slice(0, 200) : String(err)})`,
+        )
       }
       const targets: { kind: string; uri: (n: number) => Promise<string>; s3?: Record<string, unknown> }[] = [
         {
@@ -426,7 +506,9 @@ const commitsBench: Benchmark = {
             ),
           )
           const latencies = reports.flatMap((r) => r.runsMs)
-          const wall = Math.max(...reports.map((r) => Number(r.extra.end))) - Math.min(...reports.map((r) => Number(r.extra.start)))
+          const wall =
+            Math.max(...reports.map((r) => Number(r.extra.end))) -
+            Math.min(...reports.map((r) => Number(r.extra.start)))
           const retries = reports.reduce((a, r) => a + Number(r.extra.retries), 0)
           const total = writers * s.commitsPerWriter
           const version = await (await DeltaTable.open(uri, { storageOptions })).version()
@@ -438,7 +520,9 @@ const commitsBench: Benchmark = {
           }
           const c = caseResult(`${t.kind}: ${writers} writer(s) x ${s.commitsPerWriter} commits`, ts, null)
           c.throughput = { value: round(total / (wall / 1000), 1), unit: 'commits/s' }
-          c.notes.push(`retries: ${retries}; final version ${version} (expected ${total}); median = per-commit latency incl. retries`)
+          c.notes.push(
+            `retries: ${retries}; final version ${version} (expected ${total}); median = per-commit latency incl. retries`,
+          )
           if (version !== total) c.notes.push('VERSION MISMATCH: commits lost or duplicated')
           cases.push(c)
           if (!t.s3) await rm(uri, { recursive: true, force: true })
@@ -447,7 +531,9 @@ const commitsBench: Benchmark = {
     } finally {
       await moto?.stop()
     }
-    notes.push('delta-rs: not compared (Python writers would need their own S3 locking setup); peak RSS = largest writer process')
+    notes.push(
+      'delta-rs: not compared (Python writers would need their own S3 locking setup); peak RSS = largest writer process',
+    )
     return { params: { commitsPerWriter: s.commitsPerWriter, writers: [1, 2, 4, 8] }, cases, notes }
   },
 }
@@ -458,7 +544,7 @@ const mergeBench: Benchmark = {
   async run(ctx) {
     const s = sizes(ctx)
     const notes: string[] = []
-    const target = await inputParquet(ctx, path.join(ctx.work, `merge-target-${s.mergeTarget}.parquet`), s.mergeTarget, 2)
+    const target = await inputParquet(path.join(ctx.work, `merge-target-${s.mergeTarget}.parquet`), s.mergeTarget, 2)
     const sourceFile = path.join(ctx.work, `merge-source-${s.mergeSource}.parquet`)
     if (!existsSync(sourceFile)) {
       // 10% of the source ids hit existing target rows (evenly spread), 90% are new ids.
@@ -472,17 +558,32 @@ const mergeBench: Benchmark = {
       await writeInputParquet(sourceFile, new arrow.Table(cols))
     }
     const template = path.join(ctx.work, `merge-template-${s.mergeTarget}`)
-    if (!existsSync(path.join(template, '_delta_log'))) await runNodeCase('makeTable', { input: target, dir: template, partitioned: true })
+    if (!existsSync(path.join(template, '_delta_log')))
+      await runNodeCase('makeTable', { input: target, dir: template, partitioned: true })
     const params = { template, dir: path.join(ctx.work, 'merge-ts'), source: sourceFile, reps: ctx.reps }
     const ts = side(await runNodeCase('merge', params))
-    const rs = await py({ op: 'merge', template, dir: path.join(ctx.work, 'merge-rs'), source: sourceFile, reps: ctx.reps }, notes)
-    const c = caseResult(`${s.mergeSource} source rows into ${s.mergeTarget} rows (30 date partitions), 10% matching`, ts, rs)
+    const rs = await py(
+      { op: 'merge', template, dir: path.join(ctx.work, 'merge-rs'), source: sourceFile, reps: ctx.reps },
+      notes,
+    )
+    const c = caseResult(
+      `${s.mergeSource} source rows into ${s.mergeTarget} rows (30 date partitions), 10% matching`,
+      ts,
+      rs,
+    )
     c.throughput = { value: Math.round(s.mergeSource / (ts.medianMs / 1000)), unit: 'source rows/s' }
     c.notes.push(`delta-ts metrics: ${JSON.stringify(ts.extra.metrics)}`)
     if (c.ratioVsDeltaRs !== null)
-      await judge(c, 'merge <= 1.0x delta-rs merge (issue: "vs delta-rs merge")', c.ratioVsDeltaRs <= 1, profiled('merge', params))
+      await judge(
+        c,
+        'merge <= 1.0x delta-rs merge (issue: "vs delta-rs merge")',
+        c.ratioVsDeltaRs <= 1,
+        profiled('merge', params),
+      )
     for (const d of ['merge-ts', 'merge-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
-    notes.push('target table written by delta-ts (zstd); each run merges into a fresh copy; whenMatchedUpdateAll + whenNotMatchedInsertAll')
+    notes.push(
+      'target table written by delta-ts (zstd); each run merges into a fresh copy; whenMatchedUpdateAll + whenNotMatchedInsertAll',
+    )
     return { params: { targetRows: s.mergeTarget, sourceRows: s.mergeSource, reps: ctx.reps }, cases: [c], notes }
   },
 }
@@ -494,10 +595,15 @@ const etlBench: Benchmark = {
     const s = sizes(ctx)
     const input = path.join(ctx.work, `etl-input-${s.orders}`)
     const marker = path.join(input, 'expected.json')
-    if (!existsSync(marker)) await writeGeneratedData(input, { seed: 11, orders: s.orders, products: 500, maxItemsPerOrder: 5 })
+    if (!existsSync(marker))
+      await writeGeneratedData(input, { seed: 11, orders: s.orders, products: 500, maxItemsPerOrder: 5 })
     const expected = JSON.parse(await readFile(marker, 'utf8')) as Record<string, { input: number }>
     const items = expected.order_items?.input ?? 0
-    const params = { input, warehouse: path.join(ctx.work, 'etl-warehouse'), reps: Math.min(ctx.reps, ctx.quick ? ctx.reps : 2) }
+    const params = {
+      input,
+      warehouse: path.join(ctx.work, 'etl-warehouse'),
+      reps: Math.min(ctx.reps, ctx.quick ? ctx.reps : 2),
+    }
     const ts = side(await runNodeCase('etl', params))
     const c = caseResult(`${items} order_items (${s.orders} orders, xlsx + csv input, local warehouse)`, ts, null)
     c.throughput = { value: Math.round(items / (ts.medianMs / 1000)), unit: 'order_items rows/s' }
@@ -505,10 +611,20 @@ const etlBench: Benchmark = {
     return {
       params: { orders: s.orders, orderItems: items, reps: params.reps },
       cases: [c],
-      notes: ['whole pipeline: preprocess (xlsx -> csv), products, orders, order_items jobs, catalog, preview; delta-rs n/a'],
+      notes: [
+        'whole pipeline: preprocess (xlsx -> csv), products, orders, order_items jobs, catalog, preview; delta-rs n/a',
+      ],
     }
   },
 }
 
 /** Every benchmark, in report order. */
-export const BENCHMARKS: Benchmark[] = [snapshotBench, scanBench, appendBench, commitsBench, pruningBench, mergeBench, etlBench]
+export const BENCHMARKS: Benchmark[] = [
+  snapshotBench,
+  scanBench,
+  appendBench,
+  commitsBench,
+  pruningBench,
+  mergeBench,
+  etlBench,
+]

@@ -95,7 +95,9 @@ const cases: Record<string, CaseFn> = {
     const files = profileFile ? Number.NaN : (await snap.files()).length
     // A full load of the same final version, in the same process, for the refresh/full ratio (skipped when
     // profiling, so that the profile shows the refresh only).
-    const [fullMs] = profileFile ? [Number.NaN] : await timed(async () => (await (await DeltaTable.open(root)).snapshot()).files())
+    const [fullMs] = profileFile
+      ? [Number.NaN]
+      : await timed(async () => (await (await DeltaTable.open(root)).snapshot()).files())
     return { runsMs, extra: { files, fullLoadMs: fullMs } }
   },
 
@@ -103,7 +105,11 @@ const cases: Record<string, CaseFn> = {
   async prune(p) {
     const snap = await (await DeltaTable.open(str(p, 'table'))).snapshot()
     const total = (await snap.files()).length
-    const [runsMs, kept] = await repeat(num(p, 'reps'), noop, async () => (await snap.files({ filter: str(p, 'filter') })).length)
+    const [runsMs, kept] = await repeat(
+      num(p, 'reps'),
+      noop,
+      async () => (await snap.files({ filter: str(p, 'filter') })).length,
+    )
     return { runsMs, extra: { total, kept } }
   },
 
@@ -111,7 +117,11 @@ const cases: Record<string, CaseFn> = {
   async scan(p) {
     const snap = await (await DeltaTable.open(str(p, 'table'))).snapshot()
     const columns = p.columns as string[] | undefined
-    const [runsMs, rows] = await repeat(num(p, 'reps'), noop, async () => (await snap.scan({ columns }).toArrow()).numRows)
+    const [runsMs, rows] = await repeat(
+      num(p, 'reps'),
+      noop,
+      async () => (await snap.scan({ columns }).toArrow()).numRows,
+    )
     return { runsMs, extra: { rows } }
   },
 
@@ -177,7 +187,9 @@ const cases: Record<string, CaseFn> = {
         writer: arrow.makeVector(Int32Array.of(num(p, 'writerId'))),
         seq: arrow.makeVector(Int32Array.of(i)),
       })
-      const [ms, r] = await timed(() => table.write(batch, { maxRetries: 1000, initialBackoffMs: 5, maxBackoffMs: 200 }))
+      const [ms, r] = await timed(() =>
+        table.write(batch, { maxRetries: 1000, initialBackoffMs: 5, maxBackoffMs: 200 }),
+      )
       latencies.push(ms)
       retries += r.attempts - 1
     }
@@ -262,7 +274,9 @@ async function main(): Promise<void> {
   const out = await fn(JSON.parse(json ?? '{}') as Params)
   await writeProfile()
   const peakRssMb = Math.round((peakRssKb() / 1024) * 10) / 10
-  process.stdout.write(`\n${RESULT_MARKER}${JSON.stringify({ runsMs: out.runsMs, peakRssMb, extra: out.extra ?? {} })}\n`)
+  process.stdout.write(
+    `\n${RESULT_MARKER}${JSON.stringify({ runsMs: out.runsMs, peakRssMb, extra: out.extra ?? {} })}\n`,
+  )
 }
 
 main().catch((err: unknown) => {

@@ -107,7 +107,9 @@ export async function writeSyntheticLog(root: string, o: SyntheticLogOptions): P
   const ts = Date.UTC(2024, 0, 1)
   for (let v = o.from; v <= o.to; v++) {
     const lines: string[] = [
-      JSON.stringify({ commitInfo: { timestamp: ts + v, operation: 'WRITE', operationParameters: { mode: 'Append' } } }),
+      JSON.stringify({
+        commitInfo: { timestamp: ts + v, operation: 'WRITE', operationParameters: { mode: 'Append' } },
+      }),
     ]
     if (v === 0) {
       lines.push(JSON.stringify({ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }))

@@ -135,6 +135,11 @@ export function summarizeProfile(p: CpuProfile): ProfileSummary {
   const top = [...self.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, 10)
-    .map((e) => ({ fn: e.fn, where: e.where, selfMs: Math.round(e.us / 1000), share: total ? Math.round((e.us / total) * 1000) / 1000 : 0 }))
+    .map((e) => ({
+      fn: e.fn,
+      where: e.where,
+      selfMs: Math.round(e.us / 1000),
+      share: total ? Math.round((e.us / total) * 1000) / 1000 : 0,
+    }))
   return { totalMs: Math.round(total / 1000), top }
 }

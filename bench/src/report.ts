@@ -18,7 +18,11 @@ export interface BenchResultFile extends BenchmarkOutput {
 }
 
 const fmtMs = (ms: number | undefined) =>
-  ms === undefined || !Number.isFinite(ms) ? '–' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`
+  ms === undefined || !Number.isFinite(ms)
+    ? '–'
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(2)} s`
+      : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`
 const fmtRatio = (r: number | null) => (r === null ? '–' : `${r.toFixed(2)}x`)
 const fmtNum = (n: number) => n.toLocaleString('en-US')
 
@@ -73,9 +77,14 @@ export function resultMarkdown(r: BenchResultFile): string {
   for (const n of notes) out.push(`- ${n}`)
   for (const c of r.cases) {
     if (!c.profile) continue
-    out.push('', `Profile of **${c.case}** (missed target; V8 CPU profile of one run, ${c.profile.totalMs} ms, top self time):`, '')
+    out.push(
+      '',
+      `Profile of **${c.case}** (missed target; V8 CPU profile of one run, ${c.profile.totalMs} ms, top self time):`,
+      '',
+    )
     out.push('| function | where | self ms | share |', '|---|---|---:|---:|')
-    for (const t of c.profile.top) out.push(`| ${t.fn} | ${t.where || '–'} | ${t.selfMs} | ${(t.share * 100).toFixed(1)}% |`)
+    for (const t of c.profile.top)
+      out.push(`| ${t.fn} | ${t.where || '–'} | ${t.selfMs} | ${(t.share * 100).toFixed(1)}% |`)
   }
   out.push('')
   return out.join('\n')
@@ -125,7 +134,8 @@ export async function writePerformanceDoc(
   const summary: string[] = ['## Targets', '', '| benchmark | case | target | result |', '|---|---|---|---|']
   for (const r of results)
     for (const c of r.cases)
-      if (c.target) summary.push(`| ${r.name} | ${c.case} | ${c.target.text} | ${c.target.met ? 'met' : '**missed**'} |`)
+      if (c.target)
+        summary.push(`| ${r.name} | ${c.case} | ${c.target.text} | ${c.target.met ? 'met' : '**missed**'} |`)
   // Hand-written reading of the latest full run (bench/analysis.md), kept beside the generated tables.
   const analysisFile = path.join(benchRoot, 'analysis.md')
   const analysis = existsSync(analysisFile) ? [(await readFile(analysisFile, 'utf8')).trimEnd(), ''] : []

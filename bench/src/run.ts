@@ -45,17 +45,33 @@ export async function runBenchmarks(args: RunArgs, log: (s: string) => void = ()
   for (const b of selected) {
     const t0 = Date.now()
     log(`[bench] ${b.name}: ${b.title}${args.quick ? ' (quick)' : ''}`)
-    const base = { name: b.name, title: b.title, quick: args.quick, date: new Date().toISOString(), machine, versions: vers }
+    const base = {
+      name: b.name,
+      title: b.title,
+      quick: args.quick,
+      date: new Date().toISOString(),
+      machine,
+      versions: vers,
+    }
     let r: BenchResultFile
     try {
       const res = await b.run({ quick: args.quick, work, reps: args.reps ?? (args.quick ? 2 : 3) })
       r = { ...base, ...res, durationMs: Date.now() - t0 }
     } catch (err) {
-      r = { ...base, params: {}, cases: [], notes: [], durationMs: Date.now() - t0, error: err instanceof Error ? err.message : String(err) }
+      r = {
+        ...base,
+        params: {},
+        cases: [],
+        notes: [],
+        durationMs: Date.now() - t0,
+        error: err instanceof Error ? err.message : String(err),
+      }
     }
     await writeResult(r, args.outDir)
     await writePerformanceDoc(args.docFile, args.outDir)
-    log(`[bench] ${b.name}: ${r.error ? `FAILED: ${r.error}` : `${r.cases.length} case(s)`} in ${(r.durationMs / 1000).toFixed(1)} s`)
+    log(
+      `[bench] ${b.name}: ${r.error ? `FAILED: ${r.error}` : `${r.cases.length} case(s)`} in ${(r.durationMs / 1000).toFixed(1)} s`,
+    )
     out.push(r)
   }
   return out

@@ -82,9 +82,13 @@ export function versions(): Record<string, string | null> {
   let pyarrow: string | null = null
   if (existsSync(python)) {
     try {
-      const out = execFileSync(python, ['-c', 'import deltalake, pyarrow; print(deltalake.__version__, pyarrow.__version__)'], {
-        encoding: 'utf8',
-      }).trim()
+      const out = execFileSync(
+        python,
+        ['-c', 'import deltalake, pyarrow; print(deltalake.__version__, pyarrow.__version__)'],
+        {
+          encoding: 'utf8',
+        },
+      ).trim()
       ;[deltalake, pyarrow] = out.split(' ')
     } catch {
       // Left null: the report then says delta-rs was not measured.
