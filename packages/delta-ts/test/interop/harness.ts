@@ -96,6 +96,7 @@ export const deltalake = {
 export type SparkTask =
   | { kind: 'write-scenario'; name: string; dir: string; out: string }
   | { kind: 'read'; dir: string; out: string; versions?: string }
+  | { kind: 'append-loop'; dir: string; out: string; writer: string; count: number; ready: string }
 
 /** Runs Spark tasks in one JVM; returns each task's parsed output (throws on the first failed task). */
 export async function runSpark(tasks: SparkTask[], jobFile: string): Promise<unknown[]> {

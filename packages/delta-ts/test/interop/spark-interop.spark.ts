@@ -1,9 +1,11 @@
 import { cpSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DeltaTable } from '../../src/index.js'
 import { canonicalRows, schemaShape, type WireRow } from './canon.js'
 import { expectReaderMatchesModel, expectSameAtEveryVersion, readWithDeltaTs } from './compare.js'
 import { ensureVenv, type PyRead, type PyScenario, runSpark, type SparkTask, scratch } from './harness.js'
+import { commitVersions, oneRow, raceDeltaTs, switches, writersInLogOrder } from './race.js'
 import { continueWithDeltaTs, expectTsReadsModel, type TsScenario, writeTsScenarios } from './ts-scenarios.js'
 
 // Issue 10 with the reference implementation (pyspark 4.0.1 + delta-spark 4.0.1). delta-ts writes its
@@ -90,4 +92,47 @@ describe('interop with Spark (delta-spark 4.0.1)', () => {
       expect(canonicalRows((await readWithDeltaTs(dir(`${name}.continued`))).rows)).toEqual(canonicalRows(done.rows))
     },
   )
+})
+
+// Issue 10, direction 3 with Spark: a Spark session and delta-ts append to one local table at the same time.
+// Spark commits through its local-file log store (rename without overwrite), delta-ts by hard link.
+describe('delta-ts and Spark appending to one table concurrently', () => {
+  const COUNT = 8
+  const tmp = scratch('spark-race')
+  afterAll(() => tmp.cleanup())
+  const dir = path.join(tmp.dir, 'table')
+  let writers: string[] = []
+
+  beforeAll(async () => {
+    await ensureVenv()
+    await DeltaTable.create(dir, { schema: oneRow('x', 0).schema })
+    const ready = path.join(tmp.dir, 'ready')
+    const task: SparkTask = {
+      kind: 'append-loop',
+      dir,
+      out: path.join(tmp.dir, 'append.json'),
+      writer: 'spark',
+      count: COUNT,
+      ready,
+    }
+    const spark = runSpark([task], path.join(tmp.dir, 'job.json'))
+    // Spark needs about a second per append here; delta-ts paces itself to overlap the whole Spark loop.
+    await Promise.all([spark, raceDeltaTs(dir, ready, spark, COUNT, 400)])
+    writers = await writersInLogOrder(dir)
+  })
+
+  it('commits occupy contiguous versions 0..2N, N from each writer, and the writers interleaved', () => {
+    expect(commitVersions(dir)).toEqual([...Array(2 * COUNT + 1).keys()])
+    expect(writers.filter((w) => w === 'delta-ts')).toHaveLength(COUNT)
+    expect(writers.filter((w) => w === 'other')).toHaveLength(COUNT)
+    expect(switches(writers)).toBeGreaterThan(1)
+  })
+
+  it('every appended row is present exactly once when delta-ts reads the table', async () => {
+    const want: WireRow[] = []
+    for (const writer of ['delta-ts', 'spark']) for (let k = 0; k < COUNT; k++) want.push({ writer, seq: String(k) })
+    const got = await readWithDeltaTs(dir)
+    expect(got.version).toBe(2 * COUNT)
+    expect(canonicalRows(got.rows)).toEqual(canonicalRows(want))
+  })
 })

@@ -3,7 +3,9 @@
   spark_cli.py <job.json>
       Runs every task of the job in one Spark session (the JVM start costs seconds; the suite pays it once).
       A task is {"kind": "write-scenario", "name", "dir", "out"} or {"kind": "read", "dir", "out", "versions"}
-      with the same outputs as deltalake_cli.py, so the TypeScript tests treat both writers alike.
+      with the same outputs as deltalake_cli.py, so the TypeScript tests treat both writers alike, or
+      {"kind": "append-loop", "dir", "out", "writer", "count", "ready"}: one-row appends {writer, seq}
+      racing a delta-ts writer, started through the same ready / ready.go barrier as deltalake_cli.py.
 
 The Delta jars come from Maven Central through configure_spark_with_delta_pip into $IVY_DIR (the clone's
 .cache/ivy), so a fresh CI clone downloads them itself and later runs work offline.
@@ -164,6 +166,25 @@ def task_read(spark, t: dict) -> None:
     )
 
 
+def task_append_loop(spark, t: dict) -> None:
+    import time
+
+    # Load the table and warm the write path before the barrier, so the race starts with both sides ready.
+    spark.read.format("delta").load(t["dir"]).count()
+    open(t["ready"], "w").close()
+    go = t["ready"] + ".go"
+    deadline = time.time() + 300
+    while not os.path.exists(go):
+        if time.time() > deadline:
+            raise TimeoutError(f"{go} never appeared")
+        time.sleep(0.01)
+    with open(go, encoding="utf-8") as f:
+        time.sleep(max(0.0, int(f.read().strip()) / 1000 - time.time()))
+    for k in range(int(t["count"])):
+        spark.createDataFrame([(t["writer"], k)], "writer string, seq long").write.format("delta").mode("append").save(t["dir"])
+    canon.dump({"appended": int(t["count"])}, t["out"])
+
+
 def main(argv: list[str]) -> int:
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
@@ -176,6 +197,8 @@ def main(argv: list[str]) -> int:
                 task_write_scenario(spark, t)
             elif t["kind"] == "read":
                 task_read(spark, t)
+            elif t["kind"] == "append-loop":
+                task_append_loop(spark, t)
             else:
                 raise ValueError(f"unknown task kind {t['kind']}")
         except Exception:  # noqa: BLE001
