@@ -131,6 +131,23 @@ def peak_rss_kib():
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+def op_commit_writer(p):
+    """One concurrent writer: waits for the shared start instant, then appends one row per commit."""
+    import pyarrow as pa
+
+    schema = pa.schema([pa.field("writer", pa.int32()), pa.field("seq", pa.int32())])
+    wait = p["startAt"] / 1000.0 - time.time()
+    if wait > 0:
+        time.sleep(wait)
+    start = time.time() * 1000.0
+    latencies = []
+    for i in range(p["commits"]):
+        batch = pa.table({"writer": [p["writerId"]], "seq": [i]}, schema=schema)
+        ms, _ = timed(lambda: write_deltalake(p["uri"], batch, mode="append"))
+        latencies.append(ms)
+    return latencies, {"start": start, "end": time.time() * 1000.0}
+
+
 def main():
     p = json.loads(sys.argv[1])
     runs, extra = globals()["op_" + p["op"]](p)

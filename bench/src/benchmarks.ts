@@ -518,8 +518,42 @@ const commitsBench: Benchmark = {
             peakRssMb: Math.max(...reports.map((r) => r.peakRssMb)),
             extra: { writers, commits: total, retries, wallMs: wall, finalVersion: version },
           }
-          const c = caseResult(`${t.kind}: ${writers} writer(s) x ${s.commitsPerWriter} commits`, ts, null)
+          // delta-rs on local disk: the same writers with write_deltalake (its retries are internal, not counted).
+          let rs: Side | null = null
+          let rsRate: number | null = null
+          if (!t.s3 && pythonAvailable()) {
+            const rsUri = await t.uri(writers)
+            await DeltaTable.create(rsUri, { schema })
+            const rsStart = Date.now() + 3000 + writers * 300
+            const rsReports = await Promise.all(
+              Array.from({ length: writers }, (_, w) =>
+                runPythonCase({
+                  op: 'commit_writer',
+                  uri: rsUri,
+                  commits: s.commitsPerWriter,
+                  startAt: rsStart,
+                  writerId: w,
+                }),
+              ),
+            )
+            const rsLat = rsReports.flatMap((r) => r.runsMs)
+            const rsWall =
+              Math.max(...rsReports.map((r) => Number(r.extra.end))) -
+              Math.min(...rsReports.map((r) => Number(r.extra.start)))
+            const rsVersion = await (await DeltaTable.open(rsUri)).version()
+            rsRate = round(total / (rsWall / 1000), 1)
+            rs = {
+              medianMs: round(median(rsLat)),
+              runsMs: rsLat.map((x) => round(x)),
+              peakRssMb: Math.max(...rsReports.map((r) => r.peakRssMb)),
+              extra: { commits: total, wallMs: rsWall, finalVersion: rsVersion, commitsPerSecond: rsRate },
+            }
+            await rm(rsUri, { recursive: true, force: true })
+          }
+          const c = caseResult(`${t.kind}: ${writers} writer(s) x ${s.commitsPerWriter} commits`, ts, rs)
           c.throughput = { value: round(total / (wall / 1000), 1), unit: 'commits/s' }
+          if (rsRate !== null)
+            c.notes.push(`delta-rs write_deltalake: ${rsRate} commits/s (ts / rs compares median commit latency)`)
           c.notes.push(
             `retries: ${retries}; final version ${version} (expected ${total}); median = per-commit latency incl. retries`,
           )
