@@ -32,7 +32,9 @@ it('every benchmark runs in quick mode and writes a result JSON with medians, pe
       expect(positive(ts.medianMs), `${r.name}/${c.case} median`).toBe(true)
       expect(ts.runsMs.length, `${r.name}/${c.case} runs`).toBeGreaterThan(0)
       expect(positive(ts.peakRssMb), `${r.name}/${c.case} rss`).toBe(true)
-      if (c.deltaRs) expect(c.ratioVsDeltaRs).toBeCloseTo(ts.medianMs / c.deltaRs.medianMs, 2)
+      // Commits compare wall times of concurrent writers, not median latencies.
+      if (c.deltaRs && r.name !== 'commits') expect(c.ratioVsDeltaRs).toBeCloseTo(ts.medianMs / c.deltaRs.medianMs, 2)
+      if (c.deltaRs) expect(positive(c.ratioVsDeltaRs)).toBe(true)
       if (c.baseline) expect(c.ratioVsBaseline).toBeCloseTo(ts.medianMs / c.baseline.medianMs, 2)
       if (c.target && !c.target.met)
         expect(c.profile?.top.length ?? 0, `${r.name}/${c.case} profile`).toBeGreaterThan(0)
