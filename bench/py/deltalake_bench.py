@@ -134,7 +134,10 @@ def peak_rss_kib():
 def op_commit_writer(p):
     """One concurrent writer: waits for the shared start instant, then appends one row per commit."""
     import pyarrow as pa
+    from deltalake import CommitProperties
 
+    # delta-rs gives up after 15 lost races by default (seen with 8 writers); allow as many as delta-ts does.
+    props = CommitProperties(max_commit_retries=1000)
     schema = pa.schema([pa.field("writer", pa.int32()), pa.field("seq", pa.int32())])
     wait = p["startAt"] / 1000.0 - time.time()
     if wait > 0:
@@ -143,7 +146,7 @@ def op_commit_writer(p):
     latencies = []
     for i in range(p["commits"]):
         batch = pa.table({"writer": [p["writerId"]], "seq": [i]}, schema=schema)
-        ms, _ = timed(lambda: write_deltalake(p["uri"], batch, mode="append"))
+        ms, _ = timed(lambda: write_deltalake(p["uri"], batch, mode="append", commit_properties=props))
         latencies.append(ms)
     return latencies, {"start": start, "end": time.time() * 1000.0}
 

@@ -518,7 +518,8 @@ const commitsBench: Benchmark = {
             peakRssMb: Math.max(...reports.map((r) => r.peakRssMb)),
             extra: { writers, commits: total, retries, wallMs: wall, finalVersion: version },
           }
-          // delta-rs on local disk: the same writers with write_deltalake (its retries are internal, not counted).
+          // delta-rs on local disk: the same writers with write_deltalake (its retries are internal, not counted;
+          // max_commit_retries raised from 15 to 1000 like delta-ts's maxRetries, else 8 writers fail).
           let rs: Side | null = null
           let rsRate: number | null = null
           if (!t.s3 && pythonAvailable()) {
