@@ -572,7 +572,7 @@ const commitsBench: Benchmark = {
       await moto?.stop()
     }
     notes.push(
-      'delta-rs: not compared (Python writers would need their own S3 locking setup); peak RSS = largest writer process',
+      'delta-rs compared on local disk only (its S3 commits need a locking or conditional-put setup of its own); peak RSS = largest writer process',
     )
     return { params: { commitsPerWriter: s.commitsPerWriter, writers: [1, 2, 4, 8] }, cases, notes }
   },
