@@ -109,7 +109,6 @@ How to read it:
 - Data is generated from fixed seeds (bench/src/data.ts), so every run sees identical inputs.
 - The machine is shared (2 cores, other processes running): absolute times are noisy, ratios from the same run
   are the meaningful numbers. A missed target is marked **missed** with the CPU profile that explains it.
-
 `
 
 /** Order of sections in docs/performance.md. */
@@ -136,6 +135,7 @@ export async function writePerformanceDoc(
     for (const c of r.cases)
       if (c.target)
         summary.push(`| ${r.name} | ${c.case} | ${c.target.text} | ${c.target.met ? 'met' : '**missed**'} |`)
+      else if (c.error) summary.push(`| ${r.name} | ${c.case} | – | **failed** (not measured; see its notes) |`)
   // Hand-written reading of the latest full run (bench/analysis.md), kept beside the generated tables.
   const analysisFile = path.join(benchRoot, 'analysis.md')
   const analysis = existsSync(analysisFile) ? [(await readFile(analysisFile, 'utf8')).trimEnd(), ''] : []
