@@ -10,7 +10,8 @@ import { commitVersions, oneRow, raceDeltaTs, switches, writersInLogOrder } from
 // at the same time. Both commit by put-if-absent on the next version (delta-ts: hard link; delta-rs: its
 // rename-without-replace), so every version must be taken exactly once and no append may be lost or doubled.
 const COUNT = 20
-/** Pause between one writer's commits (py/deltalake_cli.py uses the same), so the loops overlap under load. */
+/** Pause between one writer's commits (py/deltalake_cli.py uses the same); delta-ts also waits up to 5 s for the
+ * other writer's next commit after each of its own, so the loops interleave even on a loaded machine. */
 const PACE_MS = 20
 
 describe('delta-ts and deltalake appending to one table concurrently', () => {
@@ -25,7 +26,7 @@ describe('delta-ts and deltalake appending to one table concurrently', () => {
     await DeltaTable.create(dir, { schema: oneRow('x', 0).schema })
     const ready = path.join(tmp.dir, 'ready')
     const python = deltalake.appendLoop(dir, 'deltalake', COUNT, ready)
-    await Promise.all([python, raceDeltaTs(dir, ready, python, COUNT, PACE_MS)])
+    await Promise.all([python, raceDeltaTs(dir, ready, python, COUNT, PACE_MS, 5_000)])
     writers = await writersInLogOrder(dir)
     pyRead = await deltalake.read(dir, path.join(tmp.dir, 'read.json'), 'latest')
   })

@@ -27,7 +27,10 @@ export async function waitFor(file: string, timeoutMs: number): Promise<void> {
 /**
  * The delta-ts side of a race: waits until the other process created `ready` (or ended), warms delta-ts up
  * (parquet-wasm loads on the first write, here to a memory table), writes `ready.go` with a start instant
- * both sides honour, then appends `count` one-row commits pausing `paceMs` between them.
+ * both sides honour, then appends `count` one-row commits pausing `paceMs` between them. With
+ * `awaitOtherMs`, after each commit it also waits (up to that long) until another writer has committed a
+ * newer version: a slow writer such as Spark then always lands between delta-ts's commits, so the commits
+ * interleave however the machine's load shifts the two loops.
  */
 export async function raceDeltaTs(
   dir: string,
@@ -35,7 +38,17 @@ export async function raceDeltaTs(
   other: Promise<unknown>,
   count: number,
   paceMs: number,
+  awaitOtherMs = 0,
 ): Promise<void> {
+  let otherDone = false
+  other.then(
+    () => {
+      otherDone = true
+    },
+    () => {
+      otherDone = true
+    },
+  )
   await Promise.race([waitFor(ready, 300_000), other])
   const warm = await DeltaTable.create(`memory://interop-warm-up-${Date.now()}`, { schema: oneRow('x', 0).schema })
   await warm.write(oneRow('x', 0))
@@ -44,8 +57,12 @@ export async function raceDeltaTs(
   writeFileSync(`${ready}.go`, String(startAt))
   await sleep(startAt - Date.now())
   for (let k = 0; k < count; k++) {
-    await table.write(oneRow('delta-ts', k))
+    const { version } = await table.write(oneRow('delta-ts', k))
     await sleep(paceMs)
+    const until = Date.now() + awaitOtherMs
+    while (k < count - 1 && !otherDone && Date.now() < until && Math.max(...commitVersions(dir)) <= version) {
+      await sleep(50)
+    }
   }
 }
 
