@@ -555,7 +555,7 @@ export function buildData(type: DataType, values: readonly unknown[]): arrow.Dat
     const items: unknown[] = []
     values.forEach((v, i) => {
       if (v != null) {
-        if (isArray(type)) items.push(...(v as unknown[]))
+        if (isArray(type)) for (const x of v as unknown[]) items.push(x)
         else
           for (const [k, x] of v instanceof Map ? v : Object.entries(v as Record<string, unknown>))
             items.push({ key: k, value: x })

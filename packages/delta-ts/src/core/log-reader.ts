@@ -76,9 +76,10 @@ export async function readCheckpoint(storage: Storage, cp: CheckpointRef, signal
   const actions: Action[] = []
   for (const path of cp.paths) {
     if (path.endsWith('.json')) {
-      actions.push(...parseCommitJson(decoder.decode(await storage.read(path, { signal })), path))
+      for (const a of parseCommitJson(decoder.decode(await storage.read(path, { signal })), path)) actions.push(a)
     } else {
-      actions.push(...(await readParquetActions(storage, path, signal)))
+      // A loop, not push(...rows): spreading a million checkpoint rows overflows the call stack.
+      for (const a of await readParquetActions(storage, path, signal)) actions.push(a)
     }
   }
   const sidecars = actions.filter((a) => a.sidecar).map((a) => a.sidecar!)

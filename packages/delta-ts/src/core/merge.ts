@@ -668,7 +668,7 @@ function pruningPredicate(
       parts.push({ kind: 'compare', op: '<=', left: column, right: literalOf(max, k.dataType) })
     }
   }
-  parts.push(...plan.targetOnly.map(unqualify))
+  for (const p of plan.targetOnly) parts.push(unqualify(p))
   if (parts.length === 0) return undefined
   return parts.length === 1 ? parts[0] : { kind: 'and', children: parts }
 }
@@ -698,7 +698,7 @@ function dedupe(source: arrow.RecordBatch, opts: NonNullable<MergeOptions['dedup
     const prev = best.get(k)
     if (prev === undefined || compareScalars(order(i), order(prev)) >= 0) best.set(k, i)
   }
-  keep.push(...best.values())
+  for (const v of best.values()) keep.push(v)
   keep.sort((a, b) => a - b)
   return keep.length === source.numRows ? source : takeRows(source, Int32Array.from(keep))
 }

@@ -154,8 +154,8 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
         signal: options.signal,
       },
     )
-    adds.push(...written.map((a) => ({ ...a, dataChange: false })))
-    removed.push(...bin)
+    for (const a of written) adds.push({ ...a, dataChange: false })
+    for (const f of bin) removed.push(f)
     partitions.add(JSON.stringify(bin[0].partitionValues))
   }
   const addedSizes = adds.map((a) => a.size).sort((a, b) => a - b)

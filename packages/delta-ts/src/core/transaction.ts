@@ -208,7 +208,7 @@ export class Transaction {
       const actions: Action[] = [{ commitInfo }]
       if (this.protocol) actions.push({ protocol: this.protocol })
       if (this.metadata) actions.push({ metaData: this.metadata })
-      actions.push(...fileActions)
+      for (const a of fileActions) actions.push(a)
       const bytes = new TextEncoder().encode(`${actions.map((a) => stableStringify(a)).join('\n')}\n`)
       try {
         await this.storage.put(commitPath(version), bytes, { overwrite: false, signal: options.signal })

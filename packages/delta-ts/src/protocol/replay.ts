@@ -10,6 +10,7 @@ import type {
 } from './actions.js'
 import { decodeActionPath } from './actions.js'
 import { fileActionKey } from './file-entry.js'
+import { LayeredMap } from './layered-map.js'
 
 /**
  * Every action type replay understands, with the field that must be non-null for a row of a checkpoint (or a
@@ -91,10 +92,15 @@ export function validateAction(a: Action, where: string): void {
 export class ReplayState {
   protocol?: ProtocolAction
   metadata?: MetadataAction
-  /** Active files by key; `add.path` as in the log. */
-  readonly files = new Map<string, AddAction>()
+  /** Active files by key; `add.path` as in the log. Copy-on-write, so refreshes cost only the new commits. */
+  readonly files: LayeredMap<string, AddAction>
   /** Removes not superseded by a later add, by key. */
-  readonly tombstones = new Map<string, RemoveAction>()
+  readonly tombstones: LayeredMap<string, RemoveAction>
+
+  constructor(files = LayeredMap.empty<string, AddAction>(), tombstones = LayeredMap.empty<string, RemoveAction>()) {
+    this.files = files
+    this.tombstones = tombstones
+  }
   readonly txns = new Map<string, TxnAction>()
   readonly domains = new Map<string, DomainMetadataAction>()
 
@@ -119,13 +125,14 @@ export class ReplayState {
     }
   }
 
-  /** A copy for incremental refresh: new commits apply to the copy, the original snapshot stays immutable. */
+  /**
+   * A copy for incremental refresh: new commits apply to the copy, the original snapshot stays immutable.
+   * O(1) for files and tombstones (copy-on-write layers); txns and domains are small and copied.
+   */
   clone(): ReplayState {
-    const s = new ReplayState()
+    const s = new ReplayState(this.files.fork(), this.tombstones.fork())
     s.protocol = this.protocol
     s.metadata = this.metadata
-    for (const [k, v] of this.files) s.files.set(k, v)
-    for (const [k, v] of this.tombstones) s.tombstones.set(k, v)
     for (const [k, v] of this.txns) s.txns.set(k, v)
     for (const [k, v] of this.domains) s.domains.set(k, v)
     return s

@@ -13,6 +13,9 @@ import type { ObjectMeta, PutOptions, ReadOptions, Storage } from './types.js'
  * name: `link()` fails with EEXIST when the name exists, atomically across processes, and the final name
  * never points at a half-written file. The temporary file is always removed.
  */
+/** How many files a listing stats at once. */
+const LIST_STAT_CONCURRENCY = 64
+
 export class LocalStorage implements Storage {
   readonly rootUri: string
   readonly root: string
@@ -29,16 +32,30 @@ export class LocalStorage implements Storage {
   async *list(prefix: string, options: { startAfter?: string; signal?: AbortSignal } = {}): AsyncIterable<ObjectMeta> {
     const slash = prefix.lastIndexOf('/')
     const dirKey = slash >= 0 ? prefix.slice(0, slash) : ''
-    const found: ObjectMeta[] = []
-    await this.walk(dirKey, found, options.signal)
+    const keys: string[] = []
+    await this.walk(dirKey, prefix, keys, options.signal)
+    // Filter by name before any stat: listing the tail of a long _delta_log stats only the new files.
     const startAfter = options.startAfter
-    const keys = found
-      .filter((m) => m.path.startsWith(prefix) && (startAfter === undefined || m.path > startAfter))
-      .sort((a, b) => compareKeys(a.path, b.path))
-    for (const m of keys) yield m
+    const wanted = keys.filter((k) => startAfter === undefined || k > startAfter).sort(compareKeys)
+    for (let i = 0; i < wanted.length; i += LIST_STAT_CONCURRENCY) {
+      const chunk = wanted.slice(i, i + LIST_STAT_CONCURRENCY)
+      const metas = await Promise.all(chunk.map((key) => this.statKey(key)))
+      for (const m of metas) if (m) yield m
+    }
   }
 
-  private async walk(dirKey: string, out: ObjectMeta[], signal?: AbortSignal): Promise<void> {
+  private async statKey(key: string): Promise<ObjectMeta | undefined> {
+    try {
+      const st = await fs.stat(this.abs(key))
+      return { path: key, size: st.size, lastModified: st.mtimeMs }
+    } catch (err) {
+      if (isNodeError(err, 'ENOENT')) return undefined
+      throw translate(err, key)
+    }
+  }
+
+  /** Collects the file keys under `dirKey` that start with `prefix`, descending only into directories that can hold some. */
+  private async walk(dirKey: string, prefix: string, out: string[], signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
     let entries: import('node:fs').Dirent[]
     try {
@@ -49,14 +66,10 @@ export class LocalStorage implements Storage {
     }
     for (const e of entries) {
       const key = dirKey ? `${dirKey}/${e.name}` : e.name
-      if (e.isDirectory()) await this.walk(key, out, signal)
-      else if (e.isFile()) {
-        try {
-          const st = await fs.stat(this.abs(key))
-          out.push({ path: key, size: st.size, lastModified: st.mtimeMs })
-        } catch (err) {
-          if (!isNodeError(err, 'ENOENT')) throw translate(err, key)
-        }
+      if (e.isDirectory()) {
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) await this.walk(key, prefix, out, signal)
+      } else if (e.isFile() && key.startsWith(prefix)) {
+        out.push(key)
       }
     }
   }
