@@ -116,8 +116,9 @@ describe('delta-ts and Spark appending to one table concurrently', () => {
       ready,
     }
     const spark = runSpark([task], path.join(tmp.dir, 'job.json'))
-    // Spark needs about a second per append here; delta-ts paces itself to overlap the whole Spark loop.
-    await Promise.all([spark, raceDeltaTs(dir, ready, spark, COUNT, 400)])
+    // Spark needs a second or more per append here: delta-ts waits for Spark's next commit after each of its
+    // own (up to 20 s), so both loops stay in the race until the end.
+    await Promise.all([spark, raceDeltaTs(dir, ready, spark, COUNT, 100, 20_000)])
     writers = await writersInLogOrder(dir)
   })
 
