@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
+import { prng } from 'ecommerce-etl'
 import * as pw from 'parquet-wasm'
-import { prng } from './util.js'
 
 /** First day of generated dates (days since the epoch of 2024-01-01). */
 export const DAY0 = Date.UTC(2024, 0, 1) / 86_400_000

@@ -21,18 +21,6 @@ export function workDir(quick: boolean): string {
   return process.env.BENCH_WORK ?? path.join(os.tmpdir(), `delta-ts-bench-${quick ? 'quick' : 'full'}`)
 }
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same data on every machine and run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Median of a non-empty list (mean of the two middle values for even lengths). */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN

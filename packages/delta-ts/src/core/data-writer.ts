@@ -3,18 +3,14 @@ import { v4 as uuidv4 } from 'uuid'
 import { DeltaError } from '../errors.js'
 import { codecFileSuffix, codecFromConfiguration, writeParquet } from '../parquet/write.js'
 import type { AddAction } from '../protocol/actions.js'
-import { deltaToArrowType, PARQUET_FIELD_ID_KEY } from '../protocol/arrow-schema.js'
+import { deltaToArrowField } from '../protocol/arrow-schema.js'
 import { encodeLogPath, partitionPath } from '../protocol/partition-path.js'
 import { type ScalarValue, serializePartitionValue } from '../protocol/partition-values.js'
 import {
   type ColumnMappingMode,
   type DataType,
   decimalParams,
-  fieldId,
   findField,
-  isArray,
-  isMap,
-  isStruct,
   physicalName,
   type StructField,
   type StructType,
@@ -114,7 +110,7 @@ export async function writeDataFiles(
   const dataFields = options.schema.fields.filter((f) => !partitionSet.has(f.name))
   if (dataFields.length === 0)
     throw new DeltaError('INVALID_ARGUMENT', 'a data file needs at least one non-partition column')
-  const fileSchema = new arrow.Schema(dataFields.map((f) => physicalArrowField(f, mode)))
+  const fileSchema = new arrow.Schema(dataFields.map((f) => deltaToArrowField(f, { columnMapping: mode })))
 
   const buffers = new Map<string, PartitionBuffer>()
   const adds: AddAction[] = []
@@ -234,29 +230,6 @@ function tableBytes(t: arrow.Table): number {
   }
   for (const b of t.batches) for (const c of b.data.children) visit(c)
   return n
-}
-
-/** The Arrow field as stored in the file: physical names and parquet field ids under column mapping. */
-function physicalArrowField(field: StructField, mode: ColumnMappingMode): arrow.Field {
-  const metadata = new Map<string, string>()
-  const id = mode === 'none' ? undefined : fieldId(field)
-  if (id !== undefined) metadata.set(PARQUET_FIELD_ID_KEY, String(id))
-  return new arrow.Field(physicalName(field, mode), physicalArrowType(field.type, mode), field.nullable, metadata)
-}
-
-function physicalArrowType(type: DataType, mode: ColumnMappingMode): arrow.DataType {
-  if (mode === 'none') return deltaToArrowType(type)
-  if (isStruct(type)) return new arrow.Struct(type.fields.map((f) => physicalArrowField(f, mode)))
-  if (isArray(type))
-    return new arrow.List(new arrow.Field('element', physicalArrowType(type.elementType, mode), type.containsNull))
-  if (isMap(type)) {
-    const entries = new arrow.Struct([
-      new arrow.Field('key', physicalArrowType(type.keyType, mode), false),
-      new arrow.Field('value', physicalArrowType(type.valueType, mode), type.valueContainsNull),
-    ])
-    return new arrow.Map_(new arrow.Field('entries', entries, false), false)
-  }
-  return deltaToArrowType(type)
 }
 
 /** Drops partition columns and re-labels the data with the file schema (same buffers, physical names). */
