@@ -1,8 +1,7 @@
 import type { Schema as ArrowSchema } from 'apache-arrow'
-import stableStringify from 'fast-json-stable-stringify'
 import { v4 as uuidv4 } from 'uuid'
 import { DeltaError, isDeltaError } from '../errors.js'
-import type { Action, MetadataAction, ProtocolAction } from '../protocol/actions.js'
+import { type Action, type MetadataAction, type ProtocolAction, serializeCommit } from '../protocol/actions.js'
 import { arrowToDeltaSchema } from '../protocol/arrow-schema.js'
 import { commitPath } from '../protocol/log-path.js'
 import { isPartitionableType } from '../protocol/partition-values.js'
@@ -200,7 +199,7 @@ export async function createTableLog(storage: Storage, options: CreateTableOptio
     { protocol },
     { metaData },
   ]
-  const bytes = new TextEncoder().encode(`${actions.map((a) => stableStringify(a)).join('\n')}\n`)
+  const bytes = serializeCommit(actions)
   try {
     await storage.put(commitPath(0), bytes, { overwrite: false })
   } catch (err) {

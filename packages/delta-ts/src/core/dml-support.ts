@@ -1,7 +1,6 @@
 import type * as arrow from 'apache-arrow'
 import { DeltaError } from '../errors.js'
 import type { AddAction } from '../protocol/actions.js'
-import { decodeActionPath } from '../protocol/actions.js'
 import { referencedColumns } from '../protocol/expr/columns.js'
 import { type Expr, exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import type { FileEntry } from '../protocol/file-entry.js'
@@ -9,7 +8,7 @@ import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
 import { writeDataFiles } from './data-writer.js'
 import { evaluatePredicate } from './row-filter.js'
-import { parseStats, type Snapshot } from './snapshot.js'
+import { fileEntryOf, type Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
 
 /** A predicate bound to a snapshot's schema, with what DML needs to know about it. */
@@ -43,19 +42,7 @@ export function predicateSql(p: BoundPredicate): string {
 
 /** A matcher over add actions for the transaction's read predicate (concurrent adds that may match conflict). */
 export function addMatcher(p: BoundPredicate): (add: AddAction) => boolean {
-  return (add) =>
-    fileMayMatch(
-      p.expr,
-      {
-        path: decodeActionPath(add.path),
-        partitionValues: add.partitionValues ?? {},
-        size: add.size,
-        modificationTime: add.modificationTime,
-        stats: parseStats(add.stats, add.stats_parsed),
-        add,
-      },
-      p.ctx,
-    )
+  return (add) => fileMayMatch(p.expr, fileEntryOf(add), p.ctx)
 }
 
 /** Throws CONSTRAINT_VIOLATION when a row of `data` does not satisfy the predicate (e.g. replaceWhere). */

@@ -12,11 +12,11 @@ import {
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { survivingRows } from '../protocol/deletion-vector.js'
 import { referencedColumns } from '../protocol/expr/columns.js'
-import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
+import type { Expr } from '../protocol/expr/index.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { parsePartitionValue } from '../protocol/partition-values.js'
 import type { PruneStats } from '../protocol/pruning.js'
-import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
+import { findField, physicalName, type StructField } from '../protocol/schema.js'
 import { loadDeletionVector, resolveTablePath } from './deletion-vector-io.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
@@ -25,8 +25,7 @@ import type { Snapshot } from './snapshot.js'
 type RowFilterFn = (batch: arrow.RecordBatch) => Int32Array | undefined
 
 /** Binds the scan filter once and returns the evaluator plus the top-level columns it reads. */
-function makeRowFilter(schema: StructType, filter: string | Expr): { columns: string[]; evaluate: RowFilterFn } {
-  const bound = bindExpr(typeof filter === 'string' ? parsePredicate(filter) : filter, schema)
+function makeRowFilter(bound: Expr): { columns: string[]; evaluate: RowFilterFn } {
   const columns = new Set(referencedColumns(bound).map((c) => c.path[0]))
   return {
     columns: [...columns],
@@ -132,9 +131,19 @@ export class Scan {
       this.metrics = { total: files.length, prunedByPartition: 0, skippedByStats: 0, kept: files.length }
       return files
     }
-    const { files, stats } = await this.snapshot.pruneFiles(this.options.filter)
+    const { files, stats } = await this.snapshot.pruneFiles(this.boundFilter()!)
     this.metrics = stats
     return files
+  }
+
+  #bound?: Expr
+
+  /** The filter parsed and bound once, shared by file pruning and row filtering. */
+  private boundFilter(): Expr | undefined {
+    const { filter } = this.options
+    if (filter === undefined) return undefined
+    this.#bound ??= this.snapshot.bindPredicate(filter)
+    return this.#bound
   }
 
   /**
@@ -163,7 +172,7 @@ export class Scan {
     const { signal, filter } = this.options
     abortIfNeeded(signal)
     let rowFilter: { columns: string[]; evaluate: RowFilterFn } | undefined
-    if (filter !== undefined) rowFilter = makeRowFilter(this.snapshot.schema, filter)
+    if (filter !== undefined) rowFilter = makeRowFilter(this.boundFilter()!)
     // The columns read per file: the output plus whatever the filter needs.
     const readColumns = [...this.#columns]
     if (rowFilter) {

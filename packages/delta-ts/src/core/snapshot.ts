@@ -1,5 +1,6 @@
 import { DeltaError } from '../errors.js'
 import type {
+  AddAction,
   CommitInfoAction,
   DomainMetadataAction,
   MetadataAction,
@@ -10,6 +11,7 @@ import { decodeActionPath } from '../protocol/actions.js'
 import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
 import { assertReadable } from '../protocol/features.js'
 import type { FileEntry, FileStats } from '../protocol/file-entry.js'
+import { parseLogPath } from '../protocol/log-path.js'
 import type { LogSegment } from '../protocol/log-segment.js'
 import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
@@ -99,17 +101,7 @@ export class Snapshot {
   private async allFiles(): Promise<FileEntry[]> {
     if (!this.fileCache) {
       const out: FileEntry[] = []
-      for (const add of this.state.files.values()) {
-        out.push({
-          path: decodeActionPath(add.path),
-          partitionValues: add.partitionValues ?? {},
-          size: add.size,
-          modificationTime: add.modificationTime,
-          stats: parseStats(add.stats, add.stats_parsed),
-          deletionVector: add.deletionVector ?? undefined,
-          add,
-        })
-      }
+      for (const add of this.state.files.values()) out.push(fileEntryOf(add))
       this.fileCache = out
     }
     return this.fileCache
@@ -138,6 +130,19 @@ export class Snapshot {
   /** Active domain metadata by domain (removed domains excluded). */
   async domainMetadata(): Promise<Map<string, DomainMetadataAction>> {
     return new Map([...this.state.domains].filter(([, d]) => !d.removed))
+  }
+}
+
+/** The FileEntry view of an add action: decoded path, parsed stats. */
+export function fileEntryOf(add: AddAction): FileEntry {
+  return {
+    path: decodeActionPath(add.path),
+    partitionValues: add.partitionValues ?? {},
+    size: add.size,
+    modificationTime: add.modificationTime,
+    stats: parseStats(add.stats, add.stats_parsed),
+    deletionVector: add.deletionVector ?? undefined,
+    add,
   }
 }
 
@@ -178,7 +183,7 @@ export function parseInterval(value: string | undefined): number | undefined {
 }
 
 /** Whether in-commit timestamps are on, and from which version. */
-function ictEnablement(props: Record<string, string>): number | undefined {
+export function ictEnablement(props: Record<string, string>): number | undefined {
   if (props['delta.enableInCommitTimestamps'] !== 'true') return undefined
   const v = Number(props['delta.inCommitTimestampEnablementVersion'] ?? '0')
   return Number.isFinite(v) ? v : 0
@@ -206,11 +211,12 @@ function snapshotTimestamp(seg: LogSegment, state: ReplayState, info: CommitInfo
  */
 export async function refreshSnapshot(snap: Snapshot, signal?: AbortSignal): Promise<Snapshot> {
   const listing = await listLog(snap.storage, snap.version + 1, signal)
-  const newer = listing
-    .map((m) => ({ m, v: /^_delta_log\/(\d{20})\.json$/.exec(m.path) }))
-    .filter((x) => x.v !== null)
-    .map((x) => ({ version: Number(x.v![1]), lastModified: x.m.lastModified }))
-    .sort((a, b) => a.version - b.version)
+  const newer: { version: number; lastModified: number }[] = []
+  for (const m of listing) {
+    const f = parseLogPath(m.path)
+    if (f?.kind === 'commit') newer.push({ version: f.version, lastModified: m.lastModified })
+  }
+  newer.sort((a, b) => a.version - b.version)
   if (newer.length === 0) return snap
   for (let i = 0; i < newer.length; i++) {
     if (newer[i].version !== snap.version + 1 + i) return loadSnapshot(snap.storage, undefined, signal)

@@ -21,7 +21,7 @@ import {
 } from './maintenance.js'
 import { MergeBuilder, type MergeOptions } from './merge.js'
 import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
-import { loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
+import { ictEnablement, loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
 import { type UpdateOptions, type UpdateResult, updateTable } from './update.js'
 import { type WriteInput, type WriteOptions, type WriteResult, writeToTable } from './write.js'
@@ -302,10 +302,7 @@ export class DeltaTable {
     if (commits.length === 0) throw new DeltaError('TABLE_NOT_FOUND', `no Delta table at ${this.uri}`)
     const latest = await this.snapshot({ signal })
     const props = latest.properties
-    const ictFrom =
-      props['delta.enableInCommitTimestamps'] === 'true'
-        ? Number(props['delta.inCommitTimestampEnablementVersion'] ?? '0')
-        : Number.POSITIVE_INFINITY
+    const ictFrom = ictEnablement(props) ?? Number.POSITIVE_INFINITY
     const times: number[] = []
     for (const c of commits) {
       if (c.version >= ictFrom) {

@@ -1,4 +1,3 @@
-import stableStringify from 'fast-json-stable-stringify'
 import { v4 as uuidv4 } from 'uuid'
 import { DeltaError, isDeltaError } from '../errors.js'
 import type {
@@ -10,7 +9,7 @@ import type {
   ProtocolAction,
   RemoveAction,
 } from '../protocol/actions.js'
-import { decodeActionPath } from '../protocol/actions.js'
+import { decodeActionPath, serializeCommit } from '../protocol/actions.js'
 import { checkConflicts, type IsolationLevel, type ReadSet } from '../protocol/conflict-checker.js'
 import { assertWritable } from '../protocol/features.js'
 import { commitPath } from '../protocol/log-path.js'
@@ -209,7 +208,7 @@ export class Transaction {
       if (this.protocol) actions.push({ protocol: this.protocol })
       if (this.metadata) actions.push({ metaData: this.metadata })
       for (const a of fileActions) actions.push(a)
-      const bytes = new TextEncoder().encode(`${actions.map((a) => stableStringify(a)).join('\n')}\n`)
+      const bytes = serializeCommit(actions)
       try {
         await this.storage.put(commitPath(version), bytes, { overwrite: false, signal: options.signal })
         return { version, attempts: attempt, commitInfo }

@@ -1,3 +1,5 @@
+import stableStringify from 'fast-json-stable-stringify'
+
 /**
  * Delta log actions (PROTOCOL.md §Actions), as they appear in JSON commits and checkpoint rows. Field docs
  * follow the spec. Unknown fields are preserved on read and ignored.
@@ -138,4 +140,14 @@ export function decodeActionPath(path: string): string {
   } catch {
     return path
   }
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * The bytes of a commit file: one action per line, keys sorted (fast-json-stable-stringify), so the same
+ * actions always give the same bytes and an ambiguous put can be resolved by comparing them.
+ */
+export function serializeCommit(actions: readonly Action[]): Uint8Array {
+  return encoder.encode(`${actions.map((a) => stableStringify(a)).join('\n')}\n`)
 }
