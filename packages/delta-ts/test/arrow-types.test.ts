@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
@@ -518,4 +518,26 @@ describe('every Arrow type through create → write → read', () => {
       })
     }
   }
+})
+
+describe('docs/writing.md "Arrow types" table', () => {
+  it('lists every tested Arrow type with the Delta type it becomes, or refused', () => {
+    const doc = readFileSync(path.join(import.meta.dirname, '../../../docs/writing.md'), 'utf8')
+    const section = doc.slice(doc.indexOf('### Arrow types'), doc.indexOf('## Appending and overwriting'))
+    const rows = new Map(
+      section
+        .split('\n')
+        .filter((l) => l.startsWith('| ') && !l.startsWith('| Arrow type'))
+        .map((l) => l.split('|').map((c) => c.trim()))
+        .map((c) => [c[1], c[2]] as const),
+    )
+    const want = new Map(
+      CASES.map((c) => {
+        if (typeof c.delta === 'object') return [c.name, '*refused*'] as const
+        const t = c.delta.startsWith('{') ? (JSON.parse(c.delta) as { type: string }).type : c.delta
+        return [c.name, t] as const
+      }),
+    )
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(want))
+  })
 })
