@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DeltaError, type DeltaErrorCode, DeltaTable } from '../src/index.js'
+import { DeltaError, type DeltaErrorCode, DeltaTable, type StructType } from '../src/index.js'
 
 /**
  * Every Arrow type apache-arrow can construct, with nulls, top-level and nested inside a struct, a list and a
@@ -540,4 +540,26 @@ describe('docs/writing.md "Arrow types" table', () => {
     )
     expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(want))
   })
+})
+
+describe('create validates a Delta StructType schema before version 0', () => {
+  for (const [what, type] of [
+    ['an unknown type name', 'text'],
+    ['a decimal over 38 digits', 'decimal(50,0)'],
+    ['a decimal with scale over precision', 'decimal(5,7)'],
+    ['an unknown type nested in an array', { type: 'array', elementType: 'uuid', containsNull: true }],
+  ] as const) {
+    it(`${what} is refused with INVALID_SCHEMA and leaves no log behind`, async () => {
+      const dir = tempDir()
+      const schema = {
+        type: 'struct',
+        fields: [
+          { name: 'id', type: 'integer', nullable: false },
+          { name: 'x', type, nullable: true },
+        ],
+      } as unknown as StructType
+      await expectRefusal(DeltaTable.create(dir, { schema }), 'INVALID_SCHEMA')
+      expect(existsSync(path.join(dir, '_delta_log', '00000000000000000000.json'))).toBe(false)
+    })
+  }
 })
