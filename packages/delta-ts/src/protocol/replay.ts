@@ -177,7 +177,7 @@ function partitionKeys(metadata: MetadataAction): readonly { column: string; key
  * @throws DeltaError `INVALID_LOG` naming the file, the column and `where` (the version).
  */
 export function checkPartitionValues(add: AddAction, metadata: MetadataAction | undefined, where: string): void {
-  if (!metadata || !metadata.partitionColumns || metadata.partitionColumns.length === 0) return
+  if (!metadata?.partitionColumns || metadata.partitionColumns.length === 0) return
   const values = add.partitionValues
   for (const { column, keys } of partitionKeys(metadata)) {
     if (values && typeof values === 'object' && keys.some((k) => Object.hasOwn(values, k))) continue

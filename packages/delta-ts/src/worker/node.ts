@@ -12,6 +12,7 @@ import type { SpawnWorker } from './pool.js'
  * same copy of the package as its parent.
  */
 function resolvePackage(name: string): string {
+  // CJS builds have __filename (esbuild empties import.meta there, with a build warning); ESM builds import.meta.
   const base = typeof __filename === 'string' ? __filename : import.meta.url
   return createRequire(base).resolve(name)
 }
