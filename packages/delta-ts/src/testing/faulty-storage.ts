@@ -19,7 +19,7 @@ export interface FaultTarget {
   op?: StorageOperation | readonly StorageOperation[]
   /** Only calls whose path (the list prefix for `list`) matches: exact string, RegExp or predicate. */
   path?: string | RegExp | ((path: string) => boolean)
-  /** Fire on the nth matching call (1-based; default 1: the first). */
+  /** Fire on the nth matching call counted from when the fault is registered (1-based; default 1: the next). */
   nth?: number
   /** How many consecutive matching calls it fires on, from the nth (default 1; `Infinity` for all). */
   times?: number
