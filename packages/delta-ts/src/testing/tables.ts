@@ -174,7 +174,15 @@ function isArrowSchema(s: StructType | arrow.Schema): s is arrow.Schema {
  * @example
  * const table = await createTestTable('memory://orders', [
  *   { id: 1n, customer: 'ada', total: '12.50', placedAt: new Date('2024-05-01T10:00:00Z') },
- * ], { schema: { type: 'struct', fields: [ ... ] }, partitionBy: ['customer'] })
+ * ], {
+ *   schema: { type: 'struct', fields: [
+ *     { name: 'id', type: 'long', nullable: false },
+ *     { name: 'customer', type: 'string', nullable: true },
+ *     { name: 'total', type: 'decimal(10,2)', nullable: true },
+ *     { name: 'placedAt', type: 'timestamp', nullable: true },
+ *   ] },
+ *   partitionBy: ['customer'],
+ * })
  *
  * @throws DeltaError `INVALID_ARGUMENT` for a value that does not fit its column (naming row and column), a key
  *   that is not a column, or a schema that cannot be inferred; `TABLE_ALREADY_EXISTS` when `uri` already
