@@ -12,7 +12,7 @@ import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
 import { assertReadable } from '../protocol/features.js'
 import type { FileEntry, FileStats } from '../protocol/file-entry.js'
 import { parseLogPath } from '../protocol/log-path.js'
-import type { LogSegment } from '../protocol/log-segment.js'
+import { type LogSegment, monotonicTimestamps } from '../protocol/log-segment.js'
 import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
@@ -196,13 +196,31 @@ export async function loadSnapshot(storage: Storage, version?: number, signal?: 
   return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, latestCommitInfo))
 }
 
-function snapshotTimestamp(seg: LogSegment, state: ReplayState, info: CommitInfoAction | undefined): number {
+function snapshotTimestamp(
+  seg: LogSegment,
+  state: ReplayState,
+  info: CommitInfoAction | undefined,
+  previous?: number,
+): number {
   const props = (state.metadata?.configuration ?? {}) as Record<string, string>
   const ict = ictEnablement(props)
   if (ict !== undefined && seg.version >= ict && typeof info?.inCommitTimestamp === 'number')
     return info.inCommitTimestamp
-  const commit = seg.commits.find((c) => c.version === seg.version)
-  return commit?.lastModified ?? 0
+  return fileCommitTime(seg, previous)
+}
+
+/**
+ * The commit file time of `seg.version`, made monotonic over the commits the listing saw (after `previous`, the
+ * time of the version before them, on refresh), as `history()` and time travel compute it. Object stores report
+ * whole seconds, so a burst of commits shares one file time; without this, `snapshot.timestamp` of the last of
+ * them would name the first one when given back to `snapshot({ timestamp })`.
+ */
+function fileCommitTime(seg: LogSegment, previous?: number): number {
+  const commits = seg.commits.filter((c) => c.version <= seg.version)
+  if (commits.length === 0 || commits[commits.length - 1].version !== seg.version) return 0
+  const times = commits.map((c) => c.lastModified)
+  const mono = monotonicTimestamps(previous === undefined ? times : [previous, ...times])
+  return mono[mono.length - 1]
 }
 
 /**
@@ -240,5 +258,5 @@ export async function refreshSnapshot(snap: Snapshot, signal?: AbortSignal): Pro
     checkpoints: [],
     commits: newer.map((n) => ({ version: n.version, path: '', lastModified: n.lastModified, size: 0 })),
   }
-  return new Snapshot(snap.storage, last.version, state, snapshotTimestamp(seg, state, latestInfo))
+  return new Snapshot(snap.storage, last.version, state, snapshotTimestamp(seg, state, latestInfo, snap.timestamp))
 }
