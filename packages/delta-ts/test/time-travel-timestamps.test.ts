@@ -16,8 +16,7 @@ import { testCredentials } from './s3-server.js'
  */
 
 const schema = new arrow.Schema([new arrow.Field('id', new arrow.Int64(), false)])
-const batch = (id: number) =>
-  new arrow.Table(schema, arrow.makeData({ type: new arrow.Int64(), length: 1, data: BigInt64Array.of(BigInt(id)) }))
+const batch = (id: number) => arrow.tableFromArrays({ id: BigInt64Array.of(BigInt(id)) })
 
 interface Backend {
   name: string
@@ -34,7 +33,9 @@ const backends: Backend[] = [
     name: 'memory',
     async uri() {
       const name = `tt-${randomUUID()}`
-      cleanups.push(async () => dropMemoryStorage(`memory://${name}`))
+      cleanups.push(async () => {
+        dropMemoryStorage(`memory://${name}`)
+      })
       return { uri: `memory://${name}` }
     },
   },

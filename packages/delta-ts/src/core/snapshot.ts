@@ -16,9 +16,11 @@ import { type LogSegment, monotonicTimestamps } from '../protocol/log-segment.js
 import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
+import { parseInterval } from '../protocol/table-properties.js'
 import type { Storage } from '../storage/types.js'
 import { findLogSegment, listLog, replayCommits, replaySegment } from './log-reader.js'
 import { Scan, type ScanOptions } from './scan.js'
+import { check, checkOptions } from './validate.js'
 
 /** Default `delta.deletedFileRetentionDuration`: tombstones older than this are expired (1 week). */
 const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000
@@ -74,6 +76,7 @@ export class Snapshot {
    * file is opened). INVALID_PREDICATE when the filter does not parse or names an unknown column.
    */
   async files(options: { filter?: string | Expr } = {}): Promise<FileEntry[]> {
+    checkOptions('files', options, { filter: check.predicate })
     if (options.filter !== undefined) return (await this.pruneFiles(options.filter)).files
     return this.allFiles()
   }
@@ -160,26 +163,6 @@ export function parseStats(
   }
   if (parsed && typeof parsed === 'object') return parsed as FileStats
   return undefined
-}
-
-/** Parses Delta interval strings like `interval 7 days`, `168 hours` into milliseconds. */
-export function parseInterval(value: string | undefined): number | undefined {
-  if (!value) return undefined
-  const m = /^\s*(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value)
-  if (!m) return undefined
-  const n = Number(m[1])
-  const unit = m[2].toLowerCase().replace(/s$/, '')
-  const ms: Record<string, number> = {
-    nanosecond: 1e-6,
-    microsecond: 1e-3,
-    millisecond: 1,
-    second: 1000,
-    minute: 60_000,
-    hour: 3_600_000,
-    day: 86_400_000,
-    week: 604_800_000,
-  }
-  return ms[unit] === undefined ? undefined : n * ms[unit]
 }
 
 /** Whether in-commit timestamps are on, and from which version. */
