@@ -4,7 +4,7 @@ import { DeltaError } from '../errors.js'
 import { codecFileSuffix, codecFromConfiguration, writeParquet } from '../parquet/write.js'
 import type { AddAction } from '../protocol/actions.js'
 import { deltaToArrowField } from '../protocol/arrow-schema.js'
-import { encodeLogPath, partitionPath } from '../protocol/partition-path.js'
+import { checkPartitionPath, encodeLogPath, partitionPath } from '../protocol/partition-path.js'
 import { type ScalarValue, serializePartitionValue } from '../protocol/partition-values.js'
 import {
   type ColumnMappingMode,
@@ -159,11 +159,12 @@ export async function writeDataFiles(
     const conformed = options.dataConformsToSchema
       ? new arrow.Table([batch])
       : enforceSchema(batch, { tableSchema: options.schema, schemaMode: 'strict' }).data
-    for (const { values, rows } of splitByPartition(conformed, partitionFields, mode)) {
-      const dir = partitionPath(
-        partitionFields.map((f) => physicalName(f, mode)),
-        values,
-      )
+    const partitionNames = partitionFields.map((f) => physicalName(f, mode))
+    const slices = splitByPartition(conformed, partitionFields, mode)
+    // Every partition directory of the batch is checked before any of its rows is buffered or flushed.
+    for (const { values } of slices) checkPartitionPath(partitionNames, values)
+    for (const { values, rows } of slices) {
+      const dir = partitionPath(partitionNames, values)
       let buf = buffers.get(dir)
       if (!buf) {
         buf = { dir, values, batches: [], rows: 0, bytes: 0 }

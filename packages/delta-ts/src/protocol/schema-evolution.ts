@@ -343,9 +343,15 @@ function castData(
       problems,
     )
     const { bitmap, nullCount } = validity(d)
-    const srcOffsets = d.valueOffsets as Int32Array | BigInt64Array
     const valueOffsets = new Int32Array(d.length + 1)
-    for (let i = 0; i <= d.length; i++) valueOffsets[i] = Number(srcOffsets[i])
+    if (from.typeId === arrow.Type.FixedSizeList) {
+      // A FixedSizeList becomes a List: row i spans [i*size, (i+1)*size) of the (already sliced) child.
+      const size = (from as arrow.FixedSizeList).listSize
+      for (let i = 0; i <= d.length; i++) valueOffsets[i] = i * size
+    } else {
+      const srcOffsets = d.valueOffsets as Int32Array | BigInt64Array
+      for (let i = 0; i <= d.length; i++) valueOffsets[i] = Number(srcOffsets[i])
+    }
     return arrow.makeData({
       type: targetType as never,
       length: d.length,
@@ -359,6 +365,8 @@ function castData(
 }
 
 function sameArrowType(a: arrow.DataType, b: arrow.DataType): boolean {
+  // Decimal128 and Decimal256 print alike: the bit width decides the layout.
+  if (a instanceof arrow.Decimal && b instanceof arrow.Decimal && a.bitWidth !== b.bitWidth) return false
   return String(a) === String(b) && a.typeId === b.typeId
 }
 
