@@ -17,7 +17,7 @@ import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
 import type { Storage } from '../storage/types.js'
-import { findLogSegment, listLog, replayCommits, replaySegment } from './log-reader.js'
+import { findLogSegment, listLog, readCommitInfo, replayCommits, replaySegment } from './log-reader.js'
 import { Scan, type ScanOptions } from './scan.js'
 
 /** Default `delta.deletedFileRetentionDuration`: tombstones older than this are expired (1 week). */
@@ -193,7 +193,17 @@ export function ictEnablement(props: Record<string, string>): number | undefined
 export async function loadSnapshot(storage: Storage, version?: number, signal?: AbortSignal): Promise<Snapshot> {
   const seg = await findLogSegment(storage, version, signal)
   const { state, latestCommitInfo } = await replaySegment(storage, seg, signal)
-  return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, latestCommitInfo))
+  let info = latestCommitInfo
+  // At a checkpoint version replay reads no commit, and a checkpoint carries no commitInfo: the in-commit
+  // timestamp comes from the commit file itself.
+  const ict = ictEnablement((state.metadata?.configuration ?? {}) as Record<string, string>)
+  if (info === undefined && ict !== undefined && seg.version >= ict) {
+    info = await readCommitInfo(storage, seg.version, signal).catch((err: unknown) => {
+      if (err instanceof DeltaError && err.code === 'FILE_NOT_FOUND') return undefined
+      throw err
+    })
+  }
+  return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, info))
 }
 
 function snapshotTimestamp(seg: LogSegment, state: ReplayState, info: CommitInfoAction | undefined): number {

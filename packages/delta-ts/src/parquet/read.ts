@@ -16,6 +16,7 @@ import {
   type StructField,
 } from '../protocol/schema.js'
 import type { Storage } from '../storage/types.js'
+import { int96MicrosFooter } from './int96.js'
 
 /** Default rows per decoded batch: parquet-wasm's own default (1024) makes decoding about twice as slow. */
 export const DEFAULT_BATCH_SIZE = 65536
@@ -176,7 +177,7 @@ export interface ParquetLayout {
 
 // Thrift compact protocol, just enough to walk FileMetaData -> RowGroup -> ColumnChunk -> ColumnMetaData
 // (parquet.thrift field ids) and skip everything else.
-class CompactReader {
+export class CompactReader {
   pos = 0
   constructor(private b: Uint8Array) {}
   byte(): number {
@@ -459,24 +460,39 @@ export async function openParquet(
     all.set(tail, head.length)
     tail = all
   }
-  const cache = new RangeCache()
+  let cache = new RangeCache()
   cache.add(cacheStart, tail, true)
-  const layout = parseParquetLayout(tail.subarray(tail.length - 8 - footerLen, tail.length - 8))
+  const footer = tail.subarray(tail.length - 8 - footerLen, tail.length - 8)
+  const layout = parseParquetLayout(footer)
   const failure: ReadFailure = {}
-  const blob = new StorageBlob(storage, path, 0, size, { signal, onRead: options.onRead, failure, cache })
   // A storage failure outranks whatever parquet-wasm made of the zeros it got instead (see StorageBlob).
   const storageFailure = () => {
     if (failure.error !== undefined) throw failure.error
   }
-  let file: pw.ParquetFile
-  try {
-    file = await pw.ParquetFile.fromFile(blob)
-  } catch (err) {
-    storageFailure()
-    throw parquetError(path, err)
+  const openWasm = async (fileSize: number) => {
+    try {
+      return await pw.ParquetFile.fromFile(
+        new StorageBlob(storage, path, 0, fileSize, { signal, onRead: options.onRead, failure, cache }),
+      )
+    } catch (err) {
+      storageFailure()
+      throw parquetError(path, err)
+    }
   }
+  let file = await openWasm(size)
   try {
     storageFailure()
+    // INT96 columns: parquet-wasm reads the same bytes behind a footer that types them as microseconds.
+    const micros = int96MicrosFooter(footer, () => arrow.tableFromIPC(file.schema().intoIPCStream()).schema)
+    if (micros) {
+      const cut = size - 8 - footerLen
+      cache = new RangeCache()
+      cache.add(cacheStart, tail.subarray(0, cut - cacheStart), true)
+      cache.add(cut, micros, true)
+      const inferred = file
+      file = await openWasm(cut + micros.length)
+      inferred.free()
+    }
     const schema = arrow.tableFromIPC(file.schema().intoIPCStream()).schema
     const meta = file.metadata()
     const rowGroups: RowGroupInfo[] = []
