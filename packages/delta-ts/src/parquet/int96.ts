@@ -105,7 +105,7 @@ function readFooter(footer: Uint8Array): FooterFacts {
     } else if (id === 5 && type === 9) {
       // FileMetaData.key_value_metadata: list<KeyValue{1: key, 2: value}>.
       r.list(() => {
-        let key = new Uint8Array(0)
+        let key: Uint8Array = new Uint8Array(0)
         let value: Uint8Array | undefined
         r.struct((fid, ftype) => {
           if (ftype !== 8 || (fid !== 1 && fid !== 2)) return false

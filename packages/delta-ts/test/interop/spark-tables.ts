@@ -108,3 +108,93 @@ export function sparkPartitionTask(dir: string, out: string): SparkSqlTask {
     queries: { all: `SELECT * FROM ${t}` },
   }
 }
+
+/** Reads of a (delta-ts-written) timestamp-partitioned table in one session time zone. */
+export function partitionReadTask(dir: string, out: string, timeZone: string): SparkSqlTask {
+  const t = `delta.\`${dir}\``
+  return {
+    kind: 'sql',
+    out,
+    conf: { 'spark.sql.session.timeZone': timeZone },
+    queries: {
+      all: `SELECT * FROM ${t}`,
+      eqTs: `SELECT id FROM ${t} WHERE p_ts = TIMESTAMP '2024-02-29 12:34:56.123456Z'`,
+      eqNtz: `SELECT id FROM ${t} WHERE p_ntz = TIMESTAMP_NTZ '2024-02-29 12:34:56.123456'`,
+      beforeEpoch: `SELECT id FROM ${t} WHERE p_ts < TIMESTAMP '1970-01-01 00:00:00Z'`,
+    },
+  }
+}
+
+/**
+ * Arithmetic predicates cross-checked against Spark (non-ANSI session, where division by zero is NULL
+ * as in delta-ts; no predicate here overflows).
+ */
+export const ARITH_PREDICATES = [
+  'i % 3 = 1',
+  'i % 3 = -1',
+  'i % -3 = 1',
+  '-i > 0',
+  '- i < -5',
+  'i + l > 50',
+  'l - i < 0',
+  'i * 2 = 14',
+  'i / 2 = 3.5',
+  'i / 0 IS NULL',
+  'l % 0 IS NULL',
+  'b + 1 > 2',
+  'b - 1 < 0',
+  'b * i > 50',
+  '(i + 1) * 2 = 16',
+  'i - -1 = 8',
+  'i + 1 * 2 = 9',
+  'l * 1000000000 > 0',
+  'd * 2 > 20',
+  'd + d2 > 10',
+  'd - 0.01 = 12.33',
+  'd / 3 > 1.11',
+  'd / 3 = 4.1133333333333',
+  'd / 3 = 4.113333',
+  'd / i = 1.7628571428571',
+  'd * i > 80',
+  'd2 / 6 < 0.1',
+  'd % 1 = 0.34',
+  'd2 * d2 > 1',
+  'd / 0 IS NULL',
+  'd + i > 19',
+  'f * 2 = 5',
+  'r + f > 3',
+  'f / r < 0',
+  'f % 2 = 0.5',
+  'f / 0 IS NULL',
+  'r * 2 = 1',
+  'i + f > 9',
+  '1 + 1 = 2 AND id > 4',
+  'id % 2 = 0 AND d > 0',
+  'i % 3 IN (1, 2)',
+  'l + 1 BETWEEN 0 AND 101',
+  'i * 1.5 > 10',
+  'i = l / 100 * 7',
+  'i + l IS NULL',
+]
+
+/** A Spark-written table of numbers for {@link ARITH_PREDICATES}; Spark's answer to each (ids). */
+export function arithTask(dir: string, out: string): SparkSqlTask {
+  const t = `delta.\`${dir}\``
+  return {
+    kind: 'sql',
+    out,
+    conf: { 'spark.sql.ansi.enabled': 'false' },
+    statements: [
+      `CREATE TABLE ${t} (id INT, b TINYINT, i INT, l BIGINT, d DECIMAL(10,2), d2 DECIMAL(5,3), f DOUBLE, r FLOAT) USING delta`,
+      `INSERT INTO ${t} VALUES
+        (1, 1, 7, 100, 12.34, 1.5, 2.5, 0.5),
+        (2, -3, -7, -100, -0.01, 0.001, -1.25, 3.0),
+        (3, 0, 0, 0, 0.00, 0.000, 0.0, 0.0),
+        (4, NULL, 5, NULL, 99999999.99, NULL, NULL, 1.5),
+        (5, 100, 1000000, 9000000000, 1.00, 99.999, 1e300, -2.5),
+        (6, 10, 3, 3, 3.33, 3.333, 3.0, 3.0),
+        (7, -100, -2, 2, -5.55, -1.234, -0.5, -0.25)`,
+    ],
+    queries: Object.fromEntries(ARITH_PREDICATES.map((p, k) => [`q${k}`, `SELECT id FROM ${t} WHERE ${p}`])),
+  }
+}
