@@ -39,7 +39,8 @@ export const INT96_FILTERS: Record<string, string> = {
 /**
  * A table of INT96 timestamps (Spark: `spark.sql.parquet.outputTimestampType=INT96`, proleptic calendar):
  * years 1 and 9999, both sides of the epoch, the ends of the 64-bit-nanosecond range, nulls, and the values
- * nested in a struct, an array and a map. Commit 1 writes dictionary-encoded pages, commit 2 plain pages.
+ * nested in a struct, an array and a map. Commit 1 writes dictionary-encoded pages, commit 2 plain pages, and
+ * version 2 is checkpointed.
  */
 export function int96Task(dir: string, out: string): SparkSqlTask {
   const t = `delta.\`${dir}\``
@@ -52,7 +53,7 @@ export function int96Task(dir: string, out: string): SparkSqlTask {
       'spark.sql.parquet.int96RebaseModeInRead': 'CORRECTED',
     },
     statements: [
-      `CREATE TABLE ${t} (id INT, ts TIMESTAMP, st STRUCT<ts: TIMESTAMP, n: INT>, arr ARRAY<TIMESTAMP>, m MAP<STRING, TIMESTAMP>) USING delta`,
+      `CREATE TABLE ${t} (id INT, ts TIMESTAMP, st STRUCT<ts: TIMESTAMP, n: INT>, arr ARRAY<TIMESTAMP>, m MAP<STRING, TIMESTAMP>) USING delta TBLPROPERTIES ('delta.checkpointInterval' = '2')`,
       'SET parquet.enable.dictionary=true',
       `INSERT INTO ${t} SELECT /*+ COALESCE(1) */ * FROM VALUES ${int96Rows(1)}`,
       'SET parquet.enable.dictionary=false',

@@ -190,12 +190,13 @@ def task_append_loop(spark, t: dict) -> None:
 
 
 def parquet_files(table_dir: str) -> list[dict]:
-    """The data files of a table directory with each column chunk's encodings (row group 0)."""
+    """The parquet files of a table directory (data files and checkpoints) with each column chunk's physical
+    type and encodings (row group 0)."""
     import pyarrow.parquet as pq
 
     out = []
     for root, dirs, files in os.walk(table_dir):
-        dirs[:] = sorted(d for d in dirs if d != "_delta_log")
+        dirs[:] = sorted(dirs)
         for name in sorted(files):
             if not name.endswith(".parquet"):
                 continue
