@@ -46,8 +46,13 @@ export type DeltaErrorCode =
   | 'MERGE_DUPLICATE_SOURCE'
   /** A storage backend failed in a way that may succeed if retried (network, throttling, 5xx). */
   | 'STORAGE_TRANSIENT'
-  /** A storage backend failed for good (permissions, bad bucket, misconfiguration). */
+  /** A storage backend failed for good (permissions, bad bucket, an unimplemented request). */
   | 'STORAGE_ERROR'
+  /**
+   * The storage client is misconfigured: no region, no credentials, credentials the store rejects. Permanent:
+   * retrying cannot help until the configuration changes (unlike `STORAGE_TRANSIENT`).
+   */
+  | 'STORAGE_CONFIG'
   /** A data file could not be decoded or encoded. */
   | 'PARQUET_ERROR'
   /** A deletion vector could not be loaded or decoded. */

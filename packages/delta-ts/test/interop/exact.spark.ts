@@ -61,7 +61,7 @@ async function writeTsPartitioned(dir: string): Promise<WireRow[]> {
  * made the committed fixtures in test/fixtures/), and delta-ts must read them as Spark does. With
  * `UPDATE_FIXTURES=1` the fresh tables replace the committed fixtures (and their expected results).
  */
-export const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures')
+const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures')
 
 function copyTable(from: string, to: string): void {
   rmSync(to, { recursive: true, force: true })
