@@ -30,6 +30,8 @@ export type DeltaErrorCode =
   | 'INVALID_SCHEMA'
   /** A filter or predicate could not be parsed or typed; the message gives the position. */
   | 'INVALID_PREDICATE'
+  /** Integer or decimal arithmetic in a predicate overflowed its result type (delta-ts never wraps around). */
+  | 'ARITHMETIC_OVERFLOW'
   /** A caller passed an argument outside its contract. */
   | 'INVALID_ARGUMENT'
   /** Optimistic concurrency lost against a conflicting winner ({@link CommitConflictError}). */

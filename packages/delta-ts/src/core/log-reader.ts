@@ -19,6 +19,30 @@ export async function readCommit(storage: Storage, version: number, signal?: Abo
   return parseCommitJson(decoder.decode(bytes), path)
 }
 
+/** Bytes read from the head of a commit to find its first action (a commitInfo is rarely longer). */
+const COMMIT_HEAD_BYTES = 64 * 1024
+
+/**
+ * The commitInfo of a commit, read from the head of the file when the first line holds it (writers with
+ * in-commit timestamps must put it first), else from the whole file; undefined when the commit has none.
+ *
+ * @throws DeltaError `FILE_NOT_FOUND` when the commit file is missing, `INVALID_LOG` when it does not parse.
+ */
+export async function readCommitInfo(
+  storage: Storage,
+  version: number,
+  signal?: AbortSignal,
+): Promise<CommitInfoAction | undefined> {
+  const path = commitPath(version)
+  const head = await storage.readRange(path, 0, COMMIT_HEAD_BYTES, { signal })
+  const nl = head.indexOf(0x0a)
+  if (nl >= 0 || head.length < COMMIT_HEAD_BYTES) {
+    const first = parseCommitJson(decoder.decode(nl >= 0 ? head.subarray(0, nl) : head), path)[0]
+    if (first?.commitInfo) return first.commitInfo
+  }
+  return (await readCommit(storage, version, signal)).find((a) => a.commitInfo)?.commitInfo
+}
+
 /** Lists `_delta_log/`, from just after `startAfterVersion`'s files when given. */
 export async function listLog(
   storage: Storage,

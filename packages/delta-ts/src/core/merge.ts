@@ -530,10 +530,12 @@ function columnsOf(e: Expr): ColumnExpr[] {
   const out: ColumnExpr[] = []
   const visit = (x: Expr) => {
     if (x.kind === 'column') out.push(x)
-    else if (x.kind === 'compare') {
-      for (const o of [x.left, x.right]) if (o.kind === 'column') out.push(o)
-    } else if (x.kind === 'in') x.value.kind === 'column' && out.push(x.value)
-    else if (x.kind === 'isNull' || x.kind === 'like') x.operand.kind === 'column' && out.push(x.operand)
+    else if (x.kind === 'compare' || x.kind === 'arith') {
+      visit(x.left)
+      visit(x.right)
+    } else if (x.kind === 'negate') visit(x.operand)
+    else if (x.kind === 'in') visit(x.value)
+    else if (x.kind === 'isNull' || x.kind === 'like') visit(x.operand)
     else if (x.kind === 'and' || x.kind === 'or') x.children.forEach(visit)
     else if (x.kind === 'not') visit(x.child)
   }
@@ -596,10 +598,15 @@ function planJoin(on: MergeOptions['on'], t: Scope, s: Scope): JoinPlan {
 
 /** Strips the target qualifier so a target-only predicate binds against the table schema. */
 function unqualify(e: Expr): Expr {
-  const op = <T extends Expr>(o: T): T => (o.kind === 'column' ? ({ kind: 'column', path: o.path } as T) : o)
+  const op = <T extends Expr>(o: T): T =>
+    o.kind === 'column' ? ({ kind: 'column', path: o.path } as T) : (unqualify(o) as T)
   switch (e.kind) {
     case 'column':
       return op(e)
+    case 'arith':
+      return { ...e, left: op(e.left), right: op(e.right) }
+    case 'negate':
+      return { ...e, operand: op(e.operand) }
     case 'compare':
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'in':

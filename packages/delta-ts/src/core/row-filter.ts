@@ -10,9 +10,11 @@ import {
   type Vector,
 } from 'apache-arrow'
 import { DeltaError } from '../errors.js'
+import { evalArith, evalNegate } from '../protocol/expr/arith.js'
 import { compareOp, flipOp, likeToRegExp } from '../protocol/expr/eval.js'
 import type { ColumnExpr, CompareOp, Expr, Operand } from '../protocol/expr/types.js'
 import { type DecimalValue, isDecimalValue, type ScalarValue } from '../protocol/partition-values.js'
+import type { DataType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
 
 /*
@@ -248,9 +250,31 @@ function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptio
 }
 
 function operandReader(o: Operand, batch: RecordBatch, options: RowFilterOptions): Reader {
-  if (o.kind === 'column') return columnReader(o, batch, options)
-  const v = (o.value ?? null) as ScalarValue
-  return () => v
+  switch (o.kind) {
+    case 'column':
+      return columnReader(o, batch, options)
+    case 'literal': {
+      const v = (o.value ?? null) as ScalarValue
+      return () => v
+    }
+    case 'arith': {
+      const l = operandReader(o.left, batch, options)
+      const r = operandReader(o.right, batch, options)
+      const { op } = o
+      const type = boundType(o)
+      return (i) => evalArith(op, l(i), r(i), type)
+    }
+    case 'negate': {
+      const v = operandReader(o.operand, batch, options)
+      const type = boundType(o)
+      return (i) => evalNegate(v(i), type)
+    }
+  }
+}
+
+function boundType(o: { dataType?: DataType }): DataType {
+  if (o.dataType === undefined) throw new DeltaError('INVALID_ARGUMENT', 'arithmetic is not bound; call bindExpr first')
+  return o.dataType
 }
 
 /** A key equal for equal decimals whatever their scale: trailing fractional zeros removed. */
@@ -326,6 +350,9 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
   const out = new Uint8Array(n)
   const m = rows ? rows.length : n
   switch (e.kind) {
+    case 'arith':
+    case 'negate':
+      throw new DeltaError('INVALID_PREDICATE', 'a number is not a predicate')
     case 'literal':
       return out.fill(code(e.value === null || e.value === undefined ? null : e.value === true))
     case 'column': {
@@ -397,6 +424,14 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
         for (let k = 0; k < m; k++) {
           const i = rows ? rows[k] : k
           out[i] = valid(i) === e.negated ? TRUE : FALSE
+        }
+        return out
+      }
+      if (e.operand.kind !== 'literal') {
+        const r = operandReader(e.operand, batch, options)
+        for (let k = 0; k < m; k++) {
+          const i = rows ? rows[k] : k
+          out[i] = (r(i) === null) !== e.negated ? TRUE : FALSE
         }
         return out
       }

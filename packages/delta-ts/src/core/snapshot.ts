@@ -18,7 +18,7 @@ import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
 import { parseInterval } from '../protocol/table-properties.js'
 import type { Storage } from '../storage/types.js'
-import { checkCommitPartitionValues, listLog, loadSegment, replayCommits } from './log-reader.js'
+import { checkCommitPartitionValues, listLog, loadSegment, readCommitInfo, replayCommits } from './log-reader.js'
 import { Scan, type ScanOptions } from './scan.js'
 import { check, checkOptions } from './validate.js'
 
@@ -178,7 +178,17 @@ export async function loadSnapshot(storage: Storage, version?: number, signal?: 
     seg,
     replay: { state, latestCommitInfo },
   } = await loadSegment(storage, version, signal)
-  return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, latestCommitInfo))
+  let info = latestCommitInfo
+  // At a checkpoint version replay reads no commit, and a checkpoint carries no commitInfo: the in-commit
+  // timestamp comes from the commit file itself.
+  const ict = ictEnablement((state.metadata?.configuration ?? {}) as Record<string, string>)
+  if (info === undefined && ict !== undefined && seg.version >= ict) {
+    info = await readCommitInfo(storage, seg.version, signal).catch((err: unknown) => {
+      if (err instanceof DeltaError && err.code === 'FILE_NOT_FOUND') return undefined
+      throw err
+    })
+  }
+  return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, info))
 }
 
 function snapshotTimestamp(

@@ -17,6 +17,7 @@ import {
 import type { Storage } from '../storage/types.js'
 import type { DecodeRequest, DecodeResponse, FileRange } from './decode-tasks.js'
 import { defaultDecoder, type ParquetDecoder } from './decoder.js'
+import { int96MicrosFooter } from './int96.js'
 
 /** Default rows per decoded batch: parquet-wasm's own default (1024) makes decoding about twice as slow. */
 export const DEFAULT_BATCH_SIZE = 65536
@@ -86,7 +87,7 @@ export interface ParquetLayout {
 
 // Thrift compact protocol, just enough to walk FileMetaData -> RowGroup -> ColumnChunk -> ColumnMetaData
 // (parquet.thrift field ids) and skip everything else.
-class CompactReader {
+export class CompactReader {
   pos = 0
   constructor(private b: Uint8Array) {}
   byte(): number {
@@ -372,9 +373,10 @@ export async function openParquet(
     all.set(tail, head.length)
     tail = all
   }
-  const cache = new RangeCache()
+  let cache = new RangeCache()
   cache.add(cacheStart, tail, true)
-  const layout = parseParquetLayout(tail.subarray(tail.length - 8 - footerLen, tail.length - 8))
+  const footer = tail.subarray(tail.length - 8 - footerLen, tail.length - 8)
+  const layout = parseParquetLayout(footer)
   // A footer delta-ts cannot walk gives no chunk locations to fetch ahead: fetch the whole file.
   if (!layout && cacheStart > 0) {
     options.onRead?.(0, cacheStart)
@@ -382,13 +384,30 @@ export async function openParquet(
   }
   const decoder = options.decoder ?? (await defaultDecoder())
   const counter = { misses: 0 }
-  const opened = await runDecode(decoder, storage, path, size, cache, { kind: 'open' }, counter, options)
-  if (opened.kind !== 'open') throw new DeltaError('INTERNAL', `unexpected decode answer ${opened.kind}`)
-  let schema: arrow.Schema
-  try {
-    schema = arrow.tableFromIPC(opened.schema).schema
-  } catch (err) {
-    throw parquetError(path, err)
+  const open = async (fileSize: number) => {
+    const opened = await runDecode(decoder, storage, path, fileSize, cache, { kind: 'open' }, counter, options)
+    if (opened.kind !== 'open') throw new DeltaError('INTERNAL', `unexpected decode answer ${opened.kind}`)
+    try {
+      return { opened, schema: arrow.tableFromIPC(opened.schema).schema }
+    } catch (err) {
+      throw parquetError(path, err)
+    }
+  }
+  let { opened, schema } = await open(size)
+  // INT96 columns (see int96.ts): parquet-wasm decodes the same column chunks behind a footer that types them
+  // as microseconds; every later task sees that virtual file (the data bytes, then the new footer).
+  let fileSize = size
+  const micros = int96MicrosFooter(footer, () => schema)
+  if (micros) {
+    const cut = size - 8 - footerLen
+    const hinted = new RangeCache()
+    for (const r of cache.ranges()) {
+      if (r.start < cut) hinted.add(r.start, r.bytes.subarray(0, Math.min(r.bytes.length, cut - r.start)), true)
+    }
+    hinted.add(cut, micros, true)
+    cache = hinted
+    fileSize = cut + micros.length
+    ;({ opened, schema } = await open(fileSize))
   }
   const rowGroups: RowGroupInfo[] = []
   let first = 0
@@ -425,7 +444,7 @@ export async function openParquet(
           }
         }
         const task: DecodeTask = { kind: 'rowGroup', rowGroup: index, columns, batchSize }
-        const out = await runDecode(decoder, storage, path, size, cache, task, counter, options)
+        const out = await runDecode(decoder, storage, path, fileSize, cache, task, counter, options)
         if (out.kind !== 'batches') throw new DeltaError('INTERNAL', `unexpected decode answer ${out.kind}`)
         for (const ipc of out.batches) {
           let table: arrow.Table
