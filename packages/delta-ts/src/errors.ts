@@ -32,6 +32,11 @@ export type DeltaErrorCode =
   | 'INVALID_PREDICATE'
   /** A caller passed an argument outside its contract. */
   | 'INVALID_ARGUMENT'
+  /**
+   * Arrow data from another apache-arrow copy (another version, or the CommonJS build beside the ES module one)
+   * holds something the copy delta-ts uses cannot represent; the message names both and the fix.
+   */
+  | 'ARROW_INCOMPATIBLE'
   /** Optimistic concurrency lost against a conflicting winner ({@link CommitConflictError}). */
   | 'COMMIT_CONFLICT'
   /** The commit loop gave up after `maxRetries` lost races without a conflict. */

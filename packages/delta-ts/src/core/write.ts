@@ -1,5 +1,6 @@
-import * as arrow from 'apache-arrow'
+import type * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
+import { adoptTableOrBatch, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import type { AddAction, MetadataAction } from '../protocol/actions.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
@@ -47,17 +48,22 @@ export interface WriteResult {
 }
 
 /** One async iterator over any accepted input; a Table yields its batches. */
+// Tables and batches of any apache-arrow copy are adopted (same buffers, our classes): see arrow/adopt.ts.
 function toAsyncIterator(data: WriteInput): AsyncIterator<arrow.Table | arrow.RecordBatch> {
-  if (data instanceof arrow.Table || data instanceof arrow.RecordBatch) {
+  if (isArrowTable(data) || isArrowRecordBatch(data)) {
+    const adopted = adoptTableOrBatch(data, 'write data')
     return (async function* () {
-      yield data
+      yield adopted
     })()
   }
   if (typeof (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator] === 'function') {
-    return (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator]()
+    const it = (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator]()
+    return (async function* () {
+      for (let n = await it.next(); !n.done; n = await it.next()) yield adoptTableOrBatch(n.value, 'a written batch')
+    })()
   }
   return (async function* () {
-    yield* data as Iterable<arrow.RecordBatch>
+    for (const b of data as Iterable<arrow.RecordBatch>) yield adoptTableOrBatch(b, 'a written batch')
   })()
 }
 

@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow'
 import * as pw from 'parquet-wasm'
+import { adoptAsTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { assertNonNullableHoldNoNulls } from '../protocol/schema-evolution.js'
 
@@ -76,7 +77,7 @@ export function codecFileSuffix(codec: ParquetCodec): string {
  * opaque message, or write a file other readers reject — and `PARQUET_ERROR` when parquet-wasm fails otherwise.
  */
 export function writeParquet(data: arrow.Table | arrow.RecordBatch, options: ParquetWriteOptions = {}): Uint8Array {
-  const table = data instanceof arrow.RecordBatch ? new arrow.Table([data]) : data
+  const table = adoptAsTable(data, 'writeParquet data')
   assertNonNullableHoldNoNulls(table)
   const builder = new pw.WriterPropertiesBuilder()
     .setCompression(CODECS[options.codec ?? DEFAULT_CODEC])
