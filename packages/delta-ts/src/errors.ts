@@ -51,6 +51,8 @@ export type DeltaErrorCode =
   | 'STORAGE_TRANSIENT'
   /** A storage backend failed for good (permissions, bad bucket, misconfiguration). */
   | 'STORAGE_ERROR'
+  /** An optional peer dependency the operation needs is not installed (e.g. `@aws-sdk/client-s3` for s3://). */
+  | 'MISSING_DEPENDENCY'
   /** A data file could not be decoded or encoded. */
   | 'PARQUET_ERROR'
   /** A deletion vector could not be loaded or decoded. */
