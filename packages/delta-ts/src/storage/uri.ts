@@ -79,10 +79,12 @@ export async function resolveStorage(uri: string, options: StorageOptions = {}):
  * ERR_MODULE_NOT_FOUND from an ES module import, MODULE_NOT_FOUND from require), or undefined for other failures.
  */
 export function missingSdkError(err: unknown, uri: string): DeltaError | undefined {
-  const code = (err as { code?: unknown } | null)?.code
-  const message = err instanceof Error ? err.message : String(err)
-  if ((code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') || !message.includes('@aws-sdk/client-s3'))
-    return undefined
+  const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown
+    message?: unknown
+  }
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined
+  if (typeof message !== 'string' || !message.includes('@aws-sdk/client-s3')) return undefined
   return new DeltaError(
     'MISSING_DEPENDENCY',
     `${uri}: s3:// tables need the AWS SDK, an optional peer dependency of delta-ts that is not installed. ` +
