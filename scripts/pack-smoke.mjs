@@ -8,7 +8,10 @@
 //  4. there, runs the README's ESM and CJS examples (the code blocks after `<!-- pack-smoke:esm -->` and
 //     `<!-- pack-smoke:cjs -->` in packages/delta-ts/README.md), checks that `delta-ts` loads without the AWS
 //     SDK, that `delta-ts/s3` throws the main entry's DeltaError in both module systems, and runs the
-//     `delta-ts` bin on the table the README example created.
+//     `delta-ts` bin on the table the README example created;
+//  5. scripts/pack-smoke-arrow.mjs: the tarball beside apache-arrow at the oldest, a middle and the newest version
+//     of its peer range, without the AWS SDK (an optional peer dependency), from ESM and CJS, mixing both
+//     apache-arrow instances.
 //
 // Prints one line per step with its time; exits non-zero on the first failure. `--keep` keeps the temp project.
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -16,6 +19,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { checkArrowCopies } from './pack-smoke-arrow.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const pkgDir = path.join(root, 'packages/delta-ts')
@@ -87,8 +91,23 @@ step(`npm install the tarball into ${app}`, () => {
   rmSync(app, { recursive: true, force: true })
   execFileSync('mkdir', ['-p', app])
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'smoke-app', private: true, version: '0.0.0' }))
-  // apache-arrow beside delta-ts, as the README's install line says (the README example builds Arrow tables).
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, 'apache-arrow@21.2.0'], { cwd: app })
+  // apache-arrow beside delta-ts, as the README's install line says (a peer dependency), and the AWS SDK (an
+  // optional peer dependency) for the delta-ts/s3 checks below.
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      '--prefer-offline',
+      `--cache=${path.join(root, '.tmp/npm-cache')}`,
+      tarball,
+      'apache-arrow@21.2.0',
+      '@aws-sdk/client-s3@3.1169.0',
+    ],
+    { cwd: app },
+  )
 })
 
 const node = (file, code) => {
@@ -138,6 +157,9 @@ step('delta-ts bin: describe --json on the README table', () => {
   if (bad.status !== 1 || !bad.stderr.includes('TABLE_NOT_FOUND'))
     throw new Error(`bin on a non-table: ${bad.status} ${bad.stderr}`)
 })
+
+// The peer range of apache-arrow, both module systems, no AWS SDK (scripts/pack-smoke-arrow.mjs).
+checkArrowCopies({ tarball, work, step })
 
 if (args.has('--keep')) process.stdout.write(`kept ${work}\n`)
 else rmSync(work, { recursive: true, force: true })
