@@ -1,9 +1,17 @@
+import { readFileSync } from 'node:fs'
 import * as arrow from 'apache-arrow'
 import * as arrow15 from 'apache-arrow-15'
 import * as arrow19 from 'apache-arrow-19'
 import { describe, expect, it } from 'vitest'
 import { DeltaError } from '../errors.js'
-import { adoptDataType, adoptTable, adoptTableOrBatch, isArrowRecordBatch, isArrowTable } from './adopt.js'
+import {
+  adoptDataType,
+  adoptTable,
+  adoptTableOrBatch,
+  isArrowRecordBatch,
+  isArrowTable,
+  SUPPORTED_ARROW_RANGE,
+} from './adopt.js'
 
 const ours = (C: abstract new (...args: never[]) => unknown, x: unknown) =>
   Function.prototype[Symbol.hasInstance].call(C, x)
@@ -71,4 +79,9 @@ describe('adoptTable', () => {
     expect(isArrowRecordBatch(new cjs.Table({ a: cjs.vectorFromArray([1]) }).batches[0])).toBe(true)
     expect(isArrowTable({ schema: {}, batches: [] })).toBe(false)
   })
+})
+
+it('names the peer range of package.json in its messages', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  expect(pkg.peerDependencies['apache-arrow']).toBe(SUPPORTED_ARROW_RANGE)
 })
