@@ -3,7 +3,7 @@ import { readParquetActions } from '../parquet/checkpoint-read.js'
 import type { Action, CommitInfoAction } from '../protocol/actions.js'
 import { commitPath, LAST_CHECKPOINT_PATH, LOG_DIR, padVersion } from '../protocol/log-path.js'
 import { type CheckpointRef, type LogSegment, selectLogSegment } from '../protocol/log-segment.js'
-import { parseCommitJson, ReplayState } from '../protocol/replay.js'
+import { checkPartitionValues, parseCommitJson, ReplayState } from '../protocol/replay.js'
 import type { ObjectMeta, Storage } from '../storage/types.js'
 
 /** How many commit files replay reads at once. */
@@ -92,6 +92,16 @@ export async function readCheckpoint(storage: Storage, cp: CheckpointRef, signal
   return actions
 }
 
+/**
+ * Checks the adds of commit `version` against the partition columns in force after it (a commit that changes
+ * the partitioning carries its metaData, applied first).
+ *
+ * @throws DeltaError `INVALID_LOG` naming the file and the version.
+ */
+export function checkCommitPartitionValues(actions: readonly Action[], state: ReplayState, version: number): void {
+  for (const a of actions) if (a.add) checkPartitionValues(a.add, state.metadata, `commit ${version}`)
+}
+
 /** Reads commits in version order with bounded concurrency, handing each to `apply` in order. */
 export async function replayCommits(
   storage: Storage,
@@ -103,6 +113,37 @@ export async function replayCommits(
     const chunk = versions.slice(i, i + COMMIT_READ_CONCURRENCY)
     const results = await Promise.all(chunk.map((v) => readCommit(storage, v, signal)))
     for (let j = 0; j < chunk.length; j++) apply(chunk[j], results[j])
+  }
+}
+
+/**
+ * Finds the segment for `version` (latest when undefined) and replays it. When the listing began at the
+ * `_last_checkpoint` hint and that checkpoint does not read (truncated, bit-flipped, missing parts), the older
+ * checkpoints and commit 0 were never listed: the log is listed again from the start and replayed from the
+ * newest checkpoint that reads, or from commit 0. Only when that fails too is the table unreadable.
+ *
+ * @throws DeltaError as {@link findLogSegment} and {@link replaySegment}; `INVALID_LOG` naming the checkpoint
+ *   when no older base exists.
+ */
+export async function loadSegment(
+  storage: Storage,
+  version?: number,
+  signal?: AbortSignal,
+): Promise<{ seg: LogSegment; replay: ReplayResult }> {
+  const seg = await findLogSegment(storage, version, signal)
+  try {
+    return { seg, replay: await replaySegment(storage, seg, signal) }
+  } catch (err) {
+    // A segment that starts at commit 0 already holds everything a full listing would.
+    const partial = seg.checkpoints.length > 0 && seg.commits[0]?.version !== 0
+    if (!partial || !(err instanceof DeltaError) || (err.code !== 'INVALID_LOG' && err.code !== 'VERSION_NOT_FOUND'))
+      throw err
+    const full = selectLogSegment(await listLog(storage, undefined, signal), seg.version)
+    const widened =
+      full.checkpoints.length > seg.checkpoints.length ||
+      (full.commits[0]?.version ?? -1) < (seg.commits[0]?.version ?? -1)
+    if (!widened) throw err
+    return { seg: full, replay: await replaySegment(storage, full, signal) }
   }
 }
 
@@ -134,6 +175,8 @@ export async function replaySegment(storage: Storage, seg: LogSegment, signal?: 
       const actions = await readCheckpoint(storage, cp, signal)
       state = new ReplayState()
       for (const a of actions) state.apply(a)
+      // Checkpoint rows come in any order: check the files once the metaData is known.
+      for (const add of state.files.values()) checkPartitionValues(add, state.metadata, `checkpoint ${cp.version}`)
       base = cp.version
       break
     } catch (err) {
@@ -154,6 +197,7 @@ export async function replaySegment(storage: Storage, seg: LogSegment, signal?: 
         state.apply(a)
         if (a.commitInfo && v === seg.version) latestCommitInfo = a.commitInfo
       }
+      checkCommitPartitionValues(actions, state, v)
     },
     signal,
   )

@@ -17,7 +17,7 @@ import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
 import type { Storage } from '../storage/types.js'
-import { findLogSegment, listLog, replayCommits, replaySegment } from './log-reader.js'
+import { checkCommitPartitionValues, listLog, loadSegment, replayCommits } from './log-reader.js'
 import { Scan, type ScanOptions } from './scan.js'
 
 /** Default `delta.deletedFileRetentionDuration`: tombstones older than this are expired (1 week). */
@@ -191,8 +191,10 @@ export function ictEnablement(props: Record<string, string>): number | undefined
 
 /** Loads the snapshot at `version` (latest when undefined). */
 export async function loadSnapshot(storage: Storage, version?: number, signal?: AbortSignal): Promise<Snapshot> {
-  const seg = await findLogSegment(storage, version, signal)
-  const { state, latestCommitInfo } = await replaySegment(storage, seg, signal)
+  const {
+    seg,
+    replay: { state, latestCommitInfo },
+  } = await loadSegment(storage, version, signal)
   return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, latestCommitInfo))
 }
 
@@ -232,6 +234,7 @@ export async function refreshSnapshot(snap: Snapshot, signal?: AbortSignal): Pro
         state.apply(a)
         if (a.commitInfo && v === last.version) latestInfo = a.commitInfo
       }
+      checkCommitPartitionValues(actions, state, v)
     },
     signal,
   )
