@@ -102,8 +102,8 @@ function incompatible(what: string, problem: string): DeltaError {
   return new DeltaError(
     'ARROW_INCOMPATIBLE',
     `${what} comes from another apache-arrow instance (another version, or the CommonJS build loaded beside the ` +
-      `ES module one) and ${problem}, which the apache-arrow delta-ts uses (the ${OUR_BUILD} that ` +
-      `'apache-arrow' resolves to from delta-ts) cannot represent. Fix: install one apache-arrow for the ` +
+      `ES module one) and ${problem}, which delta-ts cannot adopt into the apache-arrow it uses (the ` +
+      `${OUR_BUILD} that 'apache-arrow' resolves to from delta-ts). Fix: install one apache-arrow for the ` +
       `application and delta-ts (its peer dependency range is ${SUPPORTED_ARROW_RANGE}; \`npm ls apache-arrow\` ` +
       'shows the copies), and build the data with the same module system (import or require) as delta-ts.',
   )
