@@ -195,6 +195,15 @@ describe('delta-ts vacuum', () => {
     expect(JSON.parse(r.stdout).error.code).toBe('INVALID_ARGUMENT')
   })
 
+  it('the retention refusal names the command-line flags (--retention-hours, --no-retention-check), not API options', async () => {
+    const dir = copyOf(name)
+    const r = await cli('vacuum', dir, '--retention-hours', '1')
+    expect(r.code).toBe(EXIT_FAILURE)
+    expect(r.stderr).toMatch(/--retention-hours 1 is shorter than the table's deleted file retention/)
+    expect(r.stderr).toMatch(/pass --no-retention-check to override/)
+    expect(r.stderr).not.toMatch(/enforceRetentionDuration|retentionHours/)
+  })
+
   it('deletes nothing under the default 7-day retention when the files are newer', async () => {
     const dir = copyOf(name)
     const r = await cli('vacuum', dir, '--json')
