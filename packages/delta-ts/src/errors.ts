@@ -49,8 +49,13 @@ export type DeltaErrorCode =
   | 'MERGE_DUPLICATE_SOURCE'
   /** A storage backend failed in a way that may succeed if retried (network, throttling, 5xx). */
   | 'STORAGE_TRANSIENT'
-  /** A storage backend failed for good (permissions, bad bucket, misconfiguration). */
+  /** A storage backend failed for good (permissions, bad bucket, an unimplemented request). */
   | 'STORAGE_ERROR'
+  /**
+   * The storage client is misconfigured: no region, no credentials, credentials the store rejects. Permanent:
+   * retrying cannot help until the configuration changes (unlike `STORAGE_TRANSIENT`).
+   */
+  | 'STORAGE_CONFIG'
   /** An optional peer dependency the operation needs is not installed (e.g. `@aws-sdk/client-s3` for s3://). */
   | 'MISSING_DEPENDENCY'
   /** A data file could not be decoded or encoded. */

@@ -4,6 +4,7 @@ import type { Action, CommitInfoAction } from '../protocol/actions.js'
 import { commitPath, LAST_CHECKPOINT_PATH, LOG_DIR, padVersion } from '../protocol/log-path.js'
 import { type CheckpointRef, type LogSegment, selectLogSegment } from '../protocol/log-segment.js'
 import { checkPartitionValues, parseCommitJson, ReplayState } from '../protocol/replay.js'
+import { parseSchemaString } from '../protocol/schema.js'
 import type { ObjectMeta, Storage } from '../storage/types.js'
 
 /** How many commit files replay reads at once. */
@@ -157,6 +158,25 @@ export interface ReplayResult {
 }
 
 /**
+ * A checkpoint records a valid table state, so a schemaString in it that does not parse means the file is
+ * damaged (a flipped byte in a page without a checksum decodes to other text): INVALID_LOG, which makes replay
+ * fall back to an older checkpoint or to the commits, instead of failing the table with INVALID_SCHEMA.
+ */
+function checkCheckpointSchema(state: ReplayState, cp: CheckpointRef): void {
+  const schemaString = state.metadata?.schemaString
+  if (typeof schemaString !== 'string') return
+  try {
+    parseSchemaString(schemaString)
+  } catch (err) {
+    throw new DeltaError(
+      'INVALID_LOG',
+      `checkpoint ${cp.version} (${cp.paths.join(', ')}) holds a metaData whose schema does not parse: ${(err as Error).message}`,
+      { cause: err },
+    )
+  }
+}
+
+/**
  * Replays a segment: the newest checkpoint that reads (older ones, then none, as fallbacks when a checkpoint
  * file is corrupt and the commits after the older base are all present), then the commits after it.
  */
@@ -177,6 +197,7 @@ export async function replaySegment(storage: Storage, seg: LogSegment, signal?: 
       for (const a of actions) state.apply(a)
       // Checkpoint rows come in any order: check the files once the metaData is known.
       for (const add of state.files.values()) checkPartitionValues(add, state.metadata, `checkpoint ${cp.version}`)
+      checkCheckpointSchema(state, cp)
       base = cp.version
       break
     } catch (err) {

@@ -47,7 +47,7 @@ export class LocalStorage implements Storage {
   private async statKey(key: string): Promise<ObjectMeta | undefined> {
     try {
       const st = await fs.stat(this.abs(key))
-      return { path: key, size: st.size, lastModified: st.mtimeMs }
+      return { path: key, size: st.size, lastModified: Math.floor(st.mtimeMs) }
     } catch (err) {
       if (isNodeError(err, 'ENOENT')) return undefined
       throw translate(err, key)
@@ -112,7 +112,7 @@ export class LocalStorage implements Storage {
     try {
       const st = await fs.stat(this.abs(path))
       if (!st.isFile()) throw new DeltaError('FILE_NOT_FOUND', `${this.rootUri}${path} is not a file`)
-      return { path, size: st.size, lastModified: st.mtimeMs }
+      return { path, size: st.size, lastModified: Math.floor(st.mtimeMs) }
     } catch (err) {
       throw translate(err, path)
     }
