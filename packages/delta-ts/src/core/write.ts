@@ -117,14 +117,18 @@ function toAsyncIterator(data: WriteInput): AsyncIterator<arrow.Table | arrow.Re
     })()
   }
   if (typeof (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator] === 'function') {
-    const it = (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator]()
-    return (async function* () {
-      for (let n = await it.next(); !n.done; n = await it.next()) yield adoptTableOrBatch(n.value, 'a written batch')
-    })()
+    return (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator]()
   }
   return (async function* () {
-    for (const b of data as Iterable<arrow.RecordBatch>) yield adoptTableOrBatch(b, 'a written batch')
+    yield* data as Iterable<arrow.RecordBatch>
   })()
+}
+
+/** Each checked item of a stream, adopted when it comes from another apache-arrow copy. */
+async function* adoptedItems(
+  source: AsyncIterable<arrow.Table | arrow.RecordBatch>,
+): AsyncGenerator<arrow.Table | arrow.RecordBatch> {
+  for await (const item of source) yield adoptTableOrBatch(item, 'a written batch')
 }
 
 /**
@@ -172,7 +176,7 @@ export async function writeToTable(
 
   const schemaMode: SchemaMode = options.schemaMode ?? 'strict'
   // The first batch settles the schema (merge / overwrite); later batches must fit it exactly.
-  const source = checkedItems(toAsyncIterator(data))
+  const source = adoptedItems(checkedItems(toAsyncIterator(data)))[Symbol.asyncIterator]()
   const first = await source.next()
   let schema: StructType = snapshot.schema
   let schemaChanged = false
