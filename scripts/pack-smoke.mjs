@@ -15,6 +15,9 @@
 //     `delta-ts/testing/vitest` resolves and, with vitest absent, fails naming vitest (an optional peer);
 //  6. `npm publish --dry-run` of the packed tarball (checkPublishDryRun): what a release would upload, checked
 //     offline (`--offline`, and the registry pointed at an unreachable local address: a dry run needs no login).
+//  7. scripts/pack-smoke-arrow.mjs: the tarball beside apache-arrow at the oldest, a middle and the newest version
+//     of its peer range, without the AWS SDK (an optional peer dependency), from ESM and CJS, mixing both
+//     apache-arrow instances.
 //
 // Prints one line per step with its time; exits non-zero on the first failure. `--keep` keeps the temp project.
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -22,6 +25,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { checkArrowCopies } from './pack-smoke-arrow.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const pkgDir = path.join(root, 'packages/delta-ts')
@@ -93,8 +97,23 @@ step(`npm install the tarball into ${app}`, () => {
   rmSync(app, { recursive: true, force: true })
   execFileSync('mkdir', ['-p', app])
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'smoke-app', private: true, version: '0.0.0' }))
-  // apache-arrow beside delta-ts, as the README's install line says (the README example builds Arrow tables).
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, 'apache-arrow@21.2.0'], { cwd: app })
+  // apache-arrow beside delta-ts, as the README's install line says (a peer dependency), and the AWS SDK (an
+  // optional peer dependency) for the delta-ts/s3 checks below.
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      '--prefer-offline',
+      `--cache=${path.join(root, '.tmp/npm-cache')}`,
+      tarball,
+      'apache-arrow@21.2.0',
+      '@aws-sdk/client-s3@3.1169.0',
+    ],
+    { cwd: app },
+  )
 })
 
 const node = (file, code) => {
@@ -263,6 +282,9 @@ function checkPublishDryRun(tarball) {
 
 checkTestingEntry(tarball)
 checkPublishDryRun(tarball)
+
+// The peer range of apache-arrow, both module systems, no AWS SDK (scripts/pack-smoke-arrow.mjs).
+checkArrowCopies({ tarball, work, step })
 
 if (args.has('--keep')) process.stdout.write(`kept ${work}\n`)
 else rmSync(work, { recursive: true, force: true })

@@ -34,6 +34,11 @@ export type DeltaErrorCode =
   | 'ARITHMETIC_OVERFLOW'
   /** A caller passed an argument outside its contract. */
   | 'INVALID_ARGUMENT'
+  /**
+   * Arrow data from another apache-arrow copy (another version, or the CommonJS build beside the ES module one)
+   * holds something the copy delta-ts uses cannot represent; the message names both and the fix.
+   */
+  | 'ARROW_INCOMPATIBLE'
   /** Optimistic concurrency lost against a conflicting winner ({@link CommitConflictError}). */
   | 'COMMIT_CONFLICT'
   /** The commit loop gave up after `maxRetries` lost races without a conflict. */
@@ -53,6 +58,8 @@ export type DeltaErrorCode =
    * retrying cannot help until the configuration changes (unlike `STORAGE_TRANSIENT`).
    */
   | 'STORAGE_CONFIG'
+  /** An optional peer dependency the operation needs is not installed (e.g. `@aws-sdk/client-s3` for s3://). */
+  | 'MISSING_DEPENDENCY'
   /** A data file could not be decoded or encoded. */
   | 'PARQUET_ERROR'
   /** A deletion vector could not be loaded or decoded. */

@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow'
+import { adoptAsTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { nullData } from '../parquet/read.js'
 import { arrowToDeltaSchema, deltaToArrowType } from '../protocol/arrow-schema.js'
@@ -757,7 +758,8 @@ export async function executeMerge(
   if (clauses.matched.length + clauses.notMatched.length + clauses.notMatchedBySource.length === 0) {
     throw new DeltaError('INVALID_ARGUMENT', 'merge needs at least one WHEN clause')
   }
-  const srcTable = sourceInput instanceof arrow.RecordBatch ? new arrow.Table([sourceInput]) : sourceInput
+  // A source of any apache-arrow copy is adopted (same buffers, our classes): see arrow/adopt.ts.
+  const srcTable = adoptAsTable(sourceInput, 'the merge source')
   if (options.txn) {
     const applied = await snapshot.appTransactionVersion(options.txn.appId)
     if (applied !== undefined && applied >= options.txn.version) {

@@ -9,6 +9,7 @@ import {
   Type,
   type Vector,
 } from 'apache-arrow'
+import { adoptRecordBatch, adoptVector } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { evalArith, evalNegate } from '../protocol/expr/arith.js'
 import { compareOp, flipOp, likeToRegExp } from '../protocol/expr/eval.js'
@@ -186,7 +187,8 @@ function vectorReader(vec: Vector): Reader {
  * whatever the unit), dates as days, decimals as `{ unscaled, scale }`, strings, binary, booleans, numbers.
  * Structs yield `{}` and lists / maps their Arrow values (only their nullness is meaningful). Never throws.
  */
-export function vectorValues(vec: Vector): ScalarValue[] {
+export function vectorValues(input: Vector): ScalarValue[] {
+  const vec = adoptVector(input, 'vectorValues input')
   const read = vectorReader(vec)
   return Array.from({ length: vec.length }, (_, i) => read(i))
 }
@@ -491,8 +493,8 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
  * @throws DeltaError `INVALID_PREDICATE` when a referenced column is not in the batch or a LIKE pattern is
  *   malformed.
  */
-export function evaluatePredicate(boundExpr: Expr, batch: RecordBatch, options: RowFilterOptions = {}): Uint8Array {
-  const codes = evalNode(boundExpr, batch, options)
+export function evaluatePredicate(boundExpr: Expr, input: RecordBatch, options: RowFilterOptions = {}): Uint8Array {
+  const codes = evalNode(boundExpr, adoptRecordBatch(input, 'evaluatePredicate batch'), options)
   for (let i = 0; i < codes.length; i++) codes[i] = codes[i] === TRUE ? 1 : 0
   return codes
 }
@@ -504,7 +506,8 @@ export function evaluatePredicate(boundExpr: Expr, batch: RecordBatch, options: 
  *
  * @throws DeltaError `INVALID_PREDICATE` as {@link evaluatePredicate}.
  */
-export function filterBatch(batch: RecordBatch, boundExpr: Expr, options: RowFilterOptions = {}): RecordBatch {
+export function filterBatch(input: RecordBatch, boundExpr: Expr, options: RowFilterOptions = {}): RecordBatch {
+  const batch = adoptRecordBatch(input, 'filterBatch batch')
   const mask = evaluatePredicate(boundExpr, batch, options)
   let count = 0
   for (let i = 0; i < mask.length; i++) count += mask[i]

@@ -1,5 +1,6 @@
-import * as arrow from 'apache-arrow'
+import type * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
+import { adoptTableOrBatch, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import type { AddAction, MetadataAction } from '../protocol/actions.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
@@ -107,10 +108,12 @@ async function* checkedItems(
 }
 
 /** One async iterator over any accepted input; a Table yields its batches. */
+// Tables and batches of any apache-arrow copy are adopted (same buffers, our classes): see arrow/adopt.ts.
 function toAsyncIterator(data: WriteInput): AsyncIterator<arrow.Table | arrow.RecordBatch> {
-  if (data instanceof arrow.Table || data instanceof arrow.RecordBatch) {
+  if (isArrowTable(data) || isArrowRecordBatch(data)) {
+    const adopted = adoptTableOrBatch(data, 'write data')
     return (async function* () {
-      yield data
+      yield adopted
     })()
   }
   if (typeof (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator] === 'function') {
@@ -119,6 +122,13 @@ function toAsyncIterator(data: WriteInput): AsyncIterator<arrow.Table | arrow.Re
   return (async function* () {
     yield* data as Iterable<arrow.RecordBatch>
   })()
+}
+
+/** Each checked item of a stream, adopted when it comes from another apache-arrow copy. */
+async function* adoptedItems(
+  source: AsyncIterable<arrow.Table | arrow.RecordBatch>,
+): AsyncGenerator<arrow.Table | arrow.RecordBatch> {
+  for await (const item of source) yield adoptTableOrBatch(item, 'a written batch')
 }
 
 /**
@@ -166,7 +176,7 @@ export async function writeToTable(
 
   const schemaMode: SchemaMode = options.schemaMode ?? 'strict'
   // The first batch settles the schema (merge / overwrite); later batches must fit it exactly.
-  const source = checkedItems(toAsyncIterator(data))
+  const source = adoptedItems(checkedItems(toAsyncIterator(data)))[Symbol.asyncIterator]()
   const first = await source.next()
   let schema: StructType = snapshot.schema
   let schemaChanged = false

@@ -1,4 +1,5 @@
 import type * as arrow from 'apache-arrow'
+import { adoptTableOrBatch } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { civilFromDays, decimalToString, formatDate } from './partition-values.js'
 import {
@@ -67,7 +68,8 @@ interface StatObject {
  * `delta.dataSkippingNumIndexedCols` is not an integer >= -1 or `delta.dataSkippingStatsColumns` names a
  * column the schema lacks.
  */
-export function computeFileStats(data: arrow.Table | arrow.RecordBatch, options: FileStatsOptions): string {
+export function computeFileStats(input: arrow.Table | arrow.RecordBatch, options: FileStatsOptions): string {
+  const data = adoptTableOrBatch(input, 'computeFileStats data')
   const mode = options.columnMappingMode ?? 'none'
   const partition = new Set(options.partitionColumns ?? [])
   const dataFields = options.schema.fields.filter((f) => !partition.has(f.name))
