@@ -1,4 +1,4 @@
-// Reads a real Delta table written by Spark (from the golden corpus beside the repository) and prints its
+// Reads a real Delta table written by Spark (from the golden corpus vendored in testdata/delta-golden) and prints its
 // snapshot: version, protocol, schema, partition columns, files, a few rows and the history.
 // Run: `pnpm examples read-golden`, or `pnpm exec tsx --conditions=source examples/read-golden.mjs [table-dir]`.
 import assert from 'node:assert/strict'
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { DeltaTable } from 'delta-ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const golden = process.env.DELTA_GOLDEN ?? path.resolve(here, '../../shared/delta-golden')
+const golden = path.resolve(here, '../testdata/delta-golden')
 const dir = process.argv[2] ?? path.join(golden, 'dat/basic_partitioned/delta')
 
 const table = await DeltaTable.open(dir)

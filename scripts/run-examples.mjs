@@ -4,6 +4,10 @@
 // with its time and exits non-zero if any fails (its output is shown). Pass names to run a subset:
 // `pnpm examples time-travel upsert`.
 //
+// `testing` (one more name, run with the others) runs the test examples of docs/testing.md in
+// examples/testing/: the node:test file with `node --test` and the vitest file with `vitest run` (see
+// runTestingExamples).
+//
 // The S3 example needs the moto server from the Python venv; this script prepares the venv first
 // (scripts/ensure-venv.sh is a no-op when it is current) unless DELTA_TS_S3_ENDPOINT points at a server.
 import { spawnSync } from 'node:child_process'
@@ -18,7 +22,8 @@ const all = readdirSync(examplesDir)
   .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
   .sort()
 const selected = only.length > 0 ? all.filter((f) => only.includes(f.replace(/\.mjs$/, ''))) : all
-if (selected.length === 0) {
+const withTesting = only.length === 0 || only.includes('testing')
+if (selected.length === 0 && !withTesting) {
   process.stderr.write(`no example matches ${only.join(', ')} (have: ${all.join(', ')})\n`)
   process.exit(2)
 }
@@ -50,5 +55,42 @@ for (const file of selected) {
     process.stdout.write(`FAIL  ${file} (${secs}s, ${why})\n${r.stdout}${r.stderr}\n`)
   }
 }
-process.stdout.write(`examples: ${selected.length - failed} passed, ${failed} failed\n`)
+/**
+ * The docs/testing.md examples: real test files, run by their test runners from the TypeScript sources (the
+ * `source` condition). Returns how many runs failed.
+ */
+function runTestingExamples() {
+  const runs = [
+    [
+      'testing/*.node.test.mjs (node --test)',
+      ['exec', 'tsx', '--conditions=source', '--test', 'testing/orders-job.node.test.mjs'],
+    ],
+    ['testing/*.vitest.test.mjs (vitest run)', ['exec', 'vitest', 'run', '--config', 'testing/vitest.config.mjs']],
+  ]
+  let bad = 0
+  for (const [name, argv] of runs) {
+    const t0 = performance.now()
+    const r = spawnSync('pnpm', argv, {
+      cwd: examplesDir,
+      encoding: 'utf8',
+      timeout: TIMEOUT_MS,
+      env: { ...process.env, CI: 'true' },
+    })
+    const secs = ((performance.now() - t0) / 1000).toFixed(1)
+    if (r.status === 0) process.stdout.write(`ok    ${name} (${secs}s)\n`)
+    else {
+      bad++
+      const why = r.error ? String(r.error) : r.signal ? `signal ${r.signal}` : `exit ${r.status}`
+      process.stdout.write(`FAIL  ${name} (${secs}s, ${why})\n${r.stdout}${r.stderr}\n`)
+    }
+  }
+  return bad
+}
+
+let total = selected.length
+if (withTesting) {
+  total += 2
+  failed += runTestingExamples()
+}
+process.stdout.write(`examples: ${total - failed} passed, ${failed} failed\n`)
 process.exit(failed === 0 ? 0 : 1)

@@ -1,8 +1,9 @@
 import type { Plugin } from 'esbuild'
 import { defineConfig, type Options } from 'tsup'
 
-// Two builds: the library (ESM + CJS + declarations for `delta-ts` and `delta-ts/s3`) and the `delta-ts` bin
-// (ESM only: it uses top-level await and is only ever run by node).
+// Three builds: the library (ESM + CJS + declarations for `delta-ts` and `delta-ts/s3`), the `delta-ts` bin
+// (ESM only: it uses top-level await and is only ever run by node), and the test helpers (`delta-ts/testing`
+// and `delta-ts/testing/vitest`).
 //
 // `delta-ts/s3` stays external everywhere: src/storage/uri.ts imports it lazily by package name so that
 // programs that never open an s3:// URI never load @aws-sdk/client-s3. Bundling it would defeat that. At
@@ -57,6 +58,23 @@ export default defineConfig([
     splitting: false,
     external: [...external, 'delta-ts'],
     esbuildPlugins: [shareErrorsWithMainEntry],
+    esbuildOptions: requireInCjs,
+  },
+  // delta-ts/testing imports the library only by package name ('delta-ts'), and the vitest entry imports
+  // 'delta-ts/testing': all external, so the helpers share DeltaTable, Snapshot and DeltaError with the main
+  // entry (instanceof works across entries, and the declarations refer to the same types). vitest is an
+  // optional peer dependency; only dist/testing/vitest.* imports it. `shims` gives the CJS build an
+  // import.meta.url for locating the shipped sample tables.
+  {
+    entry: { testing: 'src/testing.ts', 'testing/vitest': 'src/testing/vitest.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: false,
+    sourcemap: true,
+    target: 'node20',
+    splitting: false,
+    shims: true,
+    external: [...external, 'delta-ts', 'delta-ts/testing', 'vitest'],
     esbuildOptions: requireInCjs,
   },
   {

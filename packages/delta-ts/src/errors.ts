@@ -30,8 +30,15 @@ export type DeltaErrorCode =
   | 'INVALID_SCHEMA'
   /** A filter or predicate could not be parsed or typed; the message gives the position. */
   | 'INVALID_PREDICATE'
+  /** Integer or decimal arithmetic in a predicate overflowed its result type (delta-ts never wraps around). */
+  | 'ARITHMETIC_OVERFLOW'
   /** A caller passed an argument outside its contract. */
   | 'INVALID_ARGUMENT'
+  /**
+   * Arrow data from another apache-arrow copy (another version, or the CommonJS build beside the ES module one)
+   * holds something the copy delta-ts uses cannot represent; the message names both and the fix.
+   */
+  | 'ARROW_INCOMPATIBLE'
   /** Optimistic concurrency lost against a conflicting winner ({@link CommitConflictError}). */
   | 'COMMIT_CONFLICT'
   /**
@@ -50,8 +57,15 @@ export type DeltaErrorCode =
   | 'MERGE_DUPLICATE_SOURCE'
   /** A storage backend failed in a way that may succeed if retried (network, throttling, 5xx). */
   | 'STORAGE_TRANSIENT'
-  /** A storage backend failed for good (permissions, bad bucket, misconfiguration). */
+  /** A storage backend failed for good (permissions, bad bucket, an unimplemented request). */
   | 'STORAGE_ERROR'
+  /**
+   * The storage client is misconfigured: no region, no credentials, credentials the store rejects. Permanent:
+   * retrying cannot help until the configuration changes (unlike `STORAGE_TRANSIENT`).
+   */
+  | 'STORAGE_CONFIG'
+  /** An optional peer dependency the operation needs is not installed (e.g. `@aws-sdk/client-s3` for s3://). */
+  | 'MISSING_DEPENDENCY'
   /** A data file could not be decoded or encoded. */
   | 'PARQUET_ERROR'
   /** A deletion vector could not be loaded or decoded. */

@@ -27,7 +27,7 @@ const schema = new arrow.Schema([
   new arrow.Field('part', new arrow.Int32(), false),
 ])
 
-export interface WorkerLine {
+interface WorkerLine {
   op: string
   seq: number
   version?: number
@@ -37,7 +37,7 @@ export interface WorkerLine {
 }
 
 /** Starts `n` writer processes and returns each one's parsed output lines. */
-export async function runWorkers(uri: string, specs: { id: string; ops: number; kind: string }[], s3Endpoint?: string) {
+async function runWorkers(uri: string, specs: { id: string; ops: number; kind: string }[], s3Endpoint?: string) {
   return Promise.all(
     specs.map(async (s) => {
       const args = [

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { bindPredicate, deleteRowsWhere, predicateSql } from '../src/core/dml-support.js'
 import { optimizeTable } from '../src/core/optimize.js'
 import type { Snapshot } from '../src/core/snapshot.js'
+import { Transaction } from '../src/core/transaction.js'
 import { updateTable } from '../src/core/update.js'
 import { CommitConflictError, type DeltaTable, MergeBuilder } from '../src/index.js'
 import { cleanupDirs, createOrders, order, ordersTable, readOrders } from './dml-fixtures.js'
@@ -116,6 +118,27 @@ describe('DML under concurrency (two transactions racing on a local table)', () 
     await t.delete('id = 1')
     const err = await optimizeTable(snap).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'COMMIT_CONFLICT' })
+    expect((await readOrders(t)).map((o) => o.id)).toEqual([0, 2])
+  })
+
+  it('a delete that read files a concurrent OPTIMIZE already compacted conflicts; the row is neither resurrected nor lost', async () => {
+    const t = await createOrders([])
+    for (let i = 0; i < 3; i++) await t.write(ordersTable([order(i, 's', i)]))
+    const snap = await t.snapshot()
+    // OPTIMIZE wins: its removes carry dataChange: false, and the DELETE read one of the files they remove.
+    const optimized = await optimizeTable(snap)
+    expect(optimized.numFilesRemoved).toBe(3)
+    const p = bindPredicate('id = 1', snap)
+    const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
+    const m = await deleteRowsWhere(snap, txn, p)
+    expect(m.numRemovedFiles).toBe(1)
+    const err = await txn.commit().catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'COMMIT_CONFLICT' })
+    // The losing DELETE committed nothing (no version after OPTIMIZE's), so it cannot have revived the
+    // compacted copy of its file; rerun on the new snapshot, it deletes the row from the compacted file.
+    expect((await t.snapshot()).version).toBe(optimized.version)
+    expect((await readOrders(t)).map((o) => o.id)).toEqual([0, 1, 2])
+    await t.delete('id = 1')
     expect((await readOrders(t)).map((o) => o.id)).toEqual([0, 2])
   })
 

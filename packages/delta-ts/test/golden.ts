@@ -6,15 +6,17 @@ import { fileURLToPath } from 'node:url'
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 
 /**
- * The golden tables folder: `$DELTA_GOLDEN`, else `../shared/delta-golden` beside the repository (where CI and
- * every developer checkout find it). Throws when missing: a conformance run without its corpus is a failure.
+ * The golden tables folder: `testdata/delta-golden` in the repository (vendored, Apache-2.0; see its README).
+ * `$DELTA_GOLDEN` overrides it, to try a newer copy of the corpus without replacing the vendored one. Throws when
+ * the folder has no MANIFEST.tsv: a conformance run without its corpus is a failure.
  */
 export function goldenRoot(): string {
-  const candidates = [process.env.DELTA_GOLDEN, path.resolve(repoRoot, '../shared/delta-golden')].filter(
-    (p): p is string => !!p,
+  const root = process.env.DELTA_GOLDEN || path.join(repoRoot, 'testdata/delta-golden')
+  if (existsSync(path.join(root, 'MANIFEST.tsv'))) return root
+  throw new Error(
+    `golden tables not found at ${root} (no MANIFEST.tsv)` +
+      (process.env.DELTA_GOLDEN ? '; unset DELTA_GOLDEN to use the vendored testdata/delta-golden' : ''),
   )
-  for (const c of candidates) if (existsSync(path.join(c, 'MANIFEST.tsv'))) return c
-  throw new Error(`golden tables not found (tried ${candidates.join(', ')}); set DELTA_GOLDEN`)
 }
 
 /** One row of MANIFEST.tsv with the derived facts parsed out. */

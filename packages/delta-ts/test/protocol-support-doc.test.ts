@@ -140,6 +140,25 @@ describe('docs/protocol-support.md feature matrix', () => {
     }
   })
 
+  it('"How delta-ts decides" names as supported-while-unused exactly the features the matrix marks so', () => {
+    const doc = readFileSync(path.join(repoRoot, 'docs/protocol-support.md'), 'utf8')
+    const m = /pass only while the table does not\s+actually use them \(([^)]*)\)/.exec(doc)
+    expect(m, 'the conditions of "supported while unused"').not.toBeNull()
+    const conditions = (m?.[1] ?? '').replace(/\s+/g, ' ').toLowerCase()
+    const WORDS: Record<string, string> = {
+      invariants: 'invariant',
+      checkConstraints: 'constraint',
+      generatedColumns: 'generation',
+      identityColumns: 'identity',
+      columnMapping: 'column mapping',
+    }
+    for (const row of rows.filter((r) => WORDS[r.feature] !== undefined)) {
+      expect(conditions.includes(WORDS[row.feature]), `${row.feature} (${row.write})`).toBe(
+        row.write === 'supported while unused',
+      )
+    }
+  })
+
   it('refuses an unknown future feature on read and on write, as the page says', () => {
     const p: ProtocolAction = {
       minReaderVersion: 3,

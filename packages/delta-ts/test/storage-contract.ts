@@ -141,6 +141,16 @@ export function storageContractSuite(name: string, make: () => Promise<ContractF
       expect(Math.abs(listed[0].lastModified - meta.lastModified)).toBeLessThanOrEqual(1000)
     })
 
+    it('modification times are whole milliseconds in head and list', async () => {
+      for (let i = 0; i < 5; i++) await s.put(`ms/obj${i}`, enc.encode(`v${i}`))
+      const listed = await collect(s.list('ms/'))
+      expect(listed).toHaveLength(5)
+      for (const m of listed) {
+        expect(Number.isInteger(m.lastModified)).toBe(true)
+        expect(Number.isInteger((await s.head(m.path)).lastModified)).toBe(true)
+      }
+    })
+
     it('put with overwrite:true replaces an existing object', async () => {
       await s.put('o/file', enc.encode('first version'), { overwrite: true })
       await s.put('o/file', enc.encode('second'), { overwrite: true })

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `ecommerce-etl` command: `generate` synthetic input, `run` the pipeline, show `status`, or `demo`
- * (generate + run into ./lakehouse). Exit code 0 on success, 1 when a run failed, 2 on usage errors.
+ * (generate + run into ./lakehouse). Exit code 0 on success, 1 when a run failed, 2 on usage errors (unknown
+ * commands or options, bad values, a warehouse folder that does not exist for `status`).
  */
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import cliProgress from 'cli-progress'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { readCatalog } from './catalog.js'
 import { DEFAULT_DIRTY, type DirtyShares, writeGeneratedData } from './generate.js'
 import { notifiersFromSpec } from './notify.js'
@@ -105,7 +108,16 @@ export function printSummary(r: PipelineResult): void {
     }
   }
   out()
-  out(`run ${r.runId} ${r.status} in ${(r.durationMs / 1000).toFixed(1)}s`)
+  if (hadNoInput(r))
+    out(
+      `run ${r.runId}: no input (raw/ was empty, nothing loaded; stage files with -r <dir>) in ${(r.durationMs / 1000).toFixed(1)}s`,
+    )
+  else out(`run ${r.runId} ${r.status} in ${(r.durationMs / 1000).toFixed(1)}s`)
+}
+
+/** A successful run that found no file under raw/: nothing was loaded, which the summary says plainly. */
+export function hadNoInput(r: PipelineResult): boolean {
+  return r.status === 'succeeded' && r.preprocess !== undefined && r.preprocess.rawFiles.length === 0
 }
 
 async function runCommand(opts: {
@@ -152,11 +164,20 @@ async function runCommand(opts: {
   return result
 }
 
+/** The package version (package.json sits one folder above both src/ and dist/). */
+const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version
+
+/** A usage error: reported on stderr, exit code 2. */
+class UsageError extends Error {}
+
 const program = new Command()
 program
   .name('ecommerce-etl')
   .description('The e-commerce lakehouse pipeline (products, orders, order_items) on delta-ts.')
+  .version(version, '-V, --version', 'print the version')
   .showHelpAfterError()
+  // Commander exits 1 on its own usage errors; ours is 2 (1 means a run failed). Subcommands inherit this.
+  .exitOverride()
 
 program
   .command('generate')
@@ -177,7 +198,7 @@ program
     if (o.dirty !== undefined) for (const k of Object.keys(DEFAULT_DIRTY) as (keyof DirtyShares)[]) dirty[k] = o.dirty
     for (const kv of (o.dirtyKind as string[] | undefined) ?? []) {
       const [k, v] = kv.split('=')
-      if (!(k in DEFAULT_DIRTY) || !Number.isFinite(Number(v))) throw new InvalidArgumentError(`bad --dirty-kind ${kv}`)
+      if (!(k in DEFAULT_DIRTY) || !Number.isFinite(Number(v))) throw new UsageError(`bad --dirty-kind ${kv}`)
       dirty[k as keyof DirtyShares] = Number(v)
     }
     const data = await writeGeneratedData(
@@ -222,6 +243,8 @@ program
   .requiredOption('-w, --warehouse <dir|s3://bucket/prefix>', 'warehouse root')
   .option('--runs <n>', 'recent runs to show', num, 10)
   .action(async (o) => {
+    if (!/^s3:\/\//.test(o.warehouse) && !existsSync(resolve(o.warehouse.replace(/^file:\/\//, ''))))
+      throw new UsageError(`warehouse folder ${o.warehouse} does not exist (${resolve(o.warehouse)})`)
     const wh = await Warehouse.open(o.warehouse, { s3: s3FromEnv() })
     const cat = await readCatalog(wh)
     out(`warehouse ${wh.uri}`)
@@ -261,6 +284,11 @@ program
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Help and --version end with code 0; every other commander error (already printed) is a usage error.
+    process.exitCode = err.exitCode === 0 ? 0 : 2
+    return
+  }
   process.stderr.write(`ecommerce-etl: ${(err as Error).message ?? err}\n`)
-  process.exitCode = 2
+  process.exitCode = err instanceof UsageError ? 2 : 1
 })

@@ -95,4 +95,11 @@ export {
 export { type FileStore, LocalFileStore, type StoredObject } from './store.js'
 export * from './values.js'
 export { type S3Settings, TABLES_DIR, Warehouse } from './warehouse.js'
-export { type CsvSink, cellText, convertXlsx, type SheetResult } from './xlsx.js'
+export {
+  type CellKind,
+  type ConvertXlsxOptions,
+  type CsvSink,
+  cellText,
+  convertXlsx,
+  type SheetResult,
+} from './xlsx.js'

@@ -4,9 +4,9 @@
  * step goes on with the others.
  */
 import { open } from 'node:fs/promises'
-import { DATASETS, type DatasetName, datasetOfPath } from './datasets.js'
+import { DATASET_DEFS, DATASETS, type DatasetName, datasetOfPath } from './datasets.js'
 import { type FileStore, joinKey, listAll } from './store.js'
-import { type CsvSink, convertXlsx, type SheetResult } from './xlsx.js'
+import { type CellKind, type CsvSink, convertXlsx, type SheetResult } from './xlsx.js'
 
 /** One preprocessed output file. */
 export interface PreprocessedFile {
@@ -51,6 +51,15 @@ function baseName(path: string): string {
 
 function safe(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_')
+}
+
+/** The date and timestamp columns of a dataset, for the xlsx conversion of its date cells. */
+function cellKinds(dataset: DatasetName): Record<string, CellKind> {
+  const kinds: Record<string, CellKind> = {}
+  for (const col of DATASET_DEFS[dataset].columns) {
+    if (col.kind === 'date' || col.kind === 'timestamp') kinds[col.name] = col.kind
+  }
+  return kinds
 }
 
 /** True when the bytes start like a zip archive (every .xlsx is one). */
@@ -126,7 +135,7 @@ export async function preprocess(
       }
       let sheets: SheetResult[]
       try {
-        sheets = await convertXlsx(stream, name, openSink, options.onRows)
+        sheets = await convertXlsx(stream, name, openSink, { onRows: options.onRows, kinds: cellKinds(dataset) })
       } catch (err) {
         throw new Error(`corrupt or unreadable .xlsx: ${(err as Error).message}`)
       }

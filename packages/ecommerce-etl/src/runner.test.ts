@@ -79,6 +79,17 @@ describe('runDag', () => {
     )
     expect(res2.steps[0]).toMatchObject({ status: 'failed', attempts: 1, errorCode: 'STORAGE_ERROR' })
     expect(hard).toBe(1)
+    // A misconfigured S3 client (no region, no credentials) is permanent too: one attempt, its own code.
+    const res3 = await runDag(
+      [
+        {
+          name: 'misconfigured',
+          run: async () => Promise.reject(Object.assign(new Error('Region is missing'), { code: 'STORAGE_CONFIG' })),
+        },
+      ],
+      { baseDelayMs: 1 },
+    )
+    expect(res3.steps[0]).toMatchObject({ status: 'failed', attempts: 1, errorCode: 'STORAGE_CONFIG' })
   })
 
   it('gives up on a transient error after maxAttempts', async () => {

@@ -167,8 +167,10 @@ describe('xlsx → CSV', () => {
         },
         close: async () => undefined,
       }),
-      (k) => {
-        rows += k
+      {
+        onRows: (k) => {
+          rows += k
+        },
       },
     )
     expect(res[0].rows).toBe(n)

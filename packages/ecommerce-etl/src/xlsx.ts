@@ -21,52 +21,81 @@ export interface SheetResult {
   empty: boolean
 }
 
-/** Excel date-only number formats (no hour/minute/second part) – those cells become `YYYY-MM-DD`. */
+/** Excel date-only number formats (no hour/minute/second part), e.g. the `mm-dd-yy` writers default to. */
 function isDateOnlyFormat(fmt: string | undefined): boolean {
   if (!fmt) return false
   const f = fmt.replace(/\[[^\]]*\]|"[^"]*"/g, '').toLowerCase()
   return /[dy]/.test(f) && !/[hs]/.test(f)
 }
 
-function formatDateCell(d: Date, numFmt: string | undefined): string {
+/**
+ * What the column holds, when the caller knows it: `date` cells become their calendar day, `timestamp` cells
+ * always keep their time (even at midnight); other or unknown columns let the value decide.
+ */
+export type CellKind = 'date' | 'timestamp' | undefined
+
+/**
+ * A date cell as text. The value decides, not the display format: writers (excelts, SheetJS, ...) give every
+ * datetime a date-only format such as `mm-dd-yy` by default, so a value with a time of day keeps it
+ * (ISO-8601 UTC) whatever the format says. Only a value at midnight with a date-only format (or none) is a date
+ * (`YYYY-MM-DD`). Excel datetimes have no zone: the wall-clock value is written as UTC.
+ */
+function formatDateCell(d: Date, numFmt: string | undefined, kind: CellKind): string {
   if (Number.isNaN(d.getTime())) return ''
   const iso = d.toISOString()
+  if (kind === 'date') return iso.slice(0, 10)
   const midnight = iso.endsWith('T00:00:00.000Z')
-  if (isDateOnlyFormat(numFmt) || (midnight && !numFmt)) return iso.slice(0, 10)
+  if (kind !== 'timestamp' && midnight && (!numFmt || isDateOnlyFormat(numFmt))) return iso.slice(0, 10)
   return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso
 }
 
-/** Converts one cell value (as excelts gives it) to CSV text. */
-export function cellText(value: unknown, numFmt?: string): string {
+/**
+ * Converts one cell value (as excelts gives it) to CSV text. `numFmt` is the cell's number format, `kind` what
+ * the column holds when known (see {@link CellKind}); dates follow the rules of the module's date formatting.
+ */
+export function cellText(value: unknown, numFmt?: string, kind?: CellKind): string {
   if (value === null || value === undefined) return ''
-  if (value instanceof Date) return formatDateCell(value, numFmt)
+  if (value instanceof Date) return formatDateCell(value, numFmt, kind)
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : ''
   if (typeof value === 'boolean') return value ? 'true' : 'false'
   if (typeof value === 'string') return value
   if (typeof value === 'object') {
     const v = value as Record<string, unknown>
     // Formulas (plain and shared) carry their cached result; a file saved without results has none.
-    if ('formula' in v || 'sharedFormula' in v) return cellText(v.result, numFmt)
-    if ('result' in v) return cellText(v.result, numFmt)
+    if ('formula' in v || 'sharedFormula' in v) return cellText(v.result, numFmt, kind)
+    if ('result' in v) return cellText(v.result, numFmt, kind)
     if (Array.isArray(v.richText)) return (v.richText as { text: string }[]).map((t) => t.text).join('')
-    if ('text' in v) return cellText(v.text, numFmt)
+    if ('text' in v) return cellText(v.text, numFmt, kind)
     if ('error' in v) return String(v.error)
   }
   return String(value)
 }
 
+/** Options of {@link convertXlsx}. */
+export interface ConvertXlsxOptions {
+  /** Called with row counts as rows are written (every 1000 rows and at the end of each sheet). */
+  onRows?: (n: number) => void
+  /**
+   * What each column holds, by header name (the dataset's schema): `date` columns get the calendar day of a
+   * date cell, `timestamp` columns its full datetime. Columns not named here let the value decide.
+   */
+  kinds?: Readonly<Record<string, CellKind>>
+}
+
 /**
  * Streams every worksheet of an .xlsx to CSV: the first row is the header, every data row gets `sheet_name`,
  * `source_file` and `source_row` (its row number in the sheet) appended, blank rows are skipped. A sheet with
- * no rows produces no sink; a header-only sheet produces a header-only CSV. Throws on a corrupt or non-xlsx
- * input (the caller reports it and goes on with other files). `input` is a path or a byte stream.
+ * no rows produces no sink; a header-only sheet produces a header-only CSV. Date cells keep their time of day
+ * whatever their display format (see {@link ConvertXlsxOptions.kinds}). Throws on a corrupt or non-xlsx input
+ * (the caller reports it and goes on with other files). `input` is a path or a byte stream.
  */
 export async function convertXlsx(
   input: string | ReadableStream<Uint8Array>,
   sourceFile: string,
   openSink: (sheet: string) => CsvSink,
-  onRows?: (n: number) => void,
+  options: ConvertXlsxOptions = {},
 ): Promise<SheetResult[]> {
+  const { onRows, kinds = {} } = options
   const reader = new WorkbookReader(
     input as never,
     {
@@ -99,11 +128,12 @@ export async function convertXlsx(
         await sink.write(stringify([[...h, ...extra]]))
         continue
       }
-      const cells = header.map((_, i) => {
+      const cells = header.map((name, i) => {
         const v = values[i + 1]
         return cellText(
           v,
           v instanceof Date || (typeof v === 'object' && v !== null) ? row.getCell(i + 1).numFmt : undefined,
+          Object.hasOwn(kinds, name) ? kinds[name] : undefined,
         )
       })
       if (cells.every((c) => c === '')) continue

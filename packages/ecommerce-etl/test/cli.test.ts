@@ -1,6 +1,6 @@
 /** The CLI as a user runs it: a child process per command (tsx from the sources). */
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -66,5 +66,46 @@ describe('ecommerce-etl CLI', () => {
     const u = await etl('generate', '-o', join(dir, 'x'), '--dirty-kind', 'nonsense=1')
     expect(u.code).toBe(2)
     expect(u.stderr).toMatch(/bad --dirty-kind nonsense=1/)
+  })
+
+  it('--version prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(await readFile(resolve(__dirname, '../package.json'), 'utf8'))
+    const v = await etl('--version')
+    expect(v).toMatchObject({ code: 0, stdout: `${version}\n` })
+  })
+
+  it("commander's usage errors exit 2, not commander's 1: unknown command, unknown option, missing option", async () => {
+    const unknown = await etl('stat')
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/unknown command 'stat'/)
+    const badOption = await etl('status', '-w', dir, '--nope')
+    expect(badOption.code).toBe(2)
+    expect(badOption.stderr).toMatch(/unknown option '--nope'/)
+    const missing = await etl('status')
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/required option '-w, --warehouse/)
+    const badNumber = await etl('status', '-w', dir, '--runs', 'many')
+    expect(badNumber.code).toBe(2)
+    expect(badNumber.stderr).toMatch(/expected a non-negative number/)
+  })
+
+  it('status on a folder that does not exist says so and exits 2 (no empty warehouse shown)', async () => {
+    const s = await etl('status', '-w', join(dir, 'typo'))
+    expect(s.code).toBe(2)
+    expect(s.stderr).toMatch(/warehouse folder .*typo does not exist/)
+    expect(s.stdout).toBe('')
+  })
+
+  it('run on an empty raw zone says there was no input instead of "succeeded"', async () => {
+    const r = await etl('run', '-w', join(dir, 'wh-empty'), '--no-progress')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/run run-000001-\S+: no input \(raw\/ was empty, nothing loaded/)
+    expect(r.stdout).not.toMatch(/run run-000001-\S+ succeeded/)
+  })
+
+  it('runs from the repository root as `pnpm etl ...` (the root script the README documents)', async () => {
+    const root = resolve(__dirname, '../../..')
+    const { stdout } = await run('pnpm', ['etl', 'status', '-w', join(dir, 'wh')], { cwd: root })
+    expect(stdout).toMatch(/lakehouse_dwh\.orders\s+1\s+\d+\s+date/)
   })
 })

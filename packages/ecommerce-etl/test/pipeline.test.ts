@@ -8,9 +8,9 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DeltaError } from 'delta-ts'
+import type { Storage } from 'delta-ts'
+import { assertRows, type Fault, FaultyStorage, readRows } from 'delta-ts/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { arrowToRows } from '../src/arrow.js'
 import { readCatalog } from '../src/catalog.js'
 import { DATASETS, type DatasetName } from '../src/datasets.js'
 import { type ExpectedCounts, type GenerateOptions, writeGeneratedData } from '../src/generate.js'
@@ -48,17 +48,18 @@ afterAll(async () => {
 const SMALL: GenerateOptions = { seed: 11, products: 30, orders: 150, months: 2 }
 const quiet = () => [new ConsoleNotifier(() => undefined)]
 
-/** Every row of every table, as typed values, for byte-for-byte comparisons between runs. */
+/**
+ * Every row of every table in delta-ts/testing's exact plain form (longs, decimals and µs timestamps as
+ * strings), sorted by key, for byte-for-byte comparisons between runs.
+ */
 async function tableContents(warehouse: string): Promise<Record<string, string>> {
   const wh = await Warehouse.open(warehouse)
   const out: Record<string, string> = {}
   for (const name of DATASETS) {
     const t = await wh.openTable(name)
     if (!t) continue
-    const rows = arrowToRows(await (await t.snapshot()).scan({}).toArrow())
     const key = name === 'order_items' ? 'id' : name === 'orders' ? 'order_id' : 'product_id'
-    rows.sort((a, b) => ((a[key] as bigint) < (b[key] as bigint) ? -1 : 1))
-    out[name] = JSON.stringify(rows, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))
+    out[name] = JSON.stringify(await readRows(t, { orderBy: key }))
   }
   return out
 }
@@ -193,13 +194,17 @@ describe('upsert semantics', () => {
     expect(r2.status).toBe('succeeded')
     expect(r2.jobs.products).toMatchObject({ inputRows: 3, accepted: 3, inserted: 1, updated: 1, unchanged: 1 })
     expect(r2.jobs.products?.tableVersion).toBe((r1.jobs.products?.tableVersion ?? 0) + 1)
-    const rows = JSON.parse((await tableContents(wh)).products) as Record<string, string>[]
-    expect(rows.map((r) => [r.product_id, r.product_name])).toEqual([
-      ['1n', 'Apple'],
-      ['2n', 'Nashi Pear'],
-      ['3n', 'Milk'],
-      ['4n', 'Bread'],
-    ])
+    const products = await (await Warehouse.open(wh)).openTable('products')
+    await assertRows(
+      products!,
+      [
+        { product_id: 1n, product_name: 'Apple' },
+        { product_id: 2n, product_name: 'Nashi Pear' },
+        { product_id: 3n, product_name: 'Milk' },
+        { product_id: 4n, product_name: 'Bread' },
+      ],
+      { columns: ['product_id', 'product_name'] },
+    )
   })
 })
 
@@ -242,21 +247,13 @@ describe('transient storage errors', () => {
     const wh = join(dir, 'wh-transient')
     const input = join(dir, 'in-transient')
     const { expected } = await writeGeneratedData(input, SMALL)
-    let failures = 0
-    const wrapStore = (store: FileStore): FileStore => ({
-      rootUri: store.rootUri,
-      list: (p) => store.list(p),
-      put: (p, d, o) => store.put(p, d, o),
-      delete: (p) => store.delete(p),
-      read: async (p) => {
-        // The first two reads of an orders CSV fail like a throttled S3 GET would.
-        if (p.startsWith('preprocessed/orders/') && failures < 2) {
-          failures++
-          throw new DeltaError('STORAGE_TRANSIENT', `503 SlowDown reading ${p}`)
-        }
-        return store.read(p)
-      },
-    })
+    // The first two reads of an orders CSV fail like a throttled S3 GET would (STORAGE_TRANSIENT).
+    let fault: Fault | undefined
+    const wrapStore = (store: FileStore): FileStore => {
+      const faulty = new FaultyStorage(store as unknown as Storage)
+      fault = faulty.fail({ op: 'read', path: (p) => p.startsWith('preprocessed/orders/'), times: 2 })
+      return faulty as unknown as FileStore
+    }
     const r = await runPipeline({
       warehouse: wh,
       raw: input,
@@ -264,7 +261,7 @@ describe('transient storage errors', () => {
       wrapStore,
       retry: { baseDelayMs: 10 },
     })
-    expect(failures).toBe(2)
+    expect(fault?.fired).toBe(2)
     expect(r.status).toBe('succeeded')
     expect(r.steps.find((s) => s.name === 'orders')).toMatchObject({ status: 'succeeded', attempts: 3 })
     expectCounts(r, expected)

@@ -1,6 +1,13 @@
 // Everything from the library comes through its public entry: the built bin imports it as `delta-ts`, so the
 // CLI exercises exactly the published API and shares its classes (see tsup.config.ts).
-import { type DeltaTable, type HistoryEntry, readerFeatures, type Snapshot, writerFeatures } from '../index.js'
+import {
+  DeltaError,
+  type DeltaTable,
+  type HistoryEntry,
+  readerFeatures,
+  type Snapshot,
+  writerFeatures,
+} from '../index.js'
 import { formatBytes, formatTime, textTable, typeToString } from './format.js'
 
 /** What a CLI command produced: the `--json` document and the human-readable text. */
@@ -172,11 +179,28 @@ export interface VacuumCommandOptions {
 
 /** `delta-ts vacuum`: deletes (or with `--dry-run` lists) unreferenced data files older than the retention. */
 export async function vacuumCommand(table: DeltaTable, o: VacuumCommandOptions): Promise<CommandOutput> {
-  const r = await table.vacuum({
-    retentionHours: o.retentionHours,
-    dryRun: o.dryRun,
-    enforceRetentionDuration: !o.skipRetentionCheck,
-  })
+  const r = await table
+    .vacuum({
+      retentionHours: o.retentionHours,
+      dryRun: o.dryRun,
+      enforceRetentionDuration: !o.skipRetentionCheck,
+    })
+    .catch((err: unknown) => {
+      // The library's refusal names its API options; on the command line they are flags.
+      if (
+        err instanceof DeltaError &&
+        err.code === 'INVALID_ARGUMENT' &&
+        err.message.includes('enforceRetentionDuration')
+      )
+        throw new DeltaError(
+          'INVALID_ARGUMENT',
+          err.message
+            .replace(/^retentionHours (\S+)/, '--retention-hours $1')
+            .replace('pass enforceRetentionDuration: false to override', 'pass --no-retention-check to override'),
+          { cause: err },
+        )
+      throw err
+    })
   const verb = r.dryRun ? 'would delete' : 'deleted'
   return { json: r, text: `${r.files.map((f) => `${f}\n`).join('')}${verb} ${r.files.length} file(s)\n` }
 }

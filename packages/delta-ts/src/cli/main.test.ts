@@ -96,6 +96,30 @@ describe('delta-ts history', () => {
   })
 })
 
+describe('delta-ts history timestamps', () => {
+  it('a timestamp that history prints selects that same version in describe --timestamp', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'delta-ts-cli-tt-'))
+    try {
+      const uri = path.join(dir, 't')
+      const schema = new arrow.Schema([new arrow.Field('id', new arrow.Int32(), false)])
+      const t = await DeltaTable.create(uri, { schema })
+      for (let i = 0; i < 3; i++) {
+        await t.write(arrow.tableFromArrays({ id: Int32Array.of(i) }))
+        await new Promise((r) => setTimeout(r, 3))
+      }
+      const h = JSON.parse((await cli('history', uri, '--json')).stdout) as { version: number; timestamp: string }[]
+      expect(h.map((e) => e.version)).toEqual([3, 2, 1, 0])
+      for (const e of h) {
+        const r = await cli('describe', uri, '--timestamp', e.timestamp, '--json')
+        expect(r.code).toBe(EXIT_OK)
+        expect(JSON.parse(r.stdout).version).toBe(e.version)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('delta-ts files', () => {
   const t = golden('dat/basic_partitioned')
 
@@ -193,6 +217,15 @@ describe('delta-ts vacuum', () => {
     const r = await cli('vacuum', dir, '--retention-hours', '1', '--json')
     expect(r.code).toBe(EXIT_FAILURE)
     expect(JSON.parse(r.stdout).error.code).toBe('INVALID_ARGUMENT')
+  })
+
+  it('the retention refusal names the command-line flags (--retention-hours, --no-retention-check), not API options', async () => {
+    const dir = copyOf(name)
+    const r = await cli('vacuum', dir, '--retention-hours', '1')
+    expect(r.code).toBe(EXIT_FAILURE)
+    expect(r.stderr).toMatch(/--retention-hours 1 is shorter than the table's deleted file retention/)
+    expect(r.stderr).toMatch(/pass --no-retention-check to override/)
+    expect(r.stderr).not.toMatch(/enforceRetentionDuration|retentionHours/)
   })
 
   it('deletes nothing under the default 7-day retention when the files are newer', async () => {

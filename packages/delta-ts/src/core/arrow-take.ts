@@ -8,6 +8,7 @@ import {
   Type,
   vectorFromArray,
 } from 'apache-arrow'
+import { adoptRecordBatch } from '../arrow/adopt.js'
 
 // ---------------------------------------------------------------------------------------------------------
 // take: a new Data holding the rows at `idx`, for every Arrow layout, buffers copied exactly.
@@ -161,7 +162,8 @@ export function takeData(data: Data, idx: Int32Array): Data {
  * Arrow layout is copied buffer-exactly (µs timestamps, decimals, int64, nested structs / lists / maps,
  * dictionaries).
  */
-export function takeRows(batch: RecordBatch, indices: Int32Array): RecordBatch {
+export function takeRows(input: RecordBatch, indices: Int32Array): RecordBatch {
+  const batch = adoptRecordBatch(input, 'takeRows batch')
   const children = batch.data.children.map((c) => takeData(c, indices))
   const data = makeData({ type: new Struct(batch.schema.fields), length: indices.length, nullCount: 0, children })
   return new RecordBatch(batch.schema, data)

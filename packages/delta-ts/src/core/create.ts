@@ -2,10 +2,11 @@ import type { Schema as ArrowSchema } from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { DeltaError, isDeltaError } from '../errors.js'
 import type { MetadataAction, ProtocolAction } from '../protocol/actions.js'
-import { arrowToDeltaSchema } from '../protocol/arrow-schema.js'
+import { arrowToDeltaSchema, deltaToArrowSchema } from '../protocol/arrow-schema.js'
 import { isPartitionableType } from '../protocol/partition-values.js'
 import {
   type DataType,
+  decimalParams,
   findField,
   isArray,
   isMap,
@@ -31,11 +32,34 @@ export interface CreateTableOptions {
   ifExists?: 'error' | 'ignore'
 }
 
-/** Normalizes the schema argument into a Delta struct type. */
+/**
+ * Normalizes the schema argument into a Delta struct type, checking every (nested) type: an Arrow type with
+ * no Delta equivalent, an unknown Delta type name or a decimal outside precision 1..38 throws `INVALID_SCHEMA`
+ * before anything is written.
+ */
 export function toDeltaSchema(schema: ArrowSchema | StructType): StructType {
-  if ((schema as StructType).type === 'struct' && Array.isArray((schema as StructType).fields))
-    return schema as StructType
+  if ((schema as StructType).type === 'struct' && Array.isArray((schema as StructType).fields)) {
+    const s = schema as StructType
+    // The Arrow layout of every column is what writes will produce: building it validates every type name.
+    deltaToArrowSchema(s)
+    checkDecimals(s)
+    return s
+  }
   return arrowToDeltaSchema(schema as ArrowSchema)
+}
+
+function checkDecimals(t: DataType): void {
+  if (isStruct(t)) for (const f of t.fields) checkDecimals(f.type)
+  else if (isArray(t)) checkDecimals(t.elementType)
+  else if (isMap(t)) {
+    checkDecimals(t.keyType)
+    checkDecimals(t.valueType)
+  } else {
+    const d = decimalParams(t)
+    if (d && (d.precision < 1 || d.precision > 38 || d.scale > d.precision)) {
+      throw new DeltaError('INVALID_SCHEMA', `${t}: Delta decimals have precision 1..38 and 0 <= scale <= precision`)
+    }
+  }
 }
 
 function usesType(t: DataType, name: string): boolean {

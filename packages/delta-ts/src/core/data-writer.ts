@@ -1,10 +1,11 @@
 import * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
+import { adoptRecordBatch, adoptTable, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { codecFileSuffix, codecFromConfiguration, writeParquet } from '../parquet/write.js'
 import type { AddAction } from '../protocol/actions.js'
 import { deltaToArrowField } from '../protocol/arrow-schema.js'
-import { encodeLogPath, partitionPath } from '../protocol/partition-path.js'
+import { checkPartitionPath, encodeLogPath, partitionPath } from '../protocol/partition-path.js'
 import { type ScalarValue, serializePartitionValue } from '../protocol/partition-values.js'
 import {
   type ColumnMappingMode,
@@ -159,11 +160,12 @@ export async function writeDataFiles(
     const conformed = options.dataConformsToSchema
       ? new arrow.Table([batch])
       : enforceSchema(batch, { tableSchema: options.schema, schemaMode: 'strict' }).data
-    for (const { values, rows } of splitByPartition(conformed, partitionFields, mode)) {
-      const dir = partitionPath(
-        partitionFields.map((f) => physicalName(f, mode)),
-        values,
-      )
+    const partitionNames = partitionFields.map((f) => physicalName(f, mode))
+    const slices = splitByPartition(conformed, partitionFields, mode)
+    // Every partition directory of the batch is checked before any of its rows is buffered or flushed.
+    for (const { values } of slices) checkPartitionPath(partitionNames, values)
+    for (const { values, rows } of slices) {
+      const dir = partitionPath(partitionNames, values)
       let buf = buffers.get(dir)
       if (!buf) {
         buf = { dir, values, batches: [], rows: 0, bytes: 0 }
@@ -204,12 +206,12 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 async function* toBatches(
   data: arrow.Table | arrow.RecordBatch | AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>,
 ): AsyncIterable<arrow.RecordBatch> {
-  if (data instanceof arrow.Table) {
-    yield* data.batches
-  } else if (data instanceof arrow.RecordBatch) {
-    yield data
+  if (isArrowTable(data)) {
+    yield* adoptTable(data, 'writeDataFiles data').batches
+  } else if (isArrowRecordBatch(data)) {
+    yield adoptRecordBatch(data, 'writeDataFiles data')
   } else {
-    yield* data as AsyncIterable<arrow.RecordBatch>
+    for await (const b of data as AsyncIterable<arrow.RecordBatch>) yield adoptRecordBatch(b, 'a written batch')
   }
 }
 
@@ -252,7 +254,7 @@ function toPhysical(
 // Nested struct children carry names in their Data type; under column mapping they must be physical too.
 function retype(d: arrow.Data, type: arrow.DataType, mode: ColumnMappingMode): arrow.Data {
   if (mode === 'none') return d
-  if (type instanceof arrow.Struct) {
+  if (arrow.DataType.isStruct(type)) {
     return arrow.makeData({
       type,
       offset: d.offset,
@@ -262,7 +264,7 @@ function retype(d: arrow.Data, type: arrow.DataType, mode: ColumnMappingMode): a
       children: d.children.map((c, j) => retype(c, type.children[j].type, mode)),
     })
   }
-  if (type instanceof arrow.List || type instanceof arrow.Map_) {
+  if (arrow.DataType.isList(type) || arrow.DataType.isMap(type)) {
     return arrow.makeData({
       type: type as never,
       offset: d.offset,

@@ -52,15 +52,27 @@ export async function loadDeletionVector(
  * Maps a path from the log (relative to the table root, or an absolute URI under the storage root) to a
  * storage key. Relative paths pass through.
  *
+ * Absolute URIs are allowed by the protocol (shallow clones, files written elsewhere); delta-ts reads them
+ * when they lie under the table's storage root and refuses the rest.
+ *
  * @throws DeltaError `UNSUPPORTED_FEATURE` for an absolute URI outside the storage root (files in another
- *   location are not readable through a table-rooted Storage).
+ *   location are not readable through a table-rooted Storage); `INVALID_LOG` for a path with a `..` segment
+ *   (after percent-decoding), which could reach outside the table root.
  */
 export function resolveTablePath(storage: Storage, path: string): string {
-  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(path) && !path.startsWith('/')) return path
-  const root = storage.rootUri.replace(/\/+$/, '')
-  const norm = (u: string) => u.replace(/^file:\/+/, 'file:///').replace(/^\/+/, 'file:///')
-  const p = norm(path)
-  const r = norm(root)
-  if (p.startsWith(`${r}/`)) return p.slice(r.length + 1)
-  throw new DeltaError('UNSUPPORTED_FEATURE', `file ${path} lies outside the table storage root ${storage.rootUri}`)
+  let key = path
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(path) || path.startsWith('/')) {
+    const root = storage.rootUri.replace(/\/+$/, '')
+    const norm = (u: string) => u.replace(/^file:\/+/, 'file:///').replace(/^\/+/, 'file:///')
+    const p = norm(path)
+    const r = norm(root)
+    if (!p.startsWith(`${r}/`))
+      throw new DeltaError('UNSUPPORTED_FEATURE', `file ${path} lies outside the table storage root ${storage.rootUri}`)
+    key = p.slice(r.length + 1)
+  }
+  // No writer puts dot segments in a data file path; `..` would reach outside the table (on local disk) or
+  // outside its prefix (on object stores, where keys are not normalized but readers may be).
+  if (key.split(/[\\/]/).some((seg) => seg === '..'))
+    throw new DeltaError('INVALID_LOG', `file path ${path} in the log climbs out of the table root with '..'`)
+  return key
 }

@@ -3,7 +3,8 @@ import { readParquetActions } from '../parquet/checkpoint-read.js'
 import type { Action, CommitInfoAction } from '../protocol/actions.js'
 import { commitPath, LAST_CHECKPOINT_PATH, LOG_DIR, padVersion } from '../protocol/log-path.js'
 import { type CheckpointRef, type LogSegment, selectLogSegment } from '../protocol/log-segment.js'
-import { parseCommitJson, ReplayState } from '../protocol/replay.js'
+import { checkPartitionValues, parseCommitJson, ReplayState } from '../protocol/replay.js'
+import { parseSchemaString } from '../protocol/schema.js'
 import type { ObjectMeta, Storage } from '../storage/types.js'
 
 /** How many commit files replay reads at once. */
@@ -16,6 +17,30 @@ export async function readCommit(storage: Storage, version: number, signal?: Abo
   const path = commitPath(version)
   const bytes = await storage.read(path, { signal })
   return parseCommitJson(decoder.decode(bytes), path)
+}
+
+/** Bytes read from the head of a commit to find its first action (a commitInfo is rarely longer). */
+const COMMIT_HEAD_BYTES = 64 * 1024
+
+/**
+ * The commitInfo of a commit, read from the head of the file when the first line holds it (writers with
+ * in-commit timestamps must put it first), else from the whole file; undefined when the commit has none.
+ *
+ * @throws DeltaError `FILE_NOT_FOUND` when the commit file is missing, `INVALID_LOG` when it does not parse.
+ */
+export async function readCommitInfo(
+  storage: Storage,
+  version: number,
+  signal?: AbortSignal,
+): Promise<CommitInfoAction | undefined> {
+  const path = commitPath(version)
+  const head = await storage.readRange(path, 0, COMMIT_HEAD_BYTES, { signal })
+  const nl = head.indexOf(0x0a)
+  if (nl >= 0 || head.length < COMMIT_HEAD_BYTES) {
+    const first = parseCommitJson(decoder.decode(nl >= 0 ? head.subarray(0, nl) : head), path)[0]
+    if (first?.commitInfo) return first.commitInfo
+  }
+  return (await readCommit(storage, version, signal)).find((a) => a.commitInfo)?.commitInfo
 }
 
 /** Lists `_delta_log/`, from just after `startAfterVersion`'s files when given. */
@@ -92,6 +117,16 @@ export async function readCheckpoint(storage: Storage, cp: CheckpointRef, signal
   return actions
 }
 
+/**
+ * Checks the adds of commit `version` against the partition columns in force after it (a commit that changes
+ * the partitioning carries its metaData, applied first).
+ *
+ * @throws DeltaError `INVALID_LOG` naming the file and the version.
+ */
+export function checkCommitPartitionValues(actions: readonly Action[], state: ReplayState, version: number): void {
+  for (const a of actions) if (a.add) checkPartitionValues(a.add, state.metadata, `commit ${version}`)
+}
+
 /** Reads commits in version order with bounded concurrency, handing each to `apply` in order. */
 export async function replayCommits(
   storage: Storage,
@@ -106,6 +141,37 @@ export async function replayCommits(
   }
 }
 
+/**
+ * Finds the segment for `version` (latest when undefined) and replays it. When the listing began at the
+ * `_last_checkpoint` hint and that checkpoint does not read (truncated, bit-flipped, missing parts), the older
+ * checkpoints and commit 0 were never listed: the log is listed again from the start and replayed from the
+ * newest checkpoint that reads, or from commit 0. Only when that fails too is the table unreadable.
+ *
+ * @throws DeltaError as {@link findLogSegment} and {@link replaySegment}; `INVALID_LOG` naming the checkpoint
+ *   when no older base exists.
+ */
+export async function loadSegment(
+  storage: Storage,
+  version?: number,
+  signal?: AbortSignal,
+): Promise<{ seg: LogSegment; replay: ReplayResult }> {
+  const seg = await findLogSegment(storage, version, signal)
+  try {
+    return { seg, replay: await replaySegment(storage, seg, signal) }
+  } catch (err) {
+    // A segment that starts at commit 0 already holds everything a full listing would.
+    const partial = seg.checkpoints.length > 0 && seg.commits[0]?.version !== 0
+    if (!partial || !(err instanceof DeltaError) || (err.code !== 'INVALID_LOG' && err.code !== 'VERSION_NOT_FOUND'))
+      throw err
+    const full = selectLogSegment(await listLog(storage, undefined, signal), seg.version)
+    const widened =
+      full.checkpoints.length > seg.checkpoints.length ||
+      (full.commits[0]?.version ?? -1) < (seg.commits[0]?.version ?? -1)
+    if (!widened) throw err
+    return { seg: full, replay: await replaySegment(storage, full, signal) }
+  }
+}
+
 /** The result of replaying a log segment. */
 export interface ReplayResult {
   state: ReplayState
@@ -113,6 +179,25 @@ export interface ReplayResult {
   checkpointVersion: number
   /** commitInfo of the newest commit, when replay read it. */
   latestCommitInfo?: CommitInfoAction
+}
+
+/**
+ * A checkpoint records a valid table state, so a schemaString in it that does not parse means the file is
+ * damaged (a flipped byte in a page without a checksum decodes to other text): INVALID_LOG, which makes replay
+ * fall back to an older checkpoint or to the commits, instead of failing the table with INVALID_SCHEMA.
+ */
+function checkCheckpointSchema(state: ReplayState, cp: CheckpointRef): void {
+  const schemaString = state.metadata?.schemaString
+  if (typeof schemaString !== 'string') return
+  try {
+    parseSchemaString(schemaString)
+  } catch (err) {
+    throw new DeltaError(
+      'INVALID_LOG',
+      `checkpoint ${cp.version} (${cp.paths.join(', ')}) holds a metaData whose schema does not parse: ${(err as Error).message}`,
+      { cause: err },
+    )
+  }
 }
 
 /**
@@ -134,6 +219,9 @@ export async function replaySegment(storage: Storage, seg: LogSegment, signal?: 
       const actions = await readCheckpoint(storage, cp, signal)
       state = new ReplayState()
       for (const a of actions) state.apply(a)
+      // Checkpoint rows come in any order: check the files once the metaData is known.
+      for (const add of state.files.values()) checkPartitionValues(add, state.metadata, `checkpoint ${cp.version}`)
+      checkCheckpointSchema(state, cp)
       base = cp.version
       break
     } catch (err) {
@@ -154,6 +242,7 @@ export async function replaySegment(storage: Storage, seg: LogSegment, signal?: 
         state.apply(a)
         if (a.commitInfo && v === seg.version) latestCommitInfo = a.commitInfo
       }
+      checkCommitPartitionValues(actions, state, v)
     },
     signal,
   )

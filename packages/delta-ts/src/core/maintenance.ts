@@ -5,9 +5,10 @@ import { deletionVectorPath } from '../protocol/deletion-vector.js'
 import { assertWritable } from '../protocol/features.js'
 import { classicCheckpointPath, LOG_DIR, parseLogPath } from '../protocol/log-path.js'
 import { indexLogListing } from '../protocol/log-segment.js'
+import { parseInterval } from '../protocol/table-properties.js'
 import { writeCheckpoint } from './checkpoint-writer.js'
 import { listLog } from './log-reader.js'
-import { parseInterval, type Snapshot } from './snapshot.js'
+import type { Snapshot } from './snapshot.js'
 
 /** Default `delta.checkpointInterval` (the issue and delta-rs: every 100 commits). */
 export const DEFAULT_CHECKPOINT_INTERVAL = 100

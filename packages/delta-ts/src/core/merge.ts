@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow'
+import { adoptAsTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { nullData } from '../parquet/read.js'
 import { arrowToDeltaSchema, deltaToArrowType } from '../protocol/arrow-schema.js'
@@ -525,10 +526,12 @@ function columnsOf(e: Expr): ColumnExpr[] {
   const out: ColumnExpr[] = []
   const visit = (x: Expr) => {
     if (x.kind === 'column') out.push(x)
-    else if (x.kind === 'compare') {
-      for (const o of [x.left, x.right]) if (o.kind === 'column') out.push(o)
-    } else if (x.kind === 'in') x.value.kind === 'column' && out.push(x.value)
-    else if (x.kind === 'isNull' || x.kind === 'like') x.operand.kind === 'column' && out.push(x.operand)
+    else if (x.kind === 'compare' || x.kind === 'arith') {
+      visit(x.left)
+      visit(x.right)
+    } else if (x.kind === 'negate') visit(x.operand)
+    else if (x.kind === 'in') visit(x.value)
+    else if (x.kind === 'isNull' || x.kind === 'like') visit(x.operand)
     else if (x.kind === 'and' || x.kind === 'or') x.children.forEach(visit)
     else if (x.kind === 'not') visit(x.child)
   }
@@ -591,10 +594,15 @@ function planJoin(on: MergeOptions['on'], t: Scope, s: Scope): JoinPlan {
 
 /** Strips the target qualifier so a target-only predicate binds against the table schema. */
 function unqualify(e: Expr): Expr {
-  const op = <T extends Expr>(o: T): T => (o.kind === 'column' ? ({ kind: 'column', path: o.path } as T) : o)
+  const op = <T extends Expr>(o: T): T =>
+    o.kind === 'column' ? ({ kind: 'column', path: o.path } as T) : (unqualify(o) as T)
   switch (e.kind) {
     case 'column':
       return op(e)
+    case 'arith':
+      return { ...e, left: op(e.left), right: op(e.right) }
+    case 'negate':
+      return { ...e, operand: op(e.operand) }
     case 'compare':
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'in':
@@ -745,7 +753,8 @@ export async function executeMerge(
   if (clauses.matched.length + clauses.notMatched.length + clauses.notMatchedBySource.length === 0) {
     throw new DeltaError('INVALID_ARGUMENT', 'merge needs at least one WHEN clause')
   }
-  const srcTable = sourceInput instanceof arrow.RecordBatch ? new arrow.Table([sourceInput]) : sourceInput
+  // A source of any apache-arrow copy is adopted (same buffers, our classes): see arrow/adopt.ts.
+  const srcTable = adoptAsTable(sourceInput, 'the merge source')
   if (options.txn) {
     const applied = await snapshot.appTransactionVersion(options.txn.appId)
     if (applied !== undefined && applied >= options.txn.version) {

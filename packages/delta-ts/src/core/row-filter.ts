@@ -9,10 +9,13 @@ import {
   Type,
   type Vector,
 } from 'apache-arrow'
+import { adoptRecordBatch, adoptVector } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
+import { evalArith, evalNegate } from '../protocol/expr/arith.js'
 import { compareOp, flipOp, likeToRegExp } from '../protocol/expr/eval.js'
 import type { ColumnExpr, CompareOp, Expr, Operand } from '../protocol/expr/types.js'
 import { type DecimalValue, isDecimalValue, type ScalarValue } from '../protocol/partition-values.js'
+import type { DataType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
 
 /*
@@ -184,7 +187,8 @@ function vectorReader(vec: Vector): Reader {
  * whatever the unit), dates as days, decimals as `{ unscaled, scale }`, strings, binary, booleans, numbers.
  * Structs yield `{}` and lists / maps their Arrow values (only their nullness is meaningful). Never throws.
  */
-export function vectorValues(vec: Vector): ScalarValue[] {
+export function vectorValues(input: Vector): ScalarValue[] {
+  const vec = adoptVector(input, 'vectorValues input')
   const read = vectorReader(vec)
   return Array.from({ length: vec.length }, (_, i) => read(i))
 }
@@ -248,9 +252,31 @@ function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptio
 }
 
 function operandReader(o: Operand, batch: RecordBatch, options: RowFilterOptions): Reader {
-  if (o.kind === 'column') return columnReader(o, batch, options)
-  const v = (o.value ?? null) as ScalarValue
-  return () => v
+  switch (o.kind) {
+    case 'column':
+      return columnReader(o, batch, options)
+    case 'literal': {
+      const v = (o.value ?? null) as ScalarValue
+      return () => v
+    }
+    case 'arith': {
+      const l = operandReader(o.left, batch, options)
+      const r = operandReader(o.right, batch, options)
+      const { op } = o
+      const type = boundType(o)
+      return (i) => evalArith(op, l(i), r(i), type)
+    }
+    case 'negate': {
+      const v = operandReader(o.operand, batch, options)
+      const type = boundType(o)
+      return (i) => evalNegate(v(i), type)
+    }
+  }
+}
+
+function boundType(o: { dataType?: DataType }): DataType {
+  if (o.dataType === undefined) throw new DeltaError('INVALID_ARGUMENT', 'arithmetic is not bound; call bindExpr first')
+  return o.dataType
 }
 
 /** A key equal for equal decimals whatever their scale: trailing fractional zeros removed. */
@@ -326,6 +352,9 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
   const out = new Uint8Array(n)
   const m = rows ? rows.length : n
   switch (e.kind) {
+    case 'arith':
+    case 'negate':
+      throw new DeltaError('INVALID_PREDICATE', 'a number is not a predicate')
     case 'literal':
       return out.fill(code(e.value === null || e.value === undefined ? null : e.value === true))
     case 'column': {
@@ -400,6 +429,14 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
         }
         return out
       }
+      if (e.operand.kind !== 'literal') {
+        const r = operandReader(e.operand, batch, options)
+        for (let k = 0; k < m; k++) {
+          const i = rows ? rows[k] : k
+          out[i] = (r(i) === null) !== e.negated ? TRUE : FALSE
+        }
+        return out
+      }
       const isNull = e.operand.value === null || e.operand.value === undefined
       return out.fill(isNull !== e.negated ? TRUE : FALSE)
     }
@@ -456,8 +493,8 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
  * @throws DeltaError `INVALID_PREDICATE` when a referenced column is not in the batch or a LIKE pattern is
  *   malformed.
  */
-export function evaluatePredicate(boundExpr: Expr, batch: RecordBatch, options: RowFilterOptions = {}): Uint8Array {
-  const codes = evalNode(boundExpr, batch, options)
+export function evaluatePredicate(boundExpr: Expr, input: RecordBatch, options: RowFilterOptions = {}): Uint8Array {
+  const codes = evalNode(boundExpr, adoptRecordBatch(input, 'evaluatePredicate batch'), options)
   for (let i = 0; i < codes.length; i++) codes[i] = codes[i] === TRUE ? 1 : 0
   return codes
 }
@@ -469,7 +506,8 @@ export function evaluatePredicate(boundExpr: Expr, batch: RecordBatch, options: 
  *
  * @throws DeltaError `INVALID_PREDICATE` as {@link evaluatePredicate}.
  */
-export function filterBatch(batch: RecordBatch, boundExpr: Expr, options: RowFilterOptions = {}): RecordBatch {
+export function filterBatch(input: RecordBatch, boundExpr: Expr, options: RowFilterOptions = {}): RecordBatch {
+  const batch = adoptRecordBatch(input, 'filterBatch batch')
   const mask = evaluatePredicate(boundExpr, batch, options)
   let count = 0
   for (let i = 0; i < mask.length; i++) count += mask[i]

@@ -575,3 +575,45 @@ describe('Scan: concurrency', () => {
     for (const r of results) expect(r).toEqual(want)
   })
 })
+
+describe('arithmetic filters through the public API', () => {
+  it('scan, delete and update accept + - * / % predicates and agree with row-by-row arithmetic', async () => {
+    const dir = path.join(root, `arith${counter++}`)
+    const table = await DeltaTable.create(dir, {
+      schema: {
+        type: 'struct',
+        fields: [
+          { name: 'id', type: 'long', nullable: true, metadata: {} },
+          { name: 'price', type: 'decimal(10,2)', nullable: true, metadata: {} },
+        ],
+      },
+    })
+    const ids = [...Array(12).keys()]
+    await table.write(
+      new arrow.Table({
+        id: arrow.makeVector(BigInt64Array.from(ids, BigInt)),
+        price: arrow.makeVector(
+          arrow.makeData({
+            type: new arrow.Decimal(2, 10, 128),
+            length: ids.length,
+            data: Uint32Array.from(ids.flatMap((i) => [i * 150, 0, 0, 0])),
+          }),
+        ),
+      }),
+    )
+    const idsOf = async (filter: string) =>
+      Array.from(
+        (await (await table.snapshot()).scan({ columns: ['id'], filter }).toArrow()).getChild('id')!.toArray(),
+        Number,
+      ).sort((a, b) => a - b)
+    expect(await idsOf('id % 3 = 1')).toEqual(ids.filter((i) => i % 3 === 1))
+    expect(await idsOf('price * 2 > 20')).toEqual(ids.filter((i) => i * 1.5 * 2 > 20))
+    expect(await idsOf('price / id = 1.5')).toEqual(ids.filter((i) => i > 0))
+    expect(await idsOf('-id + 10 < 0')).toEqual(ids.filter((i) => 10 - i < 0))
+    await table.delete('id % 2 = 0')
+    expect(await idsOf('id >= 0')).toEqual(ids.filter((i) => i % 2 === 1))
+    const updated = await table.update({ predicate: 'id * 10 > 80', set: { price: '0' } })
+    expect(updated.numUpdatedRows).toBe(2)
+    expect(await idsOf('price = 0')).toEqual([9, 11])
+  })
+})

@@ -20,6 +20,7 @@ import { findField, physicalName, type StructField } from '../protocol/schema.js
 import { loadDeletionVector, resolveTablePath } from './deletion-vector-io.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
+import { check, checkOptions, type OptionSpec } from './validate.js'
 
 /** Row positions that satisfy the filter (SQL semantics: null is not true), or undefined when all rows do. */
 type RowFilterFn = (batch: arrow.RecordBatch) => Int32Array | undefined
@@ -55,6 +56,14 @@ export interface ScanOptions {
   /** Rows per batch at most (default 65536). */
   batchSize?: number
   signal?: AbortSignal
+}
+
+const SCAN_OPTIONS: OptionSpec = {
+  columns: check.stringArray,
+  filter: check.predicate,
+  files: check.any,
+  batchSize: check.positiveNumber,
+  signal: check.signal,
 }
 
 /** A data file ready to decode: its open parquet reader and its deleted row indexes. */
@@ -96,6 +105,7 @@ export class Scan {
   readonly #batchSize: number
 
   constructor(snapshot: Snapshot, options: ScanOptions = {}) {
+    checkOptions('scan', options, SCAN_OPTIONS)
     this.snapshot = snapshot
     this.options = options
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE

@@ -1,6 +1,7 @@
-import { cpSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
+import { tableFromArrays } from 'apache-arrow'
 import { afterEach, describe, expect, it } from 'vitest'
 import { goldenRoot } from '../../test/golden.js'
 import { DeltaError } from '../errors.js'
@@ -132,6 +133,35 @@ describe('snapshot loading', () => {
     expect((await table.snapshot({ timestamp: 4999 })).version).toBe(0)
     expect((await table.snapshot({ timestamp: 5000 })).version).toBe(1)
     expect((await table.snapshot()).timestamp).toBe(5000)
+  })
+
+  it('a delta-ts table with in-commit timestamps and checkpoints: every version, checkpointed or not, has its commit’s inCommitTimestamp, whatever the file times', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: JSON.parse(schema),
+      properties: { 'delta.enableInCommitTimestamps': 'true', 'delta.checkpointInterval': '2' },
+    })
+    for (let k = 0; k < 4; k++) await table.write(tableFromArrays({ id: BigInt64Array.of(BigInt(k)) }))
+    await table.checkpoint({ version: 1 })
+    const log = path.join(dir, '_delta_log')
+    expect(readdirSync(log).filter((f) => f.endsWith('.checkpoint.parquet'))).toEqual([
+      '00000000000000000001.checkpoint.parquet',
+      '00000000000000000002.checkpoint.parquet',
+      '00000000000000000004.checkpoint.parquet',
+    ])
+    const ict: number[] = []
+    for (let v = 0; v <= 4; v++) {
+      const p = path.join(log, `${String(v).padStart(20, '0')}.json`)
+      ict.push(JSON.parse(readFileSync(p, 'utf8').split('\n')[0]).commitInfo.inCommitTimestamp)
+      // File times far from the commits' own: only the in-commit timestamp may show.
+      utimesSync(p, 1e9 + v, 1e9 + v)
+    }
+    const reopened = await DeltaTable.open(dir)
+    for (let v = 0; v <= 4; v++) {
+      expect((await reopened.snapshot({ version: v })).timestamp, `v${v}`).toBe(ict[v])
+      expect((await reopened.snapshot({ timestamp: ict[v] })).version).toBe(v)
+    }
+    expect((await reopened.snapshot()).timestamp).toBe(ict[4])
   })
 
   it('reads the newest txn per application and domain metadata', async () => {

@@ -12,13 +12,15 @@ import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
 import { assertReadable } from '../protocol/features.js'
 import type { FileEntry, FileStats } from '../protocol/file-entry.js'
 import { parseLogPath } from '../protocol/log-path.js'
-import type { LogSegment } from '../protocol/log-segment.js'
+import { type LogSegment, monotonicTimestamps } from '../protocol/log-segment.js'
 import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
+import { parseInterval } from '../protocol/table-properties.js'
 import type { Storage } from '../storage/types.js'
-import { findLogSegment, listLog, replayCommits, replaySegment } from './log-reader.js'
+import { checkCommitPartitionValues, listLog, loadSegment, readCommitInfo, replayCommits } from './log-reader.js'
 import { Scan, type ScanOptions } from './scan.js'
+import { check, checkOptions } from './validate.js'
 
 /** Default `delta.deletedFileRetentionDuration`: tombstones older than this are expired (1 week). */
 const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000
@@ -74,6 +76,7 @@ export class Snapshot {
    * file is opened). INVALID_PREDICATE when the filter does not parse or names an unknown column.
    */
   async files(options: { filter?: string | Expr } = {}): Promise<FileEntry[]> {
+    checkOptions('files', options, { filter: check.predicate })
     if (options.filter !== undefined) return (await this.pruneFiles(options.filter)).files
     return this.allFiles()
   }
@@ -162,26 +165,6 @@ export function parseStats(
   return undefined
 }
 
-/** Parses Delta interval strings like `interval 7 days`, `168 hours` into milliseconds. */
-export function parseInterval(value: string | undefined): number | undefined {
-  if (!value) return undefined
-  const m = /^\s*(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value)
-  if (!m) return undefined
-  const n = Number(m[1])
-  const unit = m[2].toLowerCase().replace(/s$/, '')
-  const ms: Record<string, number> = {
-    nanosecond: 1e-6,
-    microsecond: 1e-3,
-    millisecond: 1,
-    second: 1000,
-    minute: 60_000,
-    hour: 3_600_000,
-    day: 86_400_000,
-    week: 604_800_000,
-  }
-  return ms[unit] === undefined ? undefined : n * ms[unit]
-}
-
 /** Whether in-commit timestamps are on, and from which version. */
 export function ictEnablement(props: Record<string, string>): number | undefined {
   if (props['delta.enableInCommitTimestamps'] !== 'true') return undefined
@@ -191,18 +174,48 @@ export function ictEnablement(props: Record<string, string>): number | undefined
 
 /** Loads the snapshot at `version` (latest when undefined). */
 export async function loadSnapshot(storage: Storage, version?: number, signal?: AbortSignal): Promise<Snapshot> {
-  const seg = await findLogSegment(storage, version, signal)
-  const { state, latestCommitInfo } = await replaySegment(storage, seg, signal)
-  return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, latestCommitInfo))
+  const {
+    seg,
+    replay: { state, latestCommitInfo },
+  } = await loadSegment(storage, version, signal)
+  let info = latestCommitInfo
+  // At a checkpoint version replay reads no commit, and a checkpoint carries no commitInfo: the in-commit
+  // timestamp comes from the commit file itself.
+  const ict = ictEnablement((state.metadata?.configuration ?? {}) as Record<string, string>)
+  if (info === undefined && ict !== undefined && seg.version >= ict) {
+    info = await readCommitInfo(storage, seg.version, signal).catch((err: unknown) => {
+      if (err instanceof DeltaError && err.code === 'FILE_NOT_FOUND') return undefined
+      throw err
+    })
+  }
+  return new Snapshot(storage, seg.version, state, snapshotTimestamp(seg, state, info))
 }
 
-function snapshotTimestamp(seg: LogSegment, state: ReplayState, info: CommitInfoAction | undefined): number {
+function snapshotTimestamp(
+  seg: LogSegment,
+  state: ReplayState,
+  info: CommitInfoAction | undefined,
+  previous?: number,
+): number {
   const props = (state.metadata?.configuration ?? {}) as Record<string, string>
   const ict = ictEnablement(props)
   if (ict !== undefined && seg.version >= ict && typeof info?.inCommitTimestamp === 'number')
     return info.inCommitTimestamp
-  const commit = seg.commits.find((c) => c.version === seg.version)
-  return commit?.lastModified ?? 0
+  return fileCommitTime(seg, previous)
+}
+
+/**
+ * The commit file time of `seg.version`, made monotonic over the commits the listing saw (after `previous`, the
+ * time of the version before them, on refresh), as `history()` and time travel compute it. Object stores report
+ * whole seconds, so a burst of commits shares one file time; without this, `snapshot.timestamp` of the last of
+ * them would name the first one when given back to `snapshot({ timestamp })`.
+ */
+function fileCommitTime(seg: LogSegment, previous?: number): number {
+  const commits = seg.commits.filter((c) => c.version <= seg.version)
+  if (commits.length === 0 || commits[commits.length - 1].version !== seg.version) return 0
+  const times = commits.map((c) => c.lastModified)
+  const mono = monotonicTimestamps(previous === undefined ? times : [previous, ...times])
+  return mono[mono.length - 1]
 }
 
 /**
@@ -232,6 +245,7 @@ export async function refreshSnapshot(snap: Snapshot, signal?: AbortSignal): Pro
         state.apply(a)
         if (a.commitInfo && v === last.version) latestInfo = a.commitInfo
       }
+      checkCommitPartitionValues(actions, state, v)
     },
     signal,
   )
@@ -240,5 +254,5 @@ export async function refreshSnapshot(snap: Snapshot, signal?: AbortSignal): Pro
     checkpoints: [],
     commits: newer.map((n) => ({ version: n.version, path: '', lastModified: n.lastModified, size: 0 })),
   }
-  return new Snapshot(snap.storage, last.version, state, snapshotTimestamp(seg, state, latestInfo))
+  return new Snapshot(snap.storage, last.version, state, snapshotTimestamp(seg, state, latestInfo, snap.timestamp))
 }

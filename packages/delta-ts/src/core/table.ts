@@ -4,6 +4,7 @@ import type { CommitInfoAction } from '../protocol/actions.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
 import { parseLogPath } from '../protocol/log-path.js'
 import { monotonicTimestamps } from '../protocol/log-segment.js'
+import { validateTableProperties } from '../protocol/table-properties.js'
 import type { Storage } from '../storage/types.js'
 import { resolveStorage, type StorageOptions } from '../storage/uri.js'
 import { type CreateTableOptions, createTableLog } from './create.js'
@@ -23,6 +24,7 @@ import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './opti
 import { ictEnablement, loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
 import { type UpdateOptions, type UpdateResult, updateTable } from './update.js'
+import { COMMIT_OPTIONS, check, checkArgument, checkOptions, type OptionSpec } from './validate.js'
 import { type WriteInput, type WriteOptions, type WriteResult, writeToTable } from './write.js'
 
 /** What `table.delete` did. */
@@ -34,6 +36,42 @@ export interface DeleteResult {
   numAddedFiles: number
   numCopiedRows: number
   commit?: CommitResult
+}
+
+const OPEN_OPTIONS: OptionSpec = { storage: check.object, storageOptions: check.object, signal: check.signal }
+const CREATE_OPTIONS: OptionSpec = {
+  storage: check.object,
+  storageOptions: check.object,
+  schema: check.object,
+  partitionBy: check.stringArray,
+  properties: check.stringRecord,
+  name: check.string,
+  description: check.string,
+  ifExists: check.oneOf('error', 'ignore'),
+}
+const MERGE_OPTIONS: OptionSpec = {
+  ...COMMIT_OPTIONS,
+  on: check.any,
+  targetAlias: check.string,
+  sourceAlias: check.string,
+  dedupeSource: check.object,
+  txn: check.txn,
+  targetFileSize: check.positiveNumber,
+}
+const UPDATE_OPTIONS: OptionSpec = { ...COMMIT_OPTIONS, predicate: check.predicate, set: check.stringRecord }
+const OPTIMIZE_OPTIONS: OptionSpec = {
+  ...COMMIT_OPTIONS,
+  targetSizeBytes: check.positiveNumber,
+  minFileSize: check.nonNegativeNumber,
+  filter: check.predicate,
+}
+const VERSION_OPTIONS: OptionSpec = { version: check.nonNegativeInteger, signal: check.signal }
+const SNAPSHOT_OPTIONS: OptionSpec = { ...VERSION_OPTIONS, timestamp: check.any }
+const VACUUM_OPTIONS: OptionSpec = {
+  retentionHours: check.nonNegativeNumber,
+  enforceRetentionDuration: check.boolean,
+  dryRun: check.boolean,
+  signal: check.signal,
 }
 
 /** Options for {@link DeltaTable.open}. */
@@ -91,6 +129,8 @@ export class DeltaTable {
    * snapshot (INVALID_LOG, VERSION_GAP, UNSUPPORTED_FEATURE, ...) surface here too.
    */
   static async open(uri: string, options: OpenOptions = {}): Promise<DeltaTable> {
+    checkArgument('DeltaTable.open', 'uri', uri, check.string)
+    checkOptions('DeltaTable.open', options, OPEN_OPTIONS)
     const storage = options.storage ?? (await resolveStorage(uri, options.storageOptions))
     const table = new DeltaTable(storage)
     await table.snapshot({ signal: options.signal })
@@ -103,6 +143,11 @@ export class DeltaTable {
    * existing table). SCHEMA_MISMATCH when a partition column is missing or not partitionable.
    */
   static async create(uri: string, options: CreateTableOptions & Omit<OpenOptions, 'signal'>): Promise<DeltaTable> {
+    checkArgument('DeltaTable.create', 'uri', uri, check.string)
+    checkArgument('DeltaTable.create', 'options', options, check.object)
+    checkOptions('DeltaTable.create', options, CREATE_OPTIONS)
+    checkArgument('DeltaTable.create', 'options.schema', options.schema, check.object)
+    if (options.properties !== undefined) validateTableProperties(options.properties)
     const storage = options.storage ?? (await resolveStorage(uri, options.storageOptions))
     const commit = await createTableLog(storage, options)
     const table = new DeltaTable(storage)
@@ -138,6 +183,13 @@ export class DeltaTable {
    * are rewritten without the matching rows. Commits nothing when no row matches.
    */
   async delete(predicate: PredicateInput, options: CommitOptions = {}): Promise<DeleteResult> {
+    checkArgument(
+      'delete',
+      'the predicate (SQL text or an expression; "true" deletes every row)',
+      predicate,
+      check.predicate,
+    )
+    checkOptions('delete', options, COMMIT_OPTIONS)
     const snap = await this.snapshot()
     const p = bindPredicate(predicate, snap)
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
@@ -169,6 +221,10 @@ export class DeltaTable {
    * rewritten; the commit (`MERGE`) checkpoints automatically like every other write.
    */
   merge(source: arrow.Table | arrow.RecordBatch, options: MergeOptions): MergeBuilder {
+    checkArgument('merge', 'source (an Arrow Table or RecordBatch)', source, check.object)
+    checkArgument('merge', 'options', options, check.object)
+    checkOptions('merge', options, MERGE_OPTIONS)
+    checkArgument('merge', 'options.on (SQL text, an expression, or key column names)', options.on, check.any)
     return new MergeBuilder(this, source, options)
   }
 
@@ -177,6 +233,9 @@ export class DeltaTable {
    * expression), rewriting only the files holding such rows. Commits nothing when no row matches.
    */
   async update(options: UpdateOptions): Promise<UpdateResult> {
+    checkArgument('update', 'options', options, check.object)
+    checkOptions('update', options, UPDATE_OPTIONS)
+    checkArgument('update', 'options.set (column → SQL value expression)', options.set, check.stringRecord)
     const result = await updateTable(await this.snapshot(), options)
     this.adopt(result.commit)
     return result
@@ -187,6 +246,7 @@ export class DeltaTable {
    * concurrent appends do not conflict with it. Commits nothing when there is nothing to compact.
    */
   async optimize(options: OptimizeOptions = {}): Promise<OptimizeResult> {
+    checkOptions('optimize', options, OPTIMIZE_OPTIONS)
     const result = await optimizeTable(await this.snapshot({ signal: options.signal }), options)
     this.adopt(result.commit)
     return result
@@ -197,6 +257,7 @@ export class DeltaTable {
    * UNSUPPORTED_FEATURE for tables with V2 checkpoints.
    */
   async checkpoint(options: { version?: number; signal?: AbortSignal } = {}): Promise<CheckpointResult> {
+    checkOptions('checkpoint', options, VERSION_OPTIONS)
     return checkpointSnapshot(await this.snapshot({ version: options.version, signal: options.signal }), options.signal)
   }
 
@@ -205,6 +266,7 @@ export class DeltaTable {
    * checkpoint which stays readable; never the newest checkpoint or anything after it.
    */
   async cleanupMetadata(options: { now?: number; signal?: AbortSignal } = {}): Promise<CleanupResult> {
+    checkOptions('cleanupMetadata', options, { now: check.nonNegativeNumber, signal: check.signal })
     return cleanupExpiredLogs(await this.snapshot({ signal: options.signal }), options.now, options.signal)
   }
 
@@ -213,6 +275,7 @@ export class DeltaTable {
    * (default 168 hours). `dryRun` lists them only. Never touches `_delta_log`.
    */
   async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
+    checkOptions('vacuum', options, VACUUM_OPTIONS)
     return vacuumFiles(await this.snapshot({ signal: options.signal }), options)
   }
 
@@ -253,6 +316,7 @@ export class DeltaTable {
    * Errors: VERSION_NOT_FOUND for versions or times outside the retained log; the replay errors of the log.
    */
   async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
+    checkOptions('snapshot', options, SNAPSHOT_OPTIONS)
     const { signal } = options
     if (options.version !== undefined && options.timestamp !== undefined) {
       throw new DeltaError('INVALID_ARGUMENT', 'pass either version or timestamp, not both')
@@ -282,6 +346,7 @@ export class DeltaTable {
    * up are not listed.
    */
   async history(options: { limit?: number; signal?: AbortSignal } = {}): Promise<HistoryEntry[]> {
+    checkOptions('history', options, { limit: check.nonNegativeInteger, signal: check.signal })
     const commits = await this.listCommits(options.signal)
     const fileTimes = monotonicTimestamps(commits.map((c) => c.lastModified))
     const first = Math.max(0, commits.length - (options.limit ?? commits.length))

@@ -181,12 +181,16 @@ export function qualifyColumn(c: ColumnExpr, scopes: readonly Scope[]): ColumnEx
 
 /** {@link qualifyColumn} over every column of a predicate. */
 export function qualifyExpr(e: Expr, scopes: readonly Scope[]): Expr {
-  const op = <T extends Expr>(o: T): T => (o.kind === 'column' ? (qualifyColumn(o, scopes) as T) : o)
+  const op = <T extends Expr>(o: T): T => qualifyExpr(o, scopes) as T
   switch (e.kind) {
     case 'column':
       return qualifyColumn(e, scopes)
     case 'literal':
       return e
+    case 'arith':
+      return { ...e, left: op(e.left), right: op(e.right) }
+    case 'negate':
+      return { ...e, operand: op(e.operand) }
     case 'compare':
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'in':

@@ -1,5 +1,6 @@
-import * as arrow from 'apache-arrow'
+import type * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
+import { adoptTableOrBatch, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import type { AddAction, MetadataAction } from '../protocol/actions.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
@@ -9,6 +10,7 @@ import { writeDataFiles } from './data-writer.js'
 import { assertRowsMatch, type BoundPredicate, bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+import { COMMIT_OPTIONS, check, checkOptions, type OptionSpec } from './validate.js'
 
 /** Data a write accepts: a whole Arrow table, one batch, or a stream of batches (bounded memory). */
 export type WriteInput =
@@ -31,6 +33,15 @@ export interface WriteOptions extends CommitOptions {
   targetFileSize?: number
 }
 
+const WRITE_OPTIONS: OptionSpec = {
+  ...COMMIT_OPTIONS,
+  mode: check.oneOf('append', 'overwrite'),
+  replaceWhere: check.predicate,
+  schemaMode: check.oneOf('merge', 'overwrite'),
+  txn: check.txn,
+  targetFileSize: check.positiveNumber,
+}
+
 /** What `table.write` did. */
 export interface WriteResult {
   /** The committed version, or the current version when skipped. */
@@ -46,11 +57,63 @@ export interface WriteResult {
   commit?: CommitResult
 }
 
+/** Arrow Tables and RecordBatches by shape (any copy of apache-arrow): a schema with fields, and batches or data. */
+function isTabular(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false
+  const t = x as { schema?: { fields?: unknown }; batches?: unknown; data?: unknown }
+  return (
+    Array.isArray(t.schema?.fields) && (Array.isArray(t.batches) || (typeof t.data === 'object' && t.data !== null))
+  )
+}
+
+const WRITE_INPUT = 'an Arrow Table, an Arrow RecordBatch, or an (async) iterable of RecordBatches'
+
+/** Refuses what is not a {@link WriteInput} (plain rows, undefined) before anything is read or written. */
+function checkWriteInput(data: unknown): void {
+  if (isTabular(data)) return
+  const iterable =
+    typeof data === 'object' &&
+    data !== null &&
+    (typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function' ||
+      typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
+  if (!iterable) {
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `write: data must be ${WRITE_INPUT}, got ${data === null ? 'null' : typeof data}`,
+    )
+  }
+  if (Array.isArray(data)) {
+    const bad = data.findIndex((x) => !isTabular(x))
+    if (bad >= 0) {
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `write: data[${bad}] is not an Arrow RecordBatch; data must be ${WRITE_INPUT} (plain row objects are not ` +
+          'accepted: build an Arrow table, e.g. with tableFromJSON or the delta-ts/testing helpers)',
+      )
+    }
+  }
+}
+
+/** Checks each item a stream yields: a stream of plain objects fails before its first file is written. */
+async function* checkedItems(
+  source: AsyncIterator<arrow.Table | arrow.RecordBatch>,
+): AsyncGenerator<arrow.Table | arrow.RecordBatch> {
+  let i = 0
+  for (let next = await source.next(); !next.done; next = await source.next(), i++) {
+    if (!isTabular(next.value)) {
+      throw new DeltaError('INVALID_ARGUMENT', `write: item ${i} of the data stream is not an Arrow RecordBatch`)
+    }
+    yield next.value
+  }
+}
+
 /** One async iterator over any accepted input; a Table yields its batches. */
+// Tables and batches of any apache-arrow copy are adopted (same buffers, our classes): see arrow/adopt.ts.
 function toAsyncIterator(data: WriteInput): AsyncIterator<arrow.Table | arrow.RecordBatch> {
-  if (data instanceof arrow.Table || data instanceof arrow.RecordBatch) {
+  if (isArrowTable(data) || isArrowRecordBatch(data)) {
+    const adopted = adoptTableOrBatch(data, 'write data')
     return (async function* () {
-      yield data
+      yield adopted
     })()
   }
   if (typeof (data as AsyncIterable<arrow.RecordBatch>)[Symbol.asyncIterator] === 'function') {
@@ -59,6 +122,13 @@ function toAsyncIterator(data: WriteInput): AsyncIterator<arrow.Table | arrow.Re
   return (async function* () {
     yield* data as Iterable<arrow.RecordBatch>
   })()
+}
+
+/** Each checked item of a stream, adopted when it comes from another apache-arrow copy. */
+async function* adoptedItems(
+  source: AsyncIterable<arrow.Table | arrow.RecordBatch>,
+): AsyncGenerator<arrow.Table | arrow.RecordBatch> {
+  for await (const item of source) yield adoptTableOrBatch(item, 'a written batch')
 }
 
 /**
@@ -72,6 +142,8 @@ export async function writeToTable(
   data: WriteInput,
   options: WriteOptions = {},
 ): Promise<WriteResult> {
+  checkWriteInput(data)
+  checkOptions('write', options, WRITE_OPTIONS)
   const mode = options.mode ?? 'append'
   if (options.replaceWhere !== undefined && mode !== 'overwrite') {
     throw new DeltaError('INVALID_ARGUMENT', "replaceWhere needs mode 'overwrite'")
@@ -104,7 +176,7 @@ export async function writeToTable(
 
   const schemaMode: SchemaMode = options.schemaMode ?? 'strict'
   // The first batch settles the schema (merge / overwrite); later batches must fit it exactly.
-  const source = toAsyncIterator(data)
+  const source = adoptedItems(checkedItems(toAsyncIterator(data)))[Symbol.asyncIterator]()
   const first = await source.next()
   let schema: StructType = snapshot.schema
   let schemaChanged = false

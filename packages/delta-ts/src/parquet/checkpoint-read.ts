@@ -1,10 +1,11 @@
 import { tableFromIPC } from 'apache-arrow'
-import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
 import type { Action } from '../protocol/actions.js'
 import { ACTION_KEY_FIELDS, validateAction } from '../protocol/replay.js'
 import type { Storage } from '../storage/types.js'
 import { tableToObjects } from './arrow-to-js.js'
+import type { DecodeResponse } from './decode-tasks.js'
+import { defaultDecoder, type ParquetDecoder } from './decoder.js'
 
 /** The checkpoint columns replay needs; commitInfo and cdc never appear in checkpoints. */
 const REPLAY_COLUMNS = Object.keys(ACTION_KEY_FIELDS).filter((k) => k !== 'commitInfo' && k !== 'cdc')
@@ -23,10 +24,20 @@ function keepPresentActions(row: Record<string, unknown>): Action {
 }
 
 /**
- * Reads the actions of a parquet checkpoint (or sidecar) file, projecting only the columns replay needs.
- * Throws `INVALID_LOG` when the file is not a readable checkpoint.
+ * Reads the actions of a parquet checkpoint (or sidecar) file, projecting only the columns replay needs. The
+ * file is decoded by `options.decoder` (default: the isolated worker of {@link defaultDecoder}), so a damaged
+ * checkpoint that traps parquet-wasm is an error, not the end of the process.
+ *
+ * @throws DeltaError `INVALID_LOG` naming the file when it is missing or not a readable checkpoint (the
+ *   caller falls back to an older checkpoint or to the commits); storage errors other than a missing file as
+ *   the backend reports them.
  */
-export async function readParquetActions(storage: Storage, path: string, signal?: AbortSignal): Promise<Action[]> {
+export async function readParquetActions(
+  storage: Storage,
+  path: string,
+  signal?: AbortSignal,
+  options: { decoder?: ParquetDecoder } = {},
+): Promise<Action[]> {
   let bytes: Uint8Array
   try {
     bytes = await storage.read(path, { signal })
@@ -34,25 +45,37 @@ export async function readParquetActions(storage: Storage, path: string, signal?
     if (err instanceof DeltaError && err.code !== 'FILE_NOT_FOUND') throw err
     throw new DeltaError('INVALID_LOG', `checkpoint file ${path} is missing`, { cause: err })
   }
+  const decoder = options.decoder ?? (await defaultDecoder())
+  let answer: DecodeResponse
   try {
-    const file = await pw.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]))
-    try {
-      const present = new Set(tableFromIPC(file.schema().intoIPCStream()).schema.fields.map((f) => f.name))
-      const columns = REPLAY_COLUMNS.filter((c) => present.has(c))
-      const wasmTable = await file.read({ columns, batchSize: 65536 })
-      const table = tableFromIPC(wasmTable.intoIPCStream())
-      const rows = tableToObjects(table, columns) as Action[]
-      const actions: Action[] = []
-      for (let i = 0; i < rows.length; i++) {
+    answer = await decoder.run(path, {
+      kind: 'table',
+      size: bytes.length,
+      ranges: [{ start: 0, bytes }],
+      columns: REPLAY_COLUMNS,
+      batchSize: 65536,
+    })
+  } catch (err) {
+    throw new DeltaError('INVALID_LOG', `checkpoint file ${path} is not readable parquet: ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+  if (answer.kind !== 'batches')
+    throw new DeltaError('INVALID_LOG', `checkpoint file ${path} is not readable parquet: it reads past its end`)
+  try {
+    const { columns } = answer
+    const actions: Action[] = []
+    let row = 0
+    for (const ipc of answer.batches) {
+      const rows = tableToObjects(tableFromIPC(ipc), columns) as Action[]
+      for (let i = 0; i < rows.length; i++, row++) {
         const a = keepPresentActions(rows[i] as Record<string, unknown>)
         if (Object.keys(a).length === 0) continue
-        validateAction(a, `${path} row ${i}`)
+        validateAction(a, `${path} row ${row}`)
         actions.push(a)
       }
-      return actions
-    } finally {
-      file.free()
     }
+    return actions
   } catch (err) {
     if (err instanceof DeltaError) throw err
     throw new DeltaError('INVALID_LOG', `checkpoint file ${path} is not readable parquet: ${(err as Error).message}`, {

@@ -1,5 +1,4 @@
 import * as arrow from 'apache-arrow'
-import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
 import { PARQUET_FIELD_ID_KEY } from '../protocol/arrow-schema.js'
 import { crc32 } from '../protocol/deletion-vector.js'
@@ -16,110 +15,17 @@ import {
   type StructField,
 } from '../protocol/schema.js'
 import type { Storage } from '../storage/types.js'
+import type { DecodeRequest, DecodeResponse, FileRange } from './decode-tasks.js'
+import { defaultDecoder, type ParquetDecoder } from './decoder.js'
+import { int96MicrosFooter } from './int96.js'
 
 /** Default rows per decoded batch: parquet-wasm's own default (1024) makes decoding about twice as slow. */
 export const DEFAULT_BATCH_SIZE = 65536
 
-/** Where a {@link StorageBlob} records the first storage failure of a file (see {@link StorageBlob}). */
-export interface ReadFailure {
-  error?: unknown
-  /** Reads that parquet-wasm issued for bytes not prefetched into the cache (0 when the layout was known). */
-  misses?: number
-}
-
 /**
- * A Blob whose bytes stay in storage: `slice()` only narrows the window and `arrayBuffer()` issues one
- * `storage.readRange`. parquet-wasm reads through these two methods, so it fetches the footer first and then
- * only the column chunks it decodes.
- *
- * A rejected read must never reach parquet-wasm 0.8.0: it traps (`RuntimeError: unreachable`) and the pending
- * promise never settles. So a failed read resolves with zeros of the requested length and records the error
- * in `failure`; the reader checks `failure` after every wasm call and throws the storage error, discarding
- * whatever was decoded from the zeros.
- */
-export class StorageBlob extends Blob {
-  readonly #storage: Storage
-  readonly #path: string
-  readonly #start: number
-  readonly #end: number
-  readonly #signal?: AbortSignal
-  readonly #onRead?: (start: number, end: number) => void
-  readonly #failure: ReadFailure
-  readonly #cache?: RangeCache
-
-  constructor(
-    storage: Storage,
-    path: string,
-    start: number,
-    end: number,
-    options: {
-      signal?: AbortSignal
-      onRead?: (start: number, end: number) => void
-      failure?: ReadFailure
-      cache?: RangeCache
-    } = {},
-  ) {
-    super([])
-    this.#failure = options.failure ?? {}
-    this.#cache = options.cache
-    this.#storage = storage
-    this.#path = path
-    this.#start = start
-    this.#end = Math.max(start, end)
-    this.#signal = options.signal
-    this.#onRead = options.onRead
-  }
-
-  override get size(): number {
-    return this.#end - this.#start
-  }
-
-  override slice(start?: number, end?: number): Blob {
-    // Blob.slice semantics: negative offsets count from the end, both clamp to [0, size].
-    const clamp = (v: number | undefined, dflt: number) => {
-      if (v === undefined) return dflt
-      const x = v < 0 ? this.size + v : v
-      return Math.min(Math.max(x, 0), this.size)
-    }
-    const s = clamp(start, 0)
-    const e = Math.max(s, clamp(end, this.size))
-    return new StorageBlob(this.#storage, this.#path, this.#start + s, this.#start + e, {
-      signal: this.#signal,
-      onRead: this.#onRead,
-      failure: this.#failure,
-      cache: this.#cache,
-    })
-  }
-
-  override async arrayBuffer(): Promise<ArrayBuffer> {
-    if (this.size === 0) return new ArrayBuffer(0)
-    const cached = this.#cache?.get(this.#start, this.#end)
-    if (cached) return cached.slice().buffer as ArrayBuffer
-    this.#failure.misses = (this.#failure.misses ?? 0) + 1
-    this.#onRead?.(this.#start, this.#end)
-    let bytes: Uint8Array
-    try {
-      if (this.#failure.error !== undefined) throw this.#failure.error
-      bytes = await this.#storage.readRange(this.#path, this.#start, this.#end, { signal: this.#signal })
-    } catch (err) {
-      this.#failure.error ??= err
-      return new ArrayBuffer(this.size)
-    }
-    if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
-      return bytes.buffer
-    }
-    return bytes.slice().buffer as ArrayBuffer
-  }
-
-  override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return new Uint8Array(await this.arrayBuffer())
-  }
-}
-
-/**
- * Byte ranges of one file fetched ahead of parquet-wasm, which then reads them from memory: storage errors
- * surface in JS before any wasm call (see {@link StorageBlob}), and a row group costs one request per
- * contiguous run of column chunks instead of one per chunk.
+ * Byte ranges of one file fetched ahead of parquet-wasm, which then reads them from memory: every storage call
+ * happens in JS before any wasm call (a rejected read inside parquet-wasm 0.8.0 would trap it), and a row group
+ * costs one request per contiguous run of column chunks instead of one per chunk.
  */
 export class RangeCache {
   #ranges: { start: number; bytes: Uint8Array; pinned: boolean }[] = []
@@ -155,6 +61,11 @@ export class RangeCache {
     return this.get(start, end) !== undefined
   }
 
+  /** The cached ranges, as a decode task takes them. */
+  ranges(): FileRange[] {
+    return this.#ranges.map((r) => ({ start: r.start, bytes: r.bytes }))
+  }
+
   /** Drops every unpinned range (a row group's chunks once it is decoded). */
   release(): void {
     this.#ranges = this.#ranges.filter((r) => r.pinned)
@@ -176,7 +87,7 @@ export interface ParquetLayout {
 
 // Thrift compact protocol, just enough to walk FileMetaData -> RowGroup -> ColumnChunk -> ColumnMetaData
 // (parquet.thrift field ids) and skip everything else.
-class CompactReader {
+export class CompactReader {
   pos = 0
   constructor(private b: Uint8Array) {}
   byte(): number {
@@ -387,14 +298,18 @@ export interface RowGroupInfo {
 
 /** Options of {@link openParquet}. */
 export interface OpenParquetOptions {
+  /** Where parquet-wasm runs; default {@link defaultDecoder} (an isolated worker where the runtime has them). */
+  decoder?: ParquetDecoder
   /** The object size when the caller knows it (`add.size`): saves a `head` request. */
   size?: number
   signal?: AbortSignal
 }
 
 /**
- * An open parquet data file. Decoding happens in parquet-wasm; only the bytes of the footer and of the
- * requested column chunks are fetched. Call {@link ParquetReader.close} when done (frees wasm memory).
+ * An open parquet data file. Decoding happens in parquet-wasm, through a {@link ParquetDecoder} (by default in
+ * an isolated worker, so a damaged file that traps parquet-wasm fails with `PARQUET_ERROR` instead of ending
+ * the process); only the bytes of the footer and of the requested column chunks are fetched, always in JS
+ * before the decoder runs. Call {@link ParquetReader.close} when done.
  */
 export interface ParquetReader {
   /** The file's Arrow schema as parquet-wasm reads it (field ids as `PARQUET:field_id` metadata). */
@@ -407,9 +322,8 @@ export interface ParquetReader {
    */
   readRowGroup(index: number, columns: string[], batchSize?: number): AsyncIterable<arrow.RecordBatch>
   /**
-   * Reads parquet-wasm made for bytes that were not fetched ahead (a footer delta-ts could not parse, chunk
-   * offsets a writer recorded wrongly). Such reads run inside wasm, where a storage failure cannot be reported
-   * cleanly; 0 is the normal case.
+   * Reads parquet-wasm asked for that were not fetched ahead (chunk offsets a writer recorded wrongly); each
+   * cost a fetch and a rerun of the decode task. 0 is the normal case.
    */
   readonly cacheMisses: number
   close(): void
@@ -459,46 +373,58 @@ export async function openParquet(
     all.set(tail, head.length)
     tail = all
   }
-  const cache = new RangeCache()
+  let cache = new RangeCache()
   cache.add(cacheStart, tail, true)
-  const layout = parseParquetLayout(tail.subarray(tail.length - 8 - footerLen, tail.length - 8))
-  const failure: ReadFailure = {}
-  const blob = new StorageBlob(storage, path, 0, size, { signal, onRead: options.onRead, failure, cache })
-  // A storage failure outranks whatever parquet-wasm made of the zeros it got instead (see StorageBlob).
-  const storageFailure = () => {
-    if (failure.error !== undefined) throw failure.error
+  const footer = tail.subarray(tail.length - 8 - footerLen, tail.length - 8)
+  const layout = parseParquetLayout(footer)
+  // A footer delta-ts cannot walk gives no chunk locations to fetch ahead: fetch the whole file.
+  if (!layout && cacheStart > 0) {
+    options.onRead?.(0, cacheStart)
+    cache.add(0, await storage.readRange(path, 0, cacheStart, { signal }), true)
   }
-  let file: pw.ParquetFile
-  try {
-    file = await pw.ParquetFile.fromFile(blob)
-  } catch (err) {
-    storageFailure()
-    throw parquetError(path, err)
-  }
-  try {
-    storageFailure()
-    const schema = arrow.tableFromIPC(file.schema().intoIPCStream()).schema
-    const meta = file.metadata()
-    const rowGroups: RowGroupInfo[] = []
-    let first = 0
-    for (const rg of meta.rowGroups()) {
-      const n = rg.numRows()
-      rowGroups.push({ numRows: n, firstRow: first })
-      first += n
-      rg.free()
+  const decoder = options.decoder ?? (await defaultDecoder())
+  const counter = { misses: 0 }
+  const open = async (fileSize: number) => {
+    const opened = await runDecode(decoder, storage, path, fileSize, cache, { kind: 'open' }, counter, options)
+    if (opened.kind !== 'open') throw new DeltaError('INTERNAL', `unexpected decode answer ${opened.kind}`)
+    try {
+      return { opened, schema: arrow.tableFromIPC(opened.schema).schema }
+    } catch (err) {
+      throw parquetError(path, err)
     }
-    meta.free()
-    let closed = false
-    return {
-      schema,
-      numRows: first,
-      rowGroups,
-      get cacheMisses() {
-        return failure.misses ?? 0
-      },
-      async *readRowGroup(index: number, columns: string[], batchSize = DEFAULT_BATCH_SIZE) {
-        if (columns.length === 0) throw new DeltaError('INTERNAL', 'readRowGroup needs at least one column')
-        storageFailure()
+  }
+  let { opened, schema } = await open(size)
+  // INT96 columns (see int96.ts): parquet-wasm decodes the same column chunks behind a footer that types them
+  // as microseconds; every later task sees that virtual file (the data bytes, then the new footer).
+  let fileSize = size
+  const micros = int96MicrosFooter(footer, () => schema)
+  if (micros) {
+    const cut = size - 8 - footerLen
+    const hinted = new RangeCache()
+    for (const r of cache.ranges()) {
+      if (r.start < cut) hinted.add(r.start, r.bytes.subarray(0, Math.min(r.bytes.length, cut - r.start)), true)
+    }
+    hinted.add(cut, micros, true)
+    cache = hinted
+    fileSize = cut + micros.length
+    ;({ opened, schema } = await open(fileSize))
+  }
+  const rowGroups: RowGroupInfo[] = []
+  let first = 0
+  for (const n of opened.rowGroups) {
+    rowGroups.push({ numRows: n, firstRow: first })
+    first += n
+  }
+  return {
+    schema,
+    numRows: first,
+    rowGroups,
+    get cacheMisses() {
+      return counter.misses
+    },
+    async *readRowGroup(index: number, columns: string[], batchSize = DEFAULT_BATCH_SIZE) {
+      if (columns.length === 0) throw new DeltaError('INTERNAL', 'readRowGroup needs at least one column')
+      try {
         const chunks = layout?.rowGroups[index]?.chunks.filter((c) => columns.includes(c.column))
         if (chunks && chunks.length > 0) {
           // Fetch the row group's chunks here so no storage call happens inside parquet-wasm.
@@ -517,43 +443,58 @@ export async function openParquet(
             if (bytes) verifyChunkPages(bytes, `${path} column ${c.column} row group ${index}`)
           }
         }
-        let stream: ReadableStream
-        try {
-          stream = await file.stream({ rowGroups: [index], columns, batchSize })
-        } catch (err) {
-          storageFailure()
-          throw parquetError(path, err)
-        }
-        const reader = stream.getReader()
-        try {
-          for (;;) {
-            let item: ReadableStreamReadResult<pw.RecordBatch>
-            try {
-              item = await reader.read()
-            } catch (err) {
-              storageFailure()
-              throw parquetError(path, err)
-            }
-            storageFailure()
-            if (item.done) break
-            const table = arrow.tableFromIPC(item.value.intoIPCStream())
-            for (const b of table.batches) yield b
+        const task: DecodeTask = { kind: 'rowGroup', rowGroup: index, columns, batchSize }
+        const out = await runDecode(decoder, storage, path, fileSize, cache, task, counter, options)
+        if (out.kind !== 'batches') throw new DeltaError('INTERNAL', `unexpected decode answer ${out.kind}`)
+        for (const ipc of out.batches) {
+          let table: arrow.Table
+          try {
+            table = arrow.tableFromIPC(ipc)
+          } catch (err) {
+            throw parquetError(path, err)
           }
-        } finally {
-          reader.releaseLock()
-          cache.release()
+          for (const b of table.batches) yield b
         }
-      },
-      close() {
-        if (!closed) {
-          closed = true
-          file.free()
-        }
-      },
+      } finally {
+        cache.release()
+      }
+    },
+    close() {
+      // The decoder keeps nothing per file: each task carries its bytes.
+    },
+  }
+}
+
+/** A decode task without its bytes (see {@link runDecode}). */
+type DecodeTask = { kind: 'open' } | { kind: 'rowGroup'; rowGroup: number; columns: string[]; batchSize: number }
+
+/**
+ * Runs a decode task over the cached ranges of a file. When parquet-wasm asked for bytes that were not
+ * fetched ahead (a writer that recorded chunk offsets wrongly), they are fetched here and the task runs
+ * again; after the first such retry the whole file is fetched.
+ */
+async function runDecode(
+  decoder: ParquetDecoder,
+  storage: Storage,
+  path: string,
+  size: number,
+  cache: RangeCache,
+  task: DecodeTask,
+  counter: { misses: number },
+  options: { signal?: AbortSignal; onRead?: (start: number, end: number) => void },
+): Promise<DecodeResponse> {
+  for (let attempt = 0; ; attempt++) {
+    const out = await decoder.run(path, { ...task, size, ranges: cache.ranges() } as DecodeRequest)
+    if (out.kind !== 'missing') return out
+    counter.misses += out.missing.length
+    if (attempt >= 2) throw new DeltaError('PARQUET_ERROR', `${path}: parquet-wasm reads past the file's own layout`)
+    const wanted = attempt === 0 ? out.missing : [{ start: 0, end: size }]
+    for (const m of wanted) {
+      const end = Math.min(size, m.end)
+      if (m.start >= end || cache.has(m.start, end)) continue
+      options.onRead?.(m.start, end)
+      cache.add(m.start, await storage.readRange(path, m.start, end, { signal: options.signal }))
     }
-  } catch (err) {
-    file.free()
-    throw parquetError(path, err)
   }
 }
 

@@ -1,5 +1,7 @@
-import * as arrow from 'apache-arrow'
+import type * as arrow from 'apache-arrow'
 import * as pw from 'parquet-wasm'
+import { adoptAsTable } from '../arrow/adopt.js'
+import { tableToIPCStream } from '../arrow/ipc.js'
 import { DeltaError } from '../errors.js'
 import { assertNonNullableHoldNoNulls } from '../protocol/schema-evolution.js'
 
@@ -76,7 +78,7 @@ export function codecFileSuffix(codec: ParquetCodec): string {
  * opaque message, or write a file other readers reject — and `PARQUET_ERROR` when parquet-wasm fails otherwise.
  */
 export function writeParquet(data: arrow.Table | arrow.RecordBatch, options: ParquetWriteOptions = {}): Uint8Array {
-  const table = data instanceof arrow.RecordBatch ? new arrow.Table([data]) : data
+  const table = adoptAsTable(data, 'writeParquet data')
   assertNonNullableHoldNoNulls(table)
   const builder = new pw.WriterPropertiesBuilder()
     .setCompression(CODECS[options.codec ?? DEFAULT_CODEC])
@@ -92,7 +94,7 @@ export function writeParquet(data: arrow.Table | arrow.RecordBatch, options: Par
   ).build()
   let wasmTable: pw.Table | undefined
   try {
-    wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))
+    wasmTable = pw.Table.fromIPCStream(tableToIPCStream(table))
     // writeParquet consumes both the table and the properties (they are freed on the Rust side).
     return pw.writeParquet(wasmTable, props)
   } catch (err) {

@@ -115,7 +115,7 @@ export function deltaToArrowSchema(schema: StructType, opts: ArrowSchemaOptions 
  * FixedSizeList → array; unsigned ints to the next wider signed type (uint64 → decimal(20,0)); Float16 → float.
  *
  * @throws DeltaError `INVALID_SCHEMA` for Arrow types with no Delta equivalent (time of day, durations,
- *   intervals, unions).
+ *   intervals, unions, decimals wider than 38 digits).
  */
 export function arrowToDeltaType(t: arrow.DataType): DataType {
   switch (t.typeId) {
@@ -139,6 +139,12 @@ export function arrowToDeltaType(t: arrow.DataType): DataType {
       return 'boolean'
     case arrow.Type.Decimal: {
       const d = t as arrow.Decimal
+      if (d.precision < 1 || d.precision > 38 || d.scale < 0 || d.scale > d.precision) {
+        throw new DeltaError(
+          'INVALID_SCHEMA',
+          `Arrow type ${String(t)} (precision ${d.precision}, scale ${d.scale}) has no Delta equivalent: Delta decimals have precision 1..38 and 0 <= scale <= precision`,
+        )
+      }
       return `decimal(${d.precision},${d.scale})`
     }
     case arrow.Type.Date:

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { goldenRoot } from '../../test/golden.js'
 import { decodeActionPath } from './actions.js'
 import {
+  checkPartitionPath,
   encodeLogPath,
   escapePartitionPathName,
   HIVE_DEFAULT_PARTITION,
@@ -114,5 +115,35 @@ describe('round trips', () => {
   it('unescape keeps a percent sign that is not followed by two hex digits', () => {
     expect(unescapePartitionPathName('100%')).toBe('100%')
     expect(unescapePartitionPathName('%zz%41')).toBe('%zzA')
+  })
+})
+
+describe('checkPartitionPath', () => {
+  it('accepts a segment of exactly 255 UTF-8 bytes and refuses 256, counting escapes and multi-byte characters', () => {
+    expect(() => checkPartitionPath(['p'], { p: 'x'.repeat(253) })).not.toThrow()
+    expect(() => checkPartitionPath(['p'], { p: 'x'.repeat(254) })).toThrow(/256 UTF-8 bytes/)
+    // '/' escapes to %2F: 84 × 3 + 'p=' = 254 bytes; 85 × 3 + 2 = 257.
+    expect(() => checkPartitionPath(['p'], { p: '/'.repeat(84) })).not.toThrow()
+    expect(() => checkPartitionPath(['p'], { p: '/'.repeat(85) })).toThrow(/257 UTF-8 bytes/)
+    // A 4-byte character counts 4.
+    expect(() => checkPartitionPath(['p'], { p: '😈'.repeat(63) })).not.toThrow()
+    expect(() => checkPartitionPath(['p'], { p: `${'😈'.repeat(63)}x` })).not.toThrow()
+    expect(() => checkPartitionPath(['p'], { p: `${'😈'.repeat(63)}xy` })).toThrow(/256 UTF-8 bytes/)
+  })
+
+  it('refuses a NUL in a value or a column name with INVALID_ARGUMENT; null and empty values pass', () => {
+    for (const [cols, values] of [
+      [['p'], { p: 'a\0' }],
+      [['p\0q'], { 'p\0q': 'a' }],
+    ] as const) {
+      let code: string | undefined
+      try {
+        checkPartitionPath(cols, values)
+      } catch (err) {
+        code = (err as { code?: string }).code
+      }
+      expect(code).toBe('INVALID_ARGUMENT')
+    }
+    expect(() => checkPartitionPath(['p', 'q'], { p: null, q: '' })).not.toThrow()
   })
 })

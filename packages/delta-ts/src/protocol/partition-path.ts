@@ -11,6 +11,8 @@
  * in the log, or twice on disk, is the double/under-encoding bug class of delta-rs#3577 / #1896.
  */
 
+import { DeltaError } from '../errors.js'
+
 /** The directory name Hive and Spark use for a null (or empty) partition value. */
 export const HIVE_DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__'
 
@@ -62,6 +64,61 @@ export function partitionPath(
       return `${escapePartitionPathName(col)}=${escaped}`
     })
     .join('/')
+}
+
+/**
+ * The longest directory name, in UTF-8 bytes, that common file systems accept (ext4, XFS, APFS, NTFS: 255).
+ * A `col=value` segment longer than this cannot be a directory on local disk, and a table written with one on
+ * S3 could not be copied to one, so it is refused on every backend.
+ */
+export const MAX_PARTITION_SEGMENT_BYTES = 255
+
+/**
+ * Checks that the partition directory of `columns`/`values` (as {@link partitionPath} builds it) can exist on
+ * every backend: no NUL character in a column name or value (no file system or Hive escape allows one), and
+ * no `col=value` segment over {@link MAX_PARTITION_SEGMENT_BYTES} UTF-8 bytes after escaping.
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` naming the column and the problem.
+ */
+export function checkPartitionPath(
+  columns: readonly string[],
+  values: Readonly<Record<string, string | null | undefined>>,
+): void {
+  for (const col of columns) {
+    const v = values[col]
+    if (col.includes('\0') || (typeof v === 'string' && v.includes('\0'))) {
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `partition column '${col.replace(/\0/g, '\\0')}' has a value with a NUL character (\\0), which no partition directory can hold: remove it or do not partition by this column`,
+      )
+    }
+    const segment = partitionPath([col], values)
+    const bytes = utf8Length(segment)
+    if (bytes > MAX_PARTITION_SEGMENT_BYTES) {
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `partition column '${col}' has a value whose directory name '${segment.slice(0, 40)}…' is ${bytes} UTF-8 bytes, over the ${MAX_PARTITION_SEGMENT_BYTES}-byte limit of file systems: shorten the value or do not partition by this column`,
+      )
+    }
+  }
+}
+
+/** UTF-8 byte length of a string, without encoding it. */
+function utf8Length(s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4
+        i++
+      } else n += 3
+    } else n += 3
+  }
+  return n
 }
 
 /**

@@ -85,7 +85,9 @@ describe('serializePartitionValue', () => {
   it('writes the spec formats', () => {
     expect(serializePartitionValue(0, 'date')).toBe('1970-01-01')
     expect(serializePartitionValue(-719162, 'date')).toBe('0001-01-01')
-    expect(serializePartitionValue(1_000_001n, 'timestamp')).toBe('1970-01-01 00:00:01.000001')
+    expect(serializePartitionValue(1_000_001n, 'timestamp')).toBe('1970-01-01T00:00:01.000001Z')
+    expect(serializePartitionValue(-1n, 'timestamp')).toBe('1969-12-31T23:59:59.999999Z')
+    expect(serializePartitionValue(1_000_001n, 'timestamp_ntz')).toBe('1970-01-01 00:00:01.000001')
     expect(serializePartitionValue(-1n, 'timestamp_ntz')).toBe('1969-12-31 23:59:59.999999')
     expect(serializePartitionValue({ unscaled: -5n, scale: 3 }, 'decimal(10,3)')).toBe('-0.005')
     expect(serializePartitionValue({ unscaled: 5n, scale: 1 }, 'decimal(10,3)')).toBe('0.500')

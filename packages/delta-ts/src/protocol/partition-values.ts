@@ -288,7 +288,8 @@ function typeError(v: ScalarValue, type: DataType): DeltaError {
 
 /**
  * Serializes a value for `add.partitionValues` (the inverse of {@link parsePartitionValue}): null → null;
- * dates `YYYY-MM-DD`; timestamp and timestamp_ntz `YYYY-MM-DD HH:MM:SS.ffffff` (UTC for timestamp); decimals
+ * dates `YYYY-MM-DD`; timestamp in UTC ISO-8601 `YYYY-MM-DDTHH:MM:SS.ffffffZ`; timestamp_ntz (wall clock, no
+ * zone) `YYYY-MM-DD HH:MM:SS.ffffff`; decimals
  * plain (`-123.45`, never an exponent, scale digits kept); binary as UTF-8 text (Spark's form); floats as JS
  * prints them (`NaN`, `Infinity`).
  *
@@ -323,6 +324,10 @@ export function serializePartitionValue(v: ScalarValue, type: DataType): string 
       if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(v, type)
       return formatDate(v)
     case 'timestamp':
+      if (typeof v !== 'bigint') throw typeError(v, type)
+      // The spec's UTC ISO-8601 form: readers must not take it in a session time zone (Spark reads the
+      // zone-less form in its session zone).
+      return `${formatTimestamp(v).replace(' ', 'T')}Z`
     case 'timestamp_ntz':
       if (typeof v !== 'bigint') throw typeError(v, type)
       return formatTimestamp(v)

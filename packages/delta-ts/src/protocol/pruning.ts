@@ -1,6 +1,7 @@
 import { DeltaError } from '../errors.js'
+import { referencedColumns } from './expr/columns.js'
 import { evaluateRow, flipOp, likePrefix, negateOp } from './expr/eval.js'
-import type { ColumnExpr, CompareOp, Expr, InExpr, LiteralExpr } from './expr/types.js'
+import type { ColumnExpr, CompareOp, Expr, InExpr, LiteralExpr, Operand } from './expr/types.js'
 import type { FileEntry, FileStats } from './file-entry.js'
 import { compareScalars, parsePartitionValue, type ScalarValue } from './partition-values.js'
 import {
@@ -322,10 +323,23 @@ function requireBound(c: ColumnExpr): void {
   }
 }
 
+const isComputed = (o: Operand) => o.kind === 'arith' || o.kind === 'negate'
+
+/**
+ * Arithmetic is not bounded from file statistics: a node with a computed operand is constant when it reads no
+ * column, and may be anything otherwise (the file is kept).
+ */
+function computed(e: Expr): Tri {
+  return referencedColumns(e).length === 0 ? constant(e) : MAYBE
+}
+
 function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
   switch (e.kind) {
     case 'literal':
       return constant(e)
+    case 'arith':
+    case 'negate':
+      return MAYBE
     case 'column': {
       requireBound(e)
       const s = summarize(e, src, ctx)
@@ -333,6 +347,7 @@ function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
     }
     case 'compare': {
       let { left, right, op } = e
+      if (isComputed(left) || isComputed(right)) return computed(e)
       if (left.kind === 'literal' && right.kind === 'literal') return constant(e)
       if (left.kind === 'column' && right.kind === 'column') {
         requireBound(left)
@@ -353,6 +368,7 @@ function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
       return { t: mayCompare(s, op, v), f: mayCompare(s, negateOp(op), v) }
     }
     case 'in': {
+      if (isComputed(e.value)) return computed(e)
       if (e.value.kind === 'literal') return constant(e)
       requireBound(e.value)
       const s = summarize(e.value, src, ctx)
@@ -360,12 +376,14 @@ function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
       return e.negated ? { t: f, f: t } : { t, f }
     }
     case 'isNull': {
+      if (isComputed(e.operand)) return computed(e)
       if (e.operand.kind === 'literal') return constant(e)
       requireBound(e.operand)
       const s = summarize(e.operand, src, ctx)
       return e.negated ? { t: s.mayNonNull, f: s.mayNull } : { t: s.mayNull, f: s.mayNonNull }
     }
     case 'like': {
+      if (isComputed(e.operand)) return computed(e)
       if (e.operand.kind === 'literal') return constant(e)
       requireBound(e.operand)
       const s = summarize(e.operand, src, ctx)

@@ -11,6 +11,7 @@ import type {
 import { decodeActionPath } from './actions.js'
 import { fileActionKey } from './file-entry.js'
 import { LayeredMap } from './layered-map.js'
+import { columnMappingMode, findField, parseSchemaString, physicalName, type StructType } from './schema.js'
 
 /**
  * Every action type replay understands, with the field that must be non-null for a row of a checkpoint (or a
@@ -136,5 +137,54 @@ export class ReplayState {
     for (const [k, v] of this.txns) s.txns.set(k, v)
     for (const [k, v] of this.domains) s.domains.set(k, v)
     return s
+  }
+}
+
+/** Names each partition column may be keyed by in `add.partitionValues`: its logical and physical names. */
+const partitionKeyCache = new WeakMap<MetadataAction, readonly { column: string; keys: readonly string[] }[]>()
+
+function partitionKeys(metadata: MetadataAction): readonly { column: string; keys: readonly string[] }[] {
+  let keys = partitionKeyCache.get(metadata)
+  if (keys) return keys
+  const columns = metadata.partitionColumns ?? []
+  let schema: StructType | undefined
+  if (columns.length > 0) {
+    try {
+      schema = parseSchemaString(metadata.schemaString)
+    } catch {
+      schema = undefined // the snapshot reports INVALID_SCHEMA itself
+    }
+  }
+  const mode = columnMappingMode(metadata.configuration ?? {})
+  keys = columns.map((column) => {
+    const field = schema ? findField(schema, column) : undefined
+    const names = new Set([column])
+    if (field) {
+      names.add(field.name)
+      names.add(physicalName(field, mode))
+    }
+    return { column, keys: [...names] }
+  })
+  partitionKeyCache.set(metadata, keys)
+  return keys
+}
+
+/**
+ * Checks that an `add` carries a value (possibly null) for every partition column of `metadata`, keyed by
+ * the column's logical or physical name. A missing key would read as a null partition and silently change
+ * query answers.
+ *
+ * @throws DeltaError `INVALID_LOG` naming the file, the column and `where` (the version).
+ */
+export function checkPartitionValues(add: AddAction, metadata: MetadataAction | undefined, where: string): void {
+  if (!metadata?.partitionColumns || metadata.partitionColumns.length === 0) return
+  const values = add.partitionValues
+  for (const { column, keys } of partitionKeys(metadata)) {
+    if (values && typeof values === 'object' && keys.some((k) => Object.hasOwn(values, k))) continue
+    const has = values && typeof values === 'object' ? Object.keys(values) : []
+    throw new DeltaError(
+      'INVALID_LOG',
+      `${where}: add of ${add.path} has no value for partition column '${column}' (partitionValues keys: ${has.length > 0 ? has.join(', ') : 'none'})`,
+    )
   }
 }

@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow'
+import { adoptAsTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { arrowToDeltaType, deltaToArrowType } from './arrow-schema.js'
 import { type DataType, decimalParams, isArray, isMap, isStruct, type StructField, type StructType } from './schema.js'
@@ -61,7 +62,8 @@ export function enforceSchema(
   data: arrow.Table | arrow.RecordBatch,
   options: EnforceSchemaOptions,
 ): EnforceSchemaResult {
-  const table = data instanceof arrow.RecordBatch ? new arrow.Table([data]) : data
+  // Data of any apache-arrow copy is adopted first (same buffers, our classes): see arrow/adopt.ts.
+  const table = adoptAsTable(data, 'the data')
   const mode = options.schemaMode ?? 'strict'
   const problems: string[] = []
   const dataFields = table.schema.fields
@@ -134,7 +136,7 @@ function checkDuplicates(fields: readonly arrow.Field[], prefix: string, problem
     const k = f.name.toLowerCase()
     if (seen.has(k)) problems.push(`column '${prefix}${f.name}' appears more than once (names are case-insensitive)`)
     seen.add(k)
-    if (f.type instanceof arrow.Struct) checkDuplicates(f.type.children, `${prefix}${f.name}.`, problems)
+    if (arrow.DataType.isStruct(f.type)) checkDuplicates(f.type.children, `${prefix}${f.name}.`, problems)
   }
 }
 
@@ -150,7 +152,7 @@ function mergeStruct(
 ): StructType {
   const fields = table.fields.map((tf) => {
     const df = findByName(dataFields, tf.name)
-    if (df && isStruct(tf.type) && df.type instanceof arrow.Struct) {
+    if (df && isStruct(tf.type) && arrow.DataType.isStruct(df.type)) {
       return { ...tf, type: mergeStruct(tf.type, df.type.children, assign) }
     }
     return tf
@@ -322,7 +324,7 @@ function castData(
     }
     // Map entries: accept any entry field names by position (key, value).
     let childData = srcChild
-    if (isMap(to) && srcChild.type instanceof arrow.Struct) {
+    if (isMap(to) && arrow.DataType.isStruct(srcChild.type)) {
       const renamed = new arrow.Struct(
         srcChild.type.children.map((c, i) => new arrow.Field(i === 0 ? 'key' : 'value', c.type, c.nullable)),
       )
@@ -343,9 +345,15 @@ function castData(
       problems,
     )
     const { bitmap, nullCount } = validity(d)
-    const srcOffsets = d.valueOffsets as Int32Array | BigInt64Array
     const valueOffsets = new Int32Array(d.length + 1)
-    for (let i = 0; i <= d.length; i++) valueOffsets[i] = Number(srcOffsets[i])
+    if (from.typeId === arrow.Type.FixedSizeList) {
+      // A FixedSizeList becomes a List: row i spans [i*size, (i+1)*size) of the (already sliced) child.
+      const size = (from as arrow.FixedSizeList).listSize
+      for (let i = 0; i <= d.length; i++) valueOffsets[i] = i * size
+    } else {
+      const srcOffsets = d.valueOffsets as Int32Array | BigInt64Array
+      for (let i = 0; i <= d.length; i++) valueOffsets[i] = Number(srcOffsets[i])
+    }
     return arrow.makeData({
       type: targetType as never,
       length: d.length,
@@ -359,6 +367,8 @@ function castData(
 }
 
 function sameArrowType(a: arrow.DataType, b: arrow.DataType): boolean {
+  // Decimal128 and Decimal256 print alike: the bit width decides the layout.
+  if (a instanceof arrow.Decimal && b instanceof arrow.Decimal && a.bitWidth !== b.bitWidth) return false
   return String(a) === String(b) && a.typeId === b.typeId
 }
 
@@ -372,7 +382,7 @@ function castPrimitive(
   const from = d.type as arrow.DataType
   if (
     sameArrowType(from, targetType) &&
-    !(from instanceof arrow.Timestamp && from.timezone !== (targetType as arrow.Timestamp).timezone)
+    !(arrow.DataType.isTimestamp(from) && from.timezone !== (targetType as arrow.Timestamp).timezone)
   ) {
     return d
   }
@@ -429,7 +439,7 @@ function castPrimitive(
     for (let i = 0; i < n; i++) {
       if (!valid(i)) continue
       let unscaled: bigint
-      if (from instanceof arrow.Decimal) {
+      if (arrow.DataType.isDecimal(from)) {
         unscaled = decimalWords(d.values as Uint32Array, i, from.bitWidth / 32) * 10n ** BigInt(dp.scale - from.scale)
       } else {
         unscaled = BigInt(vec.get(i) as number | bigint) * 10n ** BigInt(dp.scale)

@@ -199,6 +199,32 @@ describe('computeFileStats', () => {
     expect(truncateMin('😈😈😈', 2)).toBe('😈😈')
   })
 
+  it('truncateMin and truncateMax agree with a code-point split on random strings (surrogate pairs, lone halves)', () => {
+    const reference = (s: string, n: number) => {
+      const cps = Array.from(s)
+      return { min: cps.length <= n ? s : cps.slice(0, n).join(''), cps }
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 20 }), fc.integer({ min: 1, max: 8 }), (s, n) => {
+        const { min, cps } = reference(s, n)
+        expect(truncateMin(s, n)).toBe(min)
+        if (cps.length <= n) expect(truncateMax(s, n)).toBe(s)
+        else if (cps[n] !== '\u{10FFFF}') expect(truncateMax(s, n)).toBe(`${min}\u{10FFFF}`)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('truncating a 140M-character string reads only its prefix (milliseconds, no RangeError)', () => {
+    const huge = 'é'.repeat(140 * 1024 * 1024)
+    huge.charCodeAt(0) // flatten V8's rope first, as a decoded string already is
+    const t0 = performance.now()
+    expect(truncateMin(huge, 32)).toBe('é'.repeat(32))
+    expect(truncateMax(huge, 32)).toBe(`${'é'.repeat(32)}\u{10FFFF}`)
+    // Before: Array.from over the whole string, a RangeError at this size (~4.8 s at 40 MB).
+    expect(performance.now() - t0).toBeLessThan(200)
+  })
+
   it('limits stats to the first delta.dataSkippingNumIndexedCols leaves, nested leaves counted, partitions excluded', () => {
     const st = new arrow.Struct([f('x', new arrow.Int32()), f('y', new arrow.Int32())])
     const t = new arrow.Table({

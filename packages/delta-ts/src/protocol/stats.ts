@@ -1,4 +1,5 @@
 import type * as arrow from 'apache-arrow'
+import { adoptTableOrBatch } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { civilFromDays, decimalToString, formatDate } from './partition-values.js'
 import {
@@ -67,7 +68,8 @@ interface StatObject {
  * `delta.dataSkippingNumIndexedCols` is not an integer >= -1 or `delta.dataSkippingStatsColumns` names a
  * column the schema lacks.
  */
-export function computeFileStats(data: arrow.Table | arrow.RecordBatch, options: FileStatsOptions): string {
+export function computeFileStats(input: arrow.Table | arrow.RecordBatch, options: FileStatsOptions): string {
+  const data = adoptTableOrBatch(input, 'computeFileStats data')
   const mode = options.columnMappingMode ?? 'none'
   const partition = new Set(options.partitionColumns ?? [])
   const dataFields = options.schema.fields.filter((f) => !partition.has(f.name))
@@ -330,11 +332,16 @@ function leafStats(type: DataType, parts: LeafData[], prefixLen: number): Leaf {
         if (lo === undefined || compareBytes(bytes, lo) < 0) lo = bytes
         if (hi === undefined || compareBytes(bytes, hi) > 0) hi = bytes
       })
+      // Only a prefix can matter: truncateMax looks at up to 2n+1 code points of at most 4 bytes each. Decoding
+      // just that keeps stats of a huge value (hundreds of MB) cheap; a code point cut at the end of the prefix
+      // lies beyond every position the truncation reads.
+      const limit = 4 * (2 * prefixLen + 2)
       const dec = new TextDecoder()
+      const text = (b: Uint8Array) => dec.decode(b.length > limit ? b.subarray(0, limit) : b)
       return {
         nullCount,
-        min: lo === undefined ? undefined : truncateMin(dec.decode(lo), prefixLen),
-        max: hi === undefined ? undefined : truncateMax(dec.decode(hi), prefixLen),
+        min: lo === undefined ? undefined : truncateMin(text(lo), prefixLen),
+        max: hi === undefined ? undefined : truncateMax(text(hi), prefixLen),
       }
     }
     default: {
@@ -419,27 +426,45 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 const MAX_CODE_POINT = String.fromCodePoint(0x10ffff)
 
-/** A lower bound of `s` of at most `n` code points: its prefix (a prefix never sorts after the string). */
+/**
+ * The UTF-16 index just after the first `n` code points of `s` starting at index `from`, or `s.length` when
+ * fewer remain. Reads only those code points (never the whole string).
+ */
+function afterCodePoints(s: string, n: number, from = 0): number {
+  let i = from
+  for (let k = 0; k < n && i < s.length; k++) {
+    const c = s.charCodeAt(i)
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1
+  }
+  return i
+}
+
+/**
+ * A lower bound of `s` of at most `n` code points: its prefix (a prefix never sorts after the string). Work is
+ * bounded by `n`, whatever the length of `s`.
+ */
 export function truncateMin(s: string, n: number): string {
-  const cps = Array.from(s)
-  return cps.length <= n ? s : cps.slice(0, n).join('')
+  const cut = afterCodePoints(s, n)
+  return cut >= s.length ? s : s.slice(0, cut)
 }
 
 /**
  * An upper bound of `s` of about `n` code points, or undefined when none is cheap to find. Longer strings
  * become their prefix plus U+10FFFF, which sorts after every continuation of the prefix — unless the next code
- * point is itself U+10FFFF, in which case the prefix grows over those (up to 2n) before giving up.
+ * point is itself U+10FFFF, in which case the prefix grows over those (up to 2n) before giving up. Work is
+ * bounded by `n`, whatever the length of `s`.
  */
 export function truncateMax(s: string, n: number): string | undefined {
-  const cps = Array.from(s)
-  if (cps.length <= n) return s
-  let cut = n
-  while (cut < cps.length && cps[cut] === MAX_CODE_POINT) {
-    cut++
-    if (cut > 2 * n) return undefined
+  let cut = afterCodePoints(s, n)
+  if (cut >= s.length) return s
+  let count = n
+  while (cut < s.length && s.codePointAt(cut) === 0x10ffff) {
+    cut += 2
+    count++
+    if (count > 2 * n) return undefined
   }
-  if (cut === cps.length) return s
-  return cps.slice(0, cut).join('') + MAX_CODE_POINT
+  if (cut >= s.length) return s
+  return s.slice(0, cut) + MAX_CODE_POINT
 }
 
 function toJson(v: StatValue): string {

@@ -47,7 +47,7 @@ export class LocalStorage implements Storage {
   private async statKey(key: string): Promise<ObjectMeta | undefined> {
     try {
       const st = await fs.stat(this.abs(key))
-      return { path: key, size: st.size, lastModified: st.mtimeMs }
+      return { path: key, size: st.size, lastModified: Math.floor(st.mtimeMs) }
     } catch (err) {
       if (isNodeError(err, 'ENOENT')) return undefined
       throw translate(err, key)
@@ -112,7 +112,7 @@ export class LocalStorage implements Storage {
     try {
       const st = await fs.stat(this.abs(path))
       if (!st.isFile()) throw new DeltaError('FILE_NOT_FOUND', `${this.rootUri}${path} is not a file`)
-      return { path, size: st.size, lastModified: st.mtimeMs }
+      return { path, size: st.size, lastModified: Math.floor(st.mtimeMs) }
     } catch (err) {
       throw translate(err, path)
     }
@@ -122,7 +122,11 @@ export class LocalStorage implements Storage {
     options.signal?.throwIfAborted()
     const target = this.abs(path)
     const dir = nodePath.dirname(target)
-    await fs.mkdir(dir, { recursive: true })
+    try {
+      await fs.mkdir(dir, { recursive: true })
+    } catch (err) {
+      throw translate(err, path)
+    }
     // The temp name starts with a dot and ends in .tmp so listings of _delta_log never mistake it for a commit.
     const tmp = nodePath.join(dir, `.${nodePath.basename(target)}.${randomUUID()}.tmp`)
     try {
@@ -180,6 +184,16 @@ function translate(err: unknown, path: string): unknown {
   if (err instanceof DeltaError) return err
   if (isNodeError(err, 'ENOENT') || isNodeError(err, 'EISDIR')) {
     return new DeltaError('FILE_NOT_FOUND', `${path} does not exist`, { cause: err })
+  }
+  if (isNodeError(err, 'ENAMETOOLONG')) {
+    return new DeltaError('INVALID_ARGUMENT', `${path}: a file or directory name is too long for the file system`, {
+      cause: err,
+    })
+  }
+  if (isNodeError(err, 'ERR_INVALID_ARG_VALUE') || isNodeError(err, 'ERR_INVALID_ARG_TYPE')) {
+    return new DeltaError('INVALID_ARGUMENT', `${JSON.stringify(path)} is not a valid local path (a NUL character?)`, {
+      cause: err,
+    })
   }
   if (typeof err === 'object' && err !== null && (err as { name?: string }).name === 'AbortError') {
     return new DeltaError('ABORTED', `operation on ${path} was aborted`, { cause: err })

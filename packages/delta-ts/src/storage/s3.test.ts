@@ -7,6 +7,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort, startFaultProxy, testCredentials } from '../../test/s3-server.js'
 import { raceInProcesses, storageContractSuite } from '../../test/storage-contract.js'
+import { DeltaTable } from '../core/table.js'
 import { DeltaError } from '../errors.js'
 import { S3Storage, type S3StorageOptions } from './s3.js'
 
@@ -210,6 +211,30 @@ describe('S3Storage specifics', () => {
     expect(e2.cause).toBeDefined()
     const e3 = await errorOf(unreachable.put('y', enc.encode('y'), { overwrite: true }))
     expect(e3.code).toBe('STORAGE_TRANSIENT')
+  })
+
+  it('reports a client with no credentials or no region as STORAGE_CONFIG (permanent), not STORAGE_TRANSIENT', async () => {
+    const saved = { ...process.env }
+    try {
+      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION'])
+        delete process.env[k]
+      // The default chain would otherwise ask the instance metadata service, which is not ours to call.
+      process.env.AWS_EC2_METADATA_DISABLED = 'true'
+      process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config'
+      process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials'
+      const { credentials: _omit, ...noCredentials } = connection()
+      const e1 = await errorOf(new S3Storage(`s3://${bucket}/t`, { ...noCredentials, maxAttempts: 1 }).read('x'))
+      expect(e1.code).toBe('STORAGE_CONFIG')
+      expect(e1.message).toMatch(/credentials/)
+      expect((e1.cause as { name?: string }).name).toBe('CredentialsProviderError')
+      const e2 = await errorOf(new S3Storage(`s3://${bucket}/t`, { maxAttempts: 1 }).read('x'))
+      expect(e2.code).toBe('STORAGE_CONFIG')
+      expect(e2.message).toMatch(/region/)
+      const e3 = await errorOf(DeltaTable.open(`s3://${bucket}/t`, { storageOptions: { s3: { maxAttempts: 1 } } }))
+      expect(e3.code).toBe('STORAGE_CONFIG')
+    } finally {
+      process.env = saved
+    }
   })
 
   it('reports a store that rejects If-None-Match (501 NotImplemented) as STORAGE_ERROR naming conditionalWrites, without retrying', async () => {

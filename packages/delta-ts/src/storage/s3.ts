@@ -549,9 +549,30 @@ const TRANSIENT_NAMES = new Set([
   'TooManyRequestsException',
 ])
 
+/** Error names of a client without usable credentials, or whose credentials the store rejects. */
+const CONFIG_NAMES = new Set([
+  'CredentialsProviderError',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'AuthorizationHeaderMalformed',
+  'InvalidToken',
+])
+
+/**
+ * Misconfiguration the SDK reports without an HTTP status (which would otherwise look like a network failure,
+ * i.e. transient): no region, no credentials; and the store's own rejections of the credentials.
+ */
+function isConfigurationError(err: unknown): boolean {
+  const name = errorName(err)
+  if (name !== undefined && CONFIG_NAMES.has(name)) return true
+  const message = (err as { message?: unknown } | undefined)?.message
+  return httpStatus(err) === undefined && typeof message === 'string' && /^Region is missing/.test(message)
+}
+
 /** Throttling, 5xx, timeouts and network failures (no HTTP status at all) may succeed when retried. */
 function isTransient(err: unknown): boolean {
   if (err instanceof DeltaError) return err.code === 'STORAGE_TRANSIENT'
+  if (isConfigurationError(err)) return false
   const status = httpStatus(err)
   const name = errorName(err)
   if (name !== undefined && TRANSIENT_NAMES.has(name)) return true
@@ -571,6 +592,14 @@ export function translateS3Error(err: unknown, op: string, uri: string, signal?:
   const detail = describe(err)
   if (signal?.aborted || name === 'AbortError') {
     return new DeltaError('ABORTED', `${op} ${uri} was aborted`, { cause: err })
+  }
+  if (isConfigurationError(err)) {
+    return new DeltaError(
+      'STORAGE_CONFIG',
+      `${op} ${uri}: the S3 client is misconfigured (${detail}); set a region (option region or AWS_REGION) and ` +
+        'credentials (option credentials, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or a profile); retrying will not help',
+      { cause: err },
+    )
   }
   if (name === 'NoSuchBucket') {
     return new DeltaError('STORAGE_ERROR', `${op} ${uri}: bucket does not exist (${detail})`, { cause: err })

@@ -8,7 +8,10 @@ export interface ObjectMeta {
   path: string
   /** Size in bytes. */
   size: number
-  /** Last modification, epoch milliseconds. */
+  /**
+   * Last modification, whole epoch milliseconds (backends floor finer clocks), so that a commit timestamp shown
+   * to a user selects the same version when given back to time travel.
+   */
   lastModified: number
 }
 

@@ -12,7 +12,7 @@ import { DeltaError } from '../errors.js'
 import { LocalStorage } from './local.js'
 import { MemoryStorage } from './memory.js'
 import { S3Storage } from './s3.js'
-import { dropMemoryStorage, resolveStorage } from './uri.js'
+import { dropMemoryStorage, missingSdkError, resolveStorage } from './uri.js'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
@@ -118,5 +118,50 @@ describe('resolveStorage', () => {
     const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { localAndMemory?: string; s3?: string }
     expect(out.localAndMemory).toBe('ok')
     expect(out.s3).toMatch(/AWS SDK loaded: @aws-sdk\/client-s3/)
+  })
+})
+
+describe('missingSdkError', () => {
+  // Real resolution failures, from a directory with no node_modules: what Node throws when delta-ts/s3 is loaded
+  // in a project without the optional peer dependency @aws-sdk/client-s3 (the packed-project check in
+  // scripts/pack-smoke-arrow.mjs runs the whole path).
+  it('turns a missing @aws-sdk/client-s3 (import and require) into MISSING_DEPENDENCY naming the install command', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'delta-ts-no-sdk-'))
+    try {
+      const mod = path.join(dir, 'uses-sdk.mjs')
+      await fs.writeFile(mod, "import '@aws-sdk/client-s3'\n")
+      // Both loads run in a plain Node process (vitest would resolve them through the workspace).
+      const script = `import { createRequire } from 'node:module'
+const out = (e) => ({ code: e.code, message: e.message })
+const viaImport = await import(${JSON.stringify(pathToFileURL(mod).href)}).then(() => null, out)
+let viaRequire = null
+try { createRequire(${JSON.stringify(mod)})('@aws-sdk/client-s3') } catch (e) { viaRequire = out(e) }
+console.log(JSON.stringify([viaImport, viaRequire]))`
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: dir,
+        // pnpm's bin shims put its store on NODE_PATH, where require would find the SDK.
+        env: { ...process.env, NODE_PATH: '' },
+      })
+      const thrown = JSON.parse(stdout) as { code: string; message: string }[]
+      expect(thrown.map((t) => t.code)).toEqual(['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND'])
+      const [viaImport, viaRequire] = thrown.map((t) => Object.assign(new Error(t.message), { code: t.code }))
+      for (const cause of [viaImport, viaRequire]) {
+        const err = missingSdkError(cause, 's3://bucket/t')
+        expect(err).toBeInstanceOf(DeltaError)
+        expect(err?.code).toBe('MISSING_DEPENDENCY')
+        expect(err?.message).toMatch(/^s3:\/\/bucket\/t: s3:\/\/ tables need the AWS SDK.*npm i @aws-sdk\/client-s3$/)
+        expect(err?.cause).toBe(cause)
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('leaves other load failures alone', async () => {
+    const other = await import(pathToFileURL(path.join(os.tmpdir(), 'no-such-module-here.mjs')).href).catch(
+      (e: unknown) => e,
+    )
+    expect(missingSdkError(other, 's3://bucket/t')).toBeUndefined()
+    expect(missingSdkError(new Error('boom'), 's3://bucket/t')).toBeUndefined()
   })
 })

@@ -27,7 +27,8 @@ const memoryStores = new Map<string, MemoryStorage>()
  *   that never touch S3 never load the AWS SDK; `options.s3` configures it.
  *
  * @throws DeltaError `INVALID_ARGUMENT` for an empty URI, another scheme (`gs://`, `abfss://`...), a
- *   malformed `file://` URL or an `s3://` URI without a bucket.
+ *   malformed `file://` URL or an `s3://` URI without a bucket; `MISSING_DEPENDENCY` for an `s3://` URI when
+ *   the optional peer dependency `@aws-sdk/client-s3` is not installed.
  */
 export async function resolveStorage(uri: string, options: StorageOptions = {}): Promise<Storage> {
   if (uri === '') throw new DeltaError('INVALID_ARGUMENT', 'resolveStorage: empty table URI')
@@ -55,9 +56,14 @@ export async function resolveStorage(uri: string, options: StorageOptions = {}):
     case 's3':
     case 's3a': {
       // Self-reference through the package exports: resolves to src/s3.ts under the `source` condition and to
-      // dist/s3.js once built.
-      const { S3Storage } = await import('delta-ts/s3')
-      return new S3Storage(uri, options.s3)
+      // dist/s3.js once built. @aws-sdk/client-s3 is an optional peer dependency: its absence is reported here.
+      let s3: typeof import('delta-ts/s3')
+      try {
+        s3 = await import('delta-ts/s3')
+      } catch (err) {
+        throw missingSdkError(err, uri) ?? err
+      }
+      return new s3.S3Storage(uri, options.s3)
     }
     default:
       throw new DeltaError(
@@ -66,6 +72,25 @@ export async function resolveStorage(uri: string, options: StorageOptions = {}):
           ' (pass a Storage object for anything else)',
       )
   }
+}
+
+/**
+ * The DeltaError for a failed load of `delta-ts/s3` whose cause is a missing `@aws-sdk/client-s3` (Node's
+ * ERR_MODULE_NOT_FOUND from an ES module import, MODULE_NOT_FOUND from require), or undefined for other failures.
+ */
+export function missingSdkError(err: unknown, uri: string): DeltaError | undefined {
+  const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown
+    message?: unknown
+  }
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined
+  if (typeof message !== 'string' || !message.includes('@aws-sdk/client-s3')) return undefined
+  return new DeltaError(
+    'MISSING_DEPENDENCY',
+    `${uri}: s3:// tables need the AWS SDK, an optional peer dependency of delta-ts that is not installed. ` +
+      'Install it beside delta-ts: npm i @aws-sdk/client-s3',
+    { cause: err },
+  )
 }
 
 /**

@@ -97,6 +97,31 @@ export type SparkTask =
   | { kind: 'write-scenario'; name: string; dir: string; out: string }
   | { kind: 'read'; dir: string; out: string; versions?: string }
   | { kind: 'append-loop'; dir: string; out: string; writer: string; count: number; ready: string }
+  | SparkSqlTask
+
+/**
+ * SQL run by Spark (py/spark_cli.py `sql`): `conf` (session settings such as the time zone) holds for this
+ * task only; statements run in order (`SET k=v` changes a setting until the task ends or the next SET),
+ * then the named queries. Output: {@link SparkSqlResult}.
+ */
+export interface SparkSqlTask {
+  kind: 'sql'
+  out: string
+  conf?: Record<string, string>
+  statements?: string[]
+  queries?: Record<string, string>
+  /** Table directories whose data files to describe (column chunk physical types and encodings). */
+  parquetFiles?: string[]
+}
+
+/** What a {@link SparkSqlTask} returns. */
+export interface SparkSqlResult {
+  queries: Record<string, { schema: string; rows: WireRow[] }>
+  parquetFiles: Record<
+    string,
+    { file: string; columns: Record<string, { physicalType: string; encodings: string[] }> }[]
+  >
+}
 
 /** Runs Spark tasks in one JVM; returns each task's parsed output (throws on the first failed task). */
 export async function runSpark(tasks: SparkTask[], jobFile: string): Promise<unknown[]> {

@@ -7,6 +7,7 @@ import {
   type ScalarValue,
 } from '../partition-values.js'
 import { type DataType, decimalParams, findField, isStruct, type StructField, type StructType } from '../schema.js'
+import { arithResultType, integerLiteralAsDecimal, isNumericType, numericLiteralType } from './arith.js'
 import { exprToSql } from './sql.js'
 import type { ColumnExpr, Expr, LiteralExpr, Operand } from './types.js'
 
@@ -314,8 +315,67 @@ function comparable(a: DataType, b: DataType): boolean {
   return fa === fb && fa !== 'nested'
 }
 
+/** How an error message names a non-literal operand. */
+function describeOperand(o: Operand): string {
+  return o.kind === 'column' ? `column '${colName(o)}'` : `expression ${exprToSql(o)}`
+}
+
+/** A literal operand of arithmetic, typed on its own (Spark: 1 is INT, 1.5 DECIMAL(2,1), 1e3 DOUBLE). */
+function bindArithLiteral(l: LiteralExpr, other: DataType | undefined, describe: () => string): LiteralExpr {
+  if (l.dataType !== undefined) return l
+  if (l.value === null || l.value === undefined) return { kind: 'literal', value: null, dataType: other ?? 'integer' }
+  const n = numericOf(l)
+  const exponent = l.text !== undefined && /[eE]/.test(l.text)
+  if (!n || typeof l.value === 'string' || typeof l.value === 'boolean' || l.typeHint)
+    throw invalid(`arithmetic needs numeric operands: ${describe()}`)
+  if (n.kind === 'float' || exponent || (typeof l.value === 'number' && !Number.isInteger(l.value) && !l.text)) {
+    return { kind: 'literal', value: numericToNumber(n), dataType: 'double' }
+  }
+  if (n.kind === 'int') {
+    const type = numericLiteralType(n.value)
+    const value: ScalarValue =
+      type === 'integer' ? Number(n.value) : type === 'long' ? n.value : { unscaled: n.value, scale: 0 }
+    return { kind: 'literal', value, dataType: type }
+  }
+  return { kind: 'literal', value: n.value, dataType: numericLiteralType(n.value) }
+}
+
+/** Binds a value expression (column, literal, arithmetic); literals stay untyped unless inside arithmetic. */
 function bindOperand(o: Operand, schema: StructType, options: BindOptions): Operand {
-  return o.kind === 'column' ? bindColumn(o, schema, options) : o
+  switch (o.kind) {
+    case 'column':
+      return bindColumn(o, schema, options)
+    case 'literal':
+      return o
+    case 'negate': {
+      const describe = () => exprToSql(o)
+      let operand = bindOperand(o.operand, schema, options)
+      if (operand.kind === 'literal') operand = bindArithLiteral(operand, undefined, describe)
+      if (!isNumericType(operand.dataType)) throw invalid(`arithmetic needs numeric operands: ${describe()}`)
+      return { kind: 'negate', operand, dataType: operand.dataType }
+    }
+    case 'arith': {
+      const describe = () => exprToSql(o)
+      let left = bindOperand(o.left, schema, options)
+      let right = bindOperand(o.right, schema, options)
+      if (left.kind === 'literal' && right.kind !== 'literal') left = bindArithLiteral(left, right.dataType, describe)
+      right =
+        right.kind === 'literal'
+          ? bindArithLiteral(right, left.kind === 'literal' ? undefined : left.dataType, describe)
+          : right
+      if (left.kind === 'literal') left = bindArithLiteral(left, right.dataType, describe)
+      // Spark's literal rule: an integer literal against a decimal takes only the digits it needs.
+      const ruleType = (x: Operand, other: Operand): DataType =>
+        x.kind === 'literal' &&
+        (typeof x.value === 'number' || typeof x.value === 'bigint') &&
+        decimalParams(other.dataType!) !== undefined &&
+        ['byte', 'short', 'integer', 'long'].includes(x.dataType as string)
+          ? integerLiteralAsDecimal(x.value)
+          : x.dataType!
+      const dataType = arithResultType(o.op, ruleType(left, right), ruleType(right, left), describe)
+      return { kind: 'arith', op: o.op, left, right, dataType }
+    }
+  }
 }
 
 function bindPair(
@@ -327,16 +387,16 @@ function bindPair(
 ): [Operand, Operand] {
   const l = bindOperand(left, schema, options)
   const r = bindOperand(right, schema, options)
-  if (l.kind === 'column' && r.kind === 'column') {
+  if (l.kind !== 'literal' && r.kind !== 'literal') {
     if (!comparable(l.dataType!, r.dataType!)) {
       throw invalid(
-        `cannot compare column '${colName(l)}' (${typeName(l.dataType!)}) ${opText} column '${colName(r)}' (${typeName(r.dataType!)})`,
+        `cannot compare ${describeOperand(l)} (${typeName(l.dataType!)}) ${opText} ${describeOperand(r)} (${typeName(r.dataType!)})`,
       )
     }
     return [l, r]
   }
-  if (l.kind === 'column') return [l, coerce(r as LiteralExpr, l.dataType!, `column '${colName(l)}'`)]
-  if (r.kind === 'column') return [coerce(l as LiteralExpr, r.dataType!, `column '${colName(r)}'`), r]
+  if (l.kind !== 'literal') return [l, coerce(r as LiteralExpr, l.dataType!, describeOperand(l))]
+  if (r.kind !== 'literal') return [coerce(l, r.dataType!, describeOperand(r)), r]
   return [bindNatural(l), bindNatural(r)]
 }
 
@@ -362,14 +422,14 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
     }
     case 'in': {
       const value = bindOperand(e.value, schema, options)
-      if (value.kind === 'column') {
+      if (value.kind !== 'literal') {
         if (family(value.dataType!) === 'nested')
-          throw invalid(`IN is not supported on column '${colName(value)}' of type ${typeName(value.dataType!)}`)
+          throw invalid(`IN is not supported on ${describeOperand(value)} of type ${typeName(value.dataType!)}`)
         return {
           kind: 'in',
           value,
           negated: e.negated,
-          list: e.list.map((x) => coerce(x, value.dataType!, `column '${colName(value)}'`)),
+          list: e.list.map((x) => coerce(x, value.dataType!, describeOperand(value))),
         }
       }
       const bv = bindNatural(value)
@@ -381,20 +441,25 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
       }
     }
     case 'isNull': {
-      const operand = e.operand.kind === 'column' ? bindColumn(e.operand, schema, options) : bindNatural(e.operand)
+      const bound = bindOperand(e.operand, schema, options)
+      const operand = bound.kind === 'literal' ? bindNatural(bound) : bound
       return { kind: 'isNull', operand, negated: e.negated }
     }
     case 'like': {
-      const operand = e.operand.kind === 'column' ? bindColumn(e.operand, schema, options) : bindNatural(e.operand)
+      const bound = bindOperand(e.operand, schema, options)
+      const operand = bound.kind === 'literal' ? bindNatural(bound) : bound
       if (operand.dataType !== 'string' && !(operand.kind === 'literal' && operand.value === null)) {
         throw invalid(
-          `LIKE needs a string operand, got ${operand.kind === 'column' ? `column '${colName(operand)}'` : 'a literal'} of type ${typeName(operand.dataType!)}`,
+          `LIKE needs a string operand, got ${operand.kind === 'literal' ? 'a literal' : describeOperand(operand)} of type ${typeName(operand.dataType!)}`,
         )
       }
       if ([...e.escape].length !== 1)
         throw invalid(`LIKE escape must be one character, got ${JSON.stringify(e.escape)}`)
       return { kind: 'like', operand, pattern: e.pattern, escape: e.escape, negated: e.negated }
     }
+    case 'arith':
+    case 'negate':
+      throw invalid(`expression ${exprToSql(e)} is a number, not a predicate`)
     case 'and':
     case 'or':
       if (e.children.length === 0) throw invalid(`${e.kind.toUpperCase()} without operands`)

@@ -1,6 +1,8 @@
 import { DeltaError } from '../../errors.js'
 import { compareScalars, type ScalarValue } from '../partition-values.js'
-import type { ColumnExpr, CompareOp, Expr, Operand } from './types.js'
+import type { DataType } from '../schema.js'
+import { evalArith, evalNegate } from './arith.js'
+import type { ArithExpr, ColumnExpr, CompareOp, Expr, NegateExpr, Operand } from './types.js'
 
 /**
  * Row-at-a-time evaluation of a bound expression with SQL three-valued logic. This is the reference semantics:
@@ -121,9 +123,27 @@ export function likeToRegExp(pattern: string, escapeChar: string): RegExp {
 /** Reads a column's value for the current row. */
 export type ColumnValueReader = (c: ColumnExpr) => ScalarValue
 
-function operandValue(o: Operand, read: ColumnValueReader): ScalarValue {
-  if (o.kind === 'column') return read(o)
-  return (o.value ?? null) as ScalarValue
+/**
+ * The value of a bound value expression for one row (arithmetic with {@link evalArith}).
+ *
+ * @throws DeltaError `ARITHMETIC_OVERFLOW` when integer or decimal arithmetic overflows its result type.
+ */
+export function operandValue(o: Operand, read: ColumnValueReader): ScalarValue {
+  switch (o.kind) {
+    case 'column':
+      return read(o)
+    case 'literal':
+      return (o.value ?? null) as ScalarValue
+    case 'arith':
+      return evalArith(o.op, operandValue(o.left, read), operandValue(o.right, read), boundType(o))
+    case 'negate':
+      return evalNegate(operandValue(o.operand, read), boundType(o))
+  }
+}
+
+function boundType(o: ArithExpr | NegateExpr): DataType {
+  if (o.dataType === undefined) throw new DeltaError('INVALID_ARGUMENT', 'arithmetic is not bound; call bindExpr first')
+  return o.dataType
 }
 
 /**
@@ -138,6 +158,9 @@ export function evaluateRow(e: Expr, read: ColumnValueReader): boolean | null {
       const v = read(e)
       return v === null || v === undefined ? null : v === true
     }
+    case 'arith':
+    case 'negate':
+      throw new DeltaError('INVALID_PREDICATE', 'a number is not a predicate')
     case 'literal':
       return e.value === null || e.value === undefined ? null : e.value === true
     case 'compare':

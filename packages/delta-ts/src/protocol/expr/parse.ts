@@ -1,5 +1,5 @@
 import { DeltaError } from '../../errors.js'
-import type { ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from './types.js'
+import type { ArithOp, ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from './types.js'
 
 /*
  * A hand-written recursive-descent parser for SQL predicates (the WHERE-clause subset delta-ts evaluates).
@@ -11,11 +11,15 @@ import type { ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from './types.
  *   atom      := '(' predicate ')' | operand [suffix]
  *   suffix    := cmpOp operand | IS [NOT] NULL | [NOT] IN '(' literal (',' literal)* ')'
  *              | [NOT] BETWEEN operand AND operand | [NOT] LIKE string [ESCAPE string]
- *   operand   := column | literal
+ *   operand   := term (('+' | '-') term)*
+ *   term      := unary (('*' | '/' | '%') unary)*
+ *   unary     := '-' unary | '+' unary | primary          ('-' before a number makes a negative literal)
+ *   primary   := column | literal | '(' operand ')'
  *   column    := ident ('.' ident)*          ident: a letter or _ then letters, digits, _; or `back quoted`
  *   literal   := number | string | TRUE | FALSE | NULL | DATE string | TIMESTAMP string | TIMESTAMP_NTZ string
  *              | X'hex'
  *
+ * A parenthesis opens a predicate when it can; `(a + 1) * 2 > 3` falls back to a parenthesized operand.
  * Strings take single or double quotes (Spark's default); a doubled quote is one quote character, backslash is
  * not an escape in string literals. Keywords are case-insensitive.
  */
@@ -146,7 +150,7 @@ export function tokenize(sql: string, what = 'predicate'): Token[] {
       i += 2
       continue
     }
-    if (ch === '<' || ch === '>' || ch === '=' || ch === '-' || ch === '+' || ch === '*' || ch === '/') {
+    if ('<>=-+*/%'.includes(ch)) {
       out.push({ kind: 'op', text: ch, value: ch, pos: start })
       i++
       continue
@@ -163,6 +167,7 @@ export function tokenize(sql: string, what = 'predicate'): Token[] {
   return out
 }
 
+const COMPARE_OPS = new Set(['=', '==', '!=', '<>', '<', '<=', '>', '>='])
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'null', 'like', 'between', 'true', 'false', 'escape'])
 
 class Parser {
@@ -223,19 +228,42 @@ class Parser {
 
   private parseAtom(): Expr {
     if (this.peek().kind === 'lparen') {
-      this.next()
-      const e = this.parseOr()
-      if (this.peek().kind !== 'rparen') this.error("expected ')'")
-      this.next()
-      return e
+      // '(' predicate ')' first; a value in parentheses that an operator or a suffix follows is an operand.
+      const start = this.i
+      let failure: { error: unknown; at: number } | undefined
+      try {
+        this.next()
+        const e = this.parseOr()
+        if (this.peek().kind !== 'rparen') this.error("expected ')'")
+        this.next()
+        const isValue = e.kind === 'column' || e.kind === 'literal' || e.kind === 'arith' || e.kind === 'negate'
+        if (!isValue || !this.continuesOperand()) return e
+      } catch (err) {
+        failure = { error: err, at: this.i }
+      }
+      this.i = start
+      try {
+        return this.parseSuffix(this.parseOperand('expected a column, a literal, NOT or ('))
+      } catch (err) {
+        // Report whichever reading got further into the input.
+        if (failure && failure.at > this.i) throw failure.error
+        throw err
+      }
     }
     const left = this.parseOperand('expected a column, a literal, NOT or (')
     return this.parseSuffix(left)
   }
 
+  /** Whether the next token continues a value (an operator, IS, IN, BETWEEN, LIKE, NOT ...). */
+  private continuesOperand(): boolean {
+    const t = this.peek()
+    if (t.kind === 'op') return true
+    return ['is', 'in', 'between', 'like', 'not'].some((k) => this.isKw(t, k))
+  }
+
   private parseSuffix(left: Operand): Expr {
     const t = this.peek()
-    if (t.kind === 'op' && t.text !== '-' && t.text !== '+') {
+    if (t.kind === 'op' && COMPARE_OPS.has(t.text)) {
       this.next()
       const op: CompareOp = t.text === '<>' ? '!=' : t.text === '==' ? '=' : (t.text as CompareOp)
       const right = this.parseOperand(`expected a column or a literal after '${t.text}'`)
@@ -309,14 +337,54 @@ class Parser {
   }
 
   private parseOperand(expected: string): Operand {
+    let left = this.parseTerm(expected)
+    for (;;) {
+      const t = this.peek()
+      if (t.kind !== 'op' || (t.text !== '+' && t.text !== '-')) return left
+      this.next()
+      left = { kind: 'arith', op: t.text as ArithOp, left, right: this.parseTerm(`expected a value after '${t.text}'`) }
+    }
+  }
+
+  private parseTerm(expected: string): Operand {
+    let left = this.parseUnary(expected)
+    for (;;) {
+      const t = this.peek()
+      if (t.kind !== 'op' || (t.text !== '*' && t.text !== '/' && t.text !== '%')) return left
+      this.next()
+      left = {
+        kind: 'arith',
+        op: t.text as ArithOp,
+        left,
+        right: this.parseUnary(`expected a value after '${t.text}'`),
+      }
+    }
+  }
+
+  private parseUnary(expected: string): Operand {
     const t = this.peek()
     if (t.kind === 'op' && (t.text === '-' || t.text === '+')) {
       const n = this.peek(1)
-      if (n.kind !== 'number') this.error('expected a number after the sign', n)
       this.next()
-      this.next()
-      return numberLiteral(t.text === '-' ? `-${n.text}` : n.text)
+      if (n.kind === 'number') {
+        this.next()
+        return numberLiteral(t.text === '-' ? `-${n.text}` : n.text)
+      }
+      const operand = this.parseUnary(`expected a value after '${t.text}'`)
+      return t.text === '-' ? { kind: 'negate', operand } : operand
     }
+    if (t.kind === 'lparen') {
+      this.next()
+      const e = this.parseOperand('expected a value after (')
+      if (this.peek().kind !== 'rparen') this.error("expected ')'")
+      this.next()
+      return e
+    }
+    return this.parsePrimary(expected)
+  }
+
+  private parsePrimary(expected: string): Operand {
+    const t = this.peek()
     if (t.kind === 'number') {
       this.next()
       return numberLiteral(t.text)
@@ -380,7 +448,8 @@ function numberLiteral(text: string): LiteralExpr {
 
 /**
  * Parses a SQL predicate such as `date >= '2024-01-01' AND department_id IN (1, 4) AND name IS NOT NULL` into
- * an (unbound) {@link Expr}. Supports = == != <> < <= > >=, [NOT] IN, IS [NOT] NULL, [NOT] BETWEEN (inclusive,
+ * an (unbound) {@link Expr}. Supports arithmetic (+ - * / % and unary minus, usual precedence) in operands,
+ * = == != <> < <= > >=, [NOT] IN, IS [NOT] NULL, [NOT] BETWEEN (inclusive,
  * rewritten to >= AND <=), [NOT] LIKE with ESCAPE, AND / OR / NOT with SQL precedence (NOT > AND > OR),
  * parentheses, nested and backtick-quoted column names (`` `my col`.x ``), and the literals described in the
  * grammar above. Qualified names (`target.id`) parse as paths; {@link bindExpr} decides whether the first part is

@@ -70,7 +70,20 @@ function literalToSql(l: LiteralExpr, o: SqlOptions = {}): string {
 }
 
 function operandToSql(x: Operand, o: SqlOptions): string {
-  return x.kind === 'column' ? columnToSql(x, o) : literalToSql(x, o)
+  switch (x.kind) {
+    case 'column':
+      return columnToSql(x, o)
+    case 'literal':
+      return literalToSql(x, o)
+    case 'arith': {
+      // Nested arithmetic is parenthesized, so the printed text keeps the tree's grouping.
+      const side = (y: Operand) =>
+        y.kind === 'arith' || y.kind === 'negate' ? `(${operandToSql(y, o)})` : operandToSql(y, o)
+      return `${side(x.left)} ${x.op} ${side(x.right)}`
+    }
+    case 'negate':
+      return x.operand.kind === 'column' ? `-${columnToSql(x.operand, o)}` : `-(${operandToSql(x.operand, o)})`
+  }
 }
 
 /**
@@ -86,6 +99,9 @@ export function exprToSql(e: Expr, options: SqlOptions = {}): string {
       return columnToSql(e, o)
     case 'literal':
       return literalToSql(e, o)
+    case 'arith':
+    case 'negate':
+      return operandToSql(e, o)
     case 'compare':
       return `${operandToSql(e.left, o)} ${e.op} ${operandToSql(e.right, o)}`
     case 'in':

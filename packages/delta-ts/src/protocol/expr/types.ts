@@ -10,13 +10,51 @@ import type { DataType } from '../schema.js'
  * Nodes are plain data (JSON-like objects); the builder's column and literal nodes additionally carry fluent
  * methods on their prototype, which no consumer relies on.
  */
-export type Expr = ColumnExpr | LiteralExpr | CompareExpr | InExpr | IsNullExpr | LikeExpr | AndExpr | OrExpr | NotExpr
+export type Expr =
+  | ColumnExpr
+  | LiteralExpr
+  | ArithExpr
+  | NegateExpr
+  | CompareExpr
+  | InExpr
+  | IsNullExpr
+  | LikeExpr
+  | AndExpr
+  | OrExpr
+  | NotExpr
 
 /** The comparison operators. `<>` parses to `!=`. */
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>='
 
-/** An operand of a comparison: a column or a literal. */
-export type Operand = ColumnExpr | LiteralExpr
+/** The binary arithmetic operators. */
+export type ArithOp = '+' | '-' | '*' | '/' | '%'
+
+/** A value expression: a column, a literal, or arithmetic over value expressions. */
+export type ValueNode = ColumnExpr | LiteralExpr | ArithExpr | NegateExpr
+
+/** An operand of a comparison, IN, IS NULL or LIKE: any value expression. */
+export type Operand = ValueNode
+
+/**
+ * `left op right` on numbers, with Spark's typing (see `bind.ts`): integers of the wider operand type,
+ * decimals with Spark's result precision and scale, float / double; `/` on integers gives double. NULL when
+ * either side is NULL or the divisor of `/` or `%` is zero; an integer or decimal result that overflows its
+ * type is an error (`ARITHMETIC_OVERFLOW`). After binding `dataType` is the result type.
+ */
+export interface ArithExpr {
+  kind: 'arith'
+  op: ArithOp
+  left: Operand
+  right: Operand
+  dataType?: DataType
+}
+
+/** `-operand` (unary minus), typed like its operand. */
+export interface NegateExpr {
+  kind: 'negate'
+  operand: Operand
+  dataType?: DataType
+}
 
 /**
  * A column reference. `path` is the field path through structs (`['address', 'city']`); `qualifier` names the
@@ -207,6 +245,22 @@ export function col(name: ColumnName, options?: { qualifier?: string }): ColumnR
 /** A literal node: `lit('2024-01-01')`, `lit(5n)`, `lit({ unscaled: 1234n, scale: 2 })`, `lit(null)`. */
 export function lit(value: LiteralValue): LiteralExpr {
   return { kind: 'literal', value }
+}
+
+/** Arithmetic `left op right` (`arith('%', col('id'), lit(3))`); plain values become literals. */
+export function arith(op: ArithOp, left: Lit | Operand, right: Lit | Operand): ArithExpr {
+  return { kind: 'arith', op, left: toValue(left), right: toValue(right) }
+}
+
+/** Unary minus `-operand`. */
+export function neg(operand: Lit | Operand): NegateExpr {
+  return { kind: 'negate', operand: toValue(operand) }
+}
+
+function toValue(v: Lit | Operand): Operand {
+  const k = v !== null && typeof v === 'object' ? (v as { kind?: unknown }).kind : undefined
+  if (k === 'column' || k === 'arith' || k === 'negate') return v as Operand
+  return toLiteral(v as Lit)
 }
 
 /** Conjunction of the given predicates (flattens nested ANDs). `and()` with no argument is TRUE. */

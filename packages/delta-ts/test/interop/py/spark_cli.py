@@ -5,7 +5,11 @@
       A task is {"kind": "write-scenario", "name", "dir", "out"} or {"kind": "read", "dir", "out", "versions"}
       with the same outputs as deltalake_cli.py, so the TypeScript tests treat both writers alike, or
       {"kind": "append-loop", "dir", "out", "writer", "count", "ready"}: one-row appends {writer, seq}
-      racing a delta-ts writer, started through the same ready / ready.go barrier as deltalake_cli.py.
+      racing a delta-ts writer, started through the same ready / ready.go barrier as deltalake_cli.py,
+      or {"kind": "sql", "out", "conf", "statements", "queries", "parquetFiles"}: sets the session settings
+      (conf) for this task only, runs the SQL statements (SET works for writer settings such as
+      parquet.enable.dictionary), then each named query; writes {"queries": {name: {"schema", "rows"}}, "parquetFiles": {dir: [{file, columns}]}} where
+      parquetFiles lists the data files under each given table directory with each column chunk's encodings.
 
 The Delta jars come from Maven Central through configure_spark_with_delta_pip into $IVY_DIR (the clone's
 .cache/ivy), so a fresh CI clone downloads them itself and later runs work offline.
@@ -185,6 +189,48 @@ def task_append_loop(spark, t: dict) -> None:
     canon.dump({"appended": int(t["count"])}, t["out"])
 
 
+def parquet_files(table_dir: str) -> list[dict]:
+    """The parquet files of a table directory (data files and checkpoints) with each column chunk's physical
+    type and encodings (row group 0)."""
+    import pyarrow.parquet as pq
+
+    out = []
+    for root, dirs, files in os.walk(table_dir):
+        dirs[:] = sorted(dirs)
+        for name in sorted(files):
+            if not name.endswith(".parquet"):
+                continue
+            full = os.path.join(root, name)
+            md = pq.ParquetFile(full).metadata
+            rg = md.row_group(0)
+            cols = {rg.column(i).path_in_schema: {"physicalType": rg.column(i).physical_type,
+                                                   "encodings": sorted(rg.column(i).encodings)}
+                    for i in range(rg.num_columns)}
+            out.append({"file": os.path.relpath(full, table_dir), "columns": cols})
+    return out
+
+
+def task_sql(spark, t: dict) -> None:
+    conf = t.get("conf", {})
+    saved = {k: spark.conf.get(k, None) for k in conf}
+    for k, v in conf.items():
+        spark.conf.set(k, str(v))
+    try:
+        for st in t.get("statements", []):
+            spark.sql(st).collect()
+        queries = {}
+        for name, q in t.get("queries", {}).items():
+            df = spark.sql(q)
+            queries[name] = {"schema": df.schema.json(), "rows": canon.wire_rows(df.toArrow())}
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                spark.conf.unset(k)
+            else:
+                spark.conf.set(k, v)
+    canon.dump({"queries": queries, "parquetFiles": {d: parquet_files(d) for d in t.get("parquetFiles", [])}}, t["out"])
+
+
 def main(argv: list[str]) -> int:
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
@@ -199,6 +245,8 @@ def main(argv: list[str]) -> int:
                 task_read(spark, t)
             elif t["kind"] == "append-loop":
                 task_append_loop(spark, t)
+            elif t["kind"] == "sql":
+                task_sql(spark, t)
             else:
                 raise ValueError(f"unknown task kind {t['kind']}")
         except Exception:  # noqa: BLE001

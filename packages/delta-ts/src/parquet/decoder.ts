@@ -1,0 +1,88 @@
+import * as pw from 'parquet-wasm'
+import { DeltaError } from '../errors.js'
+import { type SpawnWorker, WorkerCrashError, WorkerPool } from '../worker/pool.js'
+import { createDecodeHandler, type DecodeRequest, type DecodeResponse } from './decode-tasks.js'
+
+/**
+ * Where parquet-wasm runs. parquet-wasm 0.8.0 reports some damaged files by trapping inside a promise
+ * continuation: no `try` catches that, and Node exits. The isolated decoder runs every decode in a worker
+ * thread, so a trap fails that one task (`PARQUET_ERROR` naming the file) and the worker is replaced; the
+ * in-process decoder runs the same tasks in the caller's thread (runtimes without workers, or callers that
+ * accept the risk for the last bit of latency).
+ */
+export interface ParquetDecoder {
+  /** True when a trap in parquet-wasm cannot end the caller's process. */
+  readonly isolated: boolean
+  /**
+   * Runs one decode task for file `path`.
+   *
+   * @throws DeltaError `PARQUET_ERROR` naming `path` when the file cannot be decoded (including a trap in an
+   *   isolated worker).
+   */
+  run(path: string, request: DecodeRequest): Promise<DecodeResponse>
+}
+
+function decodeError(path: string, message: string, cause?: unknown): DeltaError {
+  return new DeltaError('PARQUET_ERROR', `cannot decode parquet file ${path}: ${message}`, { cause })
+}
+
+/** Runs the decode tasks in the caller's thread (a parquet-wasm trap there ends the process). */
+export function inProcessDecoder(): ParquetDecoder {
+  const handle = createDecodeHandler(pw)
+  return {
+    isolated: false,
+    run: (path, request) =>
+      new Promise((resolve, reject) =>
+        handle(
+          request,
+          (value) => resolve(value),
+          (message) => reject(decodeError(path, message)),
+        ),
+      ),
+  }
+}
+
+/**
+ * Runs the decode tasks on a {@link WorkerPool} whose workers are started by `spawn`. The bytes of each task
+ * are copied once into buffers that move to the worker; the decoded Arrow IPC moves back.
+ */
+export function isolatedDecoder(
+  spawn: SpawnWorker,
+  options: { size?: number } = {},
+): ParquetDecoder & { pool: WorkerPool } {
+  const pool = new WorkerPool(spawn, options)
+  return {
+    isolated: true,
+    pool,
+    async run(path, request) {
+      const ranges = request.ranges.map((r) => ({ start: r.start, bytes: r.bytes.slice() }))
+      try {
+        return await pool.run<DecodeResponse>(
+          { ...request, ranges },
+          ranges.map((r) => r.bytes.buffer as ArrayBuffer),
+        )
+      } catch (err) {
+        if (err instanceof WorkerCrashError)
+          throw decodeError(path, `the decoder crashed on it (${err.message}); the file is damaged`, err)
+        throw decodeError(path, err instanceof Error ? err.message : String(err), err)
+      }
+    },
+  }
+}
+
+/** The source of the decode handler for a worker: a self-contained function of the parquet-wasm module. */
+export const DECODE_HANDLER_SOURCE: string = createDecodeHandler.toString()
+
+let shared: Promise<ParquetDecoder> | undefined
+
+/**
+ * The decoder readers use unless told otherwise: one isolated Node worker thread, started on first use and
+ * shared by every reader of the process; the in-process decoder where worker threads are not available.
+ */
+export function defaultDecoder(): Promise<ParquetDecoder> {
+  shared ??= import('../worker/node.js').then(
+    ({ nodeWorkerSpawner }) => isolatedDecoder(nodeWorkerSpawner(DECODE_HANDLER_SOURCE, ['parquet-wasm'])),
+    () => inProcessDecoder(),
+  )
+  return shared
+}
