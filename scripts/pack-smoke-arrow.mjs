@@ -13,27 +13,16 @@
 // Called by scripts/pack-smoke.mjs (`pnpm check:package`) with the tarball it packed; runnable alone on a built
 // package: `node scripts/pack-smoke-arrow.mjs [--arrow-versions=15.0.0,19.0.1] [--ignore-peer-range] [--keep]`. One npm cache
 // (.tmp/npm-cache) is shared by every project and run, so after the first run the installs are offline.
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { repoRoot, run } from './run-command.mjs'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const root = repoRoot
 
 /** Oldest, middle and newest apache-arrow of the peer range (see docs/getting-started.md for why these bounds). */
 export const ARROW_VERSIONS = ['15.0.0', '18.1.0', '21.2.0']
-
-function run(cmd, argv, opts = {}) {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: root, ...opts, env: { ...process.env, ...opts.env } })
-  if (r.status !== 0) {
-    const e = new Error(`${cmd} ${argv.join(' ')} exited ${r.status ?? r.signal}`)
-    e.stdout = `$ ${cmd} ${argv.join(' ')}\n${r.stdout}`
-    e.stderr = r.stderr
-    throw e
-  }
-  return r.stdout
-}
 
 // The scenario, shared by the ESM and the CJS script. `same` is the apache-arrow instance delta-ts loads (the
 // caller's own), `other` the other module system's instance of the same package.

@@ -24,10 +24,10 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { checkArrowCopies } from './pack-smoke-arrow.mjs'
+import { repoRoot, run } from './run-command.mjs'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const root = repoRoot
 const pkgDir = path.join(root, 'packages/delta-ts')
 const args = new Set(process.argv.slice(2))
 
@@ -44,18 +44,6 @@ function step(name, fn) {
     )
     process.exit(1)
   }
-}
-
-/** Runs a command, failing with its output when it exits non-zero; returns stdout. */
-function run(cmd, argv, opts = {}) {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: root, ...opts, env: { ...process.env, ...opts.env } })
-  if (r.status !== 0) {
-    const e = new Error(`${cmd} ${argv.join(' ')} exited ${r.status ?? r.signal}`)
-    e.stdout = `$ ${cmd} ${argv.join(' ')}\n${r.stdout}`
-    e.stderr = r.stderr
-    throw e
-  }
-  return r.stdout
 }
 
 /** The code block that follows `<!-- pack-smoke:<kind> -->` in the package README. */

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
  */
 
 // Loosely typed handles, as a JavaScript caller has them.
-// biome-ignore lint/suspicious/noExplicitAny: the point is calling the API the way untyped code does
 type Loose = any
 
 let dir = ''

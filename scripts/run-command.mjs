@@ -1,0 +1,20 @@
+// One way for the repository's scripts to run a command: synchronously, from the repository root by default, with
+// the command line and its output attached to the error when it exits non-zero.
+import { spawnSync } from 'node:child_process'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The repository root. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Runs a command, failing with its output when it exits non-zero; returns stdout. */
+export function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: repoRoot, ...opts, env: { ...process.env, ...opts.env } })
+  if (r.status !== 0) {
+    const e = new Error(`${cmd} ${argv.join(' ')} exited ${r.status ?? r.signal}`)
+    e.stdout = `$ ${cmd} ${argv.join(' ')}\n${r.stdout}`
+    e.stderr = r.stderr
+    throw e
+  }
+  return r.stdout
+}
