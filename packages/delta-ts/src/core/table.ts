@@ -263,7 +263,8 @@ export class DeltaTable {
 
   /**
    * Deletes expired log files (older than `delta.logRetentionDuration`, default 30 days) that lie behind a
-   * checkpoint which stays readable; never the newest checkpoint or anything after it.
+   * checkpoint which stays readable; never the newest checkpoint or anything after it. Also deletes the temp
+   * files killed writers leave in `_delta_log/` (`.<name>.<uuid>.tmp`) once they are an hour old.
    */
   async cleanupMetadata(options: { now?: number; signal?: AbortSignal } = {}): Promise<CleanupResult> {
     checkOptions('cleanupMetadata', options, { now: check.nonNegativeNumber, signal: check.signal })

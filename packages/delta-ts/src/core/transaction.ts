@@ -241,7 +241,7 @@ export class Transaction {
    * 1. put-if-absent of version readVersion+1; on FILE_ALREADY_EXISTS reads every winning commit, runs the
    *    conflict checks and, when none fires, retries at the next version with capped exponential backoff and
    *    jitter. A winner carrying this commit's `txnId` is this commit (an earlier ambiguous put landed).
-   * 2. An ambiguous put (`COMMIT_OUTCOME_UNKNOWN` from the storage) is resolved by reading the version back
+   * 2. An ambiguous put (`COMMIT_OUTCOME_UNKNOWN` or `STORAGE_TRANSIENT` from the storage) is resolved by reading the version back
    *    (bounded retries): our txnId there → committed; another commit → a lost race as in 1; nothing → the
    *    put is sent again at the same version.
    * 3. Post-commit, once the version is ours: the snapshot at the committed version (built in memory from
@@ -316,8 +316,12 @@ export class Transaction {
         outcome = 'ours'
       } catch (err) {
         if (isDeltaError(err, 'FILE_ALREADY_EXISTS')) outcome = 'taken'
-        else if (isDeltaError(err, 'COMMIT_OUTCOME_UNKNOWN')) {
+        else if (isDeltaError(err, 'COMMIT_OUTCOME_UNKNOWN') || isDeltaError(err, 'STORAGE_TRANSIENT')) {
+          // A transient failure of the put may have landed anyway (a lost response); a backend that cannot
+          // tell says COMMIT_OUTCOME_UNKNOWN. Either way the log itself answers: read the version back.
           outcome = await this.resolveAmbiguous(version, txnId, appIds, err, options.signal)
+          // A transient put that provably did not land is the caller's to retry (nothing is committed).
+          if (outcome === 'absent' && isDeltaError(err, 'STORAGE_TRANSIENT')) throw err
         } else throw err
       }
       if (outcome === 'ours') return { version, attempts: attempt, commitInfo, actions, winners }
