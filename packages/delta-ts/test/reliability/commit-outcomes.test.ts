@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import * as arrow from 'apache-arrow'
 import { type CommitOutcomeUnknownError, DeltaTable, isDeltaError, LocalStorage } from 'delta-ts'
 import { COMMIT_FILE, FaultyStorage } from 'delta-ts/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { startFaultProxy, testCredentials } from '../s3-server.js'
 
 /*
  * Once the commit file is ours the operation has succeeded (issue 17.1): whatever fails after the put — the
@@ -166,3 +169,83 @@ describe('temp files of killed writers', () => {
     expect(await rowsOf(root)).toEqual(['1:0'])
   })
 })
+
+describe('S3 at 50% lost responses: every write is accounted for', () => {
+  it('each write either returns a version holding its row, fails without its row landing, or says COMMIT_OUTCOME_UNKNOWN and resolves', async () => {
+    const endpoint = inject('s3Endpoint')
+    if (!endpoint) throw new Error(inject('s3Error') || 'no S3 test server')
+    const s3 = { endpoint, forcePathStyle: true, region: 'us-east-1', credentials: testCredentials }
+    const bucket = `outcomes-${randomUUID().slice(0, 8)}`
+    await new S3Client({ ...s3, maxAttempts: 1 }).send(new CreateBucketCommand({ Bucket: bucket }))
+    const uri = `s3://${bucket}/t`
+    await DeltaTable.create(uri, { schema, storageOptions: { s3 } })
+    // Seeded: half of all PUT, GET and HEAD responses are lost after the server applied the request.
+    let seed = 17
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    const proxy = await startFaultProxy(endpoint, () => (rnd() < 0.5 ? 'drop' : 'pass'), {
+      methods: ['PUT', 'GET', 'HEAD'],
+    })
+    const WRITES = 24
+    const outcomes: { id: number; version?: number; error?: string; unknown?: CommitOutcomeUnknownError }[] = []
+    try {
+      const viaProxy = await openWithRetries(uri, { s3: { ...s3, endpoint: proxy.endpoint, maxAttempts: 2 } })
+      for (let id = 100; id < 100 + WRITES; id++) {
+        try {
+          outcomes.push({ id, version: (await viaProxy.write(batch([id], id))).version })
+        } catch (err) {
+          if (!isDeltaError(err)) throw err
+          outcomes.push({
+            id,
+            error: err.code,
+            unknown: err.code === 'COMMIT_OUTCOME_UNKNOWN' ? (err as CommitOutcomeUnknownError) : undefined,
+          })
+        }
+      }
+    } finally {
+      await proxy.close()
+    }
+    expect(proxy.puts.filter((f) => f === 'drop').length).toBeGreaterThan(10)
+    // Now read the truth, without faults.
+    const direct = await DeltaTable.open(uri, { storageOptions: { s3 } })
+    const res = await (await direct.snapshot()).scan().toArrow()
+    const landed = new Map<number, number>()
+    for (let i = 0; i < res.numRows; i++) {
+      const id = res.getChild('id')?.get(i) as number
+      landed.set(id, (landed.get(id) ?? 0) + 1)
+    }
+    let reportedFailedButLanded = 0
+    for (const o of outcomes) {
+      expect(landed.get(o.id) ?? 0, `row ${o.id} landed more than once`).toBeLessThanOrEqual(1)
+      if (o.version !== undefined) expect(landed.get(o.id), `write ${o.id} returned v${o.version}`).toBe(1)
+      else if (o.unknown) {
+        const r = await direct.resolveCommitOutcome(o.unknown)
+        expect(r.committed).toBe(landed.get(o.id) === 1)
+      } else if (landed.get(o.id) === 1) reportedFailedButLanded++
+    }
+    const tally = {
+      ok: outcomes.filter((o) => o.version !== undefined).length,
+      unknown: outcomes.filter((o) => o.unknown).length,
+      failed: outcomes.filter((o) => o.error && !o.unknown).length,
+    }
+    console.log(`[commit-outcomes] S3 50% lost responses over ${WRITES} writes: ${JSON.stringify(tally)}`)
+    expect(reportedFailedButLanded).toBe(0)
+    expect(tally.ok).toBeGreaterThan(0)
+  }, 240_000)
+})
+
+/** Opening through the faulty proxy may itself fail transiently: retry it (the test is about writes). */
+async function openWithRetries(
+  uri: string,
+  storageOptions: NonNullable<Parameters<typeof DeltaTable.open>[1]>['storageOptions'],
+) {
+  for (let i = 0; ; i++) {
+    try {
+      return await DeltaTable.open(uri, { storageOptions })
+    } catch (err) {
+      if (i >= 20 || !isDeltaError(err)) throw err
+    }
+  }
+}
