@@ -1,7 +1,8 @@
 // The "pipeline" the two test files below exercise: a job that loads a batch of orders into a Delta table,
-// exactly once. It retries transient storage failures, and it can retry safely because every write carries
-// the batch id as an idempotent txn: a retry after an ambiguous commit (the write landed, the response was
-// lost) is skipped instead of loading the rows twice.
+// exactly once. It retries transient storage failures and commits whose outcome delta-ts could not settle
+// (COMMIT_OUTCOME_UNKNOWN: the write may have landed, and the log could not be read back), and it can retry
+// safely because every write carries the batch id as an idempotent txn: a retry after a commit that did land is
+// skipped instead of loading the rows twice.
 import { DeltaTable, isDeltaError } from 'delta-ts'
 import { rowsToArrow } from 'delta-ts/testing'
 
@@ -17,7 +18,8 @@ export async function loadOrders(table, orders, batchId, { maxTries = 3 } = {}) 
       const r = await table.write(data, { txn: { appId: 'orders-job', version: batchId } })
       return { version: r.version, tries: attempt, alreadyLoaded: r.skipped }
     } catch (err) {
-      if (!isDeltaError(err, 'STORAGE_TRANSIENT') || attempt >= maxTries) throw err
+      const retryable = isDeltaError(err, 'STORAGE_TRANSIENT') || isDeltaError(err, 'COMMIT_OUTCOME_UNKNOWN')
+      if (!retryable || attempt >= maxTries) throw err
     }
   }
 }

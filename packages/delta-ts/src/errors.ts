@@ -41,6 +41,12 @@ export type DeltaErrorCode =
   | 'ARROW_INCOMPATIBLE'
   /** Optimistic concurrency lost against a conflicting winner ({@link CommitConflictError}). */
   | 'COMMIT_CONFLICT'
+  /**
+   * A commit (put-if-absent of a log version) may or may not have landed, and reading it back did not settle
+   * it within the retry bound ({@link CommitOutcomeUnknownError} carries the version and how to resolve it).
+   * Never retry such an operation blindly: resolve it first (`table.resolveCommitOutcome(err)`).
+   */
+  | 'COMMIT_OUTCOME_UNKNOWN'
   /** The commit loop gave up after `maxRetries` lost races without a conflict. */
   | 'MAX_COMMIT_ATTEMPTS_EXCEEDED'
   /** The operation would remove data from a table with `delta.appendOnly = true`. */
@@ -105,6 +111,39 @@ export class CommitConflictError extends DeltaError {
     this.name = 'CommitConflictError'
     this.kind = kind
     this.winningVersion = winningVersion
+    this.hint = hint
+  }
+}
+
+/**
+ * Thrown by a commit whose put-if-absent of `version` may have landed (the store answered ambiguously and
+ * reading the version back kept failing). The operation may be committed; nothing else of it is. Resolve it
+ * with `table.resolveCommitOutcome(err)` (reads `version` back and compares its commitInfo `txnId`), or, for
+ * idempotent writes, by re-running with the same `txn` appId/version: it is skipped if the first run landed.
+ */
+export class CommitOutcomeUnknownError extends DeltaError {
+  /** The log version whose commit may or may not be ours. */
+  readonly version: number
+  /** The commitInfo `txnId` our commit carries at `version` if it landed. */
+  readonly txnId: string
+  /** The application transaction ids (`txn` appIds) the commit sets, if any. */
+  readonly appIds: string[]
+  /** What the caller can do about it. */
+  readonly hint: string
+  constructor(version: number, txnId: string, appIds: string[], detail: string, options?: { cause?: unknown }) {
+    const hint =
+      appIds.length > 0
+        ? `re-run the operation with the same txn (appId ${appIds.map((a) => `'${a}'`).join(', ')}): it is skipped if this commit landed; or call table.resolveCommitOutcome(error)`
+        : `call table.resolveCommitOutcome(error) (reads version ${version} back and compares txnId ${txnId}) before retrying`
+    super(
+      'COMMIT_OUTCOME_UNKNOWN',
+      `the commit of version ${version} may or may not have landed: ${detail}. Help: ${hint}`,
+      options,
+    )
+    this.name = 'CommitOutcomeUnknownError'
+    this.version = version
+    this.txnId = txnId
+    this.appIds = appIds
     this.hint = hint
   }
 }

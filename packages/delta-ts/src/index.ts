@@ -52,7 +52,14 @@ export {
   type ValueExpr,
 } from './core/update.js'
 export type { WriteInput, WriteOptions, WriteResult } from './core/write.js'
-export { CommitConflictError, type ConflictKind, DeltaError, type DeltaErrorCode, isDeltaError } from './errors.js'
+export {
+  CommitConflictError,
+  CommitOutcomeUnknownError,
+  type ConflictKind,
+  DeltaError,
+  type DeltaErrorCode,
+  isDeltaError,
+} from './errors.js'
 export { codecFromConfiguration, type ParquetCodec, type ParquetWriteOptions, writeParquet } from './parquet/write.js'
 export type * from './protocol/actions.js'
 export type { ArrowSchemaOptions } from './protocol/arrow-schema.js'

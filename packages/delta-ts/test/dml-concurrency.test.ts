@@ -22,7 +22,7 @@ const rows = [
 ]
 
 function pinnedMerge(snapshot: Snapshot, source: Parameters<DeltaTable['merge']>[0], on: string): MergeBuilder {
-  return new MergeBuilder({ snapshot: async () => snapshot, afterCommit: async () => {} }, source, { on })
+  return new MergeBuilder({ snapshot: async () => snapshot }, source, { on })
 }
 
 describe('DML under concurrency (two transactions racing on a local table)', () => {

@@ -130,8 +130,16 @@ export interface FaultProxy {
  * - `hang`: forward the request, discard the response and keep the client connection open and silent, so only
  *   the client's request timeout ends the wait.
  * This is the failure a client sees when the network fails after the server committed a write.
+ * `options.methods` extends the plan to other requests (e.g. `['PUT', 'GET', 'HEAD']`: reads lose their
+ * responses too, as when the read-back of an ambiguous commit fails).
  */
-export async function startFaultProxy(target: string, plan: (n: number) => ProxyFault): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  plan: (n: number) => ProxyFault,
+  options: { methods?: readonly string[] } = {},
+): Promise<FaultProxy> {
+  // Which requests `plan` decides for (PUT only by default); `puts` records every decided request in order.
+  const methods = (options.methods ?? ['PUT']).map((m) => `${m} `)
   const { hostname, port } = new URL(target)
   const puts: ProxyFault[] = []
   const sockets = new Set<Socket>()
@@ -142,7 +150,8 @@ export async function startFaultProxy(target: string, plan: (n: number) => Proxy
     let fault: ProxyFault = 'pass'
     client.on('data', (chunk: Buffer) => {
       // The SDK writes each request's head in one chunk, so a request starts a chunk.
-      if (chunk.subarray(0, 4).toString('latin1') === 'PUT ') {
+      const head = chunk.subarray(0, 8).toString('latin1')
+      if (methods.some((m) => head.startsWith(m))) {
         fault = plan(puts.length)
         puts.push(fault)
       }

@@ -1,9 +1,8 @@
 import type { Schema as ArrowSchema } from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { DeltaError, isDeltaError } from '../errors.js'
-import { type Action, type MetadataAction, type ProtocolAction, serializeCommit } from '../protocol/actions.js'
+import type { MetadataAction, ProtocolAction } from '../protocol/actions.js'
 import { arrowToDeltaSchema, deltaToArrowSchema } from '../protocol/arrow-schema.js'
-import { commitPath } from '../protocol/log-path.js'
 import { isPartitionableType } from '../protocol/partition-values.js'
 import {
   type DataType,
@@ -16,8 +15,8 @@ import {
   schemaToString,
 } from '../protocol/schema.js'
 import type { Storage } from '../storage/types.js'
-import { DELTA_TS_VERSION } from '../version.js'
 import { listLog } from './log-reader.js'
+import { type CommitResult, Transaction } from './transaction.js'
 
 /** Options for `DeltaTable.create`. */
 export interface CreateTableOptions {
@@ -163,11 +162,12 @@ export function validatePartitionColumns(schema: StructType, partitionBy: readon
 }
 
 /**
- * Creates a table: commits version 0 (commitInfo CREATE TABLE, protocol, metaData) by put-if-absent, so two
- * concurrent creators see exactly one winner. Throws TABLE_ALREADY_EXISTS when a log exists (unless
- * `ifExists: 'ignore'`, which returns false).
+ * Creates a table: commits version 0 (commitInfo CREATE TABLE, protocol, metaData) through the commit
+ * pipeline ({@link Transaction.forNewTable}), by put-if-absent, so two concurrent creators see exactly one
+ * winner. Returns the commit, or undefined when a table exists and `ifExists: 'ignore'`. Throws
+ * TABLE_ALREADY_EXISTS when a log exists; COMMIT_OUTCOME_UNKNOWN like every commit.
  */
-export async function createTableLog(storage: Storage, options: CreateTableOptions): Promise<boolean> {
+export async function createTableLog(storage: Storage, options: CreateTableOptions): Promise<CommitResult | undefined> {
   let schema = toDeltaSchema(options.schema)
   const partitionColumns = validatePartitionColumns(schema, options.partitionBy ?? [])
   const properties = { ...(options.properties ?? {}) }
@@ -182,7 +182,7 @@ export async function createTableLog(storage: Storage, options: CreateTableOptio
   }
   const existing = await listLog(storage)
   if (existing.some((m) => /\d{20}\.(json|checkpoint.*parquet)$/.test(m.path))) {
-    if (options.ifExists === 'ignore') return false
+    if (options.ifExists === 'ignore') return undefined
     throw new DeltaError('TABLE_ALREADY_EXISTS', `a Delta table already exists at ${storage.rootUri}`)
   }
   const protocol = minimumProtocol(schema, properties)
@@ -201,37 +201,24 @@ export async function createTableLog(storage: Storage, options: CreateTableOptio
     configuration: properties,
     createdTime: now,
   }
-  const actions: Action[] = [
-    {
+  const txn = Transaction.forNewTable(storage, protocol, metaData, {
+    isManaged: 'false',
+    description: options.description ?? null,
+    partitionBy: JSON.stringify(partitionColumns),
+    properties: JSON.stringify(properties),
+  })
+  try {
+    return await txn.commit({
+      // CREATE TABLE's commitInfo as Spark writes it: a blind append without metrics, ICT = enablement time.
       commitInfo: {
         ...(properties['delta.enableInCommitTimestamps'] === 'true' ? { inCommitTimestamp: now } : {}),
         timestamp: now,
-        operation: 'CREATE TABLE',
-        operationParameters: {
-          isManaged: 'false',
-          description: options.description ?? null,
-          partitionBy: JSON.stringify(partitionColumns),
-          properties: JSON.stringify(properties),
-        },
-        isolationLevel: 'Serializable',
         isBlindAppend: true,
         operationMetrics: {},
-        engineInfo: `delta-ts/${DELTA_TS_VERSION}`,
-        txnId: uuidv4(),
       },
-    },
-    { protocol },
-    { metaData },
-  ]
-  const bytes = serializeCommit(actions)
-  try {
-    await storage.put(commitPath(0), bytes, { overwrite: false })
+    })
   } catch (err) {
-    if (isDeltaError(err, 'FILE_ALREADY_EXISTS')) {
-      if (options.ifExists === 'ignore') return false
-      throw new DeltaError('TABLE_ALREADY_EXISTS', `a Delta table already exists at ${storage.rootUri}`, { cause: err })
-    }
+    if (isDeltaError(err, 'TABLE_ALREADY_EXISTS') && options.ifExists === 'ignore') return undefined
     throw err
   }
-  return true
 }

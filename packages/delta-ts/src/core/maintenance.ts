@@ -79,6 +79,12 @@ export interface CleanupResult {
   deletedFiles: string[]
 }
 
+/** A put-if-absent temp file in `_delta_log/`: `.<name>.<uuid>.tmp` (see storage/local.ts). */
+const STALE_TEMP_FILE = /(^|\/)_delta_log\/\.[^/]+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/
+
+/** Temp files older than this are a killed writer's leftovers (a live put links its temp file within seconds). */
+export const STALE_TEMP_FILE_AGE_MS = 3_600_000
+
 /**
  * Deletes log files (commits, checkpoints, .crc) older than `delta.logRetentionDuration` (30 days) that are
  * strictly behind the newest checkpoint at or before the retention boundary, so that checkpoint and every
@@ -92,12 +98,20 @@ export async function cleanupExpiredLogs(
   const retention = parseInterval(snap.properties['delta.logRetentionDuration']) ?? DEFAULT_LOG_RETENTION_MS
   const cutoff = now - retention
   const listing = await listLog(snap.storage, undefined, signal)
+  const deleted: string[] = []
+  // Temp files of writers killed between writing and linking a log file (LocalStorage's put-if-absent): no
+  // reader ever looks at them, and after an hour no live writer still owns one.
+  for (const m of listing) {
+    if (STALE_TEMP_FILE.test(m.path) && m.lastModified <= now - STALE_TEMP_FILE_AGE_MS) {
+      await snap.storage.delete(m.path, { signal })
+      deleted.push(m.path)
+    }
+  }
   const { commits, checkpoints } = indexLogListing(listing)
   // The newest checkpoint whose commit is itself expired: everything before it can go.
   const expiredCommit = (v: number) => (commits.get(v)?.lastModified ?? 0) <= cutoff
   const boundary = checkpoints.find((c) => c.version <= snap.version && expiredCommit(c.version))
-  if (!boundary) return { deletedFiles: [] }
-  const deleted: string[] = []
+  if (!boundary) return { deletedFiles: deleted }
   for (const m of listing) {
     const f = parseLogPath(m.path)
     if (!f || f.kind === 'lastCheckpoint') continue

@@ -127,12 +127,6 @@ export interface MergeResult {
   commit?: CommitResult
 }
 
-/** What {@link MergeBuilder} needs from the table: its latest snapshot and the post-commit hook. */
-export interface MergeHost {
-  snapshot(): Promise<Snapshot>
-  afterCommit(version: number): Promise<void>
-}
-
 /**
  * A merge being described: add WHEN clauses (evaluated in the order added, the first clause whose condition
  * holds takes a row, like Spark), then {@link MergeBuilder.execute}. Build it with `table.merge(source, options)`.
@@ -144,7 +138,8 @@ export class MergeBuilder {
 
   /** @internal use `table.merge`. */
   constructor(
-    private readonly host: MergeHost,
+    /** Where the merge reads its target snapshot from when it executes (the table). */
+    private readonly target: { snapshot(): Promise<Snapshot>; adopt?(commit: CommitResult | undefined): void },
     private readonly source: arrow.Table | arrow.RecordBatch,
     private readonly options: MergeOptions,
   ) {}
@@ -207,13 +202,13 @@ export class MergeBuilder {
    *   does not fit its column), COMMIT_CONFLICT (a concurrent commit added or removed files this merge read).
    */
   async execute(): Promise<MergeResult> {
-    const snapshot = await this.host.snapshot()
+    const snapshot = await this.target.snapshot()
     const result = await executeMerge(snapshot, this.source, this.options, {
       matched: this.matched,
       notMatched: this.notMatched,
       notMatchedBySource: this.notMatchedBySource,
     })
-    if (result.commit) await this.host.afterCommit(result.commit.version)
+    this.target.adopt?.(result.commit)
     return result
   }
 }

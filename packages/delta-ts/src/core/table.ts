@@ -1,5 +1,5 @@
 import type * as arrow from 'apache-arrow'
-import { DeltaError } from '../errors.js'
+import { type CommitOutcomeUnknownError, DeltaError, isDeltaError } from '../errors.js'
 import type { CommitInfoAction } from '../protocol/actions.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
 import { parseLogPath } from '../protocol/log-path.js'
@@ -13,7 +13,6 @@ import { listLog, readCommit } from './log-reader.js'
 import {
   type CheckpointResult,
   type CleanupResult,
-  checkpointDue,
   checkpointSnapshot,
   cleanupExpiredLogs,
   type VacuumOptions,
@@ -150,15 +149,17 @@ export class DeltaTable {
     checkArgument('DeltaTable.create', 'options.schema', options.schema, check.object)
     if (options.properties !== undefined) validateTableProperties(options.properties)
     const storage = options.storage ?? (await resolveStorage(uri, options.storageOptions))
-    await createTableLog(storage, options)
+    const commit = await createTableLog(storage, options)
     const table = new DeltaTable(storage)
-    await table.snapshot()
+    table.adopt(commit)
+    if (!table.latest) await table.snapshot()
     return table
   }
 
   /**
    * Starts a transaction on the latest snapshot, for operations delta-ts does not wrap (custom commits of
-   * add/remove actions, metadata changes). Commit it with `txn.commit()`.
+   * add/remove actions, metadata changes). Commit it with `txn.commit()`: it runs the same pipeline as every
+   * other write (checkpoint when due, log cleanup), and this table's next `snapshot()` sees the commit.
    */
   async startTransaction(operation: string, operationParameters: Record<string, unknown> = {}): Promise<Transaction> {
     return new Transaction(await this.snapshot(), operation, operationParameters)
@@ -167,11 +168,12 @@ export class DeltaTable {
   /**
    * Writes Arrow data (see {@link WriteOptions}): append (default), overwrite, overwrite with `replaceWhere`,
    * with schema evolution and idempotent `txn`. Returns the committed version and counts, or `skipped` when the
-   * txn was already applied. Checkpoints automatically every `delta.checkpointInterval` commits.
+   * txn was already applied. Checkpoints automatically every `delta.checkpointInterval` commits; a failure
+   * after the commit landed is reported in `result.commit.postCommit.errors`, never thrown.
    */
   async write(data: WriteInput, options: WriteOptions = {}): Promise<WriteResult> {
     const result = await writeToTable(await this.snapshot(), data, options)
-    if (!result.skipped) await this.afterCommit(result.version)
+    this.adopt(result.commit)
     return result
   }
 
@@ -202,7 +204,7 @@ export class DeltaTable {
       numCopiedRows: m.numCopiedRows,
     })
     const commit = await txn.commit(options)
-    await this.afterCommit(commit.version)
+    this.adopt(commit)
     return {
       version: commit.version,
       numDeletedRows: m.numMatchedRows,
@@ -223,11 +225,7 @@ export class DeltaTable {
     checkArgument('merge', 'options', options, check.object)
     checkOptions('merge', options, MERGE_OPTIONS)
     checkArgument('merge', 'options.on (SQL text, an expression, or key column names)', options.on, check.any)
-    return new MergeBuilder(
-      { snapshot: () => this.snapshot(), afterCommit: (v) => this.afterCommit(v) },
-      source,
-      options,
-    )
+    return new MergeBuilder(this, source, options)
   }
 
   /**
@@ -239,7 +237,7 @@ export class DeltaTable {
     checkOptions('update', options, UPDATE_OPTIONS)
     checkArgument('update', 'options.set (column → SQL value expression)', options.set, check.stringRecord)
     const result = await updateTable(await this.snapshot(), options)
-    if (result.commit) await this.afterCommit(result.commit.version)
+    this.adopt(result.commit)
     return result
   }
 
@@ -250,7 +248,7 @@ export class DeltaTable {
   async optimize(options: OptimizeOptions = {}): Promise<OptimizeResult> {
     checkOptions('optimize', options, OPTIMIZE_OPTIONS)
     const result = await optimizeTable(await this.snapshot({ signal: options.signal }), options)
-    if (result.commit) await this.afterCommit(result.commit.version)
+    this.adopt(result.commit)
     return result
   }
 
@@ -265,7 +263,8 @@ export class DeltaTable {
 
   /**
    * Deletes expired log files (older than `delta.logRetentionDuration`, default 30 days) that lie behind a
-   * checkpoint which stays readable; never the newest checkpoint or anything after it.
+   * checkpoint which stays readable; never the newest checkpoint or anything after it. Also deletes the temp
+   * files killed writers leave in `_delta_log/` (`.<name>.<uuid>.tmp`) once they are an hour old.
    */
   async cleanupMetadata(options: { now?: number; signal?: AbortSignal } = {}): Promise<CleanupResult> {
     checkOptions('cleanupMetadata', options, { now: check.nonNegativeNumber, signal: check.signal })
@@ -282,18 +281,33 @@ export class DeltaTable {
   }
 
   /**
-   * After a commit: refresh the cached snapshot and write the checkpoint when `delta.checkpointInterval`
-   * says so. A failed checkpoint never fails the commit (the log is complete without it); it is retried by
-   * the next due commit or an explicit `checkpoint()`.
+   * @internal Takes the post-commit snapshot of a commit made through this table as the cached latest one
+   * (when it is newer), so the next operation does not read its own commit back.
    */
-  private async afterCommit(version: number): Promise<void> {
-    const snap = await this.snapshot()
-    if (!checkpointDue(snap, version)) return
+  adopt(commit: CommitResult | undefined): void {
+    const snap = commit?.postCommit.snapshot
+    if (snap && snap.storage === this.storage && (!this.latest || snap.version > this.latest.version)) {
+      this.latest = snap
+    }
+  }
+
+  /**
+   * Settles a {@link CommitOutcomeUnknownError}: reads its version back and compares the commitInfo `txnId`.
+   * `committed: true` means the operation succeeded at `version` (do not run it again); `false` means another
+   * commit holds that version or none does, so the operation did not commit and may be run again.
+   * Errors: the storage errors of reading the version (still unreachable: try again later).
+   */
+  async resolveCommitOutcome(
+    err: Pick<CommitOutcomeUnknownError, 'version' | 'txnId'>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ committed: boolean; version: number }> {
     try {
-      const at = snap.version === version ? snap : await this.snapshot({ version })
-      await checkpointSnapshot(at)
-    } catch {
-      // Deliberately ignored: see the doc comment.
+      const actions = await readCommit(this.storage, err.version, options.signal)
+      const txnId = actions.find((a) => a.commitInfo)?.commitInfo?.txnId
+      return { committed: txnId === err.txnId, version: err.version }
+    } catch (e) {
+      if (isDeltaError(e, 'FILE_NOT_FOUND')) return { committed: false, version: err.version }
+      throw e
     }
   }
 

@@ -1,5 +1,27 @@
+/**
+ * The commit pipeline. Every write of delta-ts (append, overwrite, replaceWhere, DELETE, UPDATE, MERGE,
+ * OPTIMIZE, CREATE TABLE, and commits of `table.startTransaction()`) goes through {@link Transaction.commit}:
+ *
+ * ```
+ *  stage actions ──► put-if-absent _delta_log/<v>.json ──────────────────────────────┐ ok: committed at v
+ *        ▲                 │ FILE_ALREADY_EXISTS          │ COMMIT_OUTCOME_UNKNOWN      │
+ *        │                 ▼                              ▼                             │
+ *        │     read winners v, v+1, … ◄── taken ── read v back (bounded retries)        │
+ *        │     · txnId is ours → committed           · txnId ours → committed ─────────┤
+ *        │     · conflict check → CommitConflictError · absent → put v again           │
+ *        │     · none: v = first free version          · unreadable → CommitOutcomeUnknownError
+ *        └──── backoff (maxRetries → MAX_COMMIT_ATTEMPTS_EXCEEDED)                     │
+ *                                                                                      ▼
+ *                  post-commit (never throws; failures go to result.postCommit.errors)
+ *                  1. snapshot at v: read snapshot + winners + our actions, in memory
+ *                  2. checkpoint when v % delta.checkpointInterval == 0
+ *                  3. expired-log cleanup after that checkpoint (delta.enableExpiredLogCleanup)
+ * ```
+ *
+ * Once the commit file is ours the operation has succeeded: it returns its version, whatever happens after.
+ */
 import { v4 as uuidv4 } from 'uuid'
-import { DeltaError, isDeltaError } from '../errors.js'
+import { CommitOutcomeUnknownError, DeltaError, isDeltaError } from '../errors.js'
 import type {
   Action,
   AddAction,
@@ -13,10 +35,18 @@ import { decodeActionPath, serializeCommit } from '../protocol/actions.js'
 import { checkConflicts, type IsolationLevel, type ReadSet } from '../protocol/conflict-checker.js'
 import { assertWritable } from '../protocol/features.js'
 import { commitPath } from '../protocol/log-path.js'
+import { ReplayState } from '../protocol/replay.js'
 import type { Storage } from '../storage/types.js'
 import { DELTA_TS_VERSION } from '../version.js'
 import { readCommit } from './log-reader.js'
-import type { Snapshot } from './snapshot.js'
+import {
+  type CheckpointResult,
+  type CleanupResult,
+  checkpointDue,
+  checkpointSnapshot,
+  cleanupExpiredLogs,
+} from './maintenance.js'
+import { Snapshot } from './snapshot.js'
 
 /** Options of every committing operation. */
 export interface CommitOptions {
@@ -32,6 +62,22 @@ export interface CommitOptions {
   signal?: AbortSignal
 }
 
+/**
+ * What the post-commit stage did. It runs once the commit is in the log and never turns the commit into a
+ * failure: whatever went wrong is in `errors` (the log is complete without a checkpoint; the next due commit
+ * or `table.checkpoint()` writes it).
+ */
+export interface PostCommitResult {
+  /** The snapshot at the committed version (built in memory, no log read); absent when it could not be built. */
+  snapshot?: Snapshot
+  /** The checkpoint written, when this version was due for one under `delta.checkpointInterval`. */
+  checkpoint?: CheckpointResult
+  /** The expired log files deleted after that checkpoint (unless `delta.enableExpiredLogCleanup` is false). */
+  cleanup?: CleanupResult
+  /** Failures of the steps above (e.g. STORAGE_TRANSIENT writing the checkpoint); empty when all went well. */
+  errors: DeltaError[]
+}
+
 /** What a successful commit returns. */
 export interface CommitResult {
   version: number
@@ -39,6 +85,19 @@ export interface CommitResult {
   attempts: number
   /** The commitInfo written. */
   commitInfo: CommitInfoAction
+  /** What happened after the commit landed (refresh, checkpoint, cleanup); see {@link PostCommitResult}. */
+  postCommit: PostCommitResult
+}
+
+/** Reads of an ambiguously committed version before giving up with COMMIT_OUTCOME_UNKNOWN. */
+export const RESOLVE_ATTEMPTS = 6
+
+interface Landed {
+  version: number
+  attempts: number
+  commitInfo: CommitInfoAction
+  actions: Action[]
+  winners: Action[][]
 }
 
 /**
@@ -57,6 +116,8 @@ export class Transaction {
   private wholeTableRead = false
   private metadata?: MetadataAction
   private protocol?: ProtocolAction
+  /** Version 0 of a new table: a lost race means TABLE_ALREADY_EXISTS, not a retry. */
+  private createsTable = false
 
   constructor(
     snapshot: Snapshot,
@@ -68,6 +129,25 @@ export class Transaction {
     // Fail before any data file is written when this client cannot write the table at all; commit() checks
     // again against the protocol and metadata the transaction ends up committing.
     assertWritable(snapshot.protocol, snapshot.metadata)
+  }
+
+  /**
+   * @internal A transaction that creates a table: it commits version 0 with `protocol` and `metadata` through
+   * the same pipeline as every other commit (ambiguous puts resolved by txnId, post-commit snapshot). Used by
+   * `DeltaTable.create`.
+   */
+  static forNewTable(
+    storage: Storage,
+    protocol: ProtocolAction,
+    metadata: MetadataAction,
+    operationParameters: Record<string, unknown>,
+  ): Transaction {
+    const state = new ReplayState()
+    state.protocol = protocol
+    state.metadata = metadata
+    const txn = new Transaction(new Snapshot(storage, -1, state, 0), 'CREATE TABLE', operationParameters)
+    txn.createsTable = true
+    return txn.updateProtocol(protocol).updateMetadata(metadata)
   }
 
   /** Records that the operation depends on the whole table (e.g. overwrite, an unfiltered merge). */
@@ -157,13 +237,31 @@ export class Transaction {
   }
 
   /**
-   * Commits. Put-if-absent of version readVersion+1; on FILE_ALREADY_EXISTS reads every winning commit, runs
-   * the conflict checks and, when none fires, retries at the next version with capped exponential backoff and
-   * jitter. Errors: CommitConflictError (COMMIT_CONFLICT) naming the conflict; MAX_COMMIT_ATTEMPTS_EXCEEDED
-   * after `maxRetries` lost races; UNSUPPORTED_FEATURE when the table's protocol forbids this write; storage
-   * errors as they come. Nothing is committed when it throws.
+   * Commits, then finishes the job (see the module comment for the pipeline):
+   * 1. put-if-absent of version readVersion+1; on FILE_ALREADY_EXISTS reads every winning commit, runs the
+   *    conflict checks and, when none fires, retries at the next version with capped exponential backoff and
+   *    jitter. A winner carrying this commit's `txnId` is this commit (an earlier ambiguous put landed).
+   * 2. An ambiguous put (`COMMIT_OUTCOME_UNKNOWN` or `STORAGE_TRANSIENT` from the storage) is resolved by reading the version back
+   *    (bounded retries): our txnId there → committed; another commit → a lost race as in 1; nothing → the
+   *    put is sent again at the same version.
+   * 3. Post-commit, once the version is ours: the snapshot at the committed version (built in memory from
+   *    the read snapshot, the winners and this commit), the checkpoint when `delta.checkpointInterval` says
+   *    so, and expired-log cleanup after that checkpoint unless `delta.enableExpiredLogCleanup` is `false`.
+   *    Nothing in this stage throws: its failures are in `postCommit.errors`, the commit stays committed.
+   *
+   * Errors (nothing is committed when it throws, except as said for COMMIT_OUTCOME_UNKNOWN):
+   * CommitConflictError (COMMIT_CONFLICT) naming the conflict; MAX_COMMIT_ATTEMPTS_EXCEEDED after
+   * `maxRetries` lost races; UNSUPPORTED_FEATURE when the table's protocol forbids this write;
+   * TABLE_ALREADY_EXISTS when a table-creating transaction finds version 0 taken; CommitOutcomeUnknownError
+   * (COMMIT_OUTCOME_UNKNOWN) when the outcome of the last put could not be settled; storage errors as they come.
    */
   async commit(options: CommitOptions = {}): Promise<CommitResult> {
+    const landed = await this.commitLoop(options)
+    const postCommit = await this.postCommit(landed, options.signal)
+    return { version: landed.version, attempts: landed.attempts, commitInfo: landed.commitInfo, postCommit }
+  }
+
+  private async commitLoop(options: CommitOptions): Promise<Landed> {
     const isolationLevel = options.isolationLevel ?? 'Serializable'
     const maxRetries = options.maxRetries ?? 15
     const initialBackoff = options.initialBackoffMs ?? 10
@@ -177,6 +275,7 @@ export class Transaction {
     const txnId = uuidv4()
     const isBlindAppend = this.isBlindAppend
     const fileActions = this.actions
+    const appIds = [...this.readAppIds]
     const readSet: ReadSet = {
       readVersion,
       readWholeTable: this.wholeTableRead,
@@ -186,6 +285,8 @@ export class Transaction {
     }
     const ictEnabled = effectiveMetadata.configuration?.['delta.enableInCommitTimestamps'] === 'true'
     let lastIct = ictEnabled ? await this.previousInCommitTimestamp(readVersion, options.signal) : 0
+    /** The commits that won versions readVersion+1 .. version-1, in order (for the post-commit snapshot). */
+    const winners: Action[][] = []
 
     let version = readVersion + 1
     for (let attempt = 1; ; attempt++) {
@@ -196,55 +297,75 @@ export class Transaction {
         timestamp: now,
         operation: this.operation,
         operationParameters: this.operationParameters,
-        readVersion,
+        ...(readVersion >= 0 ? { readVersion } : {}),
         isolationLevel,
         isBlindAppend,
         operationMetrics: this.operationMetrics(),
         engineInfo: `delta-ts/${DELTA_TS_VERSION}`,
-        txnId,
         ...options.commitInfo,
+        txnId,
       }
       const actions: Action[] = [{ commitInfo }]
       if (this.protocol) actions.push({ protocol: this.protocol })
       if (this.metadata) actions.push({ metaData: this.metadata })
       for (const a of fileActions) actions.push(a)
       const bytes = serializeCommit(actions)
+      let outcome: 'ours' | 'taken' | 'absent'
       try {
         await this.storage.put(commitPath(version), bytes, { overwrite: false, signal: options.signal })
-        return { version, attempts: attempt, commitInfo }
+        outcome = 'ours'
       } catch (err) {
-        if (!isDeltaError(err, 'FILE_ALREADY_EXISTS')) throw err
+        if (isDeltaError(err, 'FILE_ALREADY_EXISTS')) outcome = 'taken'
+        else if (isDeltaError(err, 'COMMIT_OUTCOME_UNKNOWN') || isDeltaError(err, 'STORAGE_TRANSIENT')) {
+          // A transient failure of the put may have landed anyway (a lost response); a backend that cannot
+          // tell says COMMIT_OUTCOME_UNKNOWN. Either way the log itself answers: read the version back.
+          outcome = await this.resolveAmbiguous(version, txnId, appIds, err, options.signal)
+          // A transient put that provably did not land is the caller's to retry (nothing is committed).
+          if (outcome === 'absent' && isDeltaError(err, 'STORAGE_TRANSIENT')) throw err
+        } else throw err
       }
-      // Lost the race for `version`: check it and every later winner.
-      let next = version
-      for (;;) {
-        let winner: Action[]
-        try {
-          winner = await readCommit(this.storage, next, options.signal)
-        } catch (err) {
-          if (isDeltaError(err, 'FILE_NOT_FOUND')) break
-          throw err
-        }
-        checkConflicts(
-          readSet,
-          { actions: [...actions.slice(1)], isolationLevel },
-          { version: next, actions: winner },
-          {
-            canReadAndWrite: (p) => {
-              try {
-                assertWritable(p, effectiveMetadata)
-                return true
-              } catch {
-                return false
-              }
+      if (outcome === 'ours') return { version, attempts: attempt, commitInfo, actions, winners }
+      if (outcome === 'taken') {
+        // Lost the race for `version`: check it and every later winner.
+        let next = version
+        for (;;) {
+          let winner: Action[]
+          try {
+            winner = await readCommit(this.storage, next, options.signal)
+          } catch (err) {
+            if (isDeltaError(err, 'FILE_NOT_FOUND')) break
+            throw err
+          }
+          if (winner.find((a) => a.commitInfo)?.commitInfo?.txnId === txnId) {
+            // Our own commit: an earlier ambiguous put of this transaction landed after all.
+            return { version: next, attempts: attempt, commitInfo, actions, winners }
+          }
+          if (this.createsTable) {
+            throw new DeltaError('TABLE_ALREADY_EXISTS', `a Delta table already exists at ${this.storage.rootUri}`)
+          }
+          checkConflicts(
+            readSet,
+            { actions: [...actions.slice(1)], isolationLevel },
+            { version: next, actions: winner },
+            {
+              canReadAndWrite: (p) => {
+                try {
+                  assertWritable(p, effectiveMetadata)
+                  return true
+                } catch {
+                  return false
+                }
+              },
             },
-          },
-        )
-        const ict = winner.find((a) => a.commitInfo)?.commitInfo?.inCommitTimestamp
-        if (typeof ict === 'number') lastIct = Math.max(lastIct, ict)
-        next++
+          )
+          const ict = winner.find((a) => a.commitInfo)?.commitInfo?.inCommitTimestamp
+          if (typeof ict === 'number') lastIct = Math.max(lastIct, ict)
+          winners.push(winner)
+          next++
+        }
+        version = next
       }
-      version = next
+      // 'absent': the ambiguous put did not land; the same version is tried again.
       if (attempt > maxRetries) {
         throw new DeltaError(
           'MAX_COMMIT_ATTEMPTS_EXCEEDED',
@@ -254,6 +375,88 @@ export class Transaction {
       const backoff = Math.min(maxBackoff, initialBackoff * 2 ** (attempt - 1))
       await sleep(backoff / 2 + Math.random() * (backoff / 2), options.signal)
     }
+  }
+
+  /**
+   * After an ambiguous put of `version`: read it back (up to {@link RESOLVE_ATTEMPTS} times with backoff).
+   * Ours when it carries our txnId, 'taken' when another commit holds it, 'absent' when nothing is there.
+   * CommitOutcomeUnknownError when every read failed.
+   */
+  private async resolveAmbiguous(
+    version: number,
+    txnId: string,
+    appIds: string[],
+    cause: DeltaError,
+    signal?: AbortSignal,
+  ): Promise<'ours' | 'taken' | 'absent'> {
+    let last: unknown = cause
+    for (let i = 0; i < RESOLVE_ATTEMPTS; i++) {
+      if (i > 0) await sleep(Math.min(2000, 100 * 2 ** (i - 1)) * (0.5 + Math.random() / 2), signal)
+      try {
+        const actions = await readCommit(this.storage, version, signal)
+        return actions.find((a) => a.commitInfo)?.commitInfo?.txnId === txnId ? 'ours' : 'taken'
+      } catch (err) {
+        if (isDeltaError(err, 'FILE_NOT_FOUND')) return 'absent'
+        if (isDeltaError(err, 'ABORTED')) break
+        last = err
+      }
+    }
+    throw new CommitOutcomeUnknownError(
+      version,
+      txnId,
+      appIds,
+      `${cause.message}; reading the version back failed ${RESOLVE_ATTEMPTS} times (${last instanceof Error ? last.message : String(last)})`,
+      { cause: last },
+    )
+  }
+
+  /** The post-commit stage: never throws; problems go to `errors`. */
+  private async postCommit(landed: Landed, signal?: AbortSignal): Promise<PostCommitResult> {
+    const result: PostCommitResult = { errors: [] }
+    const fail = (err: unknown) => {
+      result.errors.push(
+        err instanceof DeltaError
+          ? err
+          : new DeltaError('INTERNAL', `post-commit step failed: ${err instanceof Error ? err.message : String(err)}`, {
+              cause: err,
+            }),
+      )
+    }
+    let snap: Snapshot
+    try {
+      const state = this.snapshot.state.clone()
+      for (const w of landed.winners) for (const a of w) state.apply(a)
+      for (const a of landed.actions) state.apply(a)
+      const ict = landed.commitInfo.inCommitTimestamp
+      let timestamp = typeof ict === 'number' ? ict : undefined
+      if (timestamp === undefined) {
+        try {
+          timestamp = (await this.storage.head(commitPath(landed.version), { signal })).lastModified
+        } catch (err) {
+          fail(err)
+        }
+      }
+      snap = new Snapshot(this.storage, landed.version, state, timestamp ?? landed.commitInfo.timestamp ?? Date.now())
+      // A snapshot whose timestamp is a guess is used for the checkpoint (which does not read it) only.
+      if (timestamp !== undefined) result.snapshot = snap
+    } catch (err) {
+      fail(err)
+      return result
+    }
+    if (!checkpointDue(snap, landed.version)) return result
+    try {
+      result.checkpoint = await checkpointSnapshot(snap, signal)
+    } catch (err) {
+      fail(err)
+      return result
+    }
+    if (snap.properties['delta.enableExpiredLogCleanup'] === 'false') return result
+    try {
+      result.cleanup = await cleanupExpiredLogs(snap, Date.now(), signal)
+    } catch (err) {
+      fail(err)
+    }
+    return result
   }
 
   private assertAppendOnly(metadata: MetadataAction): void {

@@ -27,6 +27,9 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 /** How many times a put-if-absent is re-sent after an ambiguous failure or a 409 before giving up. */
 export const DEFAULT_PUT_RETRIES = 5
 
+/** Read-backs (HEAD + GET, each with the SDK's retries) of an ambiguous put before COMMIT_OUTCOME_UNKNOWN. */
+export const RECONCILE_ROUNDS = 5
+
 /** Options of {@link S3Storage}. Everything is optional; the SDK's defaults apply to what is left out. */
 export interface S3StorageOptions {
   /** AWS region; default: the SDK's resolution (`AWS_REGION`, profile), or `us-east-1` with a custom `endpoint`. */
@@ -86,8 +89,11 @@ export interface S3StorageOptions {
  * landed (commit files carry a unique txnId, so equal bytes are ours), other bytes mean `FILE_ALREADY_EXISTS`,
  * no object means the put is sent again.
  *
+ * When the read-back itself keeps failing ({@link RECONCILE_ROUNDS} rounds), the put fails with
+ * `COMMIT_OUTCOME_UNKNOWN` (the object may be ours), never `STORAGE_TRANSIENT`; the commit layer settles it.
+ *
  * Errors: `FILE_NOT_FOUND` (NoSuchKey/404), `FILE_ALREADY_EXISTS`, `STORAGE_TRANSIENT` (throttling, 5xx,
- * network), `ABORTED` (the caller's signal; a put's outcome is then unknown), `UNSAFE_COMMIT`, and
+ * network; for a put-if-absent: it did not land), `COMMIT_OUTCOME_UNKNOWN`, `ABORTED` (the caller's signal; a put's outcome is then unknown), `UNSAFE_COMMIT`, and
  * `STORAGE_ERROR` for the rest (permissions, missing bucket, 501 NotImplemented); every error that comes from
  * the SDK keeps it as `cause`. Methods follow the {@link Storage} contract; the backend passes the shared
  * contract suite (test/storage-contract.ts).
@@ -244,6 +250,8 @@ export class S3Storage implements Storage {
   private async putIfAbsent(path: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
     let lastError: unknown
     let mayHaveLanded = false
+    // True while an earlier round may have landed and no read-back has since shown the key free.
+    let unsettled = false
     for (let round = 0; round <= this.putRetries; round++) {
       if (round > 0) await backoff(round, signal)
       try {
@@ -258,9 +266,10 @@ export class S3Storage implements Storage {
           // A 412 on an SDK retry (or after an earlier ambiguous round) may be answering our own first attempt.
           const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1
           if (!mayHaveLanded && attempts <= 1) throw alreadyExists(this.rootUri + path, err)
-          const verdict = await this.reconcile(path, data, signal)
+          const verdict = await this.settle(path, data, err, signal)
           if (verdict === 'ours') return
           if (verdict === 'theirs') throw alreadyExists(this.rootUri + path, err)
+          unsettled = false
           lastError = err
           continue
         }
@@ -268,9 +277,10 @@ export class S3Storage implements Storage {
           // A retried CompleteMultipartUpload whose first attempt completed the upload: the upload id is gone.
           mayHaveLanded = true
           lastError = err
-          const verdict = await this.reconcile(path, data, signal)
+          const verdict = await this.settle(path, data, err, signal)
           if (verdict === 'ours') return
           if (verdict === 'theirs') throw alreadyExists(this.rootUri + path, err)
+          unsettled = false
           continue
         }
         if (status === 409) {
@@ -278,7 +288,10 @@ export class S3Storage implements Storage {
           lastError = err
           continue
         }
-        if (!isTransient(err)) throw translateS3Error(err, 'put', this.rootUri + path, signal)
+        if (!isTransient(err)) {
+          if (unsettled) throw this.outcomeUnknown(path, err)
+          throw translateS3Error(err, 'put', this.rootUri + path, signal)
+        }
         // Timeout, dropped connection or 5xx: the server may or may not have applied the write.
         mayHaveLanded = true
         lastError = err
@@ -286,17 +299,54 @@ export class S3Storage implements Storage {
         try {
           verdict = await this.reconcile(path, data, signal)
         } catch (checkErr) {
-          if (checkErr instanceof DeltaError && checkErr.code === 'STORAGE_TRANSIENT') continue
+          if (checkErr instanceof DeltaError && checkErr.code === 'STORAGE_TRANSIENT') {
+            // Unknown for now; the next round's conditional put settles it (success, or a 412 read back).
+            unsettled = true
+            continue
+          }
           throw checkErr
         }
         if (verdict === 'ours') return
         if (verdict === 'theirs') throw alreadyExists(this.rootUri + path, err)
+        unsettled = false
       }
     }
+    if (unsettled) throw this.outcomeUnknown(path, lastError)
     throw new DeltaError(
       'STORAGE_TRANSIENT',
       `put-if-absent of ${this.rootUri}${path} did not settle after ${this.putRetries + 1} rounds: ${describe(lastError)}`,
       { cause: lastError },
+    )
+  }
+
+  /**
+   * {@link S3Storage.reconcile} retried up to {@link RECONCILE_ROUNDS} times with backoff while the read-back
+   * fails transiently; `COMMIT_OUTCOME_UNKNOWN` when it never answers (the object may be ours).
+   */
+  private async settle(
+    path: string,
+    data: Uint8Array,
+    putError: unknown,
+    signal?: AbortSignal,
+  ): Promise<'ours' | 'theirs' | 'absent'> {
+    let last: unknown = putError
+    for (let i = 0; i < RECONCILE_ROUNDS; i++) {
+      if (i > 0) await backoff(i, signal)
+      try {
+        return await this.reconcile(path, data, signal)
+      } catch (err) {
+        if (!(err instanceof DeltaError && err.code === 'STORAGE_TRANSIENT')) throw err
+        last = err
+      }
+    }
+    throw this.outcomeUnknown(path, last)
+  }
+
+  private outcomeUnknown(path: string, cause: unknown): DeltaError {
+    return new DeltaError(
+      'COMMIT_OUTCOME_UNKNOWN',
+      `put-if-absent of ${this.rootUri}${path} may have landed, and reading it back did not answer: ${describe(cause)}`,
+      { cause },
     )
   }
 

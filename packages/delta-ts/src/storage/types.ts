@@ -19,7 +19,10 @@ export interface PutOptions {
   /**
    * `false` (the default) makes the put a put-if-absent: it fails atomically with `DeltaError`
    * `FILE_ALREADY_EXISTS` when the key exists, and concurrent callers on the same key see exactly one winner.
-   * Readers never observe a partially written object.
+   * Readers never observe a partially written object. A put-if-absent whose outcome the backend cannot
+   * know (the request may have been applied, and reading the key back failed) fails with
+   * `COMMIT_OUTCOME_UNKNOWN`, never with an error that claims nothing was written; other errors mean the
+   * object was not written by this call.
    */
   overwrite?: boolean
   signal?: AbortSignal

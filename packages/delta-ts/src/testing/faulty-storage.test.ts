@@ -126,7 +126,7 @@ describe.each([
   ['memory', () => new MemoryStorage('memory://faulty-ambiguous/')],
   ['local disk', () => new LocalStorage(mkdtempSync(path.join(tmp, 'ambiguous-')))],
 ])('the ambiguous commit on %s storage', (_name, makeInner) => {
-  it('a commit whose response is lost is committed once; an idempotent retry detects it and skips', async () => {
+  it('a commit whose response is lost is recognised as ours by reading the log back: success, committed once; an idempotent retry skips', async () => {
     const inner = makeInner()
     const faulty = new FaultyStorage(inner)
     const table = await createTestTable(inner.rootUri, [], { schema, storage: faulty })
@@ -134,9 +134,11 @@ describe.each([
     const txn = { appId: 'nightly-load', version: 7 }
 
     faulty.dropResponse({ op: 'put', path: COMMIT_FILE })
-    // The put of version 1 landed, but the writer saw a transient error: it cannot know it committed.
-    const err = await rejection(table.write(batch, { txn }))
-    expect(err.code).toBe('STORAGE_TRANSIENT')
+    // The put of version 1 landed, but the writer saw a transient error: the transaction reads version 1 back,
+    // finds its own txnId there and reports success instead of an error the caller would retry.
+    const first = await table.write(batch, { txn })
+    expect(first.version).toBe(1)
+    expect(faulty.calls.filter((c) => c.faults.includes('dropResponse'))).toHaveLength(1)
     expect(await commitVersions(inner)).toEqual([0, 1])
 
     // The caller's retry (same txn) must find its own commit, not write the rows a second time.
