@@ -17,8 +17,10 @@ import { formatDecimal } from '../src/values.js'
 import { Warehouse } from '../src/warehouse.js'
 
 const python = resolve(__dirname, '../../../.venv/bin/python')
+// Ends with os._exit after flushing, like test/interop/py/deltalake_cli.py: delta-rs 1.6's runtime can abort
+// during interpreter shutdown ("terminate called without an active exception") after the answer is printed.
 const script = `
-import json, sys
+import json, os, sys
 from deltalake import DeltaTable
 out = {}
 for name in ['products', 'orders', 'order_items']:
@@ -29,6 +31,8 @@ for name in ['products', 'orders', 'order_items']:
     if name == 'orders':
         out[name]['total'] = str(sum(v for v in data.column('total_amount').to_pylist() if v is not None))
 print(json.dumps(out))
+sys.stdout.flush()
+os._exit(0)
 `
 
 let dir: string
