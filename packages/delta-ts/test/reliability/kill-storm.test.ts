@@ -107,7 +107,9 @@ describe('kill storm on local disk', () => {
     // Everything a writer reported committed is there (it may also have committed one more before dying).
     for (const [w, seqs] of reported) for (const s of seqs) expect(appends.get(`${w}/${s}`), `${w}/${s}`).toBe(2)
     expect(versions.length - 1).toBe(appends.size)
-    console.log(`[kill-storm] ${rounds * 4} writers SIGKILLed, ${appends.size} appends committed, 0 partial or duplicated`)
+    console.log(
+      `[kill-storm] ${rounds * 4} writers SIGKILLed, ${appends.size} appends committed, 0 partial or duplicated`,
+    )
     expect(appends.size).toBeGreaterThan(rounds * 2)
     // The table carries on.
     const after = await table.write(
