@@ -177,10 +177,15 @@ assert.ok(failed instanceof assert.AssertionError && /unexpected rows/.test(fail
 const inner = new main.MemoryStorage('memory://smoke-' + KIND + '/')
 const faulty = new t.FaultyStorage(inner)
 const mem = await t.createTestTable(inner.rootUri, [{ id: 1n }], { storage: faulty })
-faulty.dropResponse({ op: 'put', path: t.COMMIT_FILE })
 const batch = t.rowsToArrow([{ id: 2n }], (await mem.snapshot()).schema)
-const lost = await mem.write(batch, { txn: { appId: 'smoke', version: 1 } }).then(() => null, (e) => e)
-assert.ok(lost instanceof main.DeltaError && lost.code === 'STORAGE_TRANSIENT', 'injected error is not the main DeltaError')
+// A commit put that fails before reaching the store: the main entry's DeltaError, nothing committed.
+faulty.fail({ op: 'put', path: t.COMMIT_FILE })
+const refused = await mem.write(batch, { txn: { appId: 'smoke', version: 1 } }).then(() => null, (e) => e)
+assert.ok(refused instanceof main.DeltaError && refused.code === 'STORAGE_TRANSIENT', 'injected error is not the main DeltaError')
+// A lost response after the commit landed: delta-ts reads the version back and reports success, once.
+faulty.dropResponse({ op: 'put', path: t.COMMIT_FILE })
+const landed = await mem.write(batch, { txn: { appId: 'smoke', version: 1 } })
+assert.equal(landed.version, 2, 'the ambiguous commit was not recognised as ours')
 const retry = await mem.write(batch, { txn: { appId: 'smoke', version: 1 } })
 assert.ok(retry.skipped, 'the idempotent retry did not find its own commit')
 await t.assertRows(mem, [{ id: 1n }, { id: 2n }])
