@@ -13,11 +13,11 @@
 // Called by scripts/pack-smoke.mjs (`pnpm check:package`) with the tarball it packed; runnable alone on a built
 // package: `node scripts/pack-smoke-arrow.mjs [--arrow-versions=15.0.0,19.0.1] [--ignore-peer-range] [--keep]`. One npm cache
 // (.tmp/npm-cache) is shared by every project and run, so after the first run the installs are offline.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { repoRoot, run } from './run-command.mjs'
+import { freshNpmProject, repoRoot, run } from './run-command.mjs'
 
 const root = repoRoot
 
@@ -137,31 +137,10 @@ ${scenario}
  * `step(name, fn)` reports and times each part (pack-smoke's reporter).
  */
 export function checkArrowCopies({ tarball, work, step, versions = ARROW_VERSIONS, ignorePeerRange = false }) {
-  const cache = path.join(root, '.tmp/npm-cache')
   for (const v of versions) {
     const app = path.join(work, `arrow-${v}`)
     step(`npm install the tarball beside apache-arrow@${v} (no AWS SDK)`, () => {
-      rmSync(app, { recursive: true, force: true })
-      mkdirSync(app, { recursive: true })
-      writeFileSync(
-        path.join(app, 'package.json'),
-        JSON.stringify({ name: `arrow-${v}`, private: true, version: '0.0.0' }),
-      )
-      run(
-        'npm',
-        [
-          'install',
-          '--no-audit',
-          '--no-fund',
-          '--loglevel=error',
-          '--prefer-offline',
-          `--cache=${cache}`,
-          ...(ignorePeerRange ? ['--legacy-peer-deps'] : []),
-          tarball,
-          `apache-arrow@${v}`,
-        ],
-        { cwd: app },
-      )
+      freshNpmProject(app, [tarball, `apache-arrow@${v}`], ignorePeerRange ? ['--legacy-peer-deps'] : [])
       if (readdirSync(path.join(app, 'node_modules')).includes('@aws-sdk')) throw new Error('npm installed the AWS SDK')
     })
     for (const [file, code] of [

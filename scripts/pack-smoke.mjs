@@ -25,7 +25,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { checkArrowCopies } from './pack-smoke-arrow.mjs'
-import { repoRoot, run } from './run-command.mjs'
+import { freshNpmProject, repoRoot, run } from './run-command.mjs'
 
 const root = repoRoot
 const pkgDir = path.join(root, 'packages/delta-ts')
@@ -82,26 +82,9 @@ const tarball = step('pnpm pack', () => {
 
 const app = path.join(work, 'app')
 step(`npm install the tarball into ${app}`, () => {
-  rmSync(app, { recursive: true, force: true })
-  execFileSync('mkdir', ['-p', app])
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'smoke-app', private: true, version: '0.0.0' }))
   // apache-arrow beside delta-ts, as the README's install line says (a peer dependency), and the AWS SDK (an
   // optional peer dependency) for the delta-ts/s3 checks below.
-  run(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--loglevel=error',
-      '--prefer-offline',
-      `--cache=${path.join(root, '.tmp/npm-cache')}`,
-      tarball,
-      'apache-arrow@21.2.0',
-      '@aws-sdk/client-s3@3.1169.0',
-    ],
-    { cwd: app },
-  )
+  freshNpmProject(app, [tarball, 'apache-arrow@21.2.0', '@aws-sdk/client-s3@3.1169.0'])
 })
 
 const node = (file, code) => {

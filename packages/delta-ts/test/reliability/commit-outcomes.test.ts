@@ -8,6 +8,7 @@ import { type CommitOutcomeUnknownError, DeltaTable, isDeltaError, LocalStorage 
 import { COMMIT_FILE, FaultyStorage } from 'delta-ts/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startFaultProxy, testCredentials } from '../s3-server.js'
+import { prng } from './prng.js'
 
 /*
  * Once the commit file is ours the operation has succeeded (issue 17.1): whatever fails after the put — the
@@ -180,11 +181,7 @@ describe('S3 at 50% lost responses: every write is accounted for', () => {
     const uri = `s3://${bucket}/t`
     await DeltaTable.create(uri, { schema, storageOptions: { s3 } })
     // Seeded: half of all PUT, GET and HEAD responses are lost after the server applied the request.
-    let seed = 17
-    const rnd = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31
-      return seed / 2 ** 31
-    }
+    const rnd = prng(17)
     const proxy = await startFaultProxy(endpoint, () => (rnd() < 0.5 ? 'drop' : 'pass'), {
       methods: ['PUT', 'GET', 'HEAD'],
     })

@@ -12,20 +12,9 @@ import * as arrow from 'apache-arrow'
 import { DeltaError, DeltaTable } from 'delta-ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { goldenRoot } from '../golden.js'
+import { prng } from './prng.js'
 
 const TRIALS = process.env.DELTA_TS_SOAK === '1' ? 300 : 30
-
-/** mulberry32: a seeded PRNG, so every run flips the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 let work: string
 beforeAll(() => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import * as arrow from 'apache-arrow'
 import { CommitConflictError, DeltaTable } from 'delta-ts'
 import { afterAll, describe, expect, it } from 'vitest'
+import { prng } from './prng.js'
 
 /*
  * Writers SIGKILLed at random moments mid-commit leave no partial, lost or duplicated commit: versions stay
@@ -63,11 +64,7 @@ describe('kill storm on local disk', () => {
     await DeltaTable.create(dir, { schema, partitionBy: ['part'] })
     const rounds = SOAK ? 10 : 3
     const reported = new Map<string, Set<number>>()
-    let rng = 7
-    const rnd = () => {
-      rng = (rng * 1103515245 + 12345) % 2 ** 31
-      return rng / 2 ** 31
-    }
+    const rnd = prng(7)
     for (let r = 0; r < rounds; r++) {
       const ids = [0, 1, 2, 3].map((w) => `r${r}w${w}`)
       // Kill times spread over the writers' busy phase (process start takes ~1 s under tsx).
