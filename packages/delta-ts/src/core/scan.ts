@@ -1,14 +1,7 @@
 import * as arrow from 'apache-arrow'
+import { convertColumn, matchFileField, nullData, scalarData } from '../arrow/convert.js'
 import { DeltaError } from '../errors.js'
-import {
-  convertColumn,
-  DEFAULT_BATCH_SIZE,
-  matchFileField,
-  nullData,
-  openParquet,
-  type ParquetReader,
-  scalarData,
-} from '../parquet/read.js'
+import { DEFAULT_BATCH_SIZE, openParquet, type ParquetReader } from '../parquet/read.js'
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { survivingRows } from '../protocol/deletion-vector.js'
 import { referencedColumns } from '../protocol/expr/columns.js'
