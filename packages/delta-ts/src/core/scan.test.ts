@@ -546,7 +546,7 @@ describe('Scan: bounded streaming', () => {
     const dir = path.join(root, `t${counter - 1}`)
     const snap = await (await DeltaTable.open(dir, { storage: new Counting(dir) })).snapshot()
     const fileSize = (await snap.files())[0].size
-    for await (const b of snap.scan({ batchSize: 10_000 }).batches()) {
+    for await (const b of snap.scan({ batchSize: 10_000, concurrency: 1 }).batches()) {
       expect(b.numRows).toBe(10_000)
       break
     }
@@ -554,6 +554,15 @@ describe('Scan: bounded streaming', () => {
     // One of four row groups plus the footer: well under half the file.
     expect(bytes).toBeGreaterThan(0)
     expect(bytes).toBeLessThan(fileSize / 2)
+    const single = bytes
+    // With two tasks in flight the scan reads one row group ahead, and no more.
+    bytes = 0
+    for await (const b of snap.scan({ batchSize: 10_000, concurrency: 2 }).batches()) {
+      expect(b.numRows).toBe(10_000)
+      break
+    }
+    expect(bytes).toBeGreaterThan(single)
+    expect(bytes).toBeLessThan(fileSize * 0.75)
   })
 })
 

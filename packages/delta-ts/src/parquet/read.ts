@@ -309,6 +309,16 @@ export interface ParquetReader {
    */
   readRowGroup(index: number, columns: string[], batchSize?: number): AsyncIterable<arrow.RecordBatch>
   /**
+   * {@link ParquetReader.readRowGroup} as one task whose batches arrive together. Calls may overlap: each
+   * fetches its own chunks and runs as its own decode task, so row groups and column groups of one file decode
+   * in parallel on a pooled decoder.
+   */
+  decodeRowGroup(index: number, columns: string[], batchSize?: number): Promise<arrow.RecordBatch[]>
+  /** Compressed bytes of `column`'s chunks in row group `index`, from the footer (undefined when unknown). */
+  chunkBytes(index: number, column: string): number | undefined
+  /** The decoder this reader runs its tasks on. */
+  readonly decoder: ParquetDecoder
+  /**
    * Reads parquet-wasm asked for that were not fetched ahead (chunk offsets a writer recorded wrongly); each
    * cost a fetch and a rerun of the decode task. 0 is the normal case.
    */
@@ -362,6 +372,7 @@ export async function openParquet(
   }
   let cache = new RangeCache()
   cache.add(cacheStart, tail, true)
+  // Pinned ranges (footer, whole small file) are what every task of this file starts from.
   const footer = tail.subarray(tail.length - 8 - footerLen, tail.length - 8)
   const layout = parseParquetLayout(footer)
   // A footer delta-ts cannot walk gives no chunk locations to fetch ahead: fetch the whole file.
@@ -402,54 +413,65 @@ export async function openParquet(
     rowGroups.push({ numRows: n, firstRow: first })
     first += n
   }
-  return {
+  const reader: ParquetReader = {
     schema,
+    decoder,
     numRows: first,
     rowGroups,
     get cacheMisses() {
       return counter.misses
     },
-    async *readRowGroup(index: number, columns: string[], batchSize = DEFAULT_BATCH_SIZE) {
+    chunkBytes(index: number, column: string): number | undefined {
+      const chunks = layout?.rowGroups[index]?.chunks.filter((c) => c.column === column)
+      return chunks && chunks.length > 0 ? chunks.reduce((n, c) => n + (c.end - c.start), 0) : undefined
+    },
+    async decodeRowGroup(index: number, columns: string[], batchSize = DEFAULT_BATCH_SIZE) {
       if (columns.length === 0) throw new DeltaError('INTERNAL', 'readRowGroup needs at least one column')
-      try {
-        const chunks = layout?.rowGroups[index]?.chunks.filter((c) => columns.includes(c.column))
-        if (chunks && chunks.length > 0) {
-          // Fetch the row group's chunks here so no storage call happens inside parquet-wasm.
-          await Promise.all(
-            coalesceRanges(chunks.filter((c) => c.end <= size))
-              // Bytes fetched with the footer (all of a small file) are not fetched again.
-              .map((r) => ({ start: r.start, end: r.end > cacheStart && r.start < cacheStart ? cacheStart : r.end }))
-              .filter((r) => !cache.has(r.start, r.end))
-              .map(async (r) => {
-                options.onRead?.(r.start, r.end)
-                cache.add(r.start, await storage.readRange(path, r.start, r.end, { signal }))
-              }),
-          )
-          for (const c of chunks) {
-            const bytes = cache.get(c.start, c.end)
-            if (bytes) verifyChunkPages(bytes, `${path} column ${c.column} row group ${index}`)
-          }
+      // Each task gets its own cache (the footer plus this group's chunks), so several row groups and column
+      // groups of one file decode at the same time, and the chunk bytes go away with the task.
+      const local = new RangeCache()
+      for (const r of cache.ranges()) local.add(r.start, r.bytes, true)
+      const chunks = layout?.rowGroups[index]?.chunks.filter((c) => columns.includes(c.column))
+      if (chunks && chunks.length > 0) {
+        // Fetch the row group's chunks here so no storage call happens inside parquet-wasm.
+        await Promise.all(
+          coalesceRanges(chunks.filter((c) => c.end <= size))
+            // Bytes fetched with the footer (all of a small file) are not fetched again.
+            .map((r) => ({ start: r.start, end: r.end > cacheStart && r.start < cacheStart ? cacheStart : r.end }))
+            .filter((r) => !local.has(r.start, r.end))
+            .map(async (r) => {
+              options.onRead?.(r.start, r.end)
+              local.add(r.start, await storage.readRange(path, r.start, r.end, { signal }))
+            }),
+        )
+        for (const c of chunks) {
+          const bytes = local.get(c.start, c.end)
+          if (bytes) verifyChunkPages(bytes, `${path} column ${c.column} row group ${index}`)
         }
-        const task: DecodeTask = { kind: 'rowGroup', rowGroup: index, columns, batchSize }
-        const out = await runDecode(decoder, storage, path, fileSize, cache, task, counter, options)
-        if (out.kind !== 'batches') throw new DeltaError('INTERNAL', `unexpected decode answer ${out.kind}`)
-        for (const ipc of out.batches) {
-          let table: arrow.Table
-          try {
-            table = arrow.tableFromIPC(ipc)
-          } catch (err) {
-            throw parquetError(path, err)
-          }
-          for (const b of table.batches) yield b
-        }
-      } finally {
-        cache.release()
       }
+      const task: DecodeTask = { kind: 'rowGroup', rowGroup: index, columns, batchSize }
+      const out = await runDecode(decoder, storage, path, fileSize, local, task, counter, options)
+      if (out.kind !== 'batches') throw new DeltaError('INTERNAL', `unexpected decode answer ${out.kind}`)
+      const batches: arrow.RecordBatch[] = []
+      for (const ipc of out.batches) {
+        let table: arrow.Table
+        try {
+          table = arrow.tableFromIPC(ipc)
+        } catch (err) {
+          throw parquetError(path, err)
+        }
+        batches.push(...table.batches)
+      }
+      return batches
+    },
+    async *readRowGroup(index: number, columns: string[], batchSize = DEFAULT_BATCH_SIZE) {
+      yield* await reader.decodeRowGroup(index, columns, batchSize)
     },
     close() {
       // The decoder keeps nothing per file: each task carries its bytes.
     },
   }
+  return reader
 }
 
 /** A decode task without its bytes (see {@link runDecode}). */
