@@ -262,7 +262,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     { name: 'preview', dependsOn: dependsOn('preview'), run: async () => preview(warehouse) },
   ]
   const dag = options.only
-    ? await runDag([await restoredStep(options.only, steps, warehouse, run.runId)], {
+    ? await runDag([restoredStep(options.only, steps, warehouse, run.runId)], {
         ...options.retry,
         onStep: options.onStep,
       })
@@ -331,7 +331,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
  * their tables once committed (order_items reads the tables' keys anyway), so their run logs only prove
  * that they ran. A dependency that has not run in this run is an error naming it.
  */
-async function restoredStep(name: string, steps: readonly Step[], warehouse: Warehouse, runId: string): Promise<Step> {
+function restoredStep(name: string, steps: readonly Step[], warehouse: Warehouse, runId: string): Step {
   const step = steps.find((s) => s.name === name) as Step
   const restore = async (dep: string): Promise<unknown> => {
     const logOf = async (key: string) => {
@@ -352,7 +352,13 @@ async function restoredStep(name: string, steps: readonly Step[], warehouse: War
     }
     return undefined // catalog: nothing downstream reads its output
   }
-  const inputs: Record<string, unknown> = {}
-  for (const dep of step.dependsOn ?? []) inputs[dep] = await restore(dep)
-  return { name: step.name, run: () => step.run(inputs) }
+  return {
+    name: step.name,
+    // Restoring is part of the step: a dependency that has not run fails this step, like any step error.
+    run: async () => {
+      const inputs: Record<string, unknown> = {}
+      for (const dep of step.dependsOn ?? []) inputs[dep] = await restore(dep)
+      return step.run(inputs)
+    },
+  }
 }
