@@ -464,10 +464,15 @@ describe('Scan: options', () => {
     expect(values(t, 'a')).toEqual([1, 2, 3])
   })
 
-  it('rejects an unknown column and a bad batch size with INVALID_ARGUMENT', async () => {
+  it('rejects an unknown column, a bad batch size and a bad concurrency with INVALID_ARGUMENT', async () => {
     const snap = await makeTable(schema, [{ data }])
     expect(() => new Scan(snap, { columns: ['nope'] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     expect(() => new Scan(snap, { batchSize: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    for (const concurrency of [0, -1, 1.5, Number.NaN, '2' as unknown as number]) {
+      expect(() => new Scan(snap, { concurrency })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('concurrency') }),
+      )
+    }
   })
 
   it('stops with ABORTED when the signal fires', async () => {
