@@ -146,12 +146,14 @@ function abortIfNeeded(signal: AbortSignal | undefined): void {
  * timestamps are exact microseconds; column-mapped files are read by physical name or field id; rows deleted
  * by deletion vectors never appear.
  *
- * Memory stays bounded by one row group of one file: {@link Scan.batches} streams file by file and row group
- * by row group, fetching only the footer and the needed column chunks of each file.
+ * Memory stays bounded by `concurrency` decoded row groups (see {@link ScanOptions.concurrency}):
+ * {@link Scan.batches} streams file by file and row group by row group, fetching and decoding only the footer
+ * and the needed column chunks of each file, with decodes running ahead in parallel on the worker pool.
  *
  * Construct with `snapshot.scan(options)` (or `new Scan(snapshot, options)`).
  *
- * @throws DeltaError `INVALID_ARGUMENT` (from the constructor) for an unknown column or a bad batch size.
+ * @throws DeltaError `INVALID_ARGUMENT` (from the constructor) for an unknown column, a bad batch size or
+ *   concurrency.
  */
 export class Scan {
   readonly snapshot: Snapshot
