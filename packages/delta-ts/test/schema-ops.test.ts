@@ -163,7 +163,7 @@ describe('column mapping upgrade, rename and drop', () => {
       partitionBy: ['day'],
       properties: { 'delta.columnMapping.mode': 'name' },
     })
-    const code = async (p: Promise<unknown>) => (await p.catch((e) => e)).code
+    const code = async (p: Promise<unknown>) => ((await p.catch((e) => e)) as { code?: string }).code
     expect(await code(table.dropColumn('day'))).toBe('INVALID_ARGUMENT')
     expect(await code(table.dropColumn('nope'))).toBe('INVALID_ARGUMENT')
     expect(await code(table.renameColumn('id', 'DAY'))).toBe('INVALID_ARGUMENT')
@@ -236,7 +236,7 @@ describe('setProperties / unsetProperties', () => {
   it('validates known values, upgrades the protocol for deletion vectors and change data feed, refuses v2 checkpoints and row tracking by name, unsets', async () => {
     const dir = tmp('props')
     const table = await DeltaTable.create(dir, { schema: SCHEMA })
-    const err = async (p: Promise<unknown>) => p.catch((e) => e)
+    const err = async (p: Promise<unknown>): Promise<any> => p.catch((e) => e)
     const bad = await err(table.setProperties({ 'delta.checkpointInterval': 'ten' }))
     expect(bad.code).toBe('INVALID_ARGUMENT')
     const v2 = await err(table.setProperties({ 'delta.checkpointPolicy': 'v2' }))

@@ -6,6 +6,7 @@ import { writeDataFiles } from './data-writer.js'
 import { bindPredicate, predicateSql } from './dml-support.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+import { clusterLayout, planClusterBins, rewriteClustered } from './zorder.js'
 
 /*
  * OPTIMIZE: bin-packing compaction (no Z-order). Per partition, the files smaller than `minFileSize` are
@@ -29,6 +30,12 @@ export interface OptimizeOptions extends CommitOptions {
   minFileSize?: number
   /** Compact only partitions matching this predicate over partition columns (SQL or an expression). */
   filter?: PredicateInput
+  /**
+   * Rewrite the files of each partition in Z-order of these columns (see core/zorder.ts), incrementally: files
+   * a previous OPTIMIZE Z-ordered by the same columns are left alone. Refused on clustered tables, which
+   * OPTIMIZE clusters by their clustering columns without it.
+   */
+  zOrderBy?: string[]
 }
 
 /** Size distribution of a set of files (delta-rs / Spark `FileSizeStats` subset). */
@@ -135,14 +142,22 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   } else {
     files = await snapshot.files()
   }
-  const bins = planBins(files, target, minFileSize)
-  const txn = new Transaction(snapshot, 'OPTIMIZE', { predicate: JSON.stringify(predicate), zOrderBy: '[]' })
+  const layout = await clusterLayout(snapshot, options.zOrderBy)
+  const bins = layout ? planClusterBins(files, layout) : planBins(files, target, minFileSize)
+  const layoutColumns = JSON.stringify(layout?.columns.map((p) => p.join('.')) ?? [])
+  const txn = new Transaction(snapshot, 'OPTIMIZE', {
+    predicate: JSON.stringify(predicate),
+    zOrderBy: layout?.kind === 'zorder' ? layoutColumns : '[]',
+    ...(layout?.kind === 'liquid' ? { clusterBy: layoutColumns, auto: false } : {}),
+  })
   const adds: AddAction[] = []
   const removed: FileEntry[] = []
   const partitions = new Set<string>()
   for (const bin of bins) {
     if (options.signal?.aborted) throw new DeltaError('ABORTED', 'optimize aborted', { cause: options.signal.reason })
-    const written = await writeDataFiles(
+    const written = layout
+      ? await rewriteClustered(snapshot, bin, layout, target, options.signal)
+      : await writeDataFiles(
       snapshot.storage,
       snapshot.scan({ files: bin, signal: options.signal }).batches(),
       {

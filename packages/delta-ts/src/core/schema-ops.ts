@@ -15,6 +15,7 @@ import type { MetadataAction } from '../protocol/actions.js'
 import { SUPPORTED_WRITER_FEATURES } from '../protocol/features.js'
 import { isPartitionableType } from '../protocol/partition-values.js'
 import {
+  type ColumnMappingMode,
   type DataType,
   isArray,
   isMap,
@@ -85,12 +86,12 @@ function logicalPath(snap: Snapshot, phys: string[]): string[] {
   return out
 }
 
-function physicalPath(snap: Snapshot, schema: StructType, path: readonly string[]): string[] {
+function physicalPath(mode: ColumnMappingMode, schema: StructType, path: readonly string[]): string[] {
   const out: string[] = []
   let s: DataType = schema
   for (const n of path) {
     const f: StructField = (s as StructType).fields.find((x) => x.name === n)!
-    out.push(physicalName(f, snap.columnMappingMode))
+    out.push(physicalName(f, mode))
     s = f.type
   }
   return out
@@ -377,8 +378,12 @@ export function resolveClusteringColumns(
 }
 
 /** The `delta.clustering` domain configuration for resolved logical paths (named physically, as Spark does). */
-export function clusteringDomainConfiguration(snap: Snapshot, schema: StructType, paths: readonly string[][]) {
-  return JSON.stringify({ clusteringColumns: paths.map((p) => physicalPath(snap, schema, p)) })
+export function clusteringDomainConfiguration(
+  mode: ColumnMappingMode,
+  schema: StructType,
+  paths: readonly string[][],
+): string {
+  return JSON.stringify({ clusteringColumns: paths.map((p) => physicalPath(mode, schema, p)) })
 }
 
 /**
@@ -404,7 +409,7 @@ export async function clusterByTxn(snap: Snapshot, columns: readonly string[]): 
   txn.updateMetadata(snap.metadata)
   txn.setDomainMetadata({
     domain: CLUSTERING_DOMAIN,
-    configuration: clusteringDomainConfiguration(snap, snap.schema, paths),
+    configuration: clusteringDomainConfiguration(snap.columnMappingMode, snap.schema, paths),
     removed: false,
   })
   return txn

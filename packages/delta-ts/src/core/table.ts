@@ -58,6 +58,7 @@ const CREATE_OPTIONS: OptionSpec = {
   name: check.string,
   description: check.string,
   ifExists: check.oneOf('error', 'ignore'),
+  clusterBy: check.stringArray,
 }
 const MERGE_OPTIONS: OptionSpec = {
   ...COMMIT_OPTIONS,
@@ -74,6 +75,7 @@ const OPTIMIZE_OPTIONS: OptionSpec = {
   targetSizeBytes: check.positiveNumber,
   minFileSize: check.nonNegativeNumber,
   filter: check.predicate,
+  zOrderBy: check.stringArray,
 }
 const VERSION_OPTIONS: OptionSpec = { version: check.nonNegativeInteger, signal: check.signal }
 const SNAPSHOT_OPTIONS: OptionSpec = { ...VERSION_OPTIONS, timestamp: check.any }
