@@ -14,8 +14,8 @@ import {
   type StructType,
   schemaToString,
 } from '../protocol/schema.js'
-import type { Storage } from '../storage/types.js'
 import { FEATURE_REQUIREMENTS, upgradeProtocol } from '../protocol/schema-changes.js'
+import type { Storage } from '../storage/types.js'
 import { listLog } from './log-reader.js'
 import { CLUSTERING_DOMAIN, clusteringDomainConfiguration, resolveClusteringColumns } from './schema-ops.js'
 import { type CommitResult, Transaction } from './transaction.js'

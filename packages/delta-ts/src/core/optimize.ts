@@ -157,18 +157,14 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
     if (options.signal?.aborted) throw new DeltaError('ABORTED', 'optimize aborted', { cause: options.signal.reason })
     const written = layout
       ? await rewriteClustered(snapshot, bin, layout, target, options.signal)
-      : await writeDataFiles(
-      snapshot.storage,
-      snapshot.scan({ files: bin, signal: options.signal }).batches(),
-      {
-        schema: snapshot.schema,
-        partitionColumns: snapshot.partitionColumns,
-        configuration: snapshot.properties,
-        columnMappingMode: snapshot.columnMappingMode,
-        targetFileSize: target,
-        signal: options.signal,
-      },
-    )
+      : await writeDataFiles(snapshot.storage, snapshot.scan({ files: bin, signal: options.signal }).batches(), {
+          schema: snapshot.schema,
+          partitionColumns: snapshot.partitionColumns,
+          configuration: snapshot.properties,
+          columnMappingMode: snapshot.columnMappingMode,
+          targetFileSize: target,
+          signal: options.signal,
+        })
     for (const a of written) adds.push({ ...a, dataChange: false })
     for (const f of bin) removed.push(f)
     partitions.add(JSON.stringify(bin[0].partitionValues))

@@ -403,7 +403,10 @@ export async function clusterByTxn(snap: Snapshot, columns: readonly string[]): 
     oldClusteringColumns: old.map((p) => p.join('.')).join(','),
     newClusteringColumns: paths.map((p) => p.join('.')).join(','),
   })
-  const protocol = upgradeProtocol(snap.protocol, [FEATURE_REQUIREMENTS.domainMetadata, FEATURE_REQUIREMENTS.clustering])
+  const protocol = upgradeProtocol(snap.protocol, [
+    FEATURE_REQUIREMENTS.domainMetadata,
+    FEATURE_REQUIREMENTS.clustering,
+  ])
   if (protocol) txn.updateProtocol(protocol)
   // A metadata action too, so that the change serializes against concurrent writers as Spark's ALTER TABLE does.
   txn.updateMetadata(snap.metadata)

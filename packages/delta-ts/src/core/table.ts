@@ -323,7 +323,10 @@ export class DeltaTable {
    * property delta-ts maintains; UNSUPPORTED_FEATURE for a feature delta-ts cannot write (e.g.
    * `delta.checkpointPolicy = 'v2'`, row tracking).
    */
-  async setProperties(properties: Record<string, string>, options: CommitOptions = {}): Promise<CommitResult | undefined> {
+  async setProperties(
+    properties: Record<string, string>,
+    options: CommitOptions = {},
+  ): Promise<CommitResult | undefined> {
     checkArgument('setProperties', 'properties', properties, check.stringRecord)
     checkOptions('setProperties', options, COMMIT_OPTIONS)
     const txn = setPropertiesTxn(await this.snapshot(), properties)

@@ -68,7 +68,12 @@ function zorderTag(layout: ClusterLayout): string {
 /** Normalized ranks of values: `bits`-bit integers, equal values equal, order kept. */
 export function normalizedRanks(values: readonly ScalarValue[], bits: number): Float64Array {
   const n = values.length
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => compareScalars(values[a], values[b]))
+  const order = Int32Array.from({ length: n }, (_, i) => i)
+  if (values.every((v) => v === null || typeof v === 'number')) {
+    // Fast path for numeric columns: sort by a typed key (nulls first, as compareScalars orders them).
+    const key = Float64Array.from(values, (v) => (v === null ? Number.NEGATIVE_INFINITY : (v as number)))
+    order.sort((a, b) => key[a] - key[b] || (values[a] === null ? -1 : 0) - (values[b] === null ? -1 : 0))
+  } else order.sort((a, b) => compareScalars(values[a], values[b]))
   const dense = new Float64Array(n)
   let rank = 0
   for (let k = 0; k < n; k++) {

@@ -182,7 +182,10 @@ export function widenField(
   const field = fieldAt(schema, path)
   const from = field.type
   if (typeof from !== 'string') {
-    throw new DeltaError('INVALID_ARGUMENT', `${path.join('.')} is a ${from.type}; only primitive columns can be widened`)
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `${path.join('.')} is a ${from.type}; only primitive columns can be widened`,
+    )
   }
   if (from === to) return { schema, from }
   if (!isTypeWidening(from, to)) {
@@ -262,7 +265,10 @@ export const FEATURE_REQUIREMENTS: Record<string, FeatureRequirement> = {
  * features (writer 7, and reader 3 when a reader feature is involved) listing every feature the old versions
  * implied, so nothing the table had is lost.
  */
-export function upgradeProtocol(p: ProtocolAction, features: readonly FeatureRequirement[]): ProtocolAction | undefined {
+export function upgradeProtocol(
+  p: ProtocolAction,
+  features: readonly FeatureRequirement[],
+): ProtocolAction | undefined {
   const haveR = new Set(readerFeatures(p))
   const haveW = new Set(writerFeatures(p))
   const missing = features.filter((f) => !haveW.has(f.name) || (f.reader && !haveR.has(f.name)))
