@@ -232,6 +232,27 @@ describe('type widening', () => {
   })
 })
 
+describe('type widening on write', () => {
+  it('schemaMode merge widens a short column to integer when delta.enableTypeWidening is on, recording delta.typeChanges; without it the write is a mismatch', async () => {
+    const table = await DeltaTable.create(tmp('widen-write'), {
+      schema: { type: 'struct', fields: [{ name: 'v', type: 'short', nullable: true, metadata: {} }] },
+    })
+    await table.write(arrow.tableFromArrays({ v: Int16Array.from([1, 2]) }))
+    const wide = arrow.tableFromArrays({ v: Int32Array.from([100_000]) })
+    expect(((await table.write(wide, { schemaMode: 'merge' }).catch((e) => e)) as { code?: string }).code).toBe(
+      'SCHEMA_MISMATCH',
+    )
+    await table.setProperties({ 'delta.enableTypeWidening': 'true' })
+    expect(((await table.write(wide).catch((e) => e)) as { code?: string }).code).toBe('SCHEMA_MISMATCH')
+    await table.write(wide, { schemaMode: 'merge' })
+    const f = (await table.snapshot()).schema.fields[0]
+    expect(f.type).toBe('integer')
+    expect(f.metadata?.['delta.typeChanges']).toEqual([{ fromType: 'short', toType: 'integer' }])
+    const t = await (await table.snapshot()).scan().toArrow()
+    expect(Array.from(t.getChild('v')!.toArray() as Int32Array).sort((a, b) => a - b)).toEqual([1, 2, 100_000])
+  })
+})
+
 describe('setProperties / unsetProperties', () => {
   it('validates known values, upgrades the protocol for deletion vectors and change data feed, refuses v2 checkpoints and row tracking by name, unsets', async () => {
     const dir = tmp('props')
