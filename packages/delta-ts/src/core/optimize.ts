@@ -9,7 +9,7 @@ import { type CommitOptions, type CommitResult, Transaction } from './transactio
 import { clusterLayout, planClusterBins, rewriteClustered } from './zorder.js'
 
 /*
- * OPTIMIZE: bin-packing compaction (no Z-order). Per partition, the files smaller than `minFileSize` are
+ * OPTIMIZE: bin-packing compaction (Z-order and liquid clustering: core/zorder.ts). Per partition, the files smaller than `minFileSize` are
  * sorted by size and packed greedily into bins of at most `targetSizeBytes`; each bin with at least two files
  * (or one file carrying a deletion vector, whose deleted rows the rewrite purges) is read and rewritten into
  * files of about `targetSizeBytes`. One commit removes the old files and adds the new ones, all with
@@ -36,6 +36,12 @@ export interface OptimizeOptions extends CommitOptions {
    * OPTIMIZE clusters by their clustering columns without it.
    */
   zOrderBy?: string[]
+  /**
+   * Spark's `REORG TABLE ... APPLY (PURGE)`: instead of compacting, rewrite every file that has a deletion
+   * vector on its own, without the deleted rows (the file sizes are ignored; files without a vector stay).
+   * Commits operation `REORG`. Afterwards no live file has a vector, so vacuum can delete the DV files.
+   */
+  purgeDeletionVectors?: boolean
 }
 
 /** Size distribution of a set of files (delta-rs / Spark `FileSizeStats` subset). */
@@ -59,6 +65,8 @@ export interface OptimizeResult {
   numBatches: number
   totalConsideredFiles: number
   totalFilesSkipped: number
+  /** Files removed that carried a deletion vector (their deleted rows are gone from the new files). */
+  numDeletionVectorsRemoved: number
   commit?: CommitResult
 }
 
@@ -142,14 +150,21 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   } else {
     files = await snapshot.files()
   }
-  const layout = await clusterLayout(snapshot, options.zOrderBy)
-  const bins = layout ? planClusterBins(files, layout) : planBins(files, target, minFileSize)
+  const purge = options.purgeDeletionVectors === true
+  const layout = purge ? undefined : await clusterLayout(snapshot, options.zOrderBy)
+  const bins = purge
+    ? files.filter((f) => f.deletionVector).map((f) => [f])
+    : layout
+      ? planClusterBins(files, layout)
+      : planBins(files, target, minFileSize)
   const layoutColumns = JSON.stringify(layout?.columns.map((p) => p.join('.')) ?? [])
-  const txn = new Transaction(snapshot, 'OPTIMIZE', {
-    predicate: JSON.stringify(predicate),
-    zOrderBy: layout?.kind === 'zorder' ? layoutColumns : '[]',
-    ...(layout?.kind === 'liquid' ? { clusterBy: layoutColumns, auto: false } : {}),
-  })
+  const txn = purge
+    ? new Transaction(snapshot, 'REORG', { predicate: JSON.stringify(predicate), applyPurge: true })
+    : new Transaction(snapshot, 'OPTIMIZE', {
+        predicate: JSON.stringify(predicate),
+        zOrderBy: layout?.kind === 'zorder' ? layoutColumns : '[]',
+        ...(layout?.kind === 'liquid' ? { clusterBy: layoutColumns, auto: false } : {}),
+      })
   const adds: AddAction[] = []
   const removed: FileEntry[] = []
   const partitions = new Set<string>()
@@ -181,6 +196,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
     numBatches: bins.length,
     totalConsideredFiles: files.length,
     totalFilesSkipped: files.length - removed.length,
+    numDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
   }
   if (removed.length === 0) return result
   txn.readFilePaths(removed.map((f) => f.path))
@@ -199,7 +215,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
     p50FileSize: percentile(addedSizes, 0.5),
     p75FileSize: percentile(addedSizes, 0.75),
     maxFileSize: result.filesAdded.max,
-    numDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
+    numDeletionVectorsRemoved: result.numDeletionVectorsRemoved,
     numFilesAdded: adds.length,
     numFilesRemoved: removed.length,
     filesAdded: JSON.stringify(result.filesAdded),
