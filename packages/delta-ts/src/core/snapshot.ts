@@ -103,9 +103,7 @@ export class Snapshot {
 
   private async allFiles(): Promise<FileEntry[]> {
     if (!this.fileCache) {
-      const out: FileEntry[] = []
-      for (const add of this.state.files.values()) out.push(fileEntryOf(add))
-      this.fileCache = out
+      this.fileCache = this.state.files.entries()
     }
     return this.fileCache
   }
@@ -136,34 +134,7 @@ export class Snapshot {
   }
 }
 
-/** The FileEntry view of an add action: decoded path, parsed stats. */
-export function fileEntryOf(add: AddAction): FileEntry {
-  return {
-    path: decodeActionPath(add.path),
-    partitionValues: add.partitionValues ?? {},
-    size: add.size,
-    modificationTime: add.modificationTime,
-    stats: parseStats(add.stats, add.stats_parsed),
-    deletionVector: add.deletionVector ?? undefined,
-    add,
-  }
-}
-
-/** Parses `add.stats` JSON, or takes checkpoint `stats_parsed`. Bad stats are ignored (the file is kept). */
-export function parseStats(
-  stats: string | null | undefined,
-  parsed?: Record<string, unknown> | null,
-): FileStats | undefined {
-  if (typeof stats === 'string' && stats.length > 0) {
-    try {
-      return JSON.parse(stats) as FileStats
-    } catch {
-      return undefined
-    }
-  }
-  if (parsed && typeof parsed === 'object') return parsed as FileStats
-  return undefined
-}
+export { fileEntryOf, parseStats } from '../protocol/file-entry.js'
 
 /** Whether in-commit timestamps are on, and from which version. */
 export function ictEnablement(props: Record<string, string>): number | undefined {
