@@ -647,7 +647,8 @@ function columnarState(cols: FileColumns, ctx: PruningContext): ColumnarState {
  * {@link pruneFiles} over columns: the same rules (partition values first, then statistics), evaluated from
  * {@link FileColumns} without a FileEntry per file. Partition-only outcomes are computed once per distinct
  * combination of partition values; stats summaries are built once per file and column and kept for later
- * queries on the same columns. Returns a mask of the rows that may match (1) and the counters.
+ * queries on the same columns. Only rows with `select[row] === 1` are considered when `select` is given (the
+ * live rows of a checkpoint). Returns a mask of the rows that may match (1) and the counters.
  *
  * @throws DeltaError `INVALID_ARGUMENT` when the expression is not bound.
  */
@@ -655,8 +656,10 @@ export function pruneColumns(
   cols: FileColumns,
   boundExpr: Expr,
   ctx: PruningContext,
+  select?: Uint8Array,
 ): { keep: Uint8Array; stats: PruneStats } {
   const n = cols.length
+  let total = n
   const keep = new Uint8Array(n)
   const st = columnarState(cols, ctx)
   // Partition phase: the outcome depends only on the referenced partition columns' values.
@@ -674,6 +677,10 @@ export function pruneColumns(
   let prunedByPartition = 0
   let skippedByStats = 0
   for (let row = 0; row < n; row++) {
+    if (select && select[row] !== 1) {
+      total--
+      continue
+    }
     let tuple: string | number = 0
     if (codes.length === 1) tuple = codes[0][row]
     else if (codes.length > 1) {
@@ -697,7 +704,10 @@ export function pruneColumns(
     if (st.empty(row) || !tri(boundExpr, src, ctx).t) skippedByStats++
     else keep[row] = 1
   }
-  return { keep, stats: { total: n, prunedByPartition, skippedByStats, kept: n - prunedByPartition - skippedByStats } }
+  return {
+    keep,
+    stats: { total, prunedByPartition, skippedByStats, kept: total - prunedByPartition - skippedByStats },
+  }
 }
 
 /**
