@@ -235,6 +235,13 @@ export class CheckpointFiles implements BaseFiles {
     return add
   }
 
+  *allAdds(): IterableIterator<AddAction> {
+    for (const c of this.#chunks) {
+      const values = dataToJs(c.data)
+      for (let j = 0; j < c.rows.length; j++) yield values[c.rows[j]] as AddAction
+    }
+  }
+
   key(row: number): string {
     const raw = this.rawPath(row)
     return fileActionKey(raw.includes('%') ? decodeActionPath(raw) : raw, this.deletionVector(row))

@@ -105,6 +105,8 @@ export interface BaseFiles {
   entry(row: number): FileEntry
   /** The add action of a row as it stands in the checkpoint (built on demand). */
   add(row: number): AddAction
+  /** Every row's add action in row order, converted a batch at a time (for writing checkpoints). */
+  allAdds(): IterableIterator<AddAction>
 }
 
 /** The FileEntry view of an add action: decoded path, stats parsed on first access. */

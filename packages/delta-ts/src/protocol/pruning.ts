@@ -128,9 +128,9 @@ function partitionValueSummary(raw: string | null | undefined, type: DataType): 
 }
 
 function partitionSummary(c: ColumnExpr, src: Source, ctx: PruningContext, partName: string): Summary {
+  if (src.cols && c.dataType !== undefined) return src.cols.partitionSummary(c, partName, src.row ?? 0)
   const field = findField(ctx.schema, partName)
   if (!field) return UNKNOWN
-  if (src.cols) return src.cols.partitionSummary(partName, c.dataType ?? field.type, src.row ?? 0)
   const file = src.file as FileEntry
   const phys = physicalName(field, ctx.columnMappingMode)
   const pv = file.partitionValues ?? {}
@@ -256,12 +256,19 @@ function summaryOf(type: DataType, nc: unknown, n: unknown, minRaw: unknown, max
   return { min, max, maxIsPrefix: type === 'string', nanAboveMax: isFloat(type), mayNull, mayNonNull }
 }
 
+/** The partition column each bound column expression names (per context), so a pass resolves it once. */
+const partKeys = new WeakMap<ColumnExpr, { ctx: PruningContext; name: string | undefined }>()
+
 function summarize(c: ColumnExpr, src: Source, ctx: PruningContext): Summary {
   // Qualified columns belong to another relation (MERGE source): nothing is known about them here.
   if (c.qualifier !== undefined) return UNKNOWN
   if (c.path.length === 1) {
-    const part = partitionKey(ctx, c.path[0])
-    if (part !== undefined) return partitionSummary(c, src, ctx, part)
+    let part = partKeys.get(c)
+    if (part === undefined || part.ctx !== ctx) {
+      part = { ctx, name: partitionKey(ctx, c.path[0]) }
+      partKeys.set(c, part)
+    }
+    if (part.name !== undefined) return partitionSummary(c, src, ctx, part.name)
   }
   if (src.kind === 'partition') return UNKNOWN
   if (src.cols) return src.cols.statsSummary(c, ctx, src.row ?? 0)
@@ -570,6 +577,12 @@ export interface FileColumns {
   numRecords(): ArrayLike<unknown>
 }
 
+interface StatsLeaf {
+  type: DataType
+  summaries: (Summary | undefined)[]
+  raw: ReturnType<FileColumns['statsColumn']>
+}
+
 /** Per-pass caches over a {@link FileColumns}: summaries by partition code and by stats leaf. */
 class ColumnarState {
   readonly #parts = new Map<string, { codes: Int32Array; summaries: Summary[]; nullSummary: Summary }>()
@@ -584,7 +597,17 @@ class ColumnarState {
     readonly ctx: PruningContext,
   ) {}
 
-  partitionSummary(column: string, type: DataType, row: number): Summary {
+  readonly #partByExpr = new WeakMap<ColumnExpr, { codes: Int32Array; summaries: Summary[]; nullSummary: Summary }>()
+
+  partitionSummary(c: ColumnExpr, column: string, row: number): Summary {
+    let p = this.#partByExpr.get(c)
+    if (!p) p = this.#partition(c, column)
+    const code = p.codes[row]
+    return code < 0 ? p.nullSummary : p.summaries[code]
+  }
+
+  #partition(c: ColumnExpr, column: string): { codes: Int32Array; summaries: Summary[]; nullSummary: Summary } {
+    const type = c.dataType as DataType
     const key = `${column}\u0000${typeof type === 'string' ? type : JSON.stringify(type)}`
     let p = this.#parts.get(key)
     if (!p) {
@@ -596,20 +619,30 @@ class ColumnarState {
       }
       this.#parts.set(key, p)
     }
-    const code = p.codes[row]
-    return code < 0 ? p.nullSummary : p.summaries[code]
+    this.#partByExpr.set(c, p)
+    return p
   }
 
+  readonly #byExpr = new WeakMap<ColumnExpr, StatsLeaf | null>()
+
   statsSummary(c: ColumnExpr, ctx: PruningContext, row: number): Summary {
-    const type = c.dataType
-    const path = physicalPath(c, ctx)
-    if (!type || !path) return UNKNOWN
-    const key = `${path.join('\u0000')}\u0001${typeof type === 'string' ? type : JSON.stringify(type)}`
-    let s = this.#stats.get(key)
-    if (!s) {
-      s = { type, summaries: new Array(this.cols.length), raw: this.cols.statsColumn(path) }
-      this.#stats.set(key, s)
+    let s = this.#byExpr.get(c)
+    if (s === undefined) {
+      const type = c.dataType
+      const path = physicalPath(c, ctx)
+      if (!type || !path) s = null
+      else {
+        const key = `${path.join('\u0000')}\u0001${typeof type === 'string' ? type : JSON.stringify(type)}`
+        s = this.#stats.get(key)
+        if (!s) {
+          s = { type, summaries: new Array(this.cols.length), raw: this.cols.statsColumn(path) }
+          this.#stats.set(key, s)
+        }
+      }
+      this.#byExpr.set(c, s)
     }
+    if (s === null) return UNKNOWN
+    const type = s.type
     let summary = s.summaries[row]
     if (summary === undefined) {
       this.#numRecords ??= this.cols.numRecords()

@@ -198,7 +198,10 @@ export class FileSet {
   /** The live add actions (base rows materialized on demand). */
   *values(): IterableIterator<AddAction> {
     const base = this.base
-    if (base) for (let row = 0; row < base.length; row++) if (this.baseLive(row)) yield base.add(row)
+    if (base) {
+      let row = 0
+      for (const add of base.allAdds()) if (this.baseLive(row++)) yield add
+    }
     yield* this.adds.values()
   }
 
