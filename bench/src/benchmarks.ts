@@ -245,6 +245,34 @@ const snapshotBench: Benchmark = {
         return c
       })
     }
+    // Checkpoint write: each side checkpoints its own copy of the JSON-only table (a checkpoint changes the table).
+    await attempt(cases, `checkpoint write: ${s.ckptLarge} file actions (vs delta-rs create_checkpoint)`, async () => {
+      const tsCopy = path.join(ctx.work, 'ckpt-write-ts')
+      const rsCopy = path.join(ctx.work, 'ckpt-write-rs')
+      try {
+        for (const d of [tsCopy, rsCopy]) {
+          await rm(d, { recursive: true, force: true })
+          await cp(largeJson, d, { recursive: true })
+        }
+        const name = `checkpoint write: ${s.ckptLarge} file actions (vs delta-rs create_checkpoint)`
+        const params = { reps: ctx.reps }
+        const c = caseResult(
+          name,
+          side(await runNodeCase('checkpointWrite', { ...params, table: tsCopy })),
+          await py({ op: 'checkpoint', ...params, table: rsCopy }, notes),
+        )
+        if (c.ratioVsDeltaRs !== null)
+          await judge(
+            c,
+            'checkpoint write <= 1.0x delta-rs',
+            c.ratioVsDeltaRs <= 1.0,
+            profiled('checkpointWrite', { ...params, table: tsCopy }),
+          )
+        return c
+      } finally {
+        for (const d of [tsCopy, rsCopy]) await rm(d, { recursive: true, force: true })
+      }
+    })
     // Refresh: each side works on its own copy (the runs append commits). The large case uses the JSON-only
     // million-action table, which loads even where the million-action checkpoint does not.
     const refreshCases: { name: string; template: string; newCommits: number }[] = [
@@ -358,6 +386,10 @@ const pruningBench: Benchmark = {
           `kept ${String(ts.extra.kept)} of ${String(ts.extra.total)} files; timed: Snapshot.files({filter}) on a loaded snapshot`,
         )
         if (!f.partitionFilters) c.notes.push('delta-rs: no file-level stats pruning in the Python API (n/a)')
+        if (f.partitionFilters && !f.filter.includes(' AND ') && c.ratioVsDeltaRs !== null)
+          await judge(c, 'partition pruning <= 1.0x delta-rs', c.ratioVsDeltaRs <= 1.0, profiled('prune', params))
+        if (!f.partitionFilters && c.deltaTs)
+          await judge(c, 'stats skipping <= 0.1 s', c.deltaTs.medianMs <= 100, profiled('prune', params))
         return c
       })
     }

@@ -402,6 +402,14 @@ const cases: Record<string, CaseFn> = {
     return { runsMs: [ms], extra: { files, rows: r.numOutputRows } }
   },
 
+  /** Checkpoint write of a loaded snapshot (timed: building and storing the checkpoint, rewritten per run). */
+  async checkpointWrite(p) {
+    const t = await DeltaTable.open(str(p, 'table'))
+    await t.snapshot()
+    const [runsMs, r] = await repeat(num(p, 'reps'), noop, async () => t.checkpoint())
+    return { runsMs, extra: { numAddFiles: r.numAddFiles } }
+  },
+
   /** Setup: write a checkpoint at the latest version. */
   async checkpoint(p) {
     const [ms] = await timed(async () => (await DeltaTable.open(str(p, 'table'))).checkpoint())

@@ -145,10 +145,10 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
         `optimize filter must reference partition columns only (${snapshot.partitionColumns.join(', ') || 'the table has none'})`,
       )
     }
-    files = (await snapshot.pruneFiles(p.expr)).files
+    files = (await snapshot.scan({ filter: p.expr }).plan()).files
     predicate = [predicateSql(p)]
   } else {
-    files = await snapshot.files()
+    files = (await snapshot.scan().plan()).files
   }
   const purge = options.purgeDeletionVectors === true
   const layout = purge ? undefined : await clusterLayout(snapshot, options.zOrderBy)

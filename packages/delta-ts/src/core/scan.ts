@@ -12,6 +12,7 @@ import { parsePartitionValue } from '../protocol/partition-values.js'
 import type { PruneStats } from '../protocol/pruning.js'
 import { findField, physicalName, type StructField } from '../protocol/schema.js'
 import { loadDeletionVector, resolveTablePath } from './deletion-vector-io.js'
+import { type BoundPredicate, planFiles, type ScanPlan } from './plan.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { check, checkOptions, type OptionSpec } from './validate.js'
@@ -41,8 +42,9 @@ export interface ScanOptions {
   /** Top-level columns to return, in this order (logical names; case-insensitive match). Default: all. */
   columns?: string[]
   /**
-   * A predicate (SQL text or an {@link Expr}). Files are pruned by `snapshot.files({ filter })` (partition
-   * values and statistics), then rows are filtered per batch; only rows for which it is true are returned.
+   * A predicate (SQL text, an {@link Expr}, or one already bound by `snapshot.bindPredicate`, which is not
+   * bound again). Files are pruned by {@link Scan.plan} (partition values and statistics), then rows are
+   * filtered per batch; only rows for which it is true are returned.
    */
   filter?: string | Expr
   /** Read exactly these files (e.g. the files a DML operation rewrites) instead of the pruned snapshot files. */
@@ -192,23 +194,36 @@ export class Scan {
     this.schema = new arrow.Schema(this.#columns.map((c) => c.arrowField))
   }
 
-  /** The data files this scan reads (after pruning by the filter, when one is given). */
-  async files(): Promise<FileEntry[]> {
-    if (this.options.files) return [...this.options.files]
-    if (this.options.filter === undefined) {
-      const files = await this.snapshot.files()
-      this.metrics = { total: files.length, prunedByPartition: 0, skippedByStats: 0, kept: files.length }
-      return files
+  /**
+   * Plans the scan: the files it reads (after pruning by partition values and statistics, when a filter is
+   * given; exactly `options.files` when those are given), with their partition values and deletion vectors,
+   * and what pruning did (also kept as {@link Scan.metrics}). DELETE, UPDATE, MERGE, OPTIMIZE and
+   * `snapshot.files({ filter })` all plan through here. No data file is opened.
+   *
+   * @throws DeltaError `INVALID_PREDICATE` for a filter that does not parse or bind to the table schema.
+   */
+  async plan(): Promise<ScanPlan> {
+    const filter = this.boundFilter()
+    if (this.options.files) {
+      const files = [...this.options.files]
+      const stats = { total: files.length, prunedByPartition: 0, skippedByStats: 0, kept: files.length }
+      this.metrics = stats
+      return { files, stats, filter }
     }
-    const { files, stats } = await this.snapshot.pruneFiles(this.boundFilter()!)
-    this.metrics = stats
-    return files
+    const plan = planFiles(this.snapshot, filter)
+    this.metrics = plan.stats
+    return plan
   }
 
-  #bound?: Expr
+  /** The data files this scan reads (after pruning by the filter, when one is given): `(await plan()).files`. */
+  async files(): Promise<FileEntry[]> {
+    return (await this.plan()).files
+  }
+
+  #bound?: BoundPredicate
 
   /** The filter parsed and bound once, shared by file pruning and row filtering. */
-  private boundFilter(): Expr | undefined {
+  private boundFilter(): BoundPredicate | undefined {
     const { filter } = this.options
     if (filter === undefined) return undefined
     this.#bound ??= this.snapshot.bindPredicate(filter)
