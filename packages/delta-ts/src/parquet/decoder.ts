@@ -2,6 +2,7 @@ import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
 import { type SpawnWorker, WorkerCrashError, WorkerPool } from '../worker/pool.js'
 import { createDecodeHandler, type DecodeRequest, type DecodeResponse } from './decode-tasks.js'
+import { parquetWasmReady } from './wasm.js'
 
 /**
  * Where parquet-wasm runs. parquet-wasm 0.8.0 reports some damaged files by trapping inside a promise
@@ -76,13 +77,26 @@ export const DECODE_HANDLER_SOURCE: string = createDecodeHandler.toString()
 let shared: Promise<ParquetDecoder> | undefined
 
 /**
- * The decoder readers use unless told otherwise: one isolated Node worker thread, started on first use and
- * shared by every reader of the process; the in-process decoder where worker threads are not available.
+ * The decoder readers use unless told otherwise: one isolated worker, started on first use and shared by every
+ * reader of the process (a Node worker thread; in the web build a Web Worker when `initParquetWasm` named the
+ * decode worker); the in-process decoder where there are no workers. Waits for parquet-wasm to be loaded first
+ * (a no-op on Node; see parquet/wasm.ts).
  */
 export function defaultDecoder(): Promise<ParquetDecoder> {
-  shared ??= import('../worker/node.js').then(
-    ({ nodeWorkerSpawner }) => isolatedDecoder(nodeWorkerSpawner(DECODE_HANDLER_SOURCE, ['parquet-wasm'])),
-    () => inProcessDecoder(),
-  )
+  shared ??= (async () => {
+    await parquetWasmReady()
+    let spawn: SpawnWorker | undefined
+    try {
+      // worker/node.ts on Node, Deno and Bun; worker/web-default.ts in the web build.
+      spawn = (await import('../worker/node.js')).decodeWorkerSpawner(DECODE_HANDLER_SOURCE)
+    } catch {
+      spawn = undefined
+    }
+    return spawn ? isolatedDecoder(spawn) : inProcessDecoder()
+  })()
+  // A failed load (parquet-wasm not initialisable yet) is not cached: a later initParquetWasm() can fix it.
+  shared.catch(() => {
+    shared = undefined
+  })
   return shared
 }

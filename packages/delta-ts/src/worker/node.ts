@@ -56,3 +56,11 @@ parentPort.on('message', ({ id, request }) => {
     }
   }
 }
+
+/**
+ * The parquet decoder's worker threads: `handlerSource` applied to parquet-wasm. The web build's
+ * worker/web-default.ts has the same export (Web Workers there).
+ */
+export function decodeWorkerSpawner(handlerSource: string): SpawnWorker | undefined {
+  return nodeWorkerSpawner(handlerSource, ['parquet-wasm'])
+}
