@@ -72,7 +72,7 @@ export class HttpStorage implements Storage {
 
   async #url(key: string): Promise<string> {
     if (this.#options.resolveUrl) return this.#options.resolveUrl(key)
-    return this.rootUri + key.split('/').map(encodeURIComponent).join('/')
+    return this.rootUri + key.split('/').map(encodeSegment).join('/')
   }
 
   /** One request with retries; resolves with the response (404 included), throws typed errors otherwise. */
@@ -256,6 +256,14 @@ function readOnly(root: string, path: string): DeltaError {
     'UNSUPPORTED_FEATURE',
     `${root}${path}: HTTP(S) tables are read-only (write through s3:// instead)`,
   )
+}
+
+/**
+ * Percent-encodes one path segment, leaving the sub-delimiters a path may hold as they are (`=` of partition
+ * folders, `+`, `:`...): some static servers decode only what `decodeURI` decodes and miss `%3D`.
+ */
+function encodeSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/%(3D|2B|40|3A|2C|3B|21|24|26|27|28|29|2A)/g, (m) => decodeURIComponent(m))
 }
 
 function backoff(attempt: number): Promise<void> {
