@@ -45,6 +45,8 @@ export class HttpStorage implements Storage {
   readonly rootUri: string
   readonly #options: HttpStorageOptions
   readonly #fetch: typeof globalThis.fetch
+  /** Whether requests say `cache: 'no-store'` (workerd rejects the option; it has no HTTP cache to bypass). */
+  #noStore = true
 
   /**
    * @param rootUrl the table's root, `http://` or `https://`.
@@ -86,8 +88,14 @@ export class HttpStorage implements Storage {
       signal?.throwIfAborted()
       let res: Response
       try {
-        res = await this.#fetch(url, { method, headers, signal, cache: 'no-store' })
+        // no-store: a browser's heuristic cache would otherwise serve an old _last_checkpoint or a stale 404.
+        res = await this.#fetch(url, { method, headers, signal, ...(this.#noStore ? { cache: 'no-store' } : {}) })
       } catch (err) {
+        if (this.#noStore && err instanceof Error && /cache/i.test(err.message) && !signal?.aborted) {
+          this.#noStore = false
+          attempt--
+          continue
+        }
         if (signal?.aborted) throw new DeltaError('ABORTED', `${method} ${key} aborted`, { cause: err })
         last = err
         if (attempt < attempts) {
