@@ -21,6 +21,24 @@ async function rowsOf(table) {
   return rows.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
 }
 
+/**
+ * A string column built without apache-arrow's Builders (`tableFromArrays`, `vectorFromArray`): those compile
+ * code with `new Function`, which Cloudflare Workers forbid. Typed arrays through `makeVector`, and strings as
+ * offsets + UTF-8 bytes through `makeData`, work in every runtime.
+ */
+function utf8(strings) {
+  const parts = strings.map((s) => new TextEncoder().encode(s))
+  const valueOffsets = new Int32Array(parts.length + 1)
+  parts.forEach((p, i) => {
+    valueOffsets[i + 1] = valueOffsets[i] + p.byteLength
+  })
+  const data = new Uint8Array(valueOffsets[parts.length])
+  parts.forEach((p, i) => data.set(p, valueOffsets[i]))
+  return arrow.makeVector(
+    arrow.makeData({ type: new arrow.Utf8(), length: parts.length, nullCount: 0, valueOffsets, data }),
+  )
+}
+
 /** Creates a table at `uri`, appends two batches (two commits), reads it back, and races a second creator. */
 async function writeReadCommit(uri, runtime, storageOptions) {
   const schema = {
@@ -32,7 +50,10 @@ async function writeReadCommit(uri, runtime, storageOptions) {
   }
   const table = await DeltaTable.create(uri, { schema, storageOptions })
   const batch = (ids) =>
-    arrow.tableFromArrays({ id: BigInt64Array.from(ids.map(BigInt)), runtime: ids.map(() => runtime) })
+    new arrow.Table({
+      id: arrow.makeVector(BigInt64Array.from(ids.map(BigInt))),
+      runtime: utf8(ids.map(() => runtime)),
+    })
   await table.write(batch([1, 2]))
   const { version } = await table.write(batch([3]))
   // A second creator of the same table: version 0 is a put-if-absent, so it must lose.
