@@ -33,7 +33,7 @@ function utf8(strings) {
     valueOffsets[i + 1] = valueOffsets[i] + p.byteLength
   })
   const data = new Uint8Array(valueOffsets[parts.length])
-  parts.forEach((p, i) => data.set(p, valueOffsets[i]))
+  for (const [i, p] of parts.entries()) data.set(p, valueOffsets[i])
   return arrow.makeVector(
     arrow.makeData({ type: new arrow.Utf8(), length: parts.length, nullCount: 0, valueOffsets, data }),
   )
