@@ -103,6 +103,13 @@ export async function runDemo(o) {
     const r = await writeReadCommit(o.localDir, o.runtime)
     rows.local = r.rows
     cells.push({ storage: 'local', ...r.cell })
+  } else {
+    // No local disk here (the browser / Worker build): a plain path must fail with a typed error, not crash.
+    try {
+      await DeltaTable.open('tables/local')
+    } catch (err) {
+      rows.localDiskError = [{ code: isDeltaError(err) ? err.code : String(err) }]
+    }
   }
   const m = await writeReadCommit(`memory://runtimes-${o.runtime}-${Date.now()}`, o.runtime)
   rows.memory = m.rows

@@ -19,6 +19,7 @@ try {
     s3: q.get('s3') ? { endpoint: q.get('s3'), bucket: q.get('bucket'), prefix: `chromium-${Date.now()}` } : undefined,
   })
   for (const [storage, rows] of Object.entries(result.rows)) {
+    if (storage === 'localDiskError') continue
     const h = document.createElement('h2')
     h.textContent = `${storage}: ${rows.length} rows`
     const table = document.createElement('table')

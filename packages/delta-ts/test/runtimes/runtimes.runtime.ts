@@ -146,6 +146,8 @@ function checkResult(result: DemoResult, runtime: string, storages: string[]): v
   expect(result.rows.http).toEqual(expectedHttpRows)
   for (const s of storages.filter((x) => x !== 'http'))
     expect(result.rows[s]).toEqual([1, 2, 3].map((id) => ({ id, runtime })))
+  // Without local disk (the web build) a plain path fails with UNSUPPORTED_FEATURE.
+  if (!storages.includes('local')) expect(result.rows.localDiskError).toEqual([{ code: 'UNSUPPORTED_FEATURE' }])
   record(result)
 }
 
