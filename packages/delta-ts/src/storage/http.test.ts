@@ -80,6 +80,21 @@ describe('HttpStorage over the golden tables', () => {
     expect(log.some((r) => r.startsWith('HEAD') && r.endsWith('00000000000000000003.json'))).toBe(true)
   })
 
+  it('resolveUrl maps every key to its own URL (presigned URLs): the table reads through them alone', async () => {
+    server.requests.length = 0
+    const root = `${server.url}dat/basic_partitioned/delta/`
+    const t = await DeltaTable.open('https://presigned.invalid/table/', {
+      storageOptions: {
+        http: { resolveUrl: (key) => `${root}${encodeURI(key)}?sig=k` },
+      },
+    })
+    expect(await readRows(t)).toEqual(
+      await readRows(await DeltaTable.open(path.join(goldenRoot(), 'dat/basic_partitioned/delta'))),
+    )
+    expect(server.requests.length).toBeGreaterThan(0)
+    expect(server.requests.every((r) => r.endsWith('?sig=k'))).toBe(true)
+  })
+
   it('writes, deletes and listings outside _delta_log fail with UNSUPPORTED_FEATURE', async () => {
     const s = await resolveStorage(`${server.url}dat/basic_partitioned/delta`)
     expect(await code(s.put('x.json', new Uint8Array([1])))).toBe('UNSUPPORTED_FEATURE')
