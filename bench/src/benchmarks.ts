@@ -382,7 +382,9 @@ const scanBench: Benchmark = {
     ] as [string, string[] | undefined][]) {
       const params = { table: dir, reps: ctx.reps, columns }
       const ts = side(await runNodeCase('scan', params))
-      const raw = side(await runNodeCase('rawRead', { files, reps: ctx.reps, columns }))
+      const tsSingle = side(await runNodeCase('scan', { ...params, concurrency: 1 }))
+      const raw = side(await runNodeCase('rawReadPool', { files, reps: ctx.reps, columns }))
+      const rawSingle = side(await runNodeCase('rawReadSingle', { files, reps: ctx.reps, columns }))
       const rs = await py({ op: 'scan', table: dir, reps: ctx.reps, columns: columns ?? null }, notes)
       const c = caseResult(name, ts, rs, raw)
       c.throughput = { value: Math.round(s.rows / (ts.medianMs / 1000)), unit: 'rows/s' }
@@ -393,9 +395,13 @@ const scanBench: Benchmark = {
         profiled('scan', params),
       )
       cases.push(c)
+      // The single-threaded path against the single-threaded raw decode.
+      const c1 = caseResult(`${name}, concurrency 1`, tsSingle, rs, rawSingle)
+      c1.notes.push('delta-ts scan({ concurrency: 1 }) vs parquet-wasm decoding in the calling thread')
+      cases.push(c1)
     }
     notes.push(
-      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baseline reads the same files with parquet-wasm readParquet`,
+      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baselines decode the same files with parquet-wasm ParquetFile.stream (projected): on one worker per core with the columns split as delta-ts splits them, and in the calling thread (the concurrency 1 rows)`,
     )
     return { params: { rows: s.rows, columns: 6, reps: ctx.reps }, cases, notes }
   },

@@ -1,6 +1,6 @@
 import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
-import { type SpawnWorker, WorkerCrashError, WorkerPool } from '../worker/pool.js'
+import { type SpawnWorker, WorkerCrashError, WorkerPool, type WorkerRuntime } from '../worker/pool.js'
 import { createDecodeHandler, type DecodeRequest, type DecodeResponse } from './decode-tasks.js'
 import { parquetWasmReady } from './wasm.js'
 
@@ -14,6 +14,10 @@ import { parquetWasmReady } from './wasm.js'
 export interface ParquetDecoder {
   /** True when a trap in parquet-wasm cannot end the caller's process. */
   readonly isolated: boolean
+  /** Tasks that run at the same time (workers of the pool; 1 in process). More are queued in order. */
+  readonly concurrency: number
+  /** Lets at least `n` tasks run at the same time where the decoder can (a pool grows); else a no-op. */
+  reserve(n: number): void
   /**
    * Runs one decode task for file `path`.
    *
@@ -32,6 +36,8 @@ export function inProcessDecoder(): ParquetDecoder {
   const handle = createDecodeHandler(pw)
   return {
     isolated: false,
+    concurrency: 1,
+    reserve: () => undefined,
     run: (path, request) =>
       new Promise((resolve, reject) =>
         handle(
@@ -55,6 +61,10 @@ export function isolatedDecoder(
   return {
     isolated: true,
     pool,
+    get concurrency() {
+      return pool.size
+    },
+    reserve: (n) => pool.grow(n),
     async run(path, request) {
       const ranges = request.ranges.map((r) => ({ start: r.start, bytes: r.bytes.slice() }))
       try {
@@ -77,22 +87,29 @@ export const DECODE_HANDLER_SOURCE: string = createDecodeHandler.toString()
 let shared: Promise<ParquetDecoder> | undefined
 
 /**
- * The decoder readers use unless told otherwise: one isolated worker, started on first use and shared by every
- * reader of the process (a Node worker thread; in the web build a Web Worker when `initParquetWasm` named the
- * decode worker); the in-process decoder where there are no workers. Waits for parquet-wasm to be loaded first
+ * The decoder readers use unless told otherwise: a pool of isolated workers sized to the machine's cores
+ * (workers start on first use, idle ones do not keep the process alive), shared by every reader of the
+ * process; the in-process decoder where workers are not available. `runtime` picks the worker adapter (default:
+ * Node `worker_threads`; in the web build, Web Workers when `initParquetWasm` named the decode worker); it
+ * counts only on the first call, which creates the shared decoder. Waits for parquet-wasm to be loaded first
  * (a no-op on Node; see parquet/wasm.ts).
  */
-export function defaultDecoder(): Promise<ParquetDecoder> {
+export function defaultDecoder(runtime?: WorkerRuntime): Promise<ParquetDecoder> {
   shared ??= (async () => {
     await parquetWasmReady()
-    let spawn: SpawnWorker | undefined
-    try {
-      // worker/node.ts on Node, Deno and Bun; worker/web-default.ts in the web build.
-      spawn = (await import('../worker/node.js')).decodeWorkerSpawner(DECODE_HANDLER_SOURCE)
-    } catch {
-      spawn = undefined
+    let rt: WorkerRuntime | undefined = runtime
+    if (!rt) {
+      try {
+        // worker/node.ts on Node, Deno and Bun; worker/web-default.ts in the web build (undefined there
+        // without a decode worker).
+        rt = (await import('../worker/node.js')).nodeWorkerRuntime
+      } catch {
+        rt = undefined
+      }
     }
-    return spawn ? isolatedDecoder(spawn) : inProcessDecoder()
+    return rt
+      ? isolatedDecoder(rt.spawner(DECODE_HANDLER_SOURCE, ['parquet-wasm']), { size: rt.cores() })
+      : inProcessDecoder()
   })()
   // A failed load (parquet-wasm not initialisable yet) is not cached: a later initParquetWasm() can fix it.
   shared.catch(() => {

@@ -4,8 +4,9 @@
  * never as an uncaught exception of the parent).
  */
 import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import type { SpawnWorker } from './pool.js'
+import type { SpawnWorker, WorkerRuntime } from './pool.js'
 
 /**
  * Resolves the entry file of a package as Node's `require` would from delta-ts itself, so a worker loads the
@@ -57,10 +58,8 @@ parentPort.on('message', ({ id, request }) => {
   }
 }
 
-/**
- * The parquet decoder's worker threads: `handlerSource` applied to parquet-wasm. The web build's
- * worker/web-default.ts has the same export (Web Workers there).
- */
-export function decodeWorkerSpawner(handlerSource: string): SpawnWorker | undefined {
-  return nodeWorkerSpawner(handlerSource, ['parquet-wasm'])
+/** The Node {@link WorkerRuntime}: `worker_threads` workers, sized to `os.availableParallelism()`. */
+export const nodeWorkerRuntime: WorkerRuntime = {
+  spawner: nodeWorkerSpawner,
+  cores: () => Math.max(1, availableParallelism()),
 }
