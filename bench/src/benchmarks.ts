@@ -365,6 +365,53 @@ const pruningBench: Benchmark = {
   },
 }
 
+const clusteringBench: Benchmark = {
+  name: 'clustering',
+  title: 'Liquid clustering and Z-order: fraction of files a predicate reads before and after OPTIMIZE',
+  async run(ctx) {
+    const rows = ctx.quick ? 100_000 : 1_000_000
+    const files = 100
+    const notes: string[] = []
+    const predicates = [
+      'x = 500000',
+      'x >= 250000 and x < 260000',
+      'y = 500000',
+      'x >= 250000 and x < 300000 and y >= 250000 and y < 300000',
+    ]
+    const cases: CaseResult[] = []
+    for (const layout of ['liquid', 'zorder'] as const) {
+      const name = `${layout === 'liquid' ? 'liquid clustering by x' : 'Z-order by (x, y)'}: ${rows} rows, ${files} files`
+      await attempt(cases, name, async () => {
+        const ts = side(
+          await runNodeCase('cluster', {
+            dir: path.join(ctx.work, `cluster-${layout}-${rows}`),
+            rows,
+            files,
+            layout,
+            predicates,
+          }),
+        )
+        const c = caseResult(name, ts, null)
+        const before = ts.extra.before as number[]
+        const after = ts.extra.after as number[]
+        predicates.forEach((p, i) => {
+          c.notes.push(
+            `${p}: reads ${(before[i] * 100).toFixed(1)}% of files before, ${(after[i] * 100).toFixed(1)}% after`,
+          )
+        })
+        c.notes.push(
+          `timed: one OPTIMIZE rewriting ${String(ts.extra.removed)} files into ${String(ts.extra.filesAfter)}`,
+        )
+        return c
+      })
+    }
+    notes.push(
+      'x, y uniform random integers in [0, 1e6); 100 appends of equal size; OPTIMIZE targetSizeBytes = table size / 100; fractions from Snapshot.files({filter}) (min/max stats pruning)',
+    )
+    return { params: { rows, files, reps: 1 }, cases, notes }
+  },
+}
+
 const scanBench: Benchmark = {
   name: 'scan',
   title: 'Scan to Arrow',
@@ -723,6 +770,7 @@ export const BENCHMARKS: Benchmark[] = [
   appendBench,
   commitsBench,
   pruningBench,
+  clusteringBench,
   mergeBench,
   deleteBench,
   etlBench,

@@ -145,6 +145,60 @@ const cases: Record<string, CaseFn> = {
     return { runsMs, extra: { total, kept } }
   },
 
+  /**
+   * Clustering: builds a table of `rows` uniformly random rows in `files` appends (untimed), measures the
+   * fraction of files each predicate keeps, runs one OPTIMIZE (timed) laying the data out by `layout`
+   * (`liquid`: create with clusterBy x; `zorder`: zOrderBy x, y) into about as many files, and measures again.
+   */
+  async cluster(p) {
+    const dir = str(p, 'dir')
+    await rm(dir, { recursive: true, force: true })
+    const rows = num(p, 'rows')
+    const nFiles = num(p, 'files')
+    const layout = str(p, 'layout')
+    const predicates = p.predicates as string[]
+    let seed = 12345
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed / 2147483648
+    }
+    const per = Math.ceil(rows / nFiles)
+    const batch = (k: number) =>
+      arrow.tableFromArrays({
+        id: Int32Array.from({ length: per }, (_, i) => k * per + i),
+        x: Int32Array.from({ length: per }, () => Math.floor(rand() * 1_000_000)),
+        y: Int32Array.from({ length: per }, () => Math.floor(rand() * 1_000_000)),
+        payload: Float64Array.from({ length: per }, () => rand()),
+      })
+    const table = await DeltaTable.create(dir, {
+      schema: batch(0).schema,
+      ...(layout === 'liquid' ? { clusterBy: ['x'] } : {}),
+    })
+    const txnData: arrow.Table[] = []
+    for (let k = 0; k < nFiles; k++) txnData.push(batch(k))
+    for (const t of txnData) await table.write(t)
+    const fractions = async () => {
+      const snap = await table.snapshot()
+      const out: number[] = []
+      for (const f of predicates) out.push((await snap.files({ filter: f })).length / snap.numFiles)
+      return out
+    }
+    const before = await fractions()
+    const size = (await (await table.snapshot()).files()).reduce((s, f) => s + f.size, 0)
+    const [ms, result] = await timed(() =>
+      table.optimize({
+        targetSizeBytes: Math.ceil(size / nFiles),
+        ...(layout === 'zorder' ? { zOrderBy: ['x', 'y'] } : {}),
+      }),
+    )
+    const after = await fractions()
+    const filesAfter = (await table.snapshot()).numFiles
+    return {
+      runsMs: [ms],
+      extra: { before, after, filesBefore: nFiles, filesAfter, removed: result.numFilesRemoved },
+    }
+  },
+
   /** Full or projected scan into one Arrow table (`concurrency` unset: the pool's default, the cores). */
   async scan(p) {
     const snap = await (await DeltaTable.open(str(p, 'table'))).snapshot()
