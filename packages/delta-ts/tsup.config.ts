@@ -1,7 +1,7 @@
 import type { Plugin } from 'esbuild'
 import { defineConfig, type Options } from 'tsup'
 
-// Three builds: the library (ESM + CJS + declarations for `delta-ts` and `delta-ts/s3`), the `delta-ts` bin
+// Four builds: the library (ESM + CJS + declarations for `delta-ts` and `delta-ts/s3`), the `delta-ts` bin
 // (ESM only: it uses top-level await and is only ever run by node), and the test helpers (`delta-ts/testing`
 // and `delta-ts/testing/vitest`).
 //
@@ -47,6 +47,31 @@ const cliUsesMainEntry: Plugin = {
   },
 }
 
+/**
+ * The web build (dist/web/, for the `browser`, `worker`, `workerd` and `default` export conditions) swaps the
+ * three modules that need Node for stand-ins with the same exports, so that no `node:*` module is imported:
+ * local disk (storage/local.ts → local.web.ts, which throws UNSUPPORTED_FEATURE), parquet-wasm loading
+ * (parquet/wasm.ts → wasm.web.ts, which initialises parquet-wasm's web build) and the decoder's worker threads
+ * (worker/node.ts → worker/web-default.ts, Web Workers).
+ */
+const webStandIns: Plugin = {
+  name: 'web-stand-ins',
+  setup(build) {
+    const swap: Record<string, string> = {
+      'storage/local.js': 'src/storage/local.web.ts',
+      'parquet/wasm.js': 'src/parquet/wasm.web.ts',
+      'worker/node.js': 'src/worker/web-default.ts',
+    }
+    build.onResolve({ filter: /(local|wasm|node)\.js$/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined
+      const target = new URL(args.path, `file://${args.resolveDir}/`).pathname
+      for (const [tail, standIn] of Object.entries(swap))
+        if (target.endsWith(`/src/${tail}`)) return { path: new URL(standIn, `file://${process.cwd()}/`).pathname }
+      return undefined
+    })
+  },
+}
+
 export default defineConfig([
   {
     entry: { index: 'src/index.ts', s3: 'src/s3.ts' },
@@ -87,5 +112,31 @@ export default defineConfig([
     splitting: false,
     external: [...external, 'delta-ts'],
     esbuildPlugins: [cliUsesMainEntry],
+  },
+  // The web build: ESM only, the same entries, declarations shared with the build above (same API).
+  {
+    entry: { 'web/index': 'src/index.ts', 'web/s3': 'src/s3.ts' },
+    format: ['esm'],
+    dts: false,
+    clean: false,
+    sourcemap: true,
+    platform: 'neutral',
+    target: 'es2022',
+    splitting: false,
+    external: [...external, 'delta-ts', 'parquet-wasm', 'apache-arrow', '@aws-sdk/client-s3'],
+    esbuildPlugins: [webStandIns, shareErrorsWithMainEntry],
+  },
+  // The browsers' decode worker: one self-contained module with parquet-wasm's web build bundled in, loaded by
+  // `new Worker(url, { type: 'module' })` (see worker/web.ts).
+  {
+    entry: { 'web/decode-worker': 'src/worker/web-decode-entry.ts' },
+    format: ['esm'],
+    dts: false,
+    clean: false,
+    sourcemap: false,
+    platform: 'browser',
+    target: 'es2022',
+    splitting: false,
+    noExternal: ['parquet-wasm'],
   },
 ])

@@ -61,6 +61,7 @@ export {
   type DeltaErrorCode,
   isDeltaError,
 } from './errors.js'
+export { type InitParquetWasmOptions, initParquetWasm, type ParquetWasmSource } from './parquet/wasm.js'
 export { codecFromConfiguration, type ParquetCodec, type ParquetWriteOptions, writeParquet } from './parquet/write.js'
 export type * from './protocol/actions.js'
 export type { ArrowSchemaOptions } from './protocol/arrow-schema.js'
@@ -139,6 +140,7 @@ export {
   DEFAULT_STRING_PREFIX_LENGTH,
   type FileStatsOptions,
 } from './protocol/stats.js'
+export { HttpStorage, type HttpStorageOptions } from './storage/http.js'
 export { LocalStorage } from './storage/local.js'
 export { MemoryStorage } from './storage/memory.js'
 export type { ObjectMeta, PutOptions, ReadOptions, Storage } from './storage/types.js'

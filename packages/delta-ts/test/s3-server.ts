@@ -47,7 +47,8 @@ export async function freePort(): Promise<number> {
  * check-then-act without a lock, so two racing conditional PUTs can both succeed (the race test in
  * src/storage/s3.test.ts measures this). Real S3 is atomic. We therefore run the same moto WSGI app behind a
  * lock that lets one request at a time into moto (connections stay threaded and keep-alive), which makes
- * put-if-absent atomic, as on S3. `stock: true` starts the stock, unserialized server instead.
+ * put-if-absent atomic, as on S3; it also answers CORS preflights on existing keys as S3 does (see the script).
+ * `stock: true` starts the stock, unserialized server instead.
  */
 export async function startMoto(options: { stock?: boolean } = {}): Promise<S3Server> {
   const python = path.join(repoRoot, '.venv', 'bin', 'python')
@@ -67,6 +68,12 @@ export async function startMoto(options: { stock?: boolean } = {}): Promise<S3Se
     'moto_app = DomainDispatcherApplication(create_backend_app)',
     'lock = threading.Lock()',
     'def serialized(environ, start_response):',
+    // A CORS preflight on a key carries no credentials; moto 5 then checks an existing key's ACL as for an
+    // anonymous GET and answers 403, where S3 answers every preflight from the bucket's CORS rules alone. moto's
+    // own answer for a key ignores the key, so asking it about the bucket instead gives S3's answer.
+    '    if environ.get("REQUEST_METHOD") == "OPTIONS":',
+    '        environ["PATH_INFO"] = "/" + environ.get("PATH_INFO", "").lstrip("/").split("/", 1)[0] + "/"',
+    '        environ["QUERY_STRING"] = ""',
     '    with lock:',
     '        return list(moto_app(environ, start_response))',
     `app = ${options.stock ? 'moto_app' : 'serialized'}`,

@@ -278,3 +278,105 @@ export async function raceInProcesses<T>(options: {
   for (const p of procs) p.child.stdin.end('go\n')
   return Promise.all(procs.map((p) => p.done))
 }
+
+/** What a read-only backend's test file hands {@link readOnlyStorageContractSuite}. */
+export interface ReadOnlyContractFixture {
+  storage: Storage
+  cleanup(): Promise<void>
+}
+
+/**
+ * The read part of the storage contract, for backends that cannot write (HTTP): `make(files)` must return a
+ * storage whose objects are exactly `files` (put there by other means, e.g. a directory a server serves).
+ * Listing is checked only for `_delta_log/`, the one prefix such a backend must answer.
+ */
+export function readOnlyStorageContractSuite(
+  name: string,
+  make: (files: Record<string, Uint8Array>) => Promise<ReadOnlyContractFixture>,
+): void {
+  describe(`${name} storage contract (read-only part)`, () => {
+    const fixtures: ReadOnlyContractFixture[] = []
+    const open = async (files: Record<string, Uint8Array>) => {
+      const fx = await make(files)
+      fixtures.push(fx)
+      return fx.storage
+    }
+    afterEach(async () => {
+      for (const fx of fixtures.splice(0)) await fx.cleanup()
+    })
+    const commit = (v: number) => `_delta_log/${String(v).padStart(20, '0')}.json`
+
+    it('read returns exactly the bytes stored, including empty objects and all byte values', async () => {
+      const bytes = new Uint8Array(256)
+      for (let i = 0; i < 256; i++) bytes[i] = i
+      const s = await open({ 'bin/all-bytes': bytes, 'bin/empty': new Uint8Array(0) })
+      expect(await s.read('bin/all-bytes')).toEqual(bytes)
+      expect((await s.read('bin/empty')).byteLength).toBe(0)
+      expect((await s.head('bin/empty')).size).toBe(0)
+    })
+
+    it('readRange returns [start, end) and clamps an end past the size', async () => {
+      const s = await open({ 'r/ten': enc.encode('0123456789') })
+      expect(dec.decode(await s.readRange('r/ten', 2, 5))).toBe('234')
+      expect(dec.decode(await s.readRange('r/ten', 0, 10))).toBe('0123456789')
+      expect(dec.decode(await s.readRange('r/ten', 7, 1000))).toBe('789')
+      expect(dec.decode(await s.readRange('r/ten', 9, 10))).toBe('9')
+      expect(dec.decode(await s.readRange('r/ten', 6, Number.POSITIVE_INFINITY))).toBe('6789')
+      expect((await s.readRange('r/ten', 4, 4)).byteLength).toBe(0)
+      expect((await s.readRange('r/ten', 10, 20)).byteLength).toBe(0)
+    })
+
+    it('head reports size and a whole-millisecond modification time close to when the object was stored', async () => {
+      const before = Date.now()
+      const s = await open({ 'h/obj': enc.encode('hello') })
+      const after = Date.now()
+      const meta = await s.head('h/obj')
+      expect(meta.path).toBe('h/obj')
+      expect(meta.size).toBe(5)
+      expect(Number.isInteger(meta.lastModified)).toBe(true)
+      expect(meta.lastModified).toBeGreaterThanOrEqual(before - 1000)
+      expect(meta.lastModified).toBeLessThanOrEqual(after + 5000)
+    })
+
+    it('read, readRange and head of a missing key fail with FILE_NOT_FOUND', async () => {
+      const s = await open({ 'present.json': enc.encode('{}') })
+      expect(await errorCode(s.read('missing.json'))).toBe('FILE_NOT_FOUND')
+      expect(await errorCode(s.readRange('missing.json', 0, 10))).toBe('FILE_NOT_FOUND')
+      expect(await errorCode(s.readRange('missing.json', 3, 3))).toBe('FILE_NOT_FOUND')
+      expect(await errorCode(s.head('missing.json'))).toBe('FILE_NOT_FOUND')
+    })
+
+    it('keys with spaces, %, =, + and unicode read back through read and head', async () => {
+      const keys = [
+        'date=2024-01-01/city=New York/part 0.parquet',
+        'pct/100%25 literal %.json',
+        'eq/a=b=c/x+y.parquet',
+        'uni/ünïcødé/日本語-😀.parquet',
+      ]
+      const s = await open(Object.fromEntries(keys.map((k) => [k, enc.encode(`content of ${k}`)])))
+      for (const k of keys) {
+        expect(dec.decode(await s.read(k))).toBe(`content of ${k}`)
+        expect((await s.head(k)).size).toBe(enc.encode(`content of ${k}`).byteLength)
+      }
+    })
+
+    it('list of _delta_log/ returns the commits sorted, with sizes, and honours startAfter', async () => {
+      const files: Record<string, Uint8Array> = {}
+      for (let v = 0; v < 5; v++) files[commit(v)] = enc.encode(`${v}`.repeat(v + 1))
+      const s = await open(files)
+      const all = await collect(s.list('_delta_log/'))
+      expect(all.map((m) => m.path)).toEqual(Object.keys(files))
+      for (const m of all) expect(m.size).toBe(files[m.path].byteLength)
+      const after1 = await collect(s.list('_delta_log/', { startAfter: commit(1) }))
+      expect(after1.map((m) => m.path)).toEqual([commit(2), commit(3), commit(4)])
+      const afterMissing = await collect(s.list('_delta_log/', { startAfter: '_delta_log/00000000000000000003' }))
+      expect(afterMissing.map((m) => m.path)).toEqual([commit(3), commit(4)])
+      expect(await collect(s.list('_delta_log/', { startAfter: '_delta_log/zzz' }))).toEqual([])
+    })
+
+    it('list of _delta_log/ of a missing table yields nothing instead of failing', async () => {
+      const s = await open({ 'other/file': enc.encode('x') })
+      expect(await collect(s.list('_delta_log/'))).toEqual([])
+    })
+  })
+}

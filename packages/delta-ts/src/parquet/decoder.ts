@@ -2,6 +2,7 @@ import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
 import { type SpawnWorker, WorkerCrashError, WorkerPool, type WorkerRuntime } from '../worker/pool.js'
 import { createDecodeHandler, type DecodeRequest, type DecodeResponse } from './decode-tasks.js'
+import { parquetWasmReady } from './wasm.js'
 
 /**
  * Where parquet-wasm runs. parquet-wasm 0.8.0 reports some damaged files by trapping inside a promise
@@ -89,13 +90,30 @@ let shared: Promise<ParquetDecoder> | undefined
  * The decoder readers use unless told otherwise: a pool of isolated workers sized to the machine's cores
  * (workers start on first use, idle ones do not keep the process alive), shared by every reader of the
  * process; the in-process decoder where workers are not available. `runtime` picks the worker adapter (default:
- * Node `worker_threads`); it counts only on the first call, which creates the shared decoder.
+ * Node `worker_threads`; in the web build, Web Workers when `initParquetWasm` named the decode worker); it
+ * counts only on the first call, which creates the shared decoder. Waits for parquet-wasm to be loaded first
+ * (a no-op on Node; see parquet/wasm.ts).
  */
 export function defaultDecoder(runtime?: WorkerRuntime): Promise<ParquetDecoder> {
-  shared ??= (runtime ? Promise.resolve({ nodeWorkerRuntime: runtime }) : import('../worker/node.js')).then(
-    ({ nodeWorkerRuntime: rt }) =>
-      isolatedDecoder(rt.spawner(DECODE_HANDLER_SOURCE, ['parquet-wasm']), { size: rt.cores() }),
-    () => inProcessDecoder(),
-  )
+  shared ??= (async () => {
+    await parquetWasmReady()
+    let rt: WorkerRuntime | undefined = runtime
+    if (!rt) {
+      try {
+        // worker/node.ts on Node, Deno and Bun; worker/web-default.ts in the web build (undefined there
+        // without a decode worker).
+        rt = (await import('../worker/node.js')).nodeWorkerRuntime
+      } catch {
+        rt = undefined
+      }
+    }
+    return rt
+      ? isolatedDecoder(rt.spawner(DECODE_HANDLER_SOURCE, ['parquet-wasm']), { size: rt.cores() })
+      : inProcessDecoder()
+  })()
+  // A failed load (parquet-wasm not initialisable yet) is not cached: a later initParquetWasm() can fix it.
+  shared.catch(() => {
+    shared = undefined
+  })
   return shared
 }

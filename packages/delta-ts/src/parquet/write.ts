@@ -4,6 +4,7 @@ import { adoptAsTable } from '../arrow/adopt.js'
 import { tableToIPCStream } from '../arrow/ipc.js'
 import { DeltaError } from '../errors.js'
 import { assertNonNullableHoldNoNulls } from '../protocol/schema-evolution.js'
+import { assertParquetWasmReady } from './wasm.js'
 
 /**
  * Arrow JS → parquet bytes through parquet-wasm (parquet-rs). Keeps the Arrow schema in the footer (so time
@@ -78,6 +79,7 @@ export function codecFileSuffix(codec: ParquetCodec): string {
  * opaque message, or write a file other readers reject — and `PARQUET_ERROR` when parquet-wasm fails otherwise.
  */
 export function writeParquet(data: arrow.Table | arrow.RecordBatch, options: ParquetWriteOptions = {}): Uint8Array {
+  assertParquetWasmReady()
   const table = adoptAsTable(data, 'writeParquet data')
   assertNonNullableHoldNoNulls(table)
   const builder = new pw.WriterPropertiesBuilder()

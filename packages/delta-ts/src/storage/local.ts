@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import * as nodePath from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DeltaError } from '../errors.js'
 import { compareKeys } from './memory.js'
 import type { ObjectMeta, PutOptions, ReadOptions, Storage } from './types.js'
@@ -202,4 +202,21 @@ function translate(err: unknown, path: string): unknown {
   return new DeltaError('STORAGE_ERROR', `local storage failed on ${path}: ${e?.message ?? String(err)}`, {
     cause: err,
   })
+}
+
+/**
+ * The {@link LocalStorage} for a plain path (relative or absolute) or a `file://` URL. The web build of delta-ts
+ * (browsers, Workers) swaps this module for storage/local.web.ts, which has no local disk.
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` for a malformed `file://` URL.
+ */
+export function localStorageFor(uri: string): LocalStorage {
+  if (!/^file:\/\//i.test(uri)) return new LocalStorage(uri)
+  let path: string
+  try {
+    path = fileURLToPath(uri)
+  } catch (err) {
+    throw new DeltaError('INVALID_ARGUMENT', `not a valid file:// URL: ${uri}`, { cause: err })
+  }
+  return new LocalStorage(path)
 }

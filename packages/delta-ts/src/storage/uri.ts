@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url'
 import { DeltaError } from '../errors.js'
-import { LocalStorage } from './local.js'
+import { HttpStorage, type HttpStorageOptions } from './http.js'
+import { localStorageFor } from './local.js'
 import { MemoryStorage } from './memory.js'
 // Type-only: erased at runtime, so resolving a local or memory URI never loads the AWS SDK.
 import type { S3StorageOptions } from './s3.js'
@@ -10,6 +10,8 @@ import type { Storage } from './types.js'
 export interface StorageOptions {
   /** Connection, retry and commit-safety options for `s3://` URIs (see `delta-ts/s3`). */
   s3?: S3StorageOptions
+  /** Headers, presigned-URL mapping and fetch for `http://` and `https://` URIs (read-only tables). */
+  http?: HttpStorageOptions
 }
 
 /**
@@ -21,29 +23,27 @@ const memoryStores = new Map<string, MemoryStorage>()
 /**
  * Resolves a table URI to a Storage rooted at the table.
  *
- * - a plain path (relative or absolute) or a `file://` URL → {@link LocalStorage};
+ * - a plain path (relative or absolute) or a `file://` URL → `LocalStorage` (Node, Deno, Bun; the browser
+ *   and Worker build fails with `UNSUPPORTED_FEATURE`);
+ * - `http://` or `https://` → the read-only `HttpStorage` (ranged GETs; `options.http` configures it);
  * - `memory://name` → the process-wide {@link MemoryStorage} of that name (created on first use);
  * - `s3://bucket/prefix` (or `s3a://`) → `S3Storage` from `delta-ts/s3`, imported on first use so programs
  *   that never touch S3 never load the AWS SDK; `options.s3` configures it.
  *
  * @throws DeltaError `INVALID_ARGUMENT` for an empty URI, another scheme (`gs://`, `abfss://`...), a
- *   malformed `file://` URL or an `s3://` URI without a bucket; `MISSING_DEPENDENCY` for an `s3://` URI when
+ *   malformed `file://` URL or an `s3://` URI without a bucket; `UNSUPPORTED_FEATURE` for a path or `file://`
+ *   URL in a browser or Worker; `MISSING_DEPENDENCY` for an `s3://` URI when
  *   the optional peer dependency `@aws-sdk/client-s3` is not installed.
  */
 export async function resolveStorage(uri: string, options: StorageOptions = {}): Promise<Storage> {
   if (uri === '') throw new DeltaError('INVALID_ARGUMENT', 'resolveStorage: empty table URI')
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase()
-  if (scheme === undefined) return new LocalStorage(uri)
+  // Local disk through storage/local.ts, which the browser / Worker build replaces (it has no node:fs).
+  if (scheme === undefined || scheme === 'file') return localStorageFor(uri)
   switch (scheme) {
-    case 'file': {
-      let path: string
-      try {
-        path = fileURLToPath(uri)
-      } catch (err) {
-        throw new DeltaError('INVALID_ARGUMENT', `not a valid file:// URL: ${uri}`, { cause: err })
-      }
-      return new LocalStorage(path)
-    }
+    case 'http':
+    case 'https':
+      return new HttpStorage(uri, options.http)
     case 'memory': {
       const name = uri.slice('memory://'.length).replace(/\/+$/, '')
       let store = memoryStores.get(name)
@@ -68,7 +68,7 @@ export async function resolveStorage(uri: string, options: StorageOptions = {}):
     default:
       throw new DeltaError(
         'INVALID_ARGUMENT',
-        `unsupported URI scheme "${scheme}://" in ${uri}; delta-ts reads plain paths, file://, memory:// and s3://` +
+        `unsupported URI scheme "${scheme}://" in ${uri}; delta-ts reads plain paths, file://, memory://, s3:// and http(s)://` +
           ' (pass a Storage object for anything else)',
       )
   }

@@ -1,0 +1,18 @@
+// Bun: `bun examples/runtimes/bun.mjs`. delta-ts resolves through its `bun` export condition to the Node build:
+// local disk works, and parquet-wasm loads itself. The S3 server and the HTTP table come from the environment
+// (the runtime tests set them; see docs/runtimes.md).
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runDemo } from './app.mjs'
+
+const env = process.env
+const result = await runDemo({
+  runtime: 'bun',
+  httpTable: env.DELTA_TS_HTTP_TABLE,
+  s3: env.DELTA_TS_S3_ENDPOINT
+    ? { endpoint: env.DELTA_TS_S3_ENDPOINT, bucket: env.DELTA_TS_S3_BUCKET, prefix: `bun-${Date.now()}` }
+    : undefined,
+  localDir: mkdtempSync(join(tmpdir(), 'delta-ts-bun-')),
+})
+console.log(JSON.stringify(result))
