@@ -38,9 +38,9 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       numTargetRowsUpdated: 2,
       numTargetRowsInserted: 1,
       numTargetRowsDeleted: 0,
-      numTargetRowsCopied: 2,
+      numCopiedRows: 2,
       numOutputRows: 5,
-      numTargetFilesRemoved: 2,
+      numFilesRemoved: 2,
     })
   })
 
@@ -53,7 +53,7 @@ describe('MERGE clauses (hand-computed expectations)', () => {
         .whenNotMatchedInsertAll()
         .execute()
     const first = await run()
-    expect(first.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 1, numTargetFilesRemoved: 1 })
+    expect(first.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 1, numFilesRemoved: 1 })
     const after = await readOrders(t)
     expect(after).toEqual([
       order(1, 'new', 10),
@@ -67,8 +67,8 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     expect(second.metrics).toMatchObject({
       numTargetRowsUpdated: 0,
       numTargetRowsInserted: 0,
-      numTargetFilesRemoved: 0,
-      numTargetFilesAdded: 0,
+      numFilesRemoved: 0,
+      numFilesAdded: 0,
     })
     expect(second.version).toBe(v)
     expect(await t.version()).toBe(v)
@@ -85,9 +85,9 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     expect(r.metrics).toMatchObject({
       numTargetRowsDeleted: 1,
       numTargetRowsMatchedDeleted: 1,
-      numTargetRowsCopied: 1,
-      numTargetFilesRemoved: 1,
-      numTargetFilesAdded: 1,
+      numCopiedRows: 1,
+      numFilesRemoved: 1,
+      numFilesAdded: 1,
     })
   })
 
@@ -124,7 +124,7 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       numTargetRowsNotMatchedBySourceUpdated: 1,
       numTargetRowsDeleted: 1,
       numTargetRowsUpdated: 1,
-      numTargetRowsCopied: 2,
+      numCopiedRows: 2,
     })
   })
 
@@ -215,7 +215,7 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       })
       .whenMatchedUpdateAll()
       .execute()
-    expect(r.metrics.numTargetFilesSkipped).toBe(1)
+    expect(r.metrics.numFilesSkipped).toBe(1)
     const after = (await (await t.snapshot()).files()).map((f) => f.path)
     expect(after.filter((p) => before.has(p))).toHaveLength(1)
     expect(after.find((p) => before.has(p))).toMatch(/day=2024-01-01/)
@@ -286,7 +286,7 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       .merge(ordersTable([order(21, 'x', 2), order(22, 'x', 2)]), { on: ['id'] })
       .whenMatchedUpdateAll()
       .execute()
-    expect(r.metrics).toMatchObject({ numTargetFilesSkipped: 4, numTargetFilesRemoved: 1, numTargetRowsUpdated: 2 })
+    expect(r.metrics).toMatchObject({ numFilesSkipped: 4, numFilesRemoved: 1, numTargetRowsUpdated: 2 })
     expect((await readOrders(t)).filter((o) => o.status === 'x').map((o) => o.id)).toEqual([21, 22])
   })
 

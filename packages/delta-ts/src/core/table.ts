@@ -21,22 +21,25 @@ import {
 } from './maintenance.js'
 import { MergeBuilder, type MergeOptions } from './merge.js'
 import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
+import type { FileMetrics, OperationResult } from './result.js'
+import type { RewriteMetrics } from './rewrite.js'
 import { ictEnablement, loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
 import { type UpdateOptions, type UpdateResult, updateTable } from './update.js'
 import { COMMIT_OPTIONS, check, checkArgument, checkOptions, type OptionSpec } from './validate.js'
 import { type WriteInput, type WriteOptions, type WriteResult, writeToTable } from './write.js'
 
-/** What `table.delete` did. */
-export interface DeleteResult {
-  /** The committed version (the current one when nothing matched and nothing was committed). */
-  version: number
+/** What `table.delete` removed: the rewrite engine's metrics plus the deleted row count. */
+export interface DeleteMetrics extends RewriteMetrics, FileMetrics {
+  /** Rows deleted. */
   numDeletedRows: number
-  numRemovedFiles: number
-  numAddedFiles: number
-  numCopiedRows: number
-  commit?: CommitResult
 }
+
+/**
+ * What `table.delete` did (see {@link OperationResult}): `version` is the committed one, or the current one
+ * when nothing matched and nothing was committed.
+ */
+export interface DeleteResult extends OperationResult<DeleteMetrics> {}
 
 const OPEN_OPTIONS: OptionSpec = { storage: check.object, storageOptions: check.object, signal: check.signal }
 const CREATE_OPTIONS: OptionSpec = {
@@ -190,29 +193,31 @@ export class DeltaTable {
       check.predicate,
     )
     checkOptions('delete', options, COMMIT_OPTIONS)
+    const started = Date.now()
     const snap = await this.snapshot()
     const p = bindPredicate(predicate, snap)
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
     const m = await deleteRowsWhere(snap, txn, p, options.signal)
-    if (m.numRemovedFiles === 0) {
-      return { version: snap.version, numDeletedRows: 0, numRemovedFiles: 0, numAddedFiles: 0, numCopiedRows: 0 }
+    const metrics: DeleteMetrics = { ...m, numDeletedRows: m.numRowsRemoved, executionTimeMs: 0 }
+    if (m.numFilesRemoved === 0) {
+      return { version: snap.version, metrics: { ...metrics, executionTimeMs: Date.now() - started } }
     }
+    // Spark's DELETE operationMetrics names.
     txn.setMetrics({
-      numDeletedRows: m.numMatchedRows,
-      numRemovedFiles: m.numRemovedFiles,
-      numAddedFiles: m.numAddedFiles,
+      numDeletedRows: m.numRowsRemoved,
+      numRemovedFiles: m.numFilesRemoved,
+      numAddedFiles: m.numFilesAdded,
       numCopiedRows: m.numCopiedRows,
+      numAddedBytes: m.numBytesAdded,
+      numRemovedBytes: m.numBytesRemoved,
+      numDeletionVectorsAdded: m.numDeletionVectorsAdded,
+      numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
+      numAddedChangeFiles: 0,
+      executionTimeMs: Date.now() - started,
     })
     const commit = await txn.commit(options)
     this.adopt(commit)
-    return {
-      version: commit.version,
-      numDeletedRows: m.numMatchedRows,
-      numRemovedFiles: m.numRemovedFiles,
-      numAddedFiles: m.numAddedFiles,
-      numCopiedRows: m.numCopiedRows,
-      commit,
-    }
+    return { version: commit.version, metrics: { ...metrics, executionTimeMs: Date.now() - started }, commit }
   }
 
   /**

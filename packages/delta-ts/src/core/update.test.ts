@@ -17,7 +17,7 @@ describe('UPDATE', () => {
   it("sets a literal on matching rows only and reports Spark's UPDATE commitInfo", async () => {
     const t = await createOrders(rows)
     const r = await t.update({ predicate: "status = 'pending'", set: { status: "'cancelled'" } })
-    expect(r).toMatchObject({ numUpdatedRows: 2, numCopiedRows: 1, numRemovedFiles: 2, numAddedFiles: 2 })
+    expect(r.metrics).toMatchObject({ numUpdatedRows: 2, numCopiedRows: 1, numFilesRemoved: 2, numFilesAdded: 2 })
     expect(await readOrders(t)).toEqual([
       order(1, 'cancelled', 10),
       order(2, 'paid', 10),
@@ -57,7 +57,7 @@ describe('UPDATE', () => {
     expect((await readOrders(t)).filter((o) => o.day === '2024-01-09').map((o) => o.id)).toEqual([1, 2])
     expect(await (await t.snapshot()).files({ filter: "day = '2024-01-01'" })).toHaveLength(0)
     const all = await t.update({ set: { amount: 'NULL' } })
-    expect(all.numUpdatedRows).toBe(4)
+    expect(all.metrics.numUpdatedRows).toBe(4)
     expect((await readOrders(t)).every((o) => o.amount === null)).toBe(true)
   })
 
@@ -65,7 +65,7 @@ describe('UPDATE', () => {
     const t = await createOrders(rows)
     const v = await t.version()
     const r = await t.update({ predicate: 'id = 99', set: { status: "'x'" } })
-    expect(r).toMatchObject({ version: v, numUpdatedRows: 0 })
+    expect(r).toMatchObject({ version: v, metrics: { numUpdatedRows: 0 } })
     expect(await t.version()).toBe(v)
   })
 

@@ -9,8 +9,10 @@ import { decimalParams, findField, type StructField, type StructType } from '../
 import { enforceSchema } from '../protocol/schema-evolution.js'
 import { takeData } from './arrow-take.js'
 import { bindPredicate, predicateSql, rewriteMatchingRows } from './dml-support.js'
+import type { FileMetrics, OperationResult } from './result.js'
+import type { RewriteMetrics } from './rewrite.js'
 import type { Snapshot } from './snapshot.js'
-import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+import { type CommitOptions, Transaction } from './transaction.js'
 
 /*
  * UPDATE, and the assignment expressions (`SET col = expr`) that UPDATE and MERGE share.
@@ -481,16 +483,17 @@ export interface UpdateOptions extends CommitOptions {
   set: Assignments
 }
 
-/** What `table.update` did. */
-export interface UpdateResult {
-  /** The committed version, or the current one when no row matched (nothing is committed then). */
-  version: number
+/** What `table.update` changed: the rewrite engine's metrics plus the updated row count. */
+export interface UpdateMetrics extends RewriteMetrics, FileMetrics {
+  /** Rows updated. */
   numUpdatedRows: number
-  numCopiedRows: number
-  numAddedFiles: number
-  numRemovedFiles: number
-  commit?: CommitResult
 }
+
+/**
+ * What `table.update` did (see {@link OperationResult}): `version` is the committed one, or the current one
+ * when no row matched (nothing is committed then).
+ */
+export interface UpdateResult extends OperationResult<UpdateMetrics> {}
 
 /**
  * UPDATE: rewrites the files that hold rows matching `predicate` (after pruning by partition values and
@@ -524,27 +527,25 @@ export async function updateTable(snapshot: Snapshot, options: UpdateOptions): P
     )
   }
   const m = await rewriteMatchingRows(snapshot, txn, p, transform, options.signal)
-  if (m.numMatchedRows === 0) {
-    return { version: snapshot.version, numUpdatedRows: 0, numCopiedRows: 0, numAddedFiles: 0, numRemovedFiles: 0 }
-  }
-  const staged = txn.stagedActions
+  const metrics = (): UpdateMetrics => ({
+    ...m,
+    numUpdatedRows: m.numRowsRemoved,
+    executionTimeMs: Date.now() - started,
+  })
+  if (m.numRowsRemoved === 0) return { version: snapshot.version, metrics: metrics() }
+  // Spark's UPDATE operationMetrics names.
   txn.setMetrics({
-    numUpdatedRows: m.numMatchedRows,
+    numUpdatedRows: m.numRowsRemoved,
     numCopiedRows: m.numCopiedRows,
-    numAddedFiles: m.numAddedFiles,
-    numRemovedFiles: m.numRemovedFiles,
-    numAddedBytes: staged.reduce((s, a) => s + (a.add?.size ?? 0), 0),
-    numRemovedBytes: staged.reduce((s, a) => s + (a.remove?.size ?? 0), 0),
+    numAddedFiles: m.numFilesAdded,
+    numRemovedFiles: m.numFilesRemoved,
+    numAddedBytes: m.numBytesAdded,
+    numRemovedBytes: m.numBytesRemoved,
+    numDeletionVectorsAdded: m.numDeletionVectorsAdded,
+    numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
     numAddedChangeFiles: 0,
     executionTimeMs: Date.now() - started,
   })
   const commit = await txn.commit(options)
-  return {
-    version: commit.version,
-    numUpdatedRows: m.numMatchedRows,
-    numCopiedRows: m.numCopiedRows,
-    numAddedFiles: m.numAddedFiles,
-    numRemovedFiles: m.numRemovedFiles,
-    commit,
-  }
+  return { version: commit.version, metrics: metrics(), commit }
 }
