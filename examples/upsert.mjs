@@ -86,8 +86,13 @@ try {
   }
   const before = (await (await table.snapshot()).files()).length
   const opt = await table.optimize()
-  console.log(`optimize: ${opt.metrics.numFilesRemoved} files -> ${opt.metrics.numFilesAdded} (was ${before} active files)`)
-  assert.equal((await (await table.snapshot()).files()).length, before - opt.metrics.numFilesRemoved + opt.metrics.numFilesAdded)
+  console.log(
+    `optimize: ${opt.metrics.numFilesRemoved} files -> ${opt.metrics.numFilesAdded} (was ${before} active files)`,
+  )
+  assert.equal(
+    (await (await table.snapshot()).files()).length,
+    before - opt.metrics.numFilesRemoved + opt.metrics.numFilesAdded,
+  )
   assert.ok(opt.metrics.numFilesRemoved >= 3 && opt.metrics.numFilesAdded === 1, JSON.stringify(opt))
   assert.deepEqual(await contents(table), ['2:Bob:gold', '4:Dee:gold', '5:Eve:bronze', '6:Fay:silver'])
 
