@@ -143,7 +143,9 @@ export class DeltaTable {
   /**
    * Creates a table at `uri` and returns it. Version 0 is committed by put-if-absent, so of two concurrent
    * creators exactly one wins; the other gets TABLE_ALREADY_EXISTS (or, with `ifExists: 'ignore'`, the
-   * existing table). SCHEMA_MISMATCH when a partition column is missing or not partitionable.
+   * existing table). SCHEMA_MISMATCH when a partition column is missing or not partitionable. Goes through
+   * the commit pipeline like every write: once version 0 is in the log the table is returned, even when
+   * reading it back afterwards fails (the table then loads its snapshot on first use).
    */
   static async create(uri: string, options: CreateTableOptions & Omit<OpenOptions, 'signal'>): Promise<DeltaTable> {
     checkArgument('DeltaTable.create', 'uri', uri, check.string)
@@ -155,7 +157,13 @@ export class DeltaTable {
     const commit = await createTableLog(storage, options)
     const table = new DeltaTable(storage)
     table.adopt(commit)
-    if (!table.latest) await table.snapshot()
+    if (commit) {
+      // Version 0 is ours: creation succeeded. Whatever failed after it (the post-commit refresh) is in
+      // commit.postCommit.errors; the table then loads its snapshot on first use.
+      return table
+    }
+    // ifExists: 'ignore' found a table: open it like DeltaTable.open (its errors are this call's).
+    await table.snapshot()
     return table
   }
 
