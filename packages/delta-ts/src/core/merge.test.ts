@@ -44,6 +44,29 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     })
   })
 
+  it('a null-safe change condition NOT (t.x <=> s.x AND ...) updates only the rows that changed, nulls included', async () => {
+    const rows = [order(1, 'new', 10), order(2, null, 10), order(3, 'new', 10, '2024-01-02', null)]
+    const t = await createOrders(rows)
+    const changed = 'NOT (target.status <=> source.status AND target.amount <=> source.amount)'
+    const run = (src: typeof rows) =>
+      t
+        .merge(ordersTable(src), { on: ['id'] })
+        .whenMatchedUpdateAll({ condition: changed })
+        .whenNotMatchedInsertAll()
+        .execute()
+    // The same rows again (nulls in status and amount): nothing changed, nothing is committed.
+    const v = await t.version()
+    const same = await run(rows)
+    expect(same.metrics).toMatchObject({ numTargetRowsUpdated: 0, numFilesRemoved: 0, numFilesAdded: 0 })
+    expect(same.version).toBe(v)
+    // Row 2's status goes from null to a value, row 3's amount from null to a value: only day 2024-01-02's
+    // file and the file holding row 2 change.
+    const next = [order(1, 'new', 10), order(2, 'paid', 10), order(3, 'new', 10, '2024-01-02', 7)]
+    const r = await run(next)
+    expect(r.metrics).toMatchObject({ numTargetRowsUpdated: 2, numTargetRowsInserted: 0 })
+    expect(await readOrders(t)).toEqual(next)
+  })
+
   it('conditional update only takes newer source rows; a second identical merge changes nothing and commits nothing', async () => {
     const t = await createOrders(target)
     const run = () =>

@@ -522,7 +522,7 @@ function columnsOf(e: Expr): ColumnExpr[] {
   const out: ColumnExpr[] = []
   const visit = (x: Expr) => {
     if (x.kind === 'column') out.push(x)
-    else if (x.kind === 'compare' || x.kind === 'arith') {
+    else if (x.kind === 'compare' || x.kind === 'nullSafeEq' || x.kind === 'arith') {
       visit(x.left)
       visit(x.right)
     } else if (x.kind === 'negate') visit(x.operand)
@@ -600,6 +600,7 @@ function unqualify(e: Expr): Expr {
     case 'negate':
       return { ...e, operand: op(e.operand) }
     case 'compare':
+    case 'nullSafeEq':
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'in':
       return { ...e, value: op(e.value) }

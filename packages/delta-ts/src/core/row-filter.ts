@@ -12,7 +12,7 @@ import {
 import { adoptRecordBatch, adoptVector } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { evalArith, evalNegate } from '../protocol/expr/arith.js'
-import { compareOp, flipOp, likeToRegExp } from '../protocol/expr/eval.js'
+import { compareOp, flipOp, likeToRegExp, nullSafeEquals } from '../protocol/expr/eval.js'
 import type { ColumnExpr, CompareOp, Expr, Operand } from '../protocol/expr/types.js'
 import { type DecimalValue, isDecimalValue, type ScalarValue } from '../protocol/partition-values.js'
 import type { DataType } from '../protocol/schema.js'
@@ -382,6 +382,16 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
       for (let k = 0; k < m; k++) {
         const i = rows ? rows[k] : k
         out[i] = code(compareOp(e.op, l(i), r(i)))
+      }
+      return out
+    }
+    case 'nullSafeEq': {
+      const l = operandReader(e.left, batch, options)
+      const r = operandReader(e.right, batch, options)
+      const { negated } = e
+      for (let k = 0; k < m; k++) {
+        const i = rows ? rows[k] : k
+        out[i] = nullSafeEquals(l(i), r(i)) !== negated ? TRUE : FALSE
       }
       return out
     }

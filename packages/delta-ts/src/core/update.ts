@@ -194,6 +194,7 @@ export function qualifyExpr(e: Expr, scopes: readonly Scope[]): Expr {
     case 'negate':
       return { ...e, operand: op(e.operand) }
     case 'compare':
+    case 'nullSafeEq':
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'in':
       return { ...e, value: op(e.value) }

@@ -420,6 +420,10 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
       const [left, right] = bindPair(e.left, e.right, schema, options, e.op)
       return { kind: 'compare', op: e.op, left, right }
     }
+    case 'nullSafeEq': {
+      const [left, right] = bindPair(e.left, e.right, schema, options, e.negated ? 'IS DISTINCT FROM' : '<=>')
+      return { kind: 'nullSafeEq', left, right, negated: e.negated }
+    }
     case 'in': {
       const value = bindOperand(e.value, schema, options)
       if (value.kind !== 'literal') {
