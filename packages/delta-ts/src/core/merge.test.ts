@@ -19,6 +19,45 @@ const target = [
 const source = [order(2, 'paid', 20), order(3, 'stale', 5, '2024-01-02'), order(5, 'new', 20, '2024-01-03')]
 
 describe('MERGE clauses (hand-computed expectations)', () => {
+  it('joins integer keys of different widths, keys beyond 2^53 and null keys exactly', async () => {
+    const big = 2n ** 60n
+    const t = await DeltaTable.create(tmpDir(), {
+      schema: new arrow.Schema([
+        new arrow.Field('id', new arrow.Int64(), true),
+        new arrow.Field('v', new arrow.Int32()),
+      ]),
+    })
+    await t.write(
+      arrow.tableFromArrays({
+        id: arrow.vectorFromArray([1n, big, big + 1n, null], new arrow.Int64()),
+        v: Int32Array.from([0, 0, 0, 0]),
+      }),
+    )
+    const read = async () =>
+      (await (await t.snapshot()).scan().toArrow())
+        .toArray()
+        .map((r) => `${r.id}:${r.v}`)
+        .sort()
+    // Source keys as int32: the integer index joins them with the long target keys.
+    await t
+      .merge(arrow.tableFromArrays({ id: Int32Array.from([1, 7]), v: Int32Array.from([1, 1]) }), { on: ['id'] })
+      .whenMatchedUpdateAll()
+      .execute()
+    expect(await read()).toEqual([`${big}:0`, `${big + 1n}:0`, '1:1', 'null:0'])
+    // Source keys beyond 2^53 (and a null, which matches nothing): exact key strings, big and big + 1 stay apart.
+    await t
+      .merge(
+        arrow.tableFromArrays({
+          id: arrow.vectorFromArray([big + 1n, null], new arrow.Int64()),
+          v: Int32Array.from([2, 2]),
+        }),
+        { on: ['id'] },
+      )
+      .whenMatchedUpdateAll()
+      .execute()
+    expect(await read()).toEqual([`${big}:0`, `${big + 1n}:2`, '1:1', 'null:0'])
+  })
+
   it('upsert: matched update all + insert all updates 2 rows, inserts 1, copies none of the untouched days', async () => {
     const t = await createOrders(target)
     const r = await t

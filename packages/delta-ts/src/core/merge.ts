@@ -500,6 +500,98 @@ function rowKeys(batch: arrow.RecordBatch, columns: readonly number[]): (string 
   return out
 }
 
+/** The source rows by join key; `probe` appends the (target row, source row) pairs of a target batch. */
+interface KeyIndex {
+  probe(batch: arrow.RecordBatch, columns: readonly number[], pt: number[], ps: number[]): void
+}
+
+/** Integer columns (any width) whose values are all safe integers join on JS numbers, not key strings. */
+function safeIntegerValues(d: arrow.Data): ArrayLike<number | bigint> | undefined {
+  const type = d.type as arrow.DataType
+  if (type.typeId !== arrow.Type.Int) return undefined
+  return d.values as unknown as ArrayLike<number | bigint>
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+function buildKeyIndex(source: arrow.RecordBatch, columns: readonly number[]): KeyIndex {
+  if (columns.length === 1) {
+    const d = source.data.children[columns[0]]
+    const values = safeIntegerValues(d)
+    const byKey = new Map<number, number | number[]>()
+    let exact = values !== undefined
+    for (let i = 0; exact && values && i < source.numRows; i++) {
+      if (!d.getValid(i)) continue
+      const raw = values[i]
+      if (typeof raw === 'bigint' && (raw > MAX_SAFE || raw < -MAX_SAFE)) exact = false
+      const k = Number(raw)
+      const prev = byKey.get(k)
+      if (prev === undefined) byKey.set(k, i)
+      else if (typeof prev === 'number') byKey.set(k, [prev, i])
+      else prev.push(i)
+    }
+    if (exact) {
+      // A target key of another type (decimal against integer, ...) joins through key strings.
+      let general: KeyIndex | undefined
+      return {
+        probe(batch, cols, pt, ps) {
+          const td = batch.data.children[cols[0]]
+          const tv = safeIntegerValues(td)
+          if (!tv) {
+            general ??= stringIndex(source, columns)
+            return general.probe(batch, cols, pt, ps)
+          }
+          const n = batch.numRows
+          const checkValid = td.nullCount > 0
+          for (let i = 0; i < n; i++) {
+            if (checkValid && !td.getValid(i)) continue
+            const raw = tv[i]
+            // A target value beyond 2^53 cannot equal a source key, all of which are safe integers.
+            if (typeof raw === 'bigint' && (raw > MAX_SAFE || raw < -MAX_SAFE)) continue
+            const hit = byKey.get(Number(raw))
+            if (hit === undefined) continue
+            if (typeof hit === 'number') {
+              pt.push(i)
+              ps.push(hit)
+            } else {
+              for (const s of hit) {
+                pt.push(i)
+                ps.push(s)
+              }
+            }
+          }
+        },
+      }
+    }
+  }
+  return stringIndex(source, columns)
+}
+
+/** The general index: one key string per row (equal SQL values across widths, scales and units). */
+function stringIndex(source: arrow.RecordBatch, columns: readonly number[]): KeyIndex {
+  const bySourceKey = new Map<string, number[]>()
+  rowKeys(source, columns).forEach((k, i) => {
+    if (k === null) return
+    const list = bySourceKey.get(k)
+    if (list) list.push(i)
+    else bySourceKey.set(k, [i])
+  })
+  return {
+    probe(batch, cols, pt, ps) {
+      const keys = rowKeys(batch, cols)
+      for (let i = 0; i < batch.numRows; i++) {
+        const k = keys[i]
+        const list = k === null ? undefined : bySourceKey.get(k)
+        if (!list) continue
+        for (const s of list) {
+          pt.push(i)
+          ps.push(s)
+        }
+      }
+    },
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The join condition.
 
@@ -829,15 +921,7 @@ export async function executeMerge(
 
   // Hash of the source by join key.
   const srcKeyCols = plan.keys.map((k) => source.schema.fields.findIndex((f) => f.name === k.source))
-  const bySourceKey = new Map<string, number[]>()
-  if (plan.keys.length > 0) {
-    rowKeys(source, srcKeyCols).forEach((k, i) => {
-      if (k === null) return
-      const list = bySourceKey.get(k)
-      if (list) list.push(i)
-      else bySourceKey.set(k, [i])
-    })
-  }
+  const sourceIndex = plan.keys.length > 0 ? buildKeyIndex(source, srcKeyCols) : undefined
   const sourceMatched = new Uint8Array(source.numRows)
   // Spark allows several matches per target row only when the single matched clause is an unconditional delete.
   const duplicatesAllowed =
@@ -851,21 +935,13 @@ export async function executeMerge(
     // Candidate pairs from the hash join (or every pair when ON has no equi-key).
     const pt: number[] = []
     const ps: number[] = []
-    if (plan.keys.length > 0) {
-      const tKeys = rowKeys(
+    if (sourceIndex) {
+      sourceIndex.probe(
         tb,
         plan.keys.map((k) => tb.schema.fields.findIndex((f) => f.name === k.target)),
+        pt,
+        ps,
       )
-      for (let i = 0; i < n; i++) {
-        const k = tKeys[i]
-        const list = k === null ? undefined : bySourceKey.get(k)
-        if (list) {
-          for (const s of list) {
-            pt.push(i)
-            ps.push(s)
-          }
-        }
-      }
     } else {
       if (n * source.numRows > MAX_CROSS_PAIRS) {
         throw new DeltaError(

@@ -122,6 +122,12 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   txn.readFilePaths(files.map((f) => f.path))
   const metrics = emptyRewriteMetrics(plan.numFilesSkipped)
   const removed: FileEntry[] = []
+  // Rows copied out of one data file share its partition: the writer need not split them row by row.
+  const copied = new WeakSet<arrow.RecordBatch>()
+  const copy = (b: arrow.RecordBatch) => {
+    copied.add(b)
+    return b
+  }
 
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     for (const file of files) {
@@ -142,15 +148,17 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
           if (held) held.push(batch)
           else {
             metrics.numCopiedRows += batch.numRows
-            yield batch
+            yield copy(batch)
           }
           continue
         }
         if (held) {
           // The file changes: it is removed, and the batches held so far are its first survivors.
           removed.push(file)
-          for (const b of held) metrics.numCopiedRows += b.numRows
-          yield* held
+          for (const b of held) {
+            metrics.numCopiedRows += b.numRows
+            yield copy(b)
+          }
           held = undefined
         }
         if (gone) {
@@ -158,11 +166,11 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
           const kept = batch.numRows - gone.count
           if (kept > 0) {
             metrics.numCopiedRows += kept
-            yield kept === batch.numRows ? batch : takeRows(batch, survivors(gone.mask, kept))
+            yield copy(kept === batch.numRows ? batch : takeRows(batch, survivors(gone.mask, kept)))
           }
         } else {
           metrics.numCopiedRows += batch.numRows
-          yield batch
+          yield copy(batch)
         }
         for (const b of added) {
           metrics.numRowsAdded += b.numRows
@@ -186,6 +194,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     configuration: snapshot.properties,
     columnMappingMode: snapshot.columnMappingMode,
     targetFileSize: plan.targetFileSize,
+    isSinglePartition: (b) => copied.has(b),
     signal,
   })
   txn.remove(removed.map((f) => f.add))
