@@ -28,9 +28,9 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       ]),
     })
     await t.write(
-      arrow.tableFromArrays({
+      new arrow.Table({
         id: arrow.vectorFromArray([1n, big, big + 1n, null], new arrow.Int64()),
-        v: Int32Array.from([0, 0, 0, 0]),
+        v: arrow.makeVector(Int32Array.from([0, 0, 0, 0])),
       }),
     )
     const read = async () =>
@@ -47,9 +47,9 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     // Source keys beyond 2^53 (and a null, which matches nothing): exact key strings, big and big + 1 stay apart.
     await t
       .merge(
-        arrow.tableFromArrays({
+        new arrow.Table({
           id: arrow.vectorFromArray([big + 1n, null], new arrow.Int64()),
-          v: Int32Array.from([2, 2]),
+          v: arrow.makeVector(Int32Array.from([2, 2])),
         }),
         { on: ['id'] },
       )
