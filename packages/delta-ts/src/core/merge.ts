@@ -21,15 +21,7 @@ import { type BatchRewrite, emptyRewriteMetrics, type RewriteMetrics, rewriteFil
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
-import {
-  type Assignments,
-  type BoundAssignment,
-  bindAssignments,
-  bindScoped,
-  buildRows,
-  type Scope,
-  type ValueResolver,
-} from './update.js'
+import { type Assignments, type BoundAssignment, bindAssignments, bindScoped, buildRows, type Scope } from './update.js'
 
 /*
  * MERGE (upsert) with Spark / delta-rs semantics.
@@ -232,7 +224,7 @@ function qualifiedBatch(parts: readonly { alias: string; batch: arrow.RecordBatc
 
 function resolverFor(batch: arrow.RecordBatch): {
   rowFilter: (c: ColumnExpr) => arrow.Vector | undefined
-  value: ValueResolver
+  value: (c: ColumnExpr) => arrow.Data
 } {
   const index = new Map(batch.schema.fields.map((f, i) => [f.name, i]))
   const find = (c: ColumnExpr) => index.get(`${c.qualifier ?? ''}${SEP}${c.path[0]}`)
@@ -873,7 +865,8 @@ export async function executeMerge(
     const set: Assignments = {}
     for (const f of targetSchema.fields) {
       const sf = findField(sourceSchema, f.name)
-      if (sf) set[f.name] = `\`${sAlias.replaceAll('`', '``')}\`.\`${sf.name.replaceAll('`', '``')}\``
+      // Expression nodes, not SQL text: the column is named exactly, whatever characters it holds.
+      if (sf) set[f.name] = { kind: 'column', path: [sf.name], qualifier: sAlias }
     }
     if (kind === 'insert' && Object.keys(set).length === 0)
       throw new DeltaError('INVALID_ARGUMENT', 'insertAll: the source has none of the target columns')
@@ -1007,7 +1000,7 @@ export async function executeMerge(
         const sub = takeRows(pairs, Int32Array.from(sel))
         const sr = resolverFor(sub)
         added.push(
-          buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
+          buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
             sr.value({ kind: 'column', path: [f.name], qualifier: tAlias }),
           ),
         )
@@ -1034,7 +1027,7 @@ export async function executeMerge(
           const sub = takeRows(ctx, Int32Array.from(sel))
           const sr = resolverFor(sub)
           added.push(
-            buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
+            buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
               sr.value({ kind: 'column', path: [f.name], qualifier: tAlias }),
             ),
           )
@@ -1060,7 +1053,7 @@ export async function executeMerge(
       metrics.numTargetRowsInserted += sel.length
       const sub = takeRows(ctx, Int32Array.from(sel))
       const sr = resolverFor(sub)
-      yield buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
+      yield buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
         nullData(arrowTypeOf(targetFields, f.name), sel.length),
       )
     }

@@ -274,6 +274,21 @@ function operandReader(o: Operand, batch: RecordBatch, options: RowFilterOptions
   }
 }
 
+/**
+ * The exact values of a bound value expression ({@link bindValue}) for every row of `batch`, in the
+ * {@link ScalarValue} model, with the predicate language's arithmetic (Spark typing, NULL on a zero divisor,
+ * `ARITHMETIC_OVERFLOW` on overflow).
+ *
+ * @throws DeltaError `INVALID_PREDICATE` when a referenced column is not in the batch, `ARITHMETIC_OVERFLOW`.
+ */
+export function evaluateValue(value: Operand, input: RecordBatch, options: RowFilterOptions = {}): ScalarValue[] {
+  const batch = adoptRecordBatch(input, 'evaluateValue batch')
+  const read = operandReader(value, batch, options)
+  const out: ScalarValue[] = new Array(batch.numRows)
+  for (let i = 0; i < batch.numRows; i++) out[i] = read(i)
+  return out
+}
+
 function boundType(o: { dataType?: DataType }): DataType {
   if (o.dataType === undefined) throw new DeltaError('INVALID_ARGUMENT', 'arithmetic is not bound; call bindExpr first')
   return o.dataType

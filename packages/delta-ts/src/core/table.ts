@@ -61,7 +61,7 @@ const MERGE_OPTIONS: OptionSpec = {
   txn: check.txn,
   targetFileSize: check.positiveNumber,
 }
-const UPDATE_OPTIONS: OptionSpec = { ...COMMIT_OPTIONS, predicate: check.predicate, set: check.stringRecord }
+const UPDATE_OPTIONS: OptionSpec = { ...COMMIT_OPTIONS, predicate: check.predicate, set: check.object }
 const OPTIMIZE_OPTIONS: OptionSpec = {
   ...COMMIT_OPTIONS,
   targetSizeBytes: check.positiveNumber,
@@ -248,7 +248,12 @@ export class DeltaTable {
   async update(options: UpdateOptions): Promise<UpdateResult> {
     checkArgument('update', 'options', options, check.object)
     checkOptions('update', options, UPDATE_OPTIONS)
-    checkArgument('update', 'options.set (column → SQL value expression)', options.set, check.stringRecord)
+    checkArgument(
+      'update',
+      'options.set (column → value expression: SQL text or an expression node)',
+      options.set,
+      check.object,
+    )
     const result = await updateTable(await this.snapshot(), options)
     this.adopt(result.commit)
     return result

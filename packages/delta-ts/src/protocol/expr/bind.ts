@@ -490,3 +490,14 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
 export function bindExpr(expr: Expr, schema: StructType, options: BindOptions = {}): BoundExpr {
   return bindPredicate(expr, schema, options)
 }
+
+/**
+ * Binds a value expression ({@link parseValue}, or built with {@link col}, {@link lit}, {@link arith}): columns
+ * resolve as in {@link bindExpr} and arithmetic gets its Spark result type in `dataType`. A literal on its own
+ * stays untyped (its target decides its type).
+ *
+ * @throws DeltaError `INVALID_PREDICATE` for an unknown column or arithmetic on non-numeric operands.
+ */
+export function bindValue(value: Operand, schema: StructType, options: BindOptions = {}): Operand {
+  return bindOperand(value, schema, options)
+}

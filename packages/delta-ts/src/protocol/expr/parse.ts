@@ -207,6 +207,13 @@ class Parser {
     fail(this.sql, at.pos, `${expected}, found ${describe(at)}`)
   }
 
+  /** A value expression (an operand of the grammar) spanning the whole input. */
+  parseValue(): Operand {
+    const e = this.parseOperand('expected a column, a literal, - or (')
+    if (this.peek().kind !== 'eof') this.error('expected an operator (+ - * / %) or end of input')
+    return e
+  }
+
   parse(): Expr {
     if (this.peek().kind === 'eof') this.error('expected a predicate')
     const e = this.parseOr()
@@ -463,6 +470,17 @@ function numberLiteral(text: string): LiteralExpr {
     return { kind: 'literal', value: Number.isSafeInteger(n) ? n : BigInt(text), text }
   }
   return { kind: 'literal', value: Number(text), text }
+}
+
+/**
+ * Parses a SQL value expression (the `operand` of the grammar: a column, a literal, arithmetic with `+ - * / %`
+ * and unary minus, parentheses), the right-hand side of `SET col = expr` in UPDATE and MERGE. The result is
+ * the same node tree as an operand of a predicate ({@link Operand}).
+ *
+ * @throws DeltaError `INVALID_PREDICATE` with the position of the problem, like {@link parsePredicate}.
+ */
+export function parseValue(sql: string): Operand {
+  return new Parser(sql, tokenize(sql, 'value expression')).parseValue()
 }
 
 /**
