@@ -5,6 +5,8 @@ import { referencedColumns } from '../protocol/expr/columns.js'
 import { type Expr, exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
+import { deletionVectorsEnabled } from './deletion-vector-io.js'
+import { deleteWithDeletionVectors } from './dv-delete.js'
 import { type RewriteMetrics, rewriteFiles } from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
@@ -73,9 +75,12 @@ export async function rewriteMatchingRows(
   transform: ((matched: arrow.RecordBatch) => arrow.RecordBatch | undefined) | undefined,
   signal?: AbortSignal,
 ): Promise<RewriteMetrics> {
-  const { files, stats } = await snapshot.pruneFiles(p.expr)
   const wholeFiles = p.partitionOnly && !transform
   if (!wholeFiles) assertNoChangeDataFeedRewrite(snapshot, txn.operation)
+  // Tables with deletion vectors enabled: DELETE marks rows instead of rewriting files (merge-on-read).
+  if (!transform && !p.partitionOnly && deletionVectorsEnabled(snapshot.protocol, snapshot.properties))
+    return deleteWithDeletionVectors(snapshot, txn, p, signal)
+  const { files, stats } = await snapshot.pruneFiles(p.expr)
   return rewriteFiles(snapshot, txn, {
     files,
     numFilesSkipped: stats.total - stats.kept,

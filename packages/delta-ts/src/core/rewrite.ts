@@ -83,8 +83,10 @@ export interface RewriteMetrics {
   numRowsAdded: number
   /** Rows carried over unchanged into rewritten files. */
   numCopiedRows: number
-  /** Deletion vectors written (copy-on-write: always 0). */
+  /** Deletion vectors written on files that had none (DELETE on a table with deletion vectors; else 0). */
   numDeletionVectorsAdded: number
+  /** Deletion vectors replaced by a larger one (rows deleted again in a file that had one). */
+  numDeletionVectorsUpdated: number
   /** Deletion vectors that went away with the files that carried them. */
   numDeletionVectorsRemoved: number
 }
@@ -102,6 +104,7 @@ export function emptyRewriteMetrics(numFilesSkipped = 0): RewriteMetrics {
     numRowsAdded: 0,
     numCopiedRows: 0,
     numDeletionVectorsAdded: 0,
+    numDeletionVectorsUpdated: 0,
     numDeletionVectorsRemoved: 0,
   }
 }

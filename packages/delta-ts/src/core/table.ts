@@ -51,6 +51,7 @@ const CREATE_OPTIONS: OptionSpec = {
   name: check.string,
   description: check.string,
   ifExists: check.oneOf('error', 'ignore'),
+  deletionVectors: check.boolean,
 }
 const MERGE_OPTIONS: OptionSpec = {
   ...COMMIT_OPTIONS,
@@ -67,6 +68,7 @@ const OPTIMIZE_OPTIONS: OptionSpec = {
   targetSizeBytes: check.positiveNumber,
   minFileSize: check.nonNegativeNumber,
   filter: check.predicate,
+  purgeDeletionVectors: check.boolean,
 }
 const VERSION_OPTIONS: OptionSpec = { version: check.nonNegativeInteger, signal: check.signal }
 const SNAPSHOT_OPTIONS: OptionSpec = { ...VERSION_OPTIONS, timestamp: check.any }
@@ -207,7 +209,7 @@ export class DeltaTable {
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
     const m = await deleteRowsWhere(snap, txn, p, options.signal)
     const metrics: DeleteMetrics = { ...m, numDeletedRows: m.numRowsRemoved, executionTimeMs: 0 }
-    if (m.numFilesRemoved === 0) {
+    if (m.numFilesRemoved === 0 && m.numDeletionVectorsAdded + m.numDeletionVectorsUpdated === 0) {
       return { version: snap.version, metrics: { ...metrics, executionTimeMs: Date.now() - started } }
     }
     // Spark's DELETE operationMetrics names.
@@ -219,6 +221,7 @@ export class DeltaTable {
       numAddedBytes: m.numBytesAdded,
       numRemovedBytes: m.numBytesRemoved,
       numDeletionVectorsAdded: m.numDeletionVectorsAdded,
+      numDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
       numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
       numAddedChangeFiles: 0,
       executionTimeMs: Date.now() - started,
