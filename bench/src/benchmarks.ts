@@ -365,6 +365,53 @@ const pruningBench: Benchmark = {
   },
 }
 
+const clusteringBench: Benchmark = {
+  name: 'clustering',
+  title: 'Liquid clustering and Z-order: fraction of files a predicate reads before and after OPTIMIZE',
+  async run(ctx) {
+    const rows = ctx.quick ? 100_000 : 1_000_000
+    const files = 100
+    const notes: string[] = []
+    const predicates = [
+      'x = 500000',
+      'x >= 250000 and x < 260000',
+      'y = 500000',
+      'x >= 250000 and x < 300000 and y >= 250000 and y < 300000',
+    ]
+    const cases: CaseResult[] = []
+    for (const layout of ['liquid', 'zorder'] as const) {
+      const name = `${layout === 'liquid' ? 'liquid clustering by x' : 'Z-order by (x, y)'}: ${rows} rows, ${files} files`
+      await attempt(cases, name, async () => {
+        const ts = side(
+          await runNodeCase('cluster', {
+            dir: path.join(ctx.work, `cluster-${layout}-${rows}`),
+            rows,
+            files,
+            layout,
+            predicates,
+          }),
+        )
+        const c = caseResult(name, ts, null)
+        const before = ts.extra.before as number[]
+        const after = ts.extra.after as number[]
+        predicates.forEach((p, i) => {
+          c.notes.push(
+            `${p}: reads ${(before[i] * 100).toFixed(1)}% of files before, ${(after[i] * 100).toFixed(1)}% after`,
+          )
+        })
+        c.notes.push(
+          `timed: one OPTIMIZE rewriting ${String(ts.extra.removed)} files into ${String(ts.extra.filesAfter)}`,
+        )
+        return c
+      })
+    }
+    notes.push(
+      'x, y uniform random integers in [0, 1e6); 100 appends of equal size; OPTIMIZE targetSizeBytes = table size / 100; fractions from Snapshot.files({filter}) (min/max stats pruning)',
+    )
+    return { params: { rows, files, reps: 1 }, cases, notes }
+  },
+}
+
 const scanBench: Benchmark = {
   name: 'scan',
   title: 'Scan to Arrow',
@@ -382,7 +429,9 @@ const scanBench: Benchmark = {
     ] as [string, string[] | undefined][]) {
       const params = { table: dir, reps: ctx.reps, columns }
       const ts = side(await runNodeCase('scan', params))
-      const raw = side(await runNodeCase('rawRead', { files, reps: ctx.reps, columns }))
+      const tsSingle = side(await runNodeCase('scan', { ...params, concurrency: 1 }))
+      const raw = side(await runNodeCase('rawReadPool', { files, reps: ctx.reps, columns }))
+      const rawSingle = side(await runNodeCase('rawReadSingle', { files, reps: ctx.reps, columns }))
       const rs = await py({ op: 'scan', table: dir, reps: ctx.reps, columns: columns ?? null }, notes)
       const c = caseResult(name, ts, rs, raw)
       c.throughput = { value: Math.round(s.rows / (ts.medianMs / 1000)), unit: 'rows/s' }
@@ -393,9 +442,13 @@ const scanBench: Benchmark = {
         profiled('scan', params),
       )
       cases.push(c)
+      // The single-threaded path against the single-threaded raw decode.
+      const c1 = caseResult(`${name}, concurrency 1`, tsSingle, rs, rawSingle)
+      c1.notes.push('delta-ts scan({ concurrency: 1 }) vs parquet-wasm decoding in the calling thread')
+      cases.push(c1)
     }
     notes.push(
-      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baseline reads the same files with parquet-wasm readParquet`,
+      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baselines decode the same files with parquet-wasm ParquetFile.stream (projected): on one worker per core with the columns split as delta-ts splits them, and in the calling thread (the concurrency 1 rows)`,
     )
     return { params: { rows: s.rows, columns: 6, reps: ctx.reps }, cases, notes }
   },
@@ -717,6 +770,7 @@ export const BENCHMARKS: Benchmark[] = [
   appendBench,
   commitsBench,
   pruningBench,
+  clusteringBench,
   mergeBench,
   deleteBench,
   etlBench,
