@@ -195,7 +195,7 @@ const cases: Record<string, CaseFn> = {
     const filesAfter = (await table.snapshot()).numFiles
     return {
       runsMs: [ms],
-      extra: { before, after, filesBefore: nFiles, filesAfter, removed: result.numFilesRemoved },
+      extra: { before, after, filesBefore: nFiles, filesAfter, removed: result.metrics.numFilesRemoved },
     }
   },
 
