@@ -31,7 +31,7 @@ if (process.argv[2] === 'writer') {
   const [dir, id] = [process.argv[3], Number(process.argv[4])]
   const table = await DeltaTable.open(dir)
   let attempts = 0
-  for (let c = 0; c < COMMITS_PER_WRITER; c++) attempts += (await table.write(batch(id, c))).attempts
+  for (let c = 0; c < COMMITS_PER_WRITER; c++) attempts += (await table.write(batch(id, c))).commit.attempts
   process.send?.({ id, attempts })
   process.exit(0)
 }

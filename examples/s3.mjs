@@ -45,7 +45,7 @@ try {
   const other = await DeltaTable.open(uri, { storageOptions })
   const [a, b] = await Promise.all([table.write(events('2024-05-01', 10)), other.write(events('2024-05-02', 5))])
   console.log(
-    `concurrent writes committed versions ${a.version} and ${b.version} (attempts ${a.attempts}, ${b.attempts})`,
+    `concurrent writes committed versions ${a.version} and ${b.version} (attempts ${a.commit.attempts}, ${b.commit.attempts})`,
   )
   assert.deepEqual([a.version, b.version].sort(), [1, 2])
 

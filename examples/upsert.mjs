@@ -68,7 +68,7 @@ try {
     .execute()
   const m = merged.metrics
   console.log(
-    `merge -> version ${merged.version}: ${m.numTargetRowsInserted} inserted, ${m.numTargetRowsUpdated} updated, ${m.numTargetRowsDeleted} deleted, ${m.numTargetRowsCopied} copied`,
+    `merge -> version ${merged.version}: ${m.numTargetRowsInserted} inserted, ${m.numTargetRowsUpdated} updated, ${m.numTargetRowsDeleted} deleted, ${m.numCopiedRows} copied`,
   )
   assert.deepEqual(await contents(table), ['1:Ada:gold', '2:Bob:gold', '4:Dee:silver'])
 
@@ -86,9 +86,14 @@ try {
   }
   const before = (await (await table.snapshot()).files()).length
   const opt = await table.optimize()
-  console.log(`optimize: ${opt.numFilesRemoved} files -> ${opt.numFilesAdded} (was ${before} active files)`)
-  assert.equal((await (await table.snapshot()).files()).length, before - opt.numFilesRemoved + opt.numFilesAdded)
-  assert.ok(opt.numFilesRemoved >= 3 && opt.numFilesAdded === 1, JSON.stringify(opt))
+  console.log(
+    `optimize: ${opt.metrics.numFilesRemoved} files -> ${opt.metrics.numFilesAdded} (was ${before} active files)`,
+  )
+  assert.equal(
+    (await (await table.snapshot()).files()).length,
+    before - opt.metrics.numFilesRemoved + opt.metrics.numFilesAdded,
+  )
+  assert.ok(opt.metrics.numFilesRemoved >= 3 && opt.metrics.numFilesAdded === 1, JSON.stringify(opt))
   assert.deepEqual(await contents(table), ['2:Bob:gold', '4:Dee:gold', '5:Eve:bronze', '6:Fay:silver'])
 
   for (const h of await table.history()) console.log(`  v${h.version} ${h.operation}`)

@@ -195,7 +195,7 @@ const cases: Record<string, CaseFn> = {
     const filesAfter = (await table.snapshot()).numFiles
     return {
       runsMs: [ms],
-      extra: { before, after, filesBefore: nFiles, filesAfter, removed: result.numFilesRemoved },
+      extra: { before, after, filesBefore: nFiles, filesAfter, removed: result.metrics.numFilesRemoved },
     }
   },
 
@@ -288,7 +288,7 @@ const cases: Record<string, CaseFn> = {
       },
       async () => (await DeltaTable.open(dir)).write(input),
     )
-    return { runsMs, extra: { rows: r.numOutputRows, files: r.numAddedFiles } }
+    return { runsMs, extra: { rows: r.metrics.numOutputRows, files: r.metrics.numFilesAdded } }
   },
 
   /** Baseline: encode the same rows with parquet-wasm (delta-ts's writer properties) and write one file. */
@@ -329,7 +329,7 @@ const cases: Record<string, CaseFn> = {
         table.write(batch, { maxRetries: 1000, initialBackoffMs: 5, maxBackoffMs: 200 }),
       )
       latencies.push(ms)
-      retries += r.attempts - 1
+      retries += (r.commit?.attempts ?? 1) - 1
     }
     return { runsMs: latencies, extra: { start, end: Date.now(), retries } }
   },
@@ -399,7 +399,7 @@ const cases: Record<string, CaseFn> = {
     })
     const [ms, r] = await timed(() => t.write(input))
     const files = (await (await t.snapshot()).files()).map((f) => path.join(dir, f.path))
-    return { runsMs: [ms], extra: { files, rows: r.numOutputRows } }
+    return { runsMs: [ms], extra: { files, rows: r.metrics.numOutputRows } }
   },
 
   /** Checkpoint write of a loaded snapshot (timed: building and storing the checkpoint, rewritten per run). */

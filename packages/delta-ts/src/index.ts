@@ -69,10 +69,14 @@ export { arrowToDeltaSchema, deltaToArrowSchema } from './protocol/arrow-schema.
 export type { IsolationLevel } from './protocol/conflict-checker.js'
 export {
   type AndExpr,
+  type ArithExpr,
+  type ArithOp,
   and,
+  arith,
   type BindOptions,
   type BoundExpr,
   bindExpr,
+  bindValue,
   type ColumnExpr,
   type ColumnName,
   ColumnRef,
@@ -87,13 +91,17 @@ export {
   type LiteralExpr,
   type LiteralValue,
   lit,
+  type NegateExpr,
   type NotExpr,
+  type NullSafeEqualExpr,
+  neg,
   not,
   type Operand,
   type OrExpr,
   or,
   type PredicateInput,
   parsePredicate,
+  parseValue,
   type SqlOptions,
 } from './protocol/expr/index.js'
 export {

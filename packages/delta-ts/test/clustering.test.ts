@@ -68,7 +68,7 @@ describe('liquid clustering', () => {
 
     const size = (await (await table.snapshot()).files()).reduce((s, f) => s + f.size, 0)
     const r = await table.optimize({ targetSizeBytes: Math.ceil(size / 20) })
-    expect(r.numFilesRemoved).toBe(20)
+    expect(r.metrics.numFilesRemoved).toBe(20)
     expect(r.commit?.commitInfo.operationParameters).toMatchObject({ clusterBy: '["x"]', zOrderBy: '[]' })
     const files = await (await table.snapshot()).files()
     expect(files.every((f) => f.add.clusteringProvider === 'liquid' && f.add.dataChange === false)).toBe(true)
@@ -80,10 +80,10 @@ describe('liquid clustering', () => {
 
     // Incremental: nothing to do, then only the new append is clustered.
     const again = await table.optimize({ targetSizeBytes: Math.ceil(size / 20) })
-    expect(again.numFilesRemoved).toBe(0)
+    expect(again.metrics.numFilesRemoved).toBe(0)
     await table.write(randomBatch(rand, 500, 10_000))
     const inc = await table.optimize({ targetSizeBytes: Math.ceil(size / 20) })
-    expect(inc.numFilesRemoved).toBe(1)
+    expect(inc.metrics.numFilesRemoved).toBe(1)
 
     const rs = runPythonJson<number>(
       `
@@ -139,8 +139,8 @@ describe('Z-order OPTIMIZE', () => {
     const after = await Promise.all(preds.map((p) => fraction(table, p)))
     for (let i = 0; i < preds.length; i++) expect(after[i]).toBeLessThan(before[i] / 2)
     expect(await sortedIds(table)).toEqual(Array.from({ length: 16_000 }, (_, i) => i))
-    expect((await table.optimize({ zOrderBy: ['x', 'y'] })).numFilesRemoved).toBe(0)
-    expect((await table.optimize({ zOrderBy: ['y'] })).numFilesRemoved).toBe(files.length)
+    expect((await table.optimize({ zOrderBy: ['x', 'y'] })).metrics.numFilesRemoved).toBe(0)
+    expect((await table.optimize({ zOrderBy: ['y'] })).metrics.numFilesRemoved).toBe(files.length)
   })
 
   it('refuses partition columns; an OPTIMIZE racing appends commits and loses no row', async () => {
@@ -158,7 +158,7 @@ describe('Z-order OPTIMIZE', () => {
       other.write(randomBatch(rand, 200, 1200)),
       other.write(randomBatch(rand, 200, 1400)),
     ])
-    expect(opt.numFilesRemoved).toBeGreaterThanOrEqual(6)
+    expect(opt.metrics.numFilesRemoved).toBeGreaterThanOrEqual(6)
     expect(appends.every((a) => a.version > 0)).toBe(true)
     expect(await sortedIds(await DeltaTable.open(flat.uri))).toEqual(Array.from({ length: 1600 }, (_, i) => i))
   })

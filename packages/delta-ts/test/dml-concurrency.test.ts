@@ -127,11 +127,11 @@ describe('DML under concurrency (two transactions racing on a local table)', () 
     const snap = await t.snapshot()
     // OPTIMIZE wins: its removes carry dataChange: false, and the DELETE read one of the files they remove.
     const optimized = await optimizeTable(snap)
-    expect(optimized.numFilesRemoved).toBe(3)
+    expect(optimized.metrics.numFilesRemoved).toBe(3)
     const p = bindPredicate('id = 1', snap)
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
     const m = await deleteRowsWhere(snap, txn, p)
-    expect(m.numRemovedFiles).toBe(1)
+    expect(m.numFilesRemoved).toBe(1)
     const err = await txn.commit().catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'COMMIT_CONFLICT' })
     // The losing DELETE committed nothing (no version after OPTIMIZE's), so it cannot have revived the

@@ -143,7 +143,7 @@ describe('UPDATE and OPTIMIZE results read identically by deltalake', () => {
     for (const o of source) await ours.write(ordersTable([{ ...o, id: o.id + 100 }]))
     await ours.update({ predicate: "status = 'new'", set: { status: "'open'", updated_at: 'updated_at + 1' } })
     const opt = await ours.optimize()
-    expect(opt.numFilesRemoved).toBeGreaterThan(1)
+    expect(opt.metrics.numFilesRemoved).toBeGreaterThan(1)
     const oursRows = await readOrders(ours)
     expect(normalize(runPythonJson<Record<string, unknown>[]>(READ_PY, [ours.uri]))).toEqual(oursRows)
 

@@ -158,7 +158,7 @@ describe('MERGE matches an in-memory model (property)', () => {
           const r = await b.execute()
           expect(await readOrders(table)).toEqual(expected)
           expect(r.metrics.numOutputRows).toBe(
-            r.metrics.numTargetRowsInserted + r.metrics.numTargetRowsUpdated + r.metrics.numTargetRowsCopied,
+            r.metrics.numTargetRowsInserted + r.metrics.numTargetRowsUpdated + r.metrics.numCopiedRows,
           )
           cleanupDirs()
         },

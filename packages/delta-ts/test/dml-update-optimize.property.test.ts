@@ -45,7 +45,7 @@ describe('UPDATE and OPTIMIZE properties', () => {
           for (const w of writes) await t.write(ordersTable(w))
           const all = writes.flat()
           const r = await t.update({ predicate: pred.sql, set: assign.set })
-          expect(r.numUpdatedRows).toBe(all.filter(pred.js).length)
+          expect(r.metrics.numUpdatedRows).toBe(all.filter(pred.js).length)
           expect(await readOrders(t)).toEqual(sortOrders(all.map((o) => (pred.js(o) ? assign.js(o) : o))))
           cleanupDirs()
         },

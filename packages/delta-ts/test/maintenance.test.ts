@@ -74,7 +74,7 @@ describe('explicit checkpoints', () => {
     await table.delete('id = 2')
     const cp = await table.checkpoint()
     expect(cp.version).toBe(3)
-    expect(cp.numAddFiles).toBe(2)
+    expect(cp.metrics.numAddFiles).toBe(2)
     expect(readdirSync(path.join(dir, '_delta_log'))).toEqual(
       expect.arrayContaining([`${v(3)}.checkpoint.parquet`, '_last_checkpoint']),
     )

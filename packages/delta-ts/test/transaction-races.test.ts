@@ -63,7 +63,7 @@ describe('two writers racing on one table', () => {
     storageA.during = () => b.write(rows([10], 'A'))
     const r = await a.write(rows([11], 'A'))
     expect(r.version).toBe(4)
-    expect(r.attempts).toBe(2)
+    expect(r.commit?.attempts).toBe(2)
     expect(await ids(dir)).toEqual([1, 2, 3, 4, 10, 11])
   })
 

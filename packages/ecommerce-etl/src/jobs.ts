@@ -244,7 +244,7 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
       }
       inserted = result.metrics.numTargetRowsInserted
       updated = result.metrics.numTargetRowsUpdated
-      dataFilesAdded = result.metrics.numTargetFilesAdded
+      dataFilesAdded = result.metrics.numFilesAdded
       unchanged = rows.length - inserted - updated
       break
     } catch (err) {

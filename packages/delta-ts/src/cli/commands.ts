@@ -165,7 +165,7 @@ export async function checkpointCommand(table: DeltaTable, version: number | und
   const r = await table.checkpoint({ version })
   return {
     json: r,
-    text: `checkpoint of version ${r.version} written to ${r.path}: ${r.numAddFiles} files, ${r.numActions} actions, ${formatBytes(r.sizeInBytes)}\n`,
+    text: `checkpoint of version ${r.version} written to ${r.path}: ${r.metrics.numAddFiles} files, ${r.metrics.numActions} actions, ${formatBytes(r.metrics.sizeInBytes)}\n`,
   }
 }
 
@@ -218,9 +218,10 @@ export async function optimizeCommand(table: DeltaTable, o: OptimizeCommandOptio
   const r = await table.optimize({ targetSizeBytes: o.targetSizeBytes, minFileSize: o.minFileSize, filter: o.filter })
   // The commit result repeats the whole commitInfo; the metrics above it say everything a user needs.
   const { commit: _commit, ...json } = r
+  const m = r.metrics
   const text =
-    r.numFilesRemoved === 0
+    m.numFilesRemoved === 0
       ? `nothing to compact (version ${r.version})\n`
-      : `version ${r.version}: ${r.numFilesRemoved} files (${formatBytes(r.filesRemoved.totalSize)}) compacted into ${r.numFilesAdded} (${formatBytes(r.filesAdded.totalSize)}) in ${r.partitionsOptimized} partition(s)\n`
+      : `version ${r.version}: ${m.numFilesRemoved} files (${formatBytes(m.filesRemoved.totalSize)}) compacted into ${m.numFilesAdded} (${formatBytes(m.filesAdded.totalSize)}) in ${m.partitionsOptimized} partition(s)\n`
   return { json, text }
 }

@@ -174,7 +174,7 @@ describe('delta-ts checkpoint', () => {
     expect(r.code).toBe(EXIT_OK)
     const out = JSON.parse(r.stdout)
     expect(out.version).toBe(1)
-    expect(out.numAddFiles).toBe(before.files.length)
+    expect(out.metrics.numAddFiles).toBe(before.files.length)
     expect(existsSync(path.join(dir, '_delta_log/00000000000000000001.checkpoint.parquet'))).toBe(true)
     expect(JSON.parse(readFileSync(path.join(dir, '_delta_log/_last_checkpoint'), 'utf8')).version).toBe(1)
     const after = JSON.parse((await cli('files', dir, '--json')).stdout)
@@ -232,7 +232,7 @@ describe('delta-ts vacuum', () => {
     const dir = copyOf(name)
     const r = await cli('vacuum', dir, '--json')
     expect(r.code).toBe(EXIT_OK)
-    expect(JSON.parse(r.stdout)).toEqual({ dryRun: false, files: [] })
+    expect(JSON.parse(r.stdout)).toMatchObject({ metrics: { numFilesDeleted: 0 }, dryRun: false, files: [] })
   })
 })
 
@@ -247,7 +247,12 @@ describe('delta-ts optimize', () => {
     const r = await cli('optimize', dir, '--filter', "letter = 'a'", '--json')
     expect(r.code).toBe(EXIT_OK)
     const out = JSON.parse(r.stdout)
-    expect([out.version, out.numFilesRemoved, out.numFilesAdded, out.partitionsOptimized]).toEqual([2, 2, 1, 1])
+    expect([
+      out.version,
+      out.metrics.numFilesRemoved,
+      out.metrics.numFilesAdded,
+      out.metrics.partitionsOptimized,
+    ]).toEqual([2, 2, 1, 1])
     const after = await files()
     expect(after).toHaveLength(before.length - 1)
     expect(after.filter((f) => f.path.startsWith('letter=a/'))).toHaveLength(1)

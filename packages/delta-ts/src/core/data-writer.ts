@@ -63,6 +63,11 @@ export interface WriteDataFilesOptions {
   /** Cancels between batches and files with `ABORTED`; files already written stay as orphans. */
   /** The batches already have exactly the table's Arrow layout (the output of `enforceSchema`): skip the check. */
   dataConformsToSchema?: boolean
+  /**
+   * Says which input batches hold rows of one partition only (e.g. rows copied out of one data file): their
+   * partition values are read from the first row instead of every row.
+   */
+  isSinglePartition?: (batch: arrow.RecordBatch) => boolean
   signal?: AbortSignal
 }
 
@@ -161,7 +166,7 @@ export async function writeDataFiles(
       ? new arrow.Table([batch])
       : enforceSchema(batch, { tableSchema: options.schema, schemaMode: 'strict' }).data
     const partitionNames = partitionFields.map((f) => physicalName(f, mode))
-    const slices = splitByPartition(conformed, partitionFields, mode)
+    const slices = splitByPartition(conformed, partitionFields, mode, options.isSinglePartition?.(batch) ?? false)
     // Every partition directory of the batch is checked before any of its rows is buffered or flushed.
     for (const { values } of slices) checkPartitionPath(partitionNames, values)
     for (const { values, rows } of slices) {
@@ -287,7 +292,12 @@ interface PartitionSlice {
   rows: arrow.Table
 }
 
-function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: ColumnMappingMode): PartitionSlice[] {
+function splitByPartition(
+  t: arrow.Table,
+  partitionFields: StructField[],
+  mode: ColumnMappingMode,
+  singlePartition: boolean,
+): PartitionSlice[] {
   if (partitionFields.length === 0) return [{ values: {}, rows: t }]
   const out: PartitionSlice[] = []
   for (const batch of t.batches) {
@@ -299,7 +309,9 @@ function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: 
     }))
     const groups = new Map<string, { values: Record<string, string | null>; idx: number[] }>()
     const serialized: (string | null)[] = new Array(cols.length)
-    for (let i = 0; i < batch.numRows; i++) {
+    // A single-partition batch: the first row's values are every row's.
+    const rowsToKey = singlePartition ? Math.min(1, batch.numRows) : batch.numRows
+    for (let i = 0; i < rowsToKey; i++) {
       // Serialize each distinct raw value once per batch (partition columns repeat heavily).
       let key = ''
       for (let c = 0; c < cols.length; c++) {
@@ -327,7 +339,7 @@ function splitByPartition(t: arrow.Table, partitionFields: StructField[], mode: 
       }
       g.idx.push(i)
     }
-    if (groups.size === 1) {
+    if (groups.size === 1 || singlePartition) {
       const [g] = groups.values()
       out.push({ values: g.values, rows: new arrow.Table(t.schema, [batch]) })
       continue

@@ -62,7 +62,12 @@ describe('DELETE on a table with deletion vectors', () => {
     expect(snap0.properties['delta.enableDeletionVectors']).toBe('true')
     const before = parquetFiles(dir).length
     const r = await table.delete('updated_at % 10 = 3')
-    expect(r).toMatchObject({ numDeletedRows: 12, numRemovedFiles: 0, numAddedFiles: 0, numDeletionVectorsAdded: 3 })
+    expect(r.metrics).toMatchObject({
+      numDeletedRows: 12,
+      numFilesRemoved: 0,
+      numFilesAdded: 0,
+      numDeletionVectorsAdded: 3,
+    })
     expect(parquetFiles(dir).length).toBe(before)
     expect(dvFiles(dir)).toHaveLength(1)
     const files = await (await table.snapshot()).files()
@@ -85,7 +90,7 @@ describe('DELETE on a table with deletion vectors', () => {
     const { dir, table, rows } = await dvOrders()
     const v1 = (await table.delete("day = '2024-01-01' AND updated_at < 10")).version
     const r2 = await table.delete("day = '2024-01-01' AND updated_at < 20 OR day = '2024-01-02' AND updated_at >= 0")
-    expect(r2).toMatchObject({ numDeletedRows: 50, numRemovedFiles: 1, numDeletionVectorsUpdated: 1 })
+    expect(r2.metrics).toMatchObject({ numDeletedRows: 50, numFilesRemoved: 1, numDeletionVectorsUpdated: 1 })
     const files = await (await table.snapshot()).files()
     expect(files.find((f) => f.partitionValues.day === '2024-01-01')?.deletionVector?.cardinality).toBe(20)
     expect(files.some((f) => f.partitionValues.day === '2024-01-02')).toBe(false)
@@ -99,21 +104,21 @@ describe('DELETE on a table with deletion vectors', () => {
     expect(deltaRsIds(dir)).toEqual(expected.map((o) => o.id))
     // A DELETE that matches only already-deleted rows commits nothing.
     const r3 = await table.delete("day = '2024-01-01' AND updated_at < 5")
-    expect(r3).toMatchObject({ numDeletedRows: 0, version: r2.version })
+    expect(r3).toMatchObject({ metrics: { numDeletedRows: 0 }, version: r2.version })
   }, 60_000)
 
   it('removes a file whose remaining rows all match, counting only its live rows', async () => {
     const { table } = await dvOrders()
     await table.delete("day = '2024-01-03' AND status = 'open'")
     const r = await table.delete("day = '2024-01-03' AND status = 'done'")
-    expect(r).toMatchObject({ numDeletedRows: 20, numRemovedFiles: 1, numDeletionVectorsRemoved: 1 })
+    expect(r.metrics).toMatchObject({ numDeletedRows: 20, numFilesRemoved: 1, numDeletionVectorsRemoved: 1 })
     expect((await (await table.snapshot()).files()).length).toBe(2)
   })
 
   it('deletes every row with "true" by removing the files', async () => {
     const { table } = await dvOrders()
     const r = await table.delete('true')
-    expect(r).toMatchObject({ numDeletedRows: 120, numRemovedFiles: 3 })
+    expect(r.metrics).toMatchObject({ numDeletedRows: 120, numFilesRemoved: 3 })
     expect((await (await table.snapshot()).files()).length).toBe(0)
   })
 
@@ -129,7 +134,7 @@ describe('DELETE on a table with deletion vectors', () => {
   it('stays copy-on-write on a table without deletion vectors', async () => {
     const { dir, table } = await dvOrders({ deletionVectors: false })
     const r = await table.delete('id = 5')
-    expect(r).toMatchObject({ numRemovedFiles: 1, numAddedFiles: 1, numDeletionVectorsAdded: 0 })
+    expect(r.metrics).toMatchObject({ numFilesRemoved: 1, numFilesAdded: 1, numDeletionVectorsAdded: 0 })
     expect(dvFiles(dir)).toHaveLength(0)
     expect((await table.snapshot()).protocol.minReaderVersion).toBe(1)
   })
@@ -170,7 +175,7 @@ describe('deletion vectors through checkpoint, vacuum and OPTIMIZE', () => {
     expect(dvFiles(dir)).toHaveLength(1)
     expect(await readOrders(reopened)).toEqual(sortOrders(expected))
     const opt = await reopened.optimize({ purgeDeletionVectors: true })
-    expect(opt.numDeletionVectorsRemoved).toBe(2)
+    expect(opt.metrics.numDeletionVectorsRemoved).toBe(2)
     const after = await (await reopened.snapshot()).files()
     expect(after.some((f) => f.deletionVector)).toBe(false)
     expect(after).toHaveLength(3)
@@ -199,7 +204,7 @@ describe('a Spark table with deletion vectors continued by delta-ts', () => {
     expect(before).toHaveLength(8)
     const victim = before[3]
     const r = await table.delete(`value = ${victim}`)
-    expect(r).toMatchObject({ numDeletedRows: 1, numDeletionVectorsUpdated: 1 })
+    expect(r.metrics).toMatchObject({ numDeletedRows: 1, numDeletionVectorsUpdated: 1 })
     const [f] = await (await table.snapshot()).files()
     expect(f.deletionVector?.cardinality).toBe(3)
     expect(await ids()).toEqual(before.filter((v) => v !== victim))

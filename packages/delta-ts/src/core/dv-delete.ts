@@ -1,7 +1,8 @@
 import { referencedColumns } from '../protocol/expr/columns.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { type FileDeletion, writeDeletionVectors } from './deletion-vector-io.js'
-import { addMatcher, type BoundPredicate, type RewriteMetrics } from './dml-support.js'
+import { addMatcher, type BoundPredicate } from './dml-support.js'
+import { emptyRewriteMetrics, type RewriteMetrics } from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
@@ -21,16 +22,7 @@ export async function deleteWithDeletionVectors(
 ): Promise<RewriteMetrics> {
   const { files, stats } = await snapshot.scan({ filter: p.expr, signal }).plan()
   txn.readPredicate(addMatcher(p)).readFilePaths(files.map((f) => f.path))
-  const metrics: RewriteMetrics = {
-    numRemovedFiles: 0,
-    numAddedFiles: 0,
-    numMatchedRows: 0,
-    numCopiedRows: 0,
-    numFilesSkipped: stats.total - stats.kept,
-    numDeletionVectorsAdded: 0,
-    numDeletionVectorsUpdated: 0,
-    numDeletionVectorsRemoved: 0,
-  }
+  const metrics: RewriteMetrics = emptyRewriteMetrics(stats.total - stats.kept)
   const columns = [...new Set(referencedColumns(p.expr).map((c) => c.path[0]))]
   const deletions: FileDeletion[] = []
   for (const file of files) {
@@ -49,15 +41,17 @@ export async function deleteWithDeletionVectors(
     signal,
   })
   for (const { file, newlyDeleted } of fullyDeleted) {
-    metrics.numMatchedRows += newlyDeleted
-    if (file.deletionVector) metrics.numDeletionVectorsRemoved = (metrics.numDeletionVectorsRemoved ?? 0) + 1
+    metrics.numRowsRemoved += newlyDeleted
+    metrics.numBytesRemoved += file.size
+    if (file.deletionVector) metrics.numDeletionVectorsRemoved++
   }
   txn.remove(fullyDeleted.map((d) => d.file.add))
-  metrics.numRemovedFiles = fullyDeleted.length
+  metrics.numFilesRemoved = fullyDeleted.length
+  metrics.numFilesScanned = files.length
   for (const u of updates) {
-    metrics.numMatchedRows += u.newlyDeleted
-    if (u.old.deletionVector) metrics.numDeletionVectorsUpdated = (metrics.numDeletionVectorsUpdated ?? 0) + 1
-    else metrics.numDeletionVectorsAdded = (metrics.numDeletionVectorsAdded ?? 0) + 1
+    metrics.numRowsRemoved += u.newlyDeleted
+    if (u.old.deletionVector) metrics.numDeletionVectorsUpdated++
+    else metrics.numDeletionVectorsAdded++
   }
   txn.remove(updates.map((u) => u.old))
   txn.add(updates.map((u) => u.add))

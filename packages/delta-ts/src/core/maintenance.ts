@@ -17,13 +17,13 @@ export const DEFAULT_LOG_RETENTION_MS = 30 * 24 * 3600 * 1000
 /** Default vacuum retention: 7 days (168 hours), like Spark and delta-rs. */
 export const DEFAULT_VACUUM_RETENTION_HOURS = 168
 
-/** What a checkpoint wrote. */
+/** What a checkpoint wrote (counts in `metrics`, the shape of every operation's result). */
 export interface CheckpointResult {
+  /** The version checkpointed. */
   version: number
+  /** The checkpoint file, relative to the table root. */
   path: string
-  sizeInBytes: number
-  numActions: number
-  numAddFiles: number
+  metrics: { sizeInBytes: number; numActions: number; numAddFiles: number }
 }
 
 /** The actions a checkpoint of `snap` holds: protocol, metaData, txns, domain metadata, adds, live tombstones. */
@@ -62,9 +62,7 @@ export async function checkpointSnapshot(snap: Snapshot, signal?: AbortSignal): 
   return {
     version: snap.version,
     path: classicCheckpointPath(snap.version),
-    sizeInBytes: info.sizeInBytes ?? 0,
-    numActions: actions.length,
-    numAddFiles: snap.state.files.size,
+    metrics: { sizeInBytes: info.sizeInBytes ?? 0, numActions: actions.length, numAddFiles: snap.state.files.size },
   }
 }
 
@@ -76,6 +74,10 @@ export function checkpointDue(snap: Snapshot, version: number): boolean {
 
 /** What metadata cleanup deleted. */
 export interface CleanupResult {
+  /** The version whose retention rules were applied. */
+  version: number
+  metrics: { numFilesDeleted: number }
+  /** Log paths deleted, relative to the table root. */
   deletedFiles: string[]
 }
 
@@ -111,7 +113,8 @@ export async function cleanupExpiredLogs(
   // The newest checkpoint whose commit is itself expired: everything before it can go.
   const expiredCommit = (v: number) => (commits.get(v)?.lastModified ?? 0) <= cutoff
   const boundary = checkpoints.find((c) => c.version <= snap.version && expiredCommit(c.version))
-  if (!boundary) return { deletedFiles: deleted }
+  const done = () => ({ version: snap.version, metrics: { numFilesDeleted: deleted.length }, deletedFiles: deleted })
+  if (!boundary) return done()
   for (const m of listing) {
     const f = parseLogPath(m.path)
     if (!f || f.kind === 'lastCheckpoint') continue
@@ -120,7 +123,7 @@ export async function cleanupExpiredLogs(
     await snap.storage.delete(m.path, { signal })
     deleted.push(m.path)
   }
-  return { deletedFiles: deleted }
+  return done()
 }
 
 /** Options of `table.vacuum`. */
@@ -136,6 +139,9 @@ export interface VacuumOptions {
 
 /** What vacuum deleted (or would delete, on a dry run). */
 export interface VacuumResult {
+  /** The version whose file references decided what to keep (vacuum commits nothing). */
+  version: number
+  metrics: { numFilesDeleted: number }
   dryRun: boolean
   /** Paths relative to the table root. */
   files: string[]
@@ -202,5 +208,10 @@ export async function vacuumFiles(
       }
     }
   }
-  return { dryRun: !!options.dryRun, files }
+  return {
+    version: snap.version,
+    metrics: { numFilesDeleted: options.dryRun ? 0 : files.length },
+    dryRun: !!options.dryRun,
+    files,
+  }
 }

@@ -19,6 +19,45 @@ const target = [
 const source = [order(2, 'paid', 20), order(3, 'stale', 5, '2024-01-02'), order(5, 'new', 20, '2024-01-03')]
 
 describe('MERGE clauses (hand-computed expectations)', () => {
+  it('joins integer keys of different widths, keys beyond 2^53 and null keys exactly', async () => {
+    const big = 2n ** 60n
+    const t = await DeltaTable.create(tmpDir(), {
+      schema: new arrow.Schema([
+        new arrow.Field('id', new arrow.Int64(), true),
+        new arrow.Field('v', new arrow.Int32()),
+      ]),
+    })
+    await t.write(
+      new arrow.Table({
+        id: arrow.vectorFromArray([1n, big, big + 1n, null], new arrow.Int64()),
+        v: arrow.makeVector(Int32Array.from([0, 0, 0, 0])),
+      }),
+    )
+    const read = async () =>
+      (await (await t.snapshot()).scan().toArrow())
+        .toArray()
+        .map((r) => `${r.id}:${r.v}`)
+        .sort()
+    // Source keys as int32: the integer index joins them with the long target keys.
+    await t
+      .merge(arrow.tableFromArrays({ id: Int32Array.from([1, 7]), v: Int32Array.from([1, 1]) }), { on: ['id'] })
+      .whenMatchedUpdateAll()
+      .execute()
+    expect(await read()).toEqual([`${big}:0`, `${big + 1n}:0`, '1:1', 'null:0'])
+    // Source keys beyond 2^53 (and a null, which matches nothing): exact key strings, big and big + 1 stay apart.
+    await t
+      .merge(
+        new arrow.Table({
+          id: arrow.vectorFromArray([big + 1n, null], new arrow.Int64()),
+          v: arrow.makeVector(Int32Array.from([2, 2])),
+        }),
+        { on: ['id'] },
+      )
+      .whenMatchedUpdateAll()
+      .execute()
+    expect(await read()).toEqual([`${big}:0`, `${big + 1n}:2`, '1:1', 'null:0'])
+  })
+
   it('upsert: matched update all + insert all updates 2 rows, inserts 1, copies none of the untouched days', async () => {
     const t = await createOrders(target)
     const r = await t
@@ -38,10 +77,33 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       numTargetRowsUpdated: 2,
       numTargetRowsInserted: 1,
       numTargetRowsDeleted: 0,
-      numTargetRowsCopied: 2,
+      numCopiedRows: 2,
       numOutputRows: 5,
-      numTargetFilesRemoved: 2,
+      numFilesRemoved: 2,
     })
+  })
+
+  it('a null-safe change condition NOT (t.x <=> s.x AND ...) updates only the rows that changed, nulls included', async () => {
+    const rows = [order(1, 'new', 10), order(2, null, 10), order(3, 'new', 10, '2024-01-02', null)]
+    const t = await createOrders(rows)
+    const changed = 'NOT (target.status <=> source.status AND target.amount <=> source.amount)'
+    const run = (src: typeof rows) =>
+      t
+        .merge(ordersTable(src), { on: ['id'] })
+        .whenMatchedUpdateAll({ condition: changed })
+        .whenNotMatchedInsertAll()
+        .execute()
+    // The same rows again (nulls in status and amount): nothing changed, nothing is committed.
+    const v = await t.version()
+    const same = await run(rows)
+    expect(same.metrics).toMatchObject({ numTargetRowsUpdated: 0, numFilesRemoved: 0, numFilesAdded: 0 })
+    expect(same.version).toBe(v)
+    // Row 2's status goes from null to a value, row 3's amount from null to a value: only day 2024-01-02's
+    // file and the file holding row 2 change.
+    const next = [order(1, 'new', 10), order(2, 'paid', 10), order(3, 'new', 10, '2024-01-02', 7)]
+    const r = await run(next)
+    expect(r.metrics).toMatchObject({ numTargetRowsUpdated: 2, numTargetRowsInserted: 0 })
+    expect(await readOrders(t)).toEqual(next)
   })
 
   it('conditional update only takes newer source rows; a second identical merge changes nothing and commits nothing', async () => {
@@ -53,7 +115,7 @@ describe('MERGE clauses (hand-computed expectations)', () => {
         .whenNotMatchedInsertAll()
         .execute()
     const first = await run()
-    expect(first.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 1, numTargetFilesRemoved: 1 })
+    expect(first.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 1, numFilesRemoved: 1 })
     const after = await readOrders(t)
     expect(after).toEqual([
       order(1, 'new', 10),
@@ -67,8 +129,8 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     expect(second.metrics).toMatchObject({
       numTargetRowsUpdated: 0,
       numTargetRowsInserted: 0,
-      numTargetFilesRemoved: 0,
-      numTargetFilesAdded: 0,
+      numFilesRemoved: 0,
+      numFilesAdded: 0,
     })
     expect(second.version).toBe(v)
     expect(await t.version()).toBe(v)
@@ -85,9 +147,9 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     expect(r.metrics).toMatchObject({
       numTargetRowsDeleted: 1,
       numTargetRowsMatchedDeleted: 1,
-      numTargetRowsCopied: 1,
-      numTargetFilesRemoved: 1,
-      numTargetFilesAdded: 1,
+      numCopiedRows: 1,
+      numFilesRemoved: 1,
+      numFilesAdded: 1,
     })
   })
 
@@ -124,7 +186,7 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       numTargetRowsNotMatchedBySourceUpdated: 1,
       numTargetRowsDeleted: 1,
       numTargetRowsUpdated: 1,
-      numTargetRowsCopied: 2,
+      numCopiedRows: 2,
     })
   })
 
@@ -215,7 +277,7 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       })
       .whenMatchedUpdateAll()
       .execute()
-    expect(r.metrics.numTargetFilesSkipped).toBe(1)
+    expect(r.metrics.numFilesSkipped).toBe(1)
     const after = (await (await t.snapshot()).files()).map((f) => f.path)
     expect(after.filter((p) => before.has(p))).toHaveLength(1)
     expect(after.find((p) => before.has(p))).toMatch(/day=2024-01-01/)
@@ -286,7 +348,7 @@ describe('MERGE clauses (hand-computed expectations)', () => {
       .merge(ordersTable([order(21, 'x', 2), order(22, 'x', 2)]), { on: ['id'] })
       .whenMatchedUpdateAll()
       .execute()
-    expect(r.metrics).toMatchObject({ numTargetFilesSkipped: 4, numTargetFilesRemoved: 1, numTargetRowsUpdated: 2 })
+    expect(r.metrics).toMatchObject({ numFilesSkipped: 4, numFilesRemoved: 1, numTargetRowsUpdated: 2 })
     expect((await readOrders(t)).filter((o) => o.status === 'x').map((o) => o.id)).toEqual([21, 22])
   })
 

@@ -15,20 +15,13 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
 import { findField, type StructType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
-import { writeDataFiles } from './data-writer.js'
-import { addMatcher, assertNoChangeDataFeedRewrite, bindPredicate } from './dml-support.js'
+import { assertNoChangeDataFeedRewrite, type BoundPredicate, bindPredicate } from './dml-support.js'
+import type { FileMetrics, OperationResult } from './result.js'
+import { type BatchRewrite, emptyRewriteMetrics, type RewriteMetrics, rewriteFiles } from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
-import {
-  type Assignments,
-  type BoundAssignment,
-  bindAssignments,
-  bindScoped,
-  buildRows,
-  type Scope,
-  type ValueResolver,
-} from './update.js'
+import { type Assignments, type BoundAssignment, bindAssignments, bindScoped, buildRows, type Scope } from './update.js'
 
 /*
  * MERGE (upsert) with Spark / delta-rs semantics.
@@ -96,35 +89,30 @@ export interface MergeOptions extends CommitOptions {
   targetFileSize?: number
 }
 
-/** Metrics of a merge (the Spark operationMetrics names). */
-export interface MergeMetrics {
+/**
+ * Metrics of a merge: the rewrite engine's file and row counts plus the per-clause row counts under Spark's
+ * names (commitInfo.operationMetrics carries Spark's full set, `numTargetFilesAdded` and so on).
+ */
+export interface MergeMetrics extends RewriteMetrics, FileMetrics {
   numSourceRows: number
   numTargetRowsInserted: number
   numTargetRowsUpdated: number
   numTargetRowsDeleted: number
-  numTargetRowsCopied: number
+  /** Rows in the files written: inserted + updated + copied. */
   numOutputRows: number
-  numTargetFilesAdded: number
-  numTargetFilesRemoved: number
   numTargetRowsMatchedUpdated: number
   numTargetRowsMatchedDeleted: number
   numTargetRowsNotMatchedBySourceUpdated: number
   numTargetRowsNotMatchedBySourceDeleted: number
-  numTargetBytesAdded: number
-  numTargetBytesRemoved: number
-  /** Target files the pruning predicate excluded without reading them (not a Spark metric). */
-  numTargetFilesSkipped: number
-  executionTimeMs: number
 }
 
-/** What a merge did. */
-export interface MergeResult {
-  /** The committed version, or the current one when nothing changed or the txn was already applied. */
-  version: number
+/**
+ * What a merge did (see {@link OperationResult}): `version` is the committed one, or the current one when
+ * nothing changed or the txn was already applied.
+ */
+export interface MergeResult extends OperationResult<MergeMetrics> {
   /** True when the `txn` was already applied (nothing read or written). */
   skipped: boolean
-  metrics: MergeMetrics
-  commit?: CommitResult
 }
 
 /**
@@ -236,7 +224,7 @@ function qualifiedBatch(parts: readonly { alias: string; batch: arrow.RecordBatc
 
 function resolverFor(batch: arrow.RecordBatch): {
   rowFilter: (c: ColumnExpr) => arrow.Vector | undefined
-  value: ValueResolver
+  value: (c: ColumnExpr) => arrow.Data
 } {
   const index = new Map(batch.schema.fields.map((f, i) => [f.name, i]))
   const find = (c: ColumnExpr) => index.get(`${c.qualifier ?? ''}${SEP}${c.path[0]}`)
@@ -504,6 +492,98 @@ function rowKeys(batch: arrow.RecordBatch, columns: readonly number[]): (string 
   return out
 }
 
+/** The source rows by join key; `probe` appends the (target row, source row) pairs of a target batch. */
+interface KeyIndex {
+  probe(batch: arrow.RecordBatch, columns: readonly number[], pt: number[], ps: number[]): void
+}
+
+/** Integer columns (any width) whose values are all safe integers join on JS numbers, not key strings. */
+function safeIntegerValues(d: arrow.Data): ArrayLike<number | bigint> | undefined {
+  const type = d.type as arrow.DataType
+  if (type.typeId !== arrow.Type.Int) return undefined
+  return d.values as unknown as ArrayLike<number | bigint>
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+function buildKeyIndex(source: arrow.RecordBatch, columns: readonly number[]): KeyIndex {
+  if (columns.length === 1) {
+    const d = source.data.children[columns[0]]
+    const values = safeIntegerValues(d)
+    const byKey = new Map<number, number | number[]>()
+    let exact = values !== undefined
+    for (let i = 0; exact && values && i < source.numRows; i++) {
+      if (!d.getValid(i)) continue
+      const raw = values[i]
+      if (typeof raw === 'bigint' && (raw > MAX_SAFE || raw < -MAX_SAFE)) exact = false
+      const k = Number(raw)
+      const prev = byKey.get(k)
+      if (prev === undefined) byKey.set(k, i)
+      else if (typeof prev === 'number') byKey.set(k, [prev, i])
+      else prev.push(i)
+    }
+    if (exact) {
+      // A target key of another type (decimal against integer, ...) joins through key strings.
+      let general: KeyIndex | undefined
+      return {
+        probe(batch, cols, pt, ps) {
+          const td = batch.data.children[cols[0]]
+          const tv = safeIntegerValues(td)
+          if (!tv) {
+            general ??= stringIndex(source, columns)
+            return general.probe(batch, cols, pt, ps)
+          }
+          const n = batch.numRows
+          const checkValid = td.nullCount > 0
+          for (let i = 0; i < n; i++) {
+            if (checkValid && !td.getValid(i)) continue
+            const raw = tv[i]
+            // A target value beyond 2^53 cannot equal a source key, all of which are safe integers.
+            if (typeof raw === 'bigint' && (raw > MAX_SAFE || raw < -MAX_SAFE)) continue
+            const hit = byKey.get(Number(raw))
+            if (hit === undefined) continue
+            if (typeof hit === 'number') {
+              pt.push(i)
+              ps.push(hit)
+            } else {
+              for (const s of hit) {
+                pt.push(i)
+                ps.push(s)
+              }
+            }
+          }
+        },
+      }
+    }
+  }
+  return stringIndex(source, columns)
+}
+
+/** The general index: one key string per row (equal SQL values across widths, scales and units). */
+function stringIndex(source: arrow.RecordBatch, columns: readonly number[]): KeyIndex {
+  const bySourceKey = new Map<string, number[]>()
+  rowKeys(source, columns).forEach((k, i) => {
+    if (k === null) return
+    const list = bySourceKey.get(k)
+    if (list) list.push(i)
+    else bySourceKey.set(k, [i])
+  })
+  return {
+    probe(batch, cols, pt, ps) {
+      const keys = rowKeys(batch, cols)
+      for (let i = 0; i < batch.numRows; i++) {
+        const k = keys[i]
+        const list = k === null ? undefined : bySourceKey.get(k)
+        if (!list) continue
+        for (const s of list) {
+          pt.push(i)
+          ps.push(s)
+        }
+      }
+    },
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The join condition.
 
@@ -526,7 +606,7 @@ function columnsOf(e: Expr): ColumnExpr[] {
   const out: ColumnExpr[] = []
   const visit = (x: Expr) => {
     if (x.kind === 'column') out.push(x)
-    else if (x.kind === 'compare' || x.kind === 'arith') {
+    else if (x.kind === 'compare' || x.kind === 'nullSafeEq' || x.kind === 'arith') {
       visit(x.left)
       visit(x.right)
     } else if (x.kind === 'negate') visit(x.operand)
@@ -604,6 +684,7 @@ function unqualify(e: Expr): Expr {
     case 'negate':
       return { ...e, operand: op(e.operand) }
     case 'compare':
+    case 'nullSafeEq':
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'in':
       return { ...e, value: op(e.value) }
@@ -719,21 +800,16 @@ interface BoundClause {
 
 function emptyMetrics(numSourceRows: number): MergeMetrics {
   return {
+    ...emptyRewriteMetrics(),
     numSourceRows,
     numTargetRowsInserted: 0,
     numTargetRowsUpdated: 0,
     numTargetRowsDeleted: 0,
-    numTargetRowsCopied: 0,
     numOutputRows: 0,
-    numTargetFilesAdded: 0,
-    numTargetFilesRemoved: 0,
     numTargetRowsMatchedUpdated: 0,
     numTargetRowsMatchedDeleted: 0,
     numTargetRowsNotMatchedBySourceUpdated: 0,
     numTargetRowsNotMatchedBySourceDeleted: 0,
-    numTargetBytesAdded: 0,
-    numTargetBytesRemoved: 0,
-    numTargetFilesSkipped: 0,
     executionTimeMs: 0,
   }
 }
@@ -789,7 +865,8 @@ export async function executeMerge(
     const set: Assignments = {}
     for (const f of targetSchema.fields) {
       const sf = findField(sourceSchema, f.name)
-      if (sf) set[f.name] = `\`${sAlias.replaceAll('`', '``')}\`.\`${sf.name.replaceAll('`', '``')}\``
+      // Expression nodes, not SQL text: the column is named exactly, whatever characters it holds.
+      if (sf) set[f.name] = { kind: 'column', path: [sf.name], qualifier: sAlias }
     }
     if (kind === 'insert' && Object.keys(set).length === 0)
       throw new DeltaError('INVALID_ARGUMENT', 'insertAll: the source has none of the target columns')
@@ -822,241 +899,207 @@ export async function executeMerge(
     notMatchedBySourcePredicates: describe(notMatchedBySource),
   })
 
-  // Which target files to read: planned by the scan planner (pruning by the source's join-key bounds).
-  let candidates: FileEntry[]
-  let numFiles: number
-  const prune = notMatchedBySource.length > 0 ? undefined : pruningPredicate(plan, source, snapshot.partitionColumns)
-  if (prune) {
-    const bound = bindPredicate(prune, snapshot)
-    const planned = await snapshot.scan({ filter: bound.expr }).plan()
-    candidates = planned.files
-    numFiles = planned.stats.total
-    txn.readPredicate(addMatcher(bound))
-  } else {
-    const planned = await snapshot.scan().plan()
-    candidates = planned.files
-    numFiles = planned.stats.total
-    txn.readWholeTable()
+  // Which target files to read, planned by the scan planner: every file when NOT MATCHED BY SOURCE clauses
+  // exist (any target row may take one), else the files the source's keys and the target-only ON conjuncts
+  // may match.
+  let read: BoundPredicate | 'wholeTable' = 'wholeTable'
+  if (notMatchedBySource.length === 0) {
+    const prune = pruningPredicate(plan, source, snapshot.partitionColumns)
+    if (prune) read = bindPredicate(prune, snapshot)
   }
-  txn.readFilePaths(candidates.map((f) => f.path))
-  metrics.numTargetFilesSkipped = numFiles - candidates.length
+  const planned = await snapshot.scan(read === 'wholeTable' ? {} : { filter: read.expr }).plan()
+  const candidates: readonly FileEntry[] = planned.files
+  const numTargetFiles = planned.stats.total
 
   // Hash of the source by join key.
   const srcKeyCols = plan.keys.map((k) => source.schema.fields.findIndex((f) => f.name === k.source))
-  const bySourceKey = new Map<string, number[]>()
-  if (plan.keys.length > 0) {
-    rowKeys(source, srcKeyCols).forEach((k, i) => {
-      if (k === null) return
-      const list = bySourceKey.get(k)
-      if (list) list.push(i)
-      else bySourceKey.set(k, [i])
-    })
-  }
-  const allSource = identity(source.numRows)
+  const sourceIndex = plan.keys.length > 0 ? buildKeyIndex(source, srcKeyCols) : undefined
   const sourceMatched = new Uint8Array(source.numRows)
   // Spark allows several matches per target row only when the single matched clause is an unconditional delete.
   const duplicatesAllowed =
     matched.length === 0 || (matched.length === 1 && matched[0].kind === 'delete' && !matched[0].condition)
   const targetFields = targetSchema.fields
 
-  const removed: FileEntry[] = []
-  async function* output(): AsyncGenerator<arrow.RecordBatch> {
-    for (const file of candidates) {
-      throwIfAborted(signal)
-      const out: arrow.RecordBatch[] = []
-      let changed = false
-      let copied = 0
-      const counts = { mu: 0, md: 0, nu: 0, nd: 0 }
-      for await (const tb of snapshot.scan({ files: [file], signal }).batches()) {
-        const n = tb.numRows
-        // Candidate pairs from the hash join (or every pair when ON has no equi-key).
-        const pt: number[] = []
-        const ps: number[] = []
-        if (plan.keys.length > 0) {
-          const tKeys = rowKeys(
-            tb,
-            plan.keys.map((k) => tb.schema.fields.findIndex((f) => f.name === k.target)),
-          )
-          for (let i = 0; i < n; i++) {
-            const k = tKeys[i]
-            const list = k === null ? undefined : bySourceKey.get(k)
-            if (list) {
-              for (const s of list) {
-                pt.push(i)
-                ps.push(s)
-              }
-            }
-          }
-        } else {
-          if (n * source.numRows > MAX_CROSS_PAIRS) {
-            throw new DeltaError(
-              'INVALID_ARGUMENT',
-              `the ON condition has no equality between a target and a source column, so every pair of rows is tested; ${n} x ${source.numRows} pairs exceed the limit of ${MAX_CROSS_PAIRS}. Add an equi-join key (target.k = source.k)`,
-            )
-          }
-          for (let i = 0; i < n; i++) {
-            for (let s = 0; s < source.numRows; s++) {
-              pt.push(i)
-              ps.push(s)
-            }
-          }
-        }
-        let pairs = qualifiedBatch(
-          [
-            { alias: tAlias, batch: takeRows(tb, Int32Array.from(pt)) },
-            { alias: sAlias, batch: takeRows(source, Int32Array.from(ps)) },
-          ],
-          pt.length,
+  /** The join and the WHEN [NOT] MATCHED [BY SOURCE] clauses on one target batch. */
+  const rewrite = (tb: arrow.RecordBatch, file: FileEntry): BatchRewrite | undefined => {
+    throwIfAborted(signal)
+    const n = tb.numRows
+    // Candidate pairs from the hash join (or every pair when ON has no equi-key).
+    const pt: number[] = []
+    const ps: number[] = []
+    if (sourceIndex) {
+      sourceIndex.probe(
+        tb,
+        plan.keys.map((k) => tb.schema.fields.findIndex((f) => f.name === k.target)),
+        pt,
+        ps,
+      )
+    } else {
+      if (n * source.numRows > MAX_CROSS_PAIRS) {
+        throw new DeltaError(
+          'INVALID_ARGUMENT',
+          `the ON condition has no equality between a target and a source column, so every pair of rows is tested; ${n} x ${source.numRows} pairs exceed the limit of ${MAX_CROSS_PAIRS}. Add an equi-join key (target.k = source.k)`,
         )
-        let pairT = pt
-        let pairS = ps
-        if (plan.residual && pt.length > 0) {
-          const m = mask(plan.residual, pairs, resolverFor(pairs).rowFilter)
-          const keep: number[] = []
-          for (let j = 0; j < m.length; j++) if (m[j]) keep.push(j)
-          if (keep.length !== m.length) {
-            pairs = takeRows(pairs, Int32Array.from(keep))
-            pairT = keep.map((j) => pt[j])
-            pairS = keep.map((j) => ps[j])
-          }
-        }
-        const matchCount = new Uint16Array(n)
-        for (const i of pairT) matchCount[i] = Math.min(65535, matchCount[i] + 1)
-        for (const s of pairS) sourceMatched[s] = 1
-        if (!duplicatesAllowed) {
-          const dup = matchCount.findIndex((c) => c > 1)
-          if (dup >= 0) {
-            throw new DeltaError(
-              'MERGE_DUPLICATE_SOURCE',
-              `${matchCount[dup]} source rows matched the same target row (file ${file.path}); a target row may be updated or deleted by one source row only. Deduplicate the source (dedupeSource: { keys, orderBy }) or make the ON condition more specific`,
-            )
-          }
-        }
-        // 1 = keep as is; 0 = consumed (deleted or replaced by an updated row).
-        const keepTarget = new Uint8Array(n).fill(1)
-        // WHEN MATCHED, in order.
-        if (matched.length > 0 && pairT.length > 0) {
-          const r = resolverFor(pairs)
-          const open = new Uint8Array(pairT.length).fill(1)
-          for (const c of matched) {
-            const m = mask(c.condition, pairs, r.rowFilter)
-            const sel = claim(m, open)
-            if (sel.length === 0) continue
-            for (const j of sel) keepTarget[pairT[j]] = 0
-            changed = true
-            if (c.kind === 'delete') {
-              counts.md += duplicatesAllowed ? new Set(sel.map((j) => pairT[j])).size : sel.length
-              continue
-            }
-            counts.mu += sel.length
-            const sub = takeRows(pairs, Int32Array.from(sel))
-            const sr = resolverFor(sub)
-            out.push(
-              buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
-                sr.value({ kind: 'column', path: [f.name], qualifier: tAlias }),
-              ),
-            )
-          }
-        }
-        // WHEN NOT MATCHED BY SOURCE, in order.
-        if (notMatchedBySource.length > 0) {
-          const un: number[] = []
-          for (let i = 0; i < n; i++) if (matchCount[i] === 0) un.push(i)
-          if (un.length > 0) {
-            const ctx = qualifiedBatch([{ alias: tAlias, batch: takeRows(tb, Int32Array.from(un)) }], un.length)
-            const r = resolverFor(ctx)
-            const open = new Uint8Array(un.length).fill(1)
-            for (const c of notMatchedBySource) {
-              const m = mask(c.condition, ctx, r.rowFilter)
-              const sel = claim(m, open)
-              if (sel.length === 0) continue
-              for (const j of sel) keepTarget[un[j]] = 0
-              changed = true
-              if (c.kind === 'delete') {
-                counts.nd += sel.length
-                continue
-              }
-              counts.nu += sel.length
-              const sub = takeRows(ctx, Int32Array.from(sel))
-              const sr = resolverFor(sub)
-              out.push(
-                buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
-                  sr.value({ kind: 'column', path: [f.name], qualifier: tAlias }),
-                ),
-              )
-            }
-          }
-        }
-        const keep: number[] = []
-        for (let i = 0; i < n; i++) if (keepTarget[i]) keep.push(i)
-        if (keep.length > 0) {
-          out.push(keep.length === n ? tb : takeRows(tb, Int32Array.from(keep)))
-          copied += keep.length
+      }
+      for (let i = 0; i < n; i++) {
+        for (let s = 0; s < source.numRows; s++) {
+          pt.push(i)
+          ps.push(s)
         }
       }
-      if (!changed) continue // No row of this file changes: its add action stays.
-      removed.push(file)
-      metrics.numTargetRowsCopied += copied
-      metrics.numTargetRowsMatchedUpdated += counts.mu
-      metrics.numTargetRowsMatchedDeleted += counts.md
-      metrics.numTargetRowsNotMatchedBySourceUpdated += counts.nu
-      metrics.numTargetRowsNotMatchedBySourceDeleted += counts.nd
-      yield* out
     }
-    // WHEN NOT MATCHED (insert), in order, over source rows no target row matched.
-    if (notMatched.length > 0) {
+    if (pt.length === 0 && notMatchedBySource.length === 0) return undefined
+    let pairs = qualifiedBatch(
+      [
+        { alias: tAlias, batch: takeRows(tb, Int32Array.from(pt)) },
+        { alias: sAlias, batch: takeRows(source, Int32Array.from(ps)) },
+      ],
+      pt.length,
+    )
+    let pairT = pt
+    let pairS = ps
+    if (plan.residual && pt.length > 0) {
+      const m = mask(plan.residual, pairs, resolverFor(pairs).rowFilter)
+      const keep: number[] = []
+      for (let j = 0; j < m.length; j++) if (m[j]) keep.push(j)
+      if (keep.length !== m.length) {
+        pairs = takeRows(pairs, Int32Array.from(keep))
+        pairT = keep.map((j) => pt[j])
+        pairS = keep.map((j) => ps[j])
+      }
+    }
+    const matchCount = new Uint16Array(n)
+    for (const i of pairT) matchCount[i] = Math.min(65535, matchCount[i] + 1)
+    for (const s of pairS) sourceMatched[s] = 1
+    if (!duplicatesAllowed) {
+      const dup = matchCount.findIndex((c) => c > 1)
+      if (dup >= 0) {
+        throw new DeltaError(
+          'MERGE_DUPLICATE_SOURCE',
+          `${matchCount[dup]} source rows matched the same target row (file ${file.path}); a target row may be updated or deleted by one source row only. Deduplicate the source (dedupeSource: { keys, orderBy }) or make the ON condition more specific`,
+        )
+      }
+    }
+    const deleted: number[] = []
+    const added: arrow.RecordBatch[] = []
+    // WHEN MATCHED, in order.
+    if (matched.length > 0 && pairT.length > 0) {
+      const r = resolverFor(pairs)
+      const open = new Uint8Array(pairT.length).fill(1)
+      for (const c of matched) {
+        const m = mask(c.condition, pairs, r.rowFilter)
+        const sel = claim(m, open)
+        if (sel.length === 0) continue
+        for (const j of sel) deleted.push(pairT[j])
+        if (c.kind === 'delete') {
+          metrics.numTargetRowsMatchedDeleted += duplicatesAllowed ? new Set(sel.map((j) => pairT[j])).size : sel.length
+          continue
+        }
+        metrics.numTargetRowsMatchedUpdated += sel.length
+        const sub = takeRows(pairs, Int32Array.from(sel))
+        const sr = resolverFor(sub)
+        added.push(
+          buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
+            sr.value({ kind: 'column', path: [f.name], qualifier: tAlias }),
+          ),
+        )
+      }
+    }
+    // WHEN NOT MATCHED BY SOURCE, in order.
+    if (notMatchedBySource.length > 0) {
       const un: number[] = []
-      for (const s of allSource) if (!sourceMatched[s]) un.push(s)
+      for (let i = 0; i < n; i++) if (matchCount[i] === 0) un.push(i)
       if (un.length > 0) {
-        const ctx = qualifiedBatch([{ alias: sAlias, batch: takeRows(source, Int32Array.from(un)) }], un.length)
+        const ctx = qualifiedBatch([{ alias: tAlias, batch: takeRows(tb, Int32Array.from(un)) }], un.length)
         const r = resolverFor(ctx)
         const open = new Uint8Array(un.length).fill(1)
-        for (const c of notMatched) {
+        for (const c of notMatchedBySource) {
           const m = mask(c.condition, ctx, r.rowFilter)
           const sel = claim(m, open)
           if (sel.length === 0) continue
-          metrics.numTargetRowsInserted += sel.length
+          for (const j of sel) deleted.push(un[j])
+          if (c.kind === 'delete') {
+            metrics.numTargetRowsNotMatchedBySourceDeleted += sel.length
+            continue
+          }
+          metrics.numTargetRowsNotMatchedBySourceUpdated += sel.length
           const sub = takeRows(ctx, Int32Array.from(sel))
           const sr = resolverFor(sub)
-          yield buildRows(targetSchema, c.assignments, sel.length, sr.value, (f) =>
-            nullData(arrowTypeOf(targetFields, f.name), sel.length),
+          added.push(
+            buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
+              sr.value({ kind: 'column', path: [f.name], qualifier: tAlias }),
+            ),
           )
         }
       }
     }
+    return deleted.length === 0 ? undefined : { deleted, added }
   }
-  const adds = await writeDataFiles(snapshot.storage, output(), {
-    schema: targetSchema,
-    partitionColumns: snapshot.partitionColumns,
-    configuration: snapshot.properties,
-    columnMappingMode: snapshot.columnMappingMode,
+
+  /** WHEN NOT MATCHED (insert), in order, over the source rows no target row matched. */
+  function* inserts(): Generator<arrow.RecordBatch> {
+    if (notMatched.length === 0) return
+    const un: number[] = []
+    for (let s = 0; s < source.numRows; s++) if (!sourceMatched[s]) un.push(s)
+    if (un.length === 0) return
+    const ctx = qualifiedBatch([{ alias: sAlias, batch: takeRows(source, Int32Array.from(un)) }], un.length)
+    const r = resolverFor(ctx)
+    const open = new Uint8Array(un.length).fill(1)
+    for (const c of notMatched) {
+      const m = mask(c.condition, ctx, r.rowFilter)
+      const sel = claim(m, open)
+      if (sel.length === 0) continue
+      metrics.numTargetRowsInserted += sel.length
+      const sub = takeRows(ctx, Int32Array.from(sel))
+      const sr = resolverFor(sub)
+      yield buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
+        nullData(arrowTypeOf(targetFields, f.name), sel.length),
+      )
+    }
+  }
+
+  const m = await rewriteFiles(snapshot, txn, {
+    files: candidates,
+    numFilesSkipped: numTargetFiles - candidates.length,
+    read,
+    rewrite,
+    extraRows: inserts,
     targetFileSize: options.targetFileSize,
     signal,
   })
+  Object.assign(metrics, m)
   metrics.numTargetRowsUpdated = metrics.numTargetRowsMatchedUpdated + metrics.numTargetRowsNotMatchedBySourceUpdated
   metrics.numTargetRowsDeleted = metrics.numTargetRowsMatchedDeleted + metrics.numTargetRowsNotMatchedBySourceDeleted
-  metrics.numOutputRows = metrics.numTargetRowsInserted + metrics.numTargetRowsUpdated + metrics.numTargetRowsCopied
-  metrics.numTargetFilesAdded = adds.length
-  metrics.numTargetFilesRemoved = removed.length
-  metrics.numTargetBytesAdded = adds.reduce((s, a) => s + a.size, 0)
-  metrics.numTargetBytesRemoved = removed.reduce((s, f) => s + f.size, 0)
+  metrics.numOutputRows = metrics.numTargetRowsInserted + metrics.numTargetRowsUpdated + metrics.numCopiedRows
   metrics.executionTimeMs = Date.now() - started
-  if (adds.length === 0 && removed.length === 0 && !options.txn) {
+  if (m.numFilesAdded === 0 && m.numFilesRemoved === 0 && !options.txn) {
     return { version: snapshot.version, skipped: false, metrics }
   }
-  txn.remove(removed.map((f) => f.add))
-  txn.add(adds)
   if (options.txn) txn.setAppTransaction(options.txn.appId, options.txn.version)
-  const { numTargetFilesSkipped: _skipped, ...sparkMetrics } = metrics
-  // Copy-on-write only: deletion vectors are never written, only dropped with the files that carried them.
+  // Spark's MERGE operationMetrics names.
   txn.setMetrics({
-    ...sparkMetrics,
+    numSourceRows: metrics.numSourceRows,
+    numTargetRowsInserted: metrics.numTargetRowsInserted,
+    numTargetRowsUpdated: metrics.numTargetRowsUpdated,
+    numTargetRowsDeleted: metrics.numTargetRowsDeleted,
+    numTargetRowsCopied: metrics.numCopiedRows,
+    numOutputRows: metrics.numOutputRows,
+    numTargetFilesAdded: m.numFilesAdded,
+    numTargetFilesRemoved: m.numFilesRemoved,
+    numTargetRowsMatchedUpdated: metrics.numTargetRowsMatchedUpdated,
+    numTargetRowsMatchedDeleted: metrics.numTargetRowsMatchedDeleted,
+    numTargetRowsNotMatchedBySourceUpdated: metrics.numTargetRowsNotMatchedBySourceUpdated,
+    numTargetRowsNotMatchedBySourceDeleted: metrics.numTargetRowsNotMatchedBySourceDeleted,
+    numTargetBytesAdded: m.numBytesAdded,
+    numTargetBytesRemoved: m.numBytesRemoved,
     numTargetChangeFilesAdded: 0,
-    numTargetDeletionVectorsAdded: 0,
+    numTargetDeletionVectorsAdded: m.numDeletionVectorsAdded,
     numTargetDeletionVectorsUpdated: 0,
-    numTargetDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
+    numTargetDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
+    executionTimeMs: metrics.executionTimeMs,
   })
   const commit = await txn.commit(options)
+  metrics.executionTimeMs = Date.now() - started
   return { version: commit.version, skipped: false, metrics, commit }
 }
 

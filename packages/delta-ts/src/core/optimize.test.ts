@@ -53,7 +53,7 @@ describe('OPTIMIZE', () => {
     const before = await readOrders(t)
     expect((await t.snapshot()).numFiles).toBe(8)
     const r = await t.optimize()
-    expect(r).toMatchObject({ numFilesAdded: 2, numFilesRemoved: 8, partitionsOptimized: 2, numBatches: 2 })
+    expect(r.metrics).toMatchObject({ numFilesAdded: 2, numFilesRemoved: 8, partitionsOptimized: 2, numBatches: 2 })
     expect((await t.snapshot()).numFiles).toBe(2)
     expect(await readOrders(t)).toEqual(before)
     const [h] = await t.history({ limit: 1 })
@@ -76,14 +76,14 @@ describe('OPTIMIZE', () => {
     expect(actions.filter((a) => a.remove).every((a) => a.remove.dataChange === false)).toBe(true)
     // Nothing left to compact: a second run commits nothing.
     const again = await t.optimize()
-    expect(again).toMatchObject({ version: r.version, numFilesRemoved: 0 })
+    expect(again).toMatchObject({ version: r.version, metrics: { numFilesRemoved: 0 } })
   })
 
   it('a partition filter limits compaction; a non-partition filter is refused', async () => {
     const t = await createOrders([])
     for (let i = 0; i < 3; i++) await t.write(ordersTable([order(i, 's', i), order(10 + i, 's', i, '2024-01-02')]))
     const r = await t.optimize({ filter: "day = '2024-01-02'" })
-    expect(r).toMatchObject({ numFilesRemoved: 3, numFilesAdded: 1 })
+    expect(r.metrics).toMatchObject({ numFilesRemoved: 3, numFilesAdded: 1 })
     const [h] = await t.history({ limit: 1 })
     expect(JSON.parse(h.operationParameters!.predicate as string)).toEqual(["day = '2024-01-02'"])
     expect((await t.snapshot()).numFiles).toBe(4)
@@ -94,7 +94,7 @@ describe('OPTIMIZE', () => {
     const t = await createOrders([])
     for (let i = 0; i < 3; i++) await t.write(ordersTable([order(i, 's', i)]))
     const r = await t.optimize({ minFileSize: 1 })
-    expect(r.numFilesRemoved).toBe(0)
+    expect(r.metrics.numFilesRemoved).toBe(0)
   })
 })
 
@@ -114,7 +114,7 @@ describe('OPTIMIZE on a Spark table with deletion vectors (golden dv-partitioned
     const files = await snap.files()
     expect(files.some((f) => f.deletionVector)).toBe(true)
     const r = await t.optimize()
-    expect(r.numFilesRemoved).toBeGreaterThan(0)
+    expect(r.metrics.numFilesRemoved).toBeGreaterThan(0)
     const after = await (await t.snapshot()).files()
     expect(after.some((f) => f.deletionVector)).toBe(false)
     expect(after.length).toBeLessThan(files.length)

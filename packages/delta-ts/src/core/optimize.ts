@@ -4,8 +4,9 @@ import type { PredicateInput } from '../protocol/expr/index.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { writeDataFiles } from './data-writer.js'
 import { bindPredicate, predicateSql } from './dml-support.js'
+import type { FileMetrics, OperationResult } from './result.js'
 import type { Snapshot } from './snapshot.js'
-import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+import { type CommitOptions, Transaction } from './transaction.js'
 import { clusterLayout, planClusterBins, rewriteClustered } from './zorder.js'
 
 /*
@@ -53,12 +54,8 @@ export interface FileSizeSummary {
   totalSize: number
 }
 
-/** What `table.optimize` did. */
-export interface OptimizeResult {
-  /** The committed version, or the current one when there was nothing to compact. */
-  version: number
-  numFilesAdded: number
-  numFilesRemoved: number
+/** What `table.optimize` compacted (delta-rs's names). */
+export interface OptimizeMetrics extends FileMetrics {
   filesAdded: FileSizeSummary
   filesRemoved: FileSizeSummary
   partitionsOptimized: number
@@ -67,8 +64,13 @@ export interface OptimizeResult {
   totalFilesSkipped: number
   /** Files removed that carried a deletion vector (their deleted rows are gone from the new files). */
   numDeletionVectorsRemoved: number
-  commit?: CommitResult
 }
+
+/**
+ * What `table.optimize` did (see {@link OperationResult}): `version` is the committed one, or the current
+ * one when there was nothing to compact.
+ */
+export interface OptimizeResult extends OperationResult<OptimizeMetrics> {}
 
 function summarize(sizes: number[]): FileSizeSummary {
   const totalSize = sizes.reduce((s, x) => s + x, 0)
@@ -186,8 +188,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   }
   const addedSizes = adds.map((a) => a.size).sort((a, b) => a - b)
   const removedSizes = removed.map((f) => f.size)
-  const result: OptimizeResult = {
-    version: snapshot.version,
+  const metrics: OptimizeMetrics = {
     numFilesAdded: adds.length,
     numFilesRemoved: removed.length,
     filesAdded: summarize(addedSizes),
@@ -196,9 +197,13 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
     numBatches: bins.length,
     totalConsideredFiles: files.length,
     totalFilesSkipped: files.length - removed.length,
+    numBytesAdded: addedSizes.reduce((s, x) => s + x, 0),
+    numBytesRemoved: removedSizes.reduce((s, x) => s + x, 0),
     numDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
+    executionTimeMs: 0,
   }
-  if (removed.length === 0) return result
+  if (removed.length === 0)
+    return { version: snapshot.version, metrics: { ...metrics, executionTimeMs: Date.now() - started } }
   txn.readFilePaths(removed.map((f) => f.path))
   txn.remove(
     removed.map((f) => f.add),
@@ -208,24 +213,24 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   txn.setMetrics({
     numAddedFiles: adds.length,
     numRemovedFiles: removed.length,
-    numAddedBytes: result.filesAdded.totalSize,
-    numRemovedBytes: result.filesRemoved.totalSize,
-    minFileSize: result.filesAdded.min,
+    numAddedBytes: metrics.filesAdded.totalSize,
+    numRemovedBytes: metrics.filesRemoved.totalSize,
+    minFileSize: metrics.filesAdded.min,
     p25FileSize: percentile(addedSizes, 0.25),
     p50FileSize: percentile(addedSizes, 0.5),
     p75FileSize: percentile(addedSizes, 0.75),
-    maxFileSize: result.filesAdded.max,
-    numDeletionVectorsRemoved: result.numDeletionVectorsRemoved,
+    maxFileSize: metrics.filesAdded.max,
+    numDeletionVectorsRemoved: metrics.numDeletionVectorsRemoved,
     numFilesAdded: adds.length,
     numFilesRemoved: removed.length,
-    filesAdded: JSON.stringify(result.filesAdded),
-    filesRemoved: JSON.stringify(result.filesRemoved),
-    partitionsOptimized: result.partitionsOptimized,
-    numBatches: result.numBatches,
-    totalConsideredFiles: result.totalConsideredFiles,
-    totalFilesSkipped: result.totalFilesSkipped,
+    filesAdded: JSON.stringify(metrics.filesAdded),
+    filesRemoved: JSON.stringify(metrics.filesRemoved),
+    partitionsOptimized: metrics.partitionsOptimized,
+    numBatches: metrics.numBatches,
+    totalConsideredFiles: metrics.totalConsideredFiles,
+    totalFilesSkipped: metrics.totalFilesSkipped,
     executionTimeMs: Date.now() - started,
   })
   const commit = await txn.commit(options)
-  return { ...result, version: commit.version, commit }
+  return { version: commit.version, metrics: { ...metrics, executionTimeMs: Date.now() - started }, commit }
 }

@@ -12,7 +12,7 @@ import {
 import { adoptRecordBatch, adoptVector } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { evalArith, evalNegate } from '../protocol/expr/arith.js'
-import { compareOp, flipOp, likeToRegExp } from '../protocol/expr/eval.js'
+import { compareOp, flipOp, likeToRegExp, nullSafeEquals } from '../protocol/expr/eval.js'
 import type { ColumnExpr, CompareOp, Expr, Operand } from '../protocol/expr/types.js'
 import { type DecimalValue, isDecimalValue, type ScalarValue } from '../protocol/partition-values.js'
 import type { DataType } from '../protocol/schema.js'
@@ -274,6 +274,21 @@ function operandReader(o: Operand, batch: RecordBatch, options: RowFilterOptions
   }
 }
 
+/**
+ * The exact values of a bound value expression ({@link bindValue}) for every row of `batch`, in the
+ * {@link ScalarValue} model, with the predicate language's arithmetic (Spark typing, NULL on a zero divisor,
+ * `ARITHMETIC_OVERFLOW` on overflow).
+ *
+ * @throws DeltaError `INVALID_PREDICATE` when a referenced column is not in the batch, `ARITHMETIC_OVERFLOW`.
+ */
+export function evaluateValue(value: Operand, input: RecordBatch, options: RowFilterOptions = {}): ScalarValue[] {
+  const batch = adoptRecordBatch(input, 'evaluateValue batch')
+  const read = operandReader(value, batch, options)
+  const out: ScalarValue[] = new Array(batch.numRows)
+  for (let i = 0; i < batch.numRows; i++) out[i] = read(i)
+  return out
+}
+
 function boundType(o: { dataType?: DataType }): DataType {
   if (o.dataType === undefined) throw new DeltaError('INVALID_ARGUMENT', 'arithmetic is not bound; call bindExpr first')
   return o.dataType
@@ -382,6 +397,16 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
       for (let k = 0; k < m; k++) {
         const i = rows ? rows[k] : k
         out[i] = code(compareOp(e.op, l(i), r(i)))
+      }
+      return out
+    }
+    case 'nullSafeEq': {
+      const l = operandReader(e.left, batch, options)
+      const r = operandReader(e.right, batch, options)
+      const { negated } = e
+      for (let k = 0; k < m; k++) {
+        const i = rows ? rows[k] : k
+        out[i] = nullSafeEquals(l(i), r(i)) !== negated ? TRUE : FALSE
       }
       return out
     }

@@ -627,7 +627,7 @@ describe('arithmetic filters through the public API', () => {
     await table.delete('id % 2 = 0')
     expect(await idsOf('id >= 0')).toEqual(ids.filter((i) => i % 2 === 1))
     const updated = await table.update({ predicate: 'id * 10 > 80', set: { price: '0' } })
-    expect(updated.numUpdatedRows).toBe(2)
+    expect(updated.metrics.numUpdatedRows).toBe(2)
     expect(await idsOf('price = 0')).toEqual([9, 11])
   })
 })

@@ -21,6 +21,8 @@ import {
 } from './maintenance.js'
 import { MergeBuilder, type MergeOptions } from './merge.js'
 import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
+import type { FileMetrics, OperationResult } from './result.js'
+import type { RewriteMetrics } from './rewrite.js'
 import {
   clusterByTxn,
   clusteringColumns,
@@ -37,23 +39,17 @@ import { type UpdateOptions, type UpdateResult, updateTable } from './update.js'
 import { COMMIT_OPTIONS, check, checkArgument, checkOptions, type OptionSpec } from './validate.js'
 import { type WriteInput, type WriteOptions, type WriteResult, writeToTable } from './write.js'
 
-/** What `table.delete` did. */
-export interface DeleteResult {
-  /** The committed version (the current one when nothing matched and nothing was committed). */
-  version: number
+/** What `table.delete` removed: the rewrite engine's metrics plus the deleted row count. */
+export interface DeleteMetrics extends RewriteMetrics, FileMetrics {
+  /** Rows deleted. */
   numDeletedRows: number
-  numRemovedFiles: number
-  numAddedFiles: number
-  numCopiedRows: number
-  /**
-   * Deletion vectors written on files that had none, replaced by larger ones, and files with a vector removed
-   * because every row was deleted (tables with `delta.enableDeletionVectors`, see docs/dml.md); 0 otherwise.
-   */
-  numDeletionVectorsAdded: number
-  numDeletionVectorsUpdated: number
-  numDeletionVectorsRemoved: number
-  commit?: CommitResult
 }
+
+/**
+ * What `table.delete` did (see {@link OperationResult}): `version` is the committed one, or the current one
+ * when nothing matched and nothing was committed.
+ */
+export interface DeleteResult extends OperationResult<DeleteMetrics> {}
 
 const OPEN_OPTIONS: OptionSpec = { storage: check.object, storageOptions: check.object, signal: check.signal }
 const CREATE_OPTIONS: OptionSpec = {
@@ -77,7 +73,7 @@ const MERGE_OPTIONS: OptionSpec = {
   txn: check.txn,
   targetFileSize: check.positiveNumber,
 }
-const UPDATE_OPTIONS: OptionSpec = { ...COMMIT_OPTIONS, predicate: check.predicate, set: check.stringRecord }
+const UPDATE_OPTIONS: OptionSpec = { ...COMMIT_OPTIONS, predicate: check.predicate, set: check.object }
 const OPTIMIZE_OPTIONS: OptionSpec = {
   ...COMMIT_OPTIONS,
   targetSizeBytes: check.positiveNumber,
@@ -161,7 +157,9 @@ export class DeltaTable {
   /**
    * Creates a table at `uri` and returns it. Version 0 is committed by put-if-absent, so of two concurrent
    * creators exactly one wins; the other gets TABLE_ALREADY_EXISTS (or, with `ifExists: 'ignore'`, the
-   * existing table). SCHEMA_MISMATCH when a partition column is missing or not partitionable.
+   * existing table). SCHEMA_MISMATCH when a partition column is missing or not partitionable. Goes through
+   * the commit pipeline like every write: once version 0 is in the log the table is returned, even when
+   * reading it back afterwards fails (the table then loads its snapshot on first use).
    */
   static async create(uri: string, options: CreateTableOptions & Omit<OpenOptions, 'signal'>): Promise<DeltaTable> {
     checkArgument('DeltaTable.create', 'uri', uri, check.string)
@@ -173,7 +171,13 @@ export class DeltaTable {
     const commit = await createTableLog(storage, options)
     const table = new DeltaTable(storage)
     table.adopt(commit)
-    if (!table.latest) await table.snapshot()
+    if (commit) {
+      // Version 0 is ours: creation succeeded. Whatever failed after it (the post-commit refresh) is in
+      // commit.postCommit.errors; the table then loads its snapshot on first use.
+      return table
+    }
+    // ifExists: 'ignore' found a table: open it like DeltaTable.open (its errors are this call's).
+    await table.snapshot()
     return table
   }
 
@@ -211,43 +215,32 @@ export class DeltaTable {
       check.predicate,
     )
     checkOptions('delete', options, COMMIT_OPTIONS)
+    const started = Date.now()
     const snap = await this.snapshot()
     const p = bindPredicate(predicate, snap)
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
     const m = await deleteRowsWhere(snap, txn, p, options.signal)
-    const dvs = {
-      numDeletionVectorsAdded: m.numDeletionVectorsAdded ?? 0,
-      numDeletionVectorsUpdated: m.numDeletionVectorsUpdated ?? 0,
-      numDeletionVectorsRemoved: m.numDeletionVectorsRemoved ?? 0,
+    const metrics: DeleteMetrics = { ...m, numDeletedRows: m.numRowsRemoved, executionTimeMs: 0 }
+    if (m.numFilesRemoved === 0 && m.numDeletionVectorsAdded + m.numDeletionVectorsUpdated === 0) {
+      return { version: snap.version, metrics: { ...metrics, executionTimeMs: Date.now() - started } }
     }
-    if (m.numRemovedFiles === 0 && dvs.numDeletionVectorsAdded + dvs.numDeletionVectorsUpdated === 0) {
-      return {
-        version: snap.version,
-        numDeletedRows: 0,
-        numRemovedFiles: 0,
-        numAddedFiles: 0,
-        numCopiedRows: 0,
-        ...dvs,
-      }
-    }
+    // Spark's DELETE operationMetrics names.
     txn.setMetrics({
-      numDeletedRows: m.numMatchedRows,
-      numRemovedFiles: m.numRemovedFiles,
-      numAddedFiles: m.numAddedFiles,
+      numDeletedRows: m.numRowsRemoved,
+      numRemovedFiles: m.numFilesRemoved,
+      numAddedFiles: m.numFilesAdded,
       numCopiedRows: m.numCopiedRows,
-      ...dvs,
+      numAddedBytes: m.numBytesAdded,
+      numRemovedBytes: m.numBytesRemoved,
+      numDeletionVectorsAdded: m.numDeletionVectorsAdded,
+      numDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
+      numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
+      numAddedChangeFiles: 0,
+      executionTimeMs: Date.now() - started,
     })
     const commit = await txn.commit(options)
     this.adopt(commit)
-    return {
-      version: commit.version,
-      numDeletedRows: m.numMatchedRows,
-      numRemovedFiles: m.numRemovedFiles,
-      numAddedFiles: m.numAddedFiles,
-      numCopiedRows: m.numCopiedRows,
-      ...dvs,
-      commit,
-    }
+    return { version: commit.version, metrics: { ...metrics, executionTimeMs: Date.now() - started }, commit }
   }
 
   /**
@@ -270,7 +263,12 @@ export class DeltaTable {
   async update(options: UpdateOptions): Promise<UpdateResult> {
     checkArgument('update', 'options', options, check.object)
     checkOptions('update', options, UPDATE_OPTIONS)
-    checkArgument('update', 'options.set (column → SQL value expression)', options.set, check.stringRecord)
+    checkArgument(
+      'update',
+      'options.set (column → value expression: SQL text or an expression node)',
+      options.set,
+      check.object,
+    )
     const result = await updateTable(await this.snapshot(), options)
     this.adopt(result.commit)
     return result

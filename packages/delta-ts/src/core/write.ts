@@ -8,8 +8,9 @@ import { type StructType, schemaToString } from '../protocol/schema.js'
 import { enforceSchema, type SchemaMode } from '../protocol/schema-evolution.js'
 import { writeDataFiles } from './data-writer.js'
 import { assertRowsMatch, type BoundPredicate, bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
+import type { FileMetrics, OperationResult } from './result.js'
 import type { Snapshot } from './snapshot.js'
-import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+import { type CommitOptions, Transaction } from './transaction.js'
 import { COMMIT_OPTIONS, check, checkOptions, type OptionSpec } from './validate.js'
 
 /** Data a write accepts: a whole Arrow table, one batch, or a stream of batches (bounded memory). */
@@ -42,19 +43,21 @@ const WRITE_OPTIONS: OptionSpec = {
   targetFileSize: check.positiveNumber,
 }
 
-/** What `table.write` did. */
-export interface WriteResult {
-  /** The committed version, or the current version when skipped. */
-  version: number
+/** What `table.write` wrote and removed. */
+export interface WriteMetrics extends FileMetrics {
+  /** Rows written. */
+  numOutputRows: number
+}
+
+/**
+ * What `table.write` did (see {@link OperationResult}): `version` is the committed one, or the current one
+ * when skipped. The put attempts of the commit are in `commit.attempts`.
+ */
+export interface WriteResult extends OperationResult<WriteMetrics> {
   /** True when the txn appId/version was already applied: nothing was written. */
   skipped: boolean
   /** Why it was skipped. */
   skipReason?: string
-  attempts: number
-  numAddedFiles: number
-  numRemovedFiles: number
-  numOutputRows: number
-  commit?: CommitResult
 }
 
 /** Arrow Tables and RecordBatches by shape (any copy of apache-arrow): a schema with fields, and batches or data. */
@@ -142,6 +145,7 @@ export async function writeToTable(
   data: WriteInput,
   options: WriteOptions = {},
 ): Promise<WriteResult> {
+  const started = Date.now()
   checkWriteInput(data)
   checkOptions('write', options, WRITE_OPTIONS)
   const mode = options.mode ?? 'append'
@@ -158,10 +162,14 @@ export async function writeToTable(
         version: snapshot.version,
         skipped: true,
         skipReason: `application '${options.txn.appId}' already committed version ${applied} (>= ${options.txn.version})`,
-        attempts: 0,
-        numAddedFiles: 0,
-        numRemovedFiles: 0,
-        numOutputRows: 0,
+        metrics: {
+          numFilesAdded: 0,
+          numFilesRemoved: 0,
+          numBytesAdded: 0,
+          numBytesRemoved: 0,
+          numOutputRows: 0,
+          executionTimeMs: Date.now() - started,
+        },
       }
     }
   }
@@ -225,18 +233,26 @@ export async function writeToTable(
     const metadata: MetadataAction = { ...snapshot.metadata, schemaString: schemaToString(schema), configuration }
     txn.updateMetadata(metadata)
   }
-  let numRemovedFiles = 0
+  let numFilesRemoved = 0
+  let numBytesRemoved = 0
+  let numBytesAdded = adds.reduce((s, a) => s + a.size, 0)
+  let numFilesAdded = adds.length
   if (mode === 'overwrite') {
     if (replacePredicate) {
+      // The rows replaceWhere replaces go through the rewrite engine like a DELETE's.
       const removed = await deleteRowsWhere(snapshot, txn, replacePredicate, options.signal)
-      numRemovedFiles = removed.numRemovedFiles
+      numFilesRemoved = removed.numFilesRemoved
+      numBytesRemoved = removed.numBytesRemoved
+      numFilesAdded += removed.numFilesAdded
+      numBytesAdded += removed.numBytesAdded
     } else {
       const files = await snapshot.files()
       txn
         .readWholeTable()
         .readFilePaths(files.map((f) => f.path))
         .remove(files.map((f) => f.add))
-      numRemovedFiles = files.length
+      numFilesRemoved = files.length
+      numBytesRemoved = files.reduce((s, f) => s + f.size, 0)
     }
   }
   txn.add(adds)
@@ -245,10 +261,14 @@ export async function writeToTable(
   return {
     version: commit.version,
     skipped: false,
-    attempts: commit.attempts,
-    numAddedFiles: adds.length,
-    numRemovedFiles,
-    numOutputRows: rows,
+    metrics: {
+      numFilesAdded,
+      numFilesRemoved,
+      numBytesAdded,
+      numBytesRemoved,
+      numOutputRows: rows,
+      executionTimeMs: Date.now() - started,
+    },
     commit,
   }
 }

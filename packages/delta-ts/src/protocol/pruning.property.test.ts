@@ -312,6 +312,10 @@ function leafArb(cols: readonly Col[] = COLS): fc.Arbitrary<Expr> {
         .map(([vs, neg]) => (neg ? col(c.path).notIn(vs) : col(c.path).in(vs))),
       fc.boolean().map((neg) => (neg ? col(c.path).isNotNull() : col(c.path).isNull())),
       fc.tuple(litArb, litArb).map(([x, y]) => col(c.path).between(x, y)),
+      // Null-safe equality against a value or NULL, and its negation (IS DISTINCT FROM).
+      fc
+        .tuple(nullable(litArb), fc.boolean())
+        .map(([v, neg]) => (neg ? col(c.path).isDistinctFrom(v) : col(c.path).eqNullSafe(v))),
       fc
         .constantFrom('eq', 'lt', 'gte')
         .map((op) => (col(c.path) as unknown as Record<string, (x: LiteralValue) => Expr>)[op](null)),
@@ -326,7 +330,12 @@ function leafArb(cols: readonly Col[] = COLS): fc.Arbitrary<Expr> {
     return fc.oneof(...arbs)
   })
   if (cols !== COLS) return fc.oneof(...perColumn)
-  return fc.oneof(...perColumn, fc.constant(col('a').lt(col(['n', 'x']))), fc.constantFrom(lit(true), lit(null)))
+  return fc.oneof(
+    ...perColumn,
+    fc.constant(col('a').lt(col(['n', 'x']))),
+    fc.constant(col('a').eqNullSafe(col(['n', 'x']))),
+    fc.constantFrom(lit(true), lit(null)),
+  )
 }
 
 const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({

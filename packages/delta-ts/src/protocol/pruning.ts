@@ -398,6 +398,27 @@ function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
       const s = summarize(c, src, ctx)
       return { t: mayCompare(s, op, v), f: mayCompare(s, negateOp(op), v) }
     }
+    case 'nullSafeEq': {
+      // Never NULL: t = "some row may be equal (both NULL or same value)", f = "some row may differ".
+      let { left, right } = e
+      if (isComputed(left) || isComputed(right)) return computed(e)
+      if (left.kind === 'literal' && right.kind === 'literal') return constant(e)
+      let r: Tri = MAYBE
+      if (left.kind === 'literal') [left, right] = [right, left]
+      if (left.kind === 'column' && right.kind === 'literal') {
+        requireBound(left)
+        const v = literalValue(right)
+        const s = summarize(left, src, ctx)
+        r =
+          v === null
+            ? { t: s.mayNull, f: s.mayNonNull }
+            : { t: mayCompare(s, '=', v), f: s.mayNull || mayCompare(s, '!=', v) }
+      } else if (left.kind === 'column' && right.kind === 'column') {
+        requireBound(left)
+        requireBound(right)
+      }
+      return e.negated ? { t: r.f, f: r.t } : r
+    }
     case 'in': {
       if (isComputed(e.value)) return computed(e)
       if (e.value.kind === 'literal') return constant(e)

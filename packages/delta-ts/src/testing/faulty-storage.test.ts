@@ -189,7 +189,7 @@ describe('FaultyStorage: a concurrent writer in the commit window', () => {
     const res = await table.write(rowsToArrow([{ id: 3n, region: 'eu' }], schema))
     expect(hook.fired).toBe(1)
     expect(res.version).toBe(3)
-    expect(res.attempts).toBe(2)
+    expect(res.commit?.attempts).toBe(2)
     expect((await readRows(table)).map((r) => r.id)).toEqual(['1', '2', '3'])
   })
 

@@ -91,7 +91,7 @@ describe('deletion vectors with Spark (delta-spark 4.0.1)', () => {
     const before = (await readWithDeltaTs(sparkDv)).rows
     const st = await DeltaTable.open(sparkDv)
     const r = await st.delete('id % 3 = 0')
-    expect(r.numDeletionVectorsUpdated).toBeGreaterThan(0)
+    expect(r.metrics.numDeletionVectorsUpdated).toBeGreaterThan(0)
     tsOnSpark = { before, after: await readWithDeltaTs(sparkDv) }
     const second = await runSpark(
       [{ kind: 'read', dir: sparkDv, out: out('read-ts-on-spark'), versions: 'latest' }],

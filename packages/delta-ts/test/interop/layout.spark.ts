@@ -254,7 +254,7 @@ describe('schema and layout operations: delta-ts ↔ Spark', () => {
     const liquid = await DeltaTable.open(dir('ts-liquid'))
     expect(await liquid.clusteringColumns()).toEqual(['y'])
     await liquid.write(xyBatch(0, 10))
-    expect((await liquid.optimize()).numFilesRemoved).toBeGreaterThanOrEqual(1)
+    expect((await liquid.optimize()).metrics.numFilesRemoved).toBeGreaterThanOrEqual(1)
   })
 
   it.each(SPARK_TABLES)(

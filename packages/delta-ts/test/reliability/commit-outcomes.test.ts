@@ -94,6 +94,18 @@ describe('a landed commit is never reported as failed', () => {
     },
   )
 
+  it('create returns the table when every log read after its version-0 commit fails; the table then opens at version 0', async () => {
+    const root = path.join(dir, `t${n++}`)
+    const faulty = new FaultyStorage(new LocalStorage(root))
+    failReadsAfterNextCommit(faulty)
+    const table = await DeltaTable.create(root, { schema, storage: faulty })
+    faulty.clearFaults()
+    expect(await table.version()).toBe(0)
+    expect(await (await DeltaTable.open(root)).version()).toBe(0)
+    const w = await table.write(batch([1]))
+    expect(w.version).toBe(1)
+  })
+
   it('a commit from startTransaction() runs the same post-commit stage: a failing checkpoint is reported, the commit stands', async () => {
     const { root, faulty, table } = await faultyTable({ 'delta.checkpointInterval': '3' })
     faulty.fail({ op: 'put', path: /checkpoint\.parquet$/, times: Number.POSITIVE_INFINITY })

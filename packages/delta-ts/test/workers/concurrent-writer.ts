@@ -42,7 +42,7 @@ for (let seq = 0; seq < ops; seq++) {
         initialBackoffMs: 5,
         maxBackoffMs: 100,
       })
-      line = { op: 'append', seq, version: r.version, attempts: r.attempts }
+      line = { op: 'append', seq, version: r.version, attempts: r.commit?.attempts ?? 0 }
     } else if (seq % 2 === 0) {
       const r = await table.delete(`part = 1`, { maxRetries: 1000, initialBackoffMs: 5, maxBackoffMs: 100 })
       line = r.commit ? { op: 'delete', seq, version: r.version } : { op: 'delete', seq, noop: true }

@@ -420,6 +420,10 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
       const [left, right] = bindPair(e.left, e.right, schema, options, e.op)
       return { kind: 'compare', op: e.op, left, right }
     }
+    case 'nullSafeEq': {
+      const [left, right] = bindPair(e.left, e.right, schema, options, e.negated ? 'IS DISTINCT FROM' : '<=>')
+      return { kind: 'nullSafeEq', left, right, negated: e.negated }
+    }
     case 'in': {
       const value = bindOperand(e.value, schema, options)
       if (value.kind !== 'literal') {
@@ -485,4 +489,15 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
  */
 export function bindExpr(expr: Expr, schema: StructType, options: BindOptions = {}): BoundExpr {
   return bindPredicate(expr, schema, options)
+}
+
+/**
+ * Binds a value expression ({@link parseValue}, or built with {@link col}, {@link lit}, {@link arith}): columns
+ * resolve as in {@link bindExpr} and arithmetic gets its Spark result type in `dataType`. A literal on its own
+ * stays untyped (its target decides its type).
+ *
+ * @throws DeltaError `INVALID_PREDICATE` for an unknown column or arithmetic on non-numeric operands.
+ */
+export function bindValue(value: Operand, schema: StructType, options: BindOptions = {}): Operand {
+  return bindOperand(value, schema, options)
 }

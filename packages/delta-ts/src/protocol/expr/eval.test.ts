@@ -34,6 +34,24 @@ describe('evaluateRow', () => {
   })
 })
 
+describe('null-safe equality', () => {
+  it('is TRUE for two NULLs and equal values, FALSE for a NULL against a value, and never NULL', () => {
+    expect(evalSql('x <=> NULL', { x: null })).toBe(true)
+    expect(evalSql('x <=> NULL', { x: 1 })).toBe(false)
+    expect(evalSql('x <=> 1', { x: null })).toBe(false)
+    expect(evalSql('x <=> 1', { x: 1 })).toBe(true)
+    expect(evalSql('x IS DISTINCT FROM 1', { x: null })).toBe(true)
+    expect(evalSql('x IS NOT DISTINCT FROM 2', { x: 1 })).toBe(false)
+    expect(evalSql("NOT (x <=> 1 AND s <=> 'a')", { x: 1, s: null })).toBe(true)
+    expect(evalSql("NOT (x <=> 1 AND s <=> 'a')", { x: 1, s: 'a' })).toBe(false)
+  })
+
+  it('binds its operands like = (an unknown column or a non-comparable literal is INVALID_PREDICATE)', () => {
+    expect(() => evalSql('nope <=> 1', {})).toThrow(DeltaError)
+    expect(() => evalSql("x <=> 'abc'", { x: 1 })).toThrow(DeltaError)
+  })
+})
+
 describe('compareOp', () => {
   it('orders NaN above every number and equal to itself, and -0 equal to 0', () => {
     expect(compareOp('>', NaN, Infinity)).toBe(true)

@@ -32,6 +32,14 @@ export function compareOp(op: CompareOp, a: ScalarValue, b: ScalarValue): boolea
   }
 }
 
+/** `a <=> b`: true when both are null or both are non-null and equal (NaN equals NaN); never null. */
+export function nullSafeEquals(a: ScalarValue, b: ScalarValue): boolean {
+  const an = a === null || a === undefined
+  const bn = b === null || b === undefined
+  if (an || bn) return an && bn
+  return compareScalars(a, b) === 0
+}
+
 /** The comparison with its operands swapped: `a op b` ⟺ `b flip(op) a`. */
 export function flipOp(op: CompareOp): CompareOp {
   switch (op) {
@@ -165,6 +173,8 @@ export function evaluateRow(e: Expr, read: ColumnValueReader): boolean | null {
       return e.value === null || e.value === undefined ? null : e.value === true
     case 'compare':
       return compareOp(e.op, operandValue(e.left, read), operandValue(e.right, read))
+    case 'nullSafeEq':
+      return nullSafeEquals(operandValue(e.left, read), operandValue(e.right, read)) !== e.negated
     case 'in': {
       const v = operandValue(e.value, read)
       if (v === null || v === undefined) return null

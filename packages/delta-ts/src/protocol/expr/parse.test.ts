@@ -15,6 +15,24 @@ function parseError(sql: string): DeltaError {
 }
 
 describe('parsePredicate', () => {
+  it('parses <=>, IS NOT DISTINCT FROM and IS DISTINCT FROM into null-safe equality and prints them back', () => {
+    const a = { kind: 'column', path: ['t', 'a'] }
+    const b = { kind: 'column', path: ['s', 'a'] }
+    expect(parsePredicate('t.a <=> s.a')).toEqual({ kind: 'nullSafeEq', left: a, right: b, negated: false })
+    expect(parsePredicate('t.a IS NOT DISTINCT FROM s.a')).toEqual({
+      kind: 'nullSafeEq',
+      left: a,
+      right: b,
+      negated: false,
+    })
+    expect(parsePredicate('t.a is distinct from s.a')).toEqual({ kind: 'nullSafeEq', left: a, right: b, negated: true })
+    const e = parsePredicate('NOT (x <=> 1 AND y IS DISTINCT FROM NULL)')
+    expect(exprToSql(e)).toBe('NOT (x <=> 1 AND y IS DISTINCT FROM NULL)')
+    expect(parsePredicate(exprToSql(e))).toEqual(e)
+    expect(parseError('x IS DISTINCT y').message).toContain('expected FROM')
+    expect(parseError('x <=>').message).toContain("after '<=>'")
+  })
+
   it('parses the documented example into AND of compare, IN and IS NOT NULL', () => {
     const e = parsePredicate("date >= '2024-01-01' AND department_id IN (1, 4) AND product_name IS NOT NULL")
     expect(e).toEqual({
@@ -144,7 +162,7 @@ describe('parsePredicate', () => {
     expect(parseError('a = 1 b = 2').message).toMatch(/position 6: expected AND, OR or end of input, found 'b'/)
     expect(parseError("a = 'abc").message).toMatch(/position 4: unterminated string literal/)
     expect(parseError('a IN 1').message).toMatch(/position 5: expected '\(' after IN/)
-    expect(parseError('a IS 1').message).toMatch(/expected NULL or NOT NULL after IS/)
+    expect(parseError('a IS 1').message).toMatch(/expected NULL, NOT NULL or DISTINCT FROM after IS/)
     expect(parseError('a # 1').message).toMatch(/position 2: unexpected character '#'/)
     expect(parseError('').message).toMatch(/position 0: expected a predicate/)
     expect(parseError('a IN (b)').message).toMatch(/expected a literal in the IN list, found a column/)

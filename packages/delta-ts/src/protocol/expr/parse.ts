@@ -9,7 +9,7 @@ import type { ArithOp, ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from 
  *   and       := not (AND not)*
  *   not       := NOT not | atom
  *   atom      := '(' predicate ')' | operand [suffix]
- *   suffix    := cmpOp operand | IS [NOT] NULL | [NOT] IN '(' literal (',' literal)* ')'
+ *   suffix    := cmpOp operand | '<=>' operand | IS [NOT] NULL | IS [NOT] DISTINCT FROM operand | [NOT] IN '(' literal (',' literal)* ')'
  *              | [NOT] BETWEEN operand AND operand | [NOT] LIKE string [ESCAPE string]
  *   operand   := term (('+' | '-') term)*
  *   term      := unary (('*' | '/' | '%') unary)*
@@ -144,6 +144,11 @@ export function tokenize(sql: string, what = 'predicate'): Token[] {
       out.push({ kind: ch === '`' ? 'qident' : 'string', text: sql.slice(start, i), value, pos: start })
       continue
     }
+    if (sql.startsWith('<=>', i)) {
+      out.push({ kind: 'op', text: '<=>', value: '<=>', pos: start })
+      i += 3
+      continue
+    }
     const two = sql.slice(i, i + 2)
     if (two === '<=' || two === '>=' || two === '!=' || two === '<>' || two === '==') {
       out.push({ kind: 'op', text: two, value: two, pos: start })
@@ -200,6 +205,13 @@ class Parser {
   }
   private error(expected: string, at: Token = this.peek()): never {
     fail(this.sql, at.pos, `${expected}, found ${describe(at)}`)
+  }
+
+  /** A value expression (an operand of the grammar) spanning the whole input. */
+  parseValue(): Operand {
+    const e = this.parseOperand('expected a column, a literal, - or (')
+    if (this.peek().kind !== 'eof') this.error('expected an operator (+ - * / %) or end of input')
+    return e
   }
 
   parse(): Expr {
@@ -269,9 +281,23 @@ class Parser {
       const right = this.parseOperand(`expected a column or a literal after '${t.text}'`)
       return { kind: 'compare', op, left, right }
     }
+    if (t.kind === 'op' && t.text === '<=>') {
+      this.next()
+      const right = this.parseOperand("expected a column or a literal after '<=>'")
+      return { kind: 'nullSafeEq', left, right, negated: false }
+    }
     if (this.acceptKw('is')) {
       const negated = this.acceptKw('not')
-      this.expectKw('null', negated ? 'after IS NOT' : 'or NOT NULL after IS')
+      if (this.acceptKw('distinct')) {
+        this.expectKw('from', 'after IS [NOT] DISTINCT')
+        const right = this.parseOperand('expected a column or a literal after DISTINCT FROM')
+        // IS NOT DISTINCT FROM is <=>; IS DISTINCT FROM its negation.
+        return { kind: 'nullSafeEq', left, right, negated: !negated }
+      }
+      if (!this.acceptKw('null'))
+        this.error(
+          negated ? 'expected NULL or DISTINCT FROM after IS NOT' : 'expected NULL, NOT NULL or DISTINCT FROM after IS',
+        )
       return { kind: 'isNull', operand: left, negated }
     }
     let negated = false
@@ -447,9 +473,20 @@ function numberLiteral(text: string): LiteralExpr {
 }
 
 /**
+ * Parses a SQL value expression (the `operand` of the grammar: a column, a literal, arithmetic with `+ - * / %`
+ * and unary minus, parentheses), the right-hand side of `SET col = expr` in UPDATE and MERGE. The result is
+ * the same node tree as an operand of a predicate ({@link Operand}).
+ *
+ * @throws DeltaError `INVALID_PREDICATE` with the position of the problem, like {@link parsePredicate}.
+ */
+export function parseValue(sql: string): Operand {
+  return new Parser(sql, tokenize(sql, 'value expression')).parseValue()
+}
+
+/**
  * Parses a SQL predicate such as `date >= '2024-01-01' AND department_id IN (1, 4) AND name IS NOT NULL` into
  * an (unbound) {@link Expr}. Supports arithmetic (+ - * / % and unary minus, usual precedence) in operands,
- * = == != <> < <= > >=, [NOT] IN, IS [NOT] NULL, [NOT] BETWEEN (inclusive,
+ * = == != <> < <= > >=, null-safe `<=>` and IS [NOT] DISTINCT FROM, [NOT] IN, IS [NOT] NULL, [NOT] BETWEEN (inclusive,
  * rewritten to >= AND <=), [NOT] LIKE with ESCAPE, AND / OR / NOT with SQL precedence (NOT > AND > OR),
  * parentheses, nested and backtick-quoted column names (`` `my col`.x ``), and the literals described in the
  * grammar above. Qualified names (`target.id`) parse as paths; {@link bindExpr} decides whether the first part is

@@ -104,6 +104,8 @@ export function exprToSql(e: Expr, options: SqlOptions = {}): string {
       return operandToSql(e, o)
     case 'compare':
       return `${operandToSql(e.left, o)} ${e.op} ${operandToSql(e.right, o)}`
+    case 'nullSafeEq':
+      return `${operandToSql(e.left, o)} ${e.negated ? 'IS DISTINCT FROM' : '<=>'} ${operandToSql(e.right, o)}`
     case 'in':
       return `${operandToSql(e.value, o)} ${e.negated ? 'NOT IN' : 'IN'} (${e.list.map((l) => literalToSql(l, o)).join(', ')})`
     case 'isNull':

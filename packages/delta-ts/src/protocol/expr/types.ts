@@ -16,6 +16,7 @@ export type Expr =
   | ArithExpr
   | NegateExpr
   | CompareExpr
+  | NullSafeEqualExpr
   | InExpr
   | IsNullExpr
   | LikeExpr
@@ -92,6 +93,18 @@ export interface CompareExpr {
   op: CompareOp
   left: Operand
   right: Operand
+}
+
+/**
+ * Null-safe equality: `left <=> right` (= `left IS NOT DISTINCT FROM right`), and with `negated`
+ * `left IS DISTINCT FROM right`. Never NULL: two NULLs are equal, a NULL and a value are not; otherwise it is
+ * `=` (NaN equals NaN, as in Spark). `NOT (t.a <=> s.a)` selects exactly the rows where the value changed.
+ */
+export interface NullSafeEqualExpr {
+  kind: 'nullSafeEq'
+  left: Operand
+  right: Operand
+  negated: boolean
 }
 
 /** `value [NOT] IN (list)`. With `negated`, SQL semantics: a NULL in the list makes a non-match NULL. */
@@ -192,6 +205,14 @@ export class ColumnRef implements ColumnExpr {
   /** `col >= v`. */
   gte(v: Lit | ColumnExpr): CompareExpr {
     return this.cmp('>=', v)
+  }
+  /** `col <=> v` (null-safe equality: NULL <=> NULL is TRUE, never NULL). */
+  eqNullSafe(v: Lit | ColumnExpr): NullSafeEqualExpr {
+    return { kind: 'nullSafeEq', left: this, right: toOperand(v), negated: false }
+  }
+  /** `col IS DISTINCT FROM v` (NOT of {@link ColumnRef.eqNullSafe}). */
+  isDistinctFrom(v: Lit | ColumnExpr): NullSafeEqualExpr {
+    return { kind: 'nullSafeEq', left: this, right: toOperand(v), negated: true }
   }
   /** `col IN (values)`. */
   in(values: readonly Lit[]): InExpr {
