@@ -407,7 +407,7 @@ const cases: Record<string, CaseFn> = {
     const t = await DeltaTable.open(str(p, 'table'))
     await t.snapshot()
     const [runsMs, r] = await repeat(num(p, 'reps'), noop, async () => t.checkpoint())
-    return { runsMs, extra: { numAddFiles: r.numAddFiles } }
+    return { runsMs, extra: { numAddFiles: r.metrics.numAddFiles } }
   },
 
   /** Setup: write a checkpoint at the latest version. */
