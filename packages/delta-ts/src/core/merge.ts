@@ -603,6 +603,8 @@ function unqualify(e: Expr): Expr {
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'negate':
       return { ...e, operand: op(e.operand) }
+    case 'func':
+      return { ...e, args: e.args.map(op) }
     case 'compare':
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'in':
@@ -1032,6 +1034,8 @@ export async function executeMerge(
     configuration: snapshot.properties,
     columnMappingMode: snapshot.columnMappingMode,
     targetFileSize: options.targetFileSize,
+    // Inserted rows get identity values; the transaction commits the new high-water marks.
+    identity: txn.identity(),
     signal,
   })
   metrics.numTargetRowsUpdated = metrics.numTargetRowsMatchedUpdated + metrics.numTargetRowsNotMatchedBySourceUpdated

@@ -191,6 +191,8 @@ export function qualifyExpr(e: Expr, scopes: readonly Scope[]): Expr {
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'negate':
       return { ...e, operand: op(e.operand) }
+    case 'func':
+      return { ...e, args: e.args.map(op) }
     case 'compare':
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'in':
