@@ -15,8 +15,15 @@ function tmp(): string {
   return d
 }
 
-/** The actions of one commit file. */
-function commitActions(dir: string, version: number): Record<string, any>[] {
+/** Raw JSON actions of the log. */
+type Json = any
+/** The actions of one commit file, and the first action of a kind. */
+function action(dir: string, version: number, kind: string): Json {
+  const a = commitActions(dir, version).find((x) => x[kind])
+  if (!a) throw new Error(`no ${kind} action in version ${version}`)
+  return a[kind]
+}
+function commitActions(dir: string, version: number): Json[] {
   const name = `${String(version).padStart(20, '0')}.json`
   return readFileSync(path.join(dir, '_delta_log', name), 'utf8')
     .split('\n')
@@ -40,10 +47,10 @@ const ORDERS = new arrow.Schema([
   new arrow.Field('price', new arrow.Float64(), true),
 ])
 const orders = (ids: number[], qty: (number | null)[], price: number[]) =>
-  arrow.tableFromArrays({
-    id: Int32Array.from(ids),
+  new arrow.Table({
+    id: arrow.vectorFromArray(Int32Array.from(ids)),
     qty: arrow.vectorFromArray(qty, new arrow.Int32()),
-    price: Float64Array.from(price),
+    price: arrow.vectorFromArray(Float64Array.from(price)),
   })
 
 describe('CHECK constraints', () => {
@@ -170,7 +177,6 @@ const GENERATED = {
   tag: "CONCAT(UPPER(SUBSTRING(code, 1, 2)), '-', CAST(MONTH(ts) AS STRING))",
   n: 'CAST(LENGTH(code) AS BIGINT) * 10 + DAY(ts)',
 }
-const us = (iso: string) => BigInt(Date.parse(iso)) * 1000n
 function events(ts: string[], code: string[], extra: Record<string, arrow.Vector> = {}) {
   const cols: Record<string, arrow.Vector> = {
     ts: arrow.vectorFromArray(
@@ -285,11 +291,11 @@ describe('row tracking', () => {
       })
     await table.write(data(3, 0))
     await table.write(data(2, 3))
-    const add1 = commitActions(dir, 1).find((a) => a.add).add
-    const add2 = commitActions(dir, 2).find((a) => a.add).add
+    const add1 = action(dir, 1, 'add')
+    const add2 = action(dir, 2, 'add')
     expect([add1.baseRowId, add1.defaultRowCommitVersion]).toEqual([0, 1])
     expect([add2.baseRowId, add2.defaultRowCommitVersion]).toEqual([3, 2])
-    const dm = commitActions(dir, 2).find((a) => a.domainMetadata).domainMetadata
+    const dm = action(dir, 2, 'domainMetadata')
     expect(dm).toEqual({ domain: 'delta.rowTracking', configuration: '{"rowIdHighWaterMark":4}', removed: false })
     const t = await (await table.snapshot())
       .scan({ columns: ['id', '_metadata.row_id', '_metadata.row_commit_version'] })
@@ -322,14 +328,12 @@ describe('row tracking', () => {
     // Both read version 0; the one that loses version 1 retries at 2 and must not reuse row ids 0..1.
     const [ra, rb] = await Promise.all([a.write(one(0n)), b.write(one(10n))])
     expect(ra.attempts + rb.attempts).toBe(3)
-    const adds = [1, 2].map((v) => commitActions(dir, v).find((x) => x.add).add)
+    const adds = [1, 2].map((v) => action(dir, v, 'add'))
     expect(adds.map((x) => [x.baseRowId, x.defaultRowCommitVersion])).toEqual([
       [0, 1],
       [2, 2],
     ])
-    const marks = [1, 2].map((v) =>
-      JSON.parse(commitActions(dir, v).find((x) => x.domainMetadata).domainMetadata.configuration),
-    )
+    const marks = [1, 2].map((v) => JSON.parse(action(dir, v, 'domainMetadata').configuration))
     expect(marks).toEqual([{ rowIdHighWaterMark: 1 }, { rowIdHighWaterMark: 3 }])
   })
 })
