@@ -263,6 +263,11 @@ export async function createTableLog(storage: Storage, options: CreateTableOptio
     if (options.ifExists === 'ignore') return undefined
     throw new DeltaError('TABLE_ALREADY_EXISTS', `a Delta table already exists at ${storage.rootUri}`)
   }
+  if (properties['delta.enableRowTracking'] === 'true') {
+    // Spark names the (hidden) materialized row-id columns at creation and requires the names to be present.
+    properties['delta.rowTracking.materializedRowIdColumnName'] ??= `_row-id-col-${uuidv4()}`
+    properties['delta.rowTracking.materializedRowCommitVersionColumnName'] ??= `_row-commit-version-col-${uuidv4()}`
+  }
   const protocol = minimumProtocol(schema, properties)
   // Every expression must be one delta-ts evaluates, before the table exists (UNSUPPORTED_FEATURE otherwise).
   readWriteRules(schema, properties)

@@ -51,7 +51,7 @@ describe('SQL functions of the expression language', () => {
     expect(value("TO_DATE('2024-01-02 10:00:00')")).toBe(daysFromCivil(2024, 1, 2))
     expect(value("DATE_FORMAT(ts, 'yyyy-MM-dd HH:mm:ss.SSS')")).toBe('2024-03-05 23:30:15.250')
     expect(value("DATE_FORMAT(d, 'yyyyMM')")).toBe('202403')
-    expect(value("DATE_FORMAT(ts, 'yy/M/d h a ''at'' mm')")).toBe("24/3/5 11 PM at 30")
+    expect(value("DATE_FORMAT(ts, 'yy/M/d h a ''at'' mm')")).toBe('24/3/5 11 PM at 30')
     expect(formatPattern(-1n, 'yyyy-MM-dd HH:mm:ss')).toBe('1969-12-31 23:59:59')
   })
 
@@ -61,7 +61,7 @@ describe('SQL functions of the expression language', () => {
     expect(value('SUBSTRING(s, -5, 3)')).toBe('wor')
     expect(value('SUBSTRING(s, 0, 2)')).toBe('hé')
     expect(value("CONCAT(s, '-', n)")).toBe('héllo world--42')
-    expect(value("CONCAT(s, NULL)")).toBeNull()
+    expect(value('CONCAT(s, NULL)')).toBeNull()
     expect(value('UPPER(s)')).toBe('HÉLLO WORLD')
     expect(value('LENGTH(s)')).toBe(11)
     expect(value('ABS(n)')).toBe(42n)
