@@ -365,6 +365,53 @@ const pruningBench: Benchmark = {
   },
 }
 
+const clusteringBench: Benchmark = {
+  name: 'clustering',
+  title: 'Liquid clustering and Z-order: fraction of files a predicate reads before and after OPTIMIZE',
+  async run(ctx) {
+    const rows = ctx.quick ? 100_000 : 1_000_000
+    const files = 100
+    const notes: string[] = []
+    const predicates = [
+      'x = 500000',
+      'x >= 250000 and x < 260000',
+      'y = 500000',
+      'x >= 250000 and x < 300000 and y >= 250000 and y < 300000',
+    ]
+    const cases: CaseResult[] = []
+    for (const layout of ['liquid', 'zorder'] as const) {
+      const name = `${layout === 'liquid' ? 'liquid clustering by x' : 'Z-order by (x, y)'}: ${rows} rows, ${files} files`
+      await attempt(cases, name, async () => {
+        const ts = side(
+          await runNodeCase('cluster', {
+            dir: path.join(ctx.work, `cluster-${layout}-${rows}`),
+            rows,
+            files,
+            layout,
+            predicates,
+          }),
+        )
+        const c = caseResult(name, ts, null)
+        const before = ts.extra.before as number[]
+        const after = ts.extra.after as number[]
+        predicates.forEach((p, i) => {
+          c.notes.push(
+            `${p}: reads ${(before[i] * 100).toFixed(1)}% of files before, ${(after[i] * 100).toFixed(1)}% after`,
+          )
+        })
+        c.notes.push(
+          `timed: one OPTIMIZE rewriting ${String(ts.extra.removed)} files into ${String(ts.extra.filesAfter)}`,
+        )
+        return c
+      })
+    }
+    notes.push(
+      'x, y uniform random integers in [0, 1e6); 100 appends of equal size; OPTIMIZE targetSizeBytes = table size / 100; fractions from Snapshot.files({filter}) (min/max stats pruning)',
+    )
+    return { params: { rows, files, reps: 1 }, cases, notes }
+  },
+}
+
 const scanBench: Benchmark = {
   name: 'scan',
   title: 'Scan to Arrow',
@@ -382,7 +429,9 @@ const scanBench: Benchmark = {
     ] as [string, string[] | undefined][]) {
       const params = { table: dir, reps: ctx.reps, columns }
       const ts = side(await runNodeCase('scan', params))
-      const raw = side(await runNodeCase('rawRead', { files, reps: ctx.reps, columns }))
+      const tsSingle = side(await runNodeCase('scan', { ...params, concurrency: 1 }))
+      const raw = side(await runNodeCase('rawReadPool', { files, reps: ctx.reps, columns }))
+      const rawSingle = side(await runNodeCase('rawReadSingle', { files, reps: ctx.reps, columns }))
       const rs = await py({ op: 'scan', table: dir, reps: ctx.reps, columns: columns ?? null }, notes)
       const c = caseResult(name, ts, rs, raw)
       c.throughput = { value: Math.round(s.rows / (ts.medianMs / 1000)), unit: 'rows/s' }
@@ -393,9 +442,13 @@ const scanBench: Benchmark = {
         profiled('scan', params),
       )
       cases.push(c)
+      // The single-threaded path against the single-threaded raw decode.
+      const c1 = caseResult(`${name}, concurrency 1`, tsSingle, rs, rawSingle)
+      c1.notes.push('delta-ts scan({ concurrency: 1 }) vs parquet-wasm decoding in the calling thread')
+      cases.push(c1)
     }
     notes.push(
-      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baseline reads the same files with parquet-wasm readParquet`,
+      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baselines decode the same files with parquet-wasm ParquetFile.stream (projected): on one worker per core with the columns split as delta-ts splits them, and in the calling thread (the concurrency 1 rows)`,
     )
     return { params: { rows: s.rows, columns: 6, reps: ctx.reps }, cases, notes }
   },
@@ -628,6 +681,58 @@ const mergeBench: Benchmark = {
   },
 }
 
+const deleteBench: Benchmark = {
+  name: 'delete',
+  title: 'DELETE of 1% of the rows, spread over every file',
+  async run(ctx) {
+    const s = sizes(ctx)
+    const notes: string[] = []
+    const rows = s.mergeTarget
+    const input = await inputParquet(path.join(ctx.work, `merge-target-${rows}.parquet`), rows, 2)
+    const cow = path.join(ctx.work, `delete-template-cow-${rows}`)
+    const dv = path.join(ctx.work, `delete-template-dv-${rows}`)
+    if (!existsSync(path.join(cow, '_delta_log')))
+      await runNodeCase('makeTable', { input, dir: cow, partitioned: true })
+    if (!existsSync(path.join(dv, '_delta_log')))
+      await runNodeCase('makeTable', { input, dir: dv, partitioned: true, deletionVectors: true })
+    const predicate = 'id % 100 = 0'
+    const tsDv = side(
+      await runNodeCase('delete', { template: dv, dir: path.join(ctx.work, 'delete-ts'), predicate, reps: ctx.reps }),
+    )
+    const tsCow = side(
+      await runNodeCase('delete', { template: cow, dir: path.join(ctx.work, 'delete-ts'), predicate, reps: ctx.reps }),
+    )
+    // delta-rs cannot write deletion vectors (nor tables with the feature): it rewrites, on the plain table.
+    const rs = await py(
+      { op: 'delete', template: cow, dir: path.join(ctx.work, 'delete-rs'), predicate, reps: ctx.reps },
+      notes,
+    )
+    const label = `${rows} rows (30 date partitions), ${predicate}`
+    const cDv = caseResult(`${label}: deletion vectors`, tsDv, rs, tsCow)
+    const cCow = caseResult(`${label}: copy-on-write`, tsCow, rs)
+    for (const c of [cDv, cCow]) c.notes.push(`delta-ts metrics: ${JSON.stringify(c.deltaTs?.extra.metrics)}`)
+    if (cDv.ratioVsDeltaRs !== null)
+      await judge(
+        cDv,
+        'DELETE with deletion vectors <= 0.2x delta-rs (issue 20)',
+        cDv.ratioVsDeltaRs <= 0.2,
+        async () => undefined,
+      )
+    if (cCow.ratioVsDeltaRs !== null)
+      await judge(
+        cCow,
+        'copy-on-write DELETE <= 1.0x delta-rs (issue 20)',
+        cCow.ratioVsDeltaRs <= 1,
+        async () => undefined,
+      )
+    for (const d of ['delete-ts', 'delete-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
+    notes.push(
+      'tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run deletes from a fresh copy; baseline of the DV case = delta-ts copy-on-write',
+    )
+    return { params: { rows, predicate, reps: ctx.reps }, cases: [cDv, cCow], notes }
+  },
+}
+
 const etlBench: Benchmark = {
   name: 'etl',
   title: 'ecommerce-etl pipeline end to end',
@@ -665,6 +770,8 @@ export const BENCHMARKS: Benchmark[] = [
   appendBench,
   commitsBench,
   pruningBench,
+  clusteringBench,
   mergeBench,
+  deleteBench,
   etlBench,
 ]

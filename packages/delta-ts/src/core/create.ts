@@ -15,8 +15,10 @@ import {
   type StructType,
   schemaToString,
 } from '../protocol/schema.js'
+import { FEATURE_REQUIREMENTS, upgradeProtocol } from '../protocol/schema-changes.js'
 import type { Storage } from '../storage/types.js'
 import { listLog } from './log-reader.js'
+import { CLUSTERING_DOMAIN, clusteringDomainConfiguration, resolveClusteringColumns } from './schema-ops.js'
 import { type CommitResult, Transaction } from './transaction.js'
 
 /** Options for `DeltaTable.create`. */
@@ -29,8 +31,21 @@ export interface CreateTableOptions {
   properties?: Record<string, string>
   name?: string
   description?: string
+  /**
+   * Liquid clustering columns (dotted paths reach nested fields; at most 4, not with `partitionBy`): stored in
+   * the `delta.clustering` domain with the `clustering` and `domainMetadata` writer features, as Spark's
+   * `CREATE TABLE ... CLUSTER BY` does. OPTIMIZE then clusters the data by them.
+   */
+  clusterBy?: string[]
   /** What to do when a table already exists: 'error' (default) throws TABLE_ALREADY_EXISTS; 'ignore' opens it. */
   ifExists?: 'error' | 'ignore'
+  /**
+   * Enable deletion vectors: sets `delta.enableDeletionVectors=true` (the same as passing that property) and
+   * the `deletionVectors` reader and writer features (reader 3 / writer 7). DELETE then marks rows in
+   * deletion vectors instead of rewriting files; readers need deletion vector support (Spark 3.4+ / Delta
+   * 2.4+, delta-rs 0.x with kernel, Trino, Databricks). See docs/dml.md.
+   */
+  deletionVectors?: boolean
   /**
    * Generated columns: column name → SQL generation expression over other columns (`CAST(ts AS DATE)`,
    * `YEAR(ts)`, ...; the subset of docs/predicates.md). Stored as `delta.generationExpression`.
@@ -130,11 +145,13 @@ function usesType(t: DataType, name: string): boolean {
 /**
  * The lowest protocol a new table needs, so Athena, Trino and older Spark can read it: 1/2 by default;
  * reader 3 / writer 7 with the `timestampNtz` feature when a column is timestamp_ntz; writer 7 with
- * `inCommitTimestamp` when `delta.enableInCommitTimestamps` is set; writer 4 with change data feed.
+ * `inCommitTimestamp` when `delta.enableInCommitTimestamps` is set; reader 3 / writer 7 with `deletionVectors`
+ * when `delta.enableDeletionVectors` is `true`; writer 4 with change data feed.
  */
 export function minimumProtocol(schema: StructType, properties: Record<string, string>): ProtocolAction {
   const readerFeatures: string[] = []
   const writerFeatures: string[] = []
+  const columnMapping = (properties['delta.columnMapping.mode'] ?? 'none') !== 'none'
   const meta = (key: string) => schema.fields.some((f) => f.metadata?.[key] !== undefined)
   // Features the writer must know about, at the legacy writer version that implies them (as Spark does).
   const needs = {
@@ -142,9 +159,11 @@ export function minimumProtocol(schema: StructType, properties: Record<string, s
     generatedColumns: meta('delta.generationExpression'),
     identityColumns: meta('delta.identity.start'),
   }
+  const used = Object.entries(needs)
+    .filter(([, v]) => v)
+    .map(([k]) => k)
   const legacyWriter = needs.identityColumns ? 6 : needs.generatedColumns ? 4 : needs.checkConstraints ? 3 : 0
   if (properties['delta.enableRowTracking'] === 'true') writerFeatures.push('domainMetadata', 'rowTracking')
-  const columnMapping = (properties['delta.columnMapping.mode'] ?? 'none') !== 'none'
   if (usesType(schema, 'timestamp_ntz')) {
     readerFeatures.push('timestampNtz')
     writerFeatures.push('timestampNtz')
@@ -154,30 +173,32 @@ export function minimumProtocol(schema: StructType, properties: Record<string, s
     }
   }
   if (properties['delta.enableInCommitTimestamps'] === 'true') writerFeatures.push('inCommitTimestamp')
-  const used = Object.entries(needs)
-    .filter(([, v]) => v)
-    .map(([k]) => k)
+  if (properties['delta.enableDeletionVectors'] === 'true') {
+    readerFeatures.push('deletionVectors')
+    writerFeatures.push('deletionVectors')
+    if (columnMapping && !readerFeatures.includes('columnMapping')) {
+      readerFeatures.push('columnMapping')
+      writerFeatures.push('columnMapping')
+    }
+  }
+  // Writer 7 lists features explicitly: the ones the legacy version would have implied must be named.
+  const legacy =
+    properties['delta.enableChangeDataFeed'] === 'true'
+      ? ['changeDataFeed', 'generatedColumns', 'checkConstraints']
+      : []
+  if (writerFeatures.length > 0 && columnMapping && !readerFeatures.includes('columnMapping')) {
+    readerFeatures.push('columnMapping')
+    writerFeatures.push('columnMapping')
+  }
   if (readerFeatures.length > 0) {
     return {
       minReaderVersion: 3,
       minWriterVersion: 7,
       readerFeatures,
-      writerFeatures: ['appendOnly', 'invariants', ...used, ...writerFeatures],
-    }
-  }
-  if (writerFeatures.length > 0 && columnMapping) {
-    return {
-      minReaderVersion: 3,
-      minWriterVersion: 7,
-      readerFeatures: ['columnMapping'],
-      writerFeatures: [...new Set(['appendOnly', 'invariants', 'columnMapping', ...used, ...writerFeatures])],
+      writerFeatures: [...new Set(['appendOnly', 'invariants', ...legacy, ...used, ...writerFeatures])],
     }
   }
   if (writerFeatures.length > 0) {
-    const legacy =
-      properties['delta.enableChangeDataFeed'] === 'true'
-        ? ['changeDataFeed', 'generatedColumns', 'checkConstraints']
-        : []
     return {
       minReaderVersion: 1,
       minWriterVersion: 7,
@@ -249,6 +270,7 @@ export async function createTableLog(storage: Storage, options: CreateTableOptio
   let schema = declareColumns(toDeltaSchema(options.schema), options)
   const partitionColumns = validatePartitionColumns(schema, options.partitionBy ?? [])
   const properties = { ...(options.properties ?? {}) }
+  if (options.deletionVectors !== undefined) properties['delta.enableDeletionVectors'] = String(options.deletionVectors)
   const mode = properties['delta.columnMapping.mode']
   if (mode !== undefined && mode !== 'none' && mode !== 'name' && mode !== 'id') {
     throw new DeltaError('INVALID_ARGUMENT', `delta.columnMapping.mode must be none, name or id, got '${mode}'`)
@@ -263,14 +285,20 @@ export async function createTableLog(storage: Storage, options: CreateTableOptio
     if (options.ifExists === 'ignore') return undefined
     throw new DeltaError('TABLE_ALREADY_EXISTS', `a Delta table already exists at ${storage.rootUri}`)
   }
+  const clusterPaths =
+    options.clusterBy !== undefined ? resolveClusteringColumns(schema, partitionColumns, options.clusterBy) : undefined
   if (properties['delta.enableRowTracking'] === 'true') {
     // Spark names the (hidden) materialized row-id columns at creation and requires the names to be present.
     properties['delta.rowTracking.materializedRowIdColumnName'] ??= `_row-id-col-${uuidv4()}`
     properties['delta.rowTracking.materializedRowCommitVersionColumnName'] ??= `_row-commit-version-col-${uuidv4()}`
   }
-  const protocol = minimumProtocol(schema, properties)
+  let protocol = minimumProtocol(schema, properties)
   // Every expression must be one delta-ts evaluates, before the table exists (UNSUPPORTED_FEATURE otherwise).
   readWriteRules(schema, properties)
+  if (clusterPaths) {
+    protocol =
+      upgradeProtocol(protocol, [FEATURE_REQUIREMENTS.domainMetadata, FEATURE_REQUIREMENTS.clustering]) ?? protocol
+  }
   if (properties['delta.enableInCommitTimestamps'] === 'true')
     properties['delta.inCommitTimestampEnablementVersion'] = '0'
   const now = Date.now()
@@ -291,7 +319,19 @@ export async function createTableLog(storage: Storage, options: CreateTableOptio
     description: options.description ?? null,
     partitionBy: JSON.stringify(partitionColumns),
     properties: JSON.stringify(properties),
+    ...(clusterPaths ? { clusterBy: JSON.stringify(clusterPaths.map((p) => p.join('.'))) } : {}),
   })
+  if (clusterPaths) {
+    txn.setDomainMetadata({
+      domain: CLUSTERING_DOMAIN,
+      configuration: clusteringDomainConfiguration(
+        mode === 'name' || mode === 'id' ? mode : 'none',
+        schema,
+        clusterPaths,
+      ),
+      removed: false,
+    })
+  }
   try {
     return await txn.commit({
       // CREATE TABLE's commitInfo as Spark writes it: a blind append without metrics, ICT = enablement time.

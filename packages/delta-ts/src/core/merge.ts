@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow'
 import { adoptAsTable } from '../arrow/adopt.js'
+import { nullData } from '../arrow/convert.js'
 import { DeltaError } from '../errors.js'
-import { nullData } from '../parquet/read.js'
 import { arrowToDeltaSchema, deltaToArrowType } from '../protocol/arrow-schema.js'
 import {
   type ColumnExpr,

@@ -6,9 +6,10 @@ import { writeDataFiles } from './data-writer.js'
 import { bindPredicate, predicateSql } from './dml-support.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+import { clusterLayout, planClusterBins, rewriteClustered } from './zorder.js'
 
 /*
- * OPTIMIZE: bin-packing compaction (no Z-order). Per partition, the files smaller than `minFileSize` are
+ * OPTIMIZE: bin-packing compaction (Z-order and liquid clustering: core/zorder.ts). Per partition, the files smaller than `minFileSize` are
  * sorted by size and packed greedily into bins of at most `targetSizeBytes`; each bin with at least two files
  * (or one file carrying a deletion vector, whose deleted rows the rewrite purges) is read and rewritten into
  * files of about `targetSizeBytes`. One commit removes the old files and adds the new ones, all with
@@ -29,6 +30,18 @@ export interface OptimizeOptions extends CommitOptions {
   minFileSize?: number
   /** Compact only partitions matching this predicate over partition columns (SQL or an expression). */
   filter?: PredicateInput
+  /**
+   * Rewrite the files of each partition in Z-order of these columns (see core/zorder.ts), incrementally: files
+   * a previous OPTIMIZE Z-ordered by the same columns are left alone. Refused on clustered tables, which
+   * OPTIMIZE clusters by their clustering columns without it.
+   */
+  zOrderBy?: string[]
+  /**
+   * Spark's `REORG TABLE ... APPLY (PURGE)`: instead of compacting, rewrite every file that has a deletion
+   * vector on its own, without the deleted rows (the file sizes are ignored; files without a vector stay).
+   * Commits operation `REORG`. Afterwards no live file has a vector, so vacuum can delete the DV files.
+   */
+  purgeDeletionVectors?: boolean
 }
 
 /** Size distribution of a set of files (delta-rs / Spark `FileSizeStats` subset). */
@@ -52,6 +65,8 @@ export interface OptimizeResult {
   numBatches: number
   totalConsideredFiles: number
   totalFilesSkipped: number
+  /** Files removed that carried a deletion vector (their deleted rows are gone from the new files). */
+  numDeletionVectorsRemoved: number
   commit?: CommitResult
 }
 
@@ -135,27 +150,38 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   } else {
     files = await snapshot.files()
   }
-  const bins = planBins(files, target, minFileSize)
-  const txn = new Transaction(snapshot, 'OPTIMIZE', { predicate: JSON.stringify(predicate), zOrderBy: '[]' })
+  const purge = options.purgeDeletionVectors === true
+  const layout = purge ? undefined : await clusterLayout(snapshot, options.zOrderBy)
+  const bins = purge
+    ? files.filter((f) => f.deletionVector).map((f) => [f])
+    : layout
+      ? planClusterBins(files, layout)
+      : planBins(files, target, minFileSize)
+  const layoutColumns = JSON.stringify(layout?.columns.map((p) => p.join('.')) ?? [])
+  const txn = purge
+    ? new Transaction(snapshot, 'REORG', { predicate: JSON.stringify(predicate), applyPurge: true })
+    : new Transaction(snapshot, 'OPTIMIZE', {
+        predicate: JSON.stringify(predicate),
+        zOrderBy: layout?.kind === 'zorder' ? layoutColumns : '[]',
+        ...(layout?.kind === 'liquid' ? { clusterBy: layoutColumns, auto: false } : {}),
+      })
   const adds: AddAction[] = []
   const removed: FileEntry[] = []
   const partitions = new Set<string>()
   for (const bin of bins) {
     if (options.signal?.aborted) throw new DeltaError('ABORTED', 'optimize aborted', { cause: options.signal.reason })
-    const written = await writeDataFiles(
-      snapshot.storage,
-      snapshot.scan({ files: bin, signal: options.signal }).batches(),
-      {
-        schema: snapshot.schema,
-        partitionColumns: snapshot.partitionColumns,
-        configuration: snapshot.properties,
-        columnMappingMode: snapshot.columnMappingMode,
-        targetFileSize: target,
-        // Compaction moves rows that are already in the table: no constraint or generated value can change.
-        skipWriteRules: true,
-        signal: options.signal,
-      },
-    )
+    const written = layout
+      ? await rewriteClustered(snapshot, bin, layout, target, options.signal)
+      : await writeDataFiles(snapshot.storage, snapshot.scan({ files: bin, signal: options.signal }).batches(), {
+          schema: snapshot.schema,
+          partitionColumns: snapshot.partitionColumns,
+          configuration: snapshot.properties,
+          columnMappingMode: snapshot.columnMappingMode,
+          targetFileSize: target,
+          // Compaction moves rows that are already in the table: no constraint or generated value can change.
+          skipWriteRules: true,
+          signal: options.signal,
+        })
     for (const a of written) adds.push({ ...a, dataChange: false })
     for (const f of bin) removed.push(f)
     partitions.add(JSON.stringify(bin[0].partitionValues))
@@ -172,6 +198,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
     numBatches: bins.length,
     totalConsideredFiles: files.length,
     totalFilesSkipped: files.length - removed.length,
+    numDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
   }
   if (removed.length === 0) return result
   txn.readFilePaths(removed.map((f) => f.path))
@@ -190,7 +217,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
     p50FileSize: percentile(addedSizes, 0.5),
     p75FileSize: percentile(addedSizes, 0.75),
     maxFileSize: result.filesAdded.max,
-    numDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
+    numDeletionVectorsRemoved: result.numDeletionVectorsRemoved,
     numFilesAdded: adds.length,
     numFilesRemoved: removed.length,
     filesAdded: JSON.stringify(result.filesAdded),

@@ -190,7 +190,12 @@ export async function writeToTable(
   const rules = writeRulesFor(snapshot.schema, snapshot.properties)
   const conform = (batch: arrow.Table | arrow.RecordBatch, mode: SchemaMode): arrow.Table => {
     const relaxed = relaxedForRules(schema, rules)
-    const res = enforceSchema(batch, { tableSchema: relaxed, schemaMode: mode, columnMapping: columnMappingIds() })
+    const res = enforceSchema(batch, {
+      tableSchema: relaxed,
+      schemaMode: mode,
+      columnMapping: columnMappingIds(),
+      typeWidening: snapshot.properties['delta.enableTypeWidening'] === 'true',
+    })
     if (res.schemaChanged) {
       schema =
         relaxed === schema

@@ -36,6 +36,7 @@ export const SUPPORTED_WRITER_FEATURES: ReadonlySet<string> = new Set([
   'generatedColumns',
   'identityColumns',
   'rowTracking',
+  'clustering',
 ])
 
 /** Reader features implied by a legacy reader version. */
