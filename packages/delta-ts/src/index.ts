@@ -11,7 +11,7 @@ export {
   type LastCheckpointInfo,
   writeCheckpoint,
 } from './core/checkpoint-writer.js'
-export type { CreateTableOptions } from './core/create.js'
+export type { CreateTableOptions, IdentityColumnOptions } from './core/create.js'
 export {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_TARGET_FILE_SIZE,

@@ -90,27 +90,29 @@ describe('writer protocol gate', () => {
     const src = path.join(goldenRoot(), 'kernel-rs-data/table-with-dv-small/delta')
     cpSync(src, dir, { recursive: true })
     const table = await DeltaTable.open(dir)
-    // A check constraint in use: delta-ts tolerates the feature only while unused.
+    // A check constraint whose expression is outside the SQL subset delta-ts evaluates makes the table read-only.
     const snap = await table.snapshot()
     const txn = await table.startTransaction('SET TBLPROPERTIES')
     txn.updateMetadata({
       ...snap.metadata,
-      configuration: { ...snap.metadata.configuration, 'delta.constraints.positive': 'value > 0' },
+      configuration: { ...snap.metadata.configuration, 'delta.constraints.positive': 'value > rand()' },
     })
     const err = await txn.commit().catch((e) => e)
     expect(err).toBeInstanceOf(DeltaError)
     expect(err.code).toBe('UNSUPPORTED_FEATURE')
-    expect(err.message).toContain('checkConstraints')
+    expect(err.message).toContain('value > rand()')
   })
 
-  it('refuses a table whose writer features include one delta-ts does not implement (rowTracking, clustering)', async () => {
+  it('refuses a table whose writer features include one delta-ts does not implement (v2Checkpoint)', async () => {
     const dir = tmp()
-    cpSync(path.join(goldenRoot(), 'kernel-rs-data/crc-full/delta'), dir, { recursive: true })
+    cpSync(path.join(goldenRoot(), 'kernel-rs-data/v2-checkpoints-json-with-last-checkpoint/delta'), dir, {
+      recursive: true,
+    })
     const table = await DeltaTable.open(dir)
     expect((await table.snapshot()).version).toBeGreaterThanOrEqual(0)
     const err = await table.delete('true').catch((e) => e)
     expect(err.code).toBe('UNSUPPORTED_FEATURE')
-    expect(err.message).toContain('rowTracking')
+    expect(err.message).toContain('v2Checkpoint')
   })
 })
 
@@ -136,7 +138,7 @@ describe('change data feed tables', () => {
 describe('vacuum protocol check', () => {
   it('refuses to vacuum a table with a writer feature delta-ts does not implement', async () => {
     const dir = tmp()
-    cpSync(path.join(goldenRoot(), 'kernel-rs-data/crc-full/delta'), dir, {
+    cpSync(path.join(goldenRoot(), 'kernel-rs-data/v2-checkpoints-json-with-last-checkpoint/delta'), dir, {
       recursive: true,
     })
     const err = await (await DeltaTable.open(dir)).vacuum({ dryRun: true }).catch((e) => e)

@@ -20,6 +20,7 @@ import { enforceSchema } from '../protocol/schema-evolution.js'
 import { computeFileStats } from '../protocol/stats.js'
 import type { Storage } from '../storage/types.js'
 import { takeData } from './arrow-take.js'
+import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor } from './write-rules.js'
 
 /**
  * Writes the data files of one write operation (PROTOCOL.md §Data Files): splits rows by partition values,
@@ -68,6 +69,18 @@ export interface WriteDataFilesOptions {
    * partition values are read from the first row instead of every row.
    */
   isSinglePartition?: (batch: arrow.RecordBatch) => boolean
+  /**
+   * Hands out identity values for rows whose identity column is null (append, MERGE insert); the caller's
+   * transaction commits the new high-water marks. Without it identity values are written as they are.
+   */
+  identity?: IdentityAllocator
+  /** The rows are new rows from the caller (append): see `ApplyRulesOptions.newRows` in write-rules.ts. */
+  newRows?: boolean
+  /**
+   * Skip constraints, generated and identity columns (OPTIMIZE: rows that are already in the table, unchanged).
+   * Default false: every write enforces the table's rules.
+   */
+  skipWriteRules?: boolean
   signal?: AbortSignal
 }
 
@@ -118,6 +131,12 @@ export async function writeDataFiles(
     throw new DeltaError('INVALID_ARGUMENT', 'a data file needs at least one non-partition column')
   const fileSchema = new arrow.Schema(dataFields.map((f) => deltaToArrowField(f, { columnMapping: mode })))
 
+  // The table's CHECK constraints, invariants, generated and identity columns: applied to every batch before
+  // any of its rows is buffered, so a violating write leaves at most orphan files and commits nothing.
+  const rules = options.skipWriteRules ? undefined : writeRulesFor(options.schema, options.configuration)
+  const activeRules = rules && !rules.empty ? rules : undefined
+  const enforceAgainst = activeRules ? relaxedForRules(options.schema, activeRules) : options.schema
+
   const buffers = new Map<string, PartitionBuffer>()
   const adds: AddAction[] = []
   let buffered = 0
@@ -162,9 +181,13 @@ export async function writeDataFiles(
     throwIfAborted(options.signal)
     if (batch.numRows === 0) continue
     // Callers that already ran enforceSchema (table.write) say so, sparing a second pass over every batch.
-    const conformed = options.dataConformsToSchema
+    let conformed = options.dataConformsToSchema
       ? new arrow.Table([batch])
-      : enforceSchema(batch, { tableSchema: options.schema, schemaMode: 'strict' }).data
+      : enforceSchema(batch, { tableSchema: enforceAgainst, schemaMode: 'strict' }).data
+    if (activeRules) {
+      const ruleOptions = { identity: options.identity, newRows: options.newRows }
+      conformed = new arrow.Table(conformed.batches.map((b) => applyWriteRules(b, activeRules, ruleOptions)))
+    }
     const partitionNames = partitionFields.map((f) => physicalName(f, mode))
     const slices = splitByPartition(conformed, partitionFields, mode, options.isSinglePartition?.(batch) ?? false)
     // Every partition directory of the batch is checked before any of its rows is buffered or flushed.

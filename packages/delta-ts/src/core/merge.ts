@@ -683,6 +683,8 @@ function unqualify(e: Expr): Expr {
       return { ...e, left: op(e.left), right: op(e.right) }
     case 'negate':
       return { ...e, operand: op(e.operand) }
+    case 'func':
+      return { ...e, args: e.args.map(op) }
     case 'compare':
     case 'nullSafeEq':
       return { ...e, left: op(e.left), right: op(e.right) }
@@ -1065,6 +1067,8 @@ export async function executeMerge(
     rewrite,
     extraRows: inserts,
     targetFileSize: options.targetFileSize,
+    // Inserted rows get identity values; the transaction commits the new high-water marks.
+    identity: txn.identity(),
     signal,
   })
   Object.assign(metrics, m)

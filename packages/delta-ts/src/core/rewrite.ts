@@ -8,6 +8,7 @@ import { writeDataFiles } from './data-writer.js'
 import type { BoundPredicate } from './dml-support.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
+import type { IdentityAllocator } from './write-rules.js'
 
 /*
  * The rewrite engine: the one loop DELETE, UPDATE, replaceWhere and MERGE share.
@@ -59,6 +60,8 @@ export interface RewritePlan {
   extraRows?: () => AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>
   /** Roll written files at this many bytes (default the writer's 128 MiB). */
   targetFileSize?: number
+  /** Hands out identity values for inserted rows (MERGE inserts; see `WriteDataFilesOptions.identity`). */
+  identity?: IdentityAllocator
   signal?: AbortSignal
 }
 
@@ -198,6 +201,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     columnMappingMode: snapshot.columnMappingMode,
     targetFileSize: plan.targetFileSize,
     isSinglePartition: (b) => copied.has(b),
+    identity: plan.identity,
     signal,
   })
   txn.remove(removed.map((f) => f.add))

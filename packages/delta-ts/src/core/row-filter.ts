@@ -13,6 +13,7 @@ import { adoptRecordBatch, adoptVector } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { evalArith, evalNegate } from '../protocol/expr/arith.js'
 import { compareOp, flipOp, likeToRegExp, nullSafeEquals } from '../protocol/expr/eval.js'
+import { evalFunc } from '../protocol/expr/functions.js'
 import type { ColumnExpr, CompareOp, Expr, Operand } from '../protocol/expr/types.js'
 import { type DecimalValue, isDecimalValue, type ScalarValue } from '../protocol/partition-values.js'
 import type { DataType } from '../protocol/schema.js'
@@ -271,6 +272,16 @@ function operandReader(o: Operand, batch: RecordBatch, options: RowFilterOptions
       const type = boundType(o)
       return (i) => evalNegate(v(i), type)
     }
+    case 'func': {
+      const readers = o.args.map((a) => operandReader(a, batch, options))
+      const types = o.args.map((a) => a.dataType ?? 'string')
+      return (i) =>
+        evalFunc(
+          o,
+          readers.map((r) => r(i)),
+          types,
+        )
+    }
   }
 }
 
@@ -367,6 +378,15 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
   const out = new Uint8Array(n)
   const m = rows ? rows.length : n
   switch (e.kind) {
+    case 'func': {
+      const r = operandReader(e, batch, options)
+      for (let k = 0; k < m; k++) {
+        const i = rows ? rows[k] : k
+        const v = r(i)
+        out[i] = code(v === null || v === undefined ? null : v === true)
+      }
+      return out
+    }
     case 'arith':
     case 'negate':
       throw new DeltaError('INVALID_PREDICATE', 'a number is not a predicate')
@@ -541,4 +561,18 @@ export function filterBatch(input: RecordBatch, boundExpr: Expr, options: RowFil
   let k = 0
   for (let i = 0; i < mask.length; i++) if (mask[i]) idx[k++] = i
   return takeRows(batch, idx)
+}
+
+/**
+ * The value of a bound value expression (column, literal, arithmetic, function call) for every row of
+ * `input`, in the ScalarValue model (what {@link evaluatePredicate} compares).
+ *
+ * @throws DeltaError `ARITHMETIC_OVERFLOW` when integer or decimal arithmetic overflows its result type.
+ */
+export function evaluateOperand(bound: Operand, input: RecordBatch, options: RowFilterOptions = {}): ScalarValue[] {
+  const batch = adoptRecordBatch(input, 'evaluateOperand batch')
+  const r = operandReader(bound, batch, options)
+  const out: ScalarValue[] = new Array(batch.numRows)
+  for (let i = 0; i < batch.numRows; i++) out[i] = r(i)
+  return out
 }

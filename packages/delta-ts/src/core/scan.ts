@@ -7,6 +7,7 @@ import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { survivingRows } from '../protocol/deletion-vector.js'
 import { referencedColumns } from '../protocol/expr/columns.js'
 import type { Expr } from '../protocol/expr/index.js'
+import { writerFeatures } from '../protocol/features.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { parsePartitionValue } from '../protocol/partition-values.js'
 import type { PruneStats } from '../protocol/pruning.js'
@@ -39,7 +40,12 @@ function makeRowFilter(bound: Expr): { columns: string[]; evaluate: RowFilterFn 
 
 /** Options of {@link Scan}. */
 export interface ScanOptions {
-  /** Top-level columns to return, in this order (logical names; case-insensitive match). Default: all. */
+  /**
+   * Top-level columns to return, in this order (logical names; case-insensitive match). Default: all. On a
+   * table with row tracking, `_metadata.row_id` and `_metadata.row_commit_version` select each row's stable
+   * row id and the version that last changed it (long columns of those names; null for files written before
+   * row tracking was enabled).
+   */
   columns?: string[]
   /**
    * A predicate (SQL text, an {@link Expr}, or one already bound by `snapshot.bindPredicate`, which is not
@@ -135,6 +141,13 @@ interface OutputColumn {
   field: StructField
   arrowField: arrow.Field
   partition: boolean
+  /** A row-tracking metadata column (`_metadata.row_id` / `_metadata.row_commit_version`). */
+  meta?: 'row_id' | 'row_commit_version'
+}
+
+const META_COLUMNS: Record<string, 'row_id' | 'row_commit_version'> = {
+  '_metadata.row_id': 'row_id',
+  '_metadata.row_commit_version': 'row_commit_version',
 }
 
 function abortIfNeeded(signal: AbortSignal | undefined): void {
@@ -174,8 +187,21 @@ export class Scan {
       throw new DeltaError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(options.batchSize)}`)
     }
     this.#batchSize = batchSize
+    const metas = new Map<StructField, 'row_id' | 'row_commit_version'>()
     const fields = options.columns
       ? options.columns.map((c) => {
+          const meta = META_COLUMNS[c.toLowerCase()]
+          if (meta && !findField(snapshot.schema, c)) {
+            if (!writerFeatures(snapshot.protocol).includes('rowTracking')) {
+              throw new DeltaError(
+                'INVALID_ARGUMENT',
+                `column '${c}' needs a table with row tracking (delta.enableRowTracking)`,
+              )
+            }
+            const f: StructField = { name: `_metadata.${meta}`, type: 'long', nullable: true, metadata: {} }
+            metas.set(f, meta)
+            return f
+          }
           const f = findField(snapshot.schema, c)
           if (!f)
             throw new DeltaError(
@@ -189,7 +215,8 @@ export class Scan {
     this.#columns = fields.map((field) => ({
       field,
       arrowField: new arrow.Field(field.name, deltaToArrowType(field.type), field.nullable),
-      partition: partitions.has(field.name.toLowerCase()),
+      partition: !metas.has(field) && partitions.has(field.name.toLowerCase()),
+      ...(metas.has(field) ? { meta: metas.get(field) } : {}),
     }))
     this.schema = new arrow.Schema(this.#columns.map((c) => c.arrowField))
   }
@@ -281,8 +308,12 @@ export class Scan {
     // Which file column each read column comes from, per file (files of one table name columns differently).
     const fileColumnsOf = (reader: ParquetReader) => {
       const fileFields = reader.schema.fields
-      const sources = readColumns.map((c) => (c.partition ? -1 : matchFileField(fileFields, c.field, mode)))
-      return { sources, names: [...new Set(sources.filter((i) => i >= 0))].map((i) => fileFields[i].name) }
+      const sources = readColumns.map((c) => (c.partition || c.meta ? -1 : matchFileField(fileFields, c.field, mode)))
+      const materialized = materializedColumns(readColumns, fileFields, this.snapshot.properties)
+      return {
+        sources,
+        names: [...new Set([...sources, ...materialized].filter((i) => i >= 0))].map((i) => fileFields[i].name),
+      }
     }
     // The decode window: row groups (or column groups of one) decode ahead of the consumer, across file
     // boundaries, up to `concurrency` tasks; while a file decodes, the next one's footer and deletion vector
@@ -400,12 +431,13 @@ export class Scan {
     // Partition columns: one parsed value per file, keyed by physical name under column mapping.
     const constants = new Map<number, arrow.Data>()
     readColumns.forEach((c, k) => {
-      if (!c.partition) return
+      if (!c.partition || c.meta) return
       const key = physicalName(c.field, mode)
       const raw = key in file.partitionValues ? file.partitionValues[key] : file.partitionValues[c.field.name]
       constants.set(k, scalarData(parsePartitionValue(raw, c.field.type), c.arrowField.type))
     })
     const fileFields = reader.schema.fields
+    const materialized = materializedColumns(readColumns, fileFields, this.snapshot.properties)
     const rg = reader.rowGroups[group]
     let rowInGroup = 0
     for (const raw of decoded) {
@@ -417,6 +449,11 @@ export class Scan {
       const len = sel ? sel.length : n
       if (len === 0) continue
       const children = readColumns.map((c, k) => {
+        if (c.meta) {
+          const base = c.meta === 'row_id' ? file.add.baseRowId : file.add.defaultRowCommitVersion
+          const m = materialized[k] >= 0 ? raw.column(fileFields[materialized[k]].name) : undefined
+          return metadataColumn(c.meta, base, start, sel, len, m ? arrow.makeVector(m) : undefined)
+        }
         const constant = constants.get(k)
         if (constant)
           return convertColumn(constant, c.field.type, c.arrowField.type, new Int32Array(len), {
@@ -452,6 +489,59 @@ export class Scan {
       yield batch
     }
   }
+}
+
+/**
+ * Per read column, the index of the file field holding its materialized row id / row commit version (written
+ * by engines that rewrite rows, e.g. Spark's UPDATE), or -1. A materialized value wins over baseRowId + row
+ * index and defaultRowCommitVersion.
+ */
+function materializedColumns(
+  readColumns: readonly OutputColumn[],
+  fileFields: readonly arrow.Field[],
+  props: Readonly<Record<string, string | null | undefined>>,
+): number[] {
+  return readColumns.map((c) => {
+    if (!c.meta) return -1
+    const name =
+      props[
+        c.meta === 'row_id'
+          ? 'delta.rowTracking.materializedRowIdColumnName'
+          : 'delta.rowTracking.materializedRowCommitVersionColumnName'
+      ]
+    return name ? fileFields.findIndex((f) => f.name === name) : -1
+  })
+}
+
+/** `_metadata.row_id` (baseRowId + physical row index) or `_metadata.row_commit_version` for one batch. */
+function metadataColumn(
+  kind: 'row_id' | 'row_commit_version',
+  base: number | null | undefined,
+  start: number,
+  sel: Int32Array | undefined,
+  len: number,
+  materialized: arrow.Vector | null | undefined,
+): arrow.Data {
+  const values = new BigInt64Array(len)
+  const bitmap = new Uint8Array(Math.ceil(len / 8))
+  let nulls = 0
+  for (let j = 0; j < len; j++) {
+    const r = sel ? sel[j] : j
+    const m = materialized?.get(r) as bigint | number | null | undefined
+    if (m !== null && m !== undefined) values[j] = BigInt(m)
+    else if (base === null || base === undefined) {
+      nulls++
+      continue
+    } else values[j] = kind === 'row_id' ? BigInt(base) + BigInt(start + r) : BigInt(base)
+    bitmap[j >> 3] |= 1 << (j & 7)
+  }
+  return arrow.makeData({
+    type: new arrow.Int64(),
+    length: len,
+    nullCount: nulls,
+    data: values,
+    ...(nulls > 0 ? { nullBitmap: bitmap } : {}),
+  })
 }
 
 function makeBatch(schema: arrow.Schema, children: arrow.Data[], length: number): arrow.RecordBatch {

@@ -7,6 +7,7 @@ import { monotonicTimestamps } from '../protocol/log-segment.js'
 import { validateTableProperties } from '../protocol/table-properties.js'
 import type { Storage } from '../storage/types.js'
 import { resolveStorage, type StorageOptions } from '../storage/uri.js'
+import { addConstraint, dropConstraint } from './constraint-ops.js'
 import { type CreateTableOptions, createTableLog } from './create.js'
 import { bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
 import { listLog, readCommit } from './log-reader.js'
@@ -61,6 +62,8 @@ const CREATE_OPTIONS: OptionSpec = {
   name: check.string,
   description: check.string,
   ifExists: check.oneOf('error', 'ignore'),
+  generatedColumns: check.stringRecord,
+  identityColumns: check.object,
   clusterBy: check.stringArray,
   deletionVectors: check.boolean,
 }
@@ -272,6 +275,38 @@ export class DeltaTable {
     const result = await updateTable(await this.snapshot(), options)
     this.adopt(result.commit)
     return result
+  }
+
+  /**
+   * Adds a CHECK constraint (`ALTER TABLE ADD CONSTRAINT name CHECK (sql)`): every existing row is checked
+   * first, then `delta.constraints.<name>` is committed (with the protocol upgrade to checkConstraints when the
+   * table lacks it). From then on every write, UPDATE and MERGE is refused with `CONSTRAINT_VIOLATION` when a
+   * row makes `sql` FALSE or NULL.
+   *
+   * @throws DeltaError `CONSTRAINT_VIOLATION` naming an existing violating row, `INVALID_ARGUMENT` for a bad or
+   *   existing name, `INVALID_PREDICATE` for SQL that does not parse or bind, commit errors.
+   */
+  async addConstraint(name: string, sql: string, options: CommitOptions = {}): Promise<CommitResult> {
+    checkOptions('addConstraint', options, COMMIT_OPTIONS)
+    const commit = await addConstraint(await this.snapshot(), name, sql, options)
+    this.adopt(commit)
+    return commit
+  }
+
+  /**
+   * Drops a CHECK constraint (`ALTER TABLE DROP CONSTRAINT [IF EXISTS] name`). Returns undefined when it did not
+   * exist and `ifExists` is set.
+   *
+   * @throws DeltaError `INVALID_ARGUMENT` when the constraint does not exist (without `ifExists`), commit errors.
+   */
+  async dropConstraint(
+    name: string,
+    options: CommitOptions & { ifExists?: boolean } = {},
+  ): Promise<CommitResult | undefined> {
+    checkOptions('dropConstraint', options, { ...COMMIT_OPTIONS, ifExists: check.boolean })
+    const commit = await dropConstraint(await this.snapshot(), name, options)
+    this.adopt(commit)
+    return commit
   }
 
   /**

@@ -33,7 +33,7 @@ import type {
 } from '../protocol/actions.js'
 import { decodeActionPath, serializeCommit } from '../protocol/actions.js'
 import { checkConflicts, type IsolationLevel, type ReadSet } from '../protocol/conflict-checker.js'
-import { assertWritable } from '../protocol/features.js'
+import { assertWritable, writerFeatures } from '../protocol/features.js'
 import { commitPath } from '../protocol/log-path.js'
 import { ReplayState } from '../protocol/replay.js'
 import type { Storage } from '../storage/types.js'
@@ -47,6 +47,7 @@ import {
   cleanupExpiredLogs,
 } from './maintenance.js'
 import { Snapshot } from './snapshot.js'
+import { IdentityAllocator, writeRulesFor } from './write-rules.js'
 
 /** Options of every committing operation. */
 export interface CommitOptions {
@@ -188,10 +189,29 @@ export class Transaction {
         ...(a.stats ? { stats: a.stats } : {}),
         ...(a.deletionVector ? { deletionVector: a.deletionVector } : {}),
         ...(a.tags ? { tags: a.tags } : {}),
+        ...(a.baseRowId != null ? { baseRowId: a.baseRowId } : {}),
+        ...(a.defaultRowCommitVersion != null ? { defaultRowCommitVersion: a.defaultRowCommitVersion } : {}),
       }
       this.actions.push({ remove })
     }
     return this
+  }
+
+  private identityAllocator?: IdentityAllocator
+
+  /**
+   * The identity-value allocator of this transaction (undefined when the table has no identity column). Values
+   * it hands out continue the read snapshot's high-water marks; {@link Transaction.commit} writes the new marks
+   * into the committed metadata, so a concurrent identity write conflicts (MetadataChanged) instead of
+   * duplicating values.
+   */
+  identity(): IdentityAllocator | undefined {
+    if (!this.identityAllocator) {
+      const rules = writeRulesFor(this.snapshot.schema, this.snapshot.properties)
+      if (rules.identity.length === 0) return undefined
+      this.identityAllocator = new IdentityAllocator(rules.identity)
+    }
+    return this.identityAllocator
   }
 
   /** Sets the application transaction (idempotent writes); a concurrent commit of the same appId conflicts. */
@@ -256,6 +276,9 @@ export class Transaction {
    * (COMMIT_OUTCOME_UNKNOWN) when the outcome of the last put could not be settled; storage errors as they come.
    */
   async commit(options: CommitOptions = {}): Promise<CommitResult> {
+    if (this.identityAllocator?.advanced) {
+      this.metadata = this.identityAllocator.applyTo(this.metadata ?? this.snapshot.metadata)
+    }
     const landed = await this.commitLoop(options)
     const postCommit = await this.postCommit(landed, options.signal)
     return { version: landed.version, attempts: landed.attempts, commitInfo: landed.commitInfo, postCommit }
@@ -274,7 +297,8 @@ export class Transaction {
 
     const txnId = uuidv4()
     const isBlindAppend = this.isBlindAppend
-    const fileActions = this.actions
+    const rowTracking = writerFeatures(effectiveProtocol).includes('rowTracking')
+    if (rowTracking) this.assertRowIdsPreserved()
     const appIds = [...this.readAppIds]
     const readSet: ReadSet = {
       readVersion,
@@ -308,7 +332,8 @@ export class Transaction {
       const actions: Action[] = [{ commitInfo }]
       if (this.protocol) actions.push({ protocol: this.protocol })
       if (this.metadata) actions.push({ metaData: this.metadata })
-      for (const a of fileActions) actions.push(a)
+      // Row ids are assigned per attempt: after a lost race they continue the winners' high-water mark.
+      for (const a of rowTracking ? this.withRowIds(version, winners) : this.actions) actions.push(a)
       const bytes = serializeCommit(actions)
       let outcome: 'ours' | 'taken' | 'absent'
       try {
@@ -459,6 +484,91 @@ export class Transaction {
     return result
   }
 
+  /**
+   * Row tracking (PROTOCOL.md §Row Tracking): every new add gets `baseRowId` (continuing the `delta.rowTracking`
+   * domain's `rowIdHighWaterMark` of the read snapshot and the winners) and `defaultRowCommitVersion` = the
+   * version being attempted; an add that re-adds a file this commit removes (a deletion vector update) keeps
+   * the file's ids. The domain's new high-water mark is part of the commit.
+   */
+  private withRowIds(version: number, winners: readonly Action[][]): Action[] {
+    let hwm = -1
+    const domain = this.snapshot.state.domains.get(ROW_TRACKING_DOMAIN)
+    const readMark = (d: DomainMetadataAction | undefined) => {
+      if (!d || d.removed) return
+      try {
+        const v = JSON.parse(d.configuration).rowIdHighWaterMark
+        if (typeof v === 'number' && v > hwm) hwm = v
+      } catch {
+        throw new DeltaError('INVALID_LOG', `the ${ROW_TRACKING_DOMAIN} domain metadata is not valid JSON`)
+      }
+    }
+    readMark(domain)
+    for (const w of winners)
+      for (const a of w) if (a.domainMetadata?.domain === ROW_TRACKING_DOMAIN) readMark(a.domainMetadata)
+    const start = hwm
+    const removed = new Map<string, RemoveAction>()
+    for (const a of this.actions) if (a.remove) removed.set(decodeActionPath(a.remove.path), a.remove)
+    const out: Action[] = []
+    for (const a of this.actions) {
+      if (!a.add) {
+        out.push(a)
+        continue
+      }
+      const same = removed.get(decodeActionPath(a.add.path))
+      if (a.add.baseRowId != null || same?.baseRowId != null) {
+        out.push({
+          add: {
+            ...a.add,
+            baseRowId: a.add.baseRowId ?? same?.baseRowId,
+            defaultRowCommitVersion: a.add.defaultRowCommitVersion ?? same?.defaultRowCommitVersion ?? version,
+          },
+        })
+        continue
+      }
+      const n = numRecords(a.add.stats, -1)
+      if (n < 0) {
+        throw new DeltaError(
+          'INTERNAL',
+          `row tracking needs numRecords in the stats of ${a.add.path} to assign row ids`,
+        )
+      }
+      out.push({ add: { ...a.add, baseRowId: hwm + 1, defaultRowCommitVersion: version } })
+      hwm += n
+    }
+    if (hwm !== start) {
+      out.push({
+        domainMetadata: {
+          domain: ROW_TRACKING_DOMAIN,
+          configuration: JSON.stringify({ rowIdHighWaterMark: hwm }),
+          removed: false,
+        },
+      })
+    }
+    return out
+  }
+
+  /**
+   * A commit that removes files with data change and adds new ones in a row-level operation (copy-on-write
+   * DELETE / UPDATE / MERGE, OPTIMIZE) would give the moved rows new row ids: delta-ts does not yet write the
+   * materialized row-id columns that keep them stable, so it refuses such a commit on a row-tracking table.
+   */
+  private assertRowIdsPreserved(): void {
+    const removed = new Set<string>()
+    for (const a of this.actions) if (a.remove) removed.add(decodeActionPath(a.remove.path))
+    if (removed.size === 0) return
+    if (this.operation === 'WRITE' || this.operation === 'CREATE TABLE' || this.operation === 'CREATE OR REPLACE TABLE')
+      return
+    const moved = this.actions.some((a) => a.add && !removed.has(decodeActionPath(a.add.path)))
+    if (moved) {
+      throw new DeltaError(
+        'UNSUPPORTED_FEATURE',
+        `${this.operation} would rewrite data files of a table with row tracking, which needs materialized row ids ` +
+          '(delta.rowTracking.materializedRowIdColumnName) that delta-ts does not write yet; appends, overwrites, ' +
+          'whole-file deletes and deletion-vector deletes are supported',
+      )
+    }
+  }
+
   private assertAppendOnly(metadata: MetadataAction): void {
     if (metadata.configuration?.['delta.appendOnly'] !== 'true') return
     if (this.actions.some((a) => a.remove?.dataChange)) {
@@ -508,13 +618,16 @@ export class Transaction {
   }
 }
 
-function numRecords(stats: string | null | undefined): number {
-  if (!stats) return 0
+/** The row-tracking domain (PROTOCOL.md §Row Tracking): `{"rowIdHighWaterMark": n}`. */
+export const ROW_TRACKING_DOMAIN = 'delta.rowTracking'
+
+function numRecords(stats: string | null | undefined, missing = 0): number {
+  if (!stats) return missing
   try {
     const n = JSON.parse(stats).numRecords
-    return typeof n === 'number' ? n : 0
+    return typeof n === 'number' ? n : missing
   } catch {
-    return 0
+    return missing
   }
 }
 

@@ -92,6 +92,8 @@ export function qualifyExpr<E extends Expr>(e: E, scopes: readonly Scope[]): E {
       return { ...x, left: op(x.left), right: op(x.right) } as E
     case 'negate':
       return { ...x, operand: op(x.operand) } as E
+    case 'func':
+      return { ...x, args: x.args.map(op) } as E
     case 'compare':
     case 'nullSafeEq':
       return { ...x, left: op(x.left), right: op(x.right) } as E

@@ -12,6 +12,7 @@ import type { FileMetrics, OperationResult } from './result.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, Transaction } from './transaction.js'
 import { COMMIT_OPTIONS, check, checkOptions, type OptionSpec } from './validate.js'
+import { relaxedForRules, writeRulesFor } from './write-rules.js'
 
 /** Data a write accepts: a whole Arrow table, one batch, or a stream of batches (bounded memory). */
 export type WriteInput =
@@ -193,15 +194,29 @@ export async function writeToTable(
   let maxColumnId = Number(snapshot.properties['delta.columnMapping.maxColumnId'] ?? '0')
   const columnMappingIds = () =>
     snapshot.columnMappingMode === 'none' ? undefined : { maxColumnId, newPhysicalName: () => `col-${uuidv4()}` }
+  // Identity and generated columns may be absent from the data (the write rules fill them), even NOT NULL ones.
+  const rules = writeRulesFor(snapshot.schema, snapshot.properties)
   const conform = (batch: arrow.Table | arrow.RecordBatch, mode: SchemaMode): arrow.Table => {
+    const relaxed = relaxedForRules(schema, rules)
     const res = enforceSchema(batch, {
-      tableSchema: schema,
+      tableSchema: relaxed,
       schemaMode: mode,
       columnMapping: columnMappingIds(),
       typeWidening: snapshot.properties['delta.enableTypeWidening'] === 'true',
     })
     if (res.schemaChanged) {
-      schema = res.schema
+      schema =
+        relaxed === schema
+          ? res.schema
+          : {
+              ...res.schema,
+              fields: res.schema.fields.map((f) => {
+                const original = schema.fields.find((o) => o.name === f.name)
+                return original && relaxed.fields.find((r) => r.name === f.name) !== original
+                  ? { ...f, nullable: original.nullable }
+                  : f
+              }),
+            }
       schemaChanged = true
     }
     if (res.maxColumnId !== undefined) maxColumnId = res.maxColumnId
@@ -222,6 +237,8 @@ export async function writeToTable(
     targetFileSize: options.targetFileSize,
     columnMappingMode: snapshot.columnMappingMode,
     dataConformsToSchema: true,
+    identity: txn.identity(),
+    newRows: true,
     signal: options.signal,
   })
 

@@ -1,5 +1,6 @@
 import { DeltaError } from '../errors.js'
 import type { MetadataAction, ProtocolAction } from './actions.js'
+import { readWriteRules } from './constraints.js'
 import { type DataType, isArray, isMap, isStruct, parseSchemaString, type StructType } from './schema.js'
 
 /** Reader features delta-ts implements (PROTOCOL.md §Valid Feature Names in Table Features). */
@@ -14,9 +15,10 @@ export const SUPPORTED_READER_FEATURES: ReadonlySet<string> = new Set([
 ])
 
 /**
- * Writer features delta-ts implements. A feature listed here is honoured on every write path; features that
- * are only harmless while unused (invariants, checkConstraints, generated and identity columns) are checked
- * for use in {@link assertWritable}.
+ * Writer features delta-ts implements, each honoured on every write path (CHECK constraints, invariants,
+ * generated and identity columns by core/write-rules.ts; row tracking by the Transaction). A table whose
+ * constraint or generation expression lies outside the supported SQL subset is refused by
+ * {@link assertWritable}.
  */
 export const SUPPORTED_WRITER_FEATURES: ReadonlySet<string> = new Set([
   'appendOnly',
@@ -33,6 +35,7 @@ export const SUPPORTED_WRITER_FEATURES: ReadonlySet<string> = new Set([
   'columnMapping',
   'generatedColumns',
   'identityColumns',
+  'rowTracking',
   'clustering',
 ])
 
@@ -82,9 +85,9 @@ export function assertReadable(p: ProtocolAction): void {
 }
 
 /**
- * Refuses to write a table whose writer features delta-ts does not implement, or whose metadata uses a
- * feature delta-ts only tolerates while unused (invariants, CHECK constraints, generated or identity columns,
- * column mapping). Throws `UNSUPPORTED_FEATURE` naming them.
+ * Refuses to write a table whose writer features delta-ts does not implement, or whose CHECK constraints,
+ * invariants or generation expressions use SQL outside the subset delta-ts evaluates (docs/predicates.md).
+ * Throws `UNSUPPORTED_FEATURE` naming the features or the expression.
  */
 export function assertWritable(p: ProtocolAction, metadata: MetadataAction): void {
   assertReadable(p)
@@ -92,16 +95,20 @@ export function assertWritable(p: ProtocolAction, metadata: MetadataAction): voi
     throw new DeltaError('UNSUPPORTED_FEATURE', `writer version ${p.minWriterVersion} is not supported (max 7)`)
   }
   const missing = writerFeatures(p).filter((f) => !SUPPORTED_WRITER_FEATURES.has(f))
-  const inUse = featuresInUse(metadata)
-  for (const f of ['invariants', 'checkConstraints', 'generatedColumns', 'identityColumns']) {
-    if (inUse.has(f)) missing.push(`${f} (in use)`)
-  }
   if (missing.length > 0) {
     throw new DeltaError(
       'UNSUPPORTED_FEATURE',
       `delta-ts cannot write this table: writer feature(s) ${missing.join(', ')}`,
     )
   }
+  let schema: StructType | undefined
+  try {
+    schema = parseSchemaString(metadata.schemaString)
+  } catch {
+    schema = undefined
+  }
+  // Every constraint and generation expression must be one delta-ts evaluates: UNSUPPORTED_FEATURE names it.
+  if (schema) readWriteRules(schema, metadata.configuration)
 }
 
 /** Features whose use shows in the metadata (schema field metadata and table properties). */
@@ -112,6 +119,7 @@ export function featuresInUse(metadata: MetadataAction): Set<string> {
   if (Object.keys(conf).some((k) => k.startsWith('delta.constraints.'))) used.add('checkConstraints')
   if (conf['delta.enableChangeDataFeed'] === 'true') used.add('changeDataFeed')
   if (conf['delta.appendOnly'] === 'true') used.add('appendOnly')
+  if (conf['delta.enableRowTracking'] === 'true') used.add('rowTracking')
   let schema: StructType | undefined
   try {
     schema = parseSchemaString(metadata.schemaString)

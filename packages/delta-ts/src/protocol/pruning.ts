@@ -354,7 +354,7 @@ function requireBound(c: ColumnExpr): void {
   }
 }
 
-const isComputed = (o: Operand) => o.kind === 'arith' || o.kind === 'negate'
+const isComputed = (o: Operand) => o.kind === 'arith' || o.kind === 'negate' || o.kind === 'func'
 
 /**
  * Arithmetic is not bounded from file statistics: a node with a computed operand is constant when it reads no
@@ -370,6 +370,7 @@ function tri(e: Expr, src: Source, ctx: PruningContext): Tri {
       return constant(e)
     case 'arith':
     case 'negate':
+    case 'func':
       return MAYBE
     case 'column': {
       requireBound(e)

@@ -8,8 +8,9 @@ import {
 } from '../partition-values.js'
 import { type DataType, decimalParams, findField, isStruct, type StructField, type StructType } from '../schema.js'
 import { arithResultType, integerLiteralAsDecimal, isNumericType, numericLiteralType } from './arith.js'
+import { funcResultType } from './functions.js'
 import { exprToSql } from './sql.js'
-import type { ColumnExpr, Expr, LiteralExpr, Operand } from './types.js'
+import type { ColumnExpr, Expr, FuncExpr, LiteralExpr, Operand } from './types.js'
 
 /**
  * An expression after {@link bindExpr}: every column has its exact schema path and `dataType`, every literal its
@@ -354,6 +355,8 @@ function bindOperand(o: Operand, schema: StructType, options: BindOptions): Oper
       if (!isNumericType(operand.dataType)) throw invalid(`arithmetic needs numeric operands: ${describe()}`)
       return { kind: 'negate', operand, dataType: operand.dataType }
     }
+    case 'func':
+      return bindFunc(o, schema, options)
     case 'arith': {
       const describe = () => exprToSql(o)
       let left = bindOperand(o.left, schema, options)
@@ -376,6 +379,34 @@ function bindOperand(o: Operand, schema: StructType, options: BindOptions): Oper
       return { kind: 'arith', op: o.op, left, right, dataType }
     }
   }
+}
+
+/** A literal argument of a function: Spark's natural type, integers that fit as `integer` (Spark's INT). */
+function bindFuncLiteral(l: LiteralExpr): LiteralExpr {
+  const n = l.dataType === undefined ? numericOf(l) : undefined
+  if (n?.kind === 'int') {
+    const v = BigInt(n.value as bigint | number)
+    if (v >= -2147483648n && v <= 2147483647n) return { kind: 'literal', value: Number(v), dataType: 'integer' }
+  }
+  return bindNatural(l)
+}
+
+function bindFunc(f: FuncExpr, schema: StructType, options: BindOptions): FuncExpr {
+  let args = f.args.map((a) => bindOperand(a, schema, options))
+  if (f.name === 'coalesce') {
+    // Literals take the type of the first non-literal argument (coalesce(x, 0) on a long column is a long).
+    const typed = args.find((a) => a.kind !== 'literal')
+    args = args.map((a) =>
+      a.kind === 'literal' ? (typed ? coerce(a, typed.dataType!, describeOperand(typed)) : bindNatural(a)) : a,
+    )
+  } else {
+    args = args.map((a) => (a.kind === 'literal' ? bindFuncLiteral(a) : a))
+  }
+  const argTypes = args.map((a) =>
+    a.kind === 'literal' && (a.value === null || a.value === undefined) ? undefined : a.dataType,
+  )
+  const dataType = funcResultType(f, argTypes)
+  return { ...f, args, dataType }
 }
 
 function bindPair(
@@ -461,6 +492,11 @@ function bindPredicate(e: Expr, schema: StructType, options: BindOptions): Expr 
         throw invalid(`LIKE escape must be one character, got ${JSON.stringify(e.escape)}`)
       return { kind: 'like', operand, pattern: e.pattern, escape: e.escape, negated: e.negated }
     }
+    case 'func': {
+      const b = bindFunc(e, schema, options)
+      if (b.dataType !== 'boolean') throw invalid(`expression ${exprToSql(e)} is not a predicate (not boolean)`)
+      return b
+    }
     case 'arith':
     case 'negate':
       throw invalid(`expression ${exprToSql(e)} is a number, not a predicate`)
@@ -500,4 +536,16 @@ export function bindExpr(expr: Expr, schema: StructType, options: BindOptions = 
  */
 export function bindValue(value: Operand, schema: StructType, options: BindOptions = {}): Operand {
   return bindOperand(value, schema, options)
+}
+
+/**
+ * Types a value expression (a column, literal, arithmetic or function call; e.g. a generation expression)
+ * against a table schema, with the rules of {@link bindExpr}. A bare literal gets its natural type.
+ *
+ * @throws DeltaError `INVALID_PREDICATE` for unknown columns, functions applied to the wrong types, or
+ *   non-numeric arithmetic.
+ */
+export function bindValueExpr(expr: Operand, schema: StructType, options: BindOptions = {}): Operand {
+  const b = bindOperand(expr, schema, options)
+  return b.kind === 'literal' ? bindFuncLiteral(b) : b
 }

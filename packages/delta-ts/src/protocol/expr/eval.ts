@@ -2,6 +2,7 @@ import { DeltaError } from '../../errors.js'
 import { compareScalars, type ScalarValue } from '../partition-values.js'
 import type { DataType } from '../schema.js'
 import { evalArith, evalNegate } from './arith.js'
+import { evalFunc } from './functions.js'
 import type { ArithExpr, ColumnExpr, CompareOp, Expr, NegateExpr, Operand } from './types.js'
 
 /**
@@ -146,6 +147,12 @@ export function operandValue(o: Operand, read: ColumnValueReader): ScalarValue {
       return evalArith(o.op, operandValue(o.left, read), operandValue(o.right, read), boundType(o))
     case 'negate':
       return evalNegate(operandValue(o.operand, read), boundType(o))
+    case 'func':
+      return evalFunc(
+        o,
+        o.args.map((a) => operandValue(a, read)),
+        o.args.map((a) => a.dataType ?? 'string'),
+      )
   }
 }
 
@@ -164,6 +171,10 @@ export function evaluateRow(e: Expr, read: ColumnValueReader): boolean | null {
   switch (e.kind) {
     case 'column': {
       const v = read(e)
+      return v === null || v === undefined ? null : v === true
+    }
+    case 'func': {
+      const v = operandValue(e, read)
       return v === null || v === undefined ? null : v === true
     }
     case 'arith':

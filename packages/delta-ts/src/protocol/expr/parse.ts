@@ -1,5 +1,6 @@
 import { DeltaError } from '../../errors.js'
-import type { ArithOp, ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from './types.js'
+import type { DataType } from '../schema.js'
+import type { ArithOp, ColumnExpr, CompareOp, Expr, FuncExpr, FuncName, LiteralExpr, Operand } from './types.js'
 
 /*
  * A hand-written recursive-descent parser for SQL predicates (the WHERE-clause subset delta-ts evaluates).
@@ -14,7 +15,8 @@ import type { ArithOp, ColumnExpr, CompareOp, Expr, LiteralExpr, Operand } from 
  *   operand   := term (('+' | '-') term)*
  *   term      := unary (('*' | '/' | '%') unary)*
  *   unary     := '-' unary | '+' unary | primary          ('-' before a number makes a negative literal)
- *   primary   := column | literal | '(' operand ')'
+ *   primary   := column | literal | '(' operand ')' | func '(' [operand (',' operand)*] ')'
+ *              | CAST '(' operand AS type ')'
  *   column    := ident ('.' ident)*          ident: a letter or _ then letters, digits, _; or `back quoted`
  *   literal   := number | string | TRUE | FALSE | NULL | DATE string | TIMESTAMP string | TIMESTAMP_NTZ string
  *              | X'hex'
@@ -441,10 +443,66 @@ class Parser {
         return { kind: 'literal', value: s.value, typeHint: lower }
       }
       if (KEYWORDS.has(lower)) this.error(expected)
+      if (this.peek(1).kind === 'lparen') return this.parseCall()
       return this.parseColumn()
     }
     if (t.kind === 'qident') return this.parseColumn()
     this.error(expected)
+  }
+
+  /** `name(args)` or `CAST(x AS type)`; the name must be one of {@link FUNCTIONS}. */
+  private parseCall(): FuncExpr {
+    const nameTok = this.next()
+    const lower = nameTok.text.toLowerCase()
+    const name = FUNCTIONS[lower]
+    if (!name) fail(this.sql, nameTok.pos, `unsupported function '${nameTok.text}' (supported: ${SUPPORTED_FUNCTIONS})`)
+    this.next() // (
+    const args: Operand[] = []
+    let castTo: DataType | undefined
+    if (this.peek().kind !== 'rparen') {
+      for (;;) {
+        args.push(this.parseOperand(`expected an argument of ${nameTok.text}`))
+        if (name === 'cast') {
+          this.expectKw('as', 'in CAST(value AS type)')
+          castTo = this.parseTypeName()
+          break
+        }
+        if (this.peek().kind !== 'comma') break
+        this.next()
+      }
+    }
+    if (this.peek().kind !== 'rparen') this.error(`expected ')' to close ${nameTok.text}(`)
+    this.next()
+    return castTo !== undefined ? { kind: 'func', name, args, castTo } : { kind: 'func', name, args }
+  }
+
+  /** A Spark SQL type name in CAST: INT, BIGINT, STRING, DATE, TIMESTAMP, DECIMAL(p, s), ... */
+  private parseTypeName(): DataType {
+    const t = this.next()
+    if (t.kind !== 'ident') this.error('expected a type name', t)
+    const lower = t.text.toLowerCase()
+    if (lower === 'decimal' || lower === 'numeric' || lower === 'dec') {
+      let precision = 10
+      let scale = 0
+      if (this.peek().kind === 'lparen') {
+        this.next()
+        const p = this.next()
+        if (p.kind !== 'number') this.error('expected the decimal precision', p)
+        precision = Number(p.text)
+        if (this.peek().kind === 'comma') {
+          this.next()
+          const sc = this.next()
+          if (sc.kind !== 'number') this.error('expected the decimal scale', sc)
+          scale = Number(sc.text)
+        }
+        if (this.peek().kind !== 'rparen') this.error("expected ')' after the decimal precision and scale")
+        this.next()
+      }
+      return `decimal(${precision},${scale})` as DataType
+    }
+    const type = TYPE_NAMES[lower]
+    if (!type) fail(this.sql, t.pos, `unsupported type '${t.text}' in CAST`)
+    return type
   }
 
   private parseColumn(): ColumnExpr {
@@ -461,6 +519,50 @@ class Parser {
     }
     return { kind: 'column', path }
   }
+}
+
+const FUNCTIONS: Record<string, FuncName> = {
+  cast: 'cast',
+  year: 'year',
+  month: 'month',
+  day: 'day',
+  dayofmonth: 'day',
+  hour: 'hour',
+  to_date: 'to_date',
+  date_format: 'date_format',
+  substring: 'substring',
+  substr: 'substring',
+  concat: 'concat',
+  upper: 'upper',
+  ucase: 'upper',
+  lower: 'lower',
+  lcase: 'lower',
+  length: 'length',
+  char_length: 'length',
+  abs: 'abs',
+  coalesce: 'coalesce',
+}
+const SUPPORTED_FUNCTIONS = Object.keys(FUNCTIONS).join(', ')
+
+const TYPE_NAMES: Record<string, DataType> = {
+  tinyint: 'byte',
+  byte: 'byte',
+  smallint: 'short',
+  short: 'short',
+  int: 'integer',
+  integer: 'integer',
+  bigint: 'long',
+  long: 'long',
+  float: 'float',
+  real: 'float',
+  double: 'double',
+  string: 'string',
+  varchar: 'string',
+  boolean: 'boolean',
+  date: 'date',
+  timestamp: 'timestamp',
+  timestamp_ntz: 'timestamp_ntz',
+  binary: 'binary',
 }
 
 function numberLiteral(text: string): LiteralExpr {
@@ -486,7 +588,9 @@ export function parseValue(sql: string): Operand {
 /**
  * Parses a SQL predicate such as `date >= '2024-01-01' AND department_id IN (1, 4) AND name IS NOT NULL` into
  * an (unbound) {@link Expr}. Supports arithmetic (+ - * / % and unary minus, usual precedence) in operands,
- * = == != <> < <= > >=, null-safe `<=>` and IS [NOT] DISTINCT FROM, [NOT] IN, IS [NOT] NULL, [NOT] BETWEEN (inclusive,
+ * function calls (CAST, YEAR, MONTH, DAY, HOUR, TO_DATE, DATE_FORMAT, SUBSTRING, CONCAT, UPPER, LOWER, LENGTH,
+ * ABS, COALESCE), = == != <> < <= > >=, null-safe `<=>` and IS [NOT] DISTINCT FROM, [NOT] IN, IS [NOT] NULL,
+ * [NOT] BETWEEN (inclusive,
  * rewritten to >= AND <=), [NOT] LIKE with ESCAPE, AND / OR / NOT with SQL precedence (NOT > AND > OR),
  * parentheses, nested and backtick-quoted column names (`` `my col`.x ``), and the literals described in the
  * grammar above. Qualified names (`target.id`) parse as paths; {@link bindExpr} decides whether the first part is

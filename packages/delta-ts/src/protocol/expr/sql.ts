@@ -1,5 +1,5 @@
 import { decimalToString, formatDate, formatTimestamp, isDecimalValue } from '../partition-values.js'
-import { decimalParams } from '../schema.js'
+import { type DataType, decimalParams } from '../schema.js'
 import type { ColumnExpr, Expr, LiteralExpr, Operand } from './types.js'
 
 const SIMPLE_IDENT = /^[\p{L}_][\p{L}\p{M}\p{N}_]*$/u
@@ -83,6 +83,9 @@ function operandToSql(x: Operand, o: SqlOptions): string {
     }
     case 'negate':
       return x.operand.kind === 'column' ? `-${columnToSql(x.operand, o)}` : `-(${operandToSql(x.operand, o)})`
+    case 'func':
+      if (x.name === 'cast') return `CAST(${operandToSql(x.args[0], o)} AS ${castTypeSql(x.castTo)})`
+      return `${x.name.toUpperCase()}(${x.args.map((a) => operandToSql(a, o)).join(', ')})`
   }
 }
 
@@ -101,6 +104,7 @@ export function exprToSql(e: Expr, options: SqlOptions = {}): string {
       return literalToSql(e, o)
     case 'arith':
     case 'negate':
+    case 'func':
       return operandToSql(e, o)
     case 'compare':
       return `${operandToSql(e.left, o)} ${e.op} ${operandToSql(e.right, o)}`
@@ -124,4 +128,13 @@ export function exprToSql(e: Expr, options: SqlOptions = {}): string {
       return e.child.kind === 'column' || e.child.kind === 'literal' ? `NOT ${inner}` : `NOT (${inner})`
     }
   }
+}
+
+function castTypeSql(t: DataType | undefined): string {
+  if (t === undefined) return 'STRING'
+  const name = typeof t === 'string' ? t : t.type
+  const m = /^decimal\((\d+),(\d+)\)$/.exec(name)
+  if (m) return `DECIMAL(${m[1]}, ${m[2]})`
+  const sql: Record<string, string> = { byte: 'TINYINT', short: 'SMALLINT', integer: 'INT', long: 'BIGINT' }
+  return sql[name] ?? name.toUpperCase()
 }

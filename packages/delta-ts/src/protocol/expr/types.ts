@@ -15,6 +15,7 @@ export type Expr =
   | LiteralExpr
   | ArithExpr
   | NegateExpr
+  | FuncExpr
   | CompareExpr
   | NullSafeEqualExpr
   | InExpr
@@ -30,8 +31,42 @@ export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>='
 /** The binary arithmetic operators. */
 export type ArithOp = '+' | '-' | '*' | '/' | '%'
 
-/** A value expression: a column, a literal, or arithmetic over value expressions. */
-export type ValueNode = ColumnExpr | LiteralExpr | ArithExpr | NegateExpr
+/** A value expression: a column, a literal, arithmetic or a function call over value expressions. */
+export type ValueNode = ColumnExpr | LiteralExpr | ArithExpr | NegateExpr | FuncExpr
+
+/**
+ * The SQL functions delta-ts evaluates (the subset Spark's generation expressions and CHECK constraints
+ * commonly use; see docs/predicates.md). `cast` is `CAST(x AS type)`; `day` is also spelled `dayofmonth`,
+ * `substring` also `substr`.
+ */
+export type FuncName =
+  | 'cast'
+  | 'year'
+  | 'month'
+  | 'day'
+  | 'hour'
+  | 'to_date'
+  | 'date_format'
+  | 'substring'
+  | 'concat'
+  | 'upper'
+  | 'lower'
+  | 'length'
+  | 'abs'
+  | 'coalesce'
+
+/**
+ * A function call `name(args)` (or `CAST(arg AS castTo)`) with Spark's semantics: NULL in, NULL out (except
+ * `coalesce` and `concat`'s all-null rule, which follow Spark too). After binding `dataType` is the result type.
+ */
+export interface FuncExpr {
+  kind: 'func'
+  name: FuncName
+  args: Operand[]
+  /** The target type of `cast`. */
+  castTo?: DataType
+  dataType?: DataType
+}
 
 /** An operand of a comparison, IN, IS NULL or LIKE: any value expression. */
 export type Operand = ValueNode

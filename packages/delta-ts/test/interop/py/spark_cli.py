@@ -249,9 +249,10 @@ def main(argv: list[str]) -> int:
                 task_sql(spark, t)
             else:
                 raise ValueError(f"unknown task kind {t['kind']}")
-        except Exception:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001
             failed += 1
-            canon.dump({"error": traceback.format_exc()[-4000:]}, t["out"])
+            # The exception's own message first (Spark's error class and text), then the traceback's tail.
+            canon.dump({"error": str(exc).split("\n\tat ")[0][:1500] + "\n...\n" + traceback.format_exc()[-2500:]}, t["out"])
     spark.stop()
     return 0 if failed == 0 else 2
 
