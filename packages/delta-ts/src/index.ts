@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 
-export { takeRows } from './core/arrow-take.js'
+export { takeRows } from './arrow/take.js'
 export {
   type BuildCheckpointOptions,
   type BuiltCheckpoint,

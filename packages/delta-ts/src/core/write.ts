@@ -31,6 +31,11 @@ export interface WriteOptions extends CommitOptions {
   txn?: { appId: string; version: number }
   /** Roll to a new data file at this many bytes of encoded parquet (default 128 MiB). */
   targetFileSize?: number
+  /**
+   * Parquet files encoded at once (partitions and rolled files encode in parallel): 1 encodes in the caller's
+   * thread, n > 1 on a shared pool of n worker threads. Default: one per core. The result does not depend on it.
+   */
+  concurrency?: number
 }
 
 const WRITE_OPTIONS: OptionSpec = {
@@ -40,6 +45,7 @@ const WRITE_OPTIONS: OptionSpec = {
   schemaMode: check.oneOf('merge', 'overwrite'),
   txn: check.txn,
   targetFileSize: check.positiveNumber,
+  concurrency: check.positiveInteger,
 }
 
 /** What `table.write` did. */
@@ -207,6 +213,7 @@ export async function writeToTable(
     partitionColumns: snapshot.partitionColumns,
     configuration: snapshot.properties,
     targetFileSize: options.targetFileSize,
+    concurrency: options.concurrency,
     columnMappingMode: snapshot.columnMappingMode,
     dataConformsToSchema: true,
     signal: options.signal,

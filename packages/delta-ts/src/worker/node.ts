@@ -4,6 +4,7 @@
  * never as an uncaught exception of the parent).
  */
 import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { SpawnWorker } from './pool.js'
 
@@ -55,4 +56,9 @@ parentPort.on('message', ({ id, request }) => {
       unref: () => worker.unref(),
     }
   }
+}
+
+/** The number of cores Node reports for this process (`os.availableParallelism()`). */
+export function availableCores(): number {
+  return availableParallelism()
 }
