@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 
+export { computeFileStats, type FileStatsOptions } from './arrow/stats.js'
 export { takeRows } from './arrow/take.js'
 export {
   type BuildCheckpointOptions,
@@ -132,12 +133,7 @@ export {
   enforceSchema,
   type SchemaMode,
 } from './protocol/schema-evolution.js'
-export {
-  computeFileStats,
-  DEFAULT_NUM_INDEXED_COLS,
-  DEFAULT_STRING_PREFIX_LENGTH,
-  type FileStatsOptions,
-} from './protocol/stats.js'
+export { DEFAULT_NUM_INDEXED_COLS, DEFAULT_STRING_PREFIX_LENGTH } from './protocol/stats.js'
 export { LocalStorage } from './storage/local.js'
 export { MemoryStorage } from './storage/memory.js'
 export type { ObjectMeta, PutOptions, ReadOptions, Storage } from './storage/types.js'
