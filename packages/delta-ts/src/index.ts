@@ -3,6 +3,12 @@
  * @packageDocumentation
  */
 
+export {
+  type EnforceSchemaOptions,
+  type EnforceSchemaResult,
+  enforceSchema,
+  type SchemaMode,
+} from './arrow/schema-evolution.js'
 export { computeFileStats, type FileStatsOptions } from './arrow/stats.js'
 export { takeRows } from './arrow/take.js'
 export {
@@ -127,12 +133,6 @@ export {
   pruneFiles,
 } from './protocol/pruning.js'
 export * from './protocol/schema.js'
-export {
-  type EnforceSchemaOptions,
-  type EnforceSchemaResult,
-  enforceSchema,
-  type SchemaMode,
-} from './protocol/schema-evolution.js'
 export { DEFAULT_NUM_INDEXED_COLS, DEFAULT_STRING_PREFIX_LENGTH } from './protocol/stats.js'
 export { LocalStorage } from './storage/local.js'
 export { MemoryStorage } from './storage/memory.js'

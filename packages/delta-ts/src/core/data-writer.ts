@@ -4,6 +4,7 @@ import { adoptRecordBatch, adoptTable, isArrowRecordBatch, isArrowTable } from '
 import { concatBatches } from '../arrow/concat.js'
 import { groupRows } from '../arrow/partition.js'
 import { scalarReader } from '../arrow/scalar.js'
+import { enforceSchema } from '../arrow/schema-evolution.js'
 import { computeFileStats } from '../arrow/stats.js'
 import { takeData } from '../arrow/take.js'
 import { DeltaError } from '../errors.js'
@@ -20,7 +21,6 @@ import {
   type StructField,
   type StructType,
 } from '../protocol/schema.js'
-import { enforceSchema } from '../protocol/schema-evolution.js'
 import type { Storage } from '../storage/types.js'
 
 /**

@@ -2,8 +2,8 @@ import type * as arrow from 'apache-arrow'
 import * as pw from 'parquet-wasm'
 import { adoptAsTable } from '../arrow/adopt.js'
 import { tableToIPCStream } from '../arrow/ipc.js'
+import { assertNonNullableHoldNoNulls } from '../arrow/schema-evolution.js'
 import { DeltaError } from '../errors.js'
-import { assertNonNullableHoldNoNulls } from '../protocol/schema-evolution.js'
 import { createEncodeHandler, type EncodeProperties, type EncodeRequest } from './encode-tasks.js'
 
 /**
