@@ -140,10 +140,10 @@ export async function writeDataFiles(
   let fileIndex = 0
   const writeId = uuidv4()
 
-  // Whether a finished file has measured the compression ratio yet.
+  // The compression ratio is measured once, on the first file flushed by size (that flush waits for its
+  // encode), and kept for the rest of the write: files are then cut at the same rows whatever the concurrency
+  // and whatever order the encodes finish in.
   let measured = false
-  // `cutting`: the flush was triggered by size, so more rows will be cut with the ratio; the first such flush
-  // waits for its encode so that the ratio is measured before the next cut (as a serial write would).
   const flush = async (buf: PartitionBuffer, cutting = false) => {
     if (buf.rows === 0) return
     throwIfAborted(options.signal)
@@ -173,10 +173,11 @@ export async function writeDataFiles(
     const name = `part-${String(index).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
     const key = buf.dir ? `${buf.dir}/${name}` : name
     const values = { ...buf.values }
+    const measuring = cutting && !measured
+    measured ||= measuring
     const task = (async () => {
       const bytes = await encoder.encode(request)
-      if (bytes.length > 0) ratio = Math.max(1, arrowBytes / bytes.length)
-      measured = true
+      if (measuring && bytes.length > 0) ratio = Math.max(1, arrowBytes / bytes.length)
       throwIfAborted(options.signal)
       await storage.put(key, bytes, { overwrite: false, signal: options.signal })
       adds[index] = {
@@ -192,7 +193,7 @@ export async function writeDataFiles(
     })
     inflight.add(task)
     void task.finally(() => inflight.delete(task))
-    if (cutting && !measured) await task
+    if (measuring) await task
     // At most `concurrency` files encode at once (bounding the IPC bytes held for them).
     while (inflight.size >= encoder.concurrency) await Promise.race(inflight)
     if (failed.set) throw failed.error
