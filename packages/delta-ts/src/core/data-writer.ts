@@ -8,8 +8,8 @@ import { enforceSchema } from '../arrow/schema-evolution.js'
 import { computeFileStats } from '../arrow/stats.js'
 import { takeData } from '../arrow/take.js'
 import { DeltaError } from '../errors.js'
-import { encoderFor, type ParquetEncoder } from '../parquet/encoder.js'
-import { codecFileSuffix, codecFromConfiguration, encodeRequest } from '../parquet/write.js'
+import { defaultWriteConcurrency, encoderFor, type ParquetEncoder } from '../parquet/encoder.js'
+import { codecFileSuffix, codecFromConfiguration, encodeRequest, runEncodeInProcess } from '../parquet/write.js'
 import type { AddAction } from '../protocol/actions.js'
 import { deltaToArrowField } from '../protocol/arrow-schema.js'
 import { checkPartitionPath, encodeLogPath, partitionPath } from '../protocol/partition-path.js'
@@ -80,6 +80,12 @@ export interface WriteDataFilesOptions {
 const SPLIT_ROWS = 1 << 20
 /** ... or when the pending rows hold this many Arrow bytes, whichever comes first. */
 const SPLIT_BYTES = 64 * 1024 * 1024
+/**
+ * Without a `concurrency` option, a write that has seen less than this many Arrow bytes (flushed, this file and
+ * still buffered) encodes in the caller's thread: for small writes, handing files to workers (and the first
+ * time, starting them and compiling parquet-wasm there) costs more than it saves.
+ */
+const SMALL_WRITE_BYTES = 8 * 1024 * 1024
 
 interface PartitionBuffer {
   /** Directory relative to the table root ('' when unpartitioned). */
@@ -128,7 +134,13 @@ export async function writeDataFiles(
     throw new DeltaError('INVALID_ARGUMENT', 'a data file needs at least one non-partition column')
   const fileSchema = new arrow.Schema(dataFields.map((f) => deltaToArrowField(f, { columnMapping: mode })))
 
-  const encoder: ParquetEncoder = await encoderFor(options.concurrency)
+  // The pool starts on the first file that needs it (encoderFor is lazy per size and shared).
+  let encoderPromise: Promise<ParquetEncoder> | undefined
+  const getEncoder = () => {
+    encoderPromise ??= encoderFor(options.concurrency)
+    return encoderPromise
+  }
+  const concurrency = options.concurrency ?? (await defaultWriteConcurrency())
   const buffers = new Map<string, PartitionBuffer>()
   // adds[k] is the k-th flushed file: the order stays the flush order whatever order the encodes finish in.
   const adds: AddAction[] = []
@@ -144,6 +156,8 @@ export async function writeDataFiles(
   // encode), and kept for the rest of the write: files are then cut at the same rows whatever the concurrency
   // and whatever order the encodes finish in.
   let measured = false
+  // Arrow bytes of the files flushed so far (this one included).
+  let seen = 0
   const flush = async (buf: PartitionBuffer, cutting = false) => {
     if (buf.rows === 0) return
     throwIfAborted(options.signal)
@@ -173,10 +187,12 @@ export async function writeDataFiles(
     const name = `part-${String(index).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
     const key = buf.dir ? `${buf.dir}/${name}` : name
     const values = { ...buf.values }
+    seen += arrowBytes
+    const inline = options.concurrency === undefined && seen + buffered < SMALL_WRITE_BYTES
     const measuring = cutting && !measured
     measured ||= measuring
     const task = (async () => {
-      const bytes = await encoder.encode(request)
+      const bytes = inline ? runEncodeInProcess(request) : await (await getEncoder()).encode(request)
       if (measuring && bytes.length > 0) ratio = Math.max(1, arrowBytes / bytes.length)
       throwIfAborted(options.signal)
       await storage.put(key, bytes, { overwrite: false, signal: options.signal })
@@ -195,7 +211,7 @@ export async function writeDataFiles(
     void task.finally(() => inflight.delete(task))
     if (measuring) await task
     // At most `concurrency` files encode at once (bounding the IPC bytes held for them).
-    while (inflight.size >= encoder.concurrency) await Promise.race(inflight)
+    while (inflight.size >= concurrency) await Promise.race(inflight)
     if (failed.set) throw failed.error
   }
 
