@@ -636,6 +636,58 @@ const mergeBench: Benchmark = {
   },
 }
 
+const deleteBench: Benchmark = {
+  name: 'delete',
+  title: 'DELETE of 1% of the rows, spread over every file',
+  async run(ctx) {
+    const s = sizes(ctx)
+    const notes: string[] = []
+    const rows = s.mergeTarget
+    const input = await inputParquet(path.join(ctx.work, `merge-target-${rows}.parquet`), rows, 2)
+    const cow = path.join(ctx.work, `delete-template-cow-${rows}`)
+    const dv = path.join(ctx.work, `delete-template-dv-${rows}`)
+    if (!existsSync(path.join(cow, '_delta_log')))
+      await runNodeCase('makeTable', { input, dir: cow, partitioned: true })
+    if (!existsSync(path.join(dv, '_delta_log')))
+      await runNodeCase('makeTable', { input, dir: dv, partitioned: true, deletionVectors: true })
+    const predicate = 'id % 100 = 0'
+    const tsDv = side(
+      await runNodeCase('delete', { template: dv, dir: path.join(ctx.work, 'delete-ts'), predicate, reps: ctx.reps }),
+    )
+    const tsCow = side(
+      await runNodeCase('delete', { template: cow, dir: path.join(ctx.work, 'delete-ts'), predicate, reps: ctx.reps }),
+    )
+    // delta-rs cannot write deletion vectors (nor tables with the feature): it rewrites, on the plain table.
+    const rs = await py(
+      { op: 'delete', template: cow, dir: path.join(ctx.work, 'delete-rs'), predicate, reps: ctx.reps },
+      notes,
+    )
+    const label = `${rows} rows (30 date partitions), ${predicate}`
+    const cDv = caseResult(`${label}: deletion vectors`, tsDv, rs, tsCow)
+    const cCow = caseResult(`${label}: copy-on-write`, tsCow, rs)
+    for (const c of [cDv, cCow]) c.notes.push(`delta-ts metrics: ${JSON.stringify(c.deltaTs?.extra.metrics)}`)
+    if (cDv.ratioVsDeltaRs !== null)
+      await judge(
+        cDv,
+        'DELETE with deletion vectors <= 0.2x delta-rs (issue 20)',
+        cDv.ratioVsDeltaRs <= 0.2,
+        async () => undefined,
+      )
+    if (cCow.ratioVsDeltaRs !== null)
+      await judge(
+        cCow,
+        'copy-on-write DELETE <= 1.0x delta-rs (issue 20)',
+        cCow.ratioVsDeltaRs <= 1,
+        async () => undefined,
+      )
+    for (const d of ['delete-ts', 'delete-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
+    notes.push(
+      'tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run deletes from a fresh copy; baseline of the DV case = delta-ts copy-on-write',
+    )
+    return { params: { rows, predicate, reps: ctx.reps }, cases: [cDv, cCow], notes }
+  },
+}
+
 const etlBench: Benchmark = {
   name: 'etl',
   title: 'ecommerce-etl pipeline end to end',
@@ -674,5 +726,6 @@ export const BENCHMARKS: Benchmark[] = [
   commitsBench,
   pruningBench,
   mergeBench,
+  deleteBench,
   etlBench,
 ]

@@ -265,6 +265,21 @@ parentPort.on('message', (ipc) => {
     return { runsMs, extra: { metrics: r.metrics } }
   },
 
+  /** DELETE `predicate` from a fresh copy of the template (copied untimed before each run). */
+  async delete(p) {
+    const dir = str(p, 'dir')
+    const [runsMs, r] = await repeat(
+      num(p, 'reps'),
+      async () => {
+        await rm(dir, { recursive: true, force: true })
+        await cp(str(p, 'template'), dir, { recursive: true })
+      },
+      async () => (await DeltaTable.open(dir)).delete(str(p, 'predicate')),
+    )
+    const { commit: _c, ...metrics } = r
+    return { runsMs, extra: { metrics } }
+  },
+
   /** The whole ecommerce-etl pipeline into a fresh warehouse. */
   async etl(p) {
     const warehouse = str(p, 'warehouse')
@@ -286,7 +301,11 @@ parentPort.on('message', (ipc) => {
     const input = await readParquetFile(str(p, 'input'))
     const dir = str(p, 'dir')
     await rm(dir, { recursive: true, force: true })
-    const t = await DeltaTable.create(dir, { schema: input.schema, partitionBy: p.partitioned ? ['date'] : [] })
+    const t = await DeltaTable.create(dir, {
+      schema: input.schema,
+      partitionBy: p.partitioned ? ['date'] : [],
+      deletionVectors: p.deletionVectors === true,
+    })
     const [ms, r] = await timed(() => t.write(input))
     const files = (await (await t.snapshot()).files()).map((f) => path.join(dir, f.path))
     return { runsMs: [ms], extra: { files, rows: r.numOutputRows } }

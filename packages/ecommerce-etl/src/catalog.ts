@@ -3,10 +3,9 @@
  * warehouse root maps `lakehouse_dwh.<table>` to location, schema, partition columns and latest version;
  * the preview reads the tables back and reports counts, sample rows and the top departments by items ordered.
  */
-import type { Table } from 'apache-arrow'
-import { arrowToRows } from './arrow.js'
 import { catalogName, DATASET_DEFS, DATASETS, type DatasetName } from './datasets.js'
 import type { TypedValue } from './rules.js'
+import { WarehouseSql } from './sql.js'
 import { readText, writeText } from './store.js'
 import { formatDate, formatDecimal, formatTimestamp } from './values.js'
 import type { Warehouse } from './warehouse.js'
@@ -70,6 +69,10 @@ export interface Preview {
   counts: Partial<Record<DatasetName, number>>
   samples: Partial<Record<DatasetName, Record<string, string>[]>>
   topDepartments: { department: string; items: number }[]
+  /** The snapshot version each table was read at (all queries of one preview see the same versions). */
+  versions: Partial<Record<DatasetName, number>>
+  /** The SQL the preview ran, in order (what the seed's Athena preview query was). */
+  queries: string[]
 }
 
 /** Renders a typed value for display (dates, timestamps and decimals as text). */
@@ -81,39 +84,50 @@ export function displayValue(kind: string, v: TypedValue): string {
   return String(v)
 }
 
+/** Renders a DuckDB JSON value for display: as it is, nested values as JSON, null as empty. */
+function displayJson(v: unknown): string {
+  if (v === null || v === undefined) return ''
+  return typeof v === 'object' ? JSON.stringify(v) : String(v)
+}
+
 /**
- * Runs the preview query over the tables: counts, `sampleRows` rows of each (smallest keys first), and the top
- * `top` departments by number of order items (order_items ⋈ products on product_id).
+ * Runs the preview queries with SQL over the warehouse (an embedded DuckDB reading the tables through
+ * delta-ts, see `sql.ts`): counts, `sampleRows` rows of each table (smallest keys first), and the top `top`
+ * departments by number of order items (order_items ⋈ products on product_id; items whose product is unknown
+ * or has no department count as `unknown`). Tables that do not exist yet are left out.
  */
 export async function preview(
   warehouse: Warehouse,
   options: { sampleRows?: number; top?: number } = {},
 ): Promise<Preview> {
-  const out: Preview = { counts: {}, samples: {}, topDepartments: [] }
-  const loaded: Partial<Record<DatasetName, Record<string, TypedValue>[]>> = {}
-  for (const name of DATASETS) {
-    const table = await warehouse.openTable(name)
-    if (!table) continue
-    const def = DATASET_DEFS[name]
-    const rows = arrowToRows((await (await table.snapshot()).scan({}).toArrow()) as Table)
-    loaded[name] = rows
-    out.counts[name] = rows.length
-    const sorted = [...rows].sort((a, b) => ((a[def.key] as bigint) < (b[def.key] as bigint) ? -1 : 1))
-    out.samples[name] = sorted
-      .slice(0, options.sampleRows ?? 3)
-      .map((r) => Object.fromEntries(def.columns.map((c) => [c.name, displayValue(c.kind, r[c.name])])))
+  const out: Preview = { counts: {}, samples: {}, topDepartments: [], versions: {}, queries: [] }
+  const session = await WarehouseSql.open(warehouse)
+  const run = async (sql: string) => {
+    out.queries.push(sql)
+    return (await session.query(sql)).rows
   }
-  if (loaded.products && loaded.order_items) {
-    const dep = new Map(loaded.products.map((p) => [p.product_id, (p.department as string) ?? 'unknown']))
-    const counts = new Map<string, number>()
-    for (const it of loaded.order_items) {
-      const d = dep.get(it.product_id) ?? 'unknown'
-      counts.set(d, (counts.get(d) ?? 0) + 1)
+  try {
+    const present: DatasetName[] = []
+    for (const name of DATASETS) if (await warehouse.openTable(name)) present.push(name)
+    for (const name of present) {
+      const def = DATASET_DEFS[name]
+      out.counts[name] = Number((await run(`SELECT count(*) AS n FROM lakehouse_dwh.${name}`))[0].n)
+      const rows = await run(
+        `SELECT ${def.columns.map((c) => c.name).join(', ')} FROM lakehouse_dwh.${name} ORDER BY ${def.key} LIMIT ${options.sampleRows ?? 3}`,
+      )
+      out.samples[name] = rows.map((r) => Object.fromEntries(def.columns.map((c) => [c.name, displayJson(r[c.name])])))
     }
-    out.topDepartments = [...counts.entries()]
-      .map(([department, items]) => ({ department, items }))
-      .sort((a, b) => b.items - a.items || (a.department < b.department ? -1 : 1))
-      .slice(0, options.top ?? 5)
+    if (present.includes('products') && present.includes('order_items')) {
+      const rows = await run(
+        `SELECT coalesce(p.department, 'unknown') AS department, count(*) AS items
+FROM lakehouse_dwh.order_items i LEFT JOIN lakehouse_dwh.products p ON i.product_id = p.product_id
+GROUP BY 1 ORDER BY items DESC, department LIMIT ${options.top ?? 5}`,
+      )
+      out.topDepartments = rows.map((r) => ({ department: String(r.department), items: Number(r.items) }))
+    }
+    out.versions = session.versions
+  } finally {
+    session.close()
   }
   return out
 }

@@ -5,15 +5,19 @@
  * commands or options, bad values, a warehouse folder that does not exist for `status`).
  */
 import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import cliProgress from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { readCatalog } from './catalog.js'
+import { DATASETS } from './datasets.js'
 import { DEFAULT_DIRTY, type DirtyShares, writeGeneratedData } from './generate.js'
 import { notifiersFromSpec } from './notify.js'
-import { listRuns, type PipelineResult, runPipeline } from './pipeline.js'
+import { listRuns, PIPELINE_DAG, type PipelineResult, runPipeline } from './pipeline.js'
 import type { StepResult } from './runner.js'
+import { queryWarehouse } from './sql.js'
+import { stateMachineDefinition } from './state-machine.js'
 import { Warehouse } from './warehouse.js'
 
 const out = (s = '') => void process.stdout.write(`${s}\n`)
@@ -124,6 +128,10 @@ async function runCommand(opts: {
   warehouse: string
   raw?: string
   runId?: string
+  only?: string
+  catalog?: string
+  glueRegion?: string
+  glueEndpoint?: string
   notify?: string[]
   json?: boolean
   progress?: boolean
@@ -140,8 +148,12 @@ async function runCommand(opts: {
     warehouse: opts.warehouse,
     raw: opts.raw,
     runId: opts.runId,
+    only: opts.only,
+    catalog: catalogFromOptions(opts),
     s3: s3FromEnv(),
-    notifiers: notifiersFromSpec(opts.notify && opts.notify.length > 0 ? opts.notify : opts.json ? [] : ['console']),
+    notifiers: notifiersFromSpec(
+      opts.notify && opts.notify.length > 0 ? opts.notify : opts.json || opts.only ? [] : ['console'],
+    ),
     onProgress: (step, rows) => {
       if (!bars) return
       let bar = active.get(step)
@@ -162,6 +174,14 @@ async function runCommand(opts: {
   else printSummary(result)
   if (result.status !== 'succeeded') process.exitCode = 1
   return result
+}
+
+/** The catalog target of `--catalog` (`local`, the default, or `glue` with its region and endpoint). */
+function catalogFromOptions(opts: { catalog?: string; glueRegion?: string; glueEndpoint?: string }) {
+  if (opts.catalog === undefined || opts.catalog === 'local') return undefined
+  if (opts.catalog !== 'glue') throw new UsageError(`--catalog must be local or glue, not ${opts.catalog}`)
+  const endpoint = opts.glueEndpoint ?? process.env.AWS_ENDPOINT_URL_GLUE ?? process.env.AWS_ENDPOINT_URL
+  return { glue: { region: opts.glueRegion ?? process.env.AWS_REGION, ...(endpoint ? { endpoint } : {}) } }
 }
 
 /** The package version (package.json sits one folder above both src/ and dist/). */
@@ -230,11 +250,84 @@ program
   .requiredOption('-w, --warehouse <dir|s3://bucket/prefix>', 'warehouse root')
   .option('-r, --raw <dir>', 'stage the files of this local folder into raw/ first')
   .option('--run-id <id>', 're-run an earlier run under its id (committed jobs are not applied twice)')
-  .option('-n, --notify <spec...>', 'console, webhook:<url>, sns:<topic-arn> (default console)')
+  .option('--only <step>', `run one step of an earlier or new run (${PIPELINE_DAG.map((s) => s.name).join(', ')})`)
+  .option('--catalog <target>', 'where the catalog step registers the tables: local (catalog.json) or glue', 'local')
+  .option('--glue-region <region>', 'AWS region of the Glue Data Catalog (default AWS_REGION)')
+  .option('--glue-endpoint <url>', 'Glue endpoint (default AWS_ENDPOINT_URL_GLUE or AWS_ENDPOINT_URL)')
+  .option('-n, --notify <spec...>', 'console, webhook:<url>, sns:<topic-arn> (default console; none with --only)')
   .option('--json', 'print the result as JSON')
   .option('--no-progress', 'no progress bars')
   .action(async (o) => {
     await runCommand(o)
+  })
+
+program
+  .command('query')
+  .description('run SQL over lakehouse_dwh.<table> (embedded DuckDB reading the tables through delta-ts)')
+  .argument('<sql>', 'one SQL statement, e.g. "SELECT count(*) FROM lakehouse_dwh.orders"')
+  .requiredOption('-w, --warehouse <dir|s3://bucket/prefix>', 'warehouse root')
+  .option('--version <table=version...>', 'read a table at a version (time travel), e.g. orders=3')
+  .option('--json', 'print the result as JSON (columns, rows, versions, timings)')
+  .action(async (sql: string, o) => {
+    const versions: Record<string, number> = {}
+    for (const kv of (o.version as string[] | undefined) ?? []) {
+      const [k, v] = kv.split('=')
+      if (!(DATASETS as readonly string[]).includes(k) || !/^\d+$/.test(v ?? ''))
+        throw new UsageError(`bad --version ${kv} (expected <${DATASETS.join('|')}>=<n>)`)
+      versions[k] = Number(v)
+    }
+    const wh = await Warehouse.open(o.warehouse, { s3: s3FromEnv() })
+    const r = await queryWarehouse(wh, sql, { versions })
+    if (o.json) {
+      out(JSON.stringify(r, null, 2))
+      return
+    }
+    const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : v)
+    out(
+      textTable(
+        r.columns,
+        r.rows.map((row) => r.columns.map((c) => cell(row[c]) as string | number)),
+      ),
+    )
+    out(
+      `${r.rows.length} row(s); ${Object.entries(r.versions)
+        .map(([k, v]) => `lakehouse_dwh.${k}@v${v}`)
+        .join(' ')}`,
+    )
+  })
+
+program
+  .command('export-state-machine')
+  .description('print the pipeline as an AWS Step Functions (Amazon States Language) definition')
+  .requiredOption('-w, --warehouse <s3://bucket/prefix>', 'warehouse root the tasks use')
+  .requiredOption('--cluster <arn>', 'ECS cluster that runs the tasks')
+  .requiredOption('--task-definition <family[:rev]>', 'ECS task definition with the ecommerce-etl CLI')
+  .requiredOption('--topic-arn <arn>', 'SNS topic for the success and failure notifications')
+  .option('--container <name>', 'container name in the task definition', 'ecommerce-etl')
+  .option('--subnet <id...>', 'awsvpc subnets (Fargate)')
+  .option('--security-group <id...>', 'awsvpc security groups')
+  .option('--launch-type <type>', 'FARGATE or EC2', 'FARGATE')
+  .option('--max-attempts <n>', 'attempts of a failed task in all', num, 3)
+  .option('--catalog <target>', 'catalog target the catalog task uses (local or glue)', 'local')
+  .option('-o, --out <file>', 'write the definition to a file instead of stdout')
+  .action(async (o) => {
+    if (o.launchType !== 'FARGATE' && o.launchType !== 'EC2') throw new UsageError('--launch-type is FARGATE or EC2')
+    if (o.catalog !== 'local' && o.catalog !== 'glue') throw new UsageError('--catalog must be local or glue')
+    const definition = stateMachineDefinition(PIPELINE_DAG, {
+      warehouse: o.warehouse,
+      cluster: o.cluster,
+      taskDefinition: o.taskDefinition,
+      topicArn: o.topicArn,
+      container: o.container,
+      subnets: o.subnet,
+      securityGroups: o.securityGroup,
+      launchType: o.launchType,
+      maxAttempts: o.maxAttempts,
+      extraArgs: o.catalog === 'glue' ? ['--catalog', 'glue'] : [],
+    })
+    const text = `${JSON.stringify(definition, null, 2)}\n`
+    if (o.out) await writeFile(resolve(o.out), text)
+    else process.stdout.write(text)
   })
 
 program

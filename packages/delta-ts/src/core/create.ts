@@ -30,6 +30,13 @@ export interface CreateTableOptions {
   description?: string
   /** What to do when a table already exists: 'error' (default) throws TABLE_ALREADY_EXISTS; 'ignore' opens it. */
   ifExists?: 'error' | 'ignore'
+  /**
+   * Enable deletion vectors: sets `delta.enableDeletionVectors=true` (the same as passing that property) and
+   * the `deletionVectors` reader and writer features (reader 3 / writer 7). DELETE then marks rows in
+   * deletion vectors instead of rewriting files; readers need deletion vector support (Spark 3.4+ / Delta
+   * 2.4+, delta-rs 0.x with kernel, Trino, Databricks). See docs/dml.md.
+   */
+  deletionVectors?: boolean
 }
 
 /**
@@ -73,7 +80,8 @@ function usesType(t: DataType, name: string): boolean {
 /**
  * The lowest protocol a new table needs, so Athena, Trino and older Spark can read it: 1/2 by default;
  * reader 3 / writer 7 with the `timestampNtz` feature when a column is timestamp_ntz; writer 7 with
- * `inCommitTimestamp` when `delta.enableInCommitTimestamps` is set; writer 4 with change data feed.
+ * `inCommitTimestamp` when `delta.enableInCommitTimestamps` is set; reader 3 / writer 7 with `deletionVectors`
+ * when `delta.enableDeletionVectors` is `true`; writer 4 with change data feed.
  */
 export function minimumProtocol(schema: StructType, properties: Record<string, string>): ProtocolAction {
   const readerFeatures: string[] = []
@@ -88,19 +96,28 @@ export function minimumProtocol(schema: StructType, properties: Record<string, s
     }
   }
   if (properties['delta.enableInCommitTimestamps'] === 'true') writerFeatures.push('inCommitTimestamp')
+  if (properties['delta.enableDeletionVectors'] === 'true') {
+    readerFeatures.push('deletionVectors')
+    writerFeatures.push('deletionVectors')
+    if (columnMapping && !readerFeatures.includes('columnMapping')) {
+      readerFeatures.push('columnMapping')
+      writerFeatures.push('columnMapping')
+    }
+  }
+  // Writer 7 lists features explicitly: the ones the legacy version would have implied must be named.
+  const legacy =
+    properties['delta.enableChangeDataFeed'] === 'true'
+      ? ['changeDataFeed', 'generatedColumns', 'checkConstraints']
+      : []
   if (readerFeatures.length > 0) {
     return {
       minReaderVersion: 3,
       minWriterVersion: 7,
       readerFeatures,
-      writerFeatures: ['appendOnly', 'invariants', ...writerFeatures],
+      writerFeatures: ['appendOnly', 'invariants', ...legacy, ...writerFeatures],
     }
   }
   if (writerFeatures.length > 0) {
-    const legacy =
-      properties['delta.enableChangeDataFeed'] === 'true'
-        ? ['changeDataFeed', 'generatedColumns', 'checkConstraints']
-        : []
     return {
       minReaderVersion: 1,
       minWriterVersion: 7,
@@ -171,6 +188,7 @@ export async function createTableLog(storage: Storage, options: CreateTableOptio
   let schema = toDeltaSchema(options.schema)
   const partitionColumns = validatePartitionColumns(schema, options.partitionBy ?? [])
   const properties = { ...(options.properties ?? {}) }
+  if (options.deletionVectors !== undefined) properties['delta.enableDeletionVectors'] = String(options.deletionVectors)
   const mode = properties['delta.columnMapping.mode']
   if (mode !== undefined && mode !== 'none' && mode !== 'name' && mode !== 'id') {
     throw new DeltaError('INVALID_ARGUMENT', `delta.columnMapping.mode must be none, name or id, got '${mode}'`)

@@ -1,11 +1,18 @@
+import { v4 as uuidv4 } from 'uuid'
 import { DeltaError } from '../errors.js'
-import type { DeletionVectorDescriptor } from '../protocol/actions.js'
+import type { AddAction, DeletionVectorDescriptor, ProtocolAction } from '../protocol/actions.js'
 import {
+  assembleDeletionVectorFile,
   decodeDeletionVector,
   decodeDeletionVectorChunk,
   deletionVectorPath,
+  encodeDeletionVector,
+  relativeDeletionVectorId,
+  unionRows,
   z85Decode,
 } from '../protocol/deletion-vector.js'
+import { writerFeatures } from '../protocol/features.js'
+import type { FileEntry } from '../protocol/file-entry.js'
 import type { Storage } from '../storage/types.js'
 
 /**
@@ -75,4 +82,135 @@ export function resolveTablePath(storage: Storage, path: string): string {
   if (key.split(/[\\/]/).some((seg) => seg === '..'))
     throw new DeltaError('INVALID_LOG', `file path ${path} in the log climbs out of the table root with '..'`)
   return key
+}
+
+/**
+ * Whether DML marks deleted rows in deletion vectors on this table instead of rewriting files: the table
+ * property `delta.enableDeletionVectors` is `true` and the protocol lists the `deletionVectors` writer feature
+ * (Spark's rule; a table with the property but an older protocol stays copy-on-write).
+ */
+export function deletionVectorsEnabled(protocol: ProtocolAction, properties: Record<string, string>): boolean {
+  return properties['delta.enableDeletionVectors'] === 'true' && writerFeatures(protocol).includes('deletionVectors')
+}
+
+/** Rows to mark deleted in one data file. */
+export interface FileDeletion {
+  file: FileEntry
+  /** File row indexes (0-based, in file order) newly deleted, ascending without duplicates. */
+  rows: ArrayLike<number>
+  /** Physical rows of the file, when known: a file whose every row is then deleted gets no vector. */
+  totalRows?: number
+}
+
+/** One file whose deletion vector {@link writeDeletionVectors} replaced. */
+export interface DeletionVectorUpdate {
+  /** The add action as it stood (to remove). */
+  old: AddAction
+  /** The same file with its new deletion vector, `dataChange: true`, stats with `tightBounds: false`. */
+  add: AddAction
+  /** Rows deleted by this update (not counting rows the old vector already held). */
+  newlyDeleted: number
+}
+
+/** What {@link writeDeletionVectors} did. */
+export interface WrittenDeletionVectors {
+  /** Files that keep live rows, with their new vectors. */
+  updates: DeletionVectorUpdate[]
+  /** Files whose every row is now deleted (per `totalRows`): no vector written, the caller removes them. */
+  fullyDeleted: { file: FileEntry; newlyDeleted: number }[]
+}
+
+/** Options of {@link writeDeletionVectors}. */
+export interface WriteDeletionVectorsOptions {
+  /** Table properties: `delta.randomizeFilePrefixes` and `delta.randomPrefixLength` place the DV file. */
+  properties?: Record<string, string>
+  signal?: AbortSignal
+}
+
+/**
+ * Writes the deletion vectors of several files into one new DV file (`[<prefix>/]deletion_vector_<uuid>.bin`,
+ * put-if-absent, so a retried or concurrent writer never overwrites a vector a commit may reference) and
+ * returns, per file that gained rows, the add action to remove and the one to add in its place. An existing
+ * vector is extended: the new one holds the union of its rows and `rows`. Files that gain no row are left
+ * out; files whose every row (`totalRows`) is then deleted come back in `fullyDeleted` without a vector.
+ * Nothing is written when no file needs a vector.
+ *
+ * The random prefix follows Spark: `delta.randomPrefixLength` (default 2) alphanumeric characters when
+ * `delta.randomizeFilePrefixes` is `true`, none otherwise.
+ *
+ * @throws DeltaError `INVALID_DELETION_VECTOR` when an existing vector is malformed or `rows` is not
+ *   ascending; `FILE_ALREADY_EXISTS` on a UUID collision; storage errors as the backend reports them.
+ */
+export async function writeDeletionVectors(
+  storage: Storage,
+  deletions: readonly FileDeletion[],
+  options: WriteDeletionVectorsOptions = {},
+): Promise<WrittenDeletionVectors> {
+  const pending: { file: FileEntry; rows: Float64Array; newlyDeleted: number }[] = []
+  const fullyDeleted: WrittenDeletionVectors['fullyDeleted'] = []
+  for (const d of deletions) {
+    const old = d.file.deletionVector
+      ? await loadDeletionVector(storage, d.file.deletionVector, { signal: options.signal })
+      : new Float64Array(0)
+    const rows = unionRows(old, d.rows)
+    if (rows.length === old.length) continue
+    const entry = { file: d.file, rows, newlyDeleted: rows.length - old.length }
+    if (d.totalRows !== undefined && rows.length >= d.totalRows) fullyDeleted.push(entry)
+    else pending.push(entry)
+  }
+  if (pending.length === 0) return { updates: [], fullyDeleted }
+  const serialized = pending.map((p) => encodeDeletionVector(p.rows))
+  const { bytes, offsets } = assembleDeletionVectorFile(serialized)
+  const props = options.properties ?? {}
+  const prefix = props['delta.randomizeFilePrefixes'] === 'true' ? randomPrefix(props['delta.randomPrefixLength']) : ''
+  const id = relativeDeletionVectorId(uuidv4(), prefix)
+  const probe: DeletionVectorDescriptor = { storageType: 'u', pathOrInlineDv: id, sizeInBytes: 0, cardinality: 0 }
+  await storage.put(deletionVectorPath(probe), bytes, { overwrite: false, signal: options.signal })
+  const updates = pending.map((p, i) => {
+    const deletionVector: DeletionVectorDescriptor = {
+      storageType: 'u',
+      pathOrInlineDv: id,
+      offset: offsets[i],
+      sizeInBytes: serialized[i].length,
+      cardinality: p.rows.length,
+    }
+    const { deletionVector: _old, stats_parsed: _parsed, ...rest } = p.file.add
+    const add: AddAction = {
+      ...rest,
+      dataChange: true,
+      ...(rest.stats ? { stats: looseBoundsStats(rest.stats) } : {}),
+      deletionVector,
+    }
+    return { old: p.file.add, add, newlyDeleted: p.newlyDeleted }
+  })
+  return { updates, fullyDeleted }
+}
+
+const PREFIX_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+
+function randomPrefix(lengthProperty: string | undefined): string {
+  const n = lengthProperty === undefined ? 2 : Number(lengthProperty)
+  if (!Number.isInteger(n) || n < 0 || n > 64)
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `delta.randomPrefixLength must be an integer 0..64, got '${lengthProperty}'`,
+    )
+  let s = ''
+  for (let i = 0; i < n; i++) s += PREFIX_CHARS[Math.floor(Math.random() * PREFIX_CHARS.length)]
+  return s
+}
+
+/**
+ * The stats of a file that gained a deletion vector: the same (numRecords still counts every physical row,
+ * min/max still bound the live rows), marked `tightBounds: false` as the protocol requires. Unparseable stats
+ * are dropped rather than passed on unmarked.
+ */
+function looseBoundsStats(stats: string): string | undefined {
+  try {
+    const parsed = JSON.parse(stats)
+    if (parsed === null || typeof parsed !== 'object') return undefined
+    return JSON.stringify({ ...parsed, tightBounds: false })
+  } catch {
+    return undefined
+  }
 }

@@ -7,6 +7,8 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
 import { writeDataFiles } from './data-writer.js'
+import { deletionVectorsEnabled } from './deletion-vector-io.js'
+import { deleteWithDeletionVectors } from './dv-delete.js'
 import { evaluatePredicate } from './row-filter.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
@@ -70,6 +72,12 @@ export interface RewriteMetrics {
   numCopiedRows: number
   /** Files pruned away by partition values and stats. */
   numFilesSkipped: number
+  /** Deletion vectors written on files that had none (DELETE on a table with deletion vectors). */
+  numDeletionVectorsAdded?: number
+  /** Deletion vectors replaced by a larger one (rows deleted again in a file that had a vector). */
+  numDeletionVectorsUpdated?: number
+  /** Files with a vector removed outright because every row is now deleted. */
+  numDeletionVectorsRemoved?: number
 }
 
 /**
@@ -86,8 +94,11 @@ export async function rewriteMatchingRows(
   transform: ((matched: arrow.RecordBatch) => arrow.RecordBatch | undefined) | undefined,
   signal?: AbortSignal,
 ): Promise<RewriteMetrics> {
-  const { files, stats } = await snapshot.pruneFiles(p.expr)
   if (!(p.partitionOnly && !transform)) assertNoChangeDataFeedRewrite(snapshot, txn.operation)
+  // Tables with deletion vectors enabled: DELETE marks rows instead of rewriting files (merge-on-read).
+  if (!transform && !p.partitionOnly && deletionVectorsEnabled(snapshot.protocol, snapshot.properties))
+    return deleteWithDeletionVectors(snapshot, txn, p, signal)
+  const { files, stats } = await snapshot.pruneFiles(p.expr)
   txn.readPredicate(addMatcher(p)).readFilePaths(files.map((f) => f.path))
   const metrics: RewriteMetrics = {
     numRemovedFiles: 0,

@@ -144,7 +144,8 @@ export interface VacuumResult {
 /**
  * Deletes data files no version within the retention references: files not in the snapshot's active set,
  * not tombstoned within the retention, older than the retention, outside `_delta_log` and hidden
- * (`_`/`.`-prefixed) directories. Deletion vector files of active files are kept.
+ * (`_`/`.`-prefixed) directories. Deletion vector files of active files, and of files removed within the
+ * retention, are kept; the others (vectors replaced by a later DML or purged by OPTIMIZE) are deleted.
  * INVALID_ARGUMENT when `retentionHours` is shorter than the table's deleted-file retention without
  * `enforceRetentionDuration: false`.
  */
@@ -172,7 +173,10 @@ export async function vacuumFiles(
     if (add.deletionVector?.storageType === 'u') keep.add(deletionVectorPath(add.deletionVector))
   }
   for (const r of snap.state.tombstones.values()) {
-    if ((r.deletionTimestamp ?? now) > cutoff) keep.add(decodeActionPath(r.path))
+    if ((r.deletionTimestamp ?? now) <= cutoff) continue
+    keep.add(decodeActionPath(r.path))
+    // Versions within the retention read the removed file through its vector: keep that too.
+    if (r.deletionVector?.storageType === 'u') keep.add(deletionVectorPath(r.deletionVector))
   }
   const files: string[] = []
   for await (const m of snap.storage.list('', { signal: options.signal })) {

@@ -29,6 +29,12 @@ export interface OptimizeOptions extends CommitOptions {
   minFileSize?: number
   /** Compact only partitions matching this predicate over partition columns (SQL or an expression). */
   filter?: PredicateInput
+  /**
+   * Spark's `REORG TABLE ... APPLY (PURGE)`: instead of compacting, rewrite every file that has a deletion
+   * vector on its own, without the deleted rows (the file sizes are ignored; files without a vector stay).
+   * Commits operation `REORG`. Afterwards no live file has a vector, so vacuum can delete the DV files.
+   */
+  purgeDeletionVectors?: boolean
 }
 
 /** Size distribution of a set of files (delta-rs / Spark `FileSizeStats` subset). */
@@ -52,6 +58,8 @@ export interface OptimizeResult {
   numBatches: number
   totalConsideredFiles: number
   totalFilesSkipped: number
+  /** Files removed that carried a deletion vector (their deleted rows are gone from the new files). */
+  numDeletionVectorsRemoved: number
   commit?: CommitResult
 }
 
@@ -135,8 +143,11 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
   } else {
     files = await snapshot.files()
   }
-  const bins = planBins(files, target, minFileSize)
-  const txn = new Transaction(snapshot, 'OPTIMIZE', { predicate: JSON.stringify(predicate), zOrderBy: '[]' })
+  const purge = options.purgeDeletionVectors === true
+  const bins = purge ? files.filter((f) => f.deletionVector).map((f) => [f]) : planBins(files, target, minFileSize)
+  const txn = purge
+    ? new Transaction(snapshot, 'REORG', { predicate: JSON.stringify(predicate), applyPurge: true })
+    : new Transaction(snapshot, 'OPTIMIZE', { predicate: JSON.stringify(predicate), zOrderBy: '[]' })
   const adds: AddAction[] = []
   const removed: FileEntry[] = []
   const partitions = new Set<string>()
@@ -170,6 +181,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
     numBatches: bins.length,
     totalConsideredFiles: files.length,
     totalFilesSkipped: files.length - removed.length,
+    numDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
   }
   if (removed.length === 0) return result
   txn.readFilePaths(removed.map((f) => f.path))
@@ -188,7 +200,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
     p50FileSize: percentile(addedSizes, 0.5),
     p75FileSize: percentile(addedSizes, 0.75),
     maxFileSize: result.filesAdded.max,
-    numDeletionVectorsRemoved: removed.filter((f) => f.deletionVector).length,
+    numDeletionVectorsRemoved: result.numDeletionVectorsRemoved,
     numFilesAdded: adds.length,
     numFilesRemoved: removed.length,
     filesAdded: JSON.stringify(result.filesAdded),

@@ -35,6 +35,13 @@ export interface DeleteResult {
   numRemovedFiles: number
   numAddedFiles: number
   numCopiedRows: number
+  /**
+   * Deletion vectors written on files that had none, replaced by larger ones, and files with a vector removed
+   * because every row was deleted (tables with `delta.enableDeletionVectors`, see docs/dml.md); 0 otherwise.
+   */
+  numDeletionVectorsAdded: number
+  numDeletionVectorsUpdated: number
+  numDeletionVectorsRemoved: number
   commit?: CommitResult
 }
 
@@ -48,6 +55,7 @@ const CREATE_OPTIONS: OptionSpec = {
   name: check.string,
   description: check.string,
   ifExists: check.oneOf('error', 'ignore'),
+  deletionVectors: check.boolean,
 }
 const MERGE_OPTIONS: OptionSpec = {
   ...COMMIT_OPTIONS,
@@ -64,6 +72,7 @@ const OPTIMIZE_OPTIONS: OptionSpec = {
   targetSizeBytes: check.positiveNumber,
   minFileSize: check.nonNegativeNumber,
   filter: check.predicate,
+  purgeDeletionVectors: check.boolean,
 }
 const VERSION_OPTIONS: OptionSpec = { version: check.nonNegativeInteger, signal: check.signal }
 const SNAPSHOT_OPTIONS: OptionSpec = { ...VERSION_OPTIONS, timestamp: check.any }
@@ -194,14 +203,27 @@ export class DeltaTable {
     const p = bindPredicate(predicate, snap)
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
     const m = await deleteRowsWhere(snap, txn, p, options.signal)
-    if (m.numRemovedFiles === 0) {
-      return { version: snap.version, numDeletedRows: 0, numRemovedFiles: 0, numAddedFiles: 0, numCopiedRows: 0 }
+    const dvs = {
+      numDeletionVectorsAdded: m.numDeletionVectorsAdded ?? 0,
+      numDeletionVectorsUpdated: m.numDeletionVectorsUpdated ?? 0,
+      numDeletionVectorsRemoved: m.numDeletionVectorsRemoved ?? 0,
+    }
+    if (m.numRemovedFiles === 0 && dvs.numDeletionVectorsAdded + dvs.numDeletionVectorsUpdated === 0) {
+      return {
+        version: snap.version,
+        numDeletedRows: 0,
+        numRemovedFiles: 0,
+        numAddedFiles: 0,
+        numCopiedRows: 0,
+        ...dvs,
+      }
     }
     txn.setMetrics({
       numDeletedRows: m.numMatchedRows,
       numRemovedFiles: m.numRemovedFiles,
       numAddedFiles: m.numAddedFiles,
       numCopiedRows: m.numCopiedRows,
+      ...dvs,
     })
     const commit = await txn.commit(options)
     this.adopt(commit)
@@ -211,6 +233,7 @@ export class DeltaTable {
       numRemovedFiles: m.numRemovedFiles,
       numAddedFiles: m.numAddedFiles,
       numCopiedRows: m.numCopiedRows,
+      ...dvs,
       commit,
     }
   }

@@ -10,6 +10,13 @@ const add = (path: string, part = 'A'): AddAction => ({
   modificationTime: 0,
   dataChange: true,
 })
+const dvOf = (id: string) => ({
+  storageType: 'u' as const,
+  pathOrInlineDv: id.padStart(20, '0'),
+  offset: 1,
+  sizeInBytes: 34,
+  cardinality: 1,
+})
 const info = (operation: string, isBlindAppend: boolean): Action => ({ commitInfo: { operation, isBlindAppend } })
 const inPartition = (part: string) => (a: AddAction) => a.partitionValues.p === part
 
@@ -181,6 +188,42 @@ const cases: Case[] = [
       info('OPTIMIZE', false),
       { remove: { path: 'b1', dataChange: false } },
       { add: { ...add('a9'), dataChange: false } },
+    ],
+    expected: null,
+  },
+  {
+    name: 'two DELETEs change the deletion vector of the same file (remove old DV + add same path with a new DV)',
+    read: { ...noRead, readFiles: new Set(['a1']) },
+    write: [
+      { remove: { path: 'a1', dataChange: true, deletionVector: dvOf('x') } },
+      { add: { ...add('a1'), deletionVector: dvOf('y') } },
+    ],
+    winner: [
+      info('DELETE', false),
+      { remove: { path: 'a1', dataChange: true, deletionVector: dvOf('x') } },
+      { add: { ...add('a1'), deletionVector: dvOf('z') } },
+    ],
+    expected: 'ConcurrentDeleteRead',
+  },
+  {
+    name: 'a DV change on a file this transaction also removes, without having read it first',
+    read: noRead,
+    write: [{ remove: { path: 'a1', dataChange: true, deletionVector: dvOf('x') } }],
+    winner: [
+      info('DELETE', false),
+      { remove: { path: 'a1', dataChange: true, deletionVector: dvOf('x') } },
+      { add: { ...add('a1'), deletionVector: dvOf('z') } },
+    ],
+    expected: 'ConcurrentDeleteDelete',
+  },
+  {
+    name: 'DV changes on different files do not conflict',
+    read: { ...noRead, readFiles: new Set(['a1']) },
+    write: [{ remove: { path: 'a1', dataChange: true } }, { add: { ...add('a1'), deletionVector: dvOf('y') } }],
+    winner: [
+      info('DELETE', false),
+      { remove: { path: 'b1', dataChange: true } },
+      { add: { ...add('b1', 'B'), deletionVector: dvOf('z') } },
     ],
     expected: null,
   },

@@ -257,3 +257,218 @@ export function survivingRows(deleted: Float64Array, start: number, length: numb
   }
   return Int32Array.from(keep)
 }
+
+/*
+ * Encoding, in the bytes Spark writes (RoaringBitmapArray in the portable format, then Java RoaringBitmap's
+ * portable serialization per 32-bit bucket). Container choice follows RoaringBitmap's `runOptimize` over rows
+ * added one by one: an array container up to 4096 members, else a bitmap; a run container when its
+ * serialization (2 + 4 per run) is strictly smaller. Same rows, same bytes as Spark: golden tests check it.
+ */
+
+/** Most members an array container holds (RoaringBitmap's ArrayContainer.DEFAULT_MAX_SIZE). */
+const ARRAY_MAX = 4096
+
+interface Container {
+  key: number
+  /** Low 16 bits of the members, ascending. */
+  values: Uint16Array
+  runs: number
+}
+
+function countRuns(values: Uint16Array): number {
+  let runs = 0
+  for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1] + 1) runs++
+  return runs
+}
+
+function containerBytes(c: Container): { kind: 'array' | 'bitmap' | 'run'; size: number } {
+  const base = c.values.length <= ARRAY_MAX ? 2 * c.values.length : 8192
+  const run = 2 + 4 * c.runs
+  if (run < base) return { kind: 'run', size: run }
+  return { kind: c.values.length <= ARRAY_MAX ? 'array' : 'bitmap', size: base }
+}
+
+/** Serializes one 32-bit RoaringBitmap (portable format) of `containers` into `out` at `pos`; returns the end. */
+function writeRoaring32(view: DataView, pos: number, containers: Container[]): number {
+  const n = containers.length
+  const shapes = containers.map(containerBytes)
+  const hasRun = shapes.some((s) => s.kind === 'run')
+  let p = pos
+  if (hasRun) {
+    view.setUint32(p, (SERIAL_COOKIE | ((n - 1) << 16)) >>> 0, true)
+    p += 4
+    for (let i = 0; i < Math.ceil(n / 8); i++) {
+      let byte = 0
+      for (let b = 0; b < 8 && i * 8 + b < n; b++) if (shapes[i * 8 + b].kind === 'run') byte |= 1 << b
+      view.setUint8(p++, byte)
+    }
+  } else {
+    view.setUint32(p, SERIAL_COOKIE_NO_RUNCONTAINER, true)
+    view.setUint32(p + 4, n, true)
+    p += 8
+  }
+  for (const c of containers) {
+    view.setUint16(p, c.key, true)
+    view.setUint16(p + 2, c.values.length - 1, true)
+    p += 4
+  }
+  if (!hasRun || n >= NO_OFFSET_THRESHOLD) {
+    // Offsets are relative to the start of this bitmap's serialization.
+    let offset = p + 4 * n - pos
+    for (const s of shapes) {
+      view.setUint32(p, offset, true)
+      p += 4
+      offset += s.size
+    }
+  }
+  containers.forEach((c, i) => {
+    const { kind } = shapes[i]
+    const v = c.values
+    if (kind === 'array') {
+      for (let k = 0; k < v.length; k++, p += 2) view.setUint16(p, v[k], true)
+    } else if (kind === 'run') {
+      view.setUint16(p, c.runs, true)
+      p += 2
+      for (let k = 0; k < v.length; ) {
+        let e = k
+        while (e + 1 < v.length && v[e + 1] === v[e] + 1) e++
+        view.setUint16(p, v[k], true)
+        view.setUint16(p + 2, e - k, true)
+        p += 4
+        k = e + 1
+      }
+    } else {
+      const words = new Uint32Array(2048)
+      for (let k = 0; k < v.length; k++) words[v[k] >>> 5] |= 1 << (v[k] & 31)
+      for (let w = 0; w < 2048; w++, p += 4) view.setUint32(p, words[w], true)
+    }
+  })
+  return p
+}
+
+/**
+ * Serializes a set of row indexes as a deletion vector: {@link DV_MAGIC} (int32 LE), then the
+ * RoaringBitmapArray in the portable format (bucket count as uint64 LE, per bucket its index as uint32 LE and a
+ * portable 32-bit RoaringBitmap). The inverse of {@link decodeDeletionVector}, byte-for-byte what Spark writes.
+ *
+ * @param rows Row indexes, ascending without duplicates, each a non-negative integer below 2^53.
+ * @throws DeltaError `INVALID_DELETION_VECTOR` when `rows` is not strictly ascending non-negative integers.
+ */
+export function encodeDeletionVector(rows: ArrayLike<number>): Uint8Array {
+  // Group into buckets (high 32 bits) and containers (next 16 bits).
+  const buckets = new Map<number, Container[]>()
+  let maxBucket = -1
+  let i = 0
+  while (i < rows.length) {
+    const first = rows[i]
+    if (!Number.isInteger(first) || first < 0 || first > Number.MAX_SAFE_INTEGER || (i > 0 && first <= rows[i - 1]))
+      throw new DeltaError('INVALID_DELETION_VECTOR', `row index ${first} is not ascending, unique and non-negative`)
+    const high = Math.floor(first / 2 ** 32)
+    const key = Math.floor(first / 65536) % 65536
+    const base = high * 2 ** 32 + key * 65536
+    let j = i + 1
+    while (j < rows.length && rows[j] > rows[j - 1] && rows[j] < base + 65536 && Number.isInteger(rows[j])) j++
+    const values = new Uint16Array(j - i)
+    for (let k = i; k < j; k++) values[k - i] = rows[k] - base
+    const list = buckets.get(high) ?? []
+    buckets.set(high, list)
+    list.push({ key, values, runs: countRuns(values) })
+    maxBucket = Math.max(maxBucket, high)
+    i = j
+  }
+  // Spark's array is dense: every bucket up to the highest is written, empty ones as empty bitmaps.
+  let size = 12
+  for (let b = 0; b <= maxBucket; b++) {
+    const cs = buckets.get(b) ?? []
+    const hasRun = cs.some((c) => containerBytes(c).kind === 'run')
+    size += 4 + (hasRun ? 4 + Math.ceil(cs.length / 8) : 8) + 4 * cs.length
+    if (!hasRun || cs.length >= NO_OFFSET_THRESHOLD) size += 4 * cs.length
+    for (const c of cs) size += containerBytes(c).size
+  }
+  const out = new Uint8Array(size)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, DV_MAGIC, true)
+  view.setBigUint64(4, BigInt(maxBucket + 1), true)
+  let p = 12
+  for (let b = 0; b <= maxBucket; b++) {
+    view.setUint32(p, b, true)
+    p = writeRoaring32(view, p + 4, buckets.get(b) ?? [])
+  }
+  if (p !== size) throw new DeltaError('INTERNAL', `deletion vector size ${p} differs from the computed ${size}`)
+  return out
+}
+
+/**
+ * One entry of a DV file: `size` (int32 BE), the serialized vector, its CRC-32 (int32 BE). The inverse of
+ * {@link decodeDeletionVectorChunk}.
+ */
+export function encodeDeletionVectorChunk(serialized: Uint8Array): Uint8Array {
+  const out = new Uint8Array(serialized.length + 8)
+  const view = new DataView(out.buffer)
+  view.setInt32(0, serialized.length, false)
+  out.set(serialized, 4)
+  view.setUint32(4 + serialized.length, crc32(serialized), false)
+  return out
+}
+
+/** The version byte that opens a DV file (PROTOCOL.md §Deletion Vector Format). */
+export const DV_FILE_VERSION = 1
+
+/**
+ * Lays out a DV file holding several serialized vectors: the version byte, then one chunk per vector.
+ * Returns the bytes and each vector's `offset` (of its size field) for the descriptor.
+ */
+export function assembleDeletionVectorFile(serialized: readonly Uint8Array[]): {
+  bytes: Uint8Array
+  offsets: number[]
+} {
+  const total = 1 + serialized.reduce((s, b) => s + b.length + 8, 0)
+  const bytes = new Uint8Array(total)
+  bytes[0] = DV_FILE_VERSION
+  const offsets: number[] = []
+  let p = 1
+  for (const s of serialized) {
+    offsets.push(p)
+    bytes.set(encodeDeletionVectorChunk(s), p)
+    p += s.length + 8
+  }
+  return { bytes, offsets }
+}
+
+/**
+ * The `pathOrInlineDv` of a `u` descriptor: the random prefix (may be empty) then the Z85 encoding of the
+ * UUID's 16 bytes (20 characters). The inverse of what {@link deletionVectorPath} reads.
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` on a string that is not a UUID, or a prefix with a `/`.
+ */
+export function relativeDeletionVectorId(uuid: string, prefix = ''): string {
+  const hex = uuid.replace(/-/g, '')
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new DeltaError('INVALID_ARGUMENT', `${JSON.stringify(uuid)} is not a UUID`)
+  if (prefix.includes('/'))
+    throw new DeltaError('INVALID_ARGUMENT', `deletion vector prefix ${JSON.stringify(prefix)} contains '/'`)
+  const bytes = new Uint8Array(16)
+  for (let i = 0; i < 16; i++) bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return prefix + z85Encode(bytes)
+}
+
+/**
+ * An inline (`i`) descriptor for `rows` (ascending, unique): the serialized vector Z85-encoded in the log.
+ * Spark writes DVs to files; inline suits tests and tiny vectors.
+ */
+export function inlineDeletionVector(rows: ArrayLike<number>): DeletionVectorDescriptor {
+  const bytes = encodeDeletionVector(rows)
+  return { storageType: 'i', pathOrInlineDv: z85Encode(bytes), sizeInBytes: bytes.length, cardinality: rows.length }
+}
+
+/** The union of two ascending row index sets, ascending without duplicates. */
+export function unionRows(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(a.length + b.length)
+  let i = 0
+  let j = 0
+  let n = 0
+  while (i < a.length || j < b.length) {
+    const v = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++]
+    if (n === 0 || out[n - 1] !== v) out[n++] = v
+  }
+  return out.slice(0, n)
+}
