@@ -4,7 +4,7 @@ import type { StructType } from '../protocol/schema.js'
 import { readData, rowsToArrow } from '../testing/arrow.js'
 import { concatBatches, concatData } from './concat.js'
 import { scalarKey } from './hash.js'
-import { groupRows } from './partition.js'
+import { groupRows, mostlyUniqueColumns } from './partition.js'
 import { scalarReader, vectorScalarReader } from './scalar.js'
 import { takeData } from './take.js'
 
@@ -119,5 +119,27 @@ describe('groupRows', () => {
       [2, 3],
     ])
     expect(groupRows([], 3).rows.map((r) => [...r])).toEqual([[0, 1, 2]])
+  })
+})
+
+describe('mostlyUniqueColumns', () => {
+  it('names the flat columns whose sampled values are mostly distinct, not low-cardinality or nested ones', () => {
+    const n = 10_000
+    const t = new arrow.Table({
+      id: arrow.vectorFromArray(
+        Array.from({ length: n }, (_, i) => i),
+        new arrow.Int32(),
+      ),
+      status: arrow.vectorFromArray(
+        Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]),
+        new arrow.Utf8(),
+      ),
+      note: arrow.vectorFromArray(
+        Array.from({ length: n }, (_, i) => `n${i * 7}`),
+        new arrow.Utf8(),
+      ),
+    })
+    expect(mostlyUniqueColumns(concatBatches(t.schema, t.batches))).toEqual(['id', 'note'])
+    expect(mostlyUniqueColumns(batch)).toEqual([]) // too few rows to judge
   })
 })

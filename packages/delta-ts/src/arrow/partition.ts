@@ -3,7 +3,7 @@
  * order of first appearance), then a counting sort yields each group's row indices, ascending. A caller then
  * gathers each column once per group ({@link takeData}) instead of once per group per input batch.
  */
-import { type Data, Type } from 'apache-arrow'
+import { type Data, type RecordBatch, Type } from 'apache-arrow'
 import { scalarKey } from './hash.js'
 import { type ScalarReader, scalarReader } from './scalar.js'
 
@@ -76,4 +76,33 @@ export function groupRows(keys: readonly Data[], length: number): RowGroups {
 function isSmallInt(d: Data): boolean {
   const t = d.type as unknown as { typeId: Type; bitWidth?: number; unit?: number }
   return (t.typeId === Type.Int && t.bitWidth === 32) || (t.typeId === Type.Date && t.unit === 0)
+}
+
+/**
+ * The top-level columns of `batch` (flat types only) whose values look mostly unique: in an evenly spaced sample
+ * of up to `sample` rows, more than half the values are distinct. Dictionary encoding such a column costs its
+ * encoder a dictionary build that parquet-rs then abandons (falling back to the plain / delta encoding it would
+ * have used anyway), so writers turn it off for them. Deterministic: depends on the data only.
+ */
+export function mostlyUniqueColumns(batch: RecordBatch, sample = 2048): string[] {
+  const n = batch.numRows
+  if (n < 1024) return []
+  const step = Math.max(1, Math.floor(n / sample))
+  const out: string[] = []
+  batch.schema.fields.forEach((f, j) => {
+    const d = batch.data.children[j]
+    const t = d.typeId
+    if (t === Type.Struct || t === Type.List || t === Type.Map || t === Type.Bool || t === Type.Dictionary) return
+    const read = scalarReader(d)
+    const seen = new Set<string>()
+    let count = 0
+    for (let i = 0; i < n; i += step) {
+      const v = read(i)
+      if (v === null) continue
+      count++
+      seen.add(scalarKey(v))
+    }
+    if (count > 0 && seen.size * 2 > count) out.push(f.name)
+  })
+  return out
 }

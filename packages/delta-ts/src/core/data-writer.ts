@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { adoptRecordBatch, adoptTable, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
 import { concatBatches } from '../arrow/concat.js'
-import { groupRows } from '../arrow/partition.js'
+import { groupRows, mostlyUniqueColumns } from '../arrow/partition.js'
 import { scalarReader } from '../arrow/scalar.js'
 import { enforceSchema } from '../arrow/schema-evolution.js'
 import { computeFileStats } from '../arrow/stats.js'
@@ -181,7 +181,11 @@ export async function writeDataFiles(
       columnMappingMode: mode,
     })
     const physical = toPhysical(logical, dataFields, fileSchema, mode)
-    const request = encodeRequest(physical, { codec, maxRowGroupRows: options.maxRowGroupRows })
+    const request = encodeRequest(physical, {
+      codec,
+      maxRowGroupRows: options.maxRowGroupRows,
+      noDictionaryColumns: mostlyUniqueColumns(physical.batches[0]),
+    })
     // Spark's naming: part-<task>-<uuid>-c<file>.<codec>.parquet; one uuid per write keeps names sortable.
     const index = fileIndex++
     const name = `part-${String(index).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`

@@ -18,6 +18,8 @@ export interface EncodeProperties {
   statistics: number
   createdBy: string
   dictionary: boolean
+  /** Top-level columns written without dictionary encoding (mostly-unique values), whatever `dictionary` says. */
+  noDictionaryColumns?: string[]
   /** Bytes per data page, approximately (parquet-rs `data_page_size_limit`); undefined keeps 1 MiB. */
   dataPageBytes?: number
   keyValueMetadata: [string, string][]
@@ -52,6 +54,7 @@ export function createEncodeHandler(
         .setCreatedBy(p.createdBy)
         .setDictionaryEnabled(p.dictionary)
       if (p.dataPageBytes !== undefined) b = b.setDataPageSizeLimit(p.dataPageBytes)
+      for (const c of p.noDictionaryColumns ?? []) b = b.setColumnDictionaryEnabled(c, false)
       if (p.keyValueMetadata.length > 0) b = b.setKeyValueMetadata(new Map(p.keyValueMetadata))
       // writeParquet consumes both the table and the properties (they are freed on the Rust side).
       const bytes = wasm.writeParquet(wasm.Table.fromIPCStream(request.ipc), b.build())

@@ -40,6 +40,8 @@ export interface ParquetWriteOptions {
    * and stats JSON: measured 2x faster and ~7x smaller on a 100k-add checkpoint.
    */
   dictionary?: boolean
+  /** Top-level columns to write without dictionary encoding (see `mostlyUniqueColumns`). */
+  noDictionaryColumns?: string[]
 }
 
 const CODECS: Record<ParquetCodec, pw.Compression> = {
@@ -83,6 +85,7 @@ export function encodeProperties(options: ParquetWriteOptions = {}): EncodePrope
     statistics: pw.EnabledStatistics.Chunk,
     createdBy: options.createdBy ?? 'delta-ts',
     dictionary: options.dictionary ?? true,
+    noDictionaryColumns: options.noDictionaryColumns ?? [],
     keyValueMetadata: Object.entries(options.keyValueMetadata ?? {}),
   }
 }
