@@ -266,14 +266,19 @@ program
   .description('run SQL over lakehouse_dwh.<table> (embedded DuckDB reading the tables through delta-ts)')
   .argument('<sql>', 'one SQL statement, e.g. "SELECT count(*) FROM lakehouse_dwh.orders"')
   .requiredOption('-w, --warehouse <dir|s3://bucket/prefix>', 'warehouse root')
-  .option('--version <table=version...>', 'read a table at a version (time travel), e.g. orders=3')
+  .option(
+    '--at <table=version>',
+    'read a table at a version (time travel), e.g. orders=3; repeat for more tables',
+    (v: string, all: string[]) => [...all, v],
+    [] as string[],
+  )
   .option('--json', 'print the result as JSON (columns, rows, versions, timings)')
   .action(async (sql: string, o) => {
     const versions: Record<string, number> = {}
-    for (const kv of (o.version as string[] | undefined) ?? []) {
+    for (const kv of (o.at as string[] | undefined) ?? []) {
       const [k, v] = kv.split('=')
       if (!(DATASETS as readonly string[]).includes(k) || !/^\d+$/.test(v ?? ''))
-        throw new UsageError(`bad --version ${kv} (expected <${DATASETS.join('|')}>=<n>)`)
+        throw new UsageError(`bad --at ${kv} (expected <${DATASETS.join('|')}>=<n>)`)
       versions[k] = Number(v)
     }
     const wh = await Warehouse.open(o.warehouse, { s3: s3FromEnv() })

@@ -39,6 +39,7 @@ export {
   prng,
   writeGeneratedData,
 } from './generate.js'
+export { type GlueRegistration, type GlueSettings, glueTableInput, glueType, registerInGlue } from './glue.js'
 export {
   appIdOf,
   archiveRawFiles,
@@ -63,6 +64,7 @@ export {
 export {
   claimRun,
   listRuns,
+  PIPELINE_DAG,
   type PipelineOptions,
   type PipelineResult,
   type RunRecord,
@@ -92,6 +94,14 @@ export {
   type StepStatus,
   withRetries,
 } from './runner.js'
+export { type QueryOptions, type QueryResult, queryWarehouse, referencedTables, WarehouseSql } from './sql.js'
+export {
+  type AslDefinition,
+  type DagStepShape,
+  dagLevels,
+  type StateMachineOptions,
+  stateMachineDefinition,
+} from './state-machine.js'
 export { type FileStore, LocalFileStore, type StoredObject } from './store.js'
 export * from './values.js'
 export { type S3Settings, TABLES_DIR, Warehouse } from './warehouse.js'

@@ -54,6 +54,64 @@ describe('ecommerce-etl CLI', () => {
     expect(s.code).toBe(0)
     expect(s.stdout).toMatch(/lakehouse_dwh\.orders\s+1\s+\d+\s+date/)
     expect(s.stdout).toMatch(/run-000001-\S+\s+succeeded/)
+    // SQL over the warehouse: a table, then JSON with the pinned versions.
+    const q = await etl('query', '-w', join(dir, 'wh'), 'SELECT count(*) AS n FROM lakehouse_dwh.orders')
+    expect(q.code).toBe(0)
+    expect(q.stdout).toMatch(/^n\n-+\n40\n1 row\(s\); lakehouse_dwh\.orders@v1\n$/)
+    const j = await etl(
+      'query',
+      '-w',
+      join(dir, 'wh'),
+      '--json',
+      '--at',
+      'orders=0',
+      'SELECT count(*) AS n FROM lakehouse_dwh.orders',
+    )
+    expect(j.code).toBe(0)
+    expect(JSON.parse(j.stdout)).toMatchObject({ columns: ['n'], rows: [{ n: '0' }], versions: { orders: 0 } })
+    const bad = await etl('query', '-w', join(dir, 'wh'), '--at', 'nope=1', 'SELECT 1')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/bad --at nope=1/)
+  })
+
+  it('export-state-machine writes an ASL definition whose tasks run this CLI step by step', async () => {
+    const file = join(dir, 'state_machine.json')
+    const r = await etl(
+      'export-state-machine',
+      '-w',
+      's3://lake/wh',
+      '--cluster',
+      'etl',
+      '--task-definition',
+      'ecommerce-etl:1',
+      '--topic-arn',
+      'arn:aws:sns:us-east-1:123456789012:etl',
+      '--subnet',
+      'subnet-1',
+      '--catalog',
+      'glue',
+      '-o',
+      file,
+    )
+    expect(r.code).toBe(0)
+    const def = JSON.parse(await readFile(file, 'utf8'))
+    expect(def.StartAt).toBe('Run_preprocess')
+    expect(Object.keys(def.States)).toEqual([
+      'Run_preprocess',
+      'Parallel_products_orders',
+      'Run_order_items',
+      'Run_catalog',
+      'Run_preview',
+      'Notify_success',
+      'Notify_failure',
+      'Pipeline_succeeded',
+      'Pipeline_failed',
+    ])
+    expect(def.States.Run_catalog.Parameters.Overrides.ContainerOverrides[0]['Command.$']).toContain(
+      "'--catalog', 'glue'",
+    )
+    const usage = await etl('export-state-machine', '-w', 's3://x', '--cluster', 'c', '--task-definition', 't')
+    expect(usage.code).toBe(2)
   })
 
   it('a failed run exits with code 1; a usage error exits with code 2', async () => {

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import type { SpawnWorker } from './pool.js'
+import type { SpawnWorker, WorkerRuntime } from './pool.js'
 
 /**
  * Resolves the entry file of a package as Node's `require` would from delta-ts itself, so a worker loads the
@@ -56,6 +56,12 @@ parentPort.on('message', ({ id, request }) => {
       unref: () => worker.unref(),
     }
   }
+}
+
+/** The Node {@link WorkerRuntime}: `worker_threads` workers, sized to `os.availableParallelism()`. */
+export const nodeWorkerRuntime: WorkerRuntime = {
+  spawner: nodeWorkerSpawner,
+  cores: () => Math.max(1, availableParallelism()),
 }
 
 /** The number of cores Node reports for this process (`os.availableParallelism()`). */
