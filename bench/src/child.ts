@@ -311,6 +311,50 @@ const cases: Record<string, CaseFn> = {
     return { runsMs, extra: { bytes: size } }
   },
 
+  /**
+   * Baseline on every core: the input cut into one slice per core, each encoded (delta-ts's writer properties)
+   * on its own worker thread running parquet-wasm, and written as its own file. What raw parquet-wasm can do
+   * with the whole machine; workers are started (and their wasm compiled) before the timed region.
+   */
+  async rawWritePool(p) {
+    const input = await readParquetFile(str(p, 'input'))
+    const dir = str(p, 'dir')
+    await mkdir(dir, { recursive: true })
+    const n = Number(p.workers ?? availableParallelism())
+    const pwPath = createRequire(import.meta.url).resolve('parquet-wasm')
+    const source = `
+const { parentPort, workerData } = require('node:worker_threads')
+const pw = require(workerData)
+parentPort.on('message', (ipc) => {
+  if (ipc === null) return parentPort.postMessage(null)
+  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setWriterVersion(pw.WriterVersion.V2)
+    .setMaxRowGroupSize(1 << 20).setStatisticsEnabled(pw.EnabledStatistics.Chunk).setDictionaryEnabled(true).build()
+  const bytes = pw.writeParquet(pw.Table.fromIPCStream(ipc), props)
+  parentPort.postMessage(bytes, [bytes.buffer])
+})`
+    const workers = Array.from({ length: n }, () => new Worker(source, { eval: true, workerData: pwPath }))
+    const ask = (w: Worker, msg: Uint8Array | null) =>
+      new Promise<Uint8Array | null>((resolve) => {
+        w.once('message', resolve)
+        w.postMessage(msg, msg ? [msg.buffer as ArrayBuffer] : [])
+      })
+    await Promise.all(workers.map((w) => ask(w, null)))
+    const [runsMs, size] = await repeat(num(p, 'reps'), noop, async () => {
+      const per = Math.ceil(input.numRows / n)
+      const files = await Promise.all(
+        workers.map(async (w, k) => {
+          const ipc = arrow.tableToIPC(input.slice(k * per, Math.min(input.numRows, (k + 1) * per)), 'stream')
+          const bytes = (await ask(w, ipc)) as Uint8Array
+          await writeFile(path.join(dir, `raw-${k}.parquet`), bytes)
+          return bytes.length
+        }),
+      )
+      return files.reduce((a, b) => a + b, 0)
+    })
+    await Promise.all(workers.map((w) => w.terminate()))
+    return { runsMs, extra: { bytes: size, workers: n } }
+  },
+
   /** One concurrent writer: waits for the shared start time, then commits `commits` one-row appends. */
   async commitWriter(p) {
     const storageOptions = p.s3 ? ({ s3: p.s3 } as StorageOptions) : undefined

@@ -3,7 +3,14 @@
  * @packageDocumentation
  */
 
-export { takeRows } from './core/arrow-take.js'
+export {
+  type EnforceSchemaOptions,
+  type EnforceSchemaResult,
+  enforceSchema,
+  type SchemaMode,
+} from './arrow/schema-evolution.js'
+export { computeFileStats, type FileStatsOptions } from './arrow/stats.js'
+export { takeRows } from './arrow/take.js'
 export {
   type BuildCheckpointOptions,
   type BuiltCheckpoint,
@@ -136,18 +143,7 @@ export {
   pruneFiles,
 } from './protocol/pruning.js'
 export * from './protocol/schema.js'
-export {
-  type EnforceSchemaOptions,
-  type EnforceSchemaResult,
-  enforceSchema,
-  type SchemaMode,
-} from './protocol/schema-evolution.js'
-export {
-  computeFileStats,
-  DEFAULT_NUM_INDEXED_COLS,
-  DEFAULT_STRING_PREFIX_LENGTH,
-  type FileStatsOptions,
-} from './protocol/stats.js'
+export { DEFAULT_NUM_INDEXED_COLS, DEFAULT_STRING_PREFIX_LENGTH } from './protocol/stats.js'
 export { HttpStorage, type HttpStorageOptions } from './storage/http.js'
 export { LocalStorage } from './storage/local.js'
 export { MemoryStorage } from './storage/memory.js'

@@ -1,25 +1,27 @@
 import * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { adoptRecordBatch, adoptTable, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
+import { concatBatches } from '../arrow/concat.js'
+import { groupRows, mostlyUniqueColumns } from '../arrow/partition.js'
+import { scalarReader } from '../arrow/scalar.js'
+import { enforceSchema } from '../arrow/schema-evolution.js'
+import { computeFileStats } from '../arrow/stats.js'
+import { takeData } from '../arrow/take.js'
 import { DeltaError } from '../errors.js'
-import { codecFileSuffix, codecFromConfiguration, writeParquet } from '../parquet/write.js'
+import { defaultWriteConcurrency, encoderFor, type ParquetEncoder } from '../parquet/encoder.js'
+import { codecFileSuffix, codecFromConfiguration, encodeRequest, runEncodeInProcess } from '../parquet/write.js'
 import type { AddAction } from '../protocol/actions.js'
 import { deltaToArrowField } from '../protocol/arrow-schema.js'
 import { checkPartitionPath, encodeLogPath, partitionPath } from '../protocol/partition-path.js'
-import { type ScalarValue, serializePartitionValue } from '../protocol/partition-values.js'
+import { serializePartitionValue } from '../protocol/partition-values.js'
 import {
   type ColumnMappingMode,
-  type DataType,
-  decimalParams,
   findField,
   physicalName,
   type StructField,
   type StructType,
 } from '../protocol/schema.js'
-import { enforceSchema } from '../protocol/schema-evolution.js'
-import { computeFileStats } from '../protocol/stats.js'
 import type { Storage } from '../storage/types.js'
-import { takeData } from './arrow-take.js'
 import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor } from './write-rules.js'
 
 /**
@@ -29,8 +31,10 @@ import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor
  * actions. It never commits: a crash leaves orphan files only, which vacuum removes.
  *
  * ```
- *  batches ─▶ enforceSchema ─▶ split by partition ─▶ buffer per partition ─▶ (size reached / end) ─▶
- *      drop partition columns, physical names ─▶ parquet bytes ─▶ storage.put(if absent) ─▶ AddAction
+ *  batches ─▶ enforceSchema ─▶ (partitioned: gather up to SPLIT_ROWS rows, one grouping pass, one take per
+ *      column per partition) ─▶ buffer per partition ─▶ (size reached / end) ─▶ one contiguous batch, stats,
+ *      drop partition columns, physical names, Arrow IPC ─▶ encoder (worker pool: up to `concurrency` files at
+ *      once) ─▶ storage.put(if absent) ─▶ AddAction (in flush order, whatever order the encodes finish in)
  * ```
  * Memory: each open partition buffers Arrow batches until its estimated file size reaches the target; when
  * all buffers together exceed `maxBufferedBytes`, the largest one is flushed early (a smaller file), so an
@@ -61,12 +65,11 @@ export interface WriteDataFilesOptions {
   maxBufferedBytes?: number
   /** Rows per parquet row group at most. Default 1 Mi. */
   maxRowGroupRows?: number
-  /** Cancels between batches and files with `ABORTED`; files already written stay as orphans. */
   /** The batches already have exactly the table's Arrow layout (the output of `enforceSchema`): skip the check. */
   dataConformsToSchema?: boolean
   /**
    * Says which input batches hold rows of one partition only (e.g. rows copied out of one data file): their
-   * partition values are read from the first row instead of every row.
+   * partition values are read from the first row instead of grouping every row.
    */
   isSinglePartition?: (batch: arrow.RecordBatch) => boolean
   /**
@@ -81,8 +84,26 @@ export interface WriteDataFilesOptions {
    * Default false: every write enforces the table's rules.
    */
   skipWriteRules?: boolean
+  /**
+   * Parquet files encoded at once: 1 encodes in the caller's thread; n > 1 on a shared pool of n worker threads
+   * (where the runtime has them). Default: one per core. The add actions and file names are the same whatever
+   * the value.
+   */
+  concurrency?: number
+  /** Cancels between batches and files with `ABORTED`; files already written stay as orphans. */
   signal?: AbortSignal
 }
+
+/** Partitioned input is grouped this many rows at a time (one grouping pass and one take per column each). */
+const SPLIT_ROWS = 1 << 20
+/** ... or when the pending rows hold this many Arrow bytes, whichever comes first. */
+const SPLIT_BYTES = 64 * 1024 * 1024
+/**
+ * Without a `concurrency` option, a write that has seen less than this many Arrow bytes (flushed, this file and
+ * still buffered) encodes in the caller's thread: for small writes, handing files to workers (and the first
+ * time, starting them and compiling parquet-wasm there) costs more than it saves.
+ */
+const SMALL_WRITE_BYTES = 8 * 1024 * 1024
 
 interface PartitionBuffer {
   /** Directory relative to the table root ('' when unpartitioned). */
@@ -137,17 +158,41 @@ export async function writeDataFiles(
   const activeRules = rules && !rules.empty ? rules : undefined
   const enforceAgainst = activeRules ? relaxedForRules(options.schema, activeRules) : options.schema
 
+  // The pool starts on the first file that needs it (encoderFor is lazy per size and shared).
+  let encoderPromise: Promise<ParquetEncoder> | undefined
+  const getEncoder = () => {
+    encoderPromise ??= encoderFor(options.concurrency)
+    return encoderPromise
+  }
+  const concurrency = options.concurrency ?? (await defaultWriteConcurrency())
   const buffers = new Map<string, PartitionBuffer>()
+  // adds[k] is the k-th flushed file: the order stays the flush order whatever order the encodes finish in.
   const adds: AddAction[] = []
+  const inflight = new Set<Promise<void>>()
+  // The first error of a background encode / put; later flushes and the end of the call rethrow it.
+  const failed: { error?: unknown; set: boolean } = { set: false }
   let buffered = 0
   let ratio = INITIAL_COMPRESSION_RATIO
   let fileIndex = 0
   const writeId = uuidv4()
 
-  const flush = async (buf: PartitionBuffer) => {
+  // The compression ratio is measured once, on the first file flushed by size (that flush waits for its
+  // encode), and kept for the rest of the write: files are then cut at the same rows whatever the concurrency
+  // and whatever order the encodes finish in.
+  let measured = false
+  // Arrow bytes of the files flushed so far (this one included).
+  let seen = 0
+  const flush = async (buf: PartitionBuffer, cutting = false) => {
     if (buf.rows === 0) return
     throwIfAborted(options.signal)
-    const logical = concatTables(buf.batches)
+    if (failed.set) throw failed.error
+    // One contiguous batch per file: the stats loops, the IPC writer and parquet-rs see one chunk per column.
+    const logical = new arrow.Table(buf.batches[0].schema, [
+      concatBatches(
+        buf.batches[0].schema,
+        buf.batches.flatMap((t) => t.batches),
+      ),
+    ])
     buffered -= buf.bytes
     const arrowBytes = buf.bytes
     buf.batches = []
@@ -160,36 +205,46 @@ export async function writeDataFiles(
       columnMappingMode: mode,
     })
     const physical = toPhysical(logical, dataFields, fileSchema, mode)
-    const bytes = writeParquet(physical, { codec, maxRowGroupRows: options.maxRowGroupRows })
-    if (bytes.length > 0) ratio = Math.max(1, arrowBytes / bytes.length)
-    // Spark's naming: part-<task>-<uuid>-c<file>.<codec>.parquet; one uuid per write keeps names sortable.
-    const name = `part-${String(fileIndex).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
-    fileIndex++
-    const key = buf.dir ? `${buf.dir}/${name}` : name
-    await storage.put(key, bytes, { overwrite: false, signal: options.signal })
-    adds.push({
-      path: encodeLogPath(key),
-      partitionValues: { ...buf.values },
-      size: bytes.length,
-      modificationTime: Date.now(),
-      dataChange: true,
-      stats,
+    const request = encodeRequest(physical, {
+      codec,
+      maxRowGroupRows: options.maxRowGroupRows,
+      noDictionaryColumns: mostlyUniqueColumns(physical.batches[0]),
     })
+    // Spark's naming: part-<task>-<uuid>-c<file>.<codec>.parquet; one uuid per write keeps names sortable.
+    const index = fileIndex++
+    const name = `part-${String(index).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
+    const key = buf.dir ? `${buf.dir}/${name}` : name
+    const values = { ...buf.values }
+    seen += arrowBytes
+    const inline = options.concurrency === undefined && seen + buffered < SMALL_WRITE_BYTES
+    const measuring = cutting && !measured
+    measured ||= measuring
+    const task = (async () => {
+      const bytes = inline ? runEncodeInProcess(request) : await (await getEncoder()).encode(request)
+      if (measuring && bytes.length > 0) ratio = Math.max(1, arrowBytes / bytes.length)
+      throwIfAborted(options.signal)
+      await storage.put(key, bytes, { overwrite: false, signal: options.signal })
+      adds[index] = {
+        path: encodeLogPath(key),
+        partitionValues: values,
+        size: bytes.length,
+        modificationTime: Date.now(),
+        dataChange: true,
+        stats,
+      }
+    })().catch((error: unknown) => {
+      if (!failed.set) Object.assign(failed, { error, set: true })
+    })
+    inflight.add(task)
+    void task.finally(() => inflight.delete(task))
+    if (measuring) await task
+    // At most `concurrency` files encode at once (bounding the IPC bytes held for them).
+    while (inflight.size >= concurrency) await Promise.race(inflight)
+    if (failed.set) throw failed.error
   }
 
-  for await (const batch of toBatches(data)) {
-    throwIfAborted(options.signal)
-    if (batch.numRows === 0) continue
-    // Callers that already ran enforceSchema (table.write) say so, sparing a second pass over every batch.
-    let conformed = options.dataConformsToSchema
-      ? new arrow.Table([batch])
-      : enforceSchema(batch, { tableSchema: enforceAgainst, schemaMode: 'strict' }).data
-    if (activeRules) {
-      const ruleOptions = { identity: options.identity, newRows: options.newRows }
-      conformed = new arrow.Table(conformed.batches.map((b) => applyWriteRules(b, activeRules, ruleOptions)))
-    }
-    const partitionNames = partitionFields.map((f) => physicalName(f, mode))
-    const slices = splitByPartition(conformed, partitionFields, mode, options.isSinglePartition?.(batch) ?? false)
+  const partitionNames = partitionFields.map((f) => physicalName(f, mode))
+  const place = async (slices: PartitionSlice[]) => {
     // Every partition directory of the batch is checked before any of its rows is buffered or flushed.
     for (const { values } of slices) checkPartitionPath(partitionNames, values)
     for (const { values, rows } of slices) {
@@ -213,17 +268,66 @@ export async function writeDataFiles(
         buf.bytes += pieceBytes
         buffered += pieceBytes
         start = end
-        if (buf.bytes / ratio >= target) await flush(buf)
+        if (buf.bytes / ratio >= target) await flush(buf, true)
       }
       while (buffered > maxBuffered) {
         let largest: PartitionBuffer | undefined
         for (const b of buffers.values()) if (!largest || b.bytes > largest.bytes) largest = b
         if (!largest || largest.rows === 0) break
-        await flush(largest)
+        await flush(largest, true)
       }
     }
   }
-  for (const buf of buffers.values()) await flush(buf)
+
+  // Partitioned input waits here until SPLIT_ROWS rows (or SPLIT_BYTES) are pending, then is split at once.
+  let pending: arrow.RecordBatch[] = []
+  let pendingRows = 0
+  let pendingBytes = 0
+  const split = async () => {
+    if (pendingRows === 0) return
+    const batch = concatBatches(pending[0].schema, pending)
+    pending = []
+    pendingRows = 0
+    pendingBytes = 0
+    await place(splitByPartition(batch, partitionFields, mode))
+  }
+
+  try {
+    for await (const batch of toBatches(data)) {
+      throwIfAborted(options.signal)
+      if (batch.numRows === 0) continue
+      // Callers that already ran enforceSchema (table.write) say so, sparing a second pass over every batch.
+      let conformed = options.dataConformsToSchema
+        ? new arrow.Table([batch])
+        : enforceSchema(batch, { tableSchema: enforceAgainst, schemaMode: 'strict' }).data
+      if (activeRules) {
+        const ruleOptions = { identity: options.identity, newRows: options.newRows }
+        conformed = new arrow.Table(conformed.batches.map((b) => applyWriteRules(b, activeRules, ruleOptions)))
+      }
+      if (partitionFields.length === 0) {
+        await place([{ values: {}, rows: conformed }])
+        continue
+      }
+      if (options.isSinglePartition?.(batch)) {
+        // Rows of one partition (copied out of one file): no grouping pass, the first row's values are all.
+        await split()
+        await place([{ values: firstRowValues(conformed, partitionFields, mode), rows: conformed }])
+        continue
+      }
+      for (const b of conformed.batches) {
+        pending.push(b)
+        pendingRows += b.numRows
+        pendingBytes += tableBytes(new arrow.Table([b]))
+      }
+      if (pendingRows >= SPLIT_ROWS || pendingBytes >= SPLIT_BYTES || pendingBytes >= maxBuffered) await split()
+    }
+    await split()
+    for (const buf of buffers.values()) await flush(buf)
+  } finally {
+    // Never leave an encode or put running past the call (its error would go unobserved).
+    await Promise.all(inflight)
+  }
+  if (failed.set) throw failed.error
   return adds
 }
 
@@ -241,15 +345,6 @@ async function* toBatches(
   } else {
     for await (const b of data as AsyncIterable<arrow.RecordBatch>) yield adoptRecordBatch(b, 'a written batch')
   }
-}
-
-function concatTables(tables: arrow.Table[]): arrow.Table {
-  return tables.length === 1
-    ? tables[0]
-    : new arrow.Table(
-        tables[0].schema,
-        tables.flatMap((t) => t.batches),
-      )
 }
 
 /** Sum of the Arrow buffer sizes of a table (what it holds in memory). */
@@ -315,105 +410,55 @@ interface PartitionSlice {
   rows: arrow.Table
 }
 
-function splitByPartition(
+/** The serialized partition values of a table's first row (an empty string is null, as in Spark). */
+function firstRowValues(
   t: arrow.Table,
   partitionFields: StructField[],
   mode: ColumnMappingMode,
-  singlePartition: boolean,
+): Record<string, string | null> {
+  const values: Record<string, string | null> = {}
+  for (const f of partitionFields) {
+    const data = t.getChild(f.name)!.data[0]
+    values[physicalName(f, mode)] = serializePartitionValue(scalarReader(data)(0), f.type) || null
+  }
+  return values
+}
+
+/**
+ * The rows of `batch` per partition: one grouping pass over the partition columns (arrow/partition.ts), then
+ * one take per column per partition. Groups whose serialized values are equal (an empty string and null are
+ * both null, as in Spark) share one slice. Slices keep the rows' input order.
+ */
+function splitByPartition(
+  batch: arrow.RecordBatch,
+  partitionFields: StructField[],
+  mode: ColumnMappingMode,
 ): PartitionSlice[] {
-  if (partitionFields.length === 0) return [{ values: {}, rows: t }]
+  const schema = batch.schema
+  const keyData = partitionFields.map((f) => batch.getChild(f.name)!.data[0])
+  const groups = groupRows(keyData, batch.numRows)
+  const readers = keyData.map(scalarReader)
+  const merged = new Map<string, { values: Record<string, string | null>; parts: Int32Array[] }>()
+  groups.rows.forEach((rows, g) => {
+    const values: Record<string, string | null> = {}
+    const first = groups.first[g]
+    partitionFields.forEach((f, c) => {
+      values[physicalName(f, mode)] = serializePartitionValue(readers[c](first), f.type) || null
+    })
+    const key = JSON.stringify(partitionFields.map((f) => values[physicalName(f, mode)]))
+    const m = merged.get(key)
+    if (m) m.parts.push(rows)
+    else merged.set(key, { values, parts: [rows] })
+  })
+  if (merged.size === 1) {
+    const [m] = merged.values()
+    return [{ values: m.values, rows: new arrow.Table(schema, [batch]) }]
+  }
   const out: PartitionSlice[] = []
-  for (const batch of t.batches) {
-    const cols = partitionFields.map((f) => ({
-      f,
-      phys: physicalName(f, mode),
-      vec: batch.getChild(f.name)!,
-      cache: new Map<unknown, string | null>(),
-    }))
-    const groups = new Map<string, { values: Record<string, string | null>; idx: number[] }>()
-    const serialized: (string | null)[] = new Array(cols.length)
-    // A single-partition batch: the first row's values are every row's.
-    const rowsToKey = singlePartition ? Math.min(1, batch.numRows) : batch.numRows
-    for (let i = 0; i < rowsToKey; i++) {
-      // Serialize each distinct raw value once per batch (partition columns repeat heavily).
-      let key = ''
-      for (let c = 0; c < cols.length; c++) {
-        const col = cols[c]
-        const scalar = scalarAt(col.vec, i, col.f.type)
-        const raw = scalar !== null && typeof scalar === 'object' ? rawKey(scalar) : scalar
-        let text = col.cache.get(raw)
-        if (text === undefined) {
-          // An empty string partition value is null, as in Spark: both land in __HIVE_DEFAULT_PARTITION__, so
-          // they must also share one partitionValues entry.
-          text = serializePartitionValue(scalar, col.f.type) || null
-          col.cache.set(raw, text)
-        }
-        serialized[c] = text
-        key += JSON.stringify(text) + ','
-      }
-      let g = groups.get(key)
-      if (!g) {
-        const values: Record<string, string | null> = {}
-        cols.forEach((col, c) => {
-          values[col.phys] = serialized[c]
-        })
-        g = { values, idx: [] }
-        groups.set(key, g)
-      }
-      g.idx.push(i)
-    }
-    if (groups.size === 1 || singlePartition) {
-      const [g] = groups.values()
-      out.push({ values: g.values, rows: new arrow.Table(t.schema, [batch]) })
-      continue
-    }
-    for (const g of groups.values()) {
-      const data = takeData(batch.data, Int32Array.from(g.idx))
-      out.push({
-        values: g.values,
-        rows: new arrow.Table(t.schema, [new arrow.RecordBatch(t.schema, data as arrow.Data<arrow.Struct>)]),
-      })
-    }
+  for (const { values, parts } of merged.values()) {
+    const idx = parts.length === 1 ? parts[0] : Int32Array.from(parts.flatMap((p) => [...p])).sort()
+    const data = takeData(batch.data, idx) as arrow.Data<arrow.Struct>
+    out.push({ values, rows: new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]) })
   }
   return out
-}
-
-/** A Map key for object-shaped scalars (decimals, binary). */
-function rawKey(v: ScalarValue): string {
-  if (v instanceof Uint8Array) return `b:${Array.from(v).join(',')}`
-  if (typeof v === 'object' && v !== null && 'unscaled' in v) return `d:${String(v.unscaled)}`
-  return `o:${JSON.stringify(v)}`
-}
-
-/** Scalar of row i of a partition column, in the ScalarValue model (exact µs for timestamps). */
-function scalarAt(vec: arrow.Vector, i: number, type: DataType): ScalarValue {
-  if (!vec.isValid(i)) return null
-  let k = i
-  let d = vec.data[0]
-  for (const chunk of vec.data) {
-    if (k < chunk.length) {
-      d = chunk
-      break
-    }
-    k -= chunk.length
-  }
-  switch (type) {
-    case 'timestamp':
-    case 'timestamp_ntz':
-      return (d.values as BigInt64Array)[k]
-    case 'date':
-      return (d.values as Int32Array)[k]
-    case 'long':
-      return (d.values as BigInt64Array)[k]
-    default: {
-      const dp = decimalParams(type)
-      if (dp) {
-        const w = d.values as Uint32Array
-        let v = 0n
-        for (let x = 3; x >= 0; x--) v = (v << 32n) | BigInt(w[k * 4 + x])
-        return { unscaled: BigInt.asIntN(128, v), scale: dp.scale }
-      }
-      return vec.get(i) as ScalarValue
-    }
-  }
 }

@@ -1,15 +1,8 @@
-import {
-  type DataType as ArrowType,
-  type Data,
-  type Field,
-  makeVector,
-  type RecordBatch,
-  type Struct,
-  TimeUnit,
-  Type,
-  type Vector,
-} from 'apache-arrow'
+import { type Field, type RecordBatch, type Struct, Type, type Vector } from 'apache-arrow'
 import { adoptRecordBatch, adoptVector } from '../arrow/adopt.js'
+import { decimalKey } from '../arrow/hash.js'
+import { type ScalarReader, vectorScalarReader } from '../arrow/scalar.js'
+import { takeRows } from '../arrow/take.js'
 import { DeltaError } from '../errors.js'
 import { evalArith, evalNegate } from '../protocol/expr/arith.js'
 import { compareOp, flipOp, likeToRegExp, nullSafeEquals } from '../protocol/expr/eval.js'
@@ -17,7 +10,6 @@ import { evalFunc } from '../protocol/expr/functions.js'
 import type { ColumnExpr, CompareOp, Expr, Operand } from '../protocol/expr/types.js'
 import { type DecimalValue, isDecimalValue, type ScalarValue } from '../protocol/partition-values.js'
 import type { DataType } from '../protocol/schema.js'
-import { takeRows } from './arrow-take.js'
 
 /*
  * Row filtering of Arrow record batches with a bound predicate, SQL semantics (a NULL result drops the row).
@@ -30,7 +22,7 @@ const FALSE = 0
 const TRUE = 1
 const NULL = 2
 
-type Reader = (i: number) => ScalarValue
+type Reader = ScalarReader
 
 /** Resolves a column reference to the batch column holding it; the default looks names up in the batch. */
 export type ColumnResolver = (c: ColumnExpr, batch: RecordBatch) => Vector | undefined
@@ -58,131 +50,6 @@ function defaultResolve(c: ColumnExpr, batch: RecordBatch): Vector | undefined {
   return i < 0 ? undefined : (batch.getChildAt(i) ?? undefined)
 }
 
-const TWO32 = 4294967296n
-
-function decimalReader(data: Data): Reader {
-  const type = data.type as unknown as { scale: number; bitWidth: number }
-  const words = data.values as Uint32Array
-  const stride = type.bitWidth / 32
-  const scale = type.scale
-  return (i) => {
-    if (!data.getValid(i)) return null
-    let v = 0n
-    for (let k = stride - 1; k >= 0; k--) v = v * TWO32 + BigInt(words[i * stride + k])
-    return { unscaled: BigInt.asIntN(type.bitWidth, v), scale }
-  }
-}
-
-function int64At(values: ArrayLike<number | bigint>, i: number): bigint {
-  const v = values[i]
-  return typeof v === 'bigint' ? v : BigInt(v)
-}
-
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b
-  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
-}
-
-function timestampReader(data: Data): Reader {
-  const unit = (data.type as unknown as { unit: TimeUnit }).unit
-  const values = data.values as unknown as ArrayLike<bigint>
-  const toMicros =
-    unit === TimeUnit.SECOND
-      ? (v: bigint) => v * 1_000_000n
-      : unit === TimeUnit.MILLISECOND
-        ? (v: bigint) => v * 1000n
-        : unit === TimeUnit.MICROSECOND
-          ? (v: bigint) => v
-          : (v: bigint) => floorDiv(v, 1000n)
-  return (i) => (data.getValid(i) ? toMicros(int64At(values, i)) : null)
-}
-
-const decoder = new TextDecoder()
-
-/** Strings of a Utf8 / LargeUtf8 Data; short ASCII values skip TextDecoder, which dominates otherwise. */
-function utf8Reader(data: Data): Reader {
-  const offsets = data.valueOffsets as ArrayLike<number | bigint>
-  const bytes = data.values as Uint8Array
-  const big = typeof offsets[0] === 'bigint'
-  return (i) => {
-    if (!data.getValid(i)) return null
-    const a = big ? Number(offsets[i]) : (offsets[i] as number)
-    const b = big ? Number(offsets[i + 1]) : (offsets[i + 1] as number)
-    if (b - a <= 32) {
-      let s = ''
-      for (let p = a; p < b; p++) {
-        const ch = bytes[p]
-        if (ch >= 0x80) return decoder.decode(bytes.subarray(a, b))
-        s += String.fromCharCode(ch)
-      }
-      return s
-    }
-    return decoder.decode(bytes.subarray(a, b))
-  }
-}
-
-/** A reader of exact ScalarValues for one Arrow Data (arrow JS convention: fixed-width values pre-sliced). */
-function dataReader(data: Data): Reader {
-  const type = data.type as ArrowType
-  switch (type.typeId) {
-    case Type.Null:
-      return () => null
-    case Type.Int: {
-      const values = data.values as ArrayLike<number | bigint>
-      if ((type as unknown as { bitWidth: number }).bitWidth === 64)
-        return (i) => (data.getValid(i) ? int64At(values, i) : null)
-      return (i) => (data.getValid(i) ? (values[i] as number) : null)
-    }
-    case Type.Decimal:
-      return decimalReader(data)
-    case Type.Timestamp:
-      return timestampReader(data)
-    case Type.Date: {
-      const values = data.values as unknown as ArrayLike<number | bigint>
-      if ((type as unknown as { unit: number }).unit === 0)
-        return (i) => (data.getValid(i) ? (values[i] as number) : null)
-      return (i) => (data.getValid(i) ? Number(floorDiv(int64At(values, i), 86_400_000n)) : null)
-    }
-    case Type.Dictionary: {
-      const keys = data.values as ArrayLike<number | bigint>
-      const dict = vectorReader(data.dictionary!)
-      return (i) => (data.getValid(i) ? dict(Number(keys[i])) : null)
-    }
-    case Type.Utf8:
-    case Type.LargeUtf8:
-      return utf8Reader(data)
-    case Type.Struct:
-      // A struct is only ever tested for null; its fields are read through their own paths.
-      return (i) => (data.getValid(i) ? {} : null)
-    default: {
-      const vec = makeVector(data)
-      return (i) => (data.getValid(i) ? ((vec.get(i) ?? null) as ScalarValue) : null)
-    }
-  }
-}
-
-/** A reader over a possibly multi-chunk vector. */
-function vectorReader(vec: Vector): Reader {
-  if (vec.data.length === 1) return dataReader(vec.data[0])
-  const readers = vec.data.map(dataReader)
-  const starts: number[] = []
-  let acc = 0
-  for (const d of vec.data) {
-    starts.push(acc)
-    acc += d.length
-  }
-  return (i) => {
-    let lo = 0
-    let hi = starts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (starts[mid] <= i) lo = mid
-      else hi = mid - 1
-    }
-    return readers[lo](i - starts[lo])
-  }
-}
-
 /**
  * The exact {@link ScalarValue}s of a vector (null for nulls): int64 and timestamps as bigint (timestamps in µs
  * whatever the unit), dates as days, decimals as `{ unscaled, scale }`, strings, binary, booleans, numbers.
@@ -190,7 +57,7 @@ function vectorReader(vec: Vector): Reader {
  */
 export function vectorValues(input: Vector): ScalarValue[] {
   const vec = adoptVector(input, 'vectorValues input')
-  const read = vectorReader(vec)
+  const read = vectorScalarReader(vec)
   return Array.from({ length: vec.length }, (_, i) => read(i))
 }
 
@@ -239,7 +106,7 @@ function columnValidity(c: ColumnExpr, batch: RecordBatch, options: RowFilterOpt
 
 function columnReader(c: ColumnExpr, batch: RecordBatch, options: RowFilterOptions): Reader {
   const chain = columnChain(c, batch, options)
-  const leaf = vectorReader(chain[chain.length - 1])
+  const leaf = vectorScalarReader(chain[chain.length - 1])
   if (chain.length === 1) return leaf
   const parents = chain
     .slice(0, -1)
@@ -303,16 +170,6 @@ export function evaluateValue(value: Operand, input: RecordBatch, options: RowFi
 function boundType(o: { dataType?: DataType }): DataType {
   if (o.dataType === undefined) throw new DeltaError('INVALID_ARGUMENT', 'arithmetic is not bound; call bindExpr first')
   return o.dataType
-}
-
-/** A key equal for equal decimals whatever their scale: trailing fractional zeros removed. */
-function decimalKey(d: DecimalValue): string {
-  let { unscaled, scale } = d
-  while (scale > 0 && unscaled % 10n === 0n) {
-    unscaled /= 10n
-    scale--
-  }
-  return `${unscaled}e${scale}`
 }
 
 const code = (r: boolean | null) => (r === null ? NULL : r ? TRUE : FALSE)

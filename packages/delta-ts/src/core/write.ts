@@ -1,11 +1,11 @@
 import type * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { adoptTableOrBatch, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
+import { enforceSchema, type SchemaMode } from '../arrow/schema-evolution.js'
 import { DeltaError } from '../errors.js'
 import type { AddAction, MetadataAction } from '../protocol/actions.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
 import { type StructType, schemaToString } from '../protocol/schema.js'
-import { enforceSchema, type SchemaMode } from '../protocol/schema-evolution.js'
 import { writeDataFiles } from './data-writer.js'
 import { assertRowsMatch, type BoundPredicate, bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
@@ -33,6 +33,11 @@ export interface WriteOptions extends CommitOptions {
   txn?: { appId: string; version: number }
   /** Roll to a new data file at this many bytes of encoded parquet (default 128 MiB). */
   targetFileSize?: number
+  /**
+   * Parquet files encoded at once (partitions and rolled files encode in parallel): 1 encodes in the caller's
+   * thread, n > 1 on a shared pool of n worker threads. Default: one per core. The result does not depend on it.
+   */
+  concurrency?: number
 }
 
 const WRITE_OPTIONS: OptionSpec = {
@@ -42,6 +47,7 @@ const WRITE_OPTIONS: OptionSpec = {
   schemaMode: check.oneOf('merge', 'overwrite'),
   txn: check.txn,
   targetFileSize: check.positiveNumber,
+  concurrency: check.positiveInteger,
 }
 
 /** What `table.write` wrote and removed. */
@@ -235,6 +241,7 @@ export async function writeToTable(
     partitionColumns: snapshot.partitionColumns,
     configuration: snapshot.properties,
     targetFileSize: options.targetFileSize,
+    concurrency: options.concurrency,
     columnMappingMode: snapshot.columnMappingMode,
     dataConformsToSchema: true,
     identity: txn.identity(),

@@ -63,3 +63,8 @@ export const nodeWorkerRuntime: WorkerRuntime = {
   spawner: nodeWorkerSpawner,
   cores: () => Math.max(1, availableParallelism()),
 }
+
+/** The number of cores Node reports for this process (`os.availableParallelism()`). */
+export function availableCores(): number {
+  return availableParallelism()
+}

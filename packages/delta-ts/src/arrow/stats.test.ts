@@ -5,8 +5,10 @@ import fc from 'fast-check'
 import * as pw from 'parquet-wasm'
 import { describe, expect, it } from 'vitest'
 import { goldenRoot } from '../../test/golden.js'
-import { parseSchemaString, type StructType } from './schema.js'
-import { computeFileStats, selectStatsLeaves, truncateMax, truncateMin } from './stats.js'
+import { parseSchemaString, type StructType } from '../protocol/schema.js'
+import { selectStatsLeaves, truncateMax, truncateMin } from '../protocol/stats.js'
+
+import { computeFileStats } from './stats.js'
 
 function vec(type: arrow.DataType, values: unknown[]): arrow.Vector {
   const b = arrow.makeBuilder({ type, nullValues: [null] })

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
-import type { StructType } from './schema.js'
+import type { StructType } from '../protocol/schema.js'
 import { enforceSchema } from './schema-evolution.js'
 
 function vec(type: arrow.DataType, values: unknown[]): arrow.Vector {
