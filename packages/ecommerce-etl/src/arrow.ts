@@ -44,7 +44,8 @@ function readInt128(words: Uint32Array, offset: number): bigint {
   return BigInt.asIntN(128, x)
 }
 
-function columnData(type: DataType, values: readonly TypedValue[]): Data {
+/** One Arrow column (Data) of `type` from typed values (null for null); see {@link rowsToArrow}. */
+export function columnData(type: DataType, values: readonly TypedValue[]): Data {
   const length = values.length
   const { bitmap, nulls } = nullBitmap(values)
   const nullBitmapOrNone = nulls > 0 ? bitmap : undefined

@@ -11,12 +11,11 @@ import { resolve } from 'node:path'
 import cliProgress from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { readCatalog } from './catalog.js'
-import { DATASETS } from './datasets.js'
 import { DEFAULT_DIRTY, type DirtyShares, writeGeneratedData } from './generate.js'
 import { notifiersFromSpec } from './notify.js'
 import { listRuns, PIPELINE_DAG, type PipelineResult, runPipeline } from './pipeline.js'
 import type { StepResult } from './runner.js'
-import { queryWarehouse } from './sql.js'
+import { queryWarehouse, SQL_TABLES, type SqlTable, sqlName } from './sql.js'
 import { stateMachineDefinition } from './state-machine.js'
 import { Warehouse } from './warehouse.js'
 
@@ -81,8 +80,18 @@ export function printSummary(r: PipelineResult): void {
         out(
           `  ${j.job} rejected by reason: ${Object.entries(j.rejectedByReason)
             .map(([k, v]) => `${k}=${v}`)
-            .join(', ')}`,
+            .join(', ')} (quarantine.${j.dataset}, ${j.quarantine.inserted} new)`,
         )
+    const checks = jobs.flatMap((j) => j.expectations.map((e) => ({ ...e, dataset: j.dataset })))
+    if (checks.length > 0) {
+      out()
+      out(
+        textTable(
+          ['dataset', 'expectation', 'action', 'passed', 'failed'],
+          checks.map((e) => [e.dataset, e.name, e.action, e.passed, e.failed]),
+        ),
+      )
+    }
   }
   for (const e of r.preprocess?.errors ?? []) out(`  preprocess: ${e.error}`)
   if (r.preview) {
@@ -263,12 +272,14 @@ program
 
 program
   .command('query')
-  .description('run SQL over lakehouse_dwh.<table> (embedded DuckDB reading the tables through delta-ts)')
+  .description(
+    'run SQL over lakehouse_dwh.<table> and quarantine.<table> (embedded DuckDB reading the tables through delta-ts)',
+  )
   .argument('<sql>', 'one SQL statement, e.g. "SELECT count(*) FROM lakehouse_dwh.orders"')
   .requiredOption('-w, --warehouse <dir|s3://bucket/prefix>', 'warehouse root')
   .option(
     '--at <table=version>',
-    'read a table at a version (time travel), e.g. orders=3; repeat for more tables',
+    'read a table at a version (time travel), e.g. orders=3 or quarantine.orders=1; repeat for more tables',
     (v: string, all: string[]) => [...all, v],
     [] as string[],
   )
@@ -277,8 +288,8 @@ program
     const versions: Record<string, number> = {}
     for (const kv of (o.at as string[] | undefined) ?? []) {
       const [k, v] = kv.split('=')
-      if (!(DATASETS as readonly string[]).includes(k) || !/^\d+$/.test(v ?? ''))
-        throw new UsageError(`bad --at ${kv} (expected <${DATASETS.join('|')}>=<n>)`)
+      if (!(SQL_TABLES as readonly string[]).includes(k) || !/^\d+$/.test(v ?? ''))
+        throw new UsageError(`bad --at ${kv} (expected <${SQL_TABLES.join('|')}>=<n>)`)
       versions[k] = Number(v)
     }
     const wh = await Warehouse.open(o.warehouse, { s3: s3FromEnv() })
@@ -296,7 +307,7 @@ program
     )
     out(
       `${r.rows.length} row(s); ${Object.entries(r.versions)
-        .map(([k, v]) => `lakehouse_dwh.${k}@v${v}`)
+        .map(([k, v]) => `${sqlName(k as SqlTable)}@v${v}`)
         .join(' ')}`,
     )
   })
