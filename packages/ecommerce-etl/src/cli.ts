@@ -5,12 +5,14 @@
  * commands or options, bad values, a warehouse folder that does not exist for `status`).
  */
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import cliProgress from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { readCatalog } from './catalog.js'
+import { DATASETS, type DatasetName } from './datasets.js'
+import type { Expectation } from './expectations.js'
 import { DEFAULT_DIRTY, type DirtyShares, writeGeneratedData } from './generate.js'
 import { notifiersFromSpec } from './notify.js'
 import { listRuns, PIPELINE_DAG, type PipelineResult, runPipeline } from './pipeline.js'
@@ -133,6 +135,24 @@ export function hadNoInput(r: PipelineResult): boolean {
   return r.status === 'succeeded' && r.preprocess !== undefined && r.preprocess.rawFiles.length === 0
 }
 
+/** Reads `--expectations <file.json>`: `{ "<dataset>": [{ "name", "predicate", "action" }, ...] }`. */
+async function readExpectations(path: string): Promise<Partial<Record<DatasetName, Expectation[]>>> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(resolve(path), 'utf8'))
+  } catch (err) {
+    throw new UsageError(`--expectations ${path}: ${(err as Error).message}`)
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(`--expectations ${path}: expected an object of <dataset>: [expectations]`)
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!(DATASETS as readonly string[]).includes(k))
+      throw new UsageError(`--expectations ${path}: unknown dataset ${k} (expected ${DATASETS.join(', ')})`)
+    if (!Array.isArray(v)) throw new UsageError(`--expectations ${path}: ${k} must be an array of expectations`)
+  }
+  return parsed as Partial<Record<DatasetName, Expectation[]>>
+}
+
 async function runCommand(opts: {
   warehouse: string
   raw?: string
@@ -144,6 +164,7 @@ async function runCommand(opts: {
   notify?: string[]
   json?: boolean
   progress?: boolean
+  expectations?: string
 }): Promise<PipelineResult> {
   const tty = process.stdout.isTTY && opts.progress !== false && !opts.json
   const bars = tty
@@ -159,6 +180,7 @@ async function runCommand(opts: {
     runId: opts.runId,
     only: opts.only,
     catalog: catalogFromOptions(opts),
+    expectations: opts.expectations ? await readExpectations(opts.expectations) : undefined,
     s3: s3FromEnv(),
     notifiers: notifiersFromSpec(
       opts.notify && opts.notify.length > 0 ? opts.notify : opts.json || opts.only ? [] : ['console'],
@@ -264,6 +286,10 @@ program
   .option('--glue-region <region>', 'AWS region of the Glue Data Catalog (default AWS_REGION)')
   .option('--glue-endpoint <url>', 'Glue endpoint (default AWS_ENDPOINT_URL_GLUE or AWS_ENDPOINT_URL)')
   .option('-n, --notify <spec...>', 'console, webhook:<url>, sns:<topic-arn> (default console; none with --only)')
+  .option(
+    '--expectations <file.json>',
+    'expectations beyond the built-in rules: {"<dataset>": [{"name", "predicate", "action": "drop|warn|fail"}]}',
+  )
   .option('--json', 'print the result as JSON')
   .option('--no-progress', 'no progress bars')
   .action(async (o) => {
@@ -390,6 +416,18 @@ program
       `generated ${data.expected.products.input} products, ${data.expected.orders.input} orders, ${data.expected.order_items.input} order items into ${input}`,
     )
     await runCommand({ warehouse: wh, raw: input })
+    const q = await queryWarehouse(
+      await Warehouse.open(wh),
+      'SELECT reasons, count(*)::INTEGER AS n FROM quarantine.order_items GROUP BY reasons ORDER BY n DESC, reasons LIMIT 5',
+    )
+    out()
+    out('quarantine.order_items (rows dropped by expectations), top reasons:')
+    out(
+      textTable(
+        q.columns,
+        q.rows.map((r) => q.columns.map((c) => r[c] as string | number)),
+      ),
+    )
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {
