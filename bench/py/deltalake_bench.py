@@ -63,6 +63,13 @@ def op_refresh(p):
     return runs, {"version": version, "fullLoadMs": full_ms}
 
 
+def op_checkpoint(p):
+    # Loaded untimed; timed: create_checkpoint of the loaded version (rewritten in place on each run).
+    dt = DeltaTable(p["table"])
+    runs, _ = repeat(p["reps"], noop, lambda: dt.create_checkpoint())
+    return runs, {"files": len(dt.file_uris())}
+
+
 def op_prune(p):
     dt = DeltaTable(p["table"])
     total = len(dt.file_uris())

@@ -245,6 +245,34 @@ const snapshotBench: Benchmark = {
         return c
       })
     }
+    // Checkpoint write: each side checkpoints its own copy of the JSON-only table (a checkpoint changes the table).
+    await attempt(cases, `checkpoint write: ${s.ckptLarge} file actions (vs delta-rs create_checkpoint)`, async () => {
+      const tsCopy = path.join(ctx.work, 'ckpt-write-ts')
+      const rsCopy = path.join(ctx.work, 'ckpt-write-rs')
+      try {
+        for (const d of [tsCopy, rsCopy]) {
+          await rm(d, { recursive: true, force: true })
+          await cp(largeJson, d, { recursive: true })
+        }
+        const name = `checkpoint write: ${s.ckptLarge} file actions (vs delta-rs create_checkpoint)`
+        const params = { reps: ctx.reps }
+        const c = caseResult(
+          name,
+          side(await runNodeCase('checkpointWrite', { ...params, table: tsCopy })),
+          await py({ op: 'checkpoint', ...params, table: rsCopy }, notes),
+        )
+        if (c.ratioVsDeltaRs !== null)
+          await judge(
+            c,
+            'checkpoint write <= 1.0x delta-rs',
+            c.ratioVsDeltaRs <= 1.0,
+            profiled('checkpointWrite', { ...params, table: tsCopy }),
+          )
+        return c
+      } finally {
+        for (const d of [tsCopy, rsCopy]) await rm(d, { recursive: true, force: true })
+      }
+    })
     // Refresh: each side works on its own copy (the runs append commits). The large case uses the JSON-only
     // million-action table, which loads even where the million-action checkpoint does not.
     const refreshCases: { name: string; template: string; newCommits: number }[] = [
@@ -358,10 +386,61 @@ const pruningBench: Benchmark = {
           `kept ${String(ts.extra.kept)} of ${String(ts.extra.total)} files; timed: Snapshot.files({filter}) on a loaded snapshot`,
         )
         if (!f.partitionFilters) c.notes.push('delta-rs: no file-level stats pruning in the Python API (n/a)')
+        if (f.partitionFilters && !f.filter.includes(' AND ') && c.ratioVsDeltaRs !== null)
+          await judge(c, 'partition pruning <= 1.0x delta-rs', c.ratioVsDeltaRs <= 1.0, profiled('prune', params))
+        if (!f.partitionFilters && c.deltaTs)
+          await judge(c, 'stats skipping <= 0.1 s', c.deltaTs.medianMs <= 100, profiled('prune', params))
         return c
       })
     }
     return { params: { fileActions: s.ckptLarge, reps: ctx.reps }, cases, notes }
+  },
+}
+
+const clusteringBench: Benchmark = {
+  name: 'clustering',
+  title: 'Liquid clustering and Z-order: fraction of files a predicate reads before and after OPTIMIZE',
+  async run(ctx) {
+    const rows = ctx.quick ? 100_000 : 1_000_000
+    const files = 100
+    const notes: string[] = []
+    const predicates = [
+      'x = 500000',
+      'x >= 250000 and x < 260000',
+      'y = 500000',
+      'x >= 250000 and x < 300000 and y >= 250000 and y < 300000',
+    ]
+    const cases: CaseResult[] = []
+    for (const layout of ['liquid', 'zorder'] as const) {
+      const name = `${layout === 'liquid' ? 'liquid clustering by x' : 'Z-order by (x, y)'}: ${rows} rows, ${files} files`
+      await attempt(cases, name, async () => {
+        const ts = side(
+          await runNodeCase('cluster', {
+            dir: path.join(ctx.work, `cluster-${layout}-${rows}`),
+            rows,
+            files,
+            layout,
+            predicates,
+          }),
+        )
+        const c = caseResult(name, ts, null)
+        const before = ts.extra.before as number[]
+        const after = ts.extra.after as number[]
+        predicates.forEach((p, i) => {
+          c.notes.push(
+            `${p}: reads ${(before[i] * 100).toFixed(1)}% of files before, ${(after[i] * 100).toFixed(1)}% after`,
+          )
+        })
+        c.notes.push(
+          `timed: one OPTIMIZE rewriting ${String(ts.extra.removed)} files into ${String(ts.extra.filesAfter)}`,
+        )
+        return c
+      })
+    }
+    notes.push(
+      'x, y uniform random integers in [0, 1e6); 100 appends of equal size; OPTIMIZE targetSizeBytes = table size / 100; fractions from Snapshot.files({filter}) (min/max stats pruning)',
+    )
+    return { params: { rows, files, reps: 1 }, cases, notes }
   },
 }
 
@@ -382,7 +461,9 @@ const scanBench: Benchmark = {
     ] as [string, string[] | undefined][]) {
       const params = { table: dir, reps: ctx.reps, columns }
       const ts = side(await runNodeCase('scan', params))
-      const raw = side(await runNodeCase('rawRead', { files, reps: ctx.reps, columns }))
+      const tsSingle = side(await runNodeCase('scan', { ...params, concurrency: 1 }))
+      const raw = side(await runNodeCase('rawReadPool', { files, reps: ctx.reps, columns }))
+      const rawSingle = side(await runNodeCase('rawReadSingle', { files, reps: ctx.reps, columns }))
       const rs = await py({ op: 'scan', table: dir, reps: ctx.reps, columns: columns ?? null }, notes)
       const c = caseResult(name, ts, rs, raw)
       c.throughput = { value: Math.round(s.rows / (ts.medianMs / 1000)), unit: 'rows/s' }
@@ -393,9 +474,13 @@ const scanBench: Benchmark = {
         profiled('scan', params),
       )
       cases.push(c)
+      // The single-threaded path against the single-threaded raw decode.
+      const c1 = caseResult(`${name}, concurrency 1`, tsSingle, rs, rawSingle)
+      c1.notes.push('delta-ts scan({ concurrency: 1 }) vs parquet-wasm decoding in the calling thread')
+      cases.push(c1)
     }
     notes.push(
-      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baseline reads the same files with parquet-wasm readParquet`,
+      `table: ${files.length} data file(s) written by delta-ts (zstd); raw baselines decode the same files with parquet-wasm ParquetFile.stream (projected): on one worker per core with the columns split as delta-ts splits them, and in the calling thread (the concurrency 1 rows)`,
     )
     return { params: { rows: s.rows, columns: 6, reps: ctx.reps }, cases, notes }
   },
@@ -717,6 +802,7 @@ export const BENCHMARKS: Benchmark[] = [
   appendBench,
   commitsBench,
   pruningBench,
+  clusteringBench,
   mergeBench,
   deleteBench,
   etlBench,

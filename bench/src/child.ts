@@ -6,8 +6,11 @@
 import { readFileSync } from 'node:fs'
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
+import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { Worker } from 'node:worker_threads'
 import * as arrow from 'apache-arrow'
 import { DeltaTable, type StorageOptions } from 'delta-ts'
 import * as pw from 'parquet-wasm'
@@ -19,6 +22,35 @@ type CaseFn = (p: Params) => Promise<{ runsMs: number[]; extra?: Record<string, 
 
 const str = (p: Params, k: string): string => String(p[k])
 const num = (p: Params, k: string): number => Number(p[k])
+
+const RAW_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const pw = require(workerData.pw)
+parentPort.on('message', async ({ bytes, columns }) => {
+  const file = await pw.ParquetFile.fromFile(new Blob([bytes]))
+  const reader = (await file.stream({ columns, batchSize: 65536 })).getReader()
+  const out = []
+  for (;;) { const x = await reader.read(); if (x.done) break; out.push(x.value.intoIPCStream()) }
+  file.free()
+  parentPort.postMessage(out, out.map((b) => b.buffer))
+})`
+
+/** Workers (one per core) that decode a file's column group with parquet-wasm and answer Arrow IPC. */
+function rawPool(): { run(bytes: Uint8Array, columns: string[]): Promise<Uint8Array[]>; close(): void }[] {
+  const pwPath = createRequire(import.meta.url).resolve('parquet-wasm')
+  return Array.from({ length: availableParallelism() }, () => {
+    const w = new Worker(RAW_WORKER, { eval: true, workerData: { pw: pwPath } })
+    return {
+      run: (bytes, columns) =>
+        new Promise((resolve, reject) => {
+          w.once('message', resolve)
+          w.once('error', reject)
+          w.postMessage({ bytes, columns })
+        }),
+      close: () => void w.terminate(),
+    }
+  })
+}
 
 /** When set (by harness.ts), the timed regions are CPU-profiled into this file (module loading is not). */
 const profileFile = process.env.BENCH_CPU_PROFILE
@@ -113,15 +145,121 @@ const cases: Record<string, CaseFn> = {
     return { runsMs, extra: { total, kept } }
   },
 
-  /** Full or projected scan into one Arrow table. */
+  /**
+   * Clustering: builds a table of `rows` uniformly random rows in `files` appends (untimed), measures the
+   * fraction of files each predicate keeps, runs one OPTIMIZE (timed) laying the data out by `layout`
+   * (`liquid`: create with clusterBy x; `zorder`: zOrderBy x, y) into about as many files, and measures again.
+   */
+  async cluster(p) {
+    const dir = str(p, 'dir')
+    await rm(dir, { recursive: true, force: true })
+    const rows = num(p, 'rows')
+    const nFiles = num(p, 'files')
+    const layout = str(p, 'layout')
+    const predicates = p.predicates as string[]
+    let seed = 12345
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed / 2147483648
+    }
+    const per = Math.ceil(rows / nFiles)
+    const batch = (k: number) =>
+      arrow.tableFromArrays({
+        id: Int32Array.from({ length: per }, (_, i) => k * per + i),
+        x: Int32Array.from({ length: per }, () => Math.floor(rand() * 1_000_000)),
+        y: Int32Array.from({ length: per }, () => Math.floor(rand() * 1_000_000)),
+        payload: Float64Array.from({ length: per }, () => rand()),
+      })
+    const table = await DeltaTable.create(dir, {
+      schema: batch(0).schema,
+      ...(layout === 'liquid' ? { clusterBy: ['x'] } : {}),
+    })
+    const txnData: arrow.Table[] = []
+    for (let k = 0; k < nFiles; k++) txnData.push(batch(k))
+    for (const t of txnData) await table.write(t)
+    const fractions = async () => {
+      const snap = await table.snapshot()
+      const out: number[] = []
+      for (const f of predicates) out.push((await snap.files({ filter: f })).length / snap.numFiles)
+      return out
+    }
+    const before = await fractions()
+    const size = (await (await table.snapshot()).files()).reduce((s, f) => s + f.size, 0)
+    const [ms, result] = await timed(() =>
+      table.optimize({
+        targetSizeBytes: Math.ceil(size / nFiles),
+        ...(layout === 'zorder' ? { zOrderBy: ['x', 'y'] } : {}),
+      }),
+    )
+    const after = await fractions()
+    const filesAfter = (await table.snapshot()).numFiles
+    return {
+      runsMs: [ms],
+      extra: { before, after, filesBefore: nFiles, filesAfter, removed: result.numFilesRemoved },
+    }
+  },
+
+  /** Full or projected scan into one Arrow table (`concurrency` unset: the pool's default, the cores). */
   async scan(p) {
     const snap = await (await DeltaTable.open(str(p, 'table'))).snapshot()
     const columns = p.columns as string[] | undefined
+    const concurrency = p.concurrency === undefined ? undefined : num(p, 'concurrency')
     const [runsMs, rows] = await repeat(
       num(p, 'reps'),
       noop,
-      async () => (await snap.scan({ columns }).toArrow()).numRows,
+      async () => (await snap.scan({ columns, concurrency }).toArrow()).numRows,
     )
+    return { runsMs, extra: { rows } }
+  },
+
+  /**
+   * Baseline on one thread: parquet-wasm decodes the same files in this thread (`ParquetFile.stream` with the
+   * projection, which `readParquet` ignores), batches into Arrow JS through IPC.
+   */
+  async rawReadSingle(p) {
+    const files = p.files as string[]
+    const columns = p.columns as string[] | undefined
+    const [runsMs, rows] = await repeat(num(p, 'reps'), noop, async () => {
+      let rows = 0
+      for (const f of files) {
+        const file = await pw.ParquetFile.fromFile(new Blob([readFileSync(f)]))
+        const reader = (await file.stream({ columns, batchSize: 65536 })).getReader()
+        for (;;) {
+          const x = await reader.read()
+          if (x.done) break
+          rows += arrow.tableFromIPC(x.value.intoIPCStream()).numRows
+        }
+        file.free()
+      }
+      return rows
+    })
+    return { runsMs, extra: { rows } }
+  },
+
+  /**
+   * Baseline on a pool: the same decode split as delta-ts's scans (each file's columns in one group per
+   * worker, `os.availableParallelism()` workers), parquet-wasm in each worker, IPC back to Arrow JS here.
+   */
+  async rawReadPool(p) {
+    const files = p.files as string[]
+    const pool = rawPool()
+    const [runsMs, rows] = await repeat(num(p, 'reps'), noop, async () => {
+      let rows = 0
+      for (const f of files) {
+        const bytes = readFileSync(f)
+        const file = await pw.ParquetFile.fromFile(new Blob([bytes]))
+        const names =
+          (p.columns as string[] | undefined) ??
+          arrow.tableFromIPC(file.schema().intoIPCStream()).schema.fields.map((x) => x.name)
+        file.free()
+        const k = Math.min(pool.length, names.length)
+        const groups = Array.from({ length: k }, (_, i) => names.filter((_: string, j: number) => j % k === i))
+        const parts = await Promise.all(groups.map((columns, i) => pool[i].run(bytes, columns)))
+        for (const ipcs of parts) rows += ipcs.reduce((n, b) => n + arrow.tableFromIPC(b).numRows, 0) / k
+      }
+      return rows
+    })
+    for (const w of pool) w.close()
     return { runsMs, extra: { rows } }
   },
 
@@ -262,6 +400,14 @@ const cases: Record<string, CaseFn> = {
     const [ms, r] = await timed(() => t.write(input))
     const files = (await (await t.snapshot()).files()).map((f) => path.join(dir, f.path))
     return { runsMs: [ms], extra: { files, rows: r.numOutputRows } }
+  },
+
+  /** Checkpoint write of a loaded snapshot (timed: building and storing the checkpoint, rewritten per run). */
+  async checkpointWrite(p) {
+    const t = await DeltaTable.open(str(p, 'table'))
+    await t.snapshot()
+    const [runsMs, r] = await repeat(num(p, 'reps'), noop, async () => t.checkpoint())
+    return { runsMs, extra: { numAddFiles: r.numAddFiles } }
   },
 
   /** Setup: write a checkpoint at the latest version. */

@@ -35,6 +35,7 @@ export {
   type OptimizeResult,
   planBins,
 } from './core/optimize.js'
+export type { BoundPredicate, ScanPlan } from './core/plan.js'
 export type { ColumnResolver } from './core/row-filter.js'
 export { evaluatePredicate, filterBatch, type RowFilterOptions, vectorValues } from './core/row-filter.js'
 export { Scan, type ScanOptions } from './core/scan.js'

@@ -2,20 +2,22 @@ import type * as arrow from 'apache-arrow'
 import { DeltaError } from '../errors.js'
 import type { AddAction } from '../protocol/actions.js'
 import { referencedColumns } from '../protocol/expr/columns.js'
-import { type Expr, exprToSql, type PredicateInput } from '../protocol/expr/index.js'
+import { exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
 import { writeDataFiles } from './data-writer.js'
 import { deletionVectorsEnabled } from './deletion-vector-io.js'
 import { deleteWithDeletionVectors } from './dv-delete.js'
+import type { BoundPredicate as BoundExpr } from './plan.js'
 import { evaluatePredicate } from './row-filter.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
 
 /** A predicate bound to a snapshot's schema, with what DML needs to know about it. */
 export interface BoundPredicate {
-  expr: Expr
+  /** Bound once by the scan planner's binder; scans and plans given it do not bind it again. */
+  expr: BoundExpr
   /** True when it reads partition columns only: whole files match or not, no data file is opened. */
   partitionOnly: boolean
   ctx: PruningContext
@@ -98,7 +100,7 @@ export async function rewriteMatchingRows(
   // Tables with deletion vectors enabled: DELETE marks rows instead of rewriting files (merge-on-read).
   if (!transform && !p.partitionOnly && deletionVectorsEnabled(snapshot.protocol, snapshot.properties))
     return deleteWithDeletionVectors(snapshot, txn, p, signal)
-  const { files, stats } = await snapshot.pruneFiles(p.expr)
+  const { files, stats } = await snapshot.scan({ filter: p.expr, signal }).plan()
   txn.readPredicate(addMatcher(p)).readFilePaths(files.map((f) => f.path))
   const metrics: RewriteMetrics = {
     numRemovedFiles: 0,

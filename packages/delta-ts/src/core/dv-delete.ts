@@ -19,7 +19,7 @@ export async function deleteWithDeletionVectors(
   p: BoundPredicate,
   signal?: AbortSignal,
 ): Promise<RewriteMetrics> {
-  const { files, stats } = await snapshot.pruneFiles(p.expr)
+  const { files, stats } = await snapshot.scan({ filter: p.expr, signal }).plan()
   txn.readPredicate(addMatcher(p)).readFilePaths(files.map((f) => f.path))
   const metrics: RewriteMetrics = {
     numRemovedFiles: 0,

@@ -1,9 +1,11 @@
+import type { Data, Struct } from 'apache-arrow'
+import { CheckpointFiles } from '../arrow/file-actions.js'
 import { DeltaError } from '../errors.js'
-import { readParquetActions } from '../parquet/checkpoint-read.js'
+import { readParquetCheckpoint } from '../parquet/checkpoint-read.js'
 import type { Action, CommitInfoAction } from '../protocol/actions.js'
 import { commitPath, LAST_CHECKPOINT_PATH, LOG_DIR, padVersion } from '../protocol/log-path.js'
 import { type CheckpointRef, type LogSegment, selectLogSegment } from '../protocol/log-segment.js'
-import { checkPartitionValues, parseCommitJson, ReplayState } from '../protocol/replay.js'
+import { checkPartitionValues, FileSet, parseCommitJson, ReplayState } from '../protocol/replay.js'
 import { parseSchemaString } from '../protocol/schema.js'
 import type { ObjectMeta, Storage } from '../storage/types.js'
 
@@ -96,15 +98,24 @@ export async function findLogSegment(storage: Storage, version?: number, signal?
   }
 }
 
-/** Reads all actions of a checkpoint, following V2 sidecars. */
-export async function readCheckpoint(storage: Storage, cp: CheckpointRef, signal?: AbortSignal): Promise<Action[]> {
+/**
+ * Reads a checkpoint, following V2 sidecars: its add actions stay Arrow columns (`adds`, one struct Data per
+ * decoded batch), every other action (and the adds of a V2 JSON top-level file) is converted.
+ */
+export async function readCheckpoint(
+  storage: Storage,
+  cp: CheckpointRef,
+  signal?: AbortSignal,
+): Promise<{ actions: Action[]; adds: Data<Struct>[] }> {
   const actions: Action[] = []
+  const adds: Data<Struct>[] = []
   for (const path of cp.paths) {
     if (path.endsWith('.json')) {
       for (const a of parseCommitJson(decoder.decode(await storage.read(path, { signal })), path)) actions.push(a)
     } else {
-      // A loop, not push(...rows): spreading a million checkpoint rows overflows the call stack.
-      for (const a of await readParquetActions(storage, path, signal)) actions.push(a)
+      const part = await readParquetCheckpoint(storage, path, signal)
+      for (const a of part.actions) actions.push(a)
+      for (const d of part.adds) adds.push(d)
     }
   }
   const sidecars = actions.filter((a) => a.sidecar).map((a) => a.sidecar!)
@@ -112,9 +123,11 @@ export async function readCheckpoint(storage: Storage, cp: CheckpointRef, signal
     const scPath =
       sc.path.includes('/') && /^[a-z]+:/.test(sc.path) ? sc.path : `${LOG_DIR}_sidecars/${decodeURIComponent(sc.path)}`
     const rel = scPath.startsWith(storage.rootUri) ? scPath.slice(storage.rootUri.length) : scPath
-    for (const a of await readParquetActions(storage, rel, signal)) if (a.add || a.remove) actions.push(a)
+    const part = await readParquetCheckpoint(storage, rel, signal)
+    for (const a of part.actions) if (a.remove) actions.push(a)
+    for (const d of part.adds) adds.push(d)
   }
-  return actions
+  return { actions, adds }
 }
 
 /**
@@ -216,11 +229,13 @@ export async function replaySegment(storage: Storage, seg: LogSegment, signal?: 
   for (const cp of seg.checkpoints) {
     if (!contiguousFrom(cp.version)) continue
     try {
-      const actions = await readCheckpoint(storage, cp, signal)
-      state = new ReplayState()
+      const { actions, adds } = await readCheckpoint(storage, cp, signal)
+      const files = new CheckpointFiles(adds, `checkpoint ${cp.version}`)
+      state = new ReplayState(files.length > 0 ? FileSet.ofBase(files) : FileSet.empty())
       for (const a of actions) state.apply(a)
       // Checkpoint rows come in any order: check the files once the metaData is known.
-      for (const add of state.files.values()) checkPartitionValues(add, state.metadata, `checkpoint ${cp.version}`)
+      files.checkPartitionValues(state.metadata, `checkpoint ${cp.version}`)
+      for (const add of state.files.adds.values()) checkPartitionValues(add, state.metadata, `checkpoint ${cp.version}`)
       checkCheckpointSchema(state, cp)
       base = cp.version
       break
@@ -246,5 +261,6 @@ export async function replaySegment(storage: Storage, seg: LogSegment, signal?: 
     },
     signal,
   )
+  state.files.seal()
   return { state, checkpointVersion: base, latestCommitInfo }
 }

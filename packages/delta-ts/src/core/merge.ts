@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow'
 import { adoptAsTable } from '../arrow/adopt.js'
+import { nullData } from '../arrow/convert.js'
 import { DeltaError } from '../errors.js'
-import { nullData } from '../parquet/read.js'
 import { arrowToDeltaSchema, deltaToArrowType } from '../protocol/arrow-schema.js'
 import {
   type ColumnExpr,
@@ -822,25 +822,24 @@ export async function executeMerge(
     notMatchedBySourcePredicates: describe(notMatchedBySource),
   })
 
-  // Which target files to read.
-  const allFiles = await snapshot.files()
+  // Which target files to read: planned by the scan planner (pruning by the source's join-key bounds).
   let candidates: FileEntry[]
-  if (notMatchedBySource.length > 0) {
-    candidates = allFiles
-    txn.readWholeTable()
+  let numFiles: number
+  const prune = notMatchedBySource.length > 0 ? undefined : pruningPredicate(plan, source, snapshot.partitionColumns)
+  if (prune) {
+    const bound = bindPredicate(prune, snapshot)
+    const planned = await snapshot.scan({ filter: bound.expr }).plan()
+    candidates = planned.files
+    numFiles = planned.stats.total
+    txn.readPredicate(addMatcher(bound))
   } else {
-    const prune = pruningPredicate(plan, source, snapshot.partitionColumns)
-    if (prune) {
-      const bound = bindPredicate(prune, snapshot)
-      candidates = (await snapshot.pruneFiles(bound.expr)).files
-      txn.readPredicate(addMatcher(bound))
-    } else {
-      candidates = allFiles
-      txn.readWholeTable()
-    }
+    const planned = await snapshot.scan().plan()
+    candidates = planned.files
+    numFiles = planned.stats.total
+    txn.readWholeTable()
   }
   txn.readFilePaths(candidates.map((f) => f.path))
-  metrics.numTargetFilesSkipped = allFiles.length - candidates.length
+  metrics.numTargetFilesSkipped = numFiles - candidates.length
 
   // Hash of the source by join key.
   const srcKeyCols = plan.keys.map((k) => source.schema.fields.findIndex((f) => f.name === k.source))

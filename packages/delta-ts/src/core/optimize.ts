@@ -6,9 +6,10 @@ import { writeDataFiles } from './data-writer.js'
 import { bindPredicate, predicateSql } from './dml-support.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
+import { clusterLayout, planClusterBins, rewriteClustered } from './zorder.js'
 
 /*
- * OPTIMIZE: bin-packing compaction (no Z-order). Per partition, the files smaller than `minFileSize` are
+ * OPTIMIZE: bin-packing compaction (Z-order and liquid clustering: core/zorder.ts). Per partition, the files smaller than `minFileSize` are
  * sorted by size and packed greedily into bins of at most `targetSizeBytes`; each bin with at least two files
  * (or one file carrying a deletion vector, whose deleted rows the rewrite purges) is read and rewritten into
  * files of about `targetSizeBytes`. One commit removes the old files and adds the new ones, all with
@@ -29,6 +30,12 @@ export interface OptimizeOptions extends CommitOptions {
   minFileSize?: number
   /** Compact only partitions matching this predicate over partition columns (SQL or an expression). */
   filter?: PredicateInput
+  /**
+   * Rewrite the files of each partition in Z-order of these columns (see core/zorder.ts), incrementally: files
+   * a previous OPTIMIZE Z-ordered by the same columns are left alone. Refused on clustered tables, which
+   * OPTIMIZE clusters by their clustering columns without it.
+   */
+  zOrderBy?: string[]
   /**
    * Spark's `REORG TABLE ... APPLY (PURGE)`: instead of compacting, rewrite every file that has a deletion
    * vector on its own, without the deleted rows (the file sizes are ignored; files without a vector stay).
@@ -138,33 +145,41 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
         `optimize filter must reference partition columns only (${snapshot.partitionColumns.join(', ') || 'the table has none'})`,
       )
     }
-    files = (await snapshot.pruneFiles(p.expr)).files
+    files = (await snapshot.scan({ filter: p.expr }).plan()).files
     predicate = [predicateSql(p)]
   } else {
-    files = await snapshot.files()
+    files = (await snapshot.scan().plan()).files
   }
   const purge = options.purgeDeletionVectors === true
-  const bins = purge ? files.filter((f) => f.deletionVector).map((f) => [f]) : planBins(files, target, minFileSize)
+  const layout = purge ? undefined : await clusterLayout(snapshot, options.zOrderBy)
+  const bins = purge
+    ? files.filter((f) => f.deletionVector).map((f) => [f])
+    : layout
+      ? planClusterBins(files, layout)
+      : planBins(files, target, minFileSize)
+  const layoutColumns = JSON.stringify(layout?.columns.map((p) => p.join('.')) ?? [])
   const txn = purge
     ? new Transaction(snapshot, 'REORG', { predicate: JSON.stringify(predicate), applyPurge: true })
-    : new Transaction(snapshot, 'OPTIMIZE', { predicate: JSON.stringify(predicate), zOrderBy: '[]' })
+    : new Transaction(snapshot, 'OPTIMIZE', {
+        predicate: JSON.stringify(predicate),
+        zOrderBy: layout?.kind === 'zorder' ? layoutColumns : '[]',
+        ...(layout?.kind === 'liquid' ? { clusterBy: layoutColumns, auto: false } : {}),
+      })
   const adds: AddAction[] = []
   const removed: FileEntry[] = []
   const partitions = new Set<string>()
   for (const bin of bins) {
     if (options.signal?.aborted) throw new DeltaError('ABORTED', 'optimize aborted', { cause: options.signal.reason })
-    const written = await writeDataFiles(
-      snapshot.storage,
-      snapshot.scan({ files: bin, signal: options.signal }).batches(),
-      {
-        schema: snapshot.schema,
-        partitionColumns: snapshot.partitionColumns,
-        configuration: snapshot.properties,
-        columnMappingMode: snapshot.columnMappingMode,
-        targetFileSize: target,
-        signal: options.signal,
-      },
-    )
+    const written = layout
+      ? await rewriteClustered(snapshot, bin, layout, target, options.signal)
+      : await writeDataFiles(snapshot.storage, snapshot.scan({ files: bin, signal: options.signal }).batches(), {
+          schema: snapshot.schema,
+          partitionColumns: snapshot.partitionColumns,
+          configuration: snapshot.properties,
+          columnMappingMode: snapshot.columnMappingMode,
+          targetFileSize: target,
+          signal: options.signal,
+        })
     for (const a of written) adds.push({ ...a, dataChange: false })
     for (const f of bin) removed.push(f)
     partitions.add(JSON.stringify(bin[0].partitionValues))

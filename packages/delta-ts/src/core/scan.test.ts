@@ -464,10 +464,15 @@ describe('Scan: options', () => {
     expect(values(t, 'a')).toEqual([1, 2, 3])
   })
 
-  it('rejects an unknown column and a bad batch size with INVALID_ARGUMENT', async () => {
+  it('rejects an unknown column, a bad batch size and a bad concurrency with INVALID_ARGUMENT', async () => {
     const snap = await makeTable(schema, [{ data }])
     expect(() => new Scan(snap, { columns: ['nope'] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     expect(() => new Scan(snap, { batchSize: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    for (const concurrency of [0, -1, 1.5, Number.NaN, '2' as unknown as number]) {
+      expect(() => new Scan(snap, { concurrency })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('concurrency') }),
+      )
+    }
   })
 
   it('stops with ABORTED when the signal fires', async () => {
@@ -546,7 +551,7 @@ describe('Scan: bounded streaming', () => {
     const dir = path.join(root, `t${counter - 1}`)
     const snap = await (await DeltaTable.open(dir, { storage: new Counting(dir) })).snapshot()
     const fileSize = (await snap.files())[0].size
-    for await (const b of snap.scan({ batchSize: 10_000 }).batches()) {
+    for await (const b of snap.scan({ batchSize: 10_000, concurrency: 1 }).batches()) {
       expect(b.numRows).toBe(10_000)
       break
     }
@@ -554,6 +559,15 @@ describe('Scan: bounded streaming', () => {
     // One of four row groups plus the footer: well under half the file.
     expect(bytes).toBeGreaterThan(0)
     expect(bytes).toBeLessThan(fileSize / 2)
+    const single = bytes
+    // With two tasks in flight the scan reads one row group ahead, and no more.
+    bytes = 0
+    for await (const b of snap.scan({ batchSize: 10_000, concurrency: 2 }).batches()) {
+      expect(b.numRows).toBe(10_000)
+      break
+    }
+    expect(bytes).toBeGreaterThan(single)
+    expect(bytes).toBeLessThan(fileSize * 0.75)
   })
 })
 

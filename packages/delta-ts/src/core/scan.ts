@@ -1,14 +1,8 @@
 import * as arrow from 'apache-arrow'
+import { convertColumn, matchFileField, nullData, scalarData } from '../arrow/convert.js'
 import { DeltaError } from '../errors.js'
-import {
-  convertColumn,
-  DEFAULT_BATCH_SIZE,
-  matchFileField,
-  nullData,
-  openParquet,
-  type ParquetReader,
-  scalarData,
-} from '../parquet/read.js'
+import { defaultDecoder, type ParquetDecoder } from '../parquet/decoder.js'
+import { DEFAULT_BATCH_SIZE, openParquet, type ParquetReader } from '../parquet/read.js'
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { survivingRows } from '../protocol/deletion-vector.js'
 import { referencedColumns } from '../protocol/expr/columns.js'
@@ -18,6 +12,7 @@ import { parsePartitionValue } from '../protocol/partition-values.js'
 import type { PruneStats } from '../protocol/pruning.js'
 import { findField, physicalName, type StructField } from '../protocol/schema.js'
 import { loadDeletionVector, resolveTablePath } from './deletion-vector-io.js'
+import { type BoundPredicate, planFiles, type ScanPlan } from './plan.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { check, checkOptions, type OptionSpec } from './validate.js'
@@ -47,14 +42,23 @@ export interface ScanOptions {
   /** Top-level columns to return, in this order (logical names; case-insensitive match). Default: all. */
   columns?: string[]
   /**
-   * A predicate (SQL text or an {@link Expr}). Files are pruned by `snapshot.files({ filter })` (partition
-   * values and statistics), then rows are filtered per batch; only rows for which it is true are returned.
+   * A predicate (SQL text, an {@link Expr}, or one already bound by `snapshot.bindPredicate`, which is not
+   * bound again). Files are pruned by {@link Scan.plan} (partition values and statistics), then rows are
+   * filtered per batch; only rows for which it is true are returned.
    */
   filter?: string | Expr
   /** Read exactly these files (e.g. the files a DML operation rewrites) instead of the pruned snapshot files. */
   files?: readonly FileEntry[]
   /** Rows per batch at most (default 65536). */
   batchSize?: number
+  /**
+   * Decode tasks in flight at most (an integer >= 1; default: the decoder pool's size, the machine's cores).
+   * Row groups — and, when a file has fewer row groups than this, groups of its columns — decode in parallel
+   * on the worker pool, ahead of the consumer across file boundaries; batches still arrive in file and row
+   * order. Memory: at most this many decoded row groups wait beside the one being consumed. `1` decodes one
+   * task at a time (the next file's footer and deletion vector are still fetched ahead).
+   */
+  concurrency?: number
   signal?: AbortSignal
 }
 
@@ -63,6 +67,7 @@ const SCAN_OPTIONS: OptionSpec = {
   filter: check.predicate,
   files: check.any,
   batchSize: check.positiveNumber,
+  concurrency: check.positiveInteger,
   signal: check.signal,
 }
 
@@ -70,6 +75,60 @@ const SCAN_OPTIONS: OptionSpec = {
 interface OpenedFile {
   reader: ParquetReader
   deleted: Float64Array | undefined
+}
+
+/** The columns of one decoded batch, by file column name (from one or several column-group tasks). */
+interface DecodedBatch {
+  numRows: number
+  column(name: string): arrow.Data | undefined
+}
+
+/** One row group of one file, its decode started. */
+interface Unit {
+  file: FileEntry
+  opened: OpenedFile
+  group: number
+  /** Decode tasks it runs (column groups; 0 when only partition columns are read). */
+  tasks: number
+  decoded: Promise<DecodedBatch[]>
+}
+
+/**
+ * Splits `columns` into at most `k` groups of about equal compressed bytes (largest first into the lightest
+ * group), so column-parallel decode of one row group finishes together.
+ */
+function splitColumns(columns: string[], k: number, bytes: (c: string) => number): string[][] {
+  if (k <= 1 || columns.length <= 1) return [columns]
+  const bins = Array.from({ length: Math.min(k, columns.length) }, () => ({ cols: [] as string[], size: 0 }))
+  for (const c of [...columns].sort((a, b) => bytes(b) - bytes(a))) {
+    const bin = bins.reduce((a, b) => (b.size < a.size ? b : a))
+    bin.cols.push(c)
+    bin.size += bytes(c)
+  }
+  return bins.map((b) => b.cols).filter((c) => c.length > 0)
+}
+
+/** The batches of column-group tasks of one row group, zipped into batches of every column. */
+function zipParts(parts: arrow.RecordBatch[][], where: string): DecodedBatch[] {
+  const n = parts[0].length
+  if (parts.some((p) => p.length !== n))
+    throw new DeltaError('INTERNAL', `${where}: column groups decoded into different batch counts`)
+  const out: DecodedBatch[] = []
+  for (let b = 0; b < n; b++) {
+    const cols = new Map<string, arrow.Data>()
+    const numRows = parts[0][b].numRows
+    for (const p of parts) {
+      const batch = p[b]
+      if (batch.numRows !== numRows)
+        throw new DeltaError('INTERNAL', `${where}: column groups decoded into different batch sizes`)
+      batch.schema.fields.forEach((f, i) => {
+        const child = batch.data.children[i]
+        if (child) cols.set(f.name, child)
+      })
+    }
+    out.push({ numRows, column: (name) => cols.get(name) })
+  }
+  return out
 }
 
 interface OutputColumn {
@@ -89,12 +148,14 @@ function abortIfNeeded(signal: AbortSignal | undefined): void {
  * timestamps are exact microseconds; column-mapped files are read by physical name or field id; rows deleted
  * by deletion vectors never appear.
  *
- * Memory stays bounded by one row group of one file: {@link Scan.batches} streams file by file and row group
- * by row group, fetching only the footer and the needed column chunks of each file.
+ * Memory stays bounded by `concurrency` decoded row groups (see {@link ScanOptions.concurrency}):
+ * {@link Scan.batches} streams file by file and row group by row group, fetching and decoding only the footer
+ * and the needed column chunks of each file, with decodes running ahead in parallel on the worker pool.
  *
  * Construct with `snapshot.scan(options)` (or `new Scan(snapshot, options)`).
  *
- * @throws DeltaError `INVALID_ARGUMENT` (from the constructor) for an unknown column or a bad batch size.
+ * @throws DeltaError `INVALID_ARGUMENT` (from the constructor) for an unknown column, a bad batch size or
+ *   concurrency.
  */
 export class Scan {
   readonly snapshot: Snapshot
@@ -133,23 +194,36 @@ export class Scan {
     this.schema = new arrow.Schema(this.#columns.map((c) => c.arrowField))
   }
 
-  /** The data files this scan reads (after pruning by the filter, when one is given). */
-  async files(): Promise<FileEntry[]> {
-    if (this.options.files) return [...this.options.files]
-    if (this.options.filter === undefined) {
-      const files = await this.snapshot.files()
-      this.metrics = { total: files.length, prunedByPartition: 0, skippedByStats: 0, kept: files.length }
-      return files
+  /**
+   * Plans the scan: the files it reads (after pruning by partition values and statistics, when a filter is
+   * given; exactly `options.files` when those are given), with their partition values and deletion vectors,
+   * and what pruning did (also kept as {@link Scan.metrics}). DELETE, UPDATE, MERGE, OPTIMIZE and
+   * `snapshot.files({ filter })` all plan through here. No data file is opened.
+   *
+   * @throws DeltaError `INVALID_PREDICATE` for a filter that does not parse or bind to the table schema.
+   */
+  async plan(): Promise<ScanPlan> {
+    const filter = this.boundFilter()
+    if (this.options.files) {
+      const files = [...this.options.files]
+      const stats = { total: files.length, prunedByPartition: 0, skippedByStats: 0, kept: files.length }
+      this.metrics = stats
+      return { files, stats, filter }
     }
-    const { files, stats } = await this.snapshot.pruneFiles(this.boundFilter()!)
-    this.metrics = stats
-    return files
+    const plan = planFiles(this.snapshot, filter)
+    this.metrics = plan.stats
+    return plan
   }
 
-  #bound?: Expr
+  /** The data files this scan reads (after pruning by the filter, when one is given): `(await plan()).files`. */
+  async files(): Promise<FileEntry[]> {
+    return (await this.plan()).files
+  }
+
+  #bound?: BoundPredicate
 
   /** The filter parsed and bound once, shared by file pruning and row filtering. */
-  private boundFilter(): Expr | undefined {
+  private boundFilter(): BoundPredicate | undefined {
     const { filter } = this.options
     if (filter === undefined) return undefined
     this.#bound ??= this.snapshot.bindPredicate(filter)
@@ -200,55 +274,127 @@ export class Scan {
     }
     const readSchema = new arrow.Schema(readColumns.map((c) => c.arrowField))
     const files = await this.files()
-    // While one file decodes, the next one's footer and deletion vector are already on their way: on object
-    // stores the per-file round trips otherwise dominate scans of many small files. At most one file ahead, so
-    // memory stays bounded.
-    let next: Promise<OpenedFile> | undefined
+    const decoder = await defaultDecoder()
+    const concurrency = this.options.concurrency ?? decoder.concurrency
+    decoder.reserve(concurrency)
+    const mode = this.snapshot.columnMappingMode
+    // Which file column each read column comes from, per file (files of one table name columns differently).
+    const fileColumnsOf = (reader: ParquetReader) => {
+      const fileFields = reader.schema.fields
+      const sources = readColumns.map((c) => (c.partition ? -1 : matchFileField(fileFields, c.field, mode)))
+      return { sources, names: [...new Set(sources.filter((i) => i >= 0))].map((i) => fileFields[i].name) }
+    }
+    // The decode window: row groups (or column groups of one) decode ahead of the consumer, across file
+    // boundaries, up to `concurrency` tasks; while a file decodes, the next one's footer and deletion vector
+    // are already on their way (on object stores the per-file round trips otherwise dominate scans of many
+    // small files). Results are consumed strictly in order.
+    const opening: (Promise<OpenedFile> | undefined)[] = []
+    const open = (i: number): Promise<OpenedFile> => {
+      let p = opening[i]
+      if (!p) {
+        p = this.#openFile(files[i], decoder)
+        // Rejections are handled when the file's turn comes; this only keeps Node from flagging them early.
+        p.catch(() => undefined)
+        opening[i] = p
+      }
+      return p
+    }
+    const window: Unit[] = []
+    let nextFile = 0
+    let nextGroup = 0
+    let inFlight = 0
+    const start = async (): Promise<boolean> => {
+      while (nextFile < files.length) {
+        // A file that fails to open fails the scan at its turn: the files before it are yielded first.
+        const opened = await open(nextFile).catch((err: unknown) => {
+          if (window.length > 0) return undefined
+          throw err
+        })
+        if (!opened) return false
+        const { reader } = opened
+        if (nextGroup >= reader.rowGroups.length) {
+          nextFile++
+          nextGroup = 0
+          continue
+        }
+        const file = files[nextFile]
+        const group = nextGroup++
+        // The next file opens while this file's last row group decodes.
+        if (nextGroup >= reader.rowGroups.length && nextFile + 1 < files.length) void open(nextFile + 1)
+        const { names } = fileColumnsOf(reader)
+        // Fewer row groups left than the window holds: split each into column groups to use every worker.
+        const groupsLeft = reader.rowGroups.length - group + (files.length - nextFile - 1)
+        const k = groupsLeft >= concurrency ? 1 : Math.min(names.length, concurrency)
+        const parts = names.length > 0 ? splitColumns(names, k, (c) => reader.chunkBytes(group, c) ?? 1) : []
+        const numRows = reader.rowGroups[group].numRows
+        const decoded: Promise<DecodedBatch[]> =
+          parts.length === 0
+            ? Promise.resolve(countOnly(numRows, this.#batchSize))
+            : Promise.all(parts.map((cols) => reader.decodeRowGroup(group, cols, this.#batchSize))).then((p) =>
+                zipParts(p, `${file.path} row group ${group}`),
+              )
+        decoded.catch(() => undefined)
+        const unit: Unit = { file, opened, group, tasks: Math.max(1, parts.length), decoded }
+        inFlight += unit.tasks
+        window.push(unit)
+        return true
+      }
+      return false
+    }
     try {
-      for (let i = 0; i < files.length; i++) {
+      for (;;) {
         abortIfNeeded(signal)
-        const current = next ?? this.#openFile(files[i])
-        next = undefined
-        const opened = await current
-        if (i + 1 < files.length) {
-          next = this.#openFile(files[i + 1])
-          // Rejections are handled when the file's turn comes; this only keeps Node from flagging them early.
-          next.catch(() => undefined)
+        while (window.length === 0 || inFlight < concurrency) {
+          if (!(await start())) break
         }
-        try {
-          yield* this.#scanFile(files[i], opened, readColumns, readSchema, rowFilter?.evaluate)
-        } finally {
-          opened.reader.close()
-        }
+        const unit = window.shift()
+        if (!unit) break
+        const decoded = await unit.decoded
+        inFlight -= unit.tasks
+        yield* this.#convertGroup(
+          unit,
+          decoded,
+          fileColumnsOf(unit.opened.reader).sources,
+          readColumns,
+          readSchema,
+          rowFilter?.evaluate,
+        )
       }
     } finally {
-      // A consumer that stops early (break, error) must not leak the prefetched file's wasm memory.
-      if (next)
-        await next.then(
-          (o) => o.reader.close(),
-          () => undefined,
-        )
+      // A consumer that stops early (break, error): let the started tasks settle, so no rejection goes
+      // unobserved and no reader outlives the scan.
+      await Promise.all(window.map((u) => u.decoded.catch(() => undefined)))
+      await Promise.all(
+        opening.map((p) =>
+          p?.then(
+            (o) => o.reader.close(),
+            () => undefined,
+          ),
+        ),
+      )
     }
   }
 
-  async #openFile(file: FileEntry): Promise<OpenedFile> {
+  async #openFile(file: FileEntry, decoder: ParquetDecoder): Promise<OpenedFile> {
     const { signal } = this.options
     const storage = this.snapshot.storage
     const path = resolveTablePath(storage, file.path)
     const [reader, deleted] = await Promise.all([
-      openParquet(storage, path, { size: file.size > 0 ? file.size : undefined, signal }),
+      openParquet(storage, path, { size: file.size > 0 ? file.size : undefined, signal, decoder }),
       file.deletionVector ? loadDeletionVector(storage, file.deletionVector, { signal }) : Promise.resolve(undefined),
     ])
     return { reader, deleted }
   }
 
-  async *#scanFile(
-    file: FileEntry,
-    { reader, deleted }: OpenedFile,
+  /** The output batches of one decoded row group: partition constants, conversion, deletion vector, filter. */
+  *#convertGroup(
+    { file, opened: { reader, deleted }, group }: Unit,
+    decoded: DecodedBatch[],
+    sources: number[],
     readColumns: OutputColumn[],
     readSchema: arrow.Schema,
     evaluate: RowFilterFn | undefined,
-  ): AsyncGenerator<arrow.RecordBatch> {
+  ): Generator<arrow.RecordBatch> {
     const { signal } = this.options
     const mode = this.snapshot.columnMappingMode
     // Partition columns: one parsed value per file, keyed by physical name under column mapping.
@@ -259,62 +405,51 @@ export class Scan {
       const raw = key in file.partitionValues ? file.partitionValues[key] : file.partitionValues[c.field.name]
       constants.set(k, scalarData(parsePartitionValue(raw, c.field.type), c.arrowField.type))
     })
-    // Data columns: the file's top-level field that holds each.
     const fileFields = reader.schema.fields
-    const sources = readColumns.map((c) => (c.partition ? -1 : matchFileField(fileFields, c.field, mode)))
-    const fileColumns = [...new Set(sources.filter((i) => i >= 0))].map((i) => fileFields[i].name)
-    for (let g = 0; g < reader.rowGroups.length; g++) {
-      const rg = reader.rowGroups[g]
+    const rg = reader.rowGroups[group]
+    let rowInGroup = 0
+    for (const raw of decoded) {
       abortIfNeeded(signal)
-      const batches =
-        fileColumns.length > 0
-          ? reader.readRowGroup(g, fileColumns, this.#batchSize)
-          : countOnly(rg.numRows, this.#batchSize)
-      let rowInGroup = 0
-      for await (const raw of batches) {
-        abortIfNeeded(signal)
-        const n = raw.numRows
-        const start = rg.firstRow + rowInGroup
-        rowInGroup += n
-        const sel = deleted ? survivingRows(deleted, start, n) : undefined
-        const len = sel ? sel.length : n
-        if (len === 0) continue
-        const children = readColumns.map((c, k) => {
-          const constant = constants.get(k)
-          if (constant)
-            return convertColumn(constant, c.field.type, c.arrowField.type, new Int32Array(len), {
-              mode,
-              where: c.field.name,
-            })
-          const i = sources[k]
-          if (i < 0) return nullData(c.arrowField.type, len)
-          const col = raw.getChild(fileFields[i].name)
-          if (col?.data.length !== 1)
-            throw new DeltaError('INTERNAL', `column ${fileFields[i].name} missing from decoded batch`)
-          return convertColumn(col.data[0], c.field.type, c.arrowField.type, sel, { mode, where: c.field.name })
-        })
-        let batch = makeBatch(readSchema, children, len)
-        if (evaluate) {
-          const keep = evaluate(batch)
-          if (keep) {
-            if (keep.length === 0) continue
-            batch = makeBatch(
-              readSchema,
-              batch.data.children.map((d, k) =>
-                convertColumn(d, readColumns[k].field.type, readColumns[k].arrowField.type, keep, {
-                  mode: 'none',
-                  where: readColumns[k].field.name,
-                }),
-              ),
-              keep.length,
-            )
-          }
+      const n = raw.numRows
+      const start = rg.firstRow + rowInGroup
+      rowInGroup += n
+      const sel = deleted ? survivingRows(deleted, start, n) : undefined
+      const len = sel ? sel.length : n
+      if (len === 0) continue
+      const children = readColumns.map((c, k) => {
+        const constant = constants.get(k)
+        if (constant)
+          return convertColumn(constant, c.field.type, c.arrowField.type, new Int32Array(len), {
+            mode,
+            where: c.field.name,
+          })
+        const i = sources[k]
+        if (i < 0) return nullData(c.arrowField.type, len)
+        const col = raw.column(fileFields[i].name)
+        if (!col) throw new DeltaError('INTERNAL', `column ${fileFields[i].name} missing from decoded batch`)
+        return convertColumn(col, c.field.type, c.arrowField.type, sel, { mode, where: c.field.name })
+      })
+      let batch = makeBatch(readSchema, children, len)
+      if (evaluate) {
+        const keep = evaluate(batch)
+        if (keep) {
+          if (keep.length === 0) continue
+          batch = makeBatch(
+            readSchema,
+            batch.data.children.map((d, k) =>
+              convertColumn(d, readColumns[k].field.type, readColumns[k].arrowField.type, keep, {
+                mode: 'none',
+                where: readColumns[k].field.name,
+              }),
+            ),
+            keep.length,
+          )
         }
-        if (readColumns.length !== this.#columns.length) {
-          batch = makeBatch(this.schema, batch.data.children.slice(0, this.#columns.length), batch.numRows)
-        }
-        yield batch
       }
+      if (readColumns.length !== this.#columns.length) {
+        batch = makeBatch(this.schema, batch.data.children.slice(0, this.#columns.length), batch.numRows)
+      }
+      yield batch
     }
   }
 }
@@ -325,11 +460,10 @@ function makeBatch(schema: arrow.Schema, children: arrow.Data[], length: number)
 }
 
 /** Row counts without column data: when a scan needs only partition columns, no chunk is fetched. */
-async function* countOnly(
-  numRows: number,
-  batchSize: number,
-): AsyncGenerator<{ numRows: number; getChild(name: string): null }> {
+function countOnly(numRows: number, batchSize: number): DecodedBatch[] {
+  const out: DecodedBatch[] = []
   for (let done = 0; done < numRows; done += batchSize) {
-    yield { numRows: Math.min(batchSize, numRows - done), getChild: () => null }
+    out.push({ numRows: Math.min(batchSize, numRows - done), column: () => undefined })
   }
+  return out
 }

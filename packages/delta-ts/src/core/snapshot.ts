@@ -8,17 +8,18 @@ import type {
   RemoveAction,
 } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
-import { bindExpr, type Expr, parsePredicate } from '../protocol/expr/index.js'
+import type { Expr } from '../protocol/expr/index.js'
 import { assertReadable } from '../protocol/features.js'
-import type { FileEntry, FileStats } from '../protocol/file-entry.js'
+import { type FileEntry, fileEntryOf } from '../protocol/file-entry.js'
 import { parseLogPath } from '../protocol/log-path.js'
 import { type LogSegment, monotonicTimestamps } from '../protocol/log-segment.js'
-import { type PruneStats, pruneFiles } from '../protocol/pruning.js'
+import { entryColumns, type FileColumns, type PruneStats } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
 import { parseInterval } from '../protocol/table-properties.js'
 import type { Storage } from '../storage/types.js'
 import { checkCommitPartitionValues, listLog, loadSegment, readCommitInfo, replayCommits } from './log-reader.js'
+import { type BoundPredicate, bindPredicate, pruningContext } from './plan.js'
 import { Scan, type ScanOptions } from './scan.js'
 import { check, checkOptions } from './validate.js'
 
@@ -73,27 +74,31 @@ export class Snapshot {
   /**
    * The active data files: decoded paths, partition values, sizes, parsed stats and deletion vectors. With a
    * `filter`, only files that may hold matching rows (pruned by partition values and statistics; no data
-   * file is opened). INVALID_PREDICATE when the filter does not parse or names an unknown column.
+   * file is opened), as planned by `snapshot.scan({ filter }).plan()`. INVALID_PREDICATE when the filter does
+   * not parse or names an unknown column.
    */
   async files(options: { filter?: string | Expr } = {}): Promise<FileEntry[]> {
     checkOptions('files', options, { filter: check.predicate })
-    if (options.filter !== undefined) return (await this.pruneFiles(options.filter)).files
-    return this.allFiles()
+    if (options.filter !== undefined) return (await this.scan({ filter: options.filter }).plan()).files
+    return this.allFileEntries()
   }
 
-  /** Prunes the active files with a predicate and reports what pruning did. */
+  /**
+   * Prunes the active files with a predicate and reports what pruning did.
+   *
+   * @deprecated use `snapshot.scan({ filter }).plan()`, which this calls.
+   */
   async pruneFiles(filter: string | Expr): Promise<{ files: FileEntry[]; stats: PruneStats }> {
-    const bound = this.bindPredicate(filter)
-    return pruneFiles(await this.allFiles(), bound, {
-      schema: this.schema,
-      partitionColumns: this.partitionColumns,
-      columnMappingMode: this.columnMappingMode,
-    })
+    const { files, stats } = await this.scan({ filter }).plan()
+    return { files, stats }
   }
 
-  /** Parses (when a string) and binds a predicate against this snapshot's schema. */
-  bindPredicate(filter: string | Expr): Expr {
-    return bindExpr(typeof filter === 'string' ? parsePredicate(filter) : filter, this.schema)
+  /**
+   * Parses (when a string) and binds a predicate against this snapshot's schema; a predicate already bound to
+   * it is returned as is.
+   */
+  bindPredicate(filter: string | Expr): BoundPredicate {
+    return bindPredicate(filter, this.schema)
   }
 
   /** A scan of this snapshot's rows into Apache Arrow (see {@link Scan}). */
@@ -101,13 +106,29 @@ export class Snapshot {
     return new Scan(this, options)
   }
 
-  private async allFiles(): Promise<FileEntry[]> {
+  /** @internal every active file's FileEntry (cached): checkpoint rows first, then commit adds. */
+  allFileEntries(): FileEntry[] {
     if (!this.fileCache) {
       const out: FileEntry[] = []
-      for (const add of this.state.files.values()) out.push(fileEntryOf(add))
+      const fs = this.state.files
+      const base = fs.base
+      if (base) for (let row = 0; row < base.length; row++) if (fs.baseLive(row)) out.push(base.entry(row))
+      for (const e of this.commitFileColumns().entries) out.push(e)
       this.fileCache = out
     }
     return this.fileCache
+  }
+
+  #commitFiles?: { entries: FileEntry[]; columns: FileColumns }
+
+  /** @internal the FileEntry objects of the commits' adds and a columnar view of them for pruning (cached). */
+  commitFileColumns(): { entries: FileEntry[]; columns: FileColumns } {
+    if (!this.#commitFiles) {
+      const entries: FileEntry[] = []
+      for (const add of this.state.files.adds.values()) entries.push(fileEntryOf(add))
+      this.#commitFiles = { entries, columns: entryColumns(entries, pruningContext(this)) }
+    }
+    return this.#commitFiles
   }
 
   /** Number of active files, without materializing FileEntry objects. */
@@ -136,34 +157,7 @@ export class Snapshot {
   }
 }
 
-/** The FileEntry view of an add action: decoded path, parsed stats. */
-export function fileEntryOf(add: AddAction): FileEntry {
-  return {
-    path: decodeActionPath(add.path),
-    partitionValues: add.partitionValues ?? {},
-    size: add.size,
-    modificationTime: add.modificationTime,
-    stats: parseStats(add.stats, add.stats_parsed),
-    deletionVector: add.deletionVector ?? undefined,
-    add,
-  }
-}
-
-/** Parses `add.stats` JSON, or takes checkpoint `stats_parsed`. Bad stats are ignored (the file is kept). */
-export function parseStats(
-  stats: string | null | undefined,
-  parsed?: Record<string, unknown> | null,
-): FileStats | undefined {
-  if (typeof stats === 'string' && stats.length > 0) {
-    try {
-      return JSON.parse(stats) as FileStats
-    } catch {
-      return undefined
-    }
-  }
-  if (parsed && typeof parsed === 'object') return parsed as FileStats
-  return undefined
-}
+export { fileEntryOf, parseStats } from '../protocol/file-entry.js'
 
 /** Whether in-commit timestamps are on, and from which version. */
 export function ictEnablement(props: Record<string, string>): number | undefined {

@@ -21,6 +21,16 @@ import {
 } from './maintenance.js'
 import { MergeBuilder, type MergeOptions } from './merge.js'
 import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
+import {
+  clusterByTxn,
+  clusteringColumns,
+  dropColumnTxn,
+  renameColumnTxn,
+  setPropertiesTxn,
+  unsetPropertiesTxn,
+  upgradeColumnMappingTxn,
+  widenColumnTxn,
+} from './schema-ops.js'
 import { ictEnablement, loadSnapshot, refreshSnapshot, type Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
 import { type UpdateOptions, type UpdateResult, updateTable } from './update.js'
@@ -55,6 +65,7 @@ const CREATE_OPTIONS: OptionSpec = {
   name: check.string,
   description: check.string,
   ifExists: check.oneOf('error', 'ignore'),
+  clusterBy: check.stringArray,
   deletionVectors: check.boolean,
 }
 const MERGE_OPTIONS: OptionSpec = {
@@ -72,6 +83,7 @@ const OPTIMIZE_OPTIONS: OptionSpec = {
   targetSizeBytes: check.positiveNumber,
   minFileSize: check.nonNegativeNumber,
   filter: check.predicate,
+  zOrderBy: check.stringArray,
   purgeDeletionVectors: check.boolean,
 }
 const VERSION_OPTIONS: OptionSpec = { version: check.nonNegativeInteger, signal: check.signal }
@@ -273,6 +285,115 @@ export class DeltaTable {
     const result = await optimizeTable(await this.snapshot({ signal: options.signal }), options)
     this.adopt(result.commit)
     return result
+  }
+
+  /**
+   * RENAME COLUMN `from` (a dotted path reaches nested struct fields; quote names holding dots with backticks)
+   * to `to`, as a metadata-only commit. Needs column mapping ({@link DeltaTable.upgradeColumnMapping}).
+   * Errors: UNSUPPORTED_FEATURE without column mapping (the message says how to enable it); INVALID_ARGUMENT
+   * for a missing column or a name already taken; COMMIT_CONFLICT when a concurrent commit changed the metadata.
+   */
+  async renameColumn(from: string, to: string, options: CommitOptions = {}): Promise<CommitResult> {
+    checkArgument('renameColumn', 'from', from, check.string)
+    checkArgument('renameColumn', 'to', to, check.string)
+    checkOptions('renameColumn', options, COMMIT_OPTIONS)
+    return this.commitTxn(renameColumnTxn(await this.snapshot(), from, to), options)
+  }
+
+  /**
+   * DROP COLUMN `name` (a dotted path reaches nested struct fields), as a metadata-only commit: the values stay
+   * in the files and are no longer read. Needs column mapping. Errors: UNSUPPORTED_FEATURE without column
+   * mapping; INVALID_ARGUMENT for a missing column, a partition or clustering column, or the last field.
+   */
+  async dropColumn(name: string, options: CommitOptions = {}): Promise<CommitResult> {
+    checkArgument('dropColumn', 'name', name, check.string)
+    checkOptions('dropColumn', options, COMMIT_OPTIONS)
+    return this.commitTxn(await dropColumnTxn(await this.snapshot(), name), options)
+  }
+
+  /**
+   * Enables column mapping (`name` mode) on an existing table, as Spark's `delta.columnMapping.mode = 'name'`
+   * upgrade: ids and physical names (= the current names) for every field, protocol 2/5 (or the
+   * `columnMapping` feature). Metadata only. Returns undefined when the table already uses column mapping.
+   */
+  async upgradeColumnMapping(options: CommitOptions = {}): Promise<CommitResult | undefined> {
+    checkOptions('upgradeColumnMapping', options, COMMIT_OPTIONS)
+    const txn = upgradeColumnMappingTxn(await this.snapshot())
+    return txn ? this.commitTxn(txn, options) : undefined
+  }
+
+  /**
+   * Widens column `name` to `type` (Delta type name: `'long'`, `'double'`, `'timestamp_ntz'`,
+   * `'decimal(12,2)'`), recording the change in the field's `delta.typeChanges`; old files are cast when read.
+   * Needs `delta.enableTypeWidening = 'true'`. Returns undefined when the column already has the type.
+   * Errors: UNSUPPORTED_FEATURE without type widening enabled; INVALID_ARGUMENT for a change that is not a
+   * widening (PROTOCOL.md §Type Widening) or a missing column.
+   */
+  async widenColumn(name: string, type: string, options: CommitOptions = {}): Promise<CommitResult | undefined> {
+    checkArgument('widenColumn', 'name', name, check.string)
+    checkArgument('widenColumn', 'type', type, check.string)
+    checkOptions('widenColumn', options, COMMIT_OPTIONS)
+    const txn = widenColumnTxn(await this.snapshot(), name, type)
+    return txn ? this.commitTxn(txn, options) : undefined
+  }
+
+  /**
+   * Sets table properties (SET TBLPROPERTIES). Known `delta.*` values are validated; a property that needs a
+   * table feature upgrades the protocol in the same commit (`delta.enableDeletionVectors`,
+   * `delta.enableChangeDataFeed`, `delta.enableTypeWidening`, `delta.enableInCommitTimestamps`,
+   * `delta.appendOnly`, `delta.feature.<name> = 'supported'`); `delta.columnMapping.mode = 'name'` upgrades
+   * column mapping. Returns undefined when nothing changes. Errors: INVALID_ARGUMENT for a bad value or a
+   * property delta-ts maintains; UNSUPPORTED_FEATURE for a feature delta-ts cannot write (e.g.
+   * `delta.checkpointPolicy = 'v2'`, row tracking).
+   */
+  async setProperties(
+    properties: Record<string, string>,
+    options: CommitOptions = {},
+  ): Promise<CommitResult | undefined> {
+    checkArgument('setProperties', 'properties', properties, check.stringRecord)
+    checkOptions('setProperties', options, COMMIT_OPTIONS)
+    const txn = setPropertiesTxn(await this.snapshot(), properties)
+    return txn ? this.commitTxn(txn, options) : undefined
+  }
+
+  /**
+   * Removes table properties (UNSET TBLPROPERTIES). Errors: INVALID_ARGUMENT for a key that is not set (unless
+   * `ifExists`) or one delta-ts maintains (column mapping, in-commit timestamp enablement). Returns undefined
+   * when nothing was removed.
+   */
+  async unsetProperties(
+    keys: string[],
+    options: CommitOptions & { ifExists?: boolean } = {},
+  ): Promise<CommitResult | undefined> {
+    checkArgument('unsetProperties', 'keys', keys, check.stringArray)
+    checkOptions('unsetProperties', options, { ...COMMIT_OPTIONS, ifExists: check.boolean })
+    const { ifExists, ...commitOptions } = options
+    const txn = unsetPropertiesTxn(await this.snapshot(), keys, ifExists)
+    return txn ? this.commitTxn(txn, commitOptions) : undefined
+  }
+
+  /**
+   * ALTER TABLE CLUSTER BY: sets the liquid clustering columns (an empty list clusters by none), stored in the
+   * `delta.clustering` domain; adds the `clustering` and `domainMetadata` writer features. Data is clustered
+   * by the next {@link DeltaTable.optimize}. Returns undefined when the columns are unchanged.
+   * Errors: INVALID_ARGUMENT for a missing, partition or unorderable column, or more than 4 columns.
+   */
+  async clusterBy(columns: string[], options: CommitOptions = {}): Promise<CommitResult | undefined> {
+    checkArgument('clusterBy', 'columns', columns, check.stringArray)
+    checkOptions('clusterBy', options, COMMIT_OPTIONS)
+    const txn = await clusterByTxn(await this.snapshot(), columns)
+    return txn ? this.commitTxn(txn, options) : undefined
+  }
+
+  /** The liquid clustering columns (dotted logical paths); empty when the table is not clustered. */
+  async clusteringColumns(): Promise<string[]> {
+    return (await clusteringColumns(await this.snapshot())).map((p) => p.join('.'))
+  }
+
+  private async commitTxn(txn: Transaction, options: CommitOptions): Promise<CommitResult> {
+    const commit = await txn.commit(options)
+    this.adopt(commit)
+    return commit
   }
 
   /**

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow'
+import { scalarData } from '../arrow/convert.js'
 import { DeltaError } from '../errors.js'
-import { scalarData } from '../parquet/read.js'
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
 import { bindExpr, type ColumnExpr, type Expr, type LiteralExpr, type PredicateInput } from '../protocol/expr/index.js'
 import { type Token, tokenize } from '../protocol/expr/parse.js'

@@ -30,6 +30,8 @@ export const check = {
   string: ((v) => (typeof v === 'string' ? undefined : 'a string')) as OptionCheck,
   nonNegativeInteger: ((v) =>
     typeof v === 'number' && Number.isInteger(v) && v >= 0 ? undefined : 'an integer >= 0') as OptionCheck,
+  positiveInteger: ((v) =>
+    typeof v === 'number' && Number.isInteger(v) && v > 0 ? undefined : 'an integer > 0') as OptionCheck,
   positiveNumber: ((v) =>
     typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a finite number > 0') as OptionCheck,
   nonNegativeNumber: ((v) =>

@@ -186,7 +186,12 @@ export async function writeToTable(
   const columnMappingIds = () =>
     snapshot.columnMappingMode === 'none' ? undefined : { maxColumnId, newPhysicalName: () => `col-${uuidv4()}` }
   const conform = (batch: arrow.Table | arrow.RecordBatch, mode: SchemaMode): arrow.Table => {
-    const res = enforceSchema(batch, { tableSchema: schema, schemaMode: mode, columnMapping: columnMappingIds() })
+    const res = enforceSchema(batch, {
+      tableSchema: schema,
+      schemaMode: mode,
+      columnMapping: columnMappingIds(),
+      typeWidening: snapshot.properties['delta.enableTypeWidening'] === 'true',
+    })
     if (res.schemaChanged) {
       schema = res.schema
       schemaChanged = true

@@ -1,27 +1,14 @@
-import { tableFromIPC } from 'apache-arrow'
+import { type Data, type Struct, tableFromIPC } from 'apache-arrow'
+import { dataToJs } from '../arrow/to-js.js'
 import { DeltaError } from '../errors.js'
 import type { Action } from '../protocol/actions.js'
 import { ACTION_KEY_FIELDS, validateAction } from '../protocol/replay.js'
 import type { Storage } from '../storage/types.js'
-import { tableToObjects } from './arrow-to-js.js'
 import type { DecodeResponse } from './decode-tasks.js'
 import { defaultDecoder, type ParquetDecoder } from './decoder.js'
 
 /** The checkpoint columns replay needs; commitInfo and cdc never appear in checkpoints. */
 const REPLAY_COLUMNS = Object.keys(ACTION_KEY_FIELDS).filter((k) => k !== 'commitInfo' && k !== 'cdc')
-
-/**
- * Drops action columns whose key field is null: some writers emit a non-null struct of nulls where the row
- * holds another action, and a checkpoint that lacks protocol or metaData must read as lacking it.
- */
-function keepPresentActions(row: Record<string, unknown>): Action {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(row)) {
-    const key = (ACTION_KEY_FIELDS as Record<string, string | undefined>)[k]
-    if (v && typeof v === 'object' && key && (v as Record<string, unknown>)[key] != null) out[k] = v
-  }
-  return out as Action
-}
 
 /**
  * Reads the actions of a parquet checkpoint (or sidecar) file, projecting only the columns replay needs. The
@@ -38,6 +25,38 @@ export async function readParquetActions(
   signal?: AbortSignal,
   options: { decoder?: ParquetDecoder } = {},
 ): Promise<Action[]> {
+  const { actions, adds } = await readParquetCheckpoint(storage, path, signal, options)
+  let row = 0
+  const out: Action[] = []
+  for (const data of adds) {
+    const values = dataToJs(data)
+    for (const v of values) {
+      if (v && typeof v === 'object' && (v as Record<string, unknown>).path != null) {
+        const a = { add: v } as Action
+        validateAction(a, `${path} add ${row}`)
+        out.push(a)
+      }
+      row++
+    }
+  }
+  for (const a of actions) out.push(a)
+  return out
+}
+
+/**
+ * Reads a parquet checkpoint (or sidecar) file as {@link readParquetActions} does, but keeps the `add` column
+ * as Arrow data (one struct Data per decoded batch; rows whose `add.path` is null hold another action) and
+ * converts only the other actions (protocol, metaData, txn, remove, domainMetadata, sidecar, ...), row by row
+ * for the rows that hold one.
+ *
+ * @throws DeltaError as {@link readParquetActions}.
+ */
+export async function readParquetCheckpoint(
+  storage: Storage,
+  path: string,
+  signal?: AbortSignal,
+  options: { decoder?: ParquetDecoder } = {},
+): Promise<{ actions: Action[]; adds: Data<Struct>[] }> {
   let bytes: Uint8Array
   try {
     bytes = await storage.read(path, { signal })
@@ -65,17 +84,36 @@ export async function readParquetActions(
   try {
     const { columns } = answer
     const actions: Action[] = []
-    let row = 0
+    const adds: Data<Struct>[] = []
+    let base = 0
     for (const ipc of answer.batches) {
-      const rows = tableToObjects(tableFromIPC(ipc), columns) as Action[]
-      for (let i = 0; i < rows.length; i++, row++) {
-        const a = keepPresentActions(rows[i] as Record<string, unknown>)
-        if (Object.keys(a).length === 0) continue
-        validateAction(a, `${path} row ${row}`)
-        actions.push(a)
+      const table = tableFromIPC(ipc)
+      for (const batch of table.batches) {
+        for (const name of columns) {
+          const col = batch.getChild(name)
+          if (!col || col.data.length !== 1) continue
+          const data = col.data[0] as Data<Struct>
+          if (name === 'add') {
+            adds.push(data)
+            continue
+          }
+          const keyField = (ACTION_KEY_FIELDS as Record<string, string | undefined>)[name]
+          const fields = data.type.children ?? []
+          const k = fields.findIndex((f) => f.name === keyField)
+          if (k < 0) continue
+          const key = data.children[k]
+          if (key.nullCount === key.length) continue
+          for (let i = 0; i < data.length; i++) {
+            if (!(data.nullCount === 0 || data.getValid(i)) || !(key.nullCount === 0 || key.getValid(i))) continue
+            const a = { [name]: dataToJs(data.slice(i, 1))[0] } as Action
+            validateAction(a, `${path} row ${base + i}`)
+            actions.push(a)
+          }
+        }
+        base += batch.numRows
       }
     }
-    return actions
+    return { actions, adds }
   } catch (err) {
     if (err instanceof DeltaError) throw err
     throw new DeltaError('INVALID_LOG', `checkpoint file ${path} is not readable parquet: ${(err as Error).message}`, {

@@ -1,6 +1,6 @@
 import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
-import { type SpawnWorker, WorkerCrashError, WorkerPool } from '../worker/pool.js'
+import { type SpawnWorker, WorkerCrashError, WorkerPool, type WorkerRuntime } from '../worker/pool.js'
 import { createDecodeHandler, type DecodeRequest, type DecodeResponse } from './decode-tasks.js'
 
 /**
@@ -13,6 +13,10 @@ import { createDecodeHandler, type DecodeRequest, type DecodeResponse } from './
 export interface ParquetDecoder {
   /** True when a trap in parquet-wasm cannot end the caller's process. */
   readonly isolated: boolean
+  /** Tasks that run at the same time (workers of the pool; 1 in process). More are queued in order. */
+  readonly concurrency: number
+  /** Lets at least `n` tasks run at the same time where the decoder can (a pool grows); else a no-op. */
+  reserve(n: number): void
   /**
    * Runs one decode task for file `path`.
    *
@@ -31,6 +35,8 @@ export function inProcessDecoder(): ParquetDecoder {
   const handle = createDecodeHandler(pw)
   return {
     isolated: false,
+    concurrency: 1,
+    reserve: () => undefined,
     run: (path, request) =>
       new Promise((resolve, reject) =>
         handle(
@@ -54,6 +60,10 @@ export function isolatedDecoder(
   return {
     isolated: true,
     pool,
+    get concurrency() {
+      return pool.size
+    },
+    reserve: (n) => pool.grow(n),
     async run(path, request) {
       const ranges = request.ranges.map((r) => ({ start: r.start, bytes: r.bytes.slice() }))
       try {
@@ -76,12 +86,15 @@ export const DECODE_HANDLER_SOURCE: string = createDecodeHandler.toString()
 let shared: Promise<ParquetDecoder> | undefined
 
 /**
- * The decoder readers use unless told otherwise: one isolated Node worker thread, started on first use and
- * shared by every reader of the process; the in-process decoder where worker threads are not available.
+ * The decoder readers use unless told otherwise: a pool of isolated workers sized to the machine's cores
+ * (workers start on first use, idle ones do not keep the process alive), shared by every reader of the
+ * process; the in-process decoder where workers are not available. `runtime` picks the worker adapter (default:
+ * Node `worker_threads`); it counts only on the first call, which creates the shared decoder.
  */
-export function defaultDecoder(): Promise<ParquetDecoder> {
-  shared ??= import('../worker/node.js').then(
-    ({ nodeWorkerSpawner }) => isolatedDecoder(nodeWorkerSpawner(DECODE_HANDLER_SOURCE, ['parquet-wasm'])),
+export function defaultDecoder(runtime?: WorkerRuntime): Promise<ParquetDecoder> {
+  shared ??= (runtime ? Promise.resolve({ nodeWorkerRuntime: runtime }) : import('../worker/node.js')).then(
+    ({ nodeWorkerRuntime: rt }) =>
+      isolatedDecoder(rt.spawner(DECODE_HANDLER_SOURCE, ['parquet-wasm']), { size: rt.cores() }),
     () => inProcessDecoder(),
   )
   return shared

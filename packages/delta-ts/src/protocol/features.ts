@@ -33,6 +33,7 @@ export const SUPPORTED_WRITER_FEATURES: ReadonlySet<string> = new Set([
   'columnMapping',
   'generatedColumns',
   'identityColumns',
+  'clustering',
 ])
 
 /** Reader features implied by a legacy reader version. */

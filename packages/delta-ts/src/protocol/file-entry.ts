@@ -1,4 +1,5 @@
 import type { AddAction, DeletionVectorDescriptor } from './actions.js'
+import { decodeActionPath } from './actions.js'
 
 /**
  * Per-file statistics (PROTOCOL.md §Per-file Statistics), parsed from `add.stats` or `stats_parsed`.
@@ -39,4 +40,76 @@ export function deletionVectorUniqueId(dv: DeletionVectorDescriptor | null | und
 export function fileActionKey(path: string, dv: DeletionVectorDescriptor | null | undefined): string {
   const id = deletionVectorUniqueId(dv)
   return id === undefined ? path : `${path}\u0000${id}`
+}
+
+/** Parses `add.stats` JSON, or takes checkpoint `stats_parsed`. Bad stats are ignored (the file is kept). */
+export function parseStats(
+  stats: string | null | undefined,
+  parsed?: Record<string, unknown> | null,
+): FileStats | undefined {
+  if (typeof stats === 'string' && stats.length > 0) {
+    try {
+      return JSON.parse(stats) as FileStats
+    } catch {
+      return undefined
+    }
+  }
+  if (parsed && typeof parsed === 'object') return parsed as FileStats
+  return undefined
+}
+
+/**
+ * The FileEntry of an add action from a commit: everything but `stats` is read off the action; `stats` is
+ * parsed on first access (most callers never look at it, and parsing a million stats strings dominated loads).
+ * `toJSON` includes the parsed stats, so it serializes like a plain FileEntry.
+ */
+export class AddFileEntry implements FileEntry {
+  readonly path: string
+  readonly partitionValues: Record<string, string | null>
+  readonly size: number
+  readonly modificationTime: number
+  readonly deletionVector: DeletionVectorDescriptor | undefined
+  readonly add: AddAction
+  #stats?: FileStats | null
+
+  constructor(add: AddAction, path: string) {
+    this.path = path
+    this.partitionValues = add.partitionValues ?? {}
+    this.size = add.size
+    this.modificationTime = add.modificationTime
+    this.deletionVector = add.deletionVector ?? undefined
+    this.add = add
+  }
+
+  get stats(): FileStats | undefined {
+    if (this.#stats === undefined) this.#stats = parseStats(this.add.stats, this.add.stats_parsed) ?? null
+    return this.#stats ?? undefined
+  }
+
+  toJSON(): FileEntry {
+    return { ...this, stats: this.stats, add: this.add }
+  }
+}
+
+/**
+ * The active files of a checkpoint, kept columnar (implemented on Arrow buffers in arrow/file-actions.ts):
+ * rows are the checkpoint's add actions in file order; nothing is materialized per row until asked for.
+ */
+export interface BaseFiles {
+  readonly length: number
+  /** The replay key (decoded path + DV id) of a row. */
+  key(row: number): string
+  /** The row holding `key`, or -1 (an index built on first use and shared by every snapshot over this base). */
+  indexOf(key: string): number
+  /** The FileEntry of a row (built on first use, then cached). */
+  entry(row: number): FileEntry
+  /** The add action of a row as it stands in the checkpoint (built on demand). */
+  add(row: number): AddAction
+  /** Every row's add action in row order, converted a batch at a time (for writing checkpoints). */
+  allAdds(): IterableIterator<AddAction>
+}
+
+/** The FileEntry view of an add action: decoded path, stats parsed on first access. */
+export function fileEntryOf(add: AddAction): FileEntry {
+  return new AddFileEntry(add, decodeActionPath(add.path))
 }

@@ -27,7 +27,7 @@ import {
   type ScalarValue,
   serializePartitionValue,
 } from './partition-values.js'
-import { fileMayMatch, type PruningContext, pruneFiles } from './pruning.js'
+import { entryColumns, fileMayMatch, type PruningContext, pruneColumns, pruneFiles } from './pruning.js'
 import type { DataType, StructType } from './schema.js'
 
 /*
@@ -466,6 +466,10 @@ function checkProperty(specs: FileSpec[], expr: Expr, dvs: boolean, mapped = fal
   const { files: kept, stats } = pruneFiles(files, bound, ctx)
   expect(stats.total).toBe(files.length)
   expect(stats.kept + stats.prunedByPartition + stats.skippedByStats).toBe(files.length)
+  // 4. Columnar pruning (what the scan planner runs) decides exactly as per-file pruning.
+  const columnar = pruneColumns(entryColumns(files, ctx), bound, ctx)
+  expect(columnar.stats).toEqual(stats)
+  expect(files.filter((_, i) => columnar.keep[i] === 1)).toEqual(kept)
   const got: number[] = []
   for (const f of kept) {
     const out = filterBatch(batches.get(f.path)!, bound)

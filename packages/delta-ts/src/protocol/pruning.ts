@@ -96,8 +96,17 @@ const isFloat = (t: DataType | undefined) => t === 'float' || t === 'double'
 // ---------------------------------------------------------------------------------------------------------
 // Summaries
 
-/** Where summaries come from; `cache` memoizes partition summaries by raw value within one pruneFiles pass. */
-type Source = { kind: 'partition' | 'stats'; file: FileEntry; cache?: Map<string, Summary> }
+/**
+ * Where summaries come from: one FileEntry (`file`), or one row of a columnar file set (`cols` + `row`).
+ * `cache` memoizes partition summaries by raw value within one pruning pass.
+ */
+type Source = {
+  kind: 'partition' | 'stats'
+  file?: FileEntry
+  cache?: Map<string, Summary>
+  cols?: ColumnarState
+  row?: number
+}
 
 function partitionKey(ctx: PruningContext, name: string): string | undefined {
   return (
@@ -106,10 +115,23 @@ function partitionKey(ctx: PruningContext, name: string): string | undefined {
   )
 }
 
+/** The summary of one serialized partition value (null: a null partition) read as `type`. */
+function partitionValueSummary(raw: string | null | undefined, type: DataType): Summary {
+  try {
+    const v = parsePartitionValue(raw ?? null, type)
+    return v === null
+      ? ALL_NULL
+      : { min: v, max: v, maxIsPrefix: false, nanAboveMax: false, mayNull: false, mayNonNull: true }
+  } catch {
+    return UNKNOWN
+  }
+}
+
 function partitionSummary(c: ColumnExpr, src: Source, ctx: PruningContext, partName: string): Summary {
-  const file = src.file
+  if (src.cols && c.dataType !== undefined) return src.cols.partitionSummary(c, partName, src.row ?? 0)
   const field = findField(ctx.schema, partName)
   if (!field) return UNKNOWN
+  const file = src.file as FileEntry
   const phys = physicalName(field, ctx.columnMappingMode)
   const pv = file.partitionValues ?? {}
   // FileEntry documents logical keys; the log itself uses physical keys under column mapping. Accept both.
@@ -118,16 +140,7 @@ function partitionSummary(c: ColumnExpr, src: Source, ctx: PruningContext, partN
   const key = src.cache ? `${partName}\u0000${raw === null || raw === undefined ? '\u0001' : `=${raw}`}` : ''
   const hit = src.cache?.get(key)
   if (hit) return hit
-  let summary: Summary
-  try {
-    const v = parsePartitionValue(raw, c.dataType ?? field.type)
-    summary =
-      v === null
-        ? ALL_NULL
-        : { min: v, max: v, maxIsPrefix: false, nanAboveMax: false, mayNull: false, mayNonNull: true }
-  } catch {
-    summary = UNKNOWN
-  }
+  const summary = partitionValueSummary(raw, c.dataType ?? field.type)
   src.cache?.set(key, summary)
   return summary
 }
@@ -217,13 +230,22 @@ function statsSummary(c: ColumnExpr, stats: FileStats, ctx: PruningContext): Sum
   const type = c.dataType
   const path = physicalPath(c, ctx)
   if (!type || !path) return UNKNOWN
-  const nc = dig(stats.nullCount, path)
+  return summaryOf(
+    type,
+    dig(stats.nullCount, path),
+    stats.numRecords,
+    dig(stats.minValues, path),
+    dig(stats.maxValues, path),
+  )
+}
+
+/** The summary of one column of one file from its raw stats values (as JSON or stats_parsed hold them). */
+function summaryOf(type: DataType, nc: unknown, n: unknown, minRaw: unknown, maxRaw: unknown): Summary {
   const nullCount = typeof nc === 'number' ? nc : undefined
-  const n = stats.numRecords
   const mayNull = nullCount === undefined || nullCount > 0
   const mayNonNull = !(nullCount !== undefined && typeof n === 'number' && nullCount >= n)
-  let min = statValue(dig(stats.minValues, path), type)
-  let max = statValue(dig(stats.maxValues, path), type)
+  let min = statValue(minRaw, type)
+  let max = statValue(maxRaw, type)
   if (type === 'timestamp' || type === 'timestamp_ntz') {
     // Bounds are millisecond-truncated (and some writers truncate max rather than round it up).
     if (typeof min === 'bigint') min -= 1000n
@@ -234,14 +256,23 @@ function statsSummary(c: ColumnExpr, stats: FileStats, ctx: PruningContext): Sum
   return { min, max, maxIsPrefix: type === 'string', nanAboveMax: isFloat(type), mayNull, mayNonNull }
 }
 
+/** The partition column each bound column expression names (per context), so a pass resolves it once. */
+const partKeys = new WeakMap<ColumnExpr, { ctx: PruningContext; name: string | undefined }>()
+
 function summarize(c: ColumnExpr, src: Source, ctx: PruningContext): Summary {
   // Qualified columns belong to another relation (MERGE source): nothing is known about them here.
   if (c.qualifier !== undefined) return UNKNOWN
   if (c.path.length === 1) {
-    const part = partitionKey(ctx, c.path[0])
-    if (part !== undefined) return partitionSummary(c, src, ctx, part)
+    let part = partKeys.get(c)
+    if (part === undefined || part.ctx !== ctx) {
+      part = { ctx, name: partitionKey(ctx, c.path[0]) }
+      partKeys.set(c, part)
+    }
+    if (part.name !== undefined) return partitionSummary(c, src, ctx, part.name)
   }
-  if (src.kind === 'partition' || !src.file.stats) return UNKNOWN
+  if (src.kind === 'partition') return UNKNOWN
+  if (src.cols) return src.cols.statsSummary(c, ctx, src.row ?? 0)
+  if (!src.file?.stats) return UNKNOWN
   return statsSummary(c, src.file.stats, ctx)
 }
 
@@ -516,4 +547,244 @@ export function pruneFiles(
     else kept.push(file)
   }
   return { files: kept, stats: { total: files.length, prunedByPartition, skippedByStats, kept: kept.length } }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Columnar pruning
+
+/**
+ * A set of files seen as columns, so that pruning reads values straight from them instead of one FileEntry
+ * per file. Implemented over Arrow checkpoint columns (arrow/file-actions.ts) and over add actions.
+ */
+export interface FileColumns {
+  /** Number of files (rows). */
+  readonly length: number
+  /**
+   * The serialized values of partition column `column` (as named in metaData.partitionColumns), dictionary
+   * encoded: `values[codes[row]]`; a code of -1 is a null (or missing) partition value.
+   */
+  partitionColumn(column: string): { codes: Int32Array; values: readonly (string | null)[] }
+  /**
+   * The raw stats of the leaf at `physicalPath` (physical names), one entry per row, in the form JSON stats
+   * or stats_parsed hold them (numbers, strings; undefined when absent).
+   */
+  statsColumn(physicalPath: readonly string[]): {
+    min: ArrayLike<unknown>
+    max: ArrayLike<unknown>
+    nullCount: ArrayLike<unknown>
+  }
+  /** `numRecords` per row (undefined when the file has no stats). */
+  numRecords(): ArrayLike<unknown>
+}
+
+interface StatsLeaf {
+  type: DataType
+  summaries: (Summary | undefined)[]
+  raw: ReturnType<FileColumns['statsColumn']>
+}
+
+/** Per-pass caches over a {@link FileColumns}: summaries by partition code and by stats leaf. */
+class ColumnarState {
+  readonly #parts = new Map<string, { codes: Int32Array; summaries: Summary[]; nullSummary: Summary }>()
+  readonly #stats = new Map<
+    string,
+    { type: DataType; summaries: (Summary | undefined)[]; raw: ReturnType<FileColumns['statsColumn']> }
+  >()
+  #numRecords?: ArrayLike<unknown>
+
+  constructor(
+    readonly cols: FileColumns,
+    readonly ctx: PruningContext,
+  ) {}
+
+  readonly #partByExpr = new WeakMap<ColumnExpr, { codes: Int32Array; summaries: Summary[]; nullSummary: Summary }>()
+
+  partitionSummary(c: ColumnExpr, column: string, row: number): Summary {
+    let p = this.#partByExpr.get(c)
+    if (!p) p = this.#partition(c, column)
+    const code = p.codes[row]
+    return code < 0 ? p.nullSummary : p.summaries[code]
+  }
+
+  #partition(c: ColumnExpr, column: string): { codes: Int32Array; summaries: Summary[]; nullSummary: Summary } {
+    const type = c.dataType as DataType
+    const key = `${column}\u0000${typeof type === 'string' ? type : JSON.stringify(type)}`
+    let p = this.#parts.get(key)
+    if (!p) {
+      const { codes, values } = this.cols.partitionColumn(column)
+      p = {
+        codes,
+        summaries: values.map((v) => partitionValueSummary(v, type)),
+        nullSummary: partitionValueSummary(null, type),
+      }
+      this.#parts.set(key, p)
+    }
+    this.#partByExpr.set(c, p)
+    return p
+  }
+
+  readonly #byExpr = new WeakMap<ColumnExpr, StatsLeaf | null>()
+
+  statsSummary(c: ColumnExpr, ctx: PruningContext, row: number): Summary {
+    let s = this.#byExpr.get(c)
+    if (s === undefined) {
+      const type = c.dataType
+      const path = physicalPath(c, ctx)
+      if (!type || !path) s = null
+      else {
+        const key = `${path.join('\u0000')}\u0001${typeof type === 'string' ? type : JSON.stringify(type)}`
+        s = this.#stats.get(key)
+        if (!s) {
+          s = { type, summaries: new Array(this.cols.length), raw: this.cols.statsColumn(path) }
+          this.#stats.set(key, s)
+        }
+      }
+      this.#byExpr.set(c, s)
+    }
+    if (s === null) return UNKNOWN
+    const type = s.type
+    let summary = s.summaries[row]
+    if (summary === undefined) {
+      this.#numRecords ??= this.cols.numRecords()
+      summary = summaryOf(type, s.raw.nullCount[row], this.#numRecords[row], s.raw.min[row], s.raw.max[row])
+      s.summaries[row] = summary
+    }
+    return summary
+  }
+
+  empty(row: number): boolean {
+    this.#numRecords ??= this.cols.numRecords()
+    return this.#numRecords[row] === 0
+  }
+}
+
+/** Memoized per-column state, per FileColumns object: repeated queries on one snapshot reuse summaries. */
+const columnarStates = new WeakMap<FileColumns, Map<string, ColumnarState>>()
+
+function columnarState(cols: FileColumns, ctx: PruningContext): ColumnarState {
+  let byCtx = columnarStates.get(cols)
+  if (!byCtx) {
+    byCtx = new Map()
+    columnarStates.set(cols, byCtx)
+  }
+  const key = `${ctx.columnMappingMode}\u0000${ctx.partitionColumns.join('\u0000')}`
+  let st = byCtx.get(key)
+  if (!st || st.ctx.schema !== ctx.schema) {
+    st = new ColumnarState(cols, ctx)
+    byCtx.set(key, st)
+  }
+  return st
+}
+
+/**
+ * {@link pruneFiles} over columns: the same rules (partition values first, then statistics), evaluated from
+ * {@link FileColumns} without a FileEntry per file. Partition-only outcomes are computed once per distinct
+ * combination of partition values; stats summaries are built once per file and column and kept for later
+ * queries on the same columns. Only rows with `select[row] === 1` are considered when `select` is given (the
+ * live rows of a checkpoint). Returns a mask of the rows that may match (1) and the counters.
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` when the expression is not bound.
+ */
+export function pruneColumns(
+  cols: FileColumns,
+  boundExpr: Expr,
+  ctx: PruningContext,
+  select?: Uint8Array,
+): { keep: Uint8Array; stats: PruneStats } {
+  const n = cols.length
+  let total = n
+  const keep = new Uint8Array(n)
+  const st = columnarState(cols, ctx)
+  // Partition phase: the outcome depends only on the referenced partition columns' values.
+  const partCols = [
+    ...new Set(
+      referencedColumns(boundExpr)
+        .filter((c) => c.qualifier === undefined && c.path.length === 1)
+        .map((c) => partitionKey(ctx, c.path[0]))
+        .filter((p): p is string => p !== undefined),
+    ),
+  ]
+  const codes = partCols.map((p) => cols.partitionColumn(p).codes)
+  const byTuple = new Map<string | number, boolean>()
+  const src: Source = { kind: 'partition', cols: st, row: 0 }
+  let prunedByPartition = 0
+  let skippedByStats = 0
+  for (let row = 0; row < n; row++) {
+    if (select && select[row] !== 1) {
+      total--
+      continue
+    }
+    let tuple: string | number = 0
+    if (codes.length === 1) tuple = codes[0][row]
+    else if (codes.length > 1) {
+      let t = ''
+      for (const c of codes) t += `${c[row]},`
+      tuple = t
+    }
+    let may = byTuple.get(tuple)
+    if (may === undefined) {
+      src.kind = 'partition'
+      src.row = row
+      may = tri(boundExpr, src, ctx).t
+      byTuple.set(tuple, may)
+    }
+    if (!may) {
+      prunedByPartition++
+      continue
+    }
+    src.kind = 'stats'
+    src.row = row
+    if (st.empty(row) || !tri(boundExpr, src, ctx).t) skippedByStats++
+    else keep[row] = 1
+  }
+  return {
+    keep,
+    stats: { total, prunedByPartition, skippedByStats, kept: total - prunedByPartition - skippedByStats },
+  }
+}
+
+/**
+ * {@link FileColumns} over FileEntry objects (commit adds, or any list of files): partition values dictionary
+ * encoded by the column's logical or physical key, stats read from the parsed stats.
+ */
+export function entryColumns(files: readonly FileEntry[], ctx: PruningContext): FileColumns {
+  return {
+    length: files.length,
+    partitionColumn(column) {
+      const field = findField(ctx.schema, column)
+      const keys = [column]
+      if (field) keys.push(physicalName(field, ctx.columnMappingMode), field.name)
+      const dict = new Map<string, number>()
+      const values: string[] = []
+      const codes = new Int32Array(files.length)
+      for (let i = 0; i < files.length; i++) {
+        const pv = files[i].partitionValues ?? {}
+        let raw: string | null | undefined
+        for (const k of keys)
+          if (k in pv) {
+            raw = pv[k]
+            break
+          }
+        if (raw === null || raw === undefined) {
+          codes[i] = -1
+          continue
+        }
+        let code = dict.get(raw)
+        if (code === undefined) {
+          code = values.length
+          values.push(raw)
+          dict.set(raw, code)
+        }
+        codes[i] = code
+      }
+      return { codes, values }
+    },
+    statsColumn(path) {
+      const pick = (k: 'minValues' | 'maxValues' | 'nullCount') => files.map((f) => dig(f.stats?.[k], path))
+      return { min: pick('minValues'), max: pick('maxValues'), nullCount: pick('nullCount') }
+    },
+    numRecords() {
+      return files.map((f) => f.stats?.numRecords)
+    },
+  }
 }

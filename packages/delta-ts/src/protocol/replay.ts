@@ -9,7 +9,7 @@ import type {
   TxnAction,
 } from './actions.js'
 import { decodeActionPath } from './actions.js'
-import { fileActionKey } from './file-entry.js'
+import { type BaseFiles, type FileEntry, fileActionKey, fileEntryOf } from './file-entry.js'
 import { LayeredMap } from './layered-map.js'
 import { columnMappingMode, findField, parseSchemaString, physicalName, type StructType } from './schema.js'
 
@@ -86,6 +86,136 @@ export function validateAction(a: Action, where: string): void {
 }
 
 /**
+ * The active files of a snapshot: an optional columnar base (the checkpoint's adds, with a selection vector of
+ * the rows still live) and the adds of the commits after it in a copy-on-write map. Newest wins per key
+ * (decoded path + deletion vector id): a commit's add or remove of a key the base holds deselects that row.
+ *
+ * While a snapshot is being loaded (`deferred`), commit actions do not look rows up in the base: their keys
+ * are collected, and {@link FileSet.seal} deselects the base rows they touch in one pass over the base, as
+ * delta-kernel-rs deduplicates a checkpoint against the newer commits. After that, each change looks its key up
+ * in the base's index (built once, shared by every fork) and copies the selection vector at most once per fork.
+ */
+export class FileSet {
+  #live: Uint8Array | undefined
+  #ownLive: boolean
+  #liveCount: number
+  #pending: Set<string> | undefined
+
+  private constructor(
+    readonly base: BaseFiles | undefined,
+    live: Uint8Array | undefined,
+    liveCount: number,
+    /** Adds of commits after the base, by key; `add.path` as in the log. */
+    readonly adds: LayeredMap<string, AddAction>,
+    deferred: boolean,
+  ) {
+    this.#live = live
+    this.#ownLive = false
+    this.#liveCount = liveCount
+    this.#pending = deferred && base ? new Set() : undefined
+  }
+
+  /** An empty set (a table without checkpoint, or a new table). */
+  static empty(): FileSet {
+    return new FileSet(undefined, undefined, 0, LayeredMap.empty(), false)
+  }
+
+  /**
+   * A set over a checkpoint's files; commit actions applied before {@link FileSet.seal} are deduplicated
+   * against it in one pass.
+   */
+  static ofBase(base: BaseFiles): FileSet {
+    return new FileSet(base, undefined, base.length, LayeredMap.empty(), true)
+  }
+
+  /** Number of live files. */
+  get size(): number {
+    return this.#liveCount + this.adds.size
+  }
+
+  /** Whether base row `row` is live. */
+  baseLive(row: number): boolean {
+    return this.#live === undefined || this.#live[row] === 1
+  }
+
+  /** The base's selection vector (undefined: every base row is live). Must not be changed. */
+  get baseSelection(): Uint8Array | undefined {
+    return this.#live
+  }
+
+  #deselect(key: string): void {
+    if (!this.base) return
+    if (this.#pending) {
+      this.#pending.add(key)
+      return
+    }
+    const row = this.base.indexOf(key)
+    if (row < 0 || !this.baseLive(row)) return
+    if (!this.#ownLive) {
+      this.#live = this.#live ? this.#live.slice() : new Uint8Array(this.base.length).fill(1)
+      this.#ownLive = true
+    }
+    ;(this.#live as Uint8Array)[row] = 0
+    this.#liveCount--
+  }
+
+  /** Applies a commit's add of `key`. */
+  set(key: string, add: AddAction): void {
+    this.#deselect(key)
+    this.adds.set(key, add)
+  }
+
+  /** Applies a commit's remove of `key`. */
+  delete(key: string): void {
+    this.#deselect(key)
+    this.adds.delete(key)
+  }
+
+  /** Ends loading: deselects the base rows whose keys the applied commits touched (one pass over the base). */
+  seal(): void {
+    const pending = this.#pending
+    this.#pending = undefined
+    if (!this.base || !pending || pending.size === 0) return
+    const live = this.#live ? this.#live.slice() : new Uint8Array(this.base.length).fill(1)
+    let count = this.#liveCount
+    for (let row = 0; row < this.base.length; row++) {
+      if (live[row] === 1 && pending.has(this.base.key(row))) {
+        live[row] = 0
+        count--
+      }
+    }
+    this.#live = live
+    this.#ownLive = true
+    this.#liveCount = count
+  }
+
+  /** A copy for incremental refresh: O(1); the original must not change afterwards. */
+  fork(): FileSet {
+    this.seal()
+    return new FileSet(this.base, this.#live, this.#liveCount, this.adds.fork(), false)
+  }
+
+  /** The live add actions (base rows materialized on demand). */
+  *values(): IterableIterator<AddAction> {
+    const base = this.base
+    if (base) {
+      let row = 0
+      for (const add of base.allAdds()) if (this.baseLive(row++)) yield add
+    }
+    yield* this.adds.values()
+  }
+
+  /** The live files as FileEntry objects: base rows first (in checkpoint order), then commit adds. */
+  entries(): FileEntry[] {
+    const out: FileEntry[] = []
+    const base = this.base
+    if (base) for (let row = 0; row < base.length; row++) if (this.baseLive(row)) out.push(base.entry(row))
+    for (const add of this.adds.values()) out.push(fileEntryOf(add))
+    return out
+  }
+}
+
+/**
  * The reconciled state of a table (PROTOCOL.md §Action Reconciliation), built by applying actions in log
  * order: checkpoint first, then commits ascending. Newest protocol/metaData win; newest txn per appId; newest
  * domainMetadata per domain; files keyed by (decoded path, deletion vector id), newest add/remove wins.
@@ -93,12 +223,12 @@ export function validateAction(a: Action, where: string): void {
 export class ReplayState {
   protocol?: ProtocolAction
   metadata?: MetadataAction
-  /** Active files by key; `add.path` as in the log. Copy-on-write, so refreshes cost only the new commits. */
-  readonly files: LayeredMap<string, AddAction>
+  /** Active files: a columnar checkpoint base plus copy-on-write commit adds, so refreshes cost only the new commits. */
+  readonly files: FileSet
   /** Removes not superseded by a later add, by key. */
   readonly tombstones: LayeredMap<string, RemoveAction>
 
-  constructor(files = LayeredMap.empty<string, AddAction>(), tombstones = LayeredMap.empty<string, RemoveAction>()) {
+  constructor(files = FileSet.empty(), tombstones = LayeredMap.empty<string, RemoveAction>()) {
     this.files = files
     this.tombstones = tombstones
   }
@@ -128,7 +258,7 @@ export class ReplayState {
 
   /**
    * A copy for incremental refresh: new commits apply to the copy, the original snapshot stays immutable.
-   * O(1) for files and tombstones (copy-on-write layers); txns and domains are small and copied.
+   * O(1) for files and tombstones (copy-on-write); txns and domains are small and copied.
    */
   clone(): ReplayState {
     const s = new ReplayState(this.files.fork(), this.tombstones.fork())
@@ -143,7 +273,8 @@ export class ReplayState {
 /** Names each partition column may be keyed by in `add.partitionValues`: its logical and physical names. */
 const partitionKeyCache = new WeakMap<MetadataAction, readonly { column: string; keys: readonly string[] }[]>()
 
-function partitionKeys(metadata: MetadataAction): readonly { column: string; keys: readonly string[] }[] {
+/** The names each partition column of `metadata` may be keyed by in partitionValues (logical and physical). */
+export function partitionKeys(metadata: MetadataAction): readonly { column: string; keys: readonly string[] }[] {
   let keys = partitionKeyCache.get(metadata)
   if (keys) return keys
   const columns = metadata.partitionColumns ?? []

@@ -3,6 +3,7 @@ import { adoptAsTable } from '../arrow/adopt.js'
 import { DeltaError } from '../errors.js'
 import { arrowToDeltaType, deltaToArrowType } from './arrow-schema.js'
 import { type DataType, decimalParams, isArray, isMap, isStruct, type StructField, type StructType } from './schema.js'
+import { isTypeWidening, withTypeChange } from './schema-changes.js'
 
 /**
  * Schema enforcement for writes (pure: Arrow in, Arrow out, no IO). Incoming Arrow data is checked against the
@@ -39,6 +40,12 @@ export interface EnforceSchemaOptions {
    * `delta.columnMapping.id` (from `maxColumnId + 1` on) and a `col-<uuid>`-style physical name.
    */
   columnMapping?: { maxColumnId: number; newPhysicalName: () => string }
+  /**
+   * The table enables type widening (`delta.enableTypeWidening`): with `schemaMode: 'merge'`, a data column of
+   * a wider type the `typeWidening` feature allows (int data into a short column, say) widens the table column
+   * and records the change in its `delta.typeChanges` metadata, as Spark's schema evolution does.
+   */
+  typeWidening?: boolean
 }
 
 /** What {@link enforceSchema} returns: conformed data and the schema it conforms to. */
@@ -84,7 +91,10 @@ export function enforceSchema(
   if (mode === 'overwrite') {
     target = { type: 'struct', fields: dataFields.map((f) => assignMapping(fieldFromArrow(f))) }
   } else {
-    target = mode === 'merge' ? mergeStruct(options.tableSchema, dataFields, assignMapping) : options.tableSchema
+    target =
+      mode === 'merge'
+        ? mergeStruct(options.tableSchema, dataFields, assignMapping, options.typeWidening === true)
+        : options.tableSchema
     if (mode === 'strict') {
       for (const f of dataFields) {
         if (!findByName(options.tableSchema.fields, f.name)) {
@@ -149,11 +159,16 @@ function mergeStruct(
   table: StructType,
   dataFields: readonly arrow.Field[],
   assign: (f: StructField) => StructField,
+  widen: boolean,
 ): StructType {
   const fields = table.fields.map((tf) => {
     const df = findByName(dataFields, tf.name)
     if (df && isStruct(tf.type) && arrow.DataType.isStruct(df.type)) {
-      return { ...tf, type: mergeStruct(tf.type, df.type.children, assign) }
+      return { ...tf, type: mergeStruct(tf.type, df.type.children, assign, widen) }
+    }
+    if (df && widen && typeof tf.type === 'string') {
+      const wider = dataDeltaType(df.type)
+      if (wider !== undefined && isTypeWidening(tf.type, wider)) return withTypeChange(tf, tf.type, wider)
     }
     return tf
   })
@@ -161,6 +176,15 @@ function mergeStruct(
     if (!findByName(table.fields, df.name)) fields.push(assign({ ...fieldFromArrow(df), nullable: true }))
   }
   return { type: 'struct', fields }
+}
+
+/** The Delta type of a data column, or undefined when it has none (the cast reports that). */
+function dataDeltaType(t: arrow.DataType): DataType | undefined {
+  try {
+    return arrowToDeltaType(arrow.DataType.isDictionary(t) ? t.dictionary : t)
+  } catch {
+    return undefined
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@
  * never as an uncaught exception of the parent).
  */
 import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import type { SpawnWorker } from './pool.js'
+import type { SpawnWorker, WorkerRuntime } from './pool.js'
 
 /**
  * Resolves the entry file of a package as Node's `require` would from delta-ts itself, so a worker loads the
@@ -55,4 +56,10 @@ parentPort.on('message', ({ id, request }) => {
       unref: () => worker.unref(),
     }
   }
+}
+
+/** The Node {@link WorkerRuntime}: `worker_threads` workers, sized to `os.availableParallelism()`. */
+export const nodeWorkerRuntime: WorkerRuntime = {
+  spawner: nodeWorkerSpawner,
+  cores: () => Math.max(1, availableParallelism()),
 }

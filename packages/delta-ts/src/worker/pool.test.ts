@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { nodeWorkerSpawner } from './node.js'
+import { nodeWorkerRuntime, nodeWorkerSpawner } from './node.js'
 import { WorkerCrashError, WorkerPool, WorkerTaskError } from './pool.js'
 
 // A handler over no packages: echoes, throws, or kills its thread, as the request asks.
@@ -8,6 +8,11 @@ const HANDLER = `() => (request, respond, fail) => {
   else if (request.op === 'fail') fail('asked to fail')
   else if (request.op === 'crash') queueMicrotask(() => { throw new Error('boom') })
   else if (request.op === 'exit') process.exit(3)
+}`
+
+// Answers after 300 ms, so tasks submitted together overlap and each needs its own worker.
+const SLOW = `() => (request, respond) => {
+  setTimeout(() => respond({ thread: require('node:worker_threads').threadId }, []), 300)
 }`
 
 describe('WorkerPool on Node worker threads', () => {
@@ -45,5 +50,19 @@ describe('WorkerPool on Node worker threads', () => {
     expect(threads.size).toBeLessThanOrEqual(2)
     pool.close()
     await expect(pool.run({ op: 'echo' })).rejects.toThrow('closed')
+  })
+
+  it('grow raises the worker bound (never lowers it): four concurrent tasks then run on four threads', async () => {
+    const pool = new WorkerPool(nodeWorkerRuntime.spawner(SLOW, []), { size: 1 })
+    expect(pool.size).toBe(1)
+    pool.grow(4)
+    pool.grow(2)
+    expect(pool.size).toBe(4)
+    const threads = new Set(
+      (await Promise.all([1, 2, 3, 4].map(() => pool.run<{ thread: number }>({})))).map((a) => a.thread),
+    )
+    expect(threads.size).toBe(4)
+    expect(nodeWorkerRuntime.cores()).toBeGreaterThanOrEqual(1)
+    pool.close()
   })
 })

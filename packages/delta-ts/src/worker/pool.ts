@@ -9,7 +9,11 @@
  * - tasks run one per worker at a time, queued in submission order when every worker is busy;
  * - idle workers do not keep the process alive.
  *
- * The data-plane pool (parallel decode and encode) grows from this: today the decoder uses one worker.
+ * - `size` workers at most, started lazily; {@link WorkerPool.grow} raises the bound (a scan asking for more
+ *   concurrency than the default), never lowers it.
+ *
+ * The parquet decoder (parquet/decoder.ts) runs one pool sized to the machine's cores ({@link WorkerRuntime}
+ * `cores`): scans decode row groups, and column groups of one row group, on it in parallel.
  */
 
 /** Messages from a worker to the pool: the answer to task `id`. */
@@ -35,6 +39,18 @@ export interface WorkerHandle {
 
 /** Starts one worker wired to `events`. */
 export type SpawnWorker = (events: WorkerEvents) => WorkerHandle
+
+/**
+ * What a runtime offers the pool: a way to start workers that run a handler (given as the source of a
+ * self-contained factory function applied to the named packages) and how many cores it has. Node's adapter is
+ * `nodeWorkerRuntime` (src/worker/node.ts); a Web Worker adapter implements the same shape.
+ */
+export interface WorkerRuntime {
+  /** A spawner of workers that evaluate `factorySource(...packages)` and answer tasks through the pool protocol. */
+  spawner(factorySource: string, packages: readonly string[]): SpawnWorker
+  /** Logical cores available to this process (at least 1): the default pool size. */
+  cores(): number
+}
 
 /** The task's worker died before answering (a trap or crash inside it). The pool has already replaced it. */
 export class WorkerCrashError extends Error {
@@ -77,7 +93,7 @@ export interface WorkerPoolOptions {
  */
 export class WorkerPool {
   readonly #spawn: SpawnWorker
-  readonly #size: number
+  #size: number
   readonly #slots: Slot[] = []
   readonly #queue: Task[] = []
   #nextId = 1
@@ -88,6 +104,19 @@ export class WorkerPool {
   constructor(spawn: SpawnWorker, options: WorkerPoolOptions = {}) {
     this.#spawn = spawn
     this.#size = Math.max(1, Math.floor(options.size ?? 1))
+  }
+
+  /** Workers this pool runs at most. */
+  get size(): number {
+    return this.#size
+  }
+
+  /** Raises the worker bound to `size` (no-op when it is already at least that). */
+  grow(size: number): void {
+    const n = Math.floor(size)
+    if (n <= this.#size) return
+    this.#size = n
+    this.#pump()
   }
 
   /**

@@ -33,7 +33,7 @@ export function vectorToJs(vec: Vector): unknown[] {
 const utf8 = new TextDecoder()
 
 /** Plain values of one Data chunk; `data.offset` is honoured for validity and fixed-width values. */
-function dataToJs(data: Data): unknown[] {
+export function dataToJs(data: Data): unknown[] {
   const n = data.length
   const out = new Array<unknown>(n)
   if (n === 0) return out

@@ -1,0 +1,439 @@
+/**
+ * The add actions of a checkpoint as Arrow columns (the `add` struct of each decoded checkpoint batch, or of
+ * each V2 sidecar), with nothing materialized per row until asked for: paths are decoded once per batch (one
+ * TextDecoder call over the whole column when it is ASCII), partition values are dictionary encoded per column,
+ * stats are read from `stats` JSON or `stats_parsed` only for the columns a predicate needs, and a FileEntry or
+ * add action is built only for the rows a caller reads. Replay (protocol/replay.ts `FileSet`) keeps a selection
+ * vector of the live rows over it; pruning (protocol/pruning.ts `pruneColumns`) reads it through
+ * {@link FileColumns}.
+ *
+ * This module is the Arrow data kernel layer: it touches Arrow buffers; `protocol/` must not.
+ */
+import type { Data, Struct } from 'apache-arrow'
+import { DeltaError } from '../errors.js'
+import type { AddAction, DeletionVectorDescriptor, MetadataAction } from '../protocol/actions.js'
+import { decodeActionPath } from '../protocol/actions.js'
+import { type BaseFiles, type FileEntry, type FileStats, fileActionKey, parseStats } from '../protocol/file-entry.js'
+import type { FileColumns, PruningContext } from '../protocol/pruning.js'
+import { partitionKeys } from '../protocol/replay.js'
+import { findField, physicalName } from '../protocol/schema.js'
+import { dataToJs } from './to-js.js'
+
+const utf8 = new TextDecoder()
+
+/** One decoded checkpoint batch's `add` column and the rows of it that hold an add. */
+interface Chunk {
+  data: Data<Struct>
+  /** Local row index of each add in `data`. */
+  rows: Int32Array
+  child: Map<string, Data>
+  paths?: string[]
+  dvs?: unknown[]
+  /** Decoded map keys and values of `partitionValues` (entry-indexed). */
+  pvKeys?: (string | undefined)[]
+  pvValues?: (string | undefined)[]
+}
+
+function childMap(data: Data): Map<string, Data> {
+  const m = new Map<string, Data>()
+  const fields = (data.type as Struct).children
+  for (let i = 0; i < fields.length; i++) m.set(fields[i].name, data.children[i])
+  return m
+}
+
+function isValid(data: Data, i: number): boolean {
+  const bits = data.nullBitmap
+  if (!bits || bits.length === 0) return true
+  const p = data.offset + i
+  return ((bits[p >> 3] >> (p & 7)) & 1) === 1
+}
+
+/**
+ * Strings of a Utf8 column. When the whole value buffer is ASCII, one decode of the buffer and a slice per
+ * value (byte offsets are then character offsets); otherwise one decode per value. Nulls read as undefined.
+ */
+export function utf8Column(data: Data): (string | undefined)[] {
+  const n = data.length
+  const out = new Array<string | undefined>(n)
+  if (n === 0) return out
+  const offsets = data.valueOffsets as Int32Array
+  const bytes = data.values as Uint8Array
+  const start = offsets[0]
+  const end = offsets[n]
+  const all = utf8.decode(bytes.subarray(start, end))
+  const ascii = all.length === end - start
+  for (let i = 0; i < n; i++) {
+    if (!isValid(data, i)) continue
+    out[i] = ascii
+      ? all.slice(offsets[i] - start, offsets[i + 1] - start)
+      : utf8.decode(bytes.subarray(offsets[i], offsets[i + 1]))
+  }
+  return out
+}
+
+function numberAt(data: Data | undefined, i: number): number | undefined {
+  if (!data || !isValid(data, i)) return undefined
+  const v = (data.values as ArrayLike<number | bigint>)[i]
+  return v === undefined ? undefined : Number(v)
+}
+
+/** The FileEntry of a checkpoint row: stats and the add action are built on first access. */
+class CheckpointFileEntry implements FileEntry {
+  readonly path: string
+  readonly partitionValues: Record<string, string | null>
+  readonly size: number
+  readonly modificationTime: number
+  readonly deletionVector: DeletionVectorDescriptor | undefined
+  readonly #files: CheckpointFiles
+  readonly #row: number
+  #stats?: FileStats | null
+  #add?: AddAction
+
+  constructor(files: CheckpointFiles, row: number) {
+    this.#files = files
+    this.#row = row
+    const raw = files.rawPath(row)
+    this.path = raw.includes('%') ? decodeActionPath(raw) : raw
+    this.partitionValues = files.partitionValues(row)
+    this.size = files.size(row)
+    this.modificationTime = files.modificationTime(row)
+    this.deletionVector = files.deletionVector(row)
+  }
+
+  get stats(): FileStats | undefined {
+    if (this.#stats === undefined) this.#stats = this.#files.stats(this.#row) ?? null
+    return this.#stats ?? undefined
+  }
+
+  get add(): AddAction {
+    this.#add ??= this.#files.add(this.#row)
+    return this.#add
+  }
+
+  toJSON(): FileEntry {
+    return { ...this, stats: this.stats, add: this.add }
+  }
+}
+
+/**
+ * The add actions of one checkpoint (all its parts and sidecars), columnar. Immutable once built; every
+ * snapshot over this checkpoint shares it (and its lazily built key index and column caches).
+ */
+export class CheckpointFiles implements BaseFiles {
+  readonly length: number
+  readonly #chunks: Chunk[]
+  /** Chunk of each row, and the row within the chunk's data. */
+  readonly #chunkOf: Uint16Array | Uint32Array
+  readonly #local: Int32Array
+  #index?: Map<string, number>
+  readonly #entries: (FileEntry | undefined)[]
+  readonly #columns = new Map<string, FileColumns>()
+
+  /**
+   * @param adds the `add` struct column of each decoded checkpoint batch (rows without an add are skipped:
+   *   their `add.path` is null).
+   * @throws DeltaError `INVALID_LOG` when an `add` column is not a struct with a string `path`.
+   */
+  constructor(adds: readonly Data[], where: string) {
+    const chunks: Chunk[] = []
+    let total = 0
+    for (const data of adds) {
+      const child = childMap(data)
+      const path = child.get('path')
+      if (!path || path.valueOffsets === undefined)
+        throw new DeltaError('INVALID_LOG', `${where}: add column without a string path`)
+      const rows: number[] = []
+      for (let i = 0; i < data.length; i++) if (isValid(data, i) && isValid(path, i)) rows.push(i)
+      if (rows.length === 0) continue
+      chunks.push({ data: data as Data<Struct>, rows: Int32Array.from(rows), child })
+      total += rows.length
+    }
+    this.#chunks = chunks
+    this.length = total
+    this.#chunkOf = chunks.length < 65536 ? new Uint16Array(total) : new Uint32Array(total)
+    this.#local = new Int32Array(total)
+    let r = 0
+    chunks.forEach((c, k) => {
+      for (let j = 0; j < c.rows.length; j++, r++) {
+        this.#chunkOf[r] = k
+        this.#local[r] = c.rows[j]
+      }
+    })
+    this.#entries = new Array(total)
+  }
+
+  #at(row: number): [Chunk, number] {
+    return [this.#chunks[this.#chunkOf[row]], this.#local[row]]
+  }
+
+  /** `add.path` as written in the log (percent-encoded). */
+  rawPath(row: number): string {
+    const [c, i] = this.#at(row)
+    c.paths ??= utf8Column(c.child.get('path') as Data) as string[]
+    return c.paths[i]
+  }
+
+  deletionVector(row: number): DeletionVectorDescriptor | undefined {
+    const [c, i] = this.#at(row)
+    const dv = c.child.get('deletionVector')
+    if (!dv || dv.nullCount === dv.length) return undefined
+    c.dvs ??= dataToJs(dv)
+    return (c.dvs[i] ?? undefined) as DeletionVectorDescriptor | undefined
+  }
+
+  size(row: number): number {
+    const [c, i] = this.#at(row)
+    return numberAt(c.child.get('size'), i) ?? 0
+  }
+
+  modificationTime(row: number): number {
+    const [c, i] = this.#at(row)
+    return numberAt(c.child.get('modificationTime'), i) ?? 0
+  }
+
+  partitionValues(row: number): Record<string, string | null> {
+    const [c, i] = this.#at(row)
+    const map = c.child.get('partitionValues')
+    const out: Record<string, string | null> = {}
+    if (!map || !isValid(map, i) || map.valueOffsets === undefined) return out
+    const offsets = map.valueOffsets as Int32Array
+    const entries = map.children[0]
+    if (!entries) return out
+    c.pvKeys ??= utf8Column(entries.children[0])
+    c.pvValues ??= utf8Column(entries.children[1])
+    for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+      const key = c.pvKeys[k]
+      if (key !== undefined) out[key] = c.pvValues[k] ?? null
+    }
+    return out
+  }
+
+  /** The `stats` JSON of a row, when the checkpoint has it. */
+  statsJson(row: number): string | undefined {
+    const [c, i] = this.#at(row)
+    const s = c.child.get('stats')
+    return s ? stringAt(s, i) : undefined
+  }
+
+  #statsParsed(row: number): Record<string, unknown> | undefined {
+    const [c, i] = this.#at(row)
+    const sp = c.child.get('stats_parsed')
+    if (!sp || sp.nullCount === sp.length) return undefined
+    if (!isValid(sp, i)) return undefined
+    return dataToJs(sp.slice(i, 1))[0] as Record<string, unknown>
+  }
+
+  /** Parsed stats of a row: the JSON when present, else `stats_parsed`. */
+  stats(row: number): FileStats | undefined {
+    return parseStats(this.statsJson(row), this.#statsParsed(row))
+  }
+
+  /** The whole add action of a row, converted from its Arrow row. */
+  add(row: number): AddAction {
+    const [c, i] = this.#at(row)
+    const add = dataToJs(c.data.slice(i, 1))[0] as AddAction
+    return add
+  }
+
+  *allAdds(): IterableIterator<AddAction> {
+    for (const c of this.#chunks) {
+      const values = dataToJs(c.data)
+      for (let j = 0; j < c.rows.length; j++) yield values[c.rows[j]] as AddAction
+    }
+  }
+
+  key(row: number): string {
+    const raw = this.rawPath(row)
+    return fileActionKey(raw.includes('%') ? decodeActionPath(raw) : raw, this.deletionVector(row))
+  }
+
+  indexOf(key: string): number {
+    if (!this.#index) {
+      const index = new Map<string, number>()
+      for (let row = 0; row < this.length; row++) index.set(this.key(row), row)
+      this.#index = index
+    }
+    return this.#index.get(key) ?? -1
+  }
+
+  entry(row: number): FileEntry {
+    let e = this.#entries[row]
+    if (!e) {
+      e = new CheckpointFileEntry(this, row)
+      this.#entries[row] = e
+    }
+    return e
+  }
+
+  /**
+   * Checks that every add carries a value (possibly null) for every partition column of `metadata`, as
+   * protocol/replay.ts `checkPartitionValues` does for one add, on the map columns.
+   *
+   * @throws DeltaError `INVALID_LOG` naming the file, the column and `where`.
+   */
+  checkPartitionValues(metadata: MetadataAction | undefined, where: string): void {
+    if (!metadata?.partitionColumns || metadata.partitionColumns.length === 0) return
+    const wanted = partitionKeys(metadata)
+    for (let row = 0; row < this.length; row++) {
+      const [c, i] = this.#at(row)
+      const map = c.child.get('partitionValues')
+      let from = 0
+      let to = 0
+      if (map && isValid(map, i) && map.valueOffsets !== undefined && map.children[0]) {
+        const offsets = map.valueOffsets as Int32Array
+        from = offsets[i]
+        to = offsets[i + 1]
+        c.pvKeys ??= utf8Column(map.children[0].children[0])
+      }
+      const keys = c.pvKeys
+      for (const { column, keys: names } of wanted) {
+        let found = false
+        for (let k = from; k < to && !found; k++) found = names.includes(keys?.[k] ?? '')
+        if (found) continue
+        const has = keys ? keys.slice(from, to) : []
+        throw new DeltaError(
+          'INVALID_LOG',
+          `${where}: add of ${this.rawPath(row)} has no value for partition column '${column}' (partitionValues keys: ${has.length > 0 ? has.join(', ') : 'none'})`,
+        )
+      }
+    }
+  }
+
+  /** The rows as {@link FileColumns} for pruning (one object per table layout, so its caches are reused). */
+  columns(ctx: PruningContext): FileColumns {
+    const key = `${ctx.columnMappingMode}\u0000${ctx.partitionColumns.join('\u0000')}`
+    let cols = this.#columns.get(key)
+    if (!cols) {
+      cols = this.#makeColumns(ctx)
+      this.#columns.set(key, cols)
+    }
+    return cols
+  }
+
+  #makeColumns(ctx: PruningContext): FileColumns {
+    const n = this.length
+    const parts = new Map<string, { codes: Int32Array; values: (string | null)[] }>()
+    let numRecords: unknown[] | undefined
+    const json = (): (string | undefined)[] => {
+      const out = new Array<string | undefined>(n)
+      for (const c of this.#chunks) {
+        const s = c.child.get('stats')
+        if (!s) continue
+        const col = utf8Column(s)
+        for (let j = 0; j < c.rows.length; j++) out[this.#rowOf(c, j)] = col[c.rows[j]]
+      }
+      return out
+    }
+    const self = this
+    return {
+      length: n,
+      partitionColumn(column) {
+        let p = parts.get(column)
+        if (p) return p
+        const names = partitionNames(ctx, column)
+        const dict = new Map<string, number>()
+        const values: string[] = []
+        const codes = new Int32Array(n).fill(-1)
+        let row = 0
+        for (const c of self.#chunks) {
+          const map = c.child.get('partitionValues')
+          if (!map || map.valueOffsets === undefined || !map.children[0]) {
+            row += c.rows.length
+            continue
+          }
+          const offsets = map.valueOffsets as Int32Array
+          const keys = utf8Column(map.children[0].children[0])
+          const vals = utf8Column(map.children[0].children[1])
+          for (let j = 0; j < c.rows.length; j++, row++) {
+            const i = c.rows[j]
+            if (!isValid(map, i)) continue
+            for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+              const key = keys[k]
+              if (key === undefined || !names.includes(key)) continue
+              const v = vals[k]
+              if (v !== undefined) {
+                let code = dict.get(v)
+                if (code === undefined) {
+                  code = values.length
+                  values.push(v)
+                  dict.set(v, code)
+                }
+                codes[row] = code
+              }
+              break
+            }
+          }
+        }
+        p = { codes, values }
+        parts.set(column, p)
+        return p
+      },
+      statsColumn(path) {
+        const min = new Array<unknown>(n)
+        const max = new Array<unknown>(n)
+        const nullCount = new Array<unknown>(n)
+        const nr = numberRecordsMissing() ? new Array<unknown>(n) : undefined
+        const texts = json()
+        for (let row = 0; row < n; row++) {
+          const text = texts[row]
+          let stats: FileStats | undefined
+          if (text !== undefined) stats = parseStats(text)
+          else stats = self.#statsParsed(row)
+          if (!stats) continue
+          min[row] = dig(stats.minValues, path)
+          max[row] = dig(stats.maxValues, path)
+          nullCount[row] = dig(stats.nullCount, path)
+          if (nr) nr[row] = stats.numRecords
+        }
+        if (nr) numRecords = nr
+        return { min, max, nullCount }
+      },
+      numRecords() {
+        if (!numRecords) {
+          const nr = new Array<unknown>(n)
+          const texts = json()
+          for (let row = 0; row < n; row++) {
+            const text = texts[row]
+            const stats = text !== undefined ? parseStats(text) : self.#statsParsed(row)
+            nr[row] = stats?.numRecords
+          }
+          numRecords = nr
+        }
+        return numRecords
+      },
+    }
+    function numberRecordsMissing(): boolean {
+      return numRecords === undefined
+    }
+  }
+
+  #rowOf(chunk: Chunk, j: number): number {
+    let base = 0
+    for (const c of this.#chunks) {
+      if (c === chunk) return base + j
+      base += c.rows.length
+    }
+    return -1
+  }
+}
+
+/** The keys partition column `column` may have in partitionValues: its logical and physical names. */
+function partitionNames(ctx: PruningContext, column: string): string[] {
+  const field = findField(ctx.schema, column)
+  return field ? [...new Set([column, field.name, physicalName(field, ctx.columnMappingMode)])] : [column]
+}
+
+function stringAt(data: Data, i: number): string | undefined {
+  if (!isValid(data, i)) return undefined
+  const offsets = data.valueOffsets as Int32Array
+  return utf8.decode((data.values as Uint8Array).subarray(offsets[i], offsets[i + 1]))
+}
+
+function dig(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[p]
+  }
+  return cur
+}
