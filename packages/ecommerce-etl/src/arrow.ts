@@ -14,7 +14,6 @@ import {
   TimeUnit,
   Type,
   Utf8,
-  vectorFromArray,
 } from 'apache-arrow'
 import { arrowSchema, type DatasetDef } from './datasets.js'
 import type { TypedRow, TypedValue } from './rules.js'
@@ -44,7 +43,45 @@ function readInt128(words: Uint32Array, offset: number): bigint {
   return BigInt.asIntN(128, x)
 }
 
-function columnData(type: DataType, values: readonly TypedValue[]): Data {
+const encoder = new TextEncoder()
+
+/** A Utf8 column written straight into its offsets and bytes (Arrow's builders are ~10x slower here). */
+function utf8Data(values: readonly TypedValue[], nullBitmap: Uint8Array | undefined, nullCount: number): Data {
+  const length = values.length
+  const offsets = new Int32Array(length + 1)
+  let cap = 0
+  for (const v of values) if (v !== null && v !== undefined) cap += String(v).length * 3
+  const bytes = new Uint8Array(cap)
+  let pos = 0
+  for (let i = 0; i < length; i++) {
+    const v = values[i]
+    if (v !== null && v !== undefined) {
+      const str = String(v)
+      let ascii = true
+      for (let k = 0; k < str.length; k++) {
+        const ch = str.charCodeAt(k)
+        if (ch >= 0x80) {
+          ascii = false
+          break
+        }
+        bytes[pos + k] = ch
+      }
+      pos += ascii ? str.length : encoder.encodeInto(str, bytes.subarray(pos)).written
+    }
+    offsets[i + 1] = pos
+  }
+  return makeData({
+    type: new Utf8(),
+    length,
+    nullCount,
+    nullBitmap,
+    valueOffsets: offsets,
+    data: bytes.subarray(0, pos),
+  })
+}
+
+/** One Arrow column (Data) of `type` from typed values (null for null); see {@link rowsToArrow}. */
+export function columnData(type: DataType, values: readonly TypedValue[]): Data {
   const length = values.length
   const { bitmap, nulls } = nullBitmap(values)
   const nullBitmapOrNone = nulls > 0 ? bitmap : undefined
@@ -87,10 +124,7 @@ function columnData(type: DataType, values: readonly TypedValue[]): Data {
       return makeData({ type: type as never, length, nullCount: nulls, nullBitmap: nullBitmapOrNone, data } as never)
     }
     case Type.Utf8:
-      return vectorFromArray(
-        values.map((v) => (v === null || v === undefined ? null : String(v))),
-        new Utf8(),
-      ).data[0]
+      return utf8Data(values, nullBitmapOrNone, nulls)
     default:
       throw new Error(`unsupported column type ${type}`)
   }

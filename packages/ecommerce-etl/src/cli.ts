@@ -5,18 +5,19 @@
  * commands or options, bad values, a warehouse folder that does not exist for `status`).
  */
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import cliProgress from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { readCatalog } from './catalog.js'
-import { DATASETS } from './datasets.js'
+import { DATASETS, type DatasetName } from './datasets.js'
+import type { Expectation } from './expectations.js'
 import { DEFAULT_DIRTY, type DirtyShares, writeGeneratedData } from './generate.js'
 import { notifiersFromSpec } from './notify.js'
 import { listRuns, PIPELINE_DAG, type PipelineResult, runPipeline } from './pipeline.js'
 import type { StepResult } from './runner.js'
-import { queryWarehouse } from './sql.js'
+import { queryWarehouse, SQL_TABLES, type SqlTable, sqlName } from './sql.js'
 import { stateMachineDefinition } from './state-machine.js'
 import { Warehouse } from './warehouse.js'
 
@@ -81,8 +82,18 @@ export function printSummary(r: PipelineResult): void {
         out(
           `  ${j.job} rejected by reason: ${Object.entries(j.rejectedByReason)
             .map(([k, v]) => `${k}=${v}`)
-            .join(', ')}`,
+            .join(', ')} (quarantine.${j.dataset}, ${j.quarantine.inserted} new)`,
         )
+    const checks = jobs.flatMap((j) => j.expectations.map((e) => ({ ...e, dataset: j.dataset })))
+    if (checks.length > 0) {
+      out()
+      out(
+        textTable(
+          ['dataset', 'expectation', 'action', 'passed', 'failed'],
+          checks.map((e) => [e.dataset, e.name, e.action, e.passed, e.failed]),
+        ),
+      )
+    }
   }
   for (const e of r.preprocess?.errors ?? []) out(`  preprocess: ${e.error}`)
   if (r.preview) {
@@ -124,6 +135,24 @@ export function hadNoInput(r: PipelineResult): boolean {
   return r.status === 'succeeded' && r.preprocess !== undefined && r.preprocess.rawFiles.length === 0
 }
 
+/** Reads `--expectations <file.json>`: `{ "<dataset>": [{ "name", "predicate", "action" }, ...] }`. */
+async function readExpectations(path: string): Promise<Partial<Record<DatasetName, Expectation[]>>> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(resolve(path), 'utf8'))
+  } catch (err) {
+    throw new UsageError(`--expectations ${path}: ${(err as Error).message}`)
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(`--expectations ${path}: expected an object of <dataset>: [expectations]`)
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!(DATASETS as readonly string[]).includes(k))
+      throw new UsageError(`--expectations ${path}: unknown dataset ${k} (expected ${DATASETS.join(', ')})`)
+    if (!Array.isArray(v)) throw new UsageError(`--expectations ${path}: ${k} must be an array of expectations`)
+  }
+  return parsed as Partial<Record<DatasetName, Expectation[]>>
+}
+
 async function runCommand(opts: {
   warehouse: string
   raw?: string
@@ -135,6 +164,7 @@ async function runCommand(opts: {
   notify?: string[]
   json?: boolean
   progress?: boolean
+  expectations?: string
 }): Promise<PipelineResult> {
   const tty = process.stdout.isTTY && opts.progress !== false && !opts.json
   const bars = tty
@@ -150,6 +180,7 @@ async function runCommand(opts: {
     runId: opts.runId,
     only: opts.only,
     catalog: catalogFromOptions(opts),
+    expectations: opts.expectations ? await readExpectations(opts.expectations) : undefined,
     s3: s3FromEnv(),
     notifiers: notifiersFromSpec(
       opts.notify && opts.notify.length > 0 ? opts.notify : opts.json || opts.only ? [] : ['console'],
@@ -255,6 +286,10 @@ program
   .option('--glue-region <region>', 'AWS region of the Glue Data Catalog (default AWS_REGION)')
   .option('--glue-endpoint <url>', 'Glue endpoint (default AWS_ENDPOINT_URL_GLUE or AWS_ENDPOINT_URL)')
   .option('-n, --notify <spec...>', 'console, webhook:<url>, sns:<topic-arn> (default console; none with --only)')
+  .option(
+    '--expectations <file.json>',
+    'expectations beyond the built-in rules: {"<dataset>": [{"name", "predicate", "action": "drop|warn|fail"}]}',
+  )
   .option('--json', 'print the result as JSON')
   .option('--no-progress', 'no progress bars')
   .action(async (o) => {
@@ -263,12 +298,14 @@ program
 
 program
   .command('query')
-  .description('run SQL over lakehouse_dwh.<table> (embedded DuckDB reading the tables through delta-ts)')
+  .description(
+    'run SQL over lakehouse_dwh.<table> and quarantine.<table> (embedded DuckDB reading the tables through delta-ts)',
+  )
   .argument('<sql>', 'one SQL statement, e.g. "SELECT count(*) FROM lakehouse_dwh.orders"')
   .requiredOption('-w, --warehouse <dir|s3://bucket/prefix>', 'warehouse root')
   .option(
     '--at <table=version>',
-    'read a table at a version (time travel), e.g. orders=3; repeat for more tables',
+    'read a table at a version (time travel), e.g. orders=3 or quarantine.orders=1; repeat for more tables',
     (v: string, all: string[]) => [...all, v],
     [] as string[],
   )
@@ -277,8 +314,8 @@ program
     const versions: Record<string, number> = {}
     for (const kv of (o.at as string[] | undefined) ?? []) {
       const [k, v] = kv.split('=')
-      if (!(DATASETS as readonly string[]).includes(k) || !/^\d+$/.test(v ?? ''))
-        throw new UsageError(`bad --at ${kv} (expected <${DATASETS.join('|')}>=<n>)`)
+      if (!(SQL_TABLES as readonly string[]).includes(k) || !/^\d+$/.test(v ?? ''))
+        throw new UsageError(`bad --at ${kv} (expected <${SQL_TABLES.join('|')}>=<n>)`)
       versions[k] = Number(v)
     }
     const wh = await Warehouse.open(o.warehouse, { s3: s3FromEnv() })
@@ -296,7 +333,7 @@ program
     )
     out(
       `${r.rows.length} row(s); ${Object.entries(r.versions)
-        .map(([k, v]) => `lakehouse_dwh.${k}@v${v}`)
+        .map(([k, v]) => `${sqlName(k as SqlTable)}@v${v}`)
         .join(' ')}`,
     )
   })
@@ -379,6 +416,18 @@ program
       `generated ${data.expected.products.input} products, ${data.expected.orders.input} orders, ${data.expected.order_items.input} order items into ${input}`,
     )
     await runCommand({ warehouse: wh, raw: input })
+    const q = await queryWarehouse(
+      await Warehouse.open(wh),
+      'SELECT reasons, count(*)::INTEGER AS n FROM quarantine.order_items GROUP BY reasons ORDER BY n DESC, reasons LIMIT 5',
+    )
+    out()
+    out('quarantine.order_items (rows dropped by expectations), top reasons:')
+    out(
+      textTable(
+        q.columns,
+        q.rows.map((r) => q.columns.map((c) => r[c] as string | number)),
+      ),
+    )
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -29,6 +29,21 @@ export {
   PRODUCTS,
 } from './datasets.js'
 export {
+  type CompiledExpectation,
+  compileExpectations,
+  type Expectation,
+  type ExpectationAction,
+  ExpectationError,
+  ExpectationFailedError,
+  type ExpectationOutcome,
+  type ExpectationResult,
+  evaluateExpectations,
+  expectationBatch,
+  expectationSchema,
+  mergeExpectations,
+  typeRecord,
+} from './expectations.js'
+export {
   CLEAN,
   DEFAULT_DIRTY,
   type DirtyShares,
@@ -73,14 +88,23 @@ export {
 } from './pipeline.js'
 export { type PreprocessError, type PreprocessedFile, type PreprocessResult, preprocess } from './preprocess.js'
 export {
+  type QuarantineWrite,
+  quarantineRows,
+  quarantineSchema,
+  rejectionId,
+  writeQuarantine,
+} from './quarantine.js'
+export {
   countReasons,
   dedupByKey,
   type RawRecord,
   type ReferenceKeys,
   type Rejection,
   type RejectReason,
+  RULES,
   type TypedRow,
   type TypedValue,
+  type ValidatedBatch,
   validateBatch,
   validateRecord,
 } from './rules.js'
@@ -94,7 +118,16 @@ export {
   type StepStatus,
   withRetries,
 } from './runner.js'
-export { type QueryOptions, type QueryResult, queryWarehouse, referencedTables, WarehouseSql } from './sql.js'
+export {
+  type QueryOptions,
+  type QueryResult,
+  queryWarehouse,
+  referencedTables,
+  SQL_TABLES,
+  type SqlTable,
+  sqlName,
+  WarehouseSql,
+} from './sql.js'
 export {
   type AslDefinition,
   type DagStepShape,

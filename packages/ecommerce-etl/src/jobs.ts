@@ -1,6 +1,6 @@
 /**
- * The three load jobs (products_job, orders_job, order_items_job): read this run's preprocessed CSVs, apply
- * the dataset rules, write rejected rows, collapse duplicates, and MERGE (upsert) the batch into the Delta
+ * The three load jobs (products_job, orders_job, order_items_job): read this run's preprocessed CSVs, check
+ * the dataset's expectations, quarantine dropped rows (Delta tables under rejected/), collapse duplicates, and MERGE (upsert) the batch into the Delta
  * table with an application transaction, then archive the raw files whose data is committed.
  */
 
@@ -8,13 +8,16 @@ import type { Table } from 'apache-arrow'
 import type { Snapshot } from 'delta-ts'
 import { arrowToRows, rowsToArrow } from './arrow.js'
 import { parseCsvRecords, toCsv } from './csv.js'
-import type { DatasetDef } from './datasets.js'
+import type { DatasetDef, DatasetName } from './datasets.js'
+import { type Expectation, type ExpectationResult, mergeExpectations } from './expectations.js'
+import { type QuarantineWrite, writeQuarantine } from './quarantine.js'
 import {
   countReasons,
   dedupByKey,
   type RawRecord,
   type ReferenceKeys,
   type Rejection,
+  RULES,
   type TypedRow,
   type TypedValue,
   validateBatch,
@@ -30,6 +33,8 @@ export interface RunContext {
   runSeq: number
   /** Called with the number of rows validated so far (for progress bars). */
   onRows?: (n: number) => void
+  /** User expectations per dataset, merged into {@link RULES} by name (see `mergeExpectations`). */
+  expectations?: Partial<Record<DatasetName, readonly Expectation[]>>
 }
 
 /** The run log of one job (`logs/<job>/<run-id>.json`). */
@@ -45,6 +50,12 @@ export interface JobRunLog {
   accepted: number
   rejected: number
   rejectedByReason: Record<string, number>
+  /** Per-expectation pass/fail counts over the input rows, in declaration order. */
+  expectations: ExpectationResult[]
+  /** Accepted rows that failed a `warn` expectation. */
+  warned: number
+  /** Where this run's dropped rows went (the dataset's quarantine Delta table). */
+  quarantine: QuarantineWrite
   duplicates: number
   /** input = accepted + rejected + duplicates, checked before anything is written. */
   balanced: boolean
@@ -53,8 +64,7 @@ export interface JobRunLog {
   unchanged: number
   /** True when this run's transaction was already in the table (a retried run): nothing was written again. */
   alreadyApplied: boolean
-  /** Objects this job wrote outside the table (rejected rows) and data files the commit added. */
-  filesWritten: string[]
+  /** Data files the commit added. */
   dataFilesAdded: number
   tableVersion: number
   commitAttempts: number
@@ -90,7 +100,10 @@ export async function readPreprocessed(
   return { records, files }
 }
 
-/** Serializes rejected rows: origin and reasons first, then the original fields as they came. */
+/**
+ * Serializes rejected rows as CSV: origin and reasons first, then the original fields as they came (an
+ * export format; the jobs write quarantine Delta tables).
+ */
 export function rejectedCsv(runId: string, rejected: readonly Rejection[]): string {
   const fieldNames: string[] = []
   for (const r of rejected)
@@ -181,7 +194,8 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
   const startedAt = new Date(t0).toISOString()
   const { store } = ctx.warehouse
   const { records, files } = await readPreprocessed(store, def.name, ctx.runId)
-  const { accepted, rejected } = validateBatch(def, records, refs)
+  const expectations = mergeExpectations(RULES[def.name], ctx.expectations?.[def.name])
+  const { accepted, rejected, expectations: results, warned } = validateBatch(def, records, refs, expectations)
   ctx.onRows?.(records.length)
   const { rows, duplicates } = dedupByKey(def, accepted)
   const balanced = records.length === rows.length + rejected.length + duplicates
@@ -190,12 +204,12 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
       `${def.job}: accounting does not balance: ${records.length} input ≠ ${rows.length} + ${rejected.length} + ${duplicates}`,
     )
 
-  const filesWritten: string[] = []
-  if (rejected.length > 0) {
-    const path = joinKey('rejected', def.name, `${ctx.runId}.csv`)
-    await writeText(store, path, rejectedCsv(ctx.runId, rejected))
-    filesWritten.push(path)
-  }
+  const quarantine = await writeQuarantine(
+    ctx.warehouse,
+    def,
+    { runId: ctx.runId, runSeq: ctx.runSeq, appId: appIdOf(`${def.job}/quarantine`, ctx.runId) },
+    rejected,
+  )
 
   const table = await ctx.warehouse.ensureTable(def)
   const appId = appIdOf(def.job, ctx.runId)
@@ -266,13 +280,15 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
     accepted: rows.length,
     rejected: rejected.length,
     rejectedByReason: countReasons(rejected),
+    expectations: results,
+    warned,
+    quarantine,
     duplicates,
     balanced,
     inserted,
     updated,
     unchanged,
     alreadyApplied,
-    filesWritten,
     dataFilesAdded,
     tableVersion,
     commitAttempts: attempts,

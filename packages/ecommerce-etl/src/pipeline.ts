@@ -1,11 +1,12 @@
 /**
  * The whole pipeline of one run: preprocess → (products ∥ orders) → order_items → catalog refresh → preview,
- * with run logs, rejected rows, archiving and a notification at the end.
+ * with run logs, expectations and quarantine tables, archiving and a notification at the end.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Catalog, type Preview, preview, refreshCatalog } from './catalog.js'
 import { type DatasetName, datasetOfPath, ORDER_ITEMS, ORDERS, PRODUCTS } from './datasets.js'
+import type { Expectation } from './expectations.js'
 import { type GlueRegistration, type GlueSettings, registerInGlue } from './glue.js'
 import { archiveRawFiles, type JobOutput, type JobRunLog, runJob, tableKeys } from './jobs.js'
 import { ConsoleNotifier, type Notifier, notifyAll } from './notify.js'
@@ -46,6 +47,11 @@ export interface PipelineOptions {
    * the AWS Glue Data Catalog too (database `lakehouse_dwh`, see `glue.ts`).
    */
   catalog?: { glue?: GlueSettings }
+  /**
+   * Expectations per dataset beyond the built-in rules (`RULES`): one with a built-in's name replaces it
+   * (e.g. to make it `warn`), others are added. Invalid ones fail the dataset's step before it writes.
+   */
+  expectations?: Partial<Record<DatasetName, readonly Expectation[]>>
 }
 
 /** The pipeline's steps and their dependencies (what the runner runs and the state machine export draws). */
@@ -193,6 +199,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     runId: run.runId,
     runSeq: run.seq,
     onRows: options.onProgress ? (n: number) => options.onProgress?.(step, n) : undefined,
+    expectations: options.expectations,
   })
   const archived: string[] = []
   let glue: GlueRegistration[] | undefined

@@ -1,31 +1,17 @@
 /**
- * The dataset rules: turn one raw record (text cells) into a typed row, or list every rule it breaks.
- * Pure functions; the jobs feed them records and reference key sets.
+ * The dataset rules, declared as expectations (`expectations.ts`): turn raw records (text cells) into typed
+ * rows, or list every rule a row breaks. Pure functions; the jobs feed them records and reference key sets.
  */
-import type { ColumnDef, DatasetDef } from './datasets.js'
-import {
-  isBlank,
-  parseBoolean,
-  parseDate,
-  parseDecimal,
-  parseInt32,
-  parseLong,
-  parseTimestamp,
-  utcDayOfMicros,
-} from './values.js'
+import type { DatasetDef, DatasetName } from './datasets.js'
+import { compileExpectations, type Expectation, type ExpectationResult, evaluateExpectations } from './expectations.js'
 
 /**
- * Why a row was rejected. `MISSING_<COLUMN>` for an empty required column (MISSING_ORDER_ID, MISSING_USER_ID,
- * MISSING_PRODUCT_ID, MISSING_PRODUCT_NAME, MISSING_ID, MISSING_ORDER_TIMESTAMP); the others are fixed codes.
+ * Why a row was rejected: the name of a `drop` expectation it failed. The built-in ones ({@link RULES}):
+ * `MISSING_<COLUMN>` for an empty required column (MISSING_ORDER_ID, MISSING_USER_ID, MISSING_PRODUCT_ID,
+ * MISSING_PRODUCT_NAME, MISSING_ID, MISSING_ORDER_TIMESTAMP), INVALID_TIMESTAMP, INVALID_DATE, BAD_NUMBER,
+ * BAD_BOOLEAN, UNKNOWN_ORDER, UNKNOWN_PRODUCT; user expectations add their own names.
  */
-export type RejectReason =
-  | `MISSING_${string}`
-  | 'INVALID_TIMESTAMP'
-  | 'INVALID_DATE'
-  | 'BAD_NUMBER'
-  | 'BAD_BOOLEAN'
-  | 'UNKNOWN_ORDER'
-  | 'UNKNOWN_PRODUCT'
+export type RejectReason = string
 
 /** A raw input row with where it came from. `index` is its position in the batch (input order). */
 export interface RawRecord {
@@ -59,122 +45,146 @@ export interface ReferenceKeys {
   productIds?: ReadonlySet<bigint>
 }
 
-function missingCode(col: ColumnDef): RejectReason {
-  return `MISSING_${col.name.toUpperCase()}`
+const missing = (col: string, description: string): Expectation => ({
+  name: `MISSING_${col.toUpperCase()}`,
+  predicate: `raw.${col} IS NOT NULL`,
+  action: 'drop',
+  description,
+})
+const parsed = (name: string, cols: readonly string[], description: string): Expectation => ({
+  name,
+  predicate: cols.map((c) => `(raw.${c} IS NULL OR ${c} IS NOT NULL)`).join(' AND '),
+  action: 'drop',
+  description,
+})
+const dateAgrees: Expectation = {
+  name: 'INVALID_DATE',
+  predicate: 'raw.date IS NULL OR (date IS NOT NULL AND (derived.order_date IS NULL OR date = derived.order_date))',
+  action: 'drop',
+  description: 'a present date is YYYY-MM-DD and is the UTC day of order_timestamp',
 }
 
 /**
- * Validates one record against the dataset's rules. Every broken rule is reported (not only the first), so a
- * rejected row tells the whole story. `sheet_name` and `source_file`, when the dataset has them and the record
- * does not, come from the record's origin. An empty `date` is derived from `order_timestamp` (UTC day); a
- * present date must be `YYYY-MM-DD` and agree with it.
+ * The datasets' rules, declared as expectations (see `expectations.ts` for what a predicate sees). Their names
+ * are the reject reason codes; all `drop`. A user adds or overrides expectations by name through
+ * `runPipeline({ expectations })`.
+ */
+export const RULES: Readonly<Record<DatasetName, readonly Expectation[]>> = {
+  products: [
+    missing('product_id', 'product_id is present'),
+    missing('product_name', 'product_name is present'),
+    parsed('BAD_NUMBER', ['product_id', 'department_id'], 'numeric cells are 64-bit integers'),
+  ],
+  orders: [
+    missing('order_id', 'order_id is present'),
+    missing('user_id', 'user_id is present'),
+    missing('order_timestamp', 'order_timestamp is present'),
+    parsed('BAD_NUMBER', ['order_num', 'order_id', 'user_id', 'total_amount'], 'integers and decimal(12,2) parse'),
+    parsed('INVALID_TIMESTAMP', ['order_timestamp'], 'order_timestamp is an ISO-8601 timestamp'),
+    dateAgrees,
+  ],
+  order_items: [
+    missing('id', 'id is present'),
+    missing('order_id', 'order_id is present'),
+    missing('user_id', 'user_id is present'),
+    missing('product_id', 'product_id is present'),
+    missing('order_timestamp', 'order_timestamp is present'),
+    parsed(
+      'BAD_NUMBER',
+      ['id', 'order_id', 'user_id', 'days_since_prior_order', 'product_id', 'add_to_cart_order'],
+      'integers parse (64-bit ids, 32-bit counters)',
+    ),
+    parsed('BAD_BOOLEAN', ['reordered'], 'reordered is 0/1/true/false'),
+    parsed('INVALID_TIMESTAMP', ['order_timestamp'], 'order_timestamp is an ISO-8601 timestamp'),
+    dateAgrees,
+    {
+      name: 'UNKNOWN_ORDER',
+      predicate: 'order_id IS NULL OR orders.order_id IS NOT NULL',
+      action: 'drop',
+      description: 'order_id is in orders',
+    },
+    {
+      name: 'UNKNOWN_PRODUCT',
+      predicate: 'product_id IS NULL OR products.product_id IS NOT NULL',
+      action: 'drop',
+      description: 'product_id is in products',
+    },
+  ],
+}
+
+/** The outcome of {@link validateBatch}. */
+export interface ValidatedBatch {
+  accepted: TypedRow[]
+  rejected: Rejection[]
+  /** Per-expectation pass/fail counts over the whole batch, in declaration order. */
+  expectations: ExpectationResult[]
+  /** Accepted rows that failed at least one `warn` expectation. */
+  warned: number
+}
+
+/**
+ * Validates one record against the dataset's rules; see {@link validateBatch}. Every broken rule is reported
+ * (not only the first), so a rejected row tells the whole story.
  */
 export function validateRecord(
   def: DatasetDef,
   record: RawRecord,
   refs: ReferenceKeys = {},
+  expectations: readonly Expectation[] = RULES[def.name],
 ): { ok: true; row: TypedRow } | { ok: false; rejection: Rejection } {
-  const reasons = new Set<RejectReason>()
-  const details: string[] = []
-  const values: Record<string, TypedValue> = {}
-  const bad = (reason: RejectReason, col: string, msg: string) => {
-    reasons.add(reason)
-    details.push(`${col}: ${msg}`)
-  }
-  for (const col of def.columns) {
-    const raw = record.fields[col.name]
-    if (col.kind === 'date') continue // needs the timestamp; handled below
-    if (isBlank(raw)) {
-      if (col.name === 'sheet_name') values[col.name] = record.sheet || null
-      else if (col.name === 'source_file') values[col.name] = record.file || null
-      else {
-        values[col.name] = null
-        if (col.required) bad(missingCode(col), col.name, 'required value is empty')
-      }
-      continue
-    }
-    let v: TypedValue | undefined
-    switch (col.kind) {
-      case 'long':
-        v = parseLong(raw)
-        if (v === null) bad('BAD_NUMBER', col.name, `not a 64-bit integer: ${JSON.stringify(raw)}`)
-        break
-      case 'int':
-        v = parseInt32(raw)
-        if (v === null) bad('BAD_NUMBER', col.name, `not a 32-bit integer: ${JSON.stringify(raw)}`)
-        break
-      case 'decimal':
-        v = parseDecimal(raw, def.decimal.precision, def.decimal.scale)
-        if (v === null)
-          bad(
-            'BAD_NUMBER',
-            col.name,
-            `not a decimal(${def.decimal.precision},${def.decimal.scale}): ${JSON.stringify(raw)}`,
-          )
-        break
-      case 'timestamp':
-        v = parseTimestamp(raw)
-        if (v === null) bad('INVALID_TIMESTAMP', col.name, `not a timestamp: ${JSON.stringify(raw)}`)
-        break
-      case 'boolean':
-        v = parseBoolean(raw)
-        if (v === null) bad('BAD_BOOLEAN', col.name, `not 0/1/true/false: ${JSON.stringify(raw)}`)
-        break
-      case 'string':
-        v = raw
-        break
-    }
-    values[col.name] = v ?? null
-  }
-  for (const col of def.columns) {
-    if (col.kind !== 'date') continue
-    const raw = record.fields[col.name]
-    const ts = values.order_timestamp
-    const derived = typeof ts === 'bigint' ? utcDayOfMicros(ts) : null
-    if (isBlank(raw)) {
-      values[col.name] = derived
-      continue
-    }
-    const d = parseDate(raw)
-    if (d === null || d === undefined) bad('INVALID_DATE', col.name, `not a YYYY-MM-DD date: ${JSON.stringify(raw)}`)
-    else if (derived !== null && d !== derived)
-      bad('INVALID_DATE', col.name, `${raw} disagrees with order_timestamp (UTC day)`)
-    values[col.name] = d ?? null
-  }
-  if (
-    def.key !== 'order_id' &&
-    refs.orderIds &&
-    typeof values.order_id === 'bigint' &&
-    !refs.orderIds.has(values.order_id)
-  ) {
-    bad('UNKNOWN_ORDER', 'order_id', `${values.order_id} is not in orders`)
-  }
-  if (
-    def.key !== 'product_id' &&
-    refs.productIds &&
-    typeof values.product_id === 'bigint' &&
-    !refs.productIds.has(values.product_id)
-  ) {
-    bad('UNKNOWN_PRODUCT', 'product_id', `${values.product_id} is not in products`)
-  }
-  if (reasons.size > 0) return { ok: false, rejection: { record, reasons: [...reasons].sort(), details } }
-  return { ok: true, row: { values, source: record } }
+  const { accepted, rejected } = validateBatch(def, [record], refs, expectations)
+  return accepted.length === 1 ? { ok: true, row: accepted[0] } : { ok: false, rejection: rejected[0] }
 }
 
-/** Validates a batch; see {@link validateRecord}. Keeps input order in both outputs. */
+/**
+ * Validates a batch with the dataset's expectations (default: {@link RULES}), evaluated on columns by
+ * delta-ts's expression engine. A row failing a `drop` expectation is rejected with the names of all the
+ * `drop` expectations it fails (unique, sorted) and, per reason, the raw cells the predicate reads; `warn`
+ * failures are counted only. Keeps input order in both outputs.
+ *
+ * @throws ExpectationError for an invalid expectation; ExpectationFailedError when a `fail` one is violated.
+ */
 export function validateBatch(
   def: DatasetDef,
   records: readonly RawRecord[],
   refs: ReferenceKeys = {},
-): { accepted: TypedRow[]; rejected: Rejection[] } {
+  expectations: readonly Expectation[] = RULES[def.name],
+): ValidatedBatch {
+  const compiled = compileExpectations(def, expectations)
+  const { values, passed, results } = evaluateExpectations(def, records, compiled, refs)
   const accepted: TypedRow[] = []
   const rejected: Rejection[] = []
-  for (const r of records) {
-    const out = validateRecord(def, r, refs)
-    if (out.ok) accepted.push(out.row)
-    else rejected.push(out.rejection)
-  }
-  return { accepted, rejected }
+  let warned = 0
+  // Rows that passed everything (most of them) skip the per-expectation bookkeeping.
+  const clean = new Uint8Array(records.length).fill(1)
+  for (const mask of passed) for (let i = 0; i < mask.length; i++) clean[i] &= mask[i]
+  records.forEach((record, i) => {
+    if (clean[i]) {
+      accepted.push({ values: values[i], source: record })
+      return
+    }
+    const reasons: string[] = []
+    const details: string[] = []
+    let warn = false
+    compiled.forEach((e, k) => {
+      if (passed[k][i]) return
+      if (e.action === 'warn') {
+        warn = true
+        return
+      }
+      reasons.push(e.name)
+      const cells = e.columns.map((c) => `${c}=${JSON.stringify(record.fields[c] ?? '')}`)
+      details.push(`${e.name}: ${cells.join(', ')}`)
+    })
+    if (reasons.length > 0) {
+      const order = reasons.map((r, k) => [r, details[k]] as const).sort(([a], [b]) => (a < b ? -1 : 1))
+      rejected.push({ record, reasons: [...new Set(order.map(([r]) => r))], details: order.map(([, d]) => d) })
+    } else {
+      if (warn) warned++
+      accepted.push({ values: values[i], source: record })
+    }
+  })
+  return { accepted, rejected, expectations: results, warned }
 }
 
 /** Counts rejected rows per reason (a row breaking two rules counts under both). */

@@ -1,6 +1,6 @@
 /**
  * SQL over the warehouse, where the seed ran Athena: an embedded DuckDB (`@duckdb/node-api`) answers queries
- * over `lakehouse_dwh.<table>`. Each table a query names is read through delta-ts at one pinned snapshot
+ * over `lakehouse_dwh.<table>` and the quarantine tables `quarantine.<table>` (rows dropped by expectations). Each table a query names is read through delta-ts at one pinned snapshot
  * version (so deletion vectors, column mapping and partition values are honoured exactly as delta-ts reads
  * them, and every table of one query is at one version) and loaded into DuckDB's memory in column chunks.
  *
@@ -10,16 +10,31 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api'
 import type { Table, Vector } from 'apache-arrow'
-import { DATASETS, type DatasetName } from './datasets.js'
+import { DATASET_DEFS, DATASETS, type DatasetName } from './datasets.js'
+import { quarantineRows } from './quarantine.js'
 import type { Warehouse } from './warehouse.js'
+
+/**
+ * A table SQL can name: a dataset (`orders` is `lakehouse_dwh.orders`) or its quarantine table
+ * (`quarantine.orders`, stored under `rejected/orders/`).
+ */
+export type SqlTable = DatasetName | `quarantine.${DatasetName}`
+
+/** The SQL tables, in catalog order: the three datasets, then their quarantine tables. */
+export const SQL_TABLES: readonly SqlTable[] = [...DATASETS, ...DATASETS.map((d) => `quarantine.${d}` as const)]
+
+/** The qualified SQL name of a table: `lakehouse_dwh.orders`, `quarantine.orders`. */
+export function sqlName(t: SqlTable): string {
+  return t.startsWith('quarantine.') ? t : `lakehouse_dwh.${t}`
+}
 
 /** The result of {@link queryWarehouse}. */
 export interface QueryResult {
   columns: string[]
   /** Rows as JSON-safe values (bigints and decimals as strings, dates and timestamps as ISO text). */
   rows: Record<string, unknown>[]
-  /** The snapshot version each table was read at. */
-  versions: Partial<Record<DatasetName, number>>
+  /** The snapshot version each table was read at (-1: a quarantine table that does not exist yet, read empty). */
+  versions: Partial<Record<SqlTable, number>>
   /** Time spent reading the tables through delta-ts and loading them into DuckDB, and running the query. */
   timings: { loadMs: number; queryMs: number }
 }
@@ -27,13 +42,17 @@ export interface QueryResult {
 /** Options of {@link queryWarehouse}. */
 export interface QueryOptions {
   /** Read a table at this version instead of its latest (time travel). */
-  versions?: Partial<Record<DatasetName, number>>
+  versions?: Partial<Record<SqlTable, number>>
 }
 
-/** Tables a query names as `lakehouse_dwh.<table>` (case-insensitive), in catalog order. */
-export function referencedTables(sql: string): DatasetName[] {
-  const named = new Set([...sql.matchAll(/\blakehouse_dwh\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)"?/gi)].map((m) => m[1]))
-  return DATASETS.filter((d) => [...named].some((n) => n.toLowerCase() === d))
+/** Tables a query names as `lakehouse_dwh.<table>` or `quarantine.<table>` (case-insensitive), in catalog order. */
+export function referencedTables(sql: string): SqlTable[] {
+  const named = new Set(
+    [...sql.matchAll(/\b(lakehouse_dwh|quarantine)\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)"?/gi)].map((m) =>
+      m[1].toLowerCase() === 'quarantine' ? `quarantine.${m[2].toLowerCase()}` : m[2].toLowerCase(),
+    ),
+  )
+  return SQL_TABLES.filter((t) => named.has(t))
 }
 
 /** DuckDB's name for an Arrow type; undefined for a type this loader does not carry. */
@@ -147,19 +166,19 @@ function rawInt128(vector: Vector, i: number): bigint {
   throw new RangeError(`row ${i} out of range`)
 }
 
-/** Loads an Arrow table into a new DuckDB table `lakehouse_dwh.<name>`, column chunk by column chunk. */
-async function loadTable(connection: DuckDBConnection, name: string, table: Table): Promise<void> {
+/** Loads an Arrow table into a new DuckDB table `<schema>.<name>`, column chunk by column chunk. */
+async function loadTable(connection: DuckDBConnection, schema: string, name: string, table: Table): Promise<void> {
   const duck = await import('@duckdb/node-api')
   const fields = table.schema.fields
   const types = fields.map((f) => {
     const t = duckType(f.type as never)
-    if (!t) throw new Error(`lakehouse_dwh.${name}.${f.name}: type ${f.type} is not supported by the SQL loader`)
+    if (!t) throw new Error(`${schema}.${name}.${f.name}: type ${f.type} is not supported by the SQL loader`)
     return t
   })
   await connection.run(
-    `CREATE OR REPLACE TABLE lakehouse_dwh.${quote(name)} (${fields.map((f, i) => `${quote(f.name)} ${types[i]}`).join(', ')})`,
+    `CREATE OR REPLACE TABLE ${schema}.${quote(name)} (${fields.map((f, i) => `${quote(f.name)} ${types[i]}`).join(', ')})`,
   )
-  const appender = await connection.createAppender(name, 'lakehouse_dwh')
+  const appender = await connection.createAppender(name, schema)
   const chunkTypes = fields.map((_, i) => appender.columnType(i))
   const columns = fields.map((_, i) => table.getChildAt(i) as Vector)
   const readers = columns.map((c, i) => columnReader(c, types[i], duck))
@@ -184,13 +203,13 @@ async function loadTable(connection: DuckDBConnection, name: string, table: Tabl
  * table. `close()` frees DuckDB's memory; a closed session refuses queries.
  */
 export class WarehouseSql {
-  private readonly loaded: Partial<Record<DatasetName, number>> = {}
+  private readonly loaded: Partial<Record<SqlTable, number>> = {}
   private closed = false
   private constructor(
     private readonly warehouse: Warehouse,
     private readonly instance: import('@duckdb/node-api').DuckDBInstance,
     private readonly connection: DuckDBConnection,
-    private readonly pins: Partial<Record<DatasetName, number>>,
+    private readonly pins: Partial<Record<SqlTable, number>>,
   ) {}
 
   /** Opens a session. `options.versions` pins tables to versions (time travel); others load at their latest. */
@@ -201,17 +220,19 @@ export class WarehouseSql {
     // Timestamps render in UTC, as delta-ts and Spark store them.
     await connection.run("SET TimeZone = 'UTC'")
     await connection.run('CREATE SCHEMA lakehouse_dwh')
+    await connection.run('CREATE SCHEMA quarantine')
     return new WarehouseSql(warehouse, instance, connection, options.versions ?? {})
   }
 
   /** The version each loaded table was read at. */
-  get versions(): Partial<Record<DatasetName, number>> {
+  get versions(): Partial<Record<SqlTable, number>> {
     return { ...this.loaded }
   }
 
   /**
-   * Runs one SQL statement. The tables it names as `lakehouse_dwh.<table>` are read through delta-ts and
-   * loaded first (once per session); a named table that does not exist yet is an error naming it. SQL errors
+   * Runs one SQL statement. The tables it names as `lakehouse_dwh.<table>` or `quarantine.<table>` are read
+   * through delta-ts and loaded first (once per session); a named warehouse table that does not exist yet is
+   * an error naming it, a quarantine table that does not exist yet (nothing was ever dropped) reads as empty. SQL errors
    * are DuckDB's, with its message. Results are JSON-safe.
    */
   async query(sql: string): Promise<QueryResult> {
@@ -219,11 +240,25 @@ export class WarehouseSql {
     const t0 = performance.now()
     for (const name of referencedTables(sql)) {
       if (this.loaded[name] !== undefined) continue
-      const table = await this.warehouse.openTable(name)
-      if (!table) throw new Error(`lakehouse_dwh.${name} does not exist yet (no run has written it)`)
+      const quarantined = name.startsWith('quarantine.')
+      const dataset = (quarantined ? name.slice('quarantine.'.length) : name) as DatasetName
+      const table = quarantined ? await this.warehouse.openQuarantine(dataset) : await this.warehouse.openTable(dataset)
       const pinned = this.pins[name]
+      if (!table && (!quarantined || pinned !== undefined))
+        throw new Error(`${sqlName(name)} does not exist yet (no run has written it)`)
+      if (!table) {
+        // Nothing dropped yet: the empty table, with the schema the first rejection will create.
+        await loadTable(this.connection, 'quarantine', dataset, quarantineRows(DATASET_DEFS[dataset], '', []))
+        this.loaded[name] = -1
+        continue
+      }
       const snap = await table.snapshot(pinned === undefined ? {} : { version: pinned })
-      await loadTable(this.connection, name, (await snap.scan({}).toArrow()) as unknown as Table)
+      await loadTable(
+        this.connection,
+        quarantined ? 'quarantine' : 'lakehouse_dwh',
+        dataset,
+        (await snap.scan({}).toArrow()) as unknown as Table,
+      )
       this.loaded[name] = snap.version
     }
     const t1 = performance.now()

@@ -3,6 +3,7 @@
  * Delta table locations under it: `warehouse/lakehouse-dwh/<dataset>/`.
  */
 import { resolve } from 'node:path'
+import type { Schema } from 'apache-arrow'
 import { DeltaTable, isDeltaError, type Storage } from 'delta-ts'
 import { arrowSchema, type DatasetDef, type DatasetName } from './datasets.js'
 import { type FileStore, joinKey, LocalFileStore } from './store.js'
@@ -17,6 +18,9 @@ export interface S3Settings {
 
 /** Folder of the Delta tables under the warehouse root. */
 export const TABLES_DIR = 'warehouse/lakehouse-dwh'
+
+/** Folder of the quarantine Delta tables (rows dropped by expectations) under the warehouse root. */
+export const QUARANTINE_DIR = 'rejected'
 
 /** A warehouse: its file store and its Delta tables. */
 export class Warehouse {
@@ -59,18 +63,45 @@ export class Warehouse {
     return this.isS3 ? `${this.uri}/${TABLES_DIR}/${name}` : resolve(this.uri, TABLES_DIR, name)
   }
 
-  private async tableOptions(name: DatasetName): Promise<{ storage?: Storage }> {
-    return this.makeStorage ? { storage: await this.makeStorage(joinKey(TABLES_DIR, name)) } : {}
+  /** Location of a dataset's quarantine table (`rejected/<dataset>`). */
+  quarantineUri(name: DatasetName): string {
+    return this.isS3 ? `${this.uri}/${QUARANTINE_DIR}/${name}` : resolve(this.uri, QUARANTINE_DIR, name)
+  }
+
+  private async tableOptions(name: DatasetName, dir = TABLES_DIR): Promise<{ storage?: Storage }> {
+    return this.makeStorage ? { storage: await this.makeStorage(joinKey(dir, name)) } : {}
   }
 
   /** Opens a dataset's table, or `undefined` when it does not exist yet (`TABLE_NOT_FOUND`). */
   async openTable(name: DatasetName): Promise<DeltaTable | undefined> {
+    return this.openAt(this.tableUri(name), name, TABLES_DIR)
+  }
+
+  /** Opens a dataset's quarantine table, or `undefined` when no row of it was ever dropped. */
+  async openQuarantine(name: DatasetName): Promise<DeltaTable | undefined> {
+    return this.openAt(this.quarantineUri(name), name, QUARANTINE_DIR)
+  }
+
+  private async openAt(uri: string, name: DatasetName, dir: string): Promise<DeltaTable | undefined> {
     try {
-      return await DeltaTable.open(this.tableUri(name), await this.tableOptions(name))
+      return await DeltaTable.open(uri, await this.tableOptions(name, dir))
     } catch (err) {
       if (isDeltaError(err, 'TABLE_NOT_FOUND')) return undefined
       throw err
     }
+  }
+
+  /** Opens a dataset's quarantine table, creating it with `schema` when missing (safe when concurrent). */
+  async ensureQuarantine(name: DatasetName, schema: Schema): Promise<DeltaTable> {
+    const existing = await this.openQuarantine(name)
+    if (existing) return existing
+    return DeltaTable.create(this.quarantineUri(name), {
+      ...(await this.tableOptions(name, QUARANTINE_DIR)),
+      schema,
+      name: `${name}_rejected`,
+      description: `quarantine.${name}: rows of lakehouse_dwh.${name} dropped by expectations (ecommerce-etl)`,
+      ifExists: 'ignore',
+    })
   }
 
   /**

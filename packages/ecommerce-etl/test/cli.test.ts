@@ -74,6 +74,45 @@ describe('ecommerce-etl CLI', () => {
     expect(bad.stderr).toMatch(/bad --at nope=1/)
   })
 
+  it('run --expectations adds user expectations: the summary counts them, dropped rows are in quarantine.<dataset>', async () => {
+    const input = join(dir, 'in-exp')
+    await mkdir(input, { recursive: true })
+    await writeFile(
+      join(input, 'products.csv'),
+      'product_id,department_id,department,product_name\n1,1,produce,Apple\n2,1,produce,Test item\n,1,produce,NoId\n',
+    )
+    const file = join(dir, 'expectations.json')
+    await writeFile(
+      file,
+      JSON.stringify({ products: [{ name: 'NO_TEST', predicate: "product_name NOT LIKE 'Test%'", action: 'drop' }] }),
+    )
+    const r = await etl('run', '-w', join(dir, 'wh-exp'), '-r', input, '--expectations', file)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/products\s+NO_TEST\s+drop\s+2\s+1/)
+    expect(r.stdout).toMatch(/products\s+MISSING_PRODUCT_ID\s+drop\s+2\s+1/)
+    expect(r.stdout).toMatch(
+      /products_job rejected by reason: MISSING_PRODUCT_ID=1, NO_TEST=1 \(quarantine\.products, 2 new\)/,
+    )
+    const q = await etl(
+      'query',
+      '-w',
+      join(dir, 'wh-exp'),
+      '--json',
+      'SELECT row_number, reasons FROM quarantine.products ORDER BY row_number',
+    )
+    expect(q.code).toBe(0)
+    expect(JSON.parse(q.stdout)).toMatchObject({
+      rows: [
+        { row_number: 3, reasons: 'NO_TEST' },
+        { row_number: 4, reasons: 'MISSING_PRODUCT_ID' },
+      ],
+      versions: { 'quarantine.products': 1 },
+    })
+    const bad = await etl('run', '-w', join(dir, 'wh-exp'), '--expectations', join(dir, 'missing.json'))
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--expectations .*missing\.json/)
+  })
+
   it('export-state-machine writes an ASL definition whose tasks run this CLI step by step', async () => {
     const file = join(dir, 'state_machine.json')
     const r = await etl(

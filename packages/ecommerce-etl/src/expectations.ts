@@ -1,0 +1,327 @@
+/**
+ * Expectations, as Delta Live Tables has them: a dataset's data-quality rules declared as data (a name, a SQL
+ * predicate, an action), evaluated column-at-a-time with delta-ts's expression engine (`parsePredicate`,
+ * `bindExpr`, `evaluatePredicate`) over one Arrow batch of the job's input.
+ *
+ * What a predicate sees (the "expectation row"; every column nullable):
+ * - each dataset column, typed (long → BIGINT, decimal(12,2), DATE, TIMESTAMP …): null when the cell is blank
+ *   or does not parse; `sheet_name` / `source_file` filled from the row's origin when blank; a blank `date`
+ *   derived from `order_timestamp` (UTC day);
+ * - `raw.<column>`: the cell's original text, null when blank (so `raw.x IS NOT NULL AND x IS NULL` is "did
+ *   not parse");
+ * - `derived.order_date`: the UTC day of `order_timestamp` (datasets with that column);
+ * - `orders.order_id` / `products.product_id` (datasets referencing them): the key found in the referenced
+ *   table, null when not found, as a LEFT JOIN would give it (DLT's way of checking referential integrity).
+ *   Without reference keys the join is not made and every key counts as found.
+ *
+ * A row passes an expectation when its predicate is TRUE; FALSE and NULL fail it (write `x IS NULL OR x > 0`
+ * to let nulls through).
+ */
+
+import {
+  Bool,
+  type DataType,
+  DateDay,
+  Decimal,
+  Field,
+  Int32,
+  Int64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  TimestampMicrosecond,
+  Utf8,
+} from 'apache-arrow'
+import { arrowToDeltaSchema, type BoundExpr, bindExpr, type Expr, evaluatePredicate, parsePredicate } from 'delta-ts'
+import { columnData } from './arrow.js'
+import type { ColumnKind, DatasetDef } from './datasets.js'
+import type { RawRecord, ReferenceKeys, TypedValue } from './rules.js'
+import {
+  isBlank,
+  parseBoolean,
+  parseDate,
+  parseDecimal,
+  parseInt32,
+  parseLong,
+  parseTimestamp,
+  utcDayOfMicros,
+} from './values.js'
+
+/** What a failing row does: `drop` quarantines it, `fail` stops the job, `warn` counts it and keeps the row. */
+export type ExpectationAction = 'drop' | 'fail' | 'warn'
+
+/** One expectation: `name` is the reason code a dropped row carries; `predicate` must hold for a good row. */
+export interface Expectation {
+  name: string
+  /** SQL predicate over the expectation row (see the module doc), e.g. `raw.order_id IS NOT NULL`. */
+  predicate: string
+  action: ExpectationAction
+  /** What the rule means, for docs and logs. */
+  description?: string
+}
+
+/** Per-expectation counts of one job run (in the run log and the CLI summary). */
+export interface ExpectationResult {
+  name: string
+  action: ExpectationAction
+  predicate: string
+  passed: number
+  failed: number
+}
+
+/** A `fail` expectation was violated: the job stops before writing anything. */
+export class ExpectationFailedError extends Error {
+  /** Error code, as the runner reports it. */
+  readonly code = 'EXPECTATION_FAILED'
+  constructor(
+    readonly dataset: string,
+    readonly expectation: Expectation,
+    /** The first violating row. */
+    readonly record: RawRecord,
+    readonly violations: number,
+  ) {
+    super(
+      `${dataset}: expectation ${expectation.name} (${expectation.predicate}) failed on ${violations} row(s); first: ` +
+        `${record.file}${record.sheet ? ` sheet ${record.sheet}` : ''} row ${record.row} ${JSON.stringify(record.fields)}`,
+    )
+    this.name = 'ExpectationFailedError'
+  }
+}
+
+/** An invalid expectation (bad name, action or predicate): thrown before any row is read. */
+export class ExpectationError extends Error {
+  readonly code = 'INVALID_EXPECTATION'
+}
+
+/**
+ * Merges user expectations into a dataset's defaults: one with the name of a default replaces it (to change
+ * its predicate or action, e.g. `warn` instead of `drop`), others are appended in their order.
+ */
+export function mergeExpectations(defaults: readonly Expectation[], extra: readonly Expectation[] = []): Expectation[] {
+  const out = defaults.map((e) => extra.find((x) => x.name === e.name) ?? e)
+  for (const e of extra) if (!defaults.some((d) => d.name === e.name)) out.push(e)
+  return out
+}
+
+const REFERENCES: readonly { table: string; key: string; refs: keyof ReferenceKeys }[] = [
+  { table: 'orders', key: 'order_id', refs: 'orderIds' },
+  { table: 'products', key: 'product_id', refs: 'productIds' },
+]
+
+function arrowType(kind: ColumnKind, def: DatasetDef): DataType {
+  switch (kind) {
+    case 'long':
+      return new Int64()
+    case 'int':
+      return new Int32()
+    case 'string':
+      return new Utf8()
+    case 'decimal':
+      return new Decimal(def.decimal.scale, def.decimal.precision, 128)
+    case 'date':
+      return new DateDay()
+    case 'timestamp':
+      return new TimestampMicrosecond('UTC')
+    case 'boolean':
+      return new Bool()
+  }
+}
+
+/** The parts of the expectation row beyond the dataset columns that this dataset has. */
+function extras(def: DatasetDef) {
+  const names = new Set(def.columns.map((c) => c.name))
+  return {
+    derivedDate: names.has('order_timestamp'),
+    lookups: REFERENCES.filter((r) => names.has(r.key) && def.key !== r.key),
+  }
+}
+
+/** The Arrow schema of a dataset's expectation row (see the module doc). */
+export function expectationSchema(def: DatasetDef): Schema {
+  const { derivedDate, lookups } = extras(def)
+  const fields = def.columns.map((c) => new Field(c.name, arrowType(c.kind, def), true))
+  fields.push(new Field('raw', new Struct(def.columns.map((c) => new Field(c.name, new Utf8(), true))), false))
+  if (derivedDate) fields.push(new Field('derived', new Struct([new Field('order_date', new DateDay(), true)]), false))
+  for (const l of lookups) fields.push(new Field(l.table, new Struct([new Field(l.key, new Int64(), true)]), false))
+  return new Schema(fields)
+}
+
+/** Types one cell: null when blank or unparsable. */
+function typeCell(kind: ColumnKind, raw: string, def: DatasetDef): TypedValue {
+  switch (kind) {
+    case 'long':
+      return parseLong(raw) ?? null
+    case 'int':
+      return parseInt32(raw) ?? null
+    case 'decimal':
+      return parseDecimal(raw, def.decimal.precision, def.decimal.scale) ?? null
+    case 'timestamp':
+      return parseTimestamp(raw) ?? null
+    case 'boolean':
+      return parseBoolean(raw) ?? null
+    case 'date':
+      return parseDate(raw) ?? null
+    case 'string':
+      return raw
+  }
+}
+
+/**
+ * Types one record into the dataset columns: null for a blank or unparsable cell, `sheet_name` /
+ * `source_file` from the origin when blank, a blank `date` derived from `order_timestamp` (UTC day).
+ */
+export function typeRecord(def: DatasetDef, record: RawRecord): Record<string, TypedValue> {
+  const values: Record<string, TypedValue> = {}
+  for (const col of def.columns) {
+    const raw = record.fields[col.name]
+    if (isBlank(raw)) {
+      if (col.name === 'sheet_name') values[col.name] = record.sheet || null
+      else if (col.name === 'source_file') values[col.name] = record.file || null
+      else values[col.name] = null
+      continue
+    }
+    values[col.name] = typeCell(col.kind, raw, def) ?? null
+  }
+  for (const col of def.columns) {
+    if (col.kind !== 'date' || !isBlank(record.fields[col.name])) continue
+    const ts = values.order_timestamp
+    values[col.name] = typeof ts === 'bigint' ? utcDayOfMicros(ts) : null
+  }
+  return values
+}
+
+function structData(type: Struct, children: ReturnType<typeof columnData>[], length: number) {
+  return makeData({ type, length, nullCount: 0, children })
+}
+
+/** Builds the expectation-row batch of `records` and their typed values (one entry per record, in order). */
+export function expectationBatch(
+  def: DatasetDef,
+  records: readonly RawRecord[],
+  refs: ReferenceKeys = {},
+): { batch: RecordBatch; values: Record<string, TypedValue>[] } {
+  const schema = expectationSchema(def)
+  const { derivedDate, lookups } = extras(def)
+  const values = records.map((r) => typeRecord(def, r))
+  const n = records.length
+  const children = def.columns.map((c, i) =>
+    columnData(
+      schema.fields[i].type,
+      values.map((v) => v[c.name] ?? null),
+    ),
+  )
+  const rawType = schema.fields[def.columns.length].type as Struct
+  children.push(
+    structData(
+      rawType,
+      def.columns.map((c) =>
+        columnData(
+          new Utf8(),
+          records.map((r) => (isBlank(r.fields[c.name]) ? null : r.fields[c.name])),
+        ),
+      ),
+      n,
+    ),
+  )
+  let next = def.columns.length + 1
+  if (derivedDate) {
+    const days = values.map((v) => (typeof v.order_timestamp === 'bigint' ? utcDayOfMicros(v.order_timestamp) : null))
+    children.push(structData(schema.fields[next++].type as Struct, [columnData(new DateDay(), days)], n))
+  }
+  for (const l of lookups) {
+    const keys = refs[l.refs]
+    const found = values.map((v) => {
+      const k = v[l.key]
+      if (typeof k !== 'bigint') return null
+      return keys === undefined || keys.has(k) ? k : null
+    })
+    children.push(structData(schema.fields[next++].type as Struct, [columnData(new Int64(), found)], n))
+  }
+  const data = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children })
+  return { batch: new RecordBatch(schema, data), values }
+}
+
+/** An expectation checked and bound against a dataset's expectation row. */
+export interface CompiledExpectation extends Expectation {
+  bound: BoundExpr
+  /** Dataset columns the predicate reads (for the rejection details). */
+  columns: string[]
+}
+
+function columnsOf(e: Expr, def: DatasetDef, out: Set<string>): void {
+  const node = e as unknown as Record<string, unknown>
+  if (node.kind === 'column') {
+    const path = node.path as string[]
+    const last = path[path.length - 1]
+    if (def.columns.some((c) => c.name === last)) out.add(last)
+    return
+  }
+  for (const v of Object.values(node)) {
+    if (Array.isArray(v))
+      for (const x of v) if (x && typeof x === 'object' && 'kind' in x) columnsOf(x as Expr, def, out)
+    if (v && typeof v === 'object' && 'kind' in (v as object)) columnsOf(v as Expr, def, out)
+  }
+}
+
+/**
+ * Checks and binds expectations against a dataset's expectation row.
+ *
+ * @throws ExpectationError for an empty or duplicate name, an unknown action, or a predicate that does not
+ *   parse or bind (unknown column, type mismatch), naming the expectation.
+ */
+export function compileExpectations(def: DatasetDef, expectations: readonly Expectation[]): CompiledExpectation[] {
+  const schema = arrowToDeltaSchema(expectationSchema(def))
+  const seen = new Set<string>()
+  return expectations.map((e) => {
+    if (typeof e.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name))
+      throw new ExpectationError(`${def.name}: expectation name ${JSON.stringify(e.name)} must be an identifier`)
+    if (seen.has(e.name)) throw new ExpectationError(`${def.name}: expectation ${e.name} is declared twice`)
+    seen.add(e.name)
+    if (!['drop', 'fail', 'warn'].includes(e.action))
+      throw new ExpectationError(`${def.name}: expectation ${e.name}: action must be drop, fail or warn`)
+    let bound: BoundExpr
+    try {
+      bound = bindExpr(parsePredicate(e.predicate), schema)
+    } catch (err) {
+      throw new ExpectationError(`${def.name}: expectation ${e.name}: ${(err as Error).message}`)
+    }
+    const cols = new Set<string>()
+    columnsOf(bound, def, cols)
+    return { ...e, bound, columns: [...cols] }
+  })
+}
+
+/** The outcome of evaluating expectations over a batch of records. */
+export interface ExpectationOutcome {
+  /** Typed values of every record (dataset columns), in input order. */
+  values: Record<string, TypedValue>[]
+  /** Per expectation (declaration order): 1 where the row passed. */
+  passed: Uint8Array[]
+  results: ExpectationResult[]
+}
+
+/**
+ * Evaluates compiled expectations over `records`. Throws {@link ExpectationFailedError} for the first `fail`
+ * expectation (in declaration order) that any row violates, naming the first violating row.
+ */
+export function evaluateExpectations(
+  def: DatasetDef,
+  records: readonly RawRecord[],
+  expectations: readonly CompiledExpectation[],
+  refs: ReferenceKeys = {},
+): ExpectationOutcome {
+  const { batch, values } = expectationBatch(def, records, refs)
+  const passed: Uint8Array[] = []
+  const results: ExpectationResult[] = []
+  for (const e of expectations) {
+    const mask = records.length === 0 ? new Uint8Array(0) : evaluatePredicate(e.bound, batch)
+    let ok = 0
+    for (let i = 0; i < mask.length; i++) ok += mask[i]
+    if (e.action === 'fail' && ok < mask.length)
+      throw new ExpectationFailedError(def.name, e, records[mask.indexOf(0)], mask.length - ok)
+    passed.push(mask)
+    results.push({ name: e.name, action: e.action, predicate: e.predicate, passed: ok, failed: mask.length - ok })
+  }
+  return { values, passed, results }
+}
