@@ -5,6 +5,7 @@ import * as arrow from 'apache-arrow'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DeltaTable } from '../src/index.js'
 import { runPythonJson } from './python-oracle.js'
+import { prng } from './reliability/prng.js'
 
 /**
  * Liquid clustering and Z-order OPTIMIZE (issue 22): the clustering feature and domain, rows rewritten in
@@ -18,18 +19,6 @@ function tmp(name: string): string {
   const d = mkdtempSync(path.join(tmpdir(), `delta-ts-${name}-`))
   dirs.push(d)
   return d
-}
-
-/** A seeded PRNG (mulberry32), so the data and the measured fractions are the same every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function randomBatch(rand: () => number, n: number, start: number): arrow.Table {

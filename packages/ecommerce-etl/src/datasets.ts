@@ -109,7 +109,8 @@ export const DATASET_DEFS: Readonly<Record<DatasetName, DatasetDef>> = {
   order_items: ORDER_ITEMS,
 }
 
-function arrowType(kind: ColumnKind, def: DatasetDef): DataType {
+/** The Arrow type of a dataset column kind (decimals with the dataset's precision and scale). */
+export function arrowType(kind: ColumnKind, def: DatasetDef): DataType {
   switch (kind) {
     case 'long':
       return new Int64()

@@ -18,24 +18,10 @@
  * to let nulls through).
  */
 
-import {
-  Bool,
-  type DataType,
-  DateDay,
-  Decimal,
-  Field,
-  Int32,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  TimestampMicrosecond,
-  Utf8,
-} from 'apache-arrow'
+import { DateDay, Field, Int64, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow'
 import { arrowToDeltaSchema, type BoundExpr, bindExpr, type Expr, evaluatePredicate, parsePredicate } from 'delta-ts'
 import { columnData } from './arrow.js'
-import type { ColumnKind, DatasetDef } from './datasets.js'
+import { arrowType, type ColumnKind, type DatasetDef } from './datasets.js'
 import type { RawRecord, ReferenceKeys, TypedValue } from './rules.js'
 import {
   isBlank,
@@ -108,25 +94,6 @@ const REFERENCES: readonly { table: string; key: string; refs: keyof ReferenceKe
   { table: 'orders', key: 'order_id', refs: 'orderIds' },
   { table: 'products', key: 'product_id', refs: 'productIds' },
 ]
-
-function arrowType(kind: ColumnKind, def: DatasetDef): DataType {
-  switch (kind) {
-    case 'long':
-      return new Int64()
-    case 'int':
-      return new Int32()
-    case 'string':
-      return new Utf8()
-    case 'decimal':
-      return new Decimal(def.decimal.scale, def.decimal.precision, 128)
-    case 'date':
-      return new DateDay()
-    case 'timestamp':
-      return new TimestampMicrosecond('UTC')
-    case 'boolean':
-      return new Bool()
-  }
-}
 
 /** The parts of the expectation row beyond the dataset columns that this dataset has. */
 function extras(def: DatasetDef) {

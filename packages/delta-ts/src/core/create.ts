@@ -15,7 +15,7 @@ import {
   type StructType,
   schemaToString,
 } from '../protocol/schema.js'
-import { FEATURE_REQUIREMENTS, upgradeProtocol } from '../protocol/schema-changes.js'
+import { assignColumnMappingIds, FEATURE_REQUIREMENTS, upgradeProtocol } from '../protocol/schema-changes.js'
 import type { Storage } from '../storage/types.js'
 import { listLog } from './log-reader.js'
 import { CLUSTERING_DOMAIN, clusteringDomainConfiguration, resolveClusteringColumns } from './schema-ops.js'
@@ -217,27 +217,7 @@ export function minimumProtocol(schema: StructType, properties: Record<string, s
  * Returns the schema and the highest id used.
  */
 export function assignColumnMapping(schema: StructType): { schema: StructType; maxColumnId: number } {
-  let next = 0
-  const mapType = (t: DataType): DataType => {
-    if (isStruct(t)) return mapStruct(t)
-    if (isArray(t)) return { ...t, elementType: mapType(t.elementType) }
-    if (isMap(t)) return { ...t, keyType: mapType(t.keyType), valueType: mapType(t.valueType) }
-    return t
-  }
-  const mapStruct = (s: StructType): StructType => ({
-    type: 'struct',
-    fields: s.fields.map((f) => {
-      next++
-      const metadata = {
-        ...(f.metadata ?? {}),
-        'delta.columnMapping.id': next,
-        'delta.columnMapping.physicalName': `col-${uuidv4()}`,
-      }
-      return { ...f, metadata, type: mapType(f.type) }
-    }),
-  })
-  const mapped = mapStruct(schema)
-  return { schema: mapped, maxColumnId: next }
+  return assignColumnMappingIds(schema, () => `col-${uuidv4()}`)
 }
 
 /** Validates partition columns against the schema; SCHEMA_MISMATCH names the offending column. */

@@ -1,13 +1,11 @@
 import { DeltaError } from '../errors.js'
 import type {
-  AddAction,
   CommitInfoAction,
   DomainMetadataAction,
   MetadataAction,
   ProtocolAction,
   RemoveAction,
 } from '../protocol/actions.js'
-import { decodeActionPath } from '../protocol/actions.js'
 import type { Expr } from '../protocol/expr/index.js'
 import { assertReadable } from '../protocol/features.js'
 import { type FileEntry, fileEntryOf } from '../protocol/file-entry.js'

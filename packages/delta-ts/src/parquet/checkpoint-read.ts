@@ -91,7 +91,7 @@ export async function readParquetCheckpoint(
       for (const batch of table.batches) {
         for (const name of columns) {
           const col = batch.getChild(name)
-          if (!col || col.data.length !== 1) continue
+          if (col?.data.length !== 1) continue
           const data = col.data[0] as Data<Struct>
           if (name === 'add') {
             adds.push(data)

@@ -208,11 +208,13 @@ export function withTypeChange(f: StructField, from: DataType, to: DataType): St
 }
 
 /**
- * Column mapping for an existing table (Spark's `delta.columnMapping.mode = 'name'` upgrade): every field,
- * nested ones too, gets the next id and its current name as physical name, because the files already written
- * name their columns so. Returns the schema and the highest id.
+ * Gives every field (nested ones too, inside structs, arrays and maps) a column mapping id, in schema order
+ * from 1, and the physical name `physicalName(field)` returns. Returns the schema and the highest id used.
  */
-export function assignIdentityColumnMapping(schema: StructType): { schema: StructType; maxColumnId: number } {
+export function assignColumnMappingIds(
+  schema: StructType,
+  physicalName: (field: StructField) => string,
+): { schema: StructType; maxColumnId: number } {
   let next = 0
   const mapType = (t: DataType): DataType => {
     if (isStruct(t)) return mapStruct(t)
@@ -227,13 +229,22 @@ export function assignIdentityColumnMapping(schema: StructType): { schema: Struc
       const metadata = {
         ...(f.metadata ?? {}),
         'delta.columnMapping.id': next,
-        'delta.columnMapping.physicalName': f.name,
+        'delta.columnMapping.physicalName': physicalName(f),
       }
       return { ...f, metadata, type: mapType(f.type) }
     }),
   })
   const mapped = mapStruct(schema)
   return { schema: mapped, maxColumnId: next }
+}
+
+/**
+ * Column mapping for an existing table (Spark's `delta.columnMapping.mode = 'name'` upgrade): every field,
+ * nested ones too, gets the next id and its current name as physical name, because the files already written
+ * name their columns so. Returns the schema and the highest id.
+ */
+export function assignIdentityColumnMapping(schema: StructType): { schema: StructType; maxColumnId: number } {
+  return assignColumnMappingIds(schema, (f) => f.name)
 }
 
 /** A feature a protocol upgrade adds: its name, whether readers need it, and its legacy protocol if it has one. */

@@ -1,4 +1,7 @@
-/** mulberry32: a seeded PRNG for the reliability tests, so a run's flips, kill times and faults repeat. */
+/**
+ * mulberry32: a seeded PRNG for tests, so a run's flips, kill times, faults and generated data repeat (the
+ * reliability suite, the clustering measurements).
+ */
 export function prng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
