@@ -756,14 +756,14 @@ const deleteBench: Benchmark = {
         cDv,
         'DELETE with deletion vectors <= 0.2x delta-rs (issue 20)',
         cDv.ratioVsDeltaRs <= 0.2,
-        async () => undefined,
+        profiled('delete', { template: dv, dir: path.join(ctx.work, 'delete-ts'), predicate }),
       )
     if (cCow.ratioVsDeltaRs !== null)
       await judge(
         cCow,
         'copy-on-write DELETE <= 1.0x delta-rs (issue 20)',
         cCow.ratioVsDeltaRs <= 1,
-        async () => undefined,
+        profiled('delete', { template: cow, dir: path.join(ctx.work, 'delete-ts'), predicate }),
       )
     for (const d of ['delete-ts', 'delete-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
     notes.push(

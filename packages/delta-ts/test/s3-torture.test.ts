@@ -40,7 +40,7 @@ process.stdin.once('data', async () => {
       k: Int32Array.from({ length: n }, (_, k) => k),
     })
     const r = await table.write(batch, { mode: 'append', maxRetries: 1000, initialBackoffMs: 5, maxBackoffMs: 200 })
-    commits.push({ seq, version: r.version, attempts: r.attempts })
+    commits.push({ seq, version: r.version, attempts: r.commit?.attempts ?? 0 })
   }
   process.stdout.write(JSON.stringify({ commits, ms: Date.now() - started }) + '\\n')
   process.stdin.pause()
