@@ -5,14 +5,21 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Catalog, type Preview, preview, refreshCatalog } from './catalog.js'
-import { type DatasetName, datasetOfPath, ORDER_ITEMS, ORDERS, PRODUCTS } from './datasets.js'
+import {
+  DATASET_DEFS,
+  type DatasetDef,
+  type DatasetName,
+  datasetOfPath,
+  ORDER_ITEMS,
+  ORDERS,
+  PRODUCTS,
+} from './datasets.js'
 import type { Expectation } from './expectations.js'
 import { type GlueRegistration, type GlueSettings, registerInGlue } from './glue.js'
 import { archiveRawFiles, type JobOutput, type JobRunLog, runJob, tableKeys } from './jobs.js'
 import { ConsoleNotifier, type Notifier, notifyAll } from './notify.js'
 import { type PreprocessResult, preprocess } from './preprocess.js'
-import { type RetryOptions, runDag, type Step, type StepResult } from './runner.js'
-import type { DagStepShape } from './state-machine.js'
+import { type DagStepShape, type RetryOptions, runDag, type Step, type StepResult } from './runner.js'
 import { type FileStore, isAlreadyExists, joinKey, listAll, readText, writeText } from './store.js'
 import { type S3Settings, Warehouse } from './warehouse.js'
 
@@ -352,7 +359,7 @@ function restoredStep(name: string, steps: readonly Step[], warehouse: Warehouse
       const { runId: _, ...pre } = await logOf(joinKey('logs', 'preprocess_job', `${runId}.json`))
       return pre as unknown as PreprocessResult
     }
-    const def = ({ products: PRODUCTS, orders: ORDERS, order_items: ORDER_ITEMS } as const)[dep as DatasetName]
+    const def = DATASET_DEFS[dep as DatasetName] as DatasetDef | undefined
     if (def) {
       const log = (await logOf(joinKey('logs', def.job, `${runId}.json`))) as unknown as JobRunLog
       return { log, keys: new Set<bigint>() } satisfies JobOutput

@@ -11,6 +11,44 @@ export interface Step<T = unknown> {
   run: (inputs: Record<string, unknown>) => Promise<T>
 }
 
+/** A step of a DAG as the level grouping (and the state machine export) sees it: its name and dependencies. */
+export interface DagStepShape {
+  name: string
+  dependsOn?: readonly string[]
+}
+
+/**
+ * Groups the steps into levels: level 0 has no dependencies, level n depends on something at level n - 1.
+ * Throws (an `Error` naming the step) on unknown dependencies and cycles, like the local runner.
+ */
+export function dagLevels(steps: readonly DagStepShape[]): string[][] {
+  const byName = new Map(steps.map((s) => [s.name, s]))
+  const level = new Map<string, number>()
+  const visiting = new Set<string>()
+  const levelOf = (name: string): number => {
+    const known = level.get(name)
+    if (known !== undefined) return known
+    const step = byName.get(name)
+    if (!step) throw new Error(`unknown step ${name}`)
+    if (visiting.has(name)) throw new Error(`dependency cycle through step ${name}`)
+    visiting.add(name)
+    let l = 0
+    for (const d of step.dependsOn ?? []) {
+      if (!byName.has(d)) throw new Error(`step ${name} depends on unknown step ${d}`)
+      l = Math.max(l, levelOf(d) + 1)
+    }
+    visiting.delete(name)
+    level.set(name, l)
+    return l
+  }
+  const levels: string[][] = []
+  for (const s of steps) {
+    const l = levelOf(s.name)
+    levels[l] = [...(levels[l] ?? []), s.name]
+  }
+  return levels
+}
+
 /** How a step ended. `skipped` means a dependency failed (or was skipped). */
 export type StepStatus = 'succeeded' | 'failed' | 'skipped'
 
@@ -81,16 +119,7 @@ export async function runDag(
   for (const s of steps)
     for (const d of s.dependsOn ?? [])
       if (!byName.has(d)) throw new Error(`step ${s.name} depends on unknown step ${d}`)
-  // Cycle check by depth-first search.
-  const state = new Map<string, 1 | 2>()
-  const visit = (n: string): void => {
-    if (state.get(n) === 2) return
-    if (state.get(n) === 1) throw new Error(`dependency cycle through step ${n}`)
-    state.set(n, 1)
-    for (const d of byName.get(n)?.dependsOn ?? []) visit(d)
-    state.set(n, 2)
-  }
-  for (const s of steps) visit(s.name)
+  dagLevels(steps) // throws on a cycle
 
   const started = Date.now()
   const results = new Map<string, StepResult>()

@@ -10,11 +10,9 @@
  * notification (SNS) and a `Fail` state; the end publishes the success notification.
  */
 
-/** A step of a DAG as the exporter sees it: its name and what it depends on. */
-export interface DagStepShape {
-  name: string
-  dependsOn?: readonly string[]
-}
+import { type DagStepShape, dagLevels } from './runner.js'
+
+export { type DagStepShape, dagLevels }
 
 /** Where and how the tasks run on AWS. */
 export interface StateMachineOptions {
@@ -50,38 +48,6 @@ export interface AslDefinition {
   Comment: string
   StartAt: string
   States: Record<string, AslState>
-}
-
-/**
- * Groups the steps into levels: level 0 has no dependencies, level n depends on something at level n - 1.
- * Throws (an `Error` naming the step) on unknown dependencies and cycles, like the local runner.
- */
-export function dagLevels(steps: readonly DagStepShape[]): string[][] {
-  const byName = new Map(steps.map((s) => [s.name, s]))
-  const level = new Map<string, number>()
-  const visiting = new Set<string>()
-  const levelOf = (name: string): number => {
-    const known = level.get(name)
-    if (known !== undefined) return known
-    const step = byName.get(name)
-    if (!step) throw new Error(`unknown step ${name}`)
-    if (visiting.has(name)) throw new Error(`dependency cycle through step ${name}`)
-    visiting.add(name)
-    let l = 0
-    for (const d of step.dependsOn ?? []) {
-      if (!byName.has(d)) throw new Error(`step ${name} depends on unknown step ${d}`)
-      l = Math.max(l, levelOf(d) + 1)
-    }
-    visiting.delete(name)
-    level.set(name, l)
-    return l
-  }
-  const levels: string[][] = []
-  for (const s of steps) {
-    const l = levelOf(s.name)
-    levels[l] = [...(levels[l] ?? []), s.name]
-  }
-  return levels
 }
 
 /** State names: `Run_<step>`, `Parallel_<a>_<b>`, and the fixed notification and end states. */
