@@ -184,12 +184,16 @@ export function concatBatches(schema: Schema, batches: readonly RecordBatch[]): 
  * the chunks are zipped into batches as they are, no copy; otherwise each column is concatenated into one chunk
  * ({@link concatData}) and one batch is made. This is what `new Table({ name: vector })` does too, but Arrow
  * JS re-slices chunk by chunk there (`distributeVectorsIntoRecordBatches`), quadratic in the chunk count.
- * Empty chunks are dropped; zero rows give no batch.
  */
 export function batchesFromColumns(schema: Schema, columns: readonly (readonly Data[])[]): RecordBatch[] {
   const type = new Struct(schema.fields)
-  const lists = columns.map((chunks) => chunks.filter((c) => c.length > 0))
-  if (lists.length === 0) return []
+  // Empty chunks are dropped, except a column's only one: zero rows still give one (empty) batch when every
+  // column has a chunk, so that readers see the nested children of the column types.
+  const lists = columns.map((chunks) => {
+    const rows = chunks.filter((c) => c.length > 0)
+    return rows.length === 0 && chunks.length > 0 ? [chunks[0]] : rows
+  })
+  if (lists.length === 0 || lists.some((l) => l.length === 0)) return []
   const first = lists[0]
   const aligned = lists.every((l) => l.length === first.length && l.every((c, k) => c.length === first[k].length))
   if (aligned) {
@@ -203,7 +207,6 @@ export function batchesFromColumns(schema: Schema, columns: readonly (readonly D
   }
   let length = 0
   for (const c of first) length += c.length
-  if (length === 0) return []
   const children = lists.map((l) => concatData(l))
   return [new RecordBatch(schema, makeData({ type, length, nullCount: 0, children }))]
 }

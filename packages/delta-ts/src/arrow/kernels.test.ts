@@ -6,7 +6,7 @@ import { concatBatches, concatData } from './concat.js'
 import { scalarKey } from './hash.js'
 import { groupRows, mostlyUniqueColumns } from './partition.js'
 import { scalarReader, vectorScalarReader } from './scalar.js'
-import { takeData } from './take.js'
+import { splitData, takeData } from './take.js'
 
 /** The Arrow kernels of arrow/ on every layout a Delta table holds. */
 const schema: StructType = {
@@ -77,6 +77,41 @@ describe('takeData', () => {
       const all = columnValues(batch.data.children[k], k)
       expect(columnValues(takeData(batch.data.children[k], idx), k)).toEqual(Array.from(idx, (i) => all[i]))
     })
+  })
+
+  it('gathers rows of a sliced column (offset into its buffers) exactly', () => {
+    const sliced = batch.slice(13, 80)
+    const idx = Int32Array.from([66, 0, 5, 40])
+    schema.fields.forEach((_, k) => {
+      const all = columnValues(batch.data.children[k], k)
+      const got = columnValues(takeData(sliced.data.children[k], idx), k)
+      expect(got).toEqual(Array.from(idx, (i) => all[i + 13]))
+    })
+  })
+})
+
+describe('splitData', () => {
+  it('splits every layout by group in row order, the same values as a take of each group, sliced input too', () => {
+    for (const [from, to] of [
+      [0, 101],
+      [13, 80],
+    ]) {
+      const part = batch.slice(from, to)
+      const n = to - from
+      const gid = Int32Array.from({ length: n }, (_, i) => (i * 7 + (i >> 2)) % 3)
+      const counts = new Int32Array(3)
+      for (const g of gid) counts[g]++
+      const rowsOf = [0, 1, 2].map((g) => Int32Array.from({ length: n }, (_, i) => i).filter((i) => gid[i] === g))
+      schema.fields.forEach((_, k) => {
+        const parts = splitData(part.data.children[k], gid, counts)
+        expect(parts.map((d) => d.length)).toEqual([...counts])
+        const all = columnValues(batch.data.children[k], k)
+        parts.forEach((d, g) => {
+          expect(d.offset).toBe(0)
+          expect(columnValues(d, k)).toEqual(Array.from(rowsOf[g], (i) => all[i + from]))
+        })
+      })
+    }
   })
 })
 
