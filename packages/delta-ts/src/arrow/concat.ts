@@ -199,10 +199,7 @@ export function batchesFromColumns(schema: Schema, columns: readonly (readonly D
   if (aligned) {
     return first.map(
       (c, k) =>
-        new RecordBatch(
-          schema,
-          makeData({ type, length: c.length, nullCount: 0, children: lists.map((l) => l[k]) }),
-        ),
+        new RecordBatch(schema, makeData({ type, length: c.length, nullCount: 0, children: lists.map((l) => l[k]) })),
     )
   }
   let length = 0

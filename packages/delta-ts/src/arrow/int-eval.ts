@@ -123,7 +123,7 @@ function inRange(values: Float64Array, nulls: Uint8Array | undefined, type: stri
   const [lo, hi] = RANGE[type]
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
-    if ((v < lo || v > hi) && !(nulls && nulls[i])) return false
+    if ((v < lo || v > hi) && !nulls?.[i]) return false
   }
   return true
 }
@@ -164,7 +164,7 @@ function intValues(d: Data): Float64Array | undefined {
   for (let i = 0; i < n; i++) {
     const hi = words[2 * i + 1]
     if (hi >= 2097152 || hi < -2097152) {
-      if (nulls && nulls[i]) continue
+      if (nulls?.[i]) continue
       return undefined
     }
     out[i] = hi * 4294967296 + (words[2 * i] >>> 0)

@@ -245,7 +245,7 @@ function intCompare(
   // would each be read as a BigInt).
   if (left.kind !== 'arith' && right.kind !== 'arith' && left.kind !== 'negate' && right.kind !== 'negate') {
     const col = left.kind === 'column' ? left : right.kind === 'column' ? right : undefined
-    if (!col || col.dataType !== 'long') return undefined
+    if (col?.dataType !== 'long') return undefined
   }
   const column = (c: ColumnExpr) => {
     if (c.path.length !== 1) return undefined
@@ -268,7 +268,7 @@ function intCompare(
   }
   for (let k = 0; k < m; k++) {
     const i = rows ? rows[k] : k
-    if ((xn && xn[i]) || (yn && yn[i])) {
+    if (xn?.[i] || yn?.[i]) {
       out[i] = NULL
       continue
     }
