@@ -1,7 +1,8 @@
 /**
  * Splitting rows by the values of some key columns in one pass: every row gets a group id (groups numbered in
  * order of first appearance), then a counting sort yields each group's row indices, ascending. A caller then
- * gathers each column once per group ({@link takeData}) instead of once per group per input batch.
+ * splits each column into every group at once (`splitData` in take.ts, from the group ids) instead of once per
+ * group per input batch.
  */
 import { type Data, type RecordBatch, Type } from 'apache-arrow'
 import { scalarKey } from './hash.js'

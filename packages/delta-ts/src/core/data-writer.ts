@@ -31,8 +31,8 @@ import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor
  * actions. It never commits: a crash leaves orphan files only, which vacuum removes.
  *
  * ```
- *  batches ─▶ enforceSchema ─▶ (partitioned: gather up to SPLIT_ROWS rows, one grouping pass, one take per
- *      column per partition) ─▶ buffer per partition ─▶ (size reached / end) ─▶ one contiguous batch, stats,
+ *  batches ─▶ enforceSchema ─▶ (partitioned: gather up to SPLIT_ROWS rows, one grouping pass, one split per
+ *      column into every partition) ─▶ buffer per partition ─▶ (size reached / end) ─▶ one contiguous batch, stats,
  *      drop partition columns, physical names, Arrow IPC ─▶ encoder (worker pool: up to `concurrency` files at
  *      once) ─▶ storage.put(if absent) ─▶ AddAction (in flush order, whatever order the encodes finish in)
  * ```
@@ -94,7 +94,7 @@ export interface WriteDataFilesOptions {
   signal?: AbortSignal
 }
 
-/** Partitioned input is grouped this many rows at a time (one grouping pass and one take per column each). */
+/** Partitioned input is grouped this many rows at a time (one grouping pass and one split per column each). */
 const SPLIT_ROWS = 1 << 20
 /** ... or when the pending rows hold this many Arrow bytes, whichever comes first. */
 const SPLIT_BYTES = 64 * 1024 * 1024
@@ -426,8 +426,9 @@ function firstRowValues(
 
 /**
  * The rows of `batch` per partition: one grouping pass over the partition columns (arrow/partition.ts), then
- * one split per column (every partition's rows in one sequential pass, arrow/take.ts `splitData`). Groups whose serialized values are equal (an empty string and null are
- * both null, as in Spark) share one slice. Slices keep the rows' input order.
+ * one split per column (every partition's rows in one sequential pass, arrow/take.ts `splitData`). Groups
+ * whose serialized values are equal (an empty string and null are both null, as in Spark) share one slice.
+ * Slices keep the rows' input order.
  */
 function splitByPartition(
   batch: arrow.RecordBatch,
