@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
 import type { StructType } from '../protocol/schema.js'
 import { readData, rowsToArrow } from '../testing/arrow.js'
-import { concatBatches, concatData } from './concat.js'
+import { batchesFromColumns, concatBatches, concatData } from './concat.js'
 import { scalarKey } from './hash.js'
 import { groupRows, mostlyUniqueColumns } from './partition.js'
 import { scalarReader, vectorScalarReader } from './scalar.js'
@@ -67,6 +67,29 @@ describe('concatData', () => {
     })
     const all = concatBatches(batch.schema, pieces)
     expect(all.numRows).toBe(101)
+  })
+})
+
+describe('batchesFromColumns', () => {
+  it('zips alike-chunked columns into batches without copying, and joins differently chunked ones into one batch', () => {
+    const cuts = [0, 30, 31, 101]
+    const chunked = (k: number) => cuts.slice(1).map((end, c) => batch.data.children[k].slice(cuts[c], end - cuts[c]))
+    const columns = schema.fields.map((_, k) => chunked(k))
+    const zipped = batchesFromColumns(batch.schema, columns)
+    expect(zipped.map((b) => b.numRows)).toEqual([30, 1, 70])
+    expect(zipped[2].data.children[4]).toBe(columns[4][2])
+    // One column in a single chunk: every column is joined into one contiguous chunk.
+    const mixed = batchesFromColumns(batch.schema, [[batch.data.children[0]], ...columns.slice(1)])
+    expect(mixed.map((b) => b.numRows)).toEqual([101])
+    schema.fields.forEach((_, k) => {
+      expect(columnValues(mixed[0].data.children[k], k)).toEqual(columnValues(batch.data.children[k], k))
+    })
+    // Zero rows keep one empty batch, so that nested column types keep their children.
+    const empty = batchesFromColumns(
+      batch.schema,
+      schema.fields.map((_, k) => [batch.data.children[k].slice(0, 0)]),
+    )
+    expect(empty.map((b) => [b.numRows, b.data.children.length])).toEqual([[0, schema.fields.length]])
   })
 })
 
