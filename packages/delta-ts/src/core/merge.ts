@@ -1098,7 +1098,7 @@ export async function executeMerge(
     numTargetBytesRemoved: m.numBytesRemoved,
     numTargetChangeFilesAdded: 0,
     numTargetDeletionVectorsAdded: m.numDeletionVectorsAdded,
-    numTargetDeletionVectorsUpdated: 0,
+    numTargetDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numTargetDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
     executionTimeMs: metrics.executionTimeMs,
   })
