@@ -229,6 +229,18 @@ describe('UPDATE and MERGE on a table with deletion vectors', () => {
     expect(history[0].operationMetrics).toMatchObject({ numTargetDeletionVectorsAdded: '2', numTargetRowsCopied: '0' })
   }, 60_000)
 
+  it('MERGE that only marks rows in vectors (no file written or removed) still commits', async () => {
+    const { table, rows } = await dvOrders()
+    const before = (await table.snapshot()).version
+    const r = await table
+      .merge(ordersTable([order(0, 'x', 0)]), { on: 'target.id = source.id' })
+      .whenNotMatchedBySourceDelete({ condition: 'target.updated_at < 3' })
+      .execute()
+    expect(r.version).toBe(before + 1)
+    expect(r.metrics).toMatchObject({ numTargetRowsDeleted: 8, numFilesAdded: 0, numFilesRemoved: 0 })
+    expect(await readOrders(table)).toEqual(sortOrders(rows.filter((o) => o.id === 0 || o.updated_at >= 3)))
+  })
+
   it('MERGE that deletes every live row of a file removes the file whole', async () => {
     const { table, rows } = await dvOrders()
     await table.delete("day = '2024-01-02' AND status = 'open'")
