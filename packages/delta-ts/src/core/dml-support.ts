@@ -5,6 +5,7 @@ import { referencedColumns } from '../protocol/expr/columns.js'
 import { exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
+import type { ChangeDataCollector } from './change-data.js'
 import { deletionVectorsEnabled } from './deletion-vector-io.js'
 import { deleteWithDeletionVectors } from './dv-delete.js'
 import type { BoundPredicate as BoundExpr } from './plan.js'
@@ -76,18 +77,21 @@ export async function rewriteMatchingRows(
   p: BoundPredicate,
   transform: ((matched: arrow.RecordBatch) => arrow.RecordBatch | undefined) | undefined,
   signal?: AbortSignal,
+  changes?: ChangeDataCollector,
 ): Promise<RewriteMetrics> {
   const wholeFiles = p.partitionOnly && !transform
-  if (!wholeFiles) assertNoChangeDataFeedRewrite(snapshot, txn.operation)
   // Tables with deletion vectors enabled: DELETE marks rows instead of rewriting files (merge-on-read).
-  if (!transform && !p.partitionOnly && deletionVectorsEnabled(snapshot.protocol, snapshot.properties))
+  if (!transform && !p.partitionOnly && deletionVectorsEnabled(snapshot.protocol, snapshot.properties)) {
+    assertNoChangeDataFeedRewrite(snapshot, txn.operation)
     return deleteWithDeletionVectors(snapshot, txn, p, signal)
+  }
   const { files, stats } = await snapshot.scan({ filter: p.expr, signal }).plan()
   return rewriteFiles(snapshot, txn, {
     files,
     numFilesSkipped: stats.total - stats.kept,
     read: p,
     removeWholeFile: wholeFiles ? () => true : undefined,
+    changes,
     rewrite: (batch) => {
       const mask = evaluatePredicate(p.expr, batch)
       let count = 0
@@ -96,31 +100,36 @@ export async function rewriteMatchingRows(
       const deleted = new Int32Array(count)
       for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) deleted[k++] = i
       const changed = transform?.(takeRows(batch, deleted))
-      return { deleted, added: changed ? [changed] : undefined }
+      // UPDATE: every matching row is replaced by its new version (an update pre-image).
+      return changed ? { deleted, updated: deleted, added: [changed] } : { deleted }
     },
     signal,
   })
 }
 
 /**
- * Refuses row-level rewrites on tables with `delta.enableChangeDataFeed`: the spec then requires `cdc` files
- * for the changed rows, which delta-ts does not write (appends and whole-file removes need none).
+ * Refuses the deletion-vector DELETE on tables with `delta.enableChangeDataFeed`: it marks rows in deletion
+ * vectors outside the rewrite engine, which writes the `cdc` files.
  */
 export function assertNoChangeDataFeedRewrite(snapshot: Snapshot, operation: string): void {
   if (snapshot.properties['delta.enableChangeDataFeed'] === 'true') {
     throw new DeltaError(
       'UNSUPPORTED_FEATURE',
-      `${operation} would rewrite data files of a table with change data feed enabled; delta-ts does not write changeDataFeed (cdc) files yet`,
+      `${operation} would rewrite data files of a table with change data feed enabled; delta-ts writes change data (cdc) files for copy-on-write DML only so far`,
     )
   }
 }
 
-/** Deletes the rows matching `p` in the transaction (see {@link rewriteMatchingRows}). */
+/**
+ * Deletes the rows matching `p` in the transaction (see {@link rewriteMatchingRows}). `changes`: the change
+ * data collector that already holds the rows replacing them (replaceWhere's new data).
+ */
 export function deleteRowsWhere(
   snapshot: Snapshot,
   txn: Transaction,
   p: BoundPredicate,
   signal?: AbortSignal,
+  changes?: ChangeDataCollector,
 ): Promise<RewriteMetrics> {
-  return rewriteMatchingRows(snapshot, txn, p, undefined, signal)
+  return rewriteMatchingRows(snapshot, txn, p, undefined, signal, changes)
 }

@@ -4,6 +4,7 @@ import type { AddAction } from '../protocol/actions.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { fileMayMatch } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
+import { ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import { writeDataFiles } from './data-writer.js'
 import type { BoundPredicate } from './dml-support.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
@@ -34,7 +35,12 @@ export interface BatchRewrite {
    * (UPDATE, MERGE). Duplicates are allowed and count once. Empty or undefined: the batch is unchanged.
    */
   deleted?: ArrayLike<number>
-  /** New rows written in place of deleted ones (the table's schema; any partition). */
+  /**
+   * The subset of `deleted` that are the old versions of rows of `added` (UPDATE, MERGE's update clauses):
+   * the change data feed records them as `update_preimage`, the other deleted rows as `delete`.
+   */
+  updated?: ArrayLike<number>
+  /** New versions of updated rows, written in place of deleted ones (the table's schema; any partition). */
   added?: readonly arrow.RecordBatch[]
 }
 
@@ -56,10 +62,15 @@ export interface RewritePlan {
   rewrite: BatchRewriter
   /** Files removed whole without being opened (a partition-only DELETE); their live rows count as deleted. */
   removeWholeFile?: (file: FileEntry) => boolean
-  /** Rows added after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
+  /** Rows inserted after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
   extraRows?: () => AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>
   /** Roll written files at this many bytes (default the writer's 128 MiB). */
   targetFileSize?: number
+  /**
+   * Collects the change data feed's rows; default: a new collector when the table has
+   * `delta.enableChangeDataFeed`. replaceWhere passes the one that already holds its inserted rows.
+   */
+  changes?: ChangeDataCollector
   /** Hands out identity values for inserted rows (MERGE inserts; see `WriteDataFilesOptions.identity`). */
   identity?: IdentityAllocator
   signal?: AbortSignal
@@ -92,6 +103,8 @@ export interface RewriteMetrics {
   numDeletionVectorsUpdated: number
   /** Deletion vectors that went away with the files that carried them. */
   numDeletionVectorsRemoved: number
+  /** Change data (cdc) files written (tables with `delta.enableChangeDataFeed`; else 0). */
+  numChangeFilesAdded: number
 }
 
 /** Zeroed {@link RewriteMetrics}. */
@@ -109,6 +122,7 @@ export function emptyRewriteMetrics(numFilesSkipped = 0): RewriteMetrics {
     numDeletionVectorsAdded: 0,
     numDeletionVectorsUpdated: 0,
     numDeletionVectorsRemoved: 0,
+    numChangeFilesAdded: 0,
   }
 }
 
@@ -134,6 +148,10 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     copied.add(b)
     return b
   }
+  // The change data feed: every row the rewrite deletes, updates or inserts, written as cdc files when a row
+  // of an existing file changed. Files removed whole carry none (the commit's removes say it all, as after
+  // Spark's metadata-only DELETE), nor do inserts alone (the adds do, as after Spark's insert-only MERGE).
+  const changes = plan.changes ?? (changeDataFeedEnabled(snapshot.properties) ? new ChangeDataCollector() : undefined)
 
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     for (const file of files) {
@@ -167,6 +185,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
           }
           held = undefined
         }
+        if (gone && changes) recordDeleted(changes, batch, gone.mask, r?.updated)
         if (gone) {
           metrics.numRowsRemoved += gone.count
           const kept = batch.numRows - gone.count
@@ -180,7 +199,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
         }
         for (const b of added) {
           metrics.numRowsAdded += b.numRows
-          yield b
+          yield changes ? changes.tag(b, 'update_postimage') : b
         }
       }
     }
@@ -189,7 +208,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
         throwIfAborted(signal)
         if (b.numRows === 0) continue
         metrics.numRowsAdded += b.numRows
-        yield b
+        yield changes ? changes.tag(b, 'insert') : b
       }
     }
   }
@@ -202,8 +221,10 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     targetFileSize: plan.targetFileSize,
     isSinglePartition: (b) => copied.has(b),
     identity: plan.identity,
+    observe: changes?.observe,
     signal,
   })
+  if (changes) metrics.numChangeFilesAdded = await changes.write(snapshot, txn, snapshot.schema, signal)
   txn.remove(removed.map((f) => f.add))
   txn.add(adds)
   metrics.numFilesAdded = adds.length
@@ -227,6 +248,22 @@ function deletedMask(deleted: ArrayLike<number>, n: number): { mask: Uint8Array;
     }
   }
   return { mask, count }
+}
+
+/** The deleted rows of a batch as change data: `update_preimage` for the `updated` ones, `delete` for the rest. */
+function recordDeleted(
+  changes: ChangeDataCollector,
+  batch: arrow.RecordBatch,
+  mask: Uint8Array,
+  updated: ArrayLike<number> | undefined,
+): void {
+  const pre = new Uint8Array(mask.length)
+  if (updated) for (let k = 0; k < updated.length; k++) if (mask[updated[k]]) pre[updated[k]] = 1
+  const deletes: number[] = []
+  const preimages: number[] = []
+  for (let i = 0; i < mask.length; i++) if (mask[i]) (pre[i] ? preimages : deletes).push(i)
+  if (deletes.length > 0) changes.add(takeRows(batch, Int32Array.from(deletes)), 'delete')
+  if (preimages.length > 0) changes.add(takeRows(batch, Int32Array.from(preimages)), 'update_preimage')
 }
 
 function survivors(mask: Uint8Array, kept: number): Int32Array {

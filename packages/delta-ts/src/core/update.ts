@@ -458,7 +458,7 @@ export async function updateTable(snapshot: Snapshot, options: UpdateOptions): P
     numRemovedBytes: m.numBytesRemoved,
     numDeletionVectorsAdded: m.numDeletionVectorsAdded,
     numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
-    numAddedChangeFiles: 0,
+    numAddedChangeFiles: m.numChangeFilesAdded,
     executionTimeMs: Date.now() - started,
   })
   const commit = await txn.commit(options)
