@@ -5,9 +5,7 @@ import { referencedColumns } from '../protocol/expr/columns.js'
 import { exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
-import type { ChangeDataCollector } from './change-data.js'
-import { deletionVectorsEnabled } from './deletion-vector-io.js'
-import { deleteWithDeletionVectors } from './dv-delete.js'
+import { type ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import type { BoundPredicate as BoundExpr } from './plan.js'
 import { type RewriteMetrics, rewriteFiles } from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
@@ -68,7 +66,8 @@ export function assertRowsMatch(data: arrow.Table, p: BoundPredicate, what: stri
  * Rewrites the rows matching `p` through the rewrite engine ({@link rewriteFiles}): the candidate files are
  * the planner's (pruned by partition values and stats), each batch's matching rows (SQL semantics: only TRUE
  * matches) leave the table and `transform` says what replaces them (nothing for DELETE, the updated rows for
- * UPDATE). Partition-only predicates without a transform remove whole files without opening them.
+ * UPDATE). Partition-only predicates without a transform remove whole files without opening them. On a table
+ * with deletion vectors the engine marks the matching rows in vectors and writes only the transformed rows.
  * `numRowsRemoved` of the result is the number of matching rows.
  */
 export async function rewriteMatchingRows(
@@ -80,11 +79,6 @@ export async function rewriteMatchingRows(
   changes?: ChangeDataCollector,
 ): Promise<RewriteMetrics> {
   const wholeFiles = p.partitionOnly && !transform
-  // Tables with deletion vectors enabled: DELETE marks rows instead of rewriting files (merge-on-read).
-  if (!transform && !p.partitionOnly && deletionVectorsEnabled(snapshot.protocol, snapshot.properties)) {
-    assertNoChangeDataFeedRewrite(snapshot, txn.operation)
-    return deleteWithDeletionVectors(snapshot, txn, p, signal)
-  }
   const { files, stats } = await snapshot.scan({ filter: p.expr, signal }).plan()
   return rewriteFiles(snapshot, txn, {
     files,
@@ -92,6 +86,12 @@ export async function rewriteMatchingRows(
     read: p,
     removeWholeFile: wholeFiles ? () => true : undefined,
     changes,
+    // DELETE needs only the predicate's columns to find its rows (read so in deletion-vector mode), unless
+    // the change data feed records the deleted rows whole.
+    columns:
+      transform || changeDataFeedEnabled(snapshot.properties)
+        ? undefined
+        : [...new Set(referencedColumns(p.expr).map((c) => c.path[0]))],
     rewrite: (batch) => {
       const mask = evaluatePredicate(p.expr, batch)
       let count = 0
@@ -105,19 +105,6 @@ export async function rewriteMatchingRows(
     },
     signal,
   })
-}
-
-/**
- * Refuses the deletion-vector DELETE on tables with `delta.enableChangeDataFeed`: it marks rows in deletion
- * vectors outside the rewrite engine, which writes the `cdc` files.
- */
-export function assertNoChangeDataFeedRewrite(snapshot: Snapshot, operation: string): void {
-  if (snapshot.properties['delta.enableChangeDataFeed'] === 'true') {
-    throw new DeltaError(
-      'UNSUPPORTED_FEATURE',
-      `${operation} would rewrite data files of a table with change data feed enabled; delta-ts writes change data (cdc) files for copy-on-write DML only so far`,
-    )
-  }
 }
 
 /**

@@ -1101,7 +1101,7 @@ export async function executeMerge(
     numTargetBytesRemoved: m.numBytesRemoved,
     numTargetChangeFilesAdded: m.numChangeFilesAdded,
     numTargetDeletionVectorsAdded: m.numDeletionVectorsAdded,
-    numTargetDeletionVectorsUpdated: 0,
+    numTargetDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numTargetDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
     executionTimeMs: metrics.executionTimeMs,
   })

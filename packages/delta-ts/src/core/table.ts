@@ -209,7 +209,9 @@ export class DeltaTable {
   /**
    * Deletes the rows matching `predicate` (SQL text or an expression). Whole files whose partition values
    * match are removed without being read; other candidate files (after pruning by partition values and stats)
-   * are rewritten without the matching rows. Commits nothing when no row matches.
+   * are rewritten without the matching rows — or, on a table with deletion vectors enabled
+   * (`deletionVectors: true` at create, or `delta.enableDeletionVectors`), keep their data and get the
+   * matching rows marked in their deletion vectors. Commits nothing when no row matches.
    */
   async delete(predicate: PredicateInput, options: CommitOptions = {}): Promise<DeleteResult> {
     checkArgument(
