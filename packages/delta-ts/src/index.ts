@@ -11,6 +11,13 @@ export {
 } from './arrow/schema-evolution.js'
 export { computeFileStats, type FileStatsOptions } from './arrow/stats.js'
 export { takeRows } from './arrow/take.js'
+export { CHANGE_TYPE_COLUMN, type ChangeType } from './core/change-data.js'
+export {
+  ChangeFeed,
+  type ChangesOptions,
+  COMMIT_TIMESTAMP_COLUMN,
+  COMMIT_VERSION_COLUMN,
+} from './core/changes.js'
 export {
   type BuildCheckpointOptions,
   type BuiltCheckpoint,
@@ -46,13 +53,6 @@ export type { BoundPredicate, ScanPlan } from './core/plan.js'
 export type { ColumnResolver } from './core/row-filter.js'
 export { evaluatePredicate, filterBatch, type RowFilterOptions, vectorValues } from './core/row-filter.js'
 export { Scan, type ScanOptions } from './core/scan.js'
-export {
-  COMMIT_TIMESTAMP_COLUMN,
-  COMMIT_VERSION_COLUMN,
-  ChangeFeed,
-  type ChangesOptions,
-} from './core/changes.js'
-export { CHANGE_TYPE_COLUMN, type ChangeType } from './core/change-data.js'
 export { Snapshot } from './core/snapshot.js'
 export type { DeleteResult } from './core/table.js'
 export { DeltaTable, type HistoryEntry, type OpenOptions, type SnapshotOptions } from './core/table.js'

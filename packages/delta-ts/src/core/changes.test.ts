@@ -68,7 +68,13 @@ describe.each([false, true])('change data feed (deletion vectors: %s)', (deletio
     await t.delete("day = 'd2'") // v3: whole files
     await t.update({ predicate: 'id = 2', set: { status: "'paid'" } }) // v4
     await t
-      .merge(rows([[2, 'shipped', 'd1'], [5, 'new', 'd3']]), { on: 'target.id = source.id' })
+      .merge(
+        rows([
+          [2, 'shipped', 'd1'],
+          [5, 'new', 'd3'],
+        ]),
+        { on: 'target.id = source.id' },
+      )
       .whenMatchedUpdateAll()
       .whenNotMatchedInsertAll()
       .execute() // v5
@@ -130,7 +136,9 @@ describe.each([false, true])('change data feed (deletion vectors: %s)', (deletio
     const out = await feed.toArrow()
     expect(new Set(out.getChild('_commit_version')!.toArray())).toEqual(new Set([4n, 5n]))
     const times = out.getChild('_commit_timestamp')!.toArray() as BigInt64Array
-    expect(Number(times[0]) / 1000).toBe(out.getChild('_commit_version')!.get(0) === 4n ? hist[4].timestamp : hist[5].timestamp)
+    expect(Number(times[0]) / 1000).toBe(
+      out.getChild('_commit_version')!.get(0) === 4n ? hist[4].timestamp : hist[5].timestamp,
+    )
   })
 })
 

@@ -93,12 +93,12 @@ export interface WriteDataFilesOptions {
    */
   concurrency?: number
   /**
-   * Write change data files (`_change_data/<partition>/cdc-*.parquet`) instead of data files: the schema then
+   * @internal Write change data files (`_change_data/<partition>/cdc-*.parquet`) instead of data files: the schema then
    * holds the `_change_type` column too, and the returned actions become `cdc` actions (see change-data.ts).
    */
   changeData?: boolean
   /**
-   * Sees each input batch with its rows as they are written (after schema enforcement and the write rules:
+   * @internal Sees each input batch with its rows as they are written (after schema enforcement and the write rules:
    * generated and identity values filled in), before they are buffered. The change data feed collects the
    * rows a DML operation writes through it.
    */
@@ -215,11 +215,11 @@ export async function writeDataFiles(
     const stats = options.changeData
       ? undefined
       : computeFileStats(logical, {
-      schema: options.schema,
-      partitionColumns: [...partitionSet],
-      configuration: options.configuration,
-      columnMappingMode: mode,
-    })
+          schema: options.schema,
+          partitionColumns: [...partitionSet],
+          configuration: options.configuration,
+          columnMappingMode: mode,
+        })
     const physical = toPhysical(logical, dataFields, fileSchema, mode)
     const request = encodeRequest(physical, {
       codec,

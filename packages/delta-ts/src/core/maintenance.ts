@@ -190,16 +190,14 @@ export async function vacuumFiles(
   for await (const m of snap.storage.list('', { signal: options.signal })) {
     if (m.path.startsWith(LOG_DIR)) continue
     if (
-      m.path
-        .split('/')
-        .some(
-          (seg, i, all) =>
-            i < all.length - 1 &&
-            (seg.startsWith('_') || seg.startsWith('.')) &&
-            !seg.includes('=') &&
-            // Change data files are vacuumed like removed data files once older than the retention (Spark).
-            !(i === 0 && seg === CHANGE_DATA_DIR),
-        )
+      m.path.split('/').some(
+        (seg, i, all) =>
+          i < all.length - 1 &&
+          (seg.startsWith('_') || seg.startsWith('.')) &&
+          !seg.includes('=') &&
+          // Change data files are vacuumed like removed data files once older than the retention (Spark).
+          !(i === 0 && seg === CHANGE_DATA_DIR),
+      )
     )
       continue
     const base = m.path.slice(m.path.lastIndexOf('/') + 1)

@@ -168,9 +168,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   // insert-only MERGE).
   const changes = plan.changes ?? (changeDataFeedEnabled(snapshot.properties) ? new ChangeDataCollector() : undefined)
   const dvMode = deletionVectorsEnabled(snapshot.protocol, snapshot.properties)
-  const run = dvMode
-    ? markDeletedRows(snapshot, plan, metrics, changes)
-    : copyOnWrite(snapshot, plan, metrics, changes)
+  const run = dvMode ? markDeletedRows(snapshot, plan, metrics, changes) : copyOnWrite(snapshot, plan, metrics, changes)
   const adds: AddAction[] = await writeDataFiles(snapshot.storage, run.output, {
     schema: snapshot.schema,
     partitionColumns: snapshot.partitionColumns,

@@ -3,16 +3,17 @@ import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DeltaTable } from '../../src/index.js'
-import { canonicalRows, type WireRow, wireRows } from './canon.js'
 import { goldenRoot } from '../golden.js'
+import { canonicalRows, type WireRow, wireRows } from './canon.js'
 import { ensureVenv, py, runSpark, type SparkSqlResult, scratch } from './harness.js'
 
 /*
  * The change data feed against Spark (delta-spark 4.0): Spark's `table_changes` over tables delta-ts wrote
  * (copy-on-write, deletion vectors, column mapping) equals delta-ts's `changes()`, and delta-ts's `changes()`
  * over tables Spark wrote (its own DML, and the kernel-rs golden CDF tables, which hold DV-only commits and
- * DV restores) equals Spark's `table_changes`. Spark reads every delta-ts table once over its whole range and
- * once per version; delta-ts reads every range [s, e] and is compared with Spark's rows of those versions.
+ * DV restores) equals Spark's `table_changes`. Spark reads each table over its whole range (and the delta-ts
+ * tables over [2, 5] too: one Spark query costs seconds on a 2-core machine); delta-ts reads every range
+ * [s, e] on its own and is compared with Spark's rows of those versions.
  * delta-rs (`load_cdf`) reads the delta-ts tables too, where it supports them.
  */
 
@@ -156,8 +157,8 @@ beforeAll(async () => {
   const queries: Record<string, string> = {}
   for (const name of Object.keys(TS_TABLES)) {
     queries[`${name}:all`] = `SELECT * FROM table_changes_by_path(${at(name)}, 0)`
-    for (let v = 0; v <= latest[name]; v++)
-      queries[`${name}:${v}`] = `SELECT * FROM table_changes_by_path(${at(name)}, ${v}, ${v})`
+    // One explicit sub-range per table as well (Spark's range start / end handling, not just a filter).
+    queries[`${name}:mid`] = `SELECT * FROM table_changes_by_path(${at(name)}, 2, 5)`
   }
   const [r1, r2] = await runSpark(
     [
@@ -182,13 +183,11 @@ beforeAll(async () => {
 
 describe('Spark table_changes over tables delta-ts wrote', () => {
   for (const name of Object.keys(TS_TABLES)) {
-    it(`${name}: equals delta-ts changes() over the whole range and at every single version`, async () => {
+    it(`${name}: equals delta-ts changes() over the whole range (commit times included) and over [2, 5]`, async () => {
       const all = spark.queries[`${name}:all`].rows
       expect(all.length).toBeGreaterThan(10)
       expect(key(await tsChanges(name, 0, latest[name]), true)).toEqual(key(all, true))
-      for (let v = 0; v <= latest[name]; v++) {
-        expect(key(await tsChanges(name, v, v)), `${name} version ${v}`).toEqual(key(spark.queries[`${name}:${v}`].rows))
-      }
+      expect(key(await tsChanges(name, 2, 5), true)).toEqual(key(spark.queries[`${name}:mid`].rows, true))
     })
 
     it(`${name}: delta-ts changes() at every range [s, e] equals Spark's rows of those versions`, async () => {
