@@ -261,14 +261,16 @@ function difference(a: Float64Array, b: Float64Array): Float64Array {
 
 /** The row indexes of [0, n) not in sorted `keep`: the rows a scan drops to read `keep` only. */
 function complement(keep: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(n - keep.length)
+  // `keep` may name rows past the file's end (a vector is not checked against the file): they drop nothing.
+  const out = new Float64Array(n)
   let k = 0
   let j = 0
   for (let i = 0; i < n; i++) {
-    if (j < keep.length && keep[j] === i) j++
-    else out[k++] = i
+    while (j < keep.length && keep[j] < i) j++
+    if (j < keep.length && keep[j] === i) continue
+    out[k++] = i
   }
-  return k === out.length ? out : out.subarray(0, k)
+  return out.subarray(0, k)
 }
 
 /**
