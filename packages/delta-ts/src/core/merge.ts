@@ -17,7 +17,13 @@ import { findField, type StructType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
 import { type BoundPredicate, bindPredicate } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
-import { type BatchRewrite, emptyRewriteMetrics, type RewriteMetrics, rewriteFiles } from './rewrite.js'
+import {
+  type BatchRewrite,
+  emptyRewriteMetrics,
+  type RewriteMetrics,
+  rewriteChangedTable,
+  rewriteFiles,
+} from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
@@ -1079,7 +1085,7 @@ export async function executeMerge(
   metrics.numTargetRowsDeleted = metrics.numTargetRowsMatchedDeleted + metrics.numTargetRowsNotMatchedBySourceDeleted
   metrics.numOutputRows = metrics.numTargetRowsInserted + metrics.numTargetRowsUpdated + metrics.numCopiedRows
   metrics.executionTimeMs = Date.now() - started
-  if (m.numFilesAdded === 0 && m.numFilesRemoved === 0 && m.numChangeFilesAdded === 0 && !options.txn) {
+  if (!rewriteChangedTable(m) && !options.txn) {
     return { version: snapshot.version, skipped: false, metrics }
   }
   if (options.txn) txn.setAppTransaction(options.txn.appId, options.txn.version)

@@ -1,5 +1,6 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import * as path from 'node:path'
+import * as arrow from 'apache-arrow'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   cleanupDirs,
@@ -228,6 +229,51 @@ describe('UPDATE and MERGE on a table with deletion vectors', () => {
     const history = await table.history({ limit: 1 })
     expect(history[0].operationMetrics).toMatchObject({ numTargetDeletionVectorsAdded: '2', numTargetRowsCopied: '0' })
   }, 60_000)
+
+  it('UPDATE and MERGE on a column-mapped DV table after a rename mark vectors and keep every row readable', async () => {
+    const dir = tmpDir()
+    const table = await DeltaTable.create(dir, {
+      schema: orderSchema,
+      partitionBy: ['day'],
+      deletionVectors: true,
+      properties: { 'delta.columnMapping.mode': 'name' },
+    })
+    const rows = Array.from({ length: 30 }, (_, i) => order(i, 'open', i))
+    await table.write(ordersTable(rows))
+    await table.renameColumn('amount', 'total')
+    const u = await table.update({ predicate: 'id < 5', set: { total: 'total + 1' } })
+    expect(u.metrics).toMatchObject({ numUpdatedRows: 5, numCopiedRows: 0, numDeletionVectorsAdded: 1 })
+    const m = await table
+      .merge(arrow.tableFromArrays({ id: BigInt64Array.from([3n, 4n, 99n]) }), { on: 'target.id = source.id' })
+      .whenMatchedDelete()
+      .whenNotMatchedInsert({ values: { id: 'source.id', status: "'new'", updated_at: '0', day: "'2024-01-01'" } })
+      .execute()
+    expect(m.metrics).toMatchObject({ numTargetRowsDeleted: 2, numTargetRowsInserted: 1, numCopiedRows: 0 })
+    const t = await (await table.snapshot()).scan().toArrow()
+    const got = t
+      .toArray()
+      .map((r) => r.toJSON())
+      .map((r) => [Number(r.id), r.total === null ? null : Number(r.total)])
+      .sort((a, b) => (a[0] as number) - (b[0] as number))
+    const want = [
+      ...rows.filter((o) => o.id !== 3 && o.id !== 4).map((o) => [o.id, o.id < 5 ? o.amount! + 1 : o.amount]),
+      [99, null],
+    ]
+    expect(got).toEqual(want)
+    expect(deltaRsIds(dir)).toEqual(want.map((w) => w[0]))
+  }, 60_000)
+
+  it('MERGE that only marks rows in vectors (no file written or removed) still commits', async () => {
+    const { table, rows } = await dvOrders()
+    const before = (await table.snapshot()).version
+    const r = await table
+      .merge(ordersTable([order(0, 'x', 0)]), { on: 'target.id = source.id' })
+      .whenNotMatchedBySourceDelete({ condition: 'target.updated_at < 3' })
+      .execute()
+    expect(r.version).toBe(before + 1)
+    expect(r.metrics).toMatchObject({ numTargetRowsDeleted: 8, numFilesAdded: 0, numFilesRemoved: 0 })
+    expect(await readOrders(table)).toEqual(sortOrders(rows.filter((o) => o.id === 0 || o.updated_at >= 3)))
+  })
 
   it('MERGE that deletes every live row of a file removes the file whole', async () => {
     const { table, rows } = await dvOrders()

@@ -122,6 +122,11 @@ export interface RewriteMetrics {
   numChangeFilesAdded: number
 }
 
+/** Whether a rewrite staged anything to commit (files written or removed, or deletion vectors changed). */
+export function rewriteChangedTable(m: RewriteMetrics): boolean {
+  return m.numFilesAdded + m.numFilesRemoved + m.numDeletionVectorsAdded + m.numDeletionVectorsUpdated > 0
+}
+
 /** Zeroed {@link RewriteMetrics}. */
 export function emptyRewriteMetrics(numFilesSkipped = 0): RewriteMetrics {
   return {

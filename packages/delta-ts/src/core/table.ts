@@ -24,7 +24,7 @@ import {
 import { MergeBuilder, type MergeOptions } from './merge.js'
 import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
 import type { FileMetrics, OperationResult } from './result.js'
-import type { RewriteMetrics } from './rewrite.js'
+import { type RewriteMetrics, rewriteChangedTable } from './rewrite.js'
 import {
   clusterByTxn,
   clusteringColumns,
@@ -227,7 +227,7 @@ export class DeltaTable {
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
     const m = await deleteRowsWhere(snap, txn, p, options.signal)
     const metrics: DeleteMetrics = { ...m, numDeletedRows: m.numRowsRemoved, executionTimeMs: 0 }
-    if (m.numFilesRemoved === 0 && m.numDeletionVectorsAdded + m.numDeletionVectorsUpdated === 0) {
+    if (!rewriteChangedTable(m)) {
       return { version: snap.version, metrics: { ...metrics, executionTimeMs: Date.now() - started } }
     }
     // Spark's DELETE operationMetrics names.
