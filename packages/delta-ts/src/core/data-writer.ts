@@ -41,6 +41,8 @@ import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor
  * AsyncIterable input is written in bounded memory whatever its length.
  */
 
+/** Where change data files live, relative to the table root (PROTOCOL.md §Change Data Files). */
+export const CHANGE_DATA_DIR = '_change_data'
 /** Default target file size: 128 MiB of parquet, as Spark and delta-rs. */
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024
 /** Default bound on Arrow bytes buffered across all open partitions. */
@@ -90,6 +92,17 @@ export interface WriteDataFilesOptions {
    * the value.
    */
   concurrency?: number
+  /**
+   * @internal Write change data files (`_change_data/<partition>/cdc-*.parquet`) instead of data files: the schema then
+   * holds the `_change_type` column too, and the returned actions become `cdc` actions (see change-data.ts).
+   */
+  changeData?: boolean
+  /**
+   * @internal Sees each input batch with its rows as they are written (after schema enforcement and the write rules:
+   * generated and identity values filled in), before they are buffered. The change data feed collects the
+   * rows a DML operation writes through it.
+   */
+  observe?: (input: arrow.RecordBatch, written: arrow.Table) => void
   /** Cancels between batches and files with `ABORTED`; files already written stay as orphans. */
   signal?: AbortSignal
 }
@@ -198,12 +211,15 @@ export async function writeDataFiles(
     buf.batches = []
     buf.rows = 0
     buf.bytes = 0
-    const stats = computeFileStats(logical, {
-      schema: options.schema,
-      partitionColumns: [...partitionSet],
-      configuration: options.configuration,
-      columnMappingMode: mode,
-    })
+    // cdc actions carry no statistics.
+    const stats = options.changeData
+      ? undefined
+      : computeFileStats(logical, {
+          schema: options.schema,
+          partitionColumns: [...partitionSet],
+          configuration: options.configuration,
+          columnMappingMode: mode,
+        })
     const physical = toPhysical(logical, dataFields, fileSchema, mode)
     const request = encodeRequest(physical, {
       codec,
@@ -212,8 +228,9 @@ export async function writeDataFiles(
     })
     // Spark's naming: part-<task>-<uuid>-c<file>.<codec>.parquet; one uuid per write keeps names sortable.
     const index = fileIndex++
-    const name = `part-${String(index).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
-    const key = buf.dir ? `${buf.dir}/${name}` : name
+    const name = `${options.changeData ? 'cdc' : 'part'}-${String(index).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
+    const dir = options.changeData ? (buf.dir ? `${CHANGE_DATA_DIR}/${buf.dir}` : CHANGE_DATA_DIR) : buf.dir
+    const key = dir ? `${dir}/${name}` : name
     const values = { ...buf.values }
     seen += arrowBytes
     const inline = options.concurrency === undefined && seen + buffered < SMALL_WRITE_BYTES
@@ -304,6 +321,7 @@ export async function writeDataFiles(
         const ruleOptions = { identity: options.identity, newRows: options.newRows }
         conformed = new arrow.Table(conformed.batches.map((b) => applyWriteRules(b, activeRules, ruleOptions)))
       }
+      options.observe?.(batch, conformed)
       if (partitionFields.length === 0) {
         await place([{ values: {}, rows: conformed }])
         continue

@@ -15,7 +15,7 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
 import { findField, type StructType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
-import { assertNoChangeDataFeedRewrite, type BoundPredicate, bindPredicate } from './dml-support.js'
+import { type BoundPredicate, bindPredicate } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
 import {
   type BatchRewrite,
@@ -899,7 +899,6 @@ export async function executeMerge(
 
   const describe = (cs: BoundClause[]) =>
     JSON.stringify(cs.map((c) => ({ ...(c.conditionSql ? { predicate: c.conditionSql } : {}), actionType: c.kind })))
-  if (matched.length > 0 || notMatchedBySource.length > 0) assertNoChangeDataFeedRewrite(snapshot, 'MERGE')
   const txn = new Transaction(snapshot, 'MERGE', {
     predicate: JSON.stringify([exprToSql(plan.on)]),
     matchedPredicates: describe(matched),
@@ -989,6 +988,8 @@ export async function executeMerge(
       }
     }
     const deleted: number[] = []
+    // The deleted rows that update clauses replace (update pre-images for the change data feed).
+    const updated: number[] = []
     const added: arrow.RecordBatch[] = []
     // WHEN MATCHED, in order.
     if (matched.length > 0 && pairT.length > 0) {
@@ -1004,6 +1005,7 @@ export async function executeMerge(
           continue
         }
         metrics.numTargetRowsMatchedUpdated += sel.length
+        for (const j of sel) updated.push(pairT[j])
         const sub = takeRows(pairs, Int32Array.from(sel))
         const sr = resolverFor(sub)
         added.push(
@@ -1031,6 +1033,7 @@ export async function executeMerge(
             continue
           }
           metrics.numTargetRowsNotMatchedBySourceUpdated += sel.length
+          for (const j of sel) updated.push(un[j])
           const sub = takeRows(ctx, Int32Array.from(sel))
           const sr = resolverFor(sub)
           added.push(
@@ -1041,7 +1044,7 @@ export async function executeMerge(
         }
       }
     }
-    return deleted.length === 0 ? undefined : { deleted, added }
+    return deleted.length === 0 ? undefined : { deleted, updated, added }
   }
 
   /** WHEN NOT MATCHED (insert), in order, over the source rows no target row matched. */
@@ -1102,7 +1105,7 @@ export async function executeMerge(
     numTargetRowsNotMatchedBySourceDeleted: metrics.numTargetRowsNotMatchedBySourceDeleted,
     numTargetBytesAdded: m.numBytesAdded,
     numTargetBytesRemoved: m.numBytesRemoved,
-    numTargetChangeFilesAdded: 0,
+    numTargetChangeFilesAdded: m.numChangeFilesAdded,
     numTargetDeletionVectorsAdded: m.numDeletionVectorsAdded,
     numTargetDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numTargetDeletionVectorsRemoved: m.numDeletionVectorsRemoved,

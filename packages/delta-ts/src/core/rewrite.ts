@@ -4,6 +4,7 @@ import type { AddAction } from '../protocol/actions.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { fileMayMatch } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
+import { ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import { writeDataFiles } from './data-writer.js'
 import { deletionVectorsEnabled, type FileDeletion, writeDeletionVectors } from './deletion-vector-io.js'
 import type { BoundPredicate } from './dml-support.js'
@@ -46,7 +47,12 @@ export interface BatchRewrite {
    * (UPDATE, MERGE). Duplicates are allowed and count once. Empty or undefined: the batch is unchanged.
    */
   deleted?: ArrayLike<number>
-  /** New rows written in place of deleted ones (the table's schema; any partition). */
+  /**
+   * The subset of `deleted` that are the old versions of rows of `added` (UPDATE, MERGE's update clauses):
+   * the change data feed records them as `update_preimage`, the other deleted rows as `delete`.
+   */
+  updated?: ArrayLike<number>
+  /** New versions of updated rows, written in place of deleted ones (the table's schema; any partition). */
   added?: readonly arrow.RecordBatch[]
 }
 
@@ -74,10 +80,15 @@ export interface RewritePlan {
   columns?: readonly string[]
   /** Files removed whole without being opened (a partition-only DELETE); their live rows count as deleted. */
   removeWholeFile?: (file: FileEntry) => boolean
-  /** Rows added after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
+  /** Rows inserted after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
   extraRows?: () => AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>
   /** Roll written files at this many bytes (default the writer's 128 MiB). */
   targetFileSize?: number
+  /**
+   * Collects the change data feed's rows; default: a new collector when the table has
+   * `delta.enableChangeDataFeed`. replaceWhere passes the one that already holds its inserted rows.
+   */
+  changes?: ChangeDataCollector
   /** Hands out identity values for inserted rows (MERGE inserts; see `WriteDataFilesOptions.identity`). */
   identity?: IdentityAllocator
   signal?: AbortSignal
@@ -110,6 +121,8 @@ export interface RewriteMetrics {
   numDeletionVectorsUpdated: number
   /** Deletion vectors that went away with the files that carried them. */
   numDeletionVectorsRemoved: number
+  /** Change data (cdc) files written (tables with `delta.enableChangeDataFeed`; else 0). */
+  numChangeFilesAdded: number
 }
 
 /** Whether a rewrite staged anything to commit (files written or removed, or deletion vectors changed). */
@@ -132,6 +145,7 @@ export function emptyRewriteMetrics(numFilesSkipped = 0): RewriteMetrics {
     numDeletionVectorsAdded: 0,
     numDeletionVectorsUpdated: 0,
     numDeletionVectorsRemoved: 0,
+    numChangeFilesAdded: 0,
   }
 }
 
@@ -156,8 +170,13 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   }
   txn.readFilePaths(files.map((f) => f.path))
   const metrics = emptyRewriteMetrics(plan.numFilesSkipped)
+  // The change data feed: every row the rewrite deletes, updates or inserts, written as cdc files when a row
+  // of an existing file changed (in both modes). Files removed whole carry none (the commit's removes say it
+  // all, as after Spark's metadata-only DELETE), nor do inserts alone (the adds do, as after Spark's
+  // insert-only MERGE).
+  const changes = plan.changes ?? (changeDataFeedEnabled(snapshot.properties) ? new ChangeDataCollector() : undefined)
   const dvMode = deletionVectorsEnabled(snapshot.protocol, snapshot.properties)
-  const run = dvMode ? markDeletedRows(snapshot, plan, metrics) : copyOnWrite(snapshot, plan, metrics)
+  const run = dvMode ? markDeletedRows(snapshot, plan, metrics, changes) : copyOnWrite(snapshot, plan, metrics, changes)
   const adds: AddAction[] = await writeDataFiles(snapshot.storage, run.output, {
     schema: snapshot.schema,
     partitionColumns: snapshot.partitionColumns,
@@ -166,8 +185,10 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     targetFileSize: plan.targetFileSize,
     isSinglePartition: run.isSinglePartition,
     identity: plan.identity,
+    observe: changes?.observe,
     signal: plan.signal,
   })
+  if (changes) metrics.numChangeFilesAdded = await changes.write(snapshot, txn, snapshot.schema, plan.signal)
   const removed = [...run.removed]
   if (run.deletions.length > 0) {
     const { updates, fullyDeleted } = await writeDeletionVectors(snapshot.storage, run.deletions, {
@@ -208,7 +229,12 @@ interface RewriteRun {
 }
 
 /** Copy-on-write: a changed file is removed and its surviving rows are written again beside the added rows. */
-function copyOnWrite(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetrics): RewriteRun {
+function copyOnWrite(
+  snapshot: Snapshot,
+  plan: RewritePlan,
+  metrics: RewriteMetrics,
+  changes: ChangeDataCollector | undefined,
+): RewriteRun {
   const removed: FileEntry[] = []
   // Rows copied out of one data file share its partition: the writer need not split them row by row.
   const copied = new WeakSet<arrow.RecordBatch>()
@@ -216,7 +242,6 @@ function copyOnWrite(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetr
     copied.add(b)
     return b
   }
-
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     // Batches of the current file seen before its first change: written only if a later batch changes it.
     let held: arrow.RecordBatch[] | undefined
@@ -258,6 +283,7 @@ function copyOnWrite(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetr
         }
         held = undefined
       }
+      if (gone && changes) recordDeleted(changes, batch, gone.mask, r?.updated)
       if (gone) {
         metrics.numRowsRemoved += gone.count
         const kept = batch.numRows - gone.count
@@ -271,10 +297,10 @@ function copyOnWrite(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetr
       }
       for (const b of added) {
         metrics.numRowsAdded += b.numRows
-        yield b
+        yield changes ? changes.tag(b, 'update_postimage') : b
       }
     }
-    yield* extraRows(plan, metrics)
+    yield* extraRows(plan, metrics, changes)
   }
   return { output: output(), isSinglePartition: (b) => copied.has(b), removed, deletions: [] }
 }
@@ -287,7 +313,12 @@ const ROW_INDEX = '_metadata.row_index'
  * index of every row, so a row deleted before is never matched again; the deleted batch rows become file row
  * indexes (ascending, as batches come in file order); nothing of the file is written again.
  */
-function markDeletedRows(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetrics): RewriteRun {
+function markDeletedRows(
+  snapshot: Snapshot,
+  plan: RewritePlan,
+  metrics: RewriteMetrics,
+  changes: ChangeDataCollector | undefined,
+): RewriteRun {
   const removed: FileEntry[] = []
   const deletions: FileDeletion[] = []
   const columns = [...(plan.columns ?? snapshot.schema.fields.map((f) => f.name)), ROW_INDEX]
@@ -320,14 +351,15 @@ function markDeletedRows(snapshot: Snapshot, plan: RewritePlan, metrics: Rewrite
       if (gone) {
         const index = withIndex.getChildAt(dataColumns.length)!
         for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
+        if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
       }
       for (const b of r?.added ?? []) {
         if (b.numRows === 0) continue
         metrics.numRowsAdded += b.numRows
-        yield b
+        yield changes ? changes.tag(b, 'update_postimage') : b
       }
     }
-    yield* extraRows(plan, metrics)
+    yield* extraRows(plan, metrics, changes)
   }
   return { output: output(), removed, deletions }
 }
@@ -383,13 +415,17 @@ async function* candidateBatches(
   }
 }
 
-async function* extraRows(plan: RewritePlan, metrics: RewriteMetrics): AsyncGenerator<arrow.RecordBatch> {
+async function* extraRows(
+  plan: RewritePlan,
+  metrics: RewriteMetrics,
+  changes: ChangeDataCollector | undefined,
+): AsyncGenerator<arrow.RecordBatch> {
   if (!plan.extraRows) return
   for await (const b of plan.extraRows()) {
     throwIfAborted(plan.signal)
     if (b.numRows === 0) continue
     metrics.numRowsAdded += b.numRows
-    yield b
+    yield changes ? changes.tag(b, 'insert') : b
   }
 }
 
@@ -406,6 +442,22 @@ function deletedMask(deleted: ArrayLike<number>, n: number): { mask: Uint8Array;
     }
   }
   return { mask, count }
+}
+
+/** The deleted rows of a batch as change data: `update_preimage` for the `updated` ones, `delete` for the rest. */
+function recordDeleted(
+  changes: ChangeDataCollector,
+  batch: arrow.RecordBatch,
+  mask: Uint8Array,
+  updated: ArrayLike<number> | undefined,
+): void {
+  const pre = new Uint8Array(mask.length)
+  if (updated) for (let k = 0; k < updated.length; k++) if (mask[updated[k]]) pre[updated[k]] = 1
+  const deletes: number[] = []
+  const preimages: number[] = []
+  for (let i = 0; i < mask.length; i++) if (mask[i]) (pre[i] ? preimages : deletes).push(i)
+  if (deletes.length > 0) changes.add(takeRows(batch, Int32Array.from(deletes)), 'delete')
+  if (preimages.length > 0) changes.add(takeRows(batch, Int32Array.from(preimages)), 'update_preimage')
 }
 
 function survivors(mask: Uint8Array, kept: number): Int32Array {
