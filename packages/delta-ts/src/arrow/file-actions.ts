@@ -17,6 +17,7 @@ import { type BaseFiles, type FileEntry, type FileStats, fileActionKey, parseSta
 import type { FileColumns, PruningContext } from '../protocol/pruning.js'
 import { partitionKeys } from '../protocol/replay.js'
 import { findField, physicalName } from '../protocol/schema.js'
+import { StatsScanner } from '../protocol/stats-scan.js'
 import { dataToJs } from './to-js.js'
 
 const utf8 = new TextDecoder()
@@ -314,16 +315,6 @@ export class CheckpointFiles implements BaseFiles {
     const n = this.length
     const parts = new Map<string, { codes: Int32Array; values: (string | null)[] }>()
     let numRecords: unknown[] | undefined
-    const json = (): (string | undefined)[] => {
-      const out = new Array<string | undefined>(n)
-      for (const c of this.#chunks) {
-        const s = c.child.get('stats')
-        if (!s) continue
-        const col = utf8Column(s)
-        for (let j = 0; j < c.rows.length; j++) out[this.#rowOf(c, j)] = col[c.rows[j]]
-      }
-      return out
-    }
     const self = this
     return {
       length: n,
@@ -369,51 +360,71 @@ export class CheckpointFiles implements BaseFiles {
         return p
       },
       statsColumn(path) {
-        const min = new Array<unknown>(n)
-        const max = new Array<unknown>(n)
-        const nullCount = new Array<unknown>(n)
-        const nr = numberRecordsMissing() ? new Array<unknown>(n) : undefined
-        const texts = json()
-        for (let row = 0; row < n; row++) {
-          const text = texts[row]
-          let stats: FileStats | undefined
-          if (text !== undefined) stats = parseStats(text)
-          else stats = self.#statsParsed(row)
-          if (!stats) continue
-          min[row] = dig(stats.minValues, path)
-          max[row] = dig(stats.maxValues, path)
-          nullCount[row] = dig(stats.nullCount, path)
-          if (nr) nr[row] = stats.numRecords
-        }
-        if (nr) numRecords = nr
-        return { min, max, nullCount }
+        const r = self.#readStats([path], numRecords === undefined)
+        numRecords ??= r.numRecords
+        return { min: r.min[0], max: r.max[0], nullCount: r.nullCount[0] }
       },
       numRecords() {
-        if (!numRecords) {
-          const nr = new Array<unknown>(n)
-          const texts = json()
-          for (let row = 0; row < n; row++) {
-            const text = texts[row]
-            const stats = text !== undefined ? parseStats(text) : self.#statsParsed(row)
-            nr[row] = stats?.numRecords
-          }
-          numRecords = nr
-        }
+        numRecords ??= self.#readStats([], true).numRecords
         return numRecords
       },
     }
-    function numberRecordsMissing(): boolean {
-      return numRecords === undefined
-    }
   }
 
-  #rowOf(chunk: Chunk, j: number): number {
-    let base = 0
+  /**
+   * The stats of the leaves at `paths` (physical names) and numRecords for every row, in the raw form
+   * parseStats would give them: from the `stats` JSON with a targeted scanner (no object per file), else from
+   * `stats_parsed`, read leaf column by leaf column.
+   */
+  #readStats(
+    paths: readonly (readonly string[])[],
+    withNumRecords: boolean,
+  ): { min: unknown[][]; max: unknown[][]; nullCount: unknown[][]; numRecords: unknown[] } {
+    const n = this.length
+    const make = () => paths.map(() => new Array<unknown>(n))
+    const min = make()
+    const max = make()
+    const nullCount = make()
+    const numRecords = new Array<unknown>(withNumRecords ? n : 0)
+    const scanner = new StatsScanner(paths)
+    let row = 0
     for (const c of this.#chunks) {
-      if (c === chunk) return base + j
-      base += c.rows.length
+      const statsData = c.child.get('stats')
+      const texts = statsData ? utf8Column(statsData) : undefined
+      const sp = c.child.get('stats_parsed')
+      const parsed = sp && sp.nullCount !== sp.length ? sp : undefined
+      let leaves: { min: unknown[]; max: unknown[]; nullCount: unknown[] }[] | undefined
+      let nr: unknown[] | undefined
+      for (let j = 0; j < c.rows.length; j++, row++) {
+        const i = c.rows[j]
+        const text = texts?.[i]
+        if (text !== undefined && text.length > 0) {
+          if (!scanner.scan(text)) continue
+          for (let k = 0; k < paths.length; k++) {
+            min[k][row] = scanner.min[k]
+            max[k][row] = scanner.max[k]
+            nullCount[k][row] = scanner.nullCount[k]
+          }
+          if (withNumRecords) numRecords[row] = scanner.numRecords
+        } else if (parsed && isValid(parsed, i)) {
+          leaves ??= paths.map((path) => ({
+            min: structLeaf(parsed, ['minValues', ...path]),
+            max: structLeaf(parsed, ['maxValues', ...path]),
+            nullCount: structLeaf(parsed, ['nullCount', ...path]),
+          }))
+          for (let k = 0; k < paths.length; k++) {
+            min[k][row] = leaves[k].min[i]
+            max[k][row] = leaves[k].max[i]
+            nullCount[k][row] = leaves[k].nullCount[i]
+          }
+          if (withNumRecords) {
+            nr ??= structLeaf(parsed, ['numRecords'])
+            numRecords[row] = nr[i]
+          }
+        }
+      }
     }
-    return -1
+    return { min, max, nullCount, numRecords }
   }
 }
 
@@ -429,11 +440,28 @@ function stringAt(data: Data, i: number): string | undefined {
   return utf8.decode((data.values as Uint8Array).subarray(offsets[i], offsets[i + 1]))
 }
 
-function dig(obj: unknown, path: readonly string[]): unknown {
-  let cur = obj
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined
-    cur = (cur as Record<string, unknown>)[p]
+/**
+ * The values of the struct leaf at `path` under `data` (a `stats_parsed` column), indexed like `data`; a row
+ * where the leaf or any struct above it is null or missing reads as undefined, as a property walk over the
+ * row's converted object would.
+ */
+function structLeaf(data: Data, path: readonly string[]): unknown[] {
+  const levels: Data[] = [data]
+  let cur = data
+  for (const name of path) {
+    const fields = (cur.type as Struct).children
+    const k = fields ? fields.findIndex((f) => f.name === name) : -1
+    if (k < 0) return new Array(data.length)
+    cur = cur.children[k]
+    levels.push(cur)
   }
-  return cur
+  const values = dataToJs(cur)
+  for (let i = 0; i < data.length; i++) {
+    for (const level of levels)
+      if (!isValid(level, i)) {
+        values[i] = undefined
+        break
+      }
+  }
+  return values
 }

@@ -92,6 +92,17 @@ export class AddFileEntry implements FileEntry {
 }
 
 /**
+ * The `stats` JSON text a FileEntry's stats are parsed from, when it is a commit add's entry with non-empty
+ * stats text (which parseStats prefers over stats_parsed); undefined otherwise. Lets pruning scan the few
+ * values it needs out of the text instead of parsing every stats object.
+ */
+export function statsTextOf(entry: FileEntry): string | undefined {
+  if (!(entry instanceof AddFileEntry)) return undefined
+  const text = entry.add.stats
+  return typeof text === 'string' && text.length > 0 ? text : undefined
+}
+
+/**
  * The active files of a checkpoint, kept columnar (implemented on Arrow buffers in arrow/file-actions.ts):
  * rows are the checkpoint's add actions in file order; nothing is materialized per row until asked for.
  */
