@@ -163,19 +163,17 @@ export class CheckpointFiles implements BaseFiles {
     this.#entries = new Array(total)
   }
 
-  #at(row: number): [Chunk, number] {
-    return [this.#chunks[this.#chunkOf[row]], this.#local[row]]
-  }
-
   /** `add.path` as written in the log (percent-encoded). */
   rawPath(row: number): string {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     c.paths ??= utf8Column(c.child.get('path') as Data) as string[]
     return c.paths[i]
   }
 
   deletionVector(row: number): DeletionVectorDescriptor | undefined {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const dv = c.child.get('deletionVector')
     if (!dv || dv.nullCount === dv.length) return undefined
     c.dvs ??= dataToJs(dv)
@@ -183,17 +181,20 @@ export class CheckpointFiles implements BaseFiles {
   }
 
   size(row: number): number {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     return numberAt(c.child.get('size'), i) ?? 0
   }
 
   modificationTime(row: number): number {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     return numberAt(c.child.get('modificationTime'), i) ?? 0
   }
 
   partitionValues(row: number): Record<string, string | null> {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const map = c.child.get('partitionValues')
     const out: Record<string, string | null> = {}
     if (!map || !isValid(map, i) || map.valueOffsets === undefined) return out
@@ -211,13 +212,15 @@ export class CheckpointFiles implements BaseFiles {
 
   /** The `stats` JSON of a row, when the checkpoint has it. */
   statsJson(row: number): string | undefined {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const s = c.child.get('stats')
     return s ? stringAt(s, i) : undefined
   }
 
   #statsParsed(row: number): Record<string, unknown> | undefined {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const sp = c.child.get('stats_parsed')
     if (!sp || sp.nullCount === sp.length) return undefined
     if (!isValid(sp, i)) return undefined
@@ -231,7 +234,8 @@ export class CheckpointFiles implements BaseFiles {
 
   /** The whole add action of a row, converted from its Arrow row. */
   add(row: number): AddAction {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const add = dataToJs(c.data.slice(i, 1))[0] as AddAction
     return add
   }
@@ -275,27 +279,31 @@ export class CheckpointFiles implements BaseFiles {
   checkPartitionValues(metadata: MetadataAction | undefined, where: string): void {
     if (!metadata?.partitionColumns || metadata.partitionColumns.length === 0) return
     const wanted = partitionKeys(metadata)
-    for (let row = 0; row < this.length; row++) {
-      const [c, i] = this.#at(row)
+    let row = 0
+    for (const c of this.#chunks) {
       const map = c.child.get('partitionValues')
-      let from = 0
-      let to = 0
-      if (map && isValid(map, i) && map.valueOffsets !== undefined && map.children[0]) {
-        const offsets = map.valueOffsets as Int32Array
-        from = offsets[i]
-        to = offsets[i + 1]
-        c.pvKeys ??= utf8Column(map.children[0].children[0])
-      }
+      const hasMap = map !== undefined && map.valueOffsets !== undefined && map.children[0] !== undefined
+      const offsets = hasMap ? (map.valueOffsets as Int32Array) : undefined
+      if (hasMap) c.pvKeys ??= utf8Column(map.children[0].children[0])
       const keys = c.pvKeys
-      for (const { column, keys: names } of wanted) {
-        let found = false
-        for (let k = from; k < to && !found; k++) found = names.includes(keys?.[k] ?? '')
-        if (found) continue
-        const has = keys ? keys.slice(from, to) : []
-        throw new DeltaError(
-          'INVALID_LOG',
-          `${where}: add of ${this.rawPath(row)} has no value for partition column '${column}' (partitionValues keys: ${has.length > 0 ? has.join(', ') : 'none'})`,
-        )
+      for (let j = 0; j < c.rows.length; j++, row++) {
+        const i = c.rows[j]
+        let from = 0
+        let to = 0
+        if (offsets && isValid(map as Data, i)) {
+          from = offsets[i]
+          to = offsets[i + 1]
+        }
+        for (const { column, keys: names } of wanted) {
+          let found = false
+          for (let k = from; k < to && !found; k++) found = names.includes(keys?.[k] ?? '')
+          if (found) continue
+          const has = keys ? keys.slice(from, to) : []
+          throw new DeltaError(
+            'INVALID_LOG',
+            `${where}: add of ${this.rawPath(row)} has no value for partition column '${column}' (partitionValues keys: ${has.length > 0 ? has.join(', ') : 'none'})`,
+          )
+        }
       }
     }
   }
