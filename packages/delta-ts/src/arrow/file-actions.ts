@@ -33,6 +33,8 @@ interface Chunk {
   /** Decoded map keys and values of `partitionValues` (entry-indexed). */
   pvKeys?: (string | undefined)[]
   pvValues?: (string | undefined)[]
+  /** Shared partitionValues objects of rows with one partition value, by key and value. */
+  pvShared?: Map<string, Map<string | null, Record<string, string | null>>>
 }
 
 function childMap(data: Data): Map<string, Data> {
@@ -192,18 +194,42 @@ export class CheckpointFiles implements BaseFiles {
     return numberAt(c.child.get('modificationTime'), i) ?? 0
   }
 
+  /**
+   * The partition values of a row. Rows with the same single partition value share one object (a table has
+   * few distinct partitions and a million files; one object per file was a large part of load time and GC):
+   * callers must treat it as read-only, as FileEntry documents.
+   */
   partitionValues(row: number): Record<string, string | null> {
     const c = this.#chunks[this.#chunkOf[row]]
     const i = this.#local[row]
     const map = c.child.get('partitionValues')
-    const out: Record<string, string | null> = {}
-    if (!map || !isValid(map, i) || map.valueOffsets === undefined) return out
+    if (!map || !isValid(map, i) || map.valueOffsets === undefined) return {}
     const offsets = map.valueOffsets as Int32Array
     const entries = map.children[0]
-    if (!entries) return out
+    if (!entries) return {}
     c.pvKeys ??= utf8Column(entries.children[0])
     c.pvValues ??= utf8Column(entries.children[1])
-    for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+    const from = offsets[i]
+    const to = offsets[i + 1]
+    if (to - from === 1) {
+      const key = c.pvKeys[from]
+      if (key === undefined) return {}
+      const value = c.pvValues[from] ?? null
+      c.pvShared ??= new Map()
+      let byValue = c.pvShared.get(key)
+      if (!byValue) {
+        byValue = new Map()
+        c.pvShared.set(key, byValue)
+      }
+      let out = byValue.get(value)
+      if (!out) {
+        out = { [key]: value }
+        byValue.set(value, out)
+      }
+      return out
+    }
+    const out: Record<string, string | null> = {}
+    for (let k = from; k < to; k++) {
       const key = c.pvKeys[k]
       if (key !== undefined) out[key] = c.pvValues[k] ?? null
     }

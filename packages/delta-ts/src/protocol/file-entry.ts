@@ -18,7 +18,10 @@ export interface FileStats {
 export interface FileEntry {
   /** Percent-decoded path: relative to the table root, or an absolute URI. */
   path: string
-  /** Partition values as serialized strings; `null` for a null partition. Keys are logical column names. */
+  /**
+   * Partition values as serialized strings; `null` for a null partition. Keys are logical column names.
+   * Read-only: files of the same partition may share one object.
+   */
   partitionValues: Record<string, string | null>
   size: number
   modificationTime: number

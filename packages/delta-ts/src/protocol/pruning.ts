@@ -710,7 +710,17 @@ class ColumnarState {
 }
 
 /** Types whose stats bounds are exact JS numbers (within 2^53) and compare with `<` / `>`. */
-const NUMERIC_TYPES = new Set(['long', 'integer', 'short', 'byte', 'float', 'double', 'date', 'timestamp', 'timestamp_ntz'])
+const NUMERIC_TYPES = new Set([
+  'long',
+  'integer',
+  'short',
+  'byte',
+  'float',
+  'double',
+  'date',
+  'timestamp',
+  'timestamp_ntz',
+])
 
 /**
  * The stats of one numeric column of every file, as typed columns: bounds as doubles with a known flag, already
@@ -805,7 +815,7 @@ function numericLiteral(v: ScalarValue): number | undefined {
 
 /**
  * {@link mayCompare} over one row of a {@link NumericLeaf}, for a non-NaN `v`. A NaN bound compares above
- * every number (compareScalars' order): `mn > v || mn !== mn` is "min compares above v".
+ * every number (compareScalars' order): `mn > v || isNaN(mn)` is "min compares above v".
  */
 function mayCompareNumeric(leaf: NumericLeaf, row: number, op: CompareOp, v: number, nanSat: boolean): boolean {
   if (leaf.mayNonNull[row] === 0) return false
@@ -814,15 +824,16 @@ function mayCompareNumeric(leaf: NumericLeaf, row: number, op: CompareOp, v: num
   const mx = leaf.max[row]
   const lo = leaf.minKnown[row] === 1
   const hi = leaf.maxKnown[row] === 1
+  const minNaN = Number.isNaN(mn)
   switch (op) {
     case '=':
-      return !((lo && (mn > v || mn !== mn)) || (hi && mx < v))
+      return !((lo && (mn > v || minNaN)) || (hi && mx < v))
     case '!=':
       return !(lo && hi && mn === v && mx === v && !leaf.nanAboveMax)
     case '<':
-      return !(lo && (mn >= v || mn !== mn))
+      return !(lo && (mn >= v || minNaN))
     case '<=':
-      return !(lo && (mn > v || mn !== mn))
+      return !(lo && (mn > v || minNaN))
     case '>':
       return !(hi && mx <= v)
     case '>=':

@@ -62,7 +62,8 @@ describe('StatsScanner', () => {
       const got = scanned(text, path)
       expect(got.ok).toBe(want.ok)
       if (want.ok) expect(got).toEqual(want)
-      else expect(got).toEqual({ ok: false, numRecords: undefined, min: undefined, max: undefined, nullCount: undefined })
+      else
+        expect(got).toEqual({ ok: false, numRecords: undefined, min: undefined, max: undefined, nullCount: undefined })
     })
   }
 
@@ -71,7 +72,11 @@ describe('StatsScanner', () => {
     expect(s.scan('{"numRecords":2,"minValues":{"a":1,"b":{"c":"x"}},"maxValues":{"d":4}}')).toBe(true)
     expect([s.numRecords, s.min, s.max]).toEqual([2, [1, 'x', undefined], [undefined, undefined, 4]])
     expect(s.scan('{"minValues":{"a":3}}')).toBe(true)
-    expect([s.numRecords, s.min, s.max]).toEqual([undefined, [3, undefined, undefined], [undefined, undefined, undefined]])
+    expect([s.numRecords, s.min, s.max]).toEqual([
+      undefined,
+      [3, undefined, undefined],
+      [undefined, undefined, undefined],
+    ])
   })
 
   it('matches JSON.parse on random stats texts with nesting, escapes and duplicates', () => {
@@ -82,9 +87,13 @@ describe('StatsScanner', () => {
     }
     const names = ['id', 'x', 'y', 'n']
     const scalar = (): unknown =>
-      [() => rand(1000) - 500, () => (rand(1000) - 500) / 7, () => `s${'"\\é'.charAt(rand(3))}${rand(9)}`, () => null, () => rand(2) === 0][
-        rand(5)
-      ]()
+      [
+        () => rand(1000) - 500,
+        () => (rand(1000) - 500) / 7,
+        () => `s${'"\\é'.charAt(rand(3))}${rand(9)}`,
+        () => null,
+        () => rand(2) === 0,
+      ][rand(5)]()
     const value = (depth: number): string => {
       const r = rand(6)
       if (depth < 2 && r === 0) return obj(depth + 1)

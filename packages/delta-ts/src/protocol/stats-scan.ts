@@ -109,8 +109,13 @@ export class StatsScanner {
       for (const i of candidates) {
         const path = this.paths[i]
         if (!this.#keyIs(path[depth])) continue
-        if (path.length === depth + 1) (leaves ??= []).push(i)
-        else (deeper ??= []).push(i)
+        if (path.length === depth + 1) {
+          leaves ??= []
+          leaves.push(i)
+        } else {
+          deeper ??= []
+          deeper.push(i)
+        }
       }
       this.#ws()
       let v: unknown
