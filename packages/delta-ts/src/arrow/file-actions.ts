@@ -349,6 +349,7 @@ export class CheckpointFiles implements BaseFiles {
     const n = this.length
     const parts = new Map<string, { codes: Int32Array; values: (string | null)[] }>()
     let numRecords: unknown[] | undefined
+    let one: StatsScanner | undefined
     const self = this
     return {
       length: n,
@@ -401,6 +402,15 @@ export class CheckpointFiles implements BaseFiles {
       numRecords() {
         numRecords ??= self.#readStats([], true).numRecords
         return numRecords
+      },
+      numRecordsAt(row) {
+        if (numRecords !== undefined) return numRecords[row]
+        const text = self.statsJson(row)
+        if (text !== undefined && text.length > 0) {
+          one ??= new StatsScanner([])
+          return one.scan(text) ? one.numRecords : undefined
+        }
+        return self.#statsParsed(row)?.numRecords
       },
     }
   }

@@ -598,6 +598,11 @@ export interface FileColumns {
   }
   /** `numRecords` per row (undefined when the file has no stats). */
   numRecords(): ArrayLike<unknown>
+  /**
+   * `numRecords` of one row, read on demand when {@link numRecords} has not been built, so that a
+   * partition-only filter reads the stats of the files it keeps, not of every file. Optional.
+   */
+  numRecordsAt?(row: number): unknown
 }
 
 interface StatsLeaf {
@@ -676,6 +681,7 @@ class ColumnarState {
   }
 
   empty(row: number): boolean {
+    if (this.#numRecords === undefined && this.cols.numRecordsAt) return this.cols.numRecordsAt(row) === 0
     this.#numRecords ??= this.cols.numRecords()
     return this.#numRecords[row] === 0
   }
@@ -1050,6 +1056,7 @@ export function pruneColumns(
  */
 export function entryColumns(files: readonly FileEntry[], ctx: PruningContext): FileColumns {
   let numRecords: unknown[] | undefined
+  let one: StatsScanner | undefined
   return {
     length: files.length,
     partitionColumn(column) {
@@ -1108,6 +1115,14 @@ export function entryColumns(files: readonly FileEntry[], ctx: PruningContext): 
       }
       if (nr) numRecords = nr
       return { min, max, nullCount }
+    },
+    numRecordsAt(row) {
+      if (numRecords !== undefined) return numRecords[row]
+      const f = files[row]
+      const text = statsTextOf(f)
+      if (text === undefined) return f.stats?.numRecords
+      one ??= new StatsScanner([])
+      return one.scan(text) ? one.numRecords : undefined
     },
     numRecords() {
       if (numRecords === undefined) {
