@@ -45,6 +45,10 @@ const CASES: [string, string[]][] = [
   ['{"numRecords":{"x":1},"minValues":[1,2],"maxValues":{"id":true},"nullCount":{"id":false}}', ['id']],
   ['{"tightBounds":false,"numRecords":1e2,"minValues":{"id":12345678901234567890},"maxValues":{"id":-0}}', ['id']],
   ['{"minValues":{"a.b":1,"a":{"b":2}}}', ['a', 'b']],
+  ['{"numRecords":-0,"minValues":{"id":123456789012345},"maxValues":{"id":1234567890123456789}}', ['id']],
+  ['{"numRecords":7,"minValues":{"id":-12},"maxValues":{"id":1.5E+3},"nullCount":{"id":9007199254740993}}', ['id']],
+  ['{"minValues":{"id":1-2}}', ['id']],
+  ['{"minValues":{"id":-}}', ['id']],
   ['{}', ['id']],
   ['{"numRecords":5', ['id']],
   ['[1,2]', ['id']],
@@ -66,6 +70,12 @@ describe('StatsScanner', () => {
         expect(got).toEqual({ ok: false, numRecords: undefined, min: undefined, max: undefined, nullCount: undefined })
     })
   }
+
+  it('a leaf and a nested path under the same key leave the other leaves alone', () => {
+    const s = new StatsScanner([['a'], ['x'], ['a', 'x']])
+    expect(s.scan('{"minValues":{"x":5,"a":{"x":7}}}')).toBe(true)
+    expect(s.min).toEqual([undefined, 5, 7])
+  })
 
   it('reads several leaves in one pass and resets them between texts', () => {
     const s = new StatsScanner([['a'], ['b', 'c'], ['d']])

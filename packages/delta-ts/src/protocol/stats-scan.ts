@@ -104,14 +104,20 @@ export class StatsScanner {
     }
     for (;;) {
       this.#key()
-      let leaves: number[] | undefined
+      // Which candidates this key continues: leaves take its value, deeper paths descend into it. Most keys
+      // match nothing; no array is built unless a nested path descends.
+      let leaf = -1
+      let moreLeaves: number[] | undefined
       let deeper: number[] | undefined
       for (const i of candidates) {
         const path = this.paths[i]
         if (!this.#keyIs(path[depth])) continue
         if (path.length === depth + 1) {
-          leaves ??= []
-          leaves.push(i)
+          if (leaf < 0) leaf = i
+          else {
+            moreLeaves ??= []
+            moreLeaves.push(i)
+          }
         } else {
           deeper ??= []
           deeper.push(i)
@@ -122,11 +128,14 @@ export class StatsScanner {
       if (deeper && this.#s.charCodeAt(this.#p) === LBRACE) this.#object(out, depth + 1, deeper)
       else {
         if (deeper) for (const i of deeper) out[i] = undefined
-        if (leaves) v = this.#scalar()
+        if (leaf >= 0) v = this.#scalar()
         else this.#skip()
       }
       // A leaf whose value is an object or array reads as undefined (statistics hold scalars).
-      if (leaves) for (const i of leaves) out[i] = v
+      if (leaf >= 0) {
+        out[leaf] = v
+        if (moreLeaves) for (const i of moreLeaves) out[i] = v
+      }
       if (this.#next()) return
     }
   }
@@ -241,11 +250,27 @@ export class StatsScanner {
     const s = this.#s
     const start = this.#p
     let p = start
-    if (s.charCodeAt(p) === 0x2d) p++ // -
+    const negative = s.charCodeAt(p) === 0x2d // -
+    if (negative) p++
     const digits = p
+    // Integers of up to 15 digits (every count and most bounds) are exact when accumulated; anything else
+    // (fractions, exponents, longer integers) goes through Number() of the text, as JSON.parse reads it.
+    let acc = 0
     for (;;) {
       const c = s.charCodeAt(p)
-      if ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) p++
+      if (c >= 0x30 && c <= 0x39) {
+        acc = acc * 10 + (c - 0x30)
+        p++
+      } else break
+    }
+    const c = s.charCodeAt(p)
+    if (p > digits && p - digits <= 15 && c !== 0x2e && c !== 0x65 && c !== 0x45) {
+      this.#p = p
+      return negative ? -acc : acc
+    }
+    for (;;) {
+      const d = s.charCodeAt(p)
+      if ((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) p++
       else break
     }
     if (p === digits) throw MALFORMED
