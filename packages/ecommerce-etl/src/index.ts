@@ -13,6 +13,7 @@ export {
   readCatalog,
   refreshCatalog,
 } from './catalog.js'
+export { batchOfRecords, csvBatches, type RawBatch, recordAt } from './columns.js'
 export { parseCsvRecords, SOURCE_ROW, toCsv } from './csv.js'
 export {
   arrowSchema,
@@ -37,12 +38,18 @@ export {
   ExpectationFailedError,
   type ExpectationOutcome,
   type ExpectationResult,
+  type BatchOutcome,
+  evaluateBatch,
   evaluateExpectations,
   expectationBatch,
+  expectationBatchOf,
+  firstFailure,
+  type KeyLookup,
   expectationSchema,
   mergeExpectations,
   typeRecord,
 } from './expectations.js'
+export { Int64Table, int64Words } from './keys.js'
 export {
   CLEAN,
   DEFAULT_DIRTY,
@@ -58,7 +65,8 @@ export { type GlueRegistration, type GlueSettings, glueTableInput, glueType, reg
 export {
   appIdOf,
   archiveRawFiles,
-  diffAgainstTarget,
+  changedCondition,
+  type JobStageMs,
   type JobOutput,
   type JobRunLog,
   type RunContext,

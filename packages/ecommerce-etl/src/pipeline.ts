@@ -17,6 +17,7 @@ import {
 import type { Expectation } from './expectations.js'
 import { type GlueRegistration, type GlueSettings, registerInGlue } from './glue.js'
 import { archiveRawFiles, type JobOutput, type JobRunLog, runJob, tableKeys } from './jobs.js'
+import { Int64Table } from './keys.js'
 import { ConsoleNotifier, type Notifier, notifyAll } from './notify.js'
 import { type PreprocessResult, preprocess } from './preprocess.js'
 import { type DagStepShape, type RetryOptions, runDag, type Step, type StepResult } from './runner.js'
@@ -257,8 +258,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       dependsOn: dependsOn('order_items'),
       run: async (inp) => {
         // This batch's keys plus what the warehouse already holds.
-        const orderIds = new Set([...(await tableKeys(warehouse, ORDERS)), ...(inp.orders as JobOutput).keys])
-        const productIds = new Set([...(await tableKeys(warehouse, PRODUCTS)), ...(inp.products as JobOutput).keys])
+        // Hash key sets, each filled from one projected key column of the table.
+        const orderIds = await tableKeys(warehouse, ORDERS, (inp.orders as JobOutput).keys)
+        const productIds = await tableKeys(warehouse, PRODUCTS, (inp.products as JobOutput).keys)
         const out = await runJob(ORDER_ITEMS, ctx('order_items'), { orderIds, productIds })
         await archive(inp.preprocess as PreprocessResult, 'order_items')
         return out
@@ -362,7 +364,7 @@ function restoredStep(name: string, steps: readonly Step[], warehouse: Warehouse
     const def = DATASET_DEFS[dep as DatasetName] as DatasetDef | undefined
     if (def) {
       const log = (await logOf(joinKey('logs', def.job, `${runId}.json`))) as unknown as JobRunLog
-      return { log, keys: new Set<bigint>() } satisfies JobOutput
+      return { log, keys: new Int64Table() } satisfies JobOutput
     }
     return undefined // catalog: nothing downstream reads its output
   }
