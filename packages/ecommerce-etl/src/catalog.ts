@@ -102,6 +102,7 @@ export async function preview(
 ): Promise<Preview> {
   const out: Preview = { counts: {}, samples: {}, topDepartments: [], versions: {}, queries: [] }
   const session = await WarehouseSql.open(warehouse)
+  const samples: { name: DatasetName; keys: string[] }[] = []
   const run = async (sql: string) => {
     out.queries.push(sql)
     return (await session.query(sql)).rows
@@ -112,10 +113,12 @@ export async function preview(
     for (const name of present) {
       const def = DATASET_DEFS[name]
       out.counts[name] = Number((await run(`SELECT count(*) AS n FROM lakehouse_dwh.${name}`))[0].n)
-      const rows = await run(
-        `SELECT ${def.columns.map((c) => c.name).join(', ')} FROM lakehouse_dwh.${name} ORDER BY ${def.key} LIMIT ${options.sampleRows ?? 3}`,
+      // The sample's keys from the key column alone; its rows are read below with the keys pushed into the scan,
+      // so a preview never loads a whole table's columns (memory stays flat as the warehouse grows).
+      const keys = await run(
+        `SELECT ${def.key} FROM lakehouse_dwh.${name} ORDER BY ${def.key} LIMIT ${options.sampleRows ?? 3}`,
       )
-      out.samples[name] = rows.map((r) => Object.fromEntries(def.columns.map((c) => [c.name, displayJson(r[c.name])])))
+      samples.push({ name, keys: keys.map((r) => String(r[def.key])) })
     }
     if (present.includes('products') && present.includes('order_items')) {
       const rows = await run(
@@ -128,6 +131,21 @@ GROUP BY 1 ORDER BY items DESC, department LIMIT ${options.top ?? 5}`,
     out.versions = session.versions
   } finally {
     session.close()
+  }
+  const filters: Partial<Record<DatasetName, string>> = {}
+  for (const { name, keys } of samples)
+    filters[name] = keys.length > 0 ? `${DATASET_DEFS[name].key} IN (${keys.join(', ')})` : 'false'
+  const sampler = await WarehouseSql.open(warehouse, { versions: out.versions, filters })
+  try {
+    for (const { name } of samples) {
+      const def = DATASET_DEFS[name]
+      const sql = `SELECT ${def.columns.map((c) => c.name).join(', ')} FROM lakehouse_dwh.${name} ORDER BY ${def.key}`
+      out.queries.push(`${sql} -- rows where ${filters[name]}`)
+      const rows = (await sampler.query(sql)).rows
+      out.samples[name] = rows.map((r) => Object.fromEntries(def.columns.map((c) => [c.name, displayJson(r[c.name])])))
+    }
+  } finally {
+    sampler.close()
   }
   return out
 }

@@ -60,6 +60,10 @@ export interface PipelineOptions {
    * (e.g. to make it `warn`), others are added. Invalid ones fail the dataset's step before it writes.
    */
   expectations?: Partial<Record<DatasetName, readonly Expectation[]>>
+  /** Worker threads converting .xlsx sheets (default: the machine's cores; `0`: on the main thread). */
+  preprocessWorkers?: number
+  /** Rows per column batch the jobs read (default 65,536). */
+  batchRows?: number
 }
 
 /** The pipeline's steps and their dependencies (what the runner runs and the state machine export draws). */
@@ -208,6 +212,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     runSeq: run.seq,
     onRows: options.onProgress ? (n: number) => options.onProgress?.(step, n) : undefined,
     expectations: options.expectations,
+    batchRows: options.batchRows,
   })
   const archived: string[] = []
   let glue: GlueRegistration[] | undefined
@@ -222,6 +227,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         let rows = 0
         const pre = await preprocess(store, run.runId, {
           paths,
+          workers: options.preprocessWorkers,
           onRows: (n) => {
             rows += n
             options.onProgress?.('preprocess', rows)
