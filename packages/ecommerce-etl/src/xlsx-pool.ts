@@ -61,15 +61,18 @@ export async function convertSheets(task: XlsxTask, onRows?: (n: number) => void
   }
 }
 
-/** The worker entry next to this module, in the same form (TypeScript sources, ESM or CJS build). */
-function workerEntry(): { url: URL; execArgv?: string[] } {
+/** Starts a worker on the entry next to this module, in the same form (TypeScript sources, ESM or CJS build). */
+function startWorker(): Worker {
   const here = typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url
   const ext = /\.(c?js|ts)$/.exec(new URL(here).pathname)?.[1] ?? 'js'
   const url = new URL(`./xlsx-worker.${ext}`, here)
-  if (ext !== 'ts' || process.execArgv.some((a) => a.includes('tsx'))) return { url }
-  // Running from TypeScript sources without tsx in this process's flags (a test runner): load it in the worker.
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm')).href
-  return { url, execArgv: [...process.execArgv, '--import', tsx] }
+  if (ext !== 'ts') return new Worker(url)
+  // Running from TypeScript sources (tsx, a test runner): this thread's module hooks do not reach a worker, so
+  // the worker registers tsx's loader itself before importing the entry.
+  // `require.resolve` gives the CommonJS build of tsx's API; the worker imports its ESM twin next to it.
+  const tsxApi = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
+  const boot = `import(${JSON.stringify(tsxApi)}).then((t) => { t.register(); return import(${JSON.stringify(url.href)}) })`
+  return new Worker(boot, { eval: true })
 }
 
 interface Pending {
@@ -131,8 +134,7 @@ export class XlsxPool {
   }
 
   #start(): Slot {
-    const { url, execArgv } = workerEntry()
-    const worker = new Worker(url, execArgv ? { execArgv } : {})
+    const worker = startWorker()
     const slot: Slot = { worker }
     const settle = () => {
       slot.running = undefined
