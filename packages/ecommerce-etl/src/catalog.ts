@@ -3,6 +3,7 @@
  * warehouse root maps `lakehouse_dwh.<table>` to location, schema, partition columns and latest version;
  * the preview reads the tables back and reports counts, sample rows and the top departments by items ordered.
  */
+import type { DeltaTable } from 'delta-ts'
 import { catalogName, DATASET_DEFS, DATASETS, type DatasetName } from './datasets.js'
 import type { TypedValue } from './rules.js'
 import { WarehouseSql } from './sql.js'
@@ -29,27 +30,37 @@ export interface CatalogEntry {
 export interface Catalog {
   database: 'lakehouse_dwh'
   tables: Record<string, CatalogEntry>
+  /** The quarantine tables that exist, as `quarantine.<dataset>` (their SQL names). */
+  quarantine: Record<string, CatalogEntry>
 }
 
 /**
- * Rewrites `catalog.json` from the tables' latest snapshots; tables that do not exist yet are left out.
+ * Rewrites `catalog.json` from the latest snapshots of the warehouse tables and of the quarantine tables
+ * (`quarantine.<dataset>`, under `rejected/`); tables that do not exist yet are left out.
  * Returns the catalog written.
  */
 export async function refreshCatalog(warehouse: Warehouse): Promise<Catalog> {
-  const catalog: Catalog = { database: 'lakehouse_dwh', tables: {} }
-  for (const name of DATASETS) {
-    const table = await warehouse.openTable(name)
-    if (!table) continue
+  const catalog: Catalog = { database: 'lakehouse_dwh', tables: {}, quarantine: {} }
+  const entry = async (name: string, table: DeltaTable, location: string): Promise<CatalogEntry> => {
     const snap = await table.snapshot()
-    catalog.tables[catalogName(name)] = {
-      name: catalogName(name),
-      location: warehouse.tableUri(name),
+    return {
+      name,
+      location,
       schema: snap.schema,
       partitionColumns: [...snap.partitionColumns],
       version: snap.version,
       numFiles: (await snap.files()).length,
       refreshedAt: new Date().toISOString(),
     }
+  }
+  for (const name of DATASETS) {
+    const table = await warehouse.openTable(name)
+    if (table) catalog.tables[catalogName(name)] = await entry(catalogName(name), table, warehouse.tableUri(name))
+  }
+  for (const name of DATASETS) {
+    const table = await warehouse.openQuarantine(name)
+    if (table)
+      catalog.quarantine[`quarantine.${name}`] = await entry(`quarantine.${name}`, table, warehouse.quarantineUri(name))
   }
   await writeText(warehouse.store, CATALOG_PATH, `${JSON.stringify(catalog, null, 2)}\n`)
   return catalog
