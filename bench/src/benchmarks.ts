@@ -783,8 +783,18 @@ const etlBench: Benchmark = {
     const input = async (format: 'xlsx' | 'csv', idOffset = 0) => {
       const dir = path.join(ctx.work, `etl-input-${format}-${s.orders}${idOffset ? `-${idOffset}` : ''}`)
       if (!existsSync(path.join(dir, 'expected.json')))
-        await writeGeneratedData(dir, { seed: 11 + idOffset, orders: s.orders, products: 500, maxItemsPerOrder: 5, format, idOffset })
-      const expected = JSON.parse(await readFile(path.join(dir, 'expected.json'), 'utf8')) as Record<string, { input: number }>
+        await writeGeneratedData(dir, {
+          seed: 11 + idOffset,
+          orders: s.orders,
+          products: 500,
+          maxItemsPerOrder: 5,
+          format,
+          idOffset,
+        })
+      const expected = JSON.parse(await readFile(path.join(dir, 'expected.json'), 'utf8')) as Record<
+        string,
+        { input: number }
+      >
       return { dir, items: expected.order_items?.input ?? 0 }
     }
     const warehouse = path.join(ctx.work, 'etl-warehouse')
@@ -821,7 +831,12 @@ const etlBench: Benchmark = {
       await runNodeCase('etlLoad', { warehouse: template, inputs: prior })
     }
     const fresh = cases[0].deltaTs
-    const big = await measure('%d order_items, csv input, into a warehouse holding 5x as many', 'csv', 100_000, template)
+    const big = await measure(
+      '%d order_items, csv input, into a warehouse holding 5x as many',
+      'csv',
+      100_000,
+      template,
+    )
     if (fresh)
       cases[2].notes.push(
         `peak RSS ${big.peakRssMb} MB vs ${fresh.peakRssMb} MB into a fresh warehouse (must not grow with the warehouse)`,

@@ -5,7 +5,7 @@ import { parseCsvRecords } from './csv.js'
 import { ORDERS } from './datasets.js'
 import { compileExpectations, evaluateBatch } from './expectations.js'
 import { Int64Table } from './keys.js'
-import { type Rejection, classifyBatch, dedupBatches, dedupByKey, RULES, validateBatch } from './rules.js'
+import { classifyBatch, dedupBatches, dedupByKey, type Rejection, RULES, validateBatch } from './rules.js'
 
 // A BOM, a quoted field with an escaped quote and a line break, an empty line, a short row, a row of blanks.
 const tricky =
@@ -33,7 +33,9 @@ describe('csvBatches', () => {
   it('reads CRLF files like LF files', () => {
     // (csv-parse counts a CRLF inside a quoted field as two lines; here the line numbers are the file's.)
     const crlf = tricky.replace('"2025-01-02\nT03"', '"2025-01-02 T03"').replace(/\n/g, '\r\n')
-    const rebuilt = [...csvBatches(crlf, 'o.csv')].flatMap((b) => Array.from({ length: b.length }, (_, i) => recordAt(b, i)))
+    const rebuilt = [...csvBatches(crlf, 'o.csv')].flatMap((b) =>
+      Array.from({ length: b.length }, (_, i) => recordAt(b, i)),
+    )
     expect(rebuilt).toEqual(parseCsvRecords(crlf, 'o.csv'))
   })
 

@@ -42,7 +42,11 @@ export function batchOfRecords(records: readonly RawRecord[], start = 0): RawBat
         names.push(k)
       }
   const columns = new Map<string, (string | undefined)[]>()
-  for (const n of names) columns.set(n, records.map((r) => r.fields[n]))
+  for (const n of names)
+    columns.set(
+      n,
+      records.map((r) => r.fields[n]),
+    )
   return {
     length: records.length,
     names,
@@ -103,7 +107,8 @@ export function* csvBatches(
         let i = from
         for (;;) {
           const q = text.indexOf('"', i)
-          if (q < 0) throw new Error(`Quote Not Closed: the parsing is finished with an opening quote at line ${startLine}`)
+          if (q < 0)
+            throw new Error(`Quote Not Closed: the parsing is finished with an opening quote at line ${startLine}`)
           for (let k = i; k < q; k++) if (text.charCodeAt(k) === LF) line++
           if (text.charCodeAt(q + 1) === QUOTE) {
             out += text.slice(from, q + 1)
@@ -132,7 +137,9 @@ export function* csvBatches(
         continue
       }
       if (pos < len && c !== LF && c !== CR)
-        throw new Error(`Invalid Closing Quote: got "${text[pos]}" at line ${line} instead of a delimiter or record end`)
+        throw new Error(
+          `Invalid Closing Quote: got "${text[pos]}" at line ${line} instead of a delimiter or record end`,
+        )
       if (c === CR) pos += 2
       else if (c === LF) pos++
       if (pos <= len) line++
@@ -165,7 +172,15 @@ export function* csvBatches(
     names.forEach((n, k) => {
       if (!columns.has(n)) columns.set(n, cols[k])
     })
-    yield { length: rows.length, names: [...columns.keys()], columns, file: files, sheet: sheets, row: Int32Array.from(rows), start }
+    yield {
+      length: rows.length,
+      names: [...columns.keys()],
+      columns,
+      file: files,
+      sheet: sheets,
+      row: Int32Array.from(rows),
+      start,
+    }
     start += rows.length
     if (rows.length < batchRows) return
   }

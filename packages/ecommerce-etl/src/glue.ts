@@ -5,8 +5,8 @@
  * `Location`). The local `catalog.json` stays the default; this runs with `--catalog glue`.
  */
 import type { GlueClient, Column as GlueColumn, TableInput } from '@aws-sdk/client-glue'
-import { DATASETS, type DatasetName } from './datasets.js'
 import type { DeltaTable } from 'delta-ts'
+import { DATASETS, type DatasetName } from './datasets.js'
 import type { Warehouse } from './warehouse.js'
 
 /** Where the Glue Data Catalog is (the AWS environment fills what is left out). */
@@ -161,7 +161,14 @@ export async function registerInGlue(warehouse: Warehouse, settings: GlueSetting
       await client.send(new glue.UpdateTableCommand({ DatabaseName: database, TableInput: input }))
       action = 'updated'
     }
-    return { table: name, kind, database, action, location: input.StorageDescriptor?.Location ?? location, version: snap.version }
+    return {
+      table: name,
+      kind,
+      database,
+      action,
+      location: input.StorageDescriptor?.Location ?? location,
+      version: snap.version,
+    }
   }
   const database = settings.database ?? 'lakehouse_dwh'
   const quarantineDb = settings.quarantineDatabase ?? 'quarantine'

@@ -30,6 +30,7 @@ export {
   PRODUCTS,
 } from './datasets.js'
 export {
+  type BatchOutcome,
   type CompiledExpectation,
   compileExpectations,
   type Expectation,
@@ -38,18 +39,16 @@ export {
   ExpectationFailedError,
   type ExpectationOutcome,
   type ExpectationResult,
-  type BatchOutcome,
   evaluateBatch,
   evaluateExpectations,
   expectationBatch,
   expectationBatchOf,
+  expectationSchema,
   firstFailure,
   type KeyLookup,
-  expectationSchema,
   mergeExpectations,
   typeRecord,
 } from './expectations.js'
-export { Int64Table, int64Words } from './keys.js'
 export {
   CLEAN,
   DEFAULT_DIRTY,
@@ -66,14 +65,15 @@ export {
   appIdOf,
   archiveRawFiles,
   changedCondition,
-  type JobStageMs,
   type JobOutput,
   type JobRunLog,
+  type JobStageMs,
   type RunContext,
   rejectedCsv,
   runJob,
   tableKeys,
 } from './jobs.js'
+export { Int64Table, int64Words } from './keys.js'
 export {
   ConsoleNotifier,
   formatNotification,

@@ -1,7 +1,10 @@
 /**
- * The three load jobs (products_job, orders_job, order_items_job): read this run's preprocessed CSVs, check
- * the dataset's expectations, quarantine dropped rows (Delta tables under rejected/), collapse duplicates, and MERGE (upsert) the batch into the Delta
- * table with an application transaction, then archive the raw files whose data is committed.
+ * The three load jobs (products_job, orders_job, order_items_job), streaming on columns: read this run's
+ * preprocessed CSVs batch by batch as columns, type them into Arrow data and check the dataset's expectations
+ * on it, quarantine dropped rows (Delta tables under rejected/), collapse duplicates through a hash of the key
+ * column, and MERGE the batch into the Delta table with an application transaction — the MERGE's own
+ * null-safe change detection decides what is inserted, updated or left alone. Then the raw files whose data
+ * is committed are archived.
  */
 
 import { makeData, RecordBatch, Schema, Struct, Table } from 'apache-arrow'
@@ -13,8 +16,8 @@ import {
   type CompiledExpectation,
   compileExpectations,
   type Expectation,
-  type ExpectationResult,
   ExpectationFailedError,
+  type ExpectationResult,
   evaluateBatch,
   mergeExpectations,
 } from './expectations.js'
@@ -28,8 +31,6 @@ import {
   type ReferenceKeys,
   type Rejection,
   RULES,
-  type TypedRow,
-  type TypedValue,
 } from './rules.js'
 import { type FileStore, joinKey, listAll, readText, writeText } from './store.js'
 import type { Warehouse } from './warehouse.js'

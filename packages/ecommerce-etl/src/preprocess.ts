@@ -4,11 +4,11 @@
  * step goes on with the others.
  */
 import { open } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { DATASET_DEFS, DATASETS, type DatasetName, datasetOfPath } from './datasets.js'
 import { type FileStore, joinKey, listAll } from './store.js'
-import { availableParallelism } from 'node:os'
-import { convertSheets, XlsxPool, type XlsxTaskResult } from './xlsx-pool.js'
 import { type CellKind, listSheets } from './xlsx.js'
+import { convertSheets, XlsxPool, type XlsxTaskResult } from './xlsx-pool.js'
 
 /** One preprocessed output file. */
 export interface PreprocessedFile {
@@ -191,7 +191,13 @@ export async function preprocess(
           } else if (b !== 13 && b !== 32 && b !== 9) blank = false
         }
         if (!blank) lines++
-        const file: PreprocessedFile = { dataset, rawPath: obj.path, path: out, sheet: '', rows: Math.max(lines - 1, 0) }
+        const file: PreprocessedFile = {
+          dataset,
+          rawPath: obj.path,
+          path: out,
+          sheet: '',
+          rows: Math.max(lines - 1, 0),
+        }
         outcomes.push(() => result.files.push(file))
         continue
       }

@@ -4,9 +4,9 @@
  */
 import type { RecordBatch } from 'apache-arrow'
 import { takeRows } from 'delta-ts'
-import type { DatasetDef, DatasetName } from './datasets.js'
 import type { RawBatch } from './columns.js'
 import { recordAt } from './columns.js'
+import type { DatasetDef, DatasetName } from './datasets.js'
 import {
   type CompiledExpectation,
   compileExpectations,
@@ -164,12 +164,7 @@ export function validateBatch(
 ): ValidatedBatch {
   const compiled = compileExpectations(def, expectations)
   const { values, passed, results } = evaluateExpectations(def, records, compiled, refs)
-  const { keep, rejected, warned } = classifyRows(
-    compiled,
-    passed,
-    records.length,
-    (i) => records[i],
-  )
+  const { keep, rejected, warned } = classifyRows(compiled, passed, records.length, (i) => records[i])
   const accepted: TypedRow[] = []
   for (let i = 0; i < records.length; i++) if (keep[i]) accepted.push({ values: values[i], source: records[i] })
   return { accepted, rejected, expectations: results, warned }

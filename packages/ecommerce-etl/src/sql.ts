@@ -9,7 +9,7 @@
  * deletion vectors and column mapping.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api'
-import { type RecordBatch, type Schema, Table as ArrowTable, type Vector } from 'apache-arrow'
+import { Table as ArrowTable, type RecordBatch, type Schema, type Vector } from 'apache-arrow'
 import { DATASET_DEFS, DATASETS, type DatasetName } from './datasets.js'
 import { quarantineRows } from './quarantine.js'
 import type { Warehouse } from './warehouse.js'
@@ -297,7 +297,13 @@ export class WarehouseSql {
       // Load (or reload, at the same version, with the columns a new query needs too) only what is referenced.
       const columns = all.filter((c) => wanted.includes(c) || have?.has(c))
       const scan = snap.scan({ columns, ...(this.filters[name] ? { filter: this.filters[name] } : {}) })
-      await loadTable(this.connection, quarantined ? 'quarantine' : 'lakehouse_dwh', dataset, scan.schema, scan.batches())
+      await loadTable(
+        this.connection,
+        quarantined ? 'quarantine' : 'lakehouse_dwh',
+        dataset,
+        scan.schema,
+        scan.batches(),
+      )
       this.loaded[name] = snap.version
       this.loadedColumns[name] = new Set(columns)
     }

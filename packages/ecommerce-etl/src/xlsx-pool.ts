@@ -70,7 +70,11 @@ function startWorker(): Worker {
   // Running from TypeScript sources (tsx, a test runner): this thread's module hooks do not reach a worker, so
   // the worker registers tsx's loader itself before importing the entry.
   // `require.resolve` gives the CommonJS build of tsx's API; the worker imports its ESM twin next to it.
-  const tsxApi = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
+  const tsxApi = pathToFileURL(
+    createRequire(here)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href
   const boot = `import(${JSON.stringify(tsxApi)}).then((t) => { t.register(); return import(${JSON.stringify(url.href)}) })`
   return new Worker(boot, { eval: true })
 }

@@ -328,7 +328,8 @@ describe('MERGE clauses (hand-computed expectations)', () => {
   it('skipEmptyCommit with txn: a null-safe change-detecting merge of unchanged rows commits nothing; a changed row commits with the txn', async () => {
     const t = await createOrders(target)
     const before = (await t.snapshot()).version
-    const unchanged = 'NOT (target.id <=> source.id AND target.status <=> source.status AND target.amount <=> source.amount AND target.updated_at <=> source.updated_at AND target.day <=> source.day)'
+    const unchanged =
+      'NOT (target.id <=> source.id AND target.status <=> source.status AND target.amount <=> source.amount AND target.updated_at <=> source.updated_at AND target.day <=> source.day)'
     const go = (rows: typeof target, version: number) =>
       t
         .merge(ordersTable(rows), { on: ['id'], txn: { appId: 'etl', version }, skipEmptyCommit: true })
