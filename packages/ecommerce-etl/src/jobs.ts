@@ -8,7 +8,6 @@
  */
 
 import { makeData, RecordBatch, Schema, Struct, Table } from 'apache-arrow'
-import { takeRows } from 'delta-ts'
 import { csvBatches, recordAt } from './columns.js'
 import { parseCsvRecords, toCsv } from './csv.js'
 import type { DatasetDef, DatasetName } from './datasets.js'
@@ -189,7 +188,9 @@ function datasetColumns(def: DatasetDef, batch: RecordBatch): RecordBatch {
 
 /** What validating a job's input gave: accepted column batches, rejections, counts. */
 interface ValidatedInput {
+  /** Typed dataset columns of every batch, with `keep` marking its accepted rows. */
   accepted: RecordBatch[]
+  keep: Uint8Array[]
   rejected: Rejection[]
   results: ExpectationResult[]
   warned: number
@@ -216,6 +217,7 @@ async function readAndValidate(
     .filter((p) => p.endsWith('.csv'))
   const out: ValidatedInput = {
     accepted: [],
+    keep: [],
     rejected: [],
     results: compiled.map((e) => ({ name: e.name, action: e.action, predicate: e.predicate, passed: 0, failed: 0 })),
     warned: 0,
@@ -251,10 +253,9 @@ async function readAndValidate(
         const { keep, rejected, warned } = classifyBatch(compiled, outcome.passed, raw)
         out.warned += warned
         for (const r of rejected) out.rejected.push(r)
-        const cols = datasetColumns(def, outcome.batch)
-        const idx: number[] = []
-        for (let i = 0; i < keep.length; i++) if (keep[i]) idx.push(i)
-        if (idx.length > 0) out.accepted.push(idx.length === keep.length ? cols : takeRows(cols, Int32Array.from(idx)))
+        // The whole batch's columns and which rows are accepted: dedup selects survivors among them in one take.
+        out.accepted.push(datasetColumns(def, outcome.batch))
+        out.keep.push(keep)
       }
       out.inputRows += raw.length
       ctx.onRows?.(out.inputRows)
@@ -306,8 +307,9 @@ export async function runJob(def: DatasetDef, ctx: RunContext, refs: ReferenceKe
   const input = await readAndValidate(def, ctx, compiled, refs)
   const { rejected, files } = input
   let t = performance.now()
-  const { batches, duplicates, keys } = dedupBatches(def, input.accepted)
+  const { batches, duplicates, keys } = dedupBatches(def, input.accepted, input.keep)
   input.accepted.length = 0
+  input.keep.length = 0
   const dedupMs = performance.now() - t
   const accepted = batches.reduce((n, b) => n + b.numRows, 0)
   const balanced = input.inputRows === accepted + rejected.length + duplicates

@@ -259,12 +259,14 @@ export function dedupByKey(def: DatasetDef, rows: readonly TypedRow[]): { rows: 
  * {@link dedupByKey} on columns: collapses rows of `batches` (typed dataset columns first, as the jobs'
  * accepted batches) with the same key through a hash table of the key column, keeping the row with the
  * greatest `order_timestamp` (when the dataset has one; a null timestamp is the lowest), ties to the later row.
- * Survivors keep input order. Rows with a null key are all kept. Returns the survivors (one batch per input
- * batch), the number dropped and the set of surviving keys.
+ * Survivors keep input order. Rows with a null key are all kept. `masks` (per batch, 1 = take part) leaves
+ * other rows out entirely (the jobs pass their accepted rows this way, so survivors are taken in one copy).
+ * Returns the survivors (one batch per input batch that has any), the number dropped and the surviving keys.
  */
 export function dedupBatches(
   def: DatasetDef,
   batches: readonly RecordBatch[],
+  masks?: readonly Uint8Array[],
 ): { batches: RecordBatch[]; duplicates: number; keys: Int64Table } {
   const keyAt = def.columns.findIndex((c) => c.name === def.key)
   const tsAt = def.columns.findIndex((c) => c.name === 'order_timestamp')
@@ -287,11 +289,13 @@ export function dedupBatches(
   }
   let duplicates = 0
   g = 0
-  for (const b of batches) {
+  batches.forEach((b, k) => {
     const kd = b.data.children[keyAt]
     const w = int64Words(kd)
     const td = tsAt >= 0 ? b.data.children[tsAt] : undefined
+    const mask = masks?.[k]
     for (let i = 0; i < b.numRows; i++, g++) {
+      if (mask && !mask[i]) continue
       if (kd.nullCount > 0 && !kd.getValid(i)) {
         keep[g] = 1
         continue
@@ -313,12 +317,12 @@ export function dedupBatches(
       keep[g] = 1
       index.setValueAt(slot, g)
     }
-  }
+  })
   const out: RecordBatch[] = []
   batches.forEach((b, k) => {
     const idx: number[] = []
     for (let i = 0; i < b.numRows; i++) if (keep[starts[k] + i]) idx.push(i)
-    out.push(idx.length === b.numRows ? b : takeRows(b, Int32Array.from(idx)))
+    if (idx.length > 0) out.push(idx.length === b.numRows ? b : takeRows(b, Int32Array.from(idx)))
   })
   return { batches: out, duplicates, keys: index }
 }
