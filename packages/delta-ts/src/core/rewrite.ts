@@ -32,8 +32,11 @@ import type { IdentityAllocator } from './write-rules.js'
  * in both modes, so DELETE, UPDATE and MERGE need not know which mode runs. The rewriter never decides removals
  * itself.
  *
- * Memory: one target batch at a time once a file is known to change; copy-on-write holds a file's unchanged
- * batches before its first change (at most one file's rows) because an untouched file must not be rewritten;
+ * Reading: every opened candidate file goes through one scan, whose decode window runs ahead across files
+ * (see candidateBatches); results are consumed in file order.
+ *
+ * Memory: the scan's window (at most `concurrency` decoded row groups) plus one target batch at a time once
+ * a file is known to change; copy-on-write holds a file's unchanged batches before its first change (at most one file's rows) because an untouched file must not be rewritten;
  * deletion-vector mode holds only the deleted row indexes of the touched files.
  */
 
@@ -232,7 +235,6 @@ function copyOnWrite(
   metrics: RewriteMetrics,
   changes: ChangeDataCollector | undefined,
 ): RewriteRun {
-  const { files, signal } = plan
   const removed: FileEntry[] = []
   // Rows copied out of one data file share its partition: the writer need not split them row by row.
   const copied = new WeakSet<arrow.RecordBatch>()
@@ -241,53 +243,61 @@ function copyOnWrite(
     return b
   }
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
-    for (const file of files) {
-      throwIfAborted(signal)
-      if (plan.removeWholeFile?.(file)) {
+    // Batches of the current file seen before its first change: written only if a later batch changes it.
+    let held: arrow.RecordBatch[] | undefined
+    for await (const ev of candidateBatches(snapshot, plan, undefined)) {
+      const { file } = ev
+      if (ev.kind === 'whole') {
         removed.push(file)
         metrics.numRowsRemoved += liveRows(file)
         continue
       }
-      metrics.numFilesScanned++
-      // Batches of the file seen before its first change: written only if a later batch changes the file.
-      let held: arrow.RecordBatch[] | undefined = []
-      for await (const batch of snapshot.scan({ files: [file], signal }).batches()) {
-        const r = plan.rewrite(batch, file)
-        const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
-        const added = r?.added?.filter((b) => b.numRows > 0) ?? []
-        if (!gone && added.length === 0) {
-          if (held) held.push(batch)
-          else {
-            metrics.numCopiedRows += batch.numRows
-            yield copy(batch)
-          }
-          continue
-        }
-        if (held) {
-          // The file changes: it is removed, and the batches held so far are its first survivors.
-          removed.push(file)
-          for (const b of held) {
-            metrics.numCopiedRows += b.numRows
-            yield copy(b)
-          }
-          held = undefined
-        }
-        if (gone && changes) recordDeleted(changes, batch, gone.mask, r?.updated)
-        if (gone) {
-          metrics.numRowsRemoved += gone.count
-          const kept = batch.numRows - gone.count
-          if (kept > 0) {
-            metrics.numCopiedRows += kept
-            yield copy(kept === batch.numRows ? batch : takeRows(batch, survivors(gone.mask, kept)))
-          }
-        } else {
+      if (ev.kind === 'open') {
+        metrics.numFilesScanned++
+        held = []
+        continue
+      }
+      if (ev.kind === 'close') {
+        // An untouched file keeps its add action; its held batches are dropped.
+        held = undefined
+        continue
+      }
+      const { batch } = ev
+      const r = plan.rewrite(batch, file)
+      const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
+      const added = r?.added?.filter((b) => b.numRows > 0) ?? []
+      if (!gone && added.length === 0) {
+        if (held) held.push(batch)
+        else {
           metrics.numCopiedRows += batch.numRows
           yield copy(batch)
         }
-        for (const b of added) {
-          metrics.numRowsAdded += b.numRows
-          yield changes ? changes.tag(b, 'update_postimage') : b
+        continue
+      }
+      if (held) {
+        // The file changes: it is removed, and the batches held so far are its first survivors.
+        removed.push(file)
+        for (const b of held) {
+          metrics.numCopiedRows += b.numRows
+          yield copy(b)
         }
+        held = undefined
+      }
+      if (gone && changes) recordDeleted(changes, batch, gone.mask, r?.updated)
+      if (gone) {
+        metrics.numRowsRemoved += gone.count
+        const kept = batch.numRows - gone.count
+        if (kept > 0) {
+          metrics.numCopiedRows += kept
+          yield copy(kept === batch.numRows ? batch : takeRows(batch, survivors(gone.mask, kept)))
+        }
+      } else {
+        metrics.numCopiedRows += batch.numRows
+        yield copy(batch)
+      }
+      for (const b of added) {
+        metrics.numRowsAdded += b.numRows
+        yield changes ? changes.tag(b, 'update_postimage') : b
       }
     }
     yield* extraRows(plan, metrics, changes)
@@ -309,43 +319,100 @@ function markDeletedRows(
   metrics: RewriteMetrics,
   changes: ChangeDataCollector | undefined,
 ): RewriteRun {
-  const { files, signal } = plan
   const removed: FileEntry[] = []
   const deletions: FileDeletion[] = []
   const columns = [...(plan.columns ?? snapshot.schema.fields.map((f) => f.name)), ROW_INDEX]
   const dataColumns = Array.from({ length: columns.length - 1 }, (_, k) => k)
 
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
-    for (const file of files) {
-      throwIfAborted(signal)
-      if (plan.removeWholeFile?.(file)) {
+    // The deleted physical rows of the file being read; pushed to `deletions` when its batches end.
+    let rows: number[] = []
+    for await (const ev of candidateBatches(snapshot, plan, columns)) {
+      const { file } = ev
+      if (ev.kind === 'whole') {
         removed.push(file)
         metrics.numRowsRemoved += liveRows(file)
         continue
       }
-      metrics.numFilesScanned++
-      const rows: number[] = []
-      for await (const withIndex of snapshot.scan({ files: [file], columns, signal }).batches()) {
-        const batch = withIndex.selectAt(dataColumns)
-        const r = plan.rewrite(batch, file)
-        const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
-        if (gone) {
-          const index = withIndex.getChildAt(dataColumns.length)!
-          for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
-          if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
-        }
-        for (const b of r?.added ?? []) {
-          if (b.numRows === 0) continue
-          metrics.numRowsAdded += b.numRows
-          yield changes ? changes.tag(b, 'update_postimage') : b
-        }
+      if (ev.kind === 'open') {
+        metrics.numFilesScanned++
+        rows = []
+        continue
       }
-      // numRecords counts every physical row of the file; without stats a fully deleted file keeps a vector.
-      if (rows.length > 0) deletions.push({ file, rows, totalRows: file.stats?.numRecords })
+      if (ev.kind === 'close') {
+        // numRecords counts every physical row of the file; without stats a fully deleted file keeps a vector.
+        if (rows.length > 0) deletions.push({ file, rows, totalRows: file.stats?.numRecords })
+        continue
+      }
+      const withIndex = ev.batch
+      const batch = withIndex.selectAt(dataColumns)
+      const r = plan.rewrite(batch, file)
+      const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
+      if (gone) {
+        const index = withIndex.getChildAt(dataColumns.length)!
+        for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
+        if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
+      }
+      for (const b of r?.added ?? []) {
+        if (b.numRows === 0) continue
+        metrics.numRowsAdded += b.numRows
+        yield changes ? changes.tag(b, 'update_postimage') : b
+      }
     }
     yield* extraRows(plan, metrics, changes)
   }
   return { output: output(), removed, deletions }
+}
+
+/** One step of {@link candidateBatches}. */
+type CandidateEvent =
+  | { kind: 'whole'; file: FileEntry }
+  | { kind: 'open'; file: FileEntry }
+  | { kind: 'batch'; file: FileEntry; batch: arrow.RecordBatch }
+  | { kind: 'close'; file: FileEntry }
+
+/**
+ * The candidate files in plan order: a file removed whole without being opened (`removeWholeFile`) is one
+ * `whole` step; any other file is `open`, its batches, `close`. Every opened file is read through one scan,
+ * so the scan's decode window (at most `concurrency` decoded row groups, the pool's size) runs ahead across
+ * file boundaries while the rewriter and the writer work on the current file; one scan per file left the pool
+ * idle at every file's start. Results still come strictly in file and row order, so output and metrics are
+ * deterministic.
+ */
+async function* candidateBatches(
+  snapshot: Snapshot,
+  plan: RewritePlan,
+  columns: string[] | undefined,
+): AsyncGenerator<CandidateEvent> {
+  const { signal } = plan
+  const whole = plan.files.map((f) => plan.removeWholeFile?.(f) === true)
+  const read = plan.files.filter((_, i) => !whole[i])
+  const scanned =
+    read.length > 0
+      ? snapshot.scan({ files: read, columns, signal }).batchesWithFile()[Symbol.asyncIterator]()
+      : undefined
+  let next = scanned ? await scanned.next() : undefined
+  try {
+    for (let i = 0; i < plan.files.length; i++) {
+      const file = plan.files[i]
+      throwIfAborted(signal)
+      if (whole[i]) {
+        yield { kind: 'whole', file }
+        continue
+      }
+      yield { kind: 'open', file }
+      // The scan yields the files of `read` in order, each only if it has a live row: a batch of a later file
+      // ends this one.
+      while (next && !next.done && next.value.file === file) {
+        yield { kind: 'batch', file, batch: next.value.batch }
+        next = await scanned!.next()
+      }
+      yield { kind: 'close', file }
+    }
+  } finally {
+    // Stopped early (an error downstream, a break): let the scan settle its in-flight decodes and readers.
+    await scanned?.return?.(undefined)
+  }
 }
 
 async function* extraRows(
