@@ -96,7 +96,8 @@ export async function rewriteMatchingRows(
       const deleted = new Int32Array(count)
       for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) deleted[k++] = i
       const changed = transform?.(takeRows(batch, deleted))
-      return { deleted, added: changed ? [changed] : undefined }
+      // Row k of `changed` is the new version of row deleted[k] (it keeps that row's id under row tracking).
+      return changed ? { deleted, added: [changed], addedFrom: [deleted] } : { deleted }
     },
     signal,
   })

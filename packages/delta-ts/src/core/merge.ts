@@ -984,6 +984,8 @@ export async function executeMerge(
     }
     const deleted: number[] = []
     const added: arrow.RecordBatch[] = []
+    // Per batch of `added`: the target rows its rows are new versions of (row ids carry over, rewrite.ts).
+    const addedFrom: number[][] = []
     // WHEN MATCHED, in order.
     if (matched.length > 0 && pairT.length > 0) {
       const r = resolverFor(pairs)
@@ -998,6 +1000,7 @@ export async function executeMerge(
           continue
         }
         metrics.numTargetRowsMatchedUpdated += sel.length
+        addedFrom.push(sel.map((j) => pairT[j]))
         const sub = takeRows(pairs, Int32Array.from(sel))
         const sr = resolverFor(sub)
         added.push(
@@ -1025,6 +1028,7 @@ export async function executeMerge(
             continue
           }
           metrics.numTargetRowsNotMatchedBySourceUpdated += sel.length
+          addedFrom.push(sel.map((j) => un[j]))
           const sub = takeRows(ctx, Int32Array.from(sel))
           const sr = resolverFor(sub)
           added.push(
@@ -1035,7 +1039,7 @@ export async function executeMerge(
         }
       }
     }
-    return deleted.length === 0 ? undefined : { deleted, added }
+    return deleted.length === 0 ? undefined : { deleted, added, addedFrom }
   }
 
   /** WHEN NOT MATCHED (insert), in order, over the source rows no target row matched. */

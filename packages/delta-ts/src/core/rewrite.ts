@@ -6,6 +6,7 @@ import { fileMayMatch } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
 import { writeDataFiles } from './data-writer.js'
 import type { BoundPredicate } from './dml-support.js'
+import { rowIdCarrier } from './row-tracking.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
 import type { IdentityAllocator } from './write-rules.js'
@@ -36,6 +37,12 @@ export interface BatchRewrite {
   deleted?: ArrayLike<number>
   /** New rows written in place of deleted ones (the table's schema; any partition). */
   added?: readonly arrow.RecordBatch[]
+  /**
+   * Per batch of `added`, for each of its rows the index into the target batch of the row it is the new
+   * version of (-1: a new row). On a row-tracking table that row's id carries over (core/row-tracking.ts);
+   * absent, the added rows get fresh row ids.
+   */
+  addedFrom?: readonly (ArrayLike<number> | undefined)[]
 }
 
 /** Decides what happens to one batch of a candidate file; `undefined` leaves the batch unchanged. */
@@ -130,7 +137,10 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   const removed: FileEntry[] = []
   // Rows copied out of one data file share its partition: the writer need not split them row by row.
   const copied = new WeakSet<arrow.RecordBatch>()
-  const copy = (b: arrow.RecordBatch) => {
+  // Row tracking: scanned batches carry row ids; the written rows keep them in materialized columns.
+  const ids = rowIdCarrier(snapshot)
+  const copy = (scanned: arrow.RecordBatch) => {
+    const b = ids.copied(scanned)
     copied.add(b)
     return b
   }
@@ -146,10 +156,12 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
       metrics.numFilesScanned++
       // Batches of the file seen before its first change: written only if a later batch changes the file.
       let held: arrow.RecordBatch[] | undefined = []
-      for await (const batch of snapshot.scan({ files: [file], signal }).batches()) {
-        const r = plan.rewrite(batch, file)
+      for await (const batch of snapshot.scan({ files: [file], columns: ids.scanColumns, signal }).batches()) {
+        const r = plan.rewrite(ids.tableRows(batch), file)
         const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
-        const added = r?.added?.filter((b) => b.numRows > 0) ?? []
+        const added = (r?.added ?? [])
+          .map((b, k) => ids.replaced(b, batch, r?.addedFrom?.[k]))
+          .filter((b) => b.numRows > 0)
         if (!gone && added.length === 0) {
           if (held) held.push(batch)
           else {
@@ -189,7 +201,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
         throwIfAborted(signal)
         if (b.numRows === 0) continue
         metrics.numRowsAdded += b.numRows
-        yield b
+        yield ids.inserted(b)
       }
     }
   }
@@ -202,6 +214,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     targetFileSize: plan.targetFileSize,
     isSinglePartition: (b) => copied.has(b),
     identity: plan.identity,
+    rowTrackingColumns: ids.writerColumns,
     signal,
   })
   txn.remove(removed.map((f) => f.add))
