@@ -429,7 +429,10 @@ describe('row tracking', () => {
         },
       },
     ]
-    writeFileSync(path.join(dir, '_delta_log', `${'0'.padStart(20, '0')}.json`), v0.map((a) => JSON.stringify(a)).join('\n'))
+    writeFileSync(
+      path.join(dir, '_delta_log', `${'0'.padStart(20, '0')}.json`),
+      v0.map((a) => JSON.stringify(a)).join('\n'),
+    )
     const table = await DeltaTable.open(dir)
     await table.write(rows([1n, 2n], ['a', 'b']))
     const err = await expectError(table.update({ predicate: 'id = 1', set: { name: "'x'" } }), 'UNSUPPORTED_FEATURE')

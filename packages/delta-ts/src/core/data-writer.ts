@@ -2,9 +2,9 @@ import * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { adoptRecordBatch, adoptTable, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
 import { concatBatches } from '../arrow/concat.js'
+import { nullData } from '../arrow/convert.js'
 import { groupRows, mostlyUniqueColumns } from '../arrow/partition.js'
 import { scalarReader } from '../arrow/scalar.js'
-import { nullData } from '../arrow/convert.js'
 import { enforceSchema } from '../arrow/schema-evolution.js'
 import { computeFileStats } from '../arrow/stats.js'
 import { takeData } from '../arrow/take.js'
@@ -160,7 +160,10 @@ export async function writeDataFiles(
     throw new DeltaError('INVALID_ARGUMENT', 'a data file needs at least one non-partition column')
   const tracking = options.rowTrackingColumns
   const trackingFields = tracking
-    ? [new arrow.Field(tracking.rowId, new arrow.Int64(), true), new arrow.Field(tracking.rowCommitVersion, new arrow.Int64(), true)]
+    ? [
+        new arrow.Field(tracking.rowId, new arrow.Int64(), true),
+        new arrow.Field(tracking.rowCommitVersion, new arrow.Int64(), true),
+      ]
     : []
   const fileSchema = new arrow.Schema([
     ...dataFields.map((f) => deltaToArrowField(f, { columnMapping: mode })),
@@ -219,7 +222,12 @@ export async function writeDataFiles(
       configuration: options.configuration,
       columnMappingMode: mode,
     })
-    const physical = toPhysical(logical, [...dataFields.map((f) => f.name), ...trackingFields.map((f) => f.name)], fileSchema, mode)
+    const physical = toPhysical(
+      logical,
+      [...dataFields.map((f) => f.name), ...trackingFields.map((f) => f.name)],
+      fileSchema,
+      mode,
+    )
     const request = encodeRequest(physical, {
       codec,
       maxRowGroupRows: options.maxRowGroupRows,
@@ -377,7 +385,10 @@ function tableBytes(t: arrow.Table): number {
 /**
  * The table columns of an input batch and its row-tracking columns (by name; all-null columns when absent).
  */
-function splitTrackingColumns(batch: arrow.RecordBatch, trackingFields: arrow.Field[]): [arrow.RecordBatch, arrow.Data[]] {
+function splitTrackingColumns(
+  batch: arrow.RecordBatch,
+  trackingFields: arrow.Field[],
+): [arrow.RecordBatch, arrow.Data[]] {
   const names = new Set(trackingFields.map((f) => f.name))
   const keep = batch.schema.fields.flatMap((f, i) => (names.has(f.name) ? [] : [i]))
   const tracking = trackingFields.map((f) => {

@@ -108,8 +108,7 @@ export function rowIdCarrier(snapshot: Snapshot): RowIdCarrier {
         }),
       )
     },
-    copied: (scanned) =>
-      extend(scanned, metaColumn(scanned, META_ROW_ID), metaColumn(scanned, META_COMMIT_VERSION)),
+    copied: (scanned) => extend(scanned, metaColumn(scanned, META_ROW_ID), metaColumn(scanned, META_COMMIT_VERSION)),
     replaced: (rows, scanned, from) =>
       extend(rows, gatherInt64(metaColumn(scanned, META_ROW_ID), from, rows.numRows), nullInt64(rows.numRows)),
     inserted: (rows) => extend(rows, nullInt64(rows.numRows), nullInt64(rows.numRows)),

@@ -555,7 +555,10 @@ export class Transaction {
    */
   private assertRowIdsPreserved(metadata: MetadataAction): void {
     const conf = metadata.configuration ?? {}
-    if (conf['delta.rowTracking.materializedRowIdColumnName'] && conf['delta.rowTracking.materializedRowCommitVersionColumnName'])
+    if (
+      conf['delta.rowTracking.materializedRowIdColumnName'] &&
+      conf['delta.rowTracking.materializedRowCommitVersionColumnName']
+    )
       return
     const removed = new Set<string>()
     for (const a of this.actions) if (a.remove) removed.add(decodeActionPath(a.remove.path))

@@ -108,10 +108,30 @@ export interface SparkSqlTask {
   kind: 'sql'
   out: string
   conf?: Record<string, string>
+  /**
+   * Tables created before the statements through delta-spark's DeltaTableBuilder (Delta 4.0's SQL DDL refuses
+   * generated and identity columns through the session catalog; the builder writes the same metadata).
+   */
+  create?: SparkCreateTable[]
   statements?: string[]
   queries?: Record<string, string>
   /** Table directories whose data files to describe (column chunk physical types and encodings). */
   parquetFiles?: string[]
+}
+
+/** A table for Spark to create (py/spark_cli.py `create_tables`). */
+export interface SparkCreateTable {
+  dir: string
+  columns: Array<{
+    name: string
+    /** Spark SQL type name (BIGINT, STRING, TIMESTAMP, ...). */
+    type: string
+    nullable?: boolean
+    generatedAlwaysAs?: string
+    /** An identity column: GENERATED ALWAYS (default) or BY DEFAULT, START WITH, INCREMENT BY. */
+    identity?: { always?: boolean; start?: number; step?: number }
+  }>
+  properties?: Record<string, string>
 }
 
 /** What a {@link SparkSqlTask} returns. */
