@@ -110,15 +110,16 @@ describe('identity columns and row tracking under 8 concurrent writer processes'
     }))
     expect(new Set(rows.map((r) => r.rowId)).size).toBe(n)
     expect(new Set(rows.map((r) => r.id)).size).toBe(n)
-    const byName = new Map(rows.map((r) => [r.name, r]))
+    expect(rows.every((r) => r.name === 'updated')).toBe(true)
+    const byId = new Map(rows.map((r) => [String(r.id), r]))
     for (const u of lines.filter((l) => l.update)) {
       const ids = Object.entries(u.rowIds ?? {})
       expect(ids).toHaveLength(ops * 3)
-      for (const [name, rowId] of ids) {
-        const row = byName.get(`${name}!`)
-        expect(row, `updated row ${name}`).toBeDefined()
-        expect(row?.rowId, `row id of ${name}`).toBe(rowId)
-        expect(row?.rcv, `row commit version of ${name}`).toBe(u.version)
+      for (const [id, rowId] of ids) {
+        const row = byId.get(id)
+        expect(row, `updated row ${id}`).toBeDefined()
+        expect(row?.rowId, `row id of ${id}`).toBe(rowId)
+        expect(row?.rcv, `row commit version of ${id}`).toBe(u.version)
       }
     }
   }, 600_000)

@@ -5,8 +5,8 @@
  * CommitConflictError (a concurrent identity write changed the high-water mark) is retried against the new
  * snapshot, as a caller would. Prints one JSON line per committed append: {"seq":3,"version":17,"retries":1}.
  * With `dml` (a table with a `writer` column): the rows carry writer = <writer-id>, and after the appends the
- * process reads its rows' row ids, then UPDATEs its own rows (copy-on-write, racing the other writers) and
- * prints {"update":true,"version":v,"retries":n,"rowIds":{name: row id before the update}}.
+ * process reads its rows' row ids, then UPDATEs its own rows (name = 'updated'; copy-on-write, racing the other
+ * writers) and prints {"update":true,"version":v,"retries":n,"rowIds":{identity id: row id before the update}}.
  */
 import * as arrow from 'apache-arrow'
 import { CommitConflictError, DeltaTable } from 'delta-ts'
@@ -37,11 +37,11 @@ for (let seq = 0; seq < Number(opsArg); seq++) {
 
 if (dml) {
   const mine = `writer = '${writerId}'`
-  const before = await (await table.snapshot()).scan({ filter: mine, columns: ['name', '_metadata.row_id'] }).toArrow()
+  const before = await (await table.snapshot()).scan({ filter: mine, columns: ['id', '_metadata.row_id'] }).toArrow()
   const rowIds: Record<string, string> = {}
-  for (const r of before.toArray()) rowIds[String(r.name)] = String(r['_metadata.row_id'])
+  for (const r of before.toArray()) rowIds[String(r.id)] = String(r['_metadata.row_id'])
   const { result, retries } = await retrying(() =>
-    table.update({ predicate: mine, set: { name: "concat(name, '!')" }, maxBackoffMs: 200 }),
+    table.update({ predicate: mine, set: { name: "'updated'" }, maxBackoffMs: 200 }),
   )
   process.stdout.write(`${JSON.stringify({ update: true, version: result.version, retries, rowIds })}\n`)
 }
