@@ -405,6 +405,23 @@ describe('row tracking', () => {
     ])
   })
 
+  it('column mapping (name mode) with row tracking: UPDATE and OPTIMIZE keep row ids', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: IDS,
+      properties: { 'delta.enableRowTracking': 'true', 'delta.columnMapping.mode': 'name' },
+    })
+    await table.write(rows([1n, 2n], ['a', 'b']))
+    await table.write(rows([3n], ['c']))
+    await table.update({ predicate: 'id = 1', set: { name: "'A'" } })
+    await table.optimize()
+    expect(await tracked(table)).toEqual([
+      [1n, 'A', 0n, 3n],
+      [2n, 'b', 1n, 1n],
+      [3n, 'c', 2n, 2n],
+    ])
+  })
+
   it('a row-tracking table whose configuration names no materialized columns refuses copy-on-write DML with UNSUPPORTED_FEATURE', async () => {
     const dir = tmp()
     // A log as a writer that never assigns materialized column names would leave it (hand-written version 0).
