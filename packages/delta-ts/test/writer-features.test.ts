@@ -422,6 +422,36 @@ describe('row tracking', () => {
     ])
   })
 
+  it('setProperties enables row tracking on a table with data: backfills row ids in one commit, then DML keeps them', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, { schema: IDS })
+    await table.write(rows([1n, 2n], ['a', 'b']))
+    await table.write(rows([3n], ['c']))
+    await table.setProperties({ 'delta.enableRowTracking': 'true' }) // v3
+    const snap = await table.snapshot()
+    expect(snap.protocol.writerFeatures).toEqual(expect.arrayContaining(['rowTracking', 'domainMetadata']))
+    expect(snap.properties['delta.rowTracking.materializedRowIdColumnName']).toMatch(/^_row-id-col-/)
+    const v3 = commitActions(dir, 3)
+    const readds = v3.filter((a) => a.add).map((a) => a.add)
+    expect(readds).toHaveLength(2)
+    expect(readds.every((a) => a.dataChange === false && a.defaultRowCommitVersion === 3)).toBe(true)
+    // Consecutive ranges from 0, one per file (in the snapshot's file order).
+    const ranges = readds
+      .map((a) => [a.baseRowId, a.baseRowId + JSON.parse(a.stats).numRecords - 1])
+      .sort((x, y) => x[0] - y[0])
+    expect(ranges.flat()[0]).toBe(0)
+    expect(ranges[1][0]).toBe(ranges[0][1] + 1)
+    expect(ranges[1][1]).toBe(2)
+    expect(JSON.parse(action(dir, 3, 'domainMetadata').configuration)).toEqual({ rowIdHighWaterMark: 2 })
+    const before = await tracked(table)
+    expect(before.map((r) => r[2]).sort()).toEqual([0n, 1n, 2n])
+    expect(before.every((r) => r[3] === 3n)).toBe(true)
+    await table.update({ predicate: 'id = 3', set: { name: "'C'" } })
+    const after = await tracked(table)
+    expect(after.map((r) => r[2])).toEqual(before.map((r) => r[2]))
+    expect(after.find((r) => r[0] === 3n)?.[3]).toBe(4n)
+  })
+
   it('a row-tracking table whose configuration names no materialized columns refuses copy-on-write DML with UNSUPPORTED_FEATURE', async () => {
     const dir = tmp()
     // A log as a writer that never assigns materialized column names would leave it (hand-written version 0).
