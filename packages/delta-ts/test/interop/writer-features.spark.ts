@@ -116,6 +116,8 @@ let phase1Spark: SparkSqlResult
 let phase3: SparkSqlResult
 /** delta-ts's reads of ts_rt_dml at versions 1..6 (before Spark continues it). */
 const tsDml: Array<Array<Record<string, string | null>>> = []
+/** delta-ts's reads of ts_rt_backfill at versions 3 (row tracking enabled with backfill) and 4 (UPDATE). */
+const tsBackfill: Array<Array<Record<string, string | null>>> = []
 /** delta-ts's reads of every version of Spark's tables, taken in phase 2 before delta-ts writes them. */
 const tsReadsOfSpark: Record<string, Array<Record<string, unknown>>> = {}
 /** delta-ts's reads of sp_rt at each version delta-ts wrote in phase 2. */
@@ -189,6 +191,13 @@ beforeAll(async () => {
     .execute()
   await dml.optimize()
   for (let v = 1; v <= 6; v++) tsDml[v] = await trackedTs('ts_rt_dml', v)
+  // Row tracking enabled on a table with data (v3: feature + row-id backfill), then a delta-ts UPDATE (v4).
+  const bf = await DeltaTable.create(dir('ts_rt_backfill'), { schema: rtSchema })
+  await bf.write(idNames([1n, 2n], ['a', 'b']))
+  await bf.write(idNames([3n], ['c']))
+  await bf.setProperties({ 'delta.enableRowTracking': 'true' })
+  await bf.update({ predicate: 'id = 1', set: { name: "'A'" } })
+  for (let v = 3; v <= 4; v++) tsBackfill[v] = await trackedTs('ts_rt_backfill', v)
 
   const [r1, r1v, r1c, r1s] = await runSpark(
     [
@@ -226,7 +235,10 @@ beforeAll(async () => {
       {
         kind: 'sql',
         out: path.join(tmp.dir, 'phase1-versions.json'),
-        queries: everyVersion('ts_rt_dml', 1, 6, trackedSql),
+        queries: {
+          ...everyVersion('ts_rt_dml', 1, 6, trackedSql),
+          ...everyVersion('ts_rt_backfill', 3, 4, trackedSql),
+        },
       },
       // Spark continues delta-ts's DML: UPDATE, MERGE (update + insert), INSERT.
       {
@@ -237,8 +249,12 @@ beforeAll(async () => {
           `MERGE INTO ${at('ts_rt_dml')} t USING (SELECT * FROM VALUES (5L, 'E'), (8L, 'h') AS s(id, name)) s ON t.id = s.id ` +
             'WHEN MATCHED THEN UPDATE SET name = s.name WHEN NOT MATCHED THEN INSERT (id, name) VALUES (s.id, s.name)',
           `INSERT INTO ${at('ts_rt_dml')} VALUES (9, 'i')`,
+          `UPDATE ${at('ts_rt_backfill')} SET name = 'C' WHERE id = 3`,
         ],
-        queries: everyVersion('ts_rt_dml', 7, 9, trackedSql),
+        queries: {
+          ...everyVersion('ts_rt_dml', 7, 9, trackedSql),
+          ...everyVersion('ts_rt_backfill', 5, 5, trackedSql),
+        },
       },
       // Every version of Spark's own tables, for delta-ts to read the same.
       {
@@ -411,6 +427,20 @@ describe('Spark continues what delta-ts writes', () => {
     const after = rowsOf(phase3, `ts_rt_dml@${tsDmlLast + 1}`)
     expectStableRowIds(last, after)
     expect(after.map((r) => r.id)).toEqual(['1', '2', '4', '5', '6', '7', '8', '9', '10'])
+  })
+})
+
+describe('row tracking enabled on a table with data (delta-ts backfill)', () => {
+  it('Spark reads the backfilled row ids and the UPDATE after it as delta-ts does, and its own UPDATE keeps them', () => {
+    for (let v = 3; v <= 4; v++)
+      expect(rowsOf(phase1Versions, `ts_rt_backfill@${v}`), `version ${v}`).toEqual(tsBackfill[v])
+    expect(tsBackfill[3].map((r) => r.row_id).sort()).toEqual(['0', '1', '2'])
+    expect(tsBackfill[3].every((r) => r.rcv === '3')).toBe(true)
+    expectStableRowIds(tsBackfill[3], tsBackfill[4])
+    expect(tsBackfill[4].find((r) => r.id === '1')?.rcv).toBe('4')
+    const spark = rowsOf(phase1Continue, 'ts_rt_backfill@5')
+    expectStableRowIds(tsBackfill[4], spark)
+    expect(spark.find((r) => r.id === '3')).toMatchObject({ name: 'C', rcv: '5' })
   })
 })
 
