@@ -386,6 +386,31 @@ describe('row tracking', () => {
     expect(last.at(-1)?.slice(0, 2)).toEqual([8n, 'h'])
   })
 
+  it('deletion-vector DML on a row-tracking table: UPDATE and MERGE keep row ids, the marked files keep theirs', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: IDS,
+      properties: { 'delta.enableRowTracking': 'true', 'delta.enableDeletionVectors': 'true' },
+    })
+    await table.write(rows([1n, 2n, 3n], ['a', 'b', 'c'])) // v1: row ids 0..2
+    await table.update({ predicate: 'id = 2', set: { name: "'B'" } }) // v2
+    expect(commitActions(dir, 2).some((a) => a.add?.deletionVector)).toBe(true)
+    await table
+      .merge(rows([3n, 4n], ['C', 'd']), { on: 'target.id = source.id' })
+      .whenMatchedUpdate({ set: { name: 'source.name' } })
+      .whenNotMatchedInsert({ values: { id: 'source.id', name: 'source.name' } })
+      .execute() // v3
+    const after = await tracked(table)
+    expect(after.slice(0, 3)).toEqual([
+      [1n, 'a', 0n, 1n],
+      [2n, 'B', 1n, 2n],
+      [3n, 'C', 2n, 3n],
+    ])
+    expect(after[3].slice(0, 2)).toEqual([4n, 'd'])
+    expect(after[3][2]).toBeGreaterThan(2n)
+    expect(after[3][3]).toBe(3n)
+  })
+
   it('partitioned table: an UPDATE that moves rows to another partition keeps their row ids', async () => {
     const dir = tmp()
     const table = await DeltaTable.create(dir, {

@@ -5,8 +5,6 @@ import { referencedColumns } from '../protocol/expr/columns.js'
 import { exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
-import { deletionVectorsEnabled } from './deletion-vector-io.js'
-import { deleteWithDeletionVectors } from './dv-delete.js'
 import type { BoundPredicate as BoundExpr } from './plan.js'
 import { type RewriteMetrics, rewriteFiles } from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
@@ -67,7 +65,8 @@ export function assertRowsMatch(data: arrow.Table, p: BoundPredicate, what: stri
  * Rewrites the rows matching `p` through the rewrite engine ({@link rewriteFiles}): the candidate files are
  * the planner's (pruned by partition values and stats), each batch's matching rows (SQL semantics: only TRUE
  * matches) leave the table and `transform` says what replaces them (nothing for DELETE, the updated rows for
- * UPDATE). Partition-only predicates without a transform remove whole files without opening them.
+ * UPDATE). Partition-only predicates without a transform remove whole files without opening them. On a table
+ * with deletion vectors the engine marks the matching rows in vectors and writes only the transformed rows.
  * `numRowsRemoved` of the result is the number of matching rows.
  */
 export async function rewriteMatchingRows(
@@ -79,15 +78,14 @@ export async function rewriteMatchingRows(
 ): Promise<RewriteMetrics> {
   const wholeFiles = p.partitionOnly && !transform
   if (!wholeFiles) assertNoChangeDataFeedRewrite(snapshot, txn.operation)
-  // Tables with deletion vectors enabled: DELETE marks rows instead of rewriting files (merge-on-read).
-  if (!transform && !p.partitionOnly && deletionVectorsEnabled(snapshot.protocol, snapshot.properties))
-    return deleteWithDeletionVectors(snapshot, txn, p, signal)
   const { files, stats } = await snapshot.scan({ filter: p.expr, signal }).plan()
   return rewriteFiles(snapshot, txn, {
     files,
     numFilesSkipped: stats.total - stats.kept,
     read: p,
     removeWholeFile: wholeFiles ? () => true : undefined,
+    // DELETE needs only the predicate's columns to find its rows (read so in deletion-vector mode).
+    columns: transform ? undefined : [...new Set(referencedColumns(p.expr).map((c) => c.path[0]))],
     rewrite: (batch) => {
       const mask = evaluatePredicate(p.expr, batch)
       let count = 0

@@ -17,7 +17,13 @@ import { findField, type StructType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
 import { assertNoChangeDataFeedRewrite, type BoundPredicate, bindPredicate } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
-import { type BatchRewrite, emptyRewriteMetrics, type RewriteMetrics, rewriteFiles } from './rewrite.js'
+import {
+  type BatchRewrite,
+  emptyRewriteMetrics,
+  type RewriteMetrics,
+  rewriteChangedTable,
+  rewriteFiles,
+} from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
@@ -1080,7 +1086,7 @@ export async function executeMerge(
   metrics.numTargetRowsDeleted = metrics.numTargetRowsMatchedDeleted + metrics.numTargetRowsNotMatchedBySourceDeleted
   metrics.numOutputRows = metrics.numTargetRowsInserted + metrics.numTargetRowsUpdated + metrics.numCopiedRows
   metrics.executionTimeMs = Date.now() - started
-  if (m.numFilesAdded === 0 && m.numFilesRemoved === 0 && !options.txn) {
+  if (!rewriteChangedTable(m) && !options.txn) {
     return { version: snapshot.version, skipped: false, metrics }
   }
   if (options.txn) txn.setAppTransaction(options.txn.appId, options.txn.version)
@@ -1102,7 +1108,7 @@ export async function executeMerge(
     numTargetBytesRemoved: m.numBytesRemoved,
     numTargetChangeFilesAdded: 0,
     numTargetDeletionVectorsAdded: m.numDeletionVectorsAdded,
-    numTargetDeletionVectorsUpdated: 0,
+    numTargetDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numTargetDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
     executionTimeMs: metrics.executionTimeMs,
   })

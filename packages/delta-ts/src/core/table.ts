@@ -23,7 +23,7 @@ import {
 import { MergeBuilder, type MergeOptions } from './merge.js'
 import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
 import type { FileMetrics, OperationResult } from './result.js'
-import type { RewriteMetrics } from './rewrite.js'
+import { type RewriteMetrics, rewriteChangedTable } from './rewrite.js'
 import {
   clusterByTxn,
   clusteringColumns,
@@ -208,7 +208,9 @@ export class DeltaTable {
   /**
    * Deletes the rows matching `predicate` (SQL text or an expression). Whole files whose partition values
    * match are removed without being read; other candidate files (after pruning by partition values and stats)
-   * are rewritten without the matching rows. Commits nothing when no row matches.
+   * are rewritten without the matching rows — or, on a table with deletion vectors enabled
+   * (`deletionVectors: true` at create, or `delta.enableDeletionVectors`), keep their data and get the
+   * matching rows marked in their deletion vectors. Commits nothing when no row matches.
    */
   async delete(predicate: PredicateInput, options: CommitOptions = {}): Promise<DeleteResult> {
     checkArgument(
@@ -224,7 +226,7 @@ export class DeltaTable {
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
     const m = await deleteRowsWhere(snap, txn, p, options.signal)
     const metrics: DeleteMetrics = { ...m, numDeletedRows: m.numRowsRemoved, executionTimeMs: 0 }
-    if (m.numFilesRemoved === 0 && m.numDeletionVectorsAdded + m.numDeletionVectorsUpdated === 0) {
+    if (!rewriteChangedTable(m)) {
       return { version: snap.version, metrics: { ...metrics, executionTimeMs: Date.now() - started } }
     }
     // Spark's DELETE operationMetrics names.

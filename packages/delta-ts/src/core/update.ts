@@ -457,6 +457,7 @@ export async function updateTable(snapshot: Snapshot, options: UpdateOptions): P
     numAddedBytes: m.numBytesAdded,
     numRemovedBytes: m.numBytesRemoved,
     numDeletionVectorsAdded: m.numDeletionVectorsAdded,
+    numDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
     numAddedChangeFiles: 0,
     executionTimeMs: Date.now() - started,
