@@ -144,6 +144,56 @@ describe('columnar file actions (differential against object replay)', () => {
   })
 })
 
+describe('columnar stats skipping (typed columns) against per-file pruning', () => {
+  const statsTables = [
+    table('kernel-rs-data', 'v1-single-part-struct-stats-only'),
+    table('kernel-rs-data', 'v1-multi-part-partitioned-struct-stats-only'),
+    table('kernel-rs-data', 'v2-parquet-sidecars-struct-stats-only'),
+    table('kernel-rs-data', 'parsed-stats'),
+    table('kernel-rs-golden', 'data-skipping-basic-stats-all-types-checkpoint'),
+    table('kernel-rs-golden', 'dv-with-columnmapping'),
+  ]
+  const NUMERIC = new Set(['long', 'integer', 'short', 'byte', 'double', 'float'])
+  for (const dir of statsTables) {
+    it(`${dir.split('/').slice(-3, -1).join('/')}: comparisons and null tests of every numeric column keep exactly the files per-file pruning keeps`, async () => {
+      const snap = await loadSnapshot(new LocalStorage(dir))
+      const ctx = {
+        schema: snap.schema,
+        partitionColumns: snap.partitionColumns,
+        columnMappingMode: snap.columnMappingMode,
+      }
+      const all = await snap.files()
+      let checked = 0
+      let skipped = 0
+      for (const field of snap.schema.fields) {
+        if (typeof field.type !== 'string' || snap.partitionColumns.includes(field.name)) continue
+        const filters = [`${field.name} IS NULL`, `${field.name} IS NOT NULL`]
+        if (NUMERIC.has(field.type)) {
+          const phys = (field.metadata?.['delta.columnMapping.physicalName'] as string | undefined) ?? field.name
+          const bounds = new Set<number>()
+          for (const f of all)
+            for (const b of [f.stats?.minValues?.[phys], f.stats?.maxValues?.[phys]])
+              if (typeof b === 'number' && Number.isFinite(b)) bounds.add(b)
+          for (const b of [...bounds].slice(0, 4))
+            for (const op of ['<', '<=', '=', '!=', '>=', '>'])
+              filters.push(`${field.name} ${op} ${b}`, `NOT (${field.name} ${op} ${b}) OR ${field.name} IS NULL`)
+        }
+        for (const filter of filters) {
+          const bound = snap.bindPredicate(filter)
+          const plan = await snap.scan({ filter: bound }).plan()
+          const want = pruneFiles(all, bound, ctx)
+          expect(plan.files.map((x) => x.path).sort(), filter).toEqual(want.files.map((x) => x.path).sort())
+          expect(plan.stats, filter).toEqual(want.stats)
+          skipped += plan.stats.skippedByStats
+          checked++
+        }
+      }
+      expect(checked).toBeGreaterThan(2)
+      expect(skipped).toBeGreaterThan(0)
+    })
+  }
+})
+
 describe('columnar file actions: refresh and dedup', () => {
   it('a commit after the checkpoint that removes a file and re-adds it with a DV replaces the checkpoint row', async () => {
     const src = new LocalStorage(table('kernel-rs-golden', 'multi-part-checkpoint'))

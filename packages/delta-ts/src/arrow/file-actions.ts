@@ -17,6 +17,7 @@ import { type BaseFiles, type FileEntry, type FileStats, fileActionKey, parseSta
 import type { FileColumns, PruningContext } from '../protocol/pruning.js'
 import { partitionKeys } from '../protocol/replay.js'
 import { findField, physicalName } from '../protocol/schema.js'
+import { StatsScanner } from '../protocol/stats-scan.js'
 import { dataToJs } from './to-js.js'
 
 const utf8 = new TextDecoder()
@@ -32,6 +33,8 @@ interface Chunk {
   /** Decoded map keys and values of `partitionValues` (entry-indexed). */
   pvKeys?: (string | undefined)[]
   pvValues?: (string | undefined)[]
+  /** Shared partitionValues objects of rows with one partition value, by key and value. */
+  pvShared?: Map<string, Map<string | null, Record<string, string | null>>>
 }
 
 function childMap(data: Data): Map<string, Data> {
@@ -162,19 +165,17 @@ export class CheckpointFiles implements BaseFiles {
     this.#entries = new Array(total)
   }
 
-  #at(row: number): [Chunk, number] {
-    return [this.#chunks[this.#chunkOf[row]], this.#local[row]]
-  }
-
   /** `add.path` as written in the log (percent-encoded). */
   rawPath(row: number): string {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     c.paths ??= utf8Column(c.child.get('path') as Data) as string[]
     return c.paths[i]
   }
 
   deletionVector(row: number): DeletionVectorDescriptor | undefined {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const dv = c.child.get('deletionVector')
     if (!dv || dv.nullCount === dv.length) return undefined
     c.dvs ??= dataToJs(dv)
@@ -182,26 +183,53 @@ export class CheckpointFiles implements BaseFiles {
   }
 
   size(row: number): number {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     return numberAt(c.child.get('size'), i) ?? 0
   }
 
   modificationTime(row: number): number {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     return numberAt(c.child.get('modificationTime'), i) ?? 0
   }
 
+  /**
+   * The partition values of a row. Rows with the same single partition value share one object (a table has
+   * few distinct partitions and a million files; one object per file was a large part of load time and GC):
+   * callers must treat it as read-only, as FileEntry documents.
+   */
   partitionValues(row: number): Record<string, string | null> {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const map = c.child.get('partitionValues')
-    const out: Record<string, string | null> = {}
-    if (!map || !isValid(map, i) || map.valueOffsets === undefined) return out
+    if (!map || !isValid(map, i) || map.valueOffsets === undefined) return {}
     const offsets = map.valueOffsets as Int32Array
     const entries = map.children[0]
-    if (!entries) return out
+    if (!entries) return {}
     c.pvKeys ??= utf8Column(entries.children[0])
     c.pvValues ??= utf8Column(entries.children[1])
-    for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+    const from = offsets[i]
+    const to = offsets[i + 1]
+    if (to - from === 1) {
+      const key = c.pvKeys[from]
+      if (key === undefined) return {}
+      const value = c.pvValues[from] ?? null
+      c.pvShared ??= new Map()
+      let byValue = c.pvShared.get(key)
+      if (!byValue) {
+        byValue = new Map()
+        c.pvShared.set(key, byValue)
+      }
+      let out = byValue.get(value)
+      if (!out) {
+        out = { [key]: value }
+        byValue.set(value, out)
+      }
+      return out
+    }
+    const out: Record<string, string | null> = {}
+    for (let k = from; k < to; k++) {
       const key = c.pvKeys[k]
       if (key !== undefined) out[key] = c.pvValues[k] ?? null
     }
@@ -210,13 +238,15 @@ export class CheckpointFiles implements BaseFiles {
 
   /** The `stats` JSON of a row, when the checkpoint has it. */
   statsJson(row: number): string | undefined {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const s = c.child.get('stats')
     return s ? stringAt(s, i) : undefined
   }
 
   #statsParsed(row: number): Record<string, unknown> | undefined {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const sp = c.child.get('stats_parsed')
     if (!sp || sp.nullCount === sp.length) return undefined
     if (!isValid(sp, i)) return undefined
@@ -230,7 +260,8 @@ export class CheckpointFiles implements BaseFiles {
 
   /** The whole add action of a row, converted from its Arrow row. */
   add(row: number): AddAction {
-    const [c, i] = this.#at(row)
+    const c = this.#chunks[this.#chunkOf[row]]
+    const i = this.#local[row]
     const add = dataToJs(c.data.slice(i, 1))[0] as AddAction
     return add
   }
@@ -274,27 +305,31 @@ export class CheckpointFiles implements BaseFiles {
   checkPartitionValues(metadata: MetadataAction | undefined, where: string): void {
     if (!metadata?.partitionColumns || metadata.partitionColumns.length === 0) return
     const wanted = partitionKeys(metadata)
-    for (let row = 0; row < this.length; row++) {
-      const [c, i] = this.#at(row)
+    let row = 0
+    for (const c of this.#chunks) {
       const map = c.child.get('partitionValues')
-      let from = 0
-      let to = 0
-      if (map && isValid(map, i) && map.valueOffsets !== undefined && map.children[0]) {
-        const offsets = map.valueOffsets as Int32Array
-        from = offsets[i]
-        to = offsets[i + 1]
-        c.pvKeys ??= utf8Column(map.children[0].children[0])
-      }
+      const hasMap = map !== undefined && map.valueOffsets !== undefined && map.children[0] !== undefined
+      const offsets = hasMap ? (map.valueOffsets as Int32Array) : undefined
+      if (hasMap) c.pvKeys ??= utf8Column(map.children[0].children[0])
       const keys = c.pvKeys
-      for (const { column, keys: names } of wanted) {
-        let found = false
-        for (let k = from; k < to && !found; k++) found = names.includes(keys?.[k] ?? '')
-        if (found) continue
-        const has = keys ? keys.slice(from, to) : []
-        throw new DeltaError(
-          'INVALID_LOG',
-          `${where}: add of ${this.rawPath(row)} has no value for partition column '${column}' (partitionValues keys: ${has.length > 0 ? has.join(', ') : 'none'})`,
-        )
+      for (let j = 0; j < c.rows.length; j++, row++) {
+        const i = c.rows[j]
+        let from = 0
+        let to = 0
+        if (offsets && isValid(map as Data, i)) {
+          from = offsets[i]
+          to = offsets[i + 1]
+        }
+        for (const { column, keys: names } of wanted) {
+          let found = false
+          for (let k = from; k < to && !found; k++) found = names.includes(keys?.[k] ?? '')
+          if (found) continue
+          const has = keys ? keys.slice(from, to) : []
+          throw new DeltaError(
+            'INVALID_LOG',
+            `${where}: add of ${this.rawPath(row)} has no value for partition column '${column}' (partitionValues keys: ${has.length > 0 ? has.join(', ') : 'none'})`,
+          )
+        }
       }
     }
   }
@@ -314,16 +349,7 @@ export class CheckpointFiles implements BaseFiles {
     const n = this.length
     const parts = new Map<string, { codes: Int32Array; values: (string | null)[] }>()
     let numRecords: unknown[] | undefined
-    const json = (): (string | undefined)[] => {
-      const out = new Array<string | undefined>(n)
-      for (const c of this.#chunks) {
-        const s = c.child.get('stats')
-        if (!s) continue
-        const col = utf8Column(s)
-        for (let j = 0; j < c.rows.length; j++) out[this.#rowOf(c, j)] = col[c.rows[j]]
-      }
-      return out
-    }
+    let one: StatsScanner | undefined
     const self = this
     return {
       length: n,
@@ -369,51 +395,80 @@ export class CheckpointFiles implements BaseFiles {
         return p
       },
       statsColumn(path) {
-        const min = new Array<unknown>(n)
-        const max = new Array<unknown>(n)
-        const nullCount = new Array<unknown>(n)
-        const nr = numberRecordsMissing() ? new Array<unknown>(n) : undefined
-        const texts = json()
-        for (let row = 0; row < n; row++) {
-          const text = texts[row]
-          let stats: FileStats | undefined
-          if (text !== undefined) stats = parseStats(text)
-          else stats = self.#statsParsed(row)
-          if (!stats) continue
-          min[row] = dig(stats.minValues, path)
-          max[row] = dig(stats.maxValues, path)
-          nullCount[row] = dig(stats.nullCount, path)
-          if (nr) nr[row] = stats.numRecords
-        }
-        if (nr) numRecords = nr
-        return { min, max, nullCount }
+        const r = self.#readStats([path], numRecords === undefined)
+        numRecords ??= r.numRecords
+        return { min: r.min[0], max: r.max[0], nullCount: r.nullCount[0] }
       },
       numRecords() {
-        if (!numRecords) {
-          const nr = new Array<unknown>(n)
-          const texts = json()
-          for (let row = 0; row < n; row++) {
-            const text = texts[row]
-            const stats = text !== undefined ? parseStats(text) : self.#statsParsed(row)
-            nr[row] = stats?.numRecords
-          }
-          numRecords = nr
-        }
+        numRecords ??= self.#readStats([], true).numRecords
         return numRecords
       },
-    }
-    function numberRecordsMissing(): boolean {
-      return numRecords === undefined
+      numRecordsAt(row) {
+        if (numRecords !== undefined) return numRecords[row]
+        const text = self.statsJson(row)
+        if (text !== undefined && text.length > 0) {
+          one ??= new StatsScanner([])
+          return one.scan(text) ? one.numRecords : undefined
+        }
+        return self.#statsParsed(row)?.numRecords
+      },
     }
   }
 
-  #rowOf(chunk: Chunk, j: number): number {
-    let base = 0
+  /**
+   * The stats of the leaves at `paths` (physical names) and numRecords for every row, in the raw form
+   * parseStats would give them: from the `stats` JSON with a targeted scanner (no object per file), else from
+   * `stats_parsed`, read leaf column by leaf column.
+   */
+  #readStats(
+    paths: readonly (readonly string[])[],
+    withNumRecords: boolean,
+  ): { min: unknown[][]; max: unknown[][]; nullCount: unknown[][]; numRecords: unknown[] } {
+    const n = this.length
+    const make = () => paths.map(() => new Array<unknown>(n))
+    const min = make()
+    const max = make()
+    const nullCount = make()
+    const numRecords = new Array<unknown>(withNumRecords ? n : 0)
+    const scanner = new StatsScanner(paths)
+    let row = 0
     for (const c of this.#chunks) {
-      if (c === chunk) return base + j
-      base += c.rows.length
+      const statsData = c.child.get('stats')
+      const texts = statsData ? utf8Column(statsData) : undefined
+      const sp = c.child.get('stats_parsed')
+      const parsed = sp && sp.nullCount !== sp.length ? sp : undefined
+      let leaves: { min: unknown[]; max: unknown[]; nullCount: unknown[] }[] | undefined
+      let nr: unknown[] | undefined
+      for (let j = 0; j < c.rows.length; j++, row++) {
+        const i = c.rows[j]
+        const text = texts?.[i]
+        if (text !== undefined && text.length > 0) {
+          if (!scanner.scan(text)) continue
+          for (let k = 0; k < paths.length; k++) {
+            min[k][row] = scanner.min[k]
+            max[k][row] = scanner.max[k]
+            nullCount[k][row] = scanner.nullCount[k]
+          }
+          if (withNumRecords) numRecords[row] = scanner.numRecords
+        } else if (parsed && isValid(parsed, i)) {
+          leaves ??= paths.map((path) => ({
+            min: structLeaf(parsed, ['minValues', ...path]),
+            max: structLeaf(parsed, ['maxValues', ...path]),
+            nullCount: structLeaf(parsed, ['nullCount', ...path]),
+          }))
+          for (let k = 0; k < paths.length; k++) {
+            min[k][row] = leaves[k].min[i]
+            max[k][row] = leaves[k].max[i]
+            nullCount[k][row] = leaves[k].nullCount[i]
+          }
+          if (withNumRecords) {
+            nr ??= structLeaf(parsed, ['numRecords'])
+            numRecords[row] = nr[i]
+          }
+        }
+      }
     }
-    return -1
+    return { min, max, nullCount, numRecords }
   }
 }
 
@@ -429,11 +484,28 @@ function stringAt(data: Data, i: number): string | undefined {
   return utf8.decode((data.values as Uint8Array).subarray(offsets[i], offsets[i + 1]))
 }
 
-function dig(obj: unknown, path: readonly string[]): unknown {
-  let cur = obj
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined
-    cur = (cur as Record<string, unknown>)[p]
+/**
+ * The values of the struct leaf at `path` under `data` (a `stats_parsed` column), indexed like `data`; a row
+ * where the leaf or any struct above it is null or missing reads as undefined, as a property walk over the
+ * row's converted object would.
+ */
+function structLeaf(data: Data, path: readonly string[]): unknown[] {
+  const levels: Data[] = [data]
+  let cur = data
+  for (const name of path) {
+    const fields = (cur.type as Struct).children
+    const k = fields ? fields.findIndex((f) => f.name === name) : -1
+    if (k < 0) return new Array(data.length)
+    cur = cur.children[k]
+    levels.push(cur)
   }
-  return cur
+  const values = dataToJs(cur)
+  for (let i = 0; i < data.length; i++) {
+    for (const level of levels)
+      if (!isValid(level, i)) {
+        values[i] = undefined
+        break
+      }
+  }
+  return values
 }

@@ -5,6 +5,7 @@ import { referencedColumns } from '../protocol/expr/columns.js'
 import { exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
+import { type ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import type { BoundPredicate as BoundExpr } from './plan.js'
 import { type RewriteMetrics, rewriteFiles } from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
@@ -75,17 +76,22 @@ export async function rewriteMatchingRows(
   p: BoundPredicate,
   transform: ((matched: arrow.RecordBatch) => arrow.RecordBatch | undefined) | undefined,
   signal?: AbortSignal,
+  changes?: ChangeDataCollector,
 ): Promise<RewriteMetrics> {
   const wholeFiles = p.partitionOnly && !transform
-  if (!wholeFiles) assertNoChangeDataFeedRewrite(snapshot, txn.operation)
   const { files, stats } = await snapshot.scan({ filter: p.expr, signal }).plan()
   return rewriteFiles(snapshot, txn, {
     files,
     numFilesSkipped: stats.total - stats.kept,
     read: p,
     removeWholeFile: wholeFiles ? () => true : undefined,
-    // DELETE needs only the predicate's columns to find its rows (read so in deletion-vector mode).
-    columns: transform ? undefined : [...new Set(referencedColumns(p.expr).map((c) => c.path[0]))],
+    changes,
+    // DELETE needs only the predicate's columns to find its rows (read so in deletion-vector mode), unless
+    // the change data feed records the deleted rows whole.
+    columns:
+      transform || changeDataFeedEnabled(snapshot.properties)
+        ? undefined
+        : [...new Set(referencedColumns(p.expr).map((c) => c.path[0]))],
     rewrite: (batch) => {
       const mask = evaluatePredicate(p.expr, batch)
       let count = 0
@@ -94,32 +100,24 @@ export async function rewriteMatchingRows(
       const deleted = new Int32Array(count)
       for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) deleted[k++] = i
       const changed = transform?.(takeRows(batch, deleted))
-      // Row k of `changed` is the new version of row deleted[k] (it keeps that row's id under row tracking).
-      return changed ? { deleted, added: [changed], addedFrom: [deleted] } : { deleted }
+      // UPDATE: every matching row is replaced by its new version (an update pre-image); row k of `changed`
+      // is the new version of row deleted[k] (it keeps that row's id under row tracking).
+      return changed ? { deleted, updated: deleted, added: [changed], addedFrom: [deleted] } : { deleted }
     },
     signal,
   })
 }
 
 /**
- * Refuses row-level rewrites on tables with `delta.enableChangeDataFeed`: the spec then requires `cdc` files
- * for the changed rows, which delta-ts does not write (appends and whole-file removes need none).
+ * Deletes the rows matching `p` in the transaction (see {@link rewriteMatchingRows}). `changes`: the change
+ * data collector that already holds the rows replacing them (replaceWhere's new data).
  */
-export function assertNoChangeDataFeedRewrite(snapshot: Snapshot, operation: string): void {
-  if (snapshot.properties['delta.enableChangeDataFeed'] === 'true') {
-    throw new DeltaError(
-      'UNSUPPORTED_FEATURE',
-      `${operation} would rewrite data files of a table with change data feed enabled; delta-ts does not write changeDataFeed (cdc) files yet`,
-    )
-  }
-}
-
-/** Deletes the rows matching `p` in the transaction (see {@link rewriteMatchingRows}). */
 export function deleteRowsWhere(
   snapshot: Snapshot,
   txn: Transaction,
   p: BoundPredicate,
   signal?: AbortSignal,
+  changes?: ChangeDataCollector,
 ): Promise<RewriteMetrics> {
-  return rewriteMatchingRows(snapshot, txn, p, undefined, signal)
+  return rewriteMatchingRows(snapshot, txn, p, undefined, signal, changes)
 }

@@ -15,7 +15,7 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
 import { findField, type StructType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
-import { assertNoChangeDataFeedRewrite, type BoundPredicate, bindPredicate } from './dml-support.js'
+import { type BoundPredicate, bindPredicate } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
 import {
   type BatchRewrite,
@@ -899,7 +899,6 @@ export async function executeMerge(
 
   const describe = (cs: BoundClause[]) =>
     JSON.stringify(cs.map((c) => ({ ...(c.conditionSql ? { predicate: c.conditionSql } : {}), actionType: c.kind })))
-  if (matched.length > 0 || notMatchedBySource.length > 0) assertNoChangeDataFeedRewrite(snapshot, 'MERGE')
   const txn = new Transaction(snapshot, 'MERGE', {
     predicate: JSON.stringify([exprToSql(plan.on)]),
     matchedPredicates: describe(matched),
@@ -989,6 +988,8 @@ export async function executeMerge(
       }
     }
     const deleted: number[] = []
+    // The deleted rows that update clauses replace (update pre-images for the change data feed).
+    const updated: number[] = []
     const added: arrow.RecordBatch[] = []
     // Per batch of `added`: the target rows its rows are new versions of (row ids carry over, rewrite.ts).
     const addedFrom: number[][] = []
@@ -1007,6 +1008,7 @@ export async function executeMerge(
         }
         metrics.numTargetRowsMatchedUpdated += sel.length
         addedFrom.push(sel.map((j) => pairT[j]))
+        for (const j of sel) updated.push(pairT[j])
         const sub = takeRows(pairs, Int32Array.from(sel))
         const sr = resolverFor(sub)
         added.push(
@@ -1035,6 +1037,7 @@ export async function executeMerge(
           }
           metrics.numTargetRowsNotMatchedBySourceUpdated += sel.length
           addedFrom.push(sel.map((j) => un[j]))
+          for (const j of sel) updated.push(un[j])
           const sub = takeRows(ctx, Int32Array.from(sel))
           const sr = resolverFor(sub)
           added.push(
@@ -1045,7 +1048,7 @@ export async function executeMerge(
         }
       }
     }
-    return deleted.length === 0 ? undefined : { deleted, added, addedFrom }
+    return deleted.length === 0 ? undefined : { deleted, updated, added, addedFrom }
   }
 
   /** WHEN NOT MATCHED (insert), in order, over the source rows no target row matched. */
@@ -1106,7 +1109,7 @@ export async function executeMerge(
     numTargetRowsNotMatchedBySourceDeleted: metrics.numTargetRowsNotMatchedBySourceDeleted,
     numTargetBytesAdded: m.numBytesAdded,
     numTargetBytesRemoved: m.numBytesRemoved,
-    numTargetChangeFilesAdded: 0,
+    numTargetChangeFilesAdded: m.numChangeFilesAdded,
     numTargetDeletionVectorsAdded: m.numDeletionVectorsAdded,
     numTargetDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numTargetDeletionVectorsRemoved: m.numDeletionVectorsRemoved,

@@ -4,6 +4,7 @@ import type { AddAction } from '../protocol/actions.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { fileMayMatch } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
+import { ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import { writeDataFiles } from './data-writer.js'
 import { deletionVectorsEnabled, type FileDeletion, writeDeletionVectors } from './deletion-vector-io.js'
 import type { BoundPredicate } from './dml-support.js'
@@ -44,7 +45,12 @@ export interface BatchRewrite {
    * (UPDATE, MERGE). Duplicates are allowed and count once. Empty or undefined: the batch is unchanged.
    */
   deleted?: ArrayLike<number>
-  /** New rows written in place of deleted ones (the table's schema; any partition). */
+  /**
+   * The subset of `deleted` that are the old versions of rows of `added` (UPDATE, MERGE's update clauses):
+   * the change data feed records them as `update_preimage`, the other deleted rows as `delete`.
+   */
+  updated?: ArrayLike<number>
+  /** New versions of updated rows, written in place of deleted ones (the table's schema; any partition). */
   added?: readonly arrow.RecordBatch[]
   /**
    * Per batch of `added`, for each of its rows the index into the target batch of the row it is the new
@@ -78,10 +84,15 @@ export interface RewritePlan {
   columns?: readonly string[]
   /** Files removed whole without being opened (a partition-only DELETE); their live rows count as deleted. */
   removeWholeFile?: (file: FileEntry) => boolean
-  /** Rows added after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
+  /** Rows inserted after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
   extraRows?: () => AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>
   /** Roll written files at this many bytes (default the writer's 128 MiB). */
   targetFileSize?: number
+  /**
+   * Collects the change data feed's rows; default: a new collector when the table has
+   * `delta.enableChangeDataFeed`. replaceWhere passes the one that already holds its inserted rows.
+   */
+  changes?: ChangeDataCollector
   /** Hands out identity values for inserted rows (MERGE inserts; see `WriteDataFilesOptions.identity`). */
   identity?: IdentityAllocator
   signal?: AbortSignal
@@ -114,6 +125,8 @@ export interface RewriteMetrics {
   numDeletionVectorsUpdated: number
   /** Deletion vectors that went away with the files that carried them. */
   numDeletionVectorsRemoved: number
+  /** Change data (cdc) files written (tables with `delta.enableChangeDataFeed`; else 0). */
+  numChangeFilesAdded: number
 }
 
 /** Whether a rewrite staged anything to commit (files written or removed, or deletion vectors changed). */
@@ -136,6 +149,7 @@ export function emptyRewriteMetrics(numFilesSkipped = 0): RewriteMetrics {
     numDeletionVectorsAdded: 0,
     numDeletionVectorsUpdated: 0,
     numDeletionVectorsRemoved: 0,
+    numChangeFilesAdded: 0,
   }
 }
 
@@ -160,10 +174,17 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   }
   txn.readFilePaths(files.map((f) => f.path))
   const metrics = emptyRewriteMetrics(plan.numFilesSkipped)
+  // The change data feed: every row the rewrite deletes, updates or inserts, written as cdc files when a row
+  // of an existing file changed (in both modes). Files removed whole carry none (the commit's removes say it
+  // all, as after Spark's metadata-only DELETE), nor do inserts alone (the adds do, as after Spark's
+  // insert-only MERGE).
+  const changes = plan.changes ?? (changeDataFeedEnabled(snapshot.properties) ? new ChangeDataCollector() : undefined)
   const dvMode = deletionVectorsEnabled(snapshot.protocol, snapshot.properties)
   // Row tracking: scanned batches carry row ids; the written rows keep them in materialized columns.
   const ids = rowIdCarrier(snapshot)
-  const run = dvMode ? markDeletedRows(snapshot, plan, metrics, ids) : copyOnWrite(snapshot, plan, metrics, ids)
+  const run = dvMode
+    ? markDeletedRows(snapshot, plan, metrics, ids, changes)
+    : copyOnWrite(snapshot, plan, metrics, ids, changes)
   const adds: AddAction[] = await writeDataFiles(snapshot.storage, run.output, {
     schema: snapshot.schema,
     partitionColumns: snapshot.partitionColumns,
@@ -173,8 +194,10 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     isSinglePartition: run.isSinglePartition,
     identity: plan.identity,
     rowTrackingColumns: ids.writerColumns,
+    observe: changes?.observe,
     signal: plan.signal,
   })
+  if (changes) metrics.numChangeFilesAdded = await changes.write(snapshot, txn, snapshot.schema, plan.signal)
   const removed = [...run.removed]
   if (run.deletions.length > 0) {
     const { updates, fullyDeleted } = await writeDeletionVectors(snapshot.storage, run.deletions, {
@@ -215,7 +238,13 @@ interface RewriteRun {
 }
 
 /** Copy-on-write: a changed file is removed and its surviving rows are written again beside the added rows. */
-function copyOnWrite(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetrics, ids: RowIdCarrier): RewriteRun {
+function copyOnWrite(
+  snapshot: Snapshot,
+  plan: RewritePlan,
+  metrics: RewriteMetrics,
+  ids: RowIdCarrier,
+  changes: ChangeDataCollector | undefined,
+): RewriteRun {
   const { files, signal } = plan
   const removed: FileEntry[] = []
   // Rows copied out of one data file share its partition: the writer need not split them row by row.
@@ -225,7 +254,6 @@ function copyOnWrite(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetr
     copied.add(b)
     return b
   }
-
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     for (const file of files) {
       throwIfAborted(signal)
@@ -260,6 +288,7 @@ function copyOnWrite(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetr
           }
           held = undefined
         }
+        if (gone && changes) recordDeleted(changes, ids.tableRows(batch), gone.mask, r?.updated)
         if (gone) {
           metrics.numRowsRemoved += gone.count
           const kept = batch.numRows - gone.count
@@ -273,11 +302,11 @@ function copyOnWrite(snapshot: Snapshot, plan: RewritePlan, metrics: RewriteMetr
         }
         for (const b of added) {
           metrics.numRowsAdded += b.numRows
-          yield b
+          yield changes ? changes.tag(b, 'update_postimage') : b
         }
       }
     }
-    yield* extraRows(plan, metrics, ids)
+    yield* extraRows(plan, metrics, ids, changes)
   }
   return { output: output(), isSinglePartition: (b) => copied.has(b), removed, deletions: [] }
 }
@@ -295,6 +324,7 @@ function markDeletedRows(
   plan: RewritePlan,
   metrics: RewriteMetrics,
   ids: RowIdCarrier,
+  changes: ChangeDataCollector | undefined,
 ): RewriteRun {
   const { files, signal } = plan
   const removed: FileEntry[] = []
@@ -322,17 +352,19 @@ function markDeletedRows(
         if (gone) {
           const index = withIndex.getChildAt(columns.length - 1)!
           for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
+          if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
         }
         for (const [k, b] of (r?.added ?? []).entries()) {
           if (b.numRows === 0) continue
           metrics.numRowsAdded += b.numRows
-          yield ids.replaced(b, withIndex, r?.addedFrom?.[k])
+          const row = ids.replaced(b, withIndex, r?.addedFrom?.[k])
+          yield changes ? changes.tag(row, 'update_postimage') : row
         }
       }
       // numRecords counts every physical row of the file; without stats a fully deleted file keeps a vector.
       if (rows.length > 0) deletions.push({ file, rows, totalRows: file.stats?.numRecords })
     }
-    yield* extraRows(plan, metrics, ids)
+    yield* extraRows(plan, metrics, ids, changes)
   }
   return { output: output(), removed, deletions }
 }
@@ -341,13 +373,15 @@ async function* extraRows(
   plan: RewritePlan,
   metrics: RewriteMetrics,
   ids: RowIdCarrier,
+  changes: ChangeDataCollector | undefined,
 ): AsyncGenerator<arrow.RecordBatch> {
   if (!plan.extraRows) return
   for await (const b of plan.extraRows()) {
     throwIfAborted(plan.signal)
     if (b.numRows === 0) continue
     metrics.numRowsAdded += b.numRows
-    yield ids.inserted(b)
+    const row = ids.inserted(b)
+    yield changes ? changes.tag(row, 'insert') : row
   }
 }
 
@@ -364,6 +398,22 @@ function deletedMask(deleted: ArrayLike<number>, n: number): { mask: Uint8Array;
     }
   }
   return { mask, count }
+}
+
+/** The deleted rows of a batch as change data: `update_preimage` for the `updated` ones, `delete` for the rest. */
+function recordDeleted(
+  changes: ChangeDataCollector,
+  batch: arrow.RecordBatch,
+  mask: Uint8Array,
+  updated: ArrayLike<number> | undefined,
+): void {
+  const pre = new Uint8Array(mask.length)
+  if (updated) for (let k = 0; k < updated.length; k++) if (mask[updated[k]]) pre[updated[k]] = 1
+  const deletes: number[] = []
+  const preimages: number[] = []
+  for (let i = 0; i < mask.length; i++) if (mask[i]) (pre[i] ? preimages : deletes).push(i)
+  if (deletes.length > 0) changes.add(takeRows(batch, Int32Array.from(deletes)), 'delete')
+  if (preimages.length > 0) changes.add(takeRows(batch, Int32Array.from(preimages)), 'update_preimage')
 }
 
 function survivors(mask: Uint8Array, kept: number): Int32Array {

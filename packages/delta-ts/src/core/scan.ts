@@ -11,7 +11,7 @@ import { writerFeatures } from '../protocol/features.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { parsePartitionValue } from '../protocol/partition-values.js'
 import type { PruneStats } from '../protocol/pruning.js'
-import { findField, physicalName, type StructField } from '../protocol/schema.js'
+import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
 import { loadDeletionVector, resolveTablePath } from './deletion-vector-io.js'
 import { type BoundPredicate, planFiles, type ScanPlan } from './plan.js'
 import { evaluatePredicate } from './row-filter.js'
@@ -76,6 +76,17 @@ const SCAN_OPTIONS: OptionSpec = {
   batchSize: check.positiveNumber,
   concurrency: check.positiveInteger,
   signal: check.signal,
+}
+
+/**
+ * @internal What the change data feed reader changes in a scan: the schema files are read with (the table's
+ * plus `_change_type` for cdc files) and which rows of each file are dropped (instead of its deletion vector:
+ * the rows a deletion vector newly marks are read by dropping every other row).
+ */
+export interface ScanInternals {
+  schema?: StructType
+  /** The file row indexes to drop (sorted), given the file's row count; undefined drops none. */
+  droppedRows?: (file: FileEntry, numRows: number, signal?: AbortSignal) => Promise<Float64Array | undefined>
 }
 
 /** A data file ready to decode: its open parquet reader and its deleted row indexes. */
@@ -181,11 +192,16 @@ export class Scan {
   readonly schema: arrow.Schema
   readonly #columns: OutputColumn[]
   readonly #batchSize: number
+  readonly #internals: ScanInternals
+  readonly #schema: StructType
 
-  constructor(snapshot: Snapshot, options: ScanOptions = {}) {
+  constructor(snapshot: Snapshot, options: ScanOptions = {}, /** @internal */ internals: ScanInternals = {}) {
     checkOptions('scan', options, SCAN_OPTIONS)
     this.snapshot = snapshot
     this.options = options
+    this.#internals = internals
+    const tableSchema = internals.schema ?? snapshot.schema
+    this.#schema = tableSchema
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new DeltaError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(options.batchSize)}`)
@@ -195,7 +211,7 @@ export class Scan {
     const fields = options.columns
       ? options.columns.map((c) => {
           const meta = META_COLUMNS[c.toLowerCase()]
-          if (meta && !findField(snapshot.schema, c)) {
+          if (meta && !findField(tableSchema, c)) {
             if (meta !== 'row_index' && !writerFeatures(snapshot.protocol).includes('rowTracking')) {
               throw new DeltaError(
                 'INVALID_ARGUMENT',
@@ -211,15 +227,15 @@ export class Scan {
             metas.set(f, meta)
             return f
           }
-          const f = findField(snapshot.schema, c)
+          const f = findField(tableSchema, c)
           if (!f)
             throw new DeltaError(
               'INVALID_ARGUMENT',
-              `column '${c}' is not in the table schema (${snapshot.schema.fields.map((x) => x.name).join(', ')})`,
+              `column '${c}' is not in the table schema (${tableSchema.fields.map((x) => x.name).join(', ')})`,
             )
           return f
         })
-      : snapshot.schema.fields
+      : tableSchema.fields
     const partitions = new Set(snapshot.partitionColumns.map((p) => p.toLowerCase()))
     this.#columns = fields.map((field) => ({
       field,
@@ -298,7 +314,7 @@ export class Scan {
     if (rowFilter) {
       for (const name of rowFilter.columns) {
         if (readColumns.some((c) => c.field.name.toLowerCase() === name.toLowerCase())) continue
-        const f = findField(this.snapshot.schema, name)
+        const f = findField(this.#schema, name)
         if (!f) throw new DeltaError('INVALID_PREDICATE', `filter column '${name}' is not in the table schema`)
         const partitions = new Set(this.snapshot.partitionColumns.map((p) => p.toLowerCase()))
         readColumns.push({
@@ -419,10 +435,14 @@ export class Scan {
     const { signal } = this.options
     const storage = this.snapshot.storage
     const path = resolveTablePath(storage, file.path)
+    const dropped = this.#internals.droppedRows
     const [reader, deleted] = await Promise.all([
       openParquet(storage, path, { size: file.size > 0 ? file.size : undefined, signal, decoder }),
-      file.deletionVector ? loadDeletionVector(storage, file.deletionVector, { signal }) : Promise.resolve(undefined),
+      file.deletionVector && !dropped
+        ? loadDeletionVector(storage, file.deletionVector, { signal })
+        : Promise.resolve(undefined),
     ])
+    if (dropped) return { reader, deleted: await dropped(file, reader.numRows, signal) }
     return { reader, deleted }
   }
 

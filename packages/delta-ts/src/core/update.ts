@@ -459,7 +459,7 @@ export async function updateTable(snapshot: Snapshot, options: UpdateOptions): P
     numDeletionVectorsAdded: m.numDeletionVectorsAdded,
     numDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
-    numAddedChangeFiles: 0,
+    numAddedChangeFiles: m.numChangeFilesAdded,
     executionTimeMs: Date.now() - started,
   })
   const commit = await txn.commit(options)

@@ -135,6 +135,8 @@ export interface Action {
 
 /** Percent-decodes an add/remove path (RFC 2396 URI, PROTOCOL.md §Add File and Remove File). */
 export function decodeActionPath(path: string): string {
+  // Most paths have no escapes; decodeURIComponent only changes %-sequences.
+  if (!path.includes('%')) return path
   try {
     return decodeURIComponent(path)
   } catch {

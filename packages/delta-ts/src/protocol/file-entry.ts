@@ -18,7 +18,10 @@ export interface FileStats {
 export interface FileEntry {
   /** Percent-decoded path: relative to the table root, or an absolute URI. */
   path: string
-  /** Partition values as serialized strings; `null` for a null partition. Keys are logical column names. */
+  /**
+   * Partition values as serialized strings; `null` for a null partition. Keys are logical column names.
+   * Read-only: files of the same partition may share one object.
+   */
   partitionValues: Record<string, string | null>
   size: number
   modificationTime: number
@@ -89,6 +92,17 @@ export class AddFileEntry implements FileEntry {
   toJSON(): FileEntry {
     return { ...this, stats: this.stats, add: this.add }
   }
+}
+
+/**
+ * The `stats` JSON text a FileEntry's stats are parsed from, when it is a commit add's entry with non-empty
+ * stats text (which parseStats prefers over stats_parsed); undefined otherwise. Lets pruning scan the few
+ * values it needs out of the text instead of parsing every stats object.
+ */
+export function statsTextOf(entry: FileEntry): string | undefined {
+  if (!(entry instanceof AddFileEntry)) return undefined
+  const text = entry.add.stats
+  return typeof text === 'string' && text.length > 0 ? text : undefined
 }
 
 /**

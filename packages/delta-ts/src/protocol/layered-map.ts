@@ -50,12 +50,19 @@ export class LayeredMap<K, V> {
   }
 
   set(key: K, value: V): this {
+    if (!this.parent) {
+      // The root layer holds no DELETED markers, so its count is its own size: one lookup, not two.
+      this.own.set(key, value)
+      this.count = this.own.size
+      return this
+    }
     if (!this.has(key)) this.count++
     this.own.set(key, value)
     return this
   }
 
   delete(key: K): boolean {
+    if (this.count === 0) return false
     if (!this.has(key)) return false
     this.count--
     if (this.parent?.has(key)) this.own.set(key, DELETED)

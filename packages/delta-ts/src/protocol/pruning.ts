@@ -2,7 +2,7 @@ import { DeltaError } from '../errors.js'
 import { referencedColumns } from './expr/columns.js'
 import { evaluateRow, flipOp, likePrefix, negateOp } from './expr/eval.js'
 import type { ColumnExpr, CompareOp, Expr, InExpr, LiteralExpr, Operand } from './expr/types.js'
-import type { FileEntry, FileStats } from './file-entry.js'
+import { type FileEntry, type FileStats, statsTextOf } from './file-entry.js'
 import { compareScalars, parsePartitionValue, type ScalarValue } from './partition-values.js'
 import {
   type ColumnMappingMode,
@@ -13,6 +13,7 @@ import {
   physicalName,
   type StructType,
 } from './schema.js'
+import { StatsScanner } from './stats-scan.js'
 
 /*
  * Partition pruning and data skipping. Both answer one question per file — "may some row of this file satisfy
@@ -597,6 +598,11 @@ export interface FileColumns {
   }
   /** `numRecords` per row (undefined when the file has no stats). */
   numRecords(): ArrayLike<unknown>
+  /**
+   * `numRecords` of one row, read on demand when {@link numRecords} has not been built, so that a
+   * partition-only filter reads the stats of the files it keeps, not of every file. Optional.
+   */
+  numRecordsAt?(row: number): unknown
 }
 
 interface StatsLeaf {
@@ -675,9 +681,275 @@ class ColumnarState {
   }
 
   empty(row: number): boolean {
+    if (this.#numRecords === undefined && this.cols.numRecordsAt) return this.cols.numRecordsAt(row) === 0
     this.#numRecords ??= this.cols.numRecords()
     return this.#numRecords[row] === 0
   }
+
+  readonly #numeric = new Map<string, NumericLeaf | null>()
+  readonly #numericByExpr = new WeakMap<ColumnExpr, NumericLeaf | null>()
+
+  /**
+   * The stats of a numeric data column as typed columns (built once per column and type, then reused by every
+   * query on these files), or null when the column is not numeric (strings, decimals, booleans, structs) or
+   * cannot be resolved: those are evaluated per file.
+   */
+  numericLeaf(c: ColumnExpr, ctx: PruningContext): NumericLeaf | null {
+    let leaf = this.#numericByExpr.get(c)
+    if (leaf !== undefined) return leaf
+    const type = c.dataType
+    const path = type !== undefined && NUMERIC_TYPES.has(type as string) ? physicalPath(c, ctx) : undefined
+    if (!path) leaf = null
+    else {
+      const key = `${path.join('\u0000')}\u0001${type as string}`
+      leaf = this.#numeric.get(key)
+      if (leaf === undefined) {
+        const raw = this.cols.statsColumn(path)
+        this.#numRecords ??= this.cols.numRecords()
+        leaf = numericLeafOf(type as string, raw, this.#numRecords, this.cols.length)
+        this.#numeric.set(key, leaf)
+      }
+    }
+    this.#numericByExpr.set(c, leaf)
+    return leaf
+  }
+}
+
+/** Types whose stats bounds are exact JS numbers (within 2^53) and compare with `<` / `>`. */
+const NUMERIC_TYPES = new Set([
+  'long',
+  'integer',
+  'short',
+  'byte',
+  'float',
+  'double',
+  'date',
+  'timestamp',
+  'timestamp_ntz',
+])
+
+/**
+ * The stats of one numeric column of every file, as typed columns: bounds as doubles with a known flag, already
+ * widened as {@link summaryOf} widens them, and the null flags. The same facts as one {@link Summary} per file,
+ * without the objects.
+ */
+interface NumericLeaf {
+  min: Float64Array
+  max: Float64Array
+  /** Whether min / max are known (a known bound may be NaN, which sorts above every number). */
+  minKnown: Uint8Array
+  maxKnown: Uint8Array
+  mayNull: Uint8Array
+  mayNonNull: Uint8Array
+  /** float / double: NaN may hide above max. */
+  nanAboveMax: boolean
+}
+
+/**
+ * A numeric stats bound as an exact double (possibly NaN, a real NaN bound), or undefined when absent,
+ * unreadable, or not exact in a double: what {@link statValue} reads, as a number.
+ */
+function numericBound(raw: unknown, type: string): number | undefined {
+  if (raw === null || raw === undefined) return undefined
+  switch (type) {
+    case 'long':
+      if (typeof raw === 'number') return Number.isSafeInteger(raw) ? raw : undefined
+      break
+    case 'integer':
+    case 'short':
+    case 'byte':
+      return typeof raw === 'number' && Number.isInteger(raw) ? raw : undefined
+    case 'double':
+      if (typeof raw === 'number') return raw
+      break
+    case 'float':
+      if (typeof raw === 'number') return Math.fround(raw)
+      break
+  }
+  const v = statValue(raw, type as DataType)
+  if (typeof v === 'number') return v
+  if (typeof v === 'bigint') {
+    const d = Number(v)
+    return Number.isSafeInteger(d) ? d : undefined
+  }
+  return undefined
+}
+
+function numericLeafOf(
+  type: string,
+  raw: ReturnType<FileColumns['statsColumn']>,
+  numRecords: ArrayLike<unknown>,
+  n: number,
+): NumericLeaf {
+  const min = new Float64Array(n)
+  const max = new Float64Array(n)
+  const mayNull = new Uint8Array(n)
+  const mayNonNull = new Uint8Array(n)
+  const minKnown = new Uint8Array(n)
+  const maxKnown = new Uint8Array(n)
+  // Timestamp bounds are millisecond-truncated: widen by 1 ms (1000 µs), as summaryOf does.
+  const widen = type === 'timestamp' || type === 'timestamp_ntz' ? 1000 : 0
+  for (let row = 0; row < n; row++) {
+    const nc = raw.nullCount[row]
+    const nullCount = typeof nc === 'number' ? nc : undefined
+    const nr = numRecords[row]
+    mayNull[row] = nullCount === undefined || nullCount > 0 ? 1 : 0
+    mayNonNull[row] = nullCount !== undefined && typeof nr === 'number' && nullCount >= nr ? 0 : 1
+    const lo = numericBound(raw.min[row], type)
+    if (lo !== undefined) {
+      min[row] = lo - widen
+      minKnown[row] = 1
+    }
+    const hi = numericBound(raw.max[row], type)
+    if (hi !== undefined) {
+      max[row] = hi + widen
+      maxKnown[row] = 1
+    }
+  }
+  return { min, max, minKnown, maxKnown, mayNull, mayNonNull, nanAboveMax: type === 'float' || type === 'double' }
+}
+
+/** A literal as an exact double for comparing with a {@link NumericLeaf}, or undefined. */
+function numericLiteral(v: ScalarValue): number | undefined {
+  if (typeof v === 'number') return Number.isNaN(v) ? undefined : v
+  if (typeof v === 'bigint') {
+    const d = Number(v)
+    return Number.isSafeInteger(d) && BigInt(d) === v ? d : undefined
+  }
+  return undefined
+}
+
+/**
+ * {@link mayCompare} over one row of a {@link NumericLeaf}, for a non-NaN `v`. A NaN bound compares above
+ * every number (compareScalars' order): `mn > v || isNaN(mn)` is "min compares above v".
+ */
+function mayCompareNumeric(leaf: NumericLeaf, row: number, op: CompareOp, v: number, nanSat: boolean): boolean {
+  if (leaf.mayNonNull[row] === 0) return false
+  if (nanSat) return true
+  const mn = leaf.min[row]
+  const mx = leaf.max[row]
+  const lo = leaf.minKnown[row] === 1
+  const hi = leaf.maxKnown[row] === 1
+  const minNaN = Number.isNaN(mn)
+  switch (op) {
+    case '=':
+      return !((lo && (mn > v || minNaN)) || (hi && mx < v))
+    case '!=':
+      return !(lo && hi && mn === v && mx === v && !leaf.nanAboveMax)
+    case '<':
+      return !(lo && (mn >= v || minNaN))
+    case '<=':
+      return !(lo && (mn > v || minNaN))
+    case '>':
+      return !(hi && mx <= v)
+    case '>=':
+      return !(hi && mx < v)
+  }
+}
+
+/** Per-file outcomes of a sub-expression: `t[row]` / `f[row]` as in {@link Tri}. */
+interface TriColumns {
+  t: Uint8Array
+  f: Uint8Array
+}
+
+/**
+ * {@link tri} for the stats phase over every candidate row at once (`rows[row] === 1`; other rows are left
+ * 0). Comparisons and null tests of numeric data columns read {@link NumericLeaf} arrays; AND / OR / NOT
+ * combine arrays; any other node is evaluated per candidate row by {@link tri} (same rules, one Summary per
+ * file and column, memoized).
+ */
+function triColumns(e: Expr, st: ColumnarState, ctx: PruningContext, rows: Uint8Array): TriColumns {
+  const n = rows.length
+  switch (e.kind) {
+    case 'and':
+    case 'or': {
+      const parts = e.children.map((c) => triColumns(c, st, ctx, rows))
+      const t = new Uint8Array(n)
+      const f = new Uint8Array(n)
+      const and = e.kind === 'and'
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1) continue
+        let pt = and ? 1 : 0
+        let pf = and ? 0 : 1
+        for (const p of parts) {
+          if (and) {
+            pt &= p.t[row]
+            pf |= p.f[row]
+          } else {
+            pt |= p.t[row]
+            pf &= p.f[row]
+          }
+        }
+        t[row] = pt
+        f[row] = pf
+      }
+      return { t, f }
+    }
+    case 'not': {
+      const r = triColumns(e.child, st, ctx, rows)
+      return { t: r.f, f: r.t }
+    }
+    case 'compare': {
+      let { left, right, op } = e
+      if (left.kind === 'literal' && right.kind === 'column') {
+        ;[left, right] = [right, left]
+        op = flipOp(op)
+      }
+      if (left.kind !== 'column' || right.kind !== 'literal') break
+      const leaf = numericData(left, st, ctx)
+      const v = leaf ? numericLiteral(literalValue(right)) : undefined
+      if (!leaf || v === undefined) break
+      const neg = negateOp(op)
+      const nanT = leaf.nanAboveMax && nanSatisfies(op, v)
+      const nanF = leaf.nanAboveMax && nanSatisfies(neg, v)
+      const t = new Uint8Array(n)
+      const f = new Uint8Array(n)
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1) continue
+        t[row] = mayCompareNumeric(leaf, row, op, v, nanT) ? 1 : 0
+        f[row] = mayCompareNumeric(leaf, row, neg, v, nanF) ? 1 : 0
+      }
+      return { t, f }
+    }
+    case 'isNull': {
+      if (e.operand.kind !== 'column') break
+      const leaf = numericData(e.operand, st, ctx)
+      if (!leaf) break
+      return e.negated ? { t: leaf.mayNonNull, f: leaf.mayNull } : { t: leaf.mayNull, f: leaf.mayNonNull }
+    }
+  }
+  const t = new Uint8Array(n)
+  const f = new Uint8Array(n)
+  const src: Source = { kind: 'stats', cols: st, row: 0 }
+  for (let row = 0; row < n; row++) {
+    if (rows[row] !== 1) continue
+    src.row = row
+    const r = tri(e, src, ctx)
+    t[row] = r.t ? 1 : 0
+    f[row] = r.f ? 1 : 0
+  }
+  return { t, f }
+}
+
+/** The column nodes of an expression (bound ones carry their type). */
+function columnNodes(e: Expr, out: ColumnExpr[] = []): ColumnExpr[] {
+  if (e.kind === 'column') out.push(e)
+  else
+    for (const v of Object.values(e)) {
+      if (Array.isArray(v)) {
+        for (const c of v) if (c && typeof c === 'object' && 'kind' in c) columnNodes(c as Expr, out)
+      } else if (v && typeof v === 'object' && 'kind' in (v as object)) columnNodes(v as Expr, out)
+    }
+  return out
+}
+
+/** The numeric leaf of a bound, unqualified data column (not a partition column), or undefined. */
+function numericData(c: ColumnExpr, st: ColumnarState, ctx: PruningContext): NumericLeaf | undefined {
+  requireBound(c)
+  if (c.qualifier !== undefined) return undefined
+  if (c.path.length === 1 && partitionKey(ctx, c.path[0]) !== undefined) return undefined
+  return st.numericLeaf(c, ctx) ?? undefined
 }
 
 /** Memoized per-column state, per FileColumns object: repeated queries on one snapshot reuse summaries. */
@@ -727,10 +999,14 @@ export function pruneColumns(
     ),
   ]
   const codes = partCols.map((p) => cols.partitionColumn(p).codes)
+  // The numeric stats leaves first: reading them also reads numRecords, which the empty-file test needs.
+  for (const c of columnNodes(boundExpr)) if (c.dataType !== undefined) numericData(c, st, ctx)
   const byTuple = new Map<string | number, boolean>()
   const src: Source = { kind: 'partition', cols: st, row: 0 }
   let prunedByPartition = 0
   let skippedByStats = 0
+  const candidates = new Uint8Array(n)
+  let candidateCount = 0
   for (let row = 0; row < n; row++) {
     if (select && select[row] !== 1) {
       total--
@@ -745,7 +1021,6 @@ export function pruneColumns(
     }
     let may = byTuple.get(tuple)
     if (may === undefined) {
-      src.kind = 'partition'
       src.row = row
       may = tri(boundExpr, src, ctx).t
       byTuple.set(tuple, may)
@@ -754,10 +1029,20 @@ export function pruneColumns(
       prunedByPartition++
       continue
     }
-    src.kind = 'stats'
-    src.row = row
-    if (st.empty(row) || !tri(boundExpr, src, ctx).t) skippedByStats++
-    else keep[row] = 1
+    if (st.empty(row)) skippedByStats++
+    else {
+      candidates[row] = 1
+      candidateCount++
+    }
+  }
+  // Stats phase over the files partition values kept, evaluated column-wise.
+  if (candidateCount > 0) {
+    const { t } = triColumns(boundExpr, st, ctx, candidates)
+    for (let row = 0; row < n; row++) {
+      if (candidates[row] !== 1) continue
+      if (t[row] === 1) keep[row] = 1
+      else skippedByStats++
+    }
   }
   return {
     keep,
@@ -770,6 +1055,8 @@ export function pruneColumns(
  * encoded by the column's logical or physical key, stats read from the parsed stats.
  */
 export function entryColumns(files: readonly FileEntry[], ctx: PruningContext): FileColumns {
+  let numRecords: unknown[] | undefined
+  let one: StatsScanner | undefined
   return {
     length: files.length,
     partitionColumn(column) {
@@ -802,11 +1089,51 @@ export function entryColumns(files: readonly FileEntry[], ctx: PruningContext): 
       return { codes, values }
     },
     statsColumn(path) {
-      const pick = (k: 'minValues' | 'maxValues' | 'nullCount') => files.map((f) => dig(f.stats?.[k], path))
-      return { min: pick('minValues'), max: pick('maxValues'), nullCount: pick('nullCount') }
+      // Stats text is scanned for just this leaf (and numRecords); other entries give their parsed stats.
+      const n = files.length
+      const min = new Array<unknown>(n)
+      const max = new Array<unknown>(n)
+      const nullCount = new Array<unknown>(n)
+      const nr = numRecords === undefined ? new Array<unknown>(n) : undefined
+      const scanner = new StatsScanner([path])
+      for (let i = 0; i < n; i++) {
+        const f = files[i]
+        const text = statsTextOf(f)
+        if (text !== undefined) {
+          if (!scanner.scan(text)) continue
+          min[i] = scanner.min[0]
+          max[i] = scanner.max[0]
+          nullCount[i] = scanner.nullCount[0]
+          if (nr) nr[i] = scanner.numRecords
+        } else {
+          const stats = f.stats
+          min[i] = dig(stats?.minValues, path)
+          max[i] = dig(stats?.maxValues, path)
+          nullCount[i] = dig(stats?.nullCount, path)
+          if (nr) nr[i] = stats?.numRecords
+        }
+      }
+      if (nr) numRecords = nr
+      return { min, max, nullCount }
+    },
+    numRecordsAt(row) {
+      if (numRecords !== undefined) return numRecords[row]
+      const f = files[row]
+      const text = statsTextOf(f)
+      if (text === undefined) return f.stats?.numRecords
+      one ??= new StatsScanner([])
+      return one.scan(text) ? one.numRecords : undefined
     },
     numRecords() {
-      return files.map((f) => f.stats?.numRecords)
+      if (numRecords === undefined) {
+        const scanner = new StatsScanner([])
+        numRecords = files.map((f) => {
+          const text = statsTextOf(f)
+          if (text === undefined) return f.stats?.numRecords
+          return scanner.scan(text) ? scanner.numRecords : undefined
+        })
+      }
+      return numRecords
     },
   }
 }

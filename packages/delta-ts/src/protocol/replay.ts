@@ -53,13 +53,21 @@ export function parseCommitJson(text: string, file: string): Action[] {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw new DeltaError('INVALID_LOG', `${file} line ${i + 1}: an action must be a JSON object`)
     }
-    const action: Action = {}
+    // The parsed object is the action when every key is a known action type with a value (the usual single
+    // key line); otherwise the known, non-null keys are copied into a new object.
+    const obj = json as Record<string, unknown>
     let known = 0
-    for (const k of KNOWN_ACTIONS) {
-      const v = (json as Record<string, unknown>)[k]
-      if (v !== undefined && v !== null) {
-        ;(action as Record<string, unknown>)[k] = v
-        known++
+    let other = false
+    for (const k in obj) {
+      if (Object.hasOwn(ACTION_KEY_FIELDS, k) && obj[k] !== undefined && obj[k] !== null) known++
+      else other = true
+    }
+    let action = obj as Action
+    if (other && known > 0) {
+      action = {}
+      for (const k of KNOWN_ACTIONS) {
+        const v = obj[k]
+        if (v !== undefined && v !== null) (action as Record<string, unknown>)[k] = v
       }
     }
     if (known === 0) continue
@@ -70,19 +78,20 @@ export function parseCommitJson(text: string, file: string): Action[] {
 }
 
 /** Checks the fields replay depends on; throws INVALID_LOG with `where` otherwise. */
+function bad(where: string, what: string): never {
+  throw new DeltaError('INVALID_LOG', `${where}: ${what}`)
+}
+
 export function validateAction(a: Action, where: string): void {
-  const bad = (what: string) => {
-    throw new DeltaError('INVALID_LOG', `${where}: ${what}`)
-  }
-  if (a.add && (typeof a.add.path !== 'string' || typeof a.add !== 'object')) bad('add without a string path')
-  if (a.remove && typeof a.remove.path !== 'string') bad('remove without a string path')
+  if (a.add && (typeof a.add.path !== 'string' || typeof a.add !== 'object')) bad(where, 'add without a string path')
+  if (a.remove && typeof a.remove.path !== 'string') bad(where, 'remove without a string path')
   if (
     a.protocol &&
     (typeof a.protocol.minReaderVersion !== 'number' || typeof a.protocol.minWriterVersion !== 'number')
   )
-    bad('protocol without minReaderVersion/minWriterVersion')
-  if (a.txn && typeof a.txn.appId !== 'string') bad('txn without appId')
-  if (a.domainMetadata && typeof a.domainMetadata.domain !== 'string') bad('domainMetadata without domain')
+    bad(where, 'protocol without minReaderVersion/minWriterVersion')
+  if (a.txn && typeof a.txn.appId !== 'string') bad(where, 'txn without appId')
+  if (a.domainMetadata && typeof a.domainMetadata.domain !== 'string') bad(where, 'domainMetadata without domain')
 }
 
 /**
