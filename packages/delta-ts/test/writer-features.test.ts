@@ -411,6 +411,33 @@ describe('row tracking', () => {
     expect(after[3][3]).toBe(3n)
   })
 
+  it('row tracking with change data feed: UPDATE keeps row ids and the change feed holds the table columns only', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: IDS,
+      properties: { 'delta.enableRowTracking': 'true', 'delta.enableChangeDataFeed': 'true' },
+    })
+    await table.write(rows([1n, 2n], ['a', 'b']))
+    await table.update({ predicate: 'id = 2', set: { name: "'B'" } })
+    expect(await tracked(table)).toEqual([
+      [1n, 'a', 0n, 1n],
+      [2n, 'B', 1n, 2n],
+    ])
+    const cdc = commitActions(dir, 2).filter((a) => a.cdc)
+    expect(cdc.length).toBeGreaterThan(0)
+    const feed = await (await table.changes({ startingVersion: 2 })).toArrow()
+    expect(feed.schema.fields.map((f) => f.name).slice(0, 2)).toEqual(['id', 'name'])
+    expect(feed.schema.fields.some((f) => f.name.startsWith('_row-'))).toBe(false)
+    const kinds = feed
+      .toArray()
+      .map((r) => [r.id, r.name, r._change_type])
+      .sort((x, y) => String(x[2]).localeCompare(String(y[2])))
+    expect(kinds).toEqual([
+      [2n, 'B', 'update_postimage'],
+      [2n, 'b', 'update_preimage'],
+    ])
+  })
+
   it('partitioned table: an UPDATE that moves rows to another partition keeps their row ids', async () => {
     const dir = tmp()
     const table = await DeltaTable.create(dir, {
