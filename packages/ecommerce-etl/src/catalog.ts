@@ -3,6 +3,7 @@
  * warehouse root maps `lakehouse_dwh.<table>` to location, schema, partition columns and latest version;
  * the preview reads the tables back and reports counts, sample rows and the top departments by items ordered.
  */
+import type { DeltaTable } from 'delta-ts'
 import { catalogName, DATASET_DEFS, DATASETS, type DatasetName } from './datasets.js'
 import type { TypedValue } from './rules.js'
 import { WarehouseSql } from './sql.js'
@@ -29,27 +30,37 @@ export interface CatalogEntry {
 export interface Catalog {
   database: 'lakehouse_dwh'
   tables: Record<string, CatalogEntry>
+  /** The quarantine tables that exist, as `quarantine.<dataset>` (their SQL names). */
+  quarantine: Record<string, CatalogEntry>
 }
 
 /**
- * Rewrites `catalog.json` from the tables' latest snapshots; tables that do not exist yet are left out.
+ * Rewrites `catalog.json` from the latest snapshots of the warehouse tables and of the quarantine tables
+ * (`quarantine.<dataset>`, under `rejected/`); tables that do not exist yet are left out.
  * Returns the catalog written.
  */
 export async function refreshCatalog(warehouse: Warehouse): Promise<Catalog> {
-  const catalog: Catalog = { database: 'lakehouse_dwh', tables: {} }
-  for (const name of DATASETS) {
-    const table = await warehouse.openTable(name)
-    if (!table) continue
+  const catalog: Catalog = { database: 'lakehouse_dwh', tables: {}, quarantine: {} }
+  const entry = async (name: string, table: DeltaTable, location: string): Promise<CatalogEntry> => {
     const snap = await table.snapshot()
-    catalog.tables[catalogName(name)] = {
-      name: catalogName(name),
-      location: warehouse.tableUri(name),
+    return {
+      name,
+      location,
       schema: snap.schema,
       partitionColumns: [...snap.partitionColumns],
       version: snap.version,
       numFiles: (await snap.files()).length,
       refreshedAt: new Date().toISOString(),
     }
+  }
+  for (const name of DATASETS) {
+    const table = await warehouse.openTable(name)
+    if (table) catalog.tables[catalogName(name)] = await entry(catalogName(name), table, warehouse.tableUri(name))
+  }
+  for (const name of DATASETS) {
+    const table = await warehouse.openQuarantine(name)
+    if (table)
+      catalog.quarantine[`quarantine.${name}`] = await entry(`quarantine.${name}`, table, warehouse.quarantineUri(name))
   }
   await writeText(warehouse.store, CATALOG_PATH, `${JSON.stringify(catalog, null, 2)}\n`)
   return catalog
@@ -102,6 +113,7 @@ export async function preview(
 ): Promise<Preview> {
   const out: Preview = { counts: {}, samples: {}, topDepartments: [], versions: {}, queries: [] }
   const session = await WarehouseSql.open(warehouse)
+  const samples: { name: DatasetName; keys: string[] }[] = []
   const run = async (sql: string) => {
     out.queries.push(sql)
     return (await session.query(sql)).rows
@@ -112,10 +124,12 @@ export async function preview(
     for (const name of present) {
       const def = DATASET_DEFS[name]
       out.counts[name] = Number((await run(`SELECT count(*) AS n FROM lakehouse_dwh.${name}`))[0].n)
-      const rows = await run(
-        `SELECT ${def.columns.map((c) => c.name).join(', ')} FROM lakehouse_dwh.${name} ORDER BY ${def.key} LIMIT ${options.sampleRows ?? 3}`,
+      // The sample's keys from the key column alone; its rows are read below with the keys pushed into the scan,
+      // so a preview never loads a whole table's columns (memory stays flat as the warehouse grows).
+      const keys = await run(
+        `SELECT ${def.key} FROM lakehouse_dwh.${name} ORDER BY ${def.key} LIMIT ${options.sampleRows ?? 3}`,
       )
-      out.samples[name] = rows.map((r) => Object.fromEntries(def.columns.map((c) => [c.name, displayJson(r[c.name])])))
+      samples.push({ name, keys: keys.map((r) => String(r[def.key])) })
     }
     if (present.includes('products') && present.includes('order_items')) {
       const rows = await run(
@@ -128,6 +142,21 @@ GROUP BY 1 ORDER BY items DESC, department LIMIT ${options.top ?? 5}`,
     out.versions = session.versions
   } finally {
     session.close()
+  }
+  const filters: Partial<Record<DatasetName, string>> = {}
+  for (const { name, keys } of samples)
+    filters[name] = keys.length > 0 ? `${DATASET_DEFS[name].key} IN (${keys.join(', ')})` : 'false'
+  const sampler = await WarehouseSql.open(warehouse, { versions: out.versions, filters })
+  try {
+    for (const { name } of samples) {
+      const def = DATASET_DEFS[name]
+      const sql = `SELECT ${def.columns.map((c) => c.name).join(', ')} FROM lakehouse_dwh.${name} ORDER BY ${def.key}`
+      out.queries.push(`${sql} -- rows where ${filters[name]}`)
+      const rows = (await sampler.query(sql)).rows
+      out.samples[name] = rows.map((r) => Object.fromEntries(def.columns.map((c) => [c.name, displayJson(r[c.name])])))
+    }
+  } finally {
+    sampler.close()
   }
   return out
 }

@@ -387,7 +387,12 @@ program
       cat
         ? textTable(
             ['table', 'version', 'files', 'partitioned by'],
-            Object.values(cat.tables).map((t) => [t.name, t.version, t.numFiles, t.partitionColumns.join(',')]),
+            Object.values({ ...cat.tables, ...(cat.quarantine ?? {}) }).map((t) => [
+              t.name,
+              t.version,
+              t.numFiles,
+              t.partitionColumns.join(','),
+            ]),
           )
         : 'no catalog yet (no successful run)',
     )

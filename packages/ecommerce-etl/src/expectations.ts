@@ -18,10 +18,12 @@
  * to let nulls through).
  */
 
-import { DateDay, Field, Int64, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow'
+import { DateDay, Field, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow'
 import { arrowToDeltaSchema, type BoundExpr, bindExpr, type Expr, evaluatePredicate, parsePredicate } from 'delta-ts'
-import { columnData } from './arrow.js'
+import { arrowToRows, columnData } from './arrow.js'
+import { batchOfRecords, type RawBatch, recordAt } from './columns.js'
 import { arrowType, type ColumnKind, type DatasetDef } from './datasets.js'
+import { Int64Table } from './keys.js'
 import type { RawRecord, ReferenceKeys, TypedValue } from './rules.js'
 import {
   isBlank,
@@ -162,51 +164,111 @@ function structData(type: Struct, children: ReturnType<typeof columnData>[], len
   return makeData({ type, length, nullCount: 0, children })
 }
 
+/** Keys a lookup column finds: a bigint set, or an {@link Int64Table} probed without a bigint per row. */
+export type KeyLookup = ReadonlySet<bigint> | Int64Table
+
+function hasKey(keys: KeyLookup, k: bigint): boolean {
+  return keys instanceof Int64Table ? keys.hasBigInt(k) : keys.has(k)
+}
+
+/**
+ * Types one raw column into the dataset column's values (one array per column, no per-row object): null for a
+ * blank or unparsable cell, `sheet_name` / `source_file` from the row's origin when blank.
+ */
+function typedColumn(def: DatasetDef, kind: ColumnKind, name: string, raw: RawBatch): TypedValue[] {
+  const cells = raw.columns.get(name)
+  const n = raw.length
+  const out: TypedValue[] = new Array(n)
+  for (let i = 0; i < n; i++) {
+    const cell = cells?.[i]
+    if (cell === undefined || isBlank(cell)) {
+      out[i] = name === 'sheet_name' ? raw.sheet[i] || null : name === 'source_file' ? raw.file[i] || null : null
+      continue
+    }
+    out[i] = typeCell(kind, cell, def)
+  }
+  return out
+}
+
+/**
+ * Builds the expectation-row batch (see the module doc) of a raw batch, column by column, and the typed
+ * dataset columns (as Arrow data, the first `def.columns.length` children of the batch).
+ */
+export function expectationBatchOf(def: DatasetDef, raw: RawBatch, refs: ReferenceKeys = {}): RecordBatch {
+  const schema = expectationSchema(def)
+  const { derivedDate, lookups } = extras(def)
+  const n = raw.length
+  const typed = new Map<string, TypedValue[]>()
+  for (const c of def.columns) typed.set(c.name, typedColumn(def, c.kind, c.name, raw))
+  const ts = typed.get('order_timestamp')
+  const days = derivedDate
+    ? (ts as TypedValue[]).map((v) => (typeof v === 'bigint' ? utcDayOfMicros(v) : null))
+    : undefined
+  // A blank date is the UTC day of order_timestamp.
+  for (const c of def.columns) {
+    if (c.kind !== 'date' || !days) continue
+    const cells = raw.columns.get(c.name)
+    const vals = typed.get(c.name) as TypedValue[]
+    for (let i = 0; i < n; i++) if (isBlank(cells?.[i])) vals[i] = days[i]
+  }
+  const children = def.columns.map((c, i) => columnData(schema.fields[i].type, typed.get(c.name) as TypedValue[]))
+  const rawType = schema.fields[def.columns.length].type as Struct
+  children.push(
+    structData(
+      rawType,
+      def.columns.map((c) => {
+        const cells = raw.columns.get(c.name)
+        const text: TypedValue[] = new Array(n)
+        for (let i = 0; i < n; i++) {
+          const v = cells?.[i]
+          text[i] = v === undefined || isBlank(v) ? null : v
+        }
+        return columnData(new Utf8(), text)
+      }),
+      n,
+    ),
+  )
+  let next = def.columns.length + 1
+  if (days) children.push(structData(schema.fields[next++].type as Struct, [columnData(new DateDay(), days)], n))
+  for (const l of lookups) {
+    const keys = refs[l.refs]
+    const found = (typed.get(l.key) as TypedValue[]).map((k) => {
+      if (typeof k !== 'bigint') return null
+      return keys === undefined || hasKey(keys, k) ? k : null
+    })
+    children.push(structData(schema.fields[next++].type as Struct, [columnData(new Int64(), found)], n))
+  }
+  const data = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children })
+  return new RecordBatch(schema, data)
+}
+
+/**
+ * The typed values of row `i` of an expectation batch's dataset columns (for the record API and tests; the
+ * jobs keep the columns).
+ */
+function rowValues(def: DatasetDef, batch: RecordBatch): Record<string, TypedValue>[] {
+  const table = new Table(
+    new RecordBatch(
+      new Schema(batch.schema.fields.slice(0, def.columns.length)),
+      makeData({
+        type: new Struct(batch.schema.fields.slice(0, def.columns.length)),
+        length: batch.numRows,
+        nullCount: 0,
+        children: batch.data.children.slice(0, def.columns.length),
+      }),
+    ),
+  )
+  return arrowToRows(table)
+}
+
 /** Builds the expectation-row batch of `records` and their typed values (one entry per record, in order). */
 export function expectationBatch(
   def: DatasetDef,
   records: readonly RawRecord[],
   refs: ReferenceKeys = {},
 ): { batch: RecordBatch; values: Record<string, TypedValue>[] } {
-  const schema = expectationSchema(def)
-  const { derivedDate, lookups } = extras(def)
-  const values = records.map((r) => typeRecord(def, r))
-  const n = records.length
-  const children = def.columns.map((c, i) =>
-    columnData(
-      schema.fields[i].type,
-      values.map((v) => v[c.name] ?? null),
-    ),
-  )
-  const rawType = schema.fields[def.columns.length].type as Struct
-  children.push(
-    structData(
-      rawType,
-      def.columns.map((c) =>
-        columnData(
-          new Utf8(),
-          records.map((r) => (isBlank(r.fields[c.name]) ? null : r.fields[c.name])),
-        ),
-      ),
-      n,
-    ),
-  )
-  let next = def.columns.length + 1
-  if (derivedDate) {
-    const days = values.map((v) => (typeof v.order_timestamp === 'bigint' ? utcDayOfMicros(v.order_timestamp) : null))
-    children.push(structData(schema.fields[next++].type as Struct, [columnData(new DateDay(), days)], n))
-  }
-  for (const l of lookups) {
-    const keys = refs[l.refs]
-    const found = values.map((v) => {
-      const k = v[l.key]
-      if (typeof k !== 'bigint') return null
-      return keys === undefined || keys.has(k) ? k : null
-    })
-    children.push(structData(schema.fields[next++].type as Struct, [columnData(new Int64(), found)], n))
-  }
-  const data = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children })
-  return { batch: new RecordBatch(schema, data), values }
+  const batch = expectationBatchOf(def, batchOfRecords(records), refs)
+  return { batch, values: rowValues(def, batch) }
 }
 
 /** An expectation checked and bound against a dataset's expectation row. */
@@ -259,6 +321,59 @@ export function compileExpectations(def: DatasetDef, expectations: readonly Expe
   })
 }
 
+/** The outcome of evaluating expectations over one batch. */
+export interface BatchOutcome {
+  /** The expectation-row batch; its first `def.columns.length` children are the typed dataset columns. */
+  batch: RecordBatch
+  /** Per expectation (declaration order): 1 where the row passed. */
+  passed: Uint8Array[]
+  results: ExpectationResult[]
+}
+
+/**
+ * Evaluates compiled expectations over a raw batch, on columns. `fail` expectations are counted like the
+ * others; {@link firstFailure} says which one stops the job (callers check once all batches are counted).
+ */
+export function evaluateBatch(
+  def: DatasetDef,
+  raw: RawBatch,
+  expectations: readonly CompiledExpectation[],
+  refs: ReferenceKeys = {},
+): BatchOutcome {
+  const batch = expectationBatchOf(def, raw, refs)
+  const passed: Uint8Array[] = []
+  const results: ExpectationResult[] = []
+  for (const e of expectations) {
+    const mask = raw.length === 0 ? new Uint8Array(0) : evaluatePredicate(e.bound, batch)
+    let ok = 0
+    for (let i = 0; i < mask.length; i++) ok += mask[i]
+    passed.push(mask)
+    results.push({ name: e.name, action: e.action, predicate: e.predicate, passed: ok, failed: mask.length - ok })
+  }
+  return { batch, passed, results }
+}
+
+/**
+ * The {@link ExpectationFailedError} of the first `fail` expectation (declaration order) that a row of the batch
+ * violates, naming its first violating row; undefined when none is violated. `violations` overrides the count
+ * (a job counts over all its batches).
+ */
+export function firstFailure(
+  def: DatasetDef,
+  raw: RawBatch,
+  expectations: readonly CompiledExpectation[],
+  outcome: Pick<BatchOutcome, 'passed' | 'results'>,
+  violations?: (k: number) => number,
+): ExpectationFailedError | undefined {
+  for (let k = 0; k < expectations.length; k++) {
+    const e = expectations[k]
+    if (e.action !== 'fail' || outcome.results[k].failed === 0) continue
+    const at = outcome.passed[k].indexOf(0)
+    return new ExpectationFailedError(def.name, e, recordAt(raw, at), violations?.(k) ?? outcome.results[k].failed)
+  }
+  return undefined
+}
+
 /** The outcome of evaluating expectations over a batch of records. */
 export interface ExpectationOutcome {
   /** Typed values of every record (dataset columns), in input order. */
@@ -278,17 +393,9 @@ export function evaluateExpectations(
   expectations: readonly CompiledExpectation[],
   refs: ReferenceKeys = {},
 ): ExpectationOutcome {
-  const { batch, values } = expectationBatch(def, records, refs)
-  const passed: Uint8Array[] = []
-  const results: ExpectationResult[] = []
-  for (const e of expectations) {
-    const mask = records.length === 0 ? new Uint8Array(0) : evaluatePredicate(e.bound, batch)
-    let ok = 0
-    for (let i = 0; i < mask.length; i++) ok += mask[i]
-    if (e.action === 'fail' && ok < mask.length)
-      throw new ExpectationFailedError(def.name, e, records[mask.indexOf(0)], mask.length - ok)
-    passed.push(mask)
-    results.push({ name: e.name, action: e.action, predicate: e.predicate, passed: ok, failed: mask.length - ok })
-  }
-  return { values, passed, results }
+  const raw = batchOfRecords(records)
+  const outcome = evaluateBatch(def, raw, expectations, refs)
+  const failure = firstFailure(def, raw, expectations, outcome)
+  if (failure) throw failure
+  return { values: rowValues(def, outcome.batch), passed: outcome.passed, results: outcome.results }
 }

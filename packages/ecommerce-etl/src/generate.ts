@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { WorkbookWriter } from '@cj-tech-master/excelts'
 import { toCsv } from './csv.js'
+import { type CellKind, cellText } from './xlsx.js'
 
 /** Share (0..1, of the clean rows of a dataset) of each kind of dirty row. */
 export interface DirtyShares {
@@ -436,19 +437,45 @@ export async function writeWorkbook(
 }
 
 /**
+ * Writes a workbook's sheets as CSV files instead (`<base>__<sheet>.csv` in `dir`), cells as the xlsx
+ * conversion would give them (dates `YYYY-MM-DD`, datetimes ISO-8601 UTC), so the same data can be fed as
+ * CSV input.
+ */
+export async function writeWorkbookAsCsv(
+  dir: string,
+  base: string,
+  book: GeneratedWorkbook,
+  kinds: Readonly<Record<string, CellKind>>,
+): Promise<void> {
+  const colKinds = book.header.map((h) => kinds[h])
+  for (const sheet of book.sheets) {
+    const rows = sheet.rows.map((cells) => cells.map((v, i) => cellText(v, undefined, colKinds[i])))
+    await writeFile(join(dir, `${base}__${sheet.name}.csv`), toCsv(book.header, rows))
+  }
+}
+
+/**
  * Generates the data set and writes it under `dir` as `products/products.csv`, `orders/orders.xlsx` and
- * `order_items/order_items.xlsx` (the raw/ layout), plus `expected.json` with the counts. Returns the data.
+ * `order_items/order_items.xlsx` (the raw/ layout), plus `expected.json` with the counts. With `format: 'csv'`,
+ * orders and order items are written as one CSV per month (`orders/orders__<month>.csv`, ...) instead; the
+ * expected counts are the same. Returns the data.
  */
 export async function writeGeneratedData(
   dir: string,
-  options: GenerateOptions = {},
+  options: GenerateOptions & { format?: 'xlsx' | 'csv' } = {},
   fileTag = '',
 ): Promise<GeneratedData> {
   const data = generateData(options)
   for (const d of ['products', 'orders', 'order_items']) await mkdir(join(dir, d), { recursive: true })
   await writeFile(join(dir, 'products', `products${fileTag}.csv`), toCsv(data.products.header, data.products.rows))
-  await writeWorkbook(join(dir, 'orders', `orders${fileTag}.xlsx`), data.orders, ['date'])
-  await writeWorkbook(join(dir, 'order_items', `order_items${fileTag}.xlsx`), data.orderItems, ['date'])
+  if (options.format === 'csv') {
+    const kinds = { date: 'date', order_timestamp: 'timestamp' } as const
+    await writeWorkbookAsCsv(join(dir, 'orders'), `orders${fileTag}`, data.orders, kinds)
+    await writeWorkbookAsCsv(join(dir, 'order_items'), `order_items${fileTag}`, data.orderItems, kinds)
+  } else {
+    await writeWorkbook(join(dir, 'orders', `orders${fileTag}.xlsx`), data.orders, ['date'])
+    await writeWorkbook(join(dir, 'order_items', `order_items${fileTag}.xlsx`), data.orderItems, ['date'])
+  }
   await writeFile(join(dir, `expected${fileTag}.json`), `${JSON.stringify(data.expected, null, 2)}\n`)
   return data
 }

@@ -5,6 +5,7 @@
  * `Location`). The local `catalog.json` stays the default; this runs with `--catalog glue`.
  */
 import type { GlueClient, Column as GlueColumn, TableInput } from '@aws-sdk/client-glue'
+import type { DeltaTable } from 'delta-ts'
 import { DATASETS, type DatasetName } from './datasets.js'
 import type { Warehouse } from './warehouse.js'
 
@@ -16,11 +17,15 @@ export interface GlueSettings {
   credentials?: { accessKeyId: string; secretAccessKey: string }
   /** Database name (default `lakehouse_dwh`). */
   database?: string
+  /** Database of the quarantine tables (default `quarantine`, so they are `quarantine.<dataset>` as in SQL). */
+  quarantineDatabase?: string
 }
 
 /** What {@link registerInGlue} did for one table. */
 export interface GlueRegistration {
   table: DatasetName
+  /** A warehouse table, or a dataset's quarantine table (`rejected/<dataset>`). */
+  kind: 'table' | 'quarantine'
   database: string
   action: 'created' | 'updated'
   location: string
@@ -109,8 +114,10 @@ const errorName = (err: unknown) => (err as { name?: string }).name
 
 /**
  * Creates the database when missing and registers every existing dataset table in it (creating the Glue
- * table, or updating it when it exists). Concurrent registrations are safe: an AlreadyExists race turns into
- * an update. Errors from Glue (access, endpoint) propagate with the AWS SDK's message.
+ * table, or updating it when it exists), then the quarantine tables that exist in `quarantineDatabase`
+ * (default `quarantine`), so Athena finds them as `quarantine.<dataset>` like the SQL of `ecommerce-etl
+ * query`. Concurrent registrations are safe: an AlreadyExists race turns into an update. Errors from Glue
+ * (access, endpoint) propagate with the AWS SDK's message.
  */
 export async function registerInGlue(warehouse: Warehouse, settings: GlueSettings = {}): Promise<GlueRegistration[]> {
   const glue = await import('@aws-sdk/client-glue')
@@ -119,53 +126,64 @@ export async function registerInGlue(warehouse: Warehouse, settings: GlueSetting
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   })
-  const database = settings.database ?? 'lakehouse_dwh'
-  try {
+  const ensureDatabase = async (name: string, description: string) => {
     try {
-      await client.send(new glue.GetDatabaseCommand({ Name: database }))
+      await client.send(new glue.GetDatabaseCommand({ Name: name }))
     } catch (err) {
       if (errorName(err) !== 'EntityNotFoundException') throw err
       try {
-        await client.send(
-          new glue.CreateDatabaseCommand({
-            DatabaseInput: {
-              Name: database,
-              Description: 'ecommerce-etl lakehouse (Delta tables written by delta-ts)',
-            },
-          }),
-        )
+        await client.send(new glue.CreateDatabaseCommand({ DatabaseInput: { Name: name, Description: description } }))
       } catch (e) {
         if (errorName(e) !== 'AlreadyExistsException') throw e
       }
     }
+  }
+  const register = async (
+    database: string,
+    name: DatasetName,
+    kind: GlueRegistration['kind'],
+    table: DeltaTable,
+    location: string,
+  ): Promise<GlueRegistration> => {
+    const snap = await table.snapshot()
+    const input = glueTableInput(
+      name,
+      warehouse.isS3 ? location : `file://${location}`,
+      snap.schema as unknown as { fields: DeltaField[] },
+      snap.partitionColumns,
+      snap.version,
+    )
+    let action: GlueRegistration['action'] = 'created'
+    try {
+      await client.send(new glue.CreateTableCommand({ DatabaseName: database, TableInput: input }))
+    } catch (err) {
+      if (errorName(err) !== 'AlreadyExistsException') throw err
+      await client.send(new glue.UpdateTableCommand({ DatabaseName: database, TableInput: input }))
+      action = 'updated'
+    }
+    return {
+      table: name,
+      kind,
+      database,
+      action,
+      location: input.StorageDescriptor?.Location ?? location,
+      version: snap.version,
+    }
+  }
+  const database = settings.database ?? 'lakehouse_dwh'
+  const quarantineDb = settings.quarantineDatabase ?? 'quarantine'
+  try {
+    await ensureDatabase(database, 'ecommerce-etl lakehouse (Delta tables written by delta-ts)')
     const out: GlueRegistration[] = []
     for (const name of DATASETS) {
       const table = await warehouse.openTable(name)
-      if (!table) continue
-      const snap = await table.snapshot()
-      const location = warehouse.tableUri(name)
-      const input = glueTableInput(
-        name,
-        warehouse.isS3 ? location : `file://${location}`,
-        snap.schema as unknown as { fields: DeltaField[] },
-        snap.partitionColumns,
-        snap.version,
-      )
-      let action: GlueRegistration['action'] = 'created'
-      try {
-        await client.send(new glue.CreateTableCommand({ DatabaseName: database, TableInput: input }))
-      } catch (err) {
-        if (errorName(err) !== 'AlreadyExistsException') throw err
-        await client.send(new glue.UpdateTableCommand({ DatabaseName: database, TableInput: input }))
-        action = 'updated'
-      }
-      out.push({
-        table: name,
-        database,
-        action,
-        location: input.StorageDescriptor?.Location ?? location,
-        version: snap.version,
-      })
+      if (table) out.push(await register(database, name, 'table', table, warehouse.tableUri(name)))
+    }
+    for (const name of DATASETS) {
+      const table = await warehouse.openQuarantine(name)
+      if (!table) continue // nothing was ever dropped from this dataset
+      await ensureDatabase(quarantineDb, 'ecommerce-etl quarantine: rows dropped by expectations (Delta tables)')
+      out.push(await register(quarantineDb, name, 'quarantine', table, warehouse.quarantineUri(name)))
     }
     return out
   } finally {

@@ -13,6 +13,7 @@ export {
   readCatalog,
   refreshCatalog,
 } from './catalog.js'
+export { batchOfRecords, csvBatches, type RawBatch, recordAt } from './columns.js'
 export { parseCsvRecords, SOURCE_ROW, toCsv } from './csv.js'
 export {
   arrowSchema,
@@ -29,6 +30,7 @@ export {
   PRODUCTS,
 } from './datasets.js'
 export {
+  type BatchOutcome,
   type CompiledExpectation,
   compileExpectations,
   type Expectation,
@@ -37,9 +39,13 @@ export {
   ExpectationFailedError,
   type ExpectationOutcome,
   type ExpectationResult,
+  evaluateBatch,
   evaluateExpectations,
   expectationBatch,
+  expectationBatchOf,
   expectationSchema,
+  firstFailure,
+  type KeyLookup,
   mergeExpectations,
   typeRecord,
 } from './expectations.js'
@@ -58,14 +64,16 @@ export { type GlueRegistration, type GlueSettings, glueTableInput, glueType, reg
 export {
   appIdOf,
   archiveRawFiles,
-  diffAgainstTarget,
+  changedCondition,
   type JobOutput,
   type JobRunLog,
+  type JobStageMs,
   type RunContext,
   rejectedCsv,
   runJob,
   tableKeys,
 } from './jobs.js'
+export { Int64Table, int64Words } from './keys.js'
 export {
   ConsoleNotifier,
   formatNotification,

@@ -17,6 +17,7 @@ import {
 import type { Expectation } from './expectations.js'
 import { type GlueRegistration, type GlueSettings, registerInGlue } from './glue.js'
 import { archiveRawFiles, type JobOutput, type JobRunLog, runJob, tableKeys } from './jobs.js'
+import { Int64Table } from './keys.js'
 import { ConsoleNotifier, type Notifier, notifyAll } from './notify.js'
 import { type PreprocessResult, preprocess } from './preprocess.js'
 import { type DagStepShape, type RetryOptions, runDag, type Step, type StepResult } from './runner.js'
@@ -59,6 +60,10 @@ export interface PipelineOptions {
    * (e.g. to make it `warn`), others are added. Invalid ones fail the dataset's step before it writes.
    */
   expectations?: Partial<Record<DatasetName, readonly Expectation[]>>
+  /** Worker threads converting .xlsx sheets (default: the machine's cores; `0`: on the main thread). */
+  preprocessWorkers?: number
+  /** Rows per column batch the jobs read (default 65,536). */
+  batchRows?: number
 }
 
 /** The pipeline's steps and their dependencies (what the runner runs and the state machine export draws). */
@@ -207,6 +212,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     runSeq: run.seq,
     onRows: options.onProgress ? (n: number) => options.onProgress?.(step, n) : undefined,
     expectations: options.expectations,
+    batchRows: options.batchRows,
   })
   const archived: string[] = []
   let glue: GlueRegistration[] | undefined
@@ -221,6 +227,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         let rows = 0
         const pre = await preprocess(store, run.runId, {
           paths,
+          workers: options.preprocessWorkers,
           onRows: (n) => {
             rows += n
             options.onProgress?.('preprocess', rows)
@@ -257,8 +264,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       dependsOn: dependsOn('order_items'),
       run: async (inp) => {
         // This batch's keys plus what the warehouse already holds.
-        const orderIds = new Set([...(await tableKeys(warehouse, ORDERS)), ...(inp.orders as JobOutput).keys])
-        const productIds = new Set([...(await tableKeys(warehouse, PRODUCTS)), ...(inp.products as JobOutput).keys])
+        // Hash key sets, each filled from one projected key column of the table.
+        const orderIds = await tableKeys(warehouse, ORDERS, (inp.orders as JobOutput).keys)
+        const productIds = await tableKeys(warehouse, PRODUCTS, (inp.products as JobOutput).keys)
         const out = await runJob(ORDER_ITEMS, ctx('order_items'), { orderIds, productIds })
         await archive(inp.preprocess as PreprocessResult, 'order_items')
         return out
@@ -362,7 +370,7 @@ function restoredStep(name: string, steps: readonly Step[], warehouse: Warehouse
     const def = DATASET_DEFS[dep as DatasetName] as DatasetDef | undefined
     if (def) {
       const log = (await logOf(joinKey('logs', def.job, `${runId}.json`))) as unknown as JobRunLog
-      return { log, keys: new Set<bigint>() } satisfies JobOutput
+      return { log, keys: new Int64Table() } satisfies JobOutput
     }
     return undefined // catalog: nothing downstream reads its output
   }

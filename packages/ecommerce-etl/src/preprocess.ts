@@ -4,9 +4,11 @@
  * step goes on with the others.
  */
 import { open } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { DATASET_DEFS, DATASETS, type DatasetName, datasetOfPath } from './datasets.js'
 import { type FileStore, joinKey, listAll } from './store.js'
-import { type CellKind, type CsvSink, convertXlsx, type SheetResult } from './xlsx.js'
+import { type CellKind, listSheets } from './xlsx.js'
+import { convertSheets, XlsxPool, type XlsxTaskResult } from './xlsx-pool.js'
 
 /** One preprocessed output file. */
 export interface PreprocessedFile {
@@ -67,27 +69,106 @@ function looksLikeZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04
 }
 
+/** One xlsx input, checked and ready to convert. */
+interface XlsxInput {
+  dataset: DatasetName
+  rawPath: string
+  name: string
+  outDir: string
+  /** A local path, or the workbook's bytes. */
+  input: string | Uint8Array
+}
+
+/** Converts one workbook (its sheets in parallel on the pool, or all on this thread) and writes its CSVs. */
+async function convertWorkbook(
+  store: FileStore,
+  x: XlsxInput,
+  pool: XlsxPool | undefined,
+  onRows?: (n: number) => void,
+): Promise<{ files: PreprocessedFile[]; empty: string[] }> {
+  const kinds = cellKinds(x.dataset)
+  let sheets: XlsxTaskResult['sheets']
+  try {
+    if (pool) {
+      const names = await listSheets(typeof x.input === 'string' ? x.input : bytesStream(x.input))
+      if (names.length === 0) throw new Error('workbook has no worksheets')
+      const parts = await Promise.all(
+        names.map(async (_, i) => {
+          const r = await pool.run({ input: x.input, sourceFile: x.name, kinds, sheets: [i] })
+          onRows?.(r.sheets.reduce((n, sh) => n + sh.rows, 0))
+          return r.sheets
+        }),
+      )
+      sheets = parts.flat()
+    } else sheets = (await convertSheets({ input: x.input, sourceFile: x.name, kinds }, onRows)).sheets
+  } catch (err) {
+    const msg = (err as Error).message
+    throw new Error(msg === 'workbook has no worksheets' ? msg : `corrupt or unreadable .xlsx: ${msg}`)
+  }
+  if (sheets.length === 0) throw new Error('workbook has no worksheets')
+  const files: PreprocessedFile[] = []
+  const empty: string[] = []
+  for (const sh of sheets) {
+    if (sh.empty) {
+      empty.push(sh.sheet)
+      continue
+    }
+    const path = joinKey(x.outDir, `${safe(x.name.replace(/\.xlsx$/i, ''))}__${safe(sh.sheet)}.csv`)
+    await store.put(path, sh.csv, { overwrite: true })
+    files.push({ dataset: x.dataset, rawPath: x.rawPath, path, sheet: sh.sheet, rows: sh.rows })
+  }
+  return { files, empty }
+}
+
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += 1 << 16) controller.enqueue(bytes.subarray(i, i + (1 << 16)))
+      controller.close()
+    },
+  })
+}
+
+/** Options of {@link preprocess}. */
+export interface PreprocessOptions {
+  onRows?: (n: number) => void
+  datasets?: readonly DatasetName[]
+  /** Restricts the run to these raw keys (the files it staged). */
+  paths?: readonly string[]
+  /**
+   * Worker threads converting .xlsx sheets in parallel (default: the machine's cores). `0` converts on the
+   * calling thread, one sheet after another.
+   */
+  workers?: number
+}
+
 /**
  * Converts the raw files of `store` under `raw/` to CSV under `preprocessed/<dataset>/<runId>/`. Excel files
- * are streamed sheet by sheet; `paths` restricts the run to those raw keys (the files it staged); each CSV row carries `sheet_name`, `source_file` and `source_row`. Never throws
- * for a bad input file: it lands in `errors` with a message naming the file.
+ * are converted sheet by sheet, the sheets of all workbooks in parallel on a pool of worker threads (see
+ * `xlsx-pool.ts`; `workers: 0` for the single-threaded path); `paths` restricts the run to those raw keys (the
+ * files it staged); each CSV row carries `sheet_name`, `source_file` and `source_row`. Never throws for a bad
+ * input file: it lands in `errors` with a message naming the file.
  */
 export async function preprocess(
   store: FileStore,
   runId: string,
-  options: { onRows?: (n: number) => void; datasets?: readonly DatasetName[]; paths?: readonly string[] } = {},
+  options: PreprocessOptions = {},
 ): Promise<PreprocessResult> {
   const result: PreprocessResult = { files: [], errors: [], emptySheets: [], rawFiles: [] }
   const wanted = options.datasets ?? DATASETS
   const listed = (await listAll(store, 'raw/')).filter((o) => !options.paths || options.paths.includes(o.path))
+  // Per raw file, in listing order: its outcome, filled as conversions finish.
+  const outcomes: (() => void)[] = []
+  const conversions: { x: XlsxInput; slot: number }[] = []
   for (const obj of listed) {
     const dataset = datasetOfPath(obj.path.slice('raw/'.length))
     result.rawFiles.push({ dataset, path: obj.path })
     if (!dataset) {
-      result.errors.push({
+      const error = {
         rawPath: obj.path,
         error: 'cannot tell which dataset this file belongs to (expected raw/<dataset>/...)',
-      })
+      }
+      outcomes.push(() => result.errors.push(error))
       continue
     }
     if (!wanted.includes(dataset)) continue
@@ -99,56 +180,59 @@ export async function preprocess(
         const bytes = await store.read(obj.path)
         const out = joinKey(outDir, safe(name))
         await store.put(out, bytes, { overwrite: true })
-        const text = new TextDecoder().decode(bytes)
-        const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '').length
-        result.files.push({ dataset, rawPath: obj.path, path: out, sheet: '', rows: Math.max(lines - 1, 0) })
+        let lines = 0
+        // Non-empty lines, counted on the bytes (no decoded copy of a large file).
+        let blank = true
+        for (let i = 0; i < bytes.length; i++) {
+          const b = bytes[i]
+          if (b === 10) {
+            if (!blank) lines++
+            blank = true
+          } else if (b !== 13 && b !== 32 && b !== 9) blank = false
+        }
+        if (!blank) lines++
+        const file: PreprocessedFile = {
+          dataset,
+          rawPath: obj.path,
+          path: out,
+          sheet: '',
+          rows: Math.max(lines - 1, 0),
+        }
+        outcomes.push(() => result.files.push(file))
         continue
       }
       if (!lower.endsWith('.xlsx')) throw new Error('unsupported file type (expected .csv or .xlsx)')
-      // Local files stream from disk; other stores hand over the (compressed) bytes in slices.
+      // Local files are read from their path (by each worker); other stores hand over the bytes.
       const local = store.localPath?.(obj.path)
       const head = local ? await readHead(local) : await store.read(obj.path)
       if (!looksLikeZip(head)) throw new Error('not an .xlsx file (no zip signature)')
-      const stream: string | ReadableStream<Uint8Array> =
-        local ??
-        new ReadableStream<Uint8Array>({
-          start(controller) {
-            for (let i = 0; i < head.length; i += 1 << 16) controller.enqueue(head.subarray(i, i + (1 << 16)))
-            controller.close()
-          },
-        })
-      const written: PreprocessedFile[] = []
-      const openSink = (sheet: string): CsvSink => {
-        const path = joinKey(outDir, `${safe(name.replace(/\.xlsx$/i, ''))}__${safe(sheet)}.csv`)
-        written.push({ dataset, rawPath: obj.path, path, sheet, rows: 0 })
-        const writer = store.createWriter?.(path)
-        if (writer) return writer
-        const chunks: string[] = []
-        return {
-          write: (chunk) => {
-            chunks.push(chunk)
-          },
-          close: async () => {
-            await store.put(path, new TextEncoder().encode(chunks.join('')), { overwrite: true })
-          },
-        }
-      }
-      let sheets: SheetResult[]
-      try {
-        sheets = await convertXlsx(stream, name, openSink, { onRows: options.onRows, kinds: cellKinds(dataset) })
-      } catch (err) {
-        throw new Error(`corrupt or unreadable .xlsx: ${(err as Error).message}`)
-      }
-      for (const s of sheets) {
-        if (s.empty) result.emptySheets.push({ rawPath: obj.path, sheet: s.sheet })
-        const w = written.find((f) => f.sheet === s.sheet)
-        if (w) w.rows = s.rows
-      }
-      if (sheets.length === 0) throw new Error('workbook has no worksheets')
-      result.files.push(...written)
+      conversions.push({ x: { dataset, rawPath: obj.path, name, outDir, input: local ?? head }, slot: outcomes.length })
+      outcomes.push(() => undefined)
     } catch (err) {
-      result.errors.push({ rawPath: obj.path, error: `${obj.path}: ${(err as Error).message}` })
+      const error = { rawPath: obj.path, error: `${obj.path}: ${(err as Error).message}` }
+      outcomes.push(() => result.errors.push(error))
     }
   }
+  const workers = options.workers ?? availableParallelism()
+  const pool = workers > 0 && conversions.length > 0 ? new XlsxPool(workers) : undefined
+  try {
+    await Promise.all(
+      conversions.map(async ({ x, slot }) => {
+        try {
+          const { files, empty } = await convertWorkbook(store, x, pool, options.onRows)
+          outcomes[slot] = () => {
+            for (const sheet of empty) result.emptySheets.push({ rawPath: x.rawPath, sheet })
+            result.files.push(...files)
+          }
+        } catch (err) {
+          const error = { rawPath: x.rawPath, error: `${x.rawPath}: ${(err as Error).message}` }
+          outcomes[slot] = () => result.errors.push(error)
+        }
+      }),
+    )
+  } finally {
+    await pool?.close()
+  }
+  for (const o of outcomes) o()
   return result
 }

@@ -122,7 +122,12 @@ export async function writeQuarantine(
         ? []
         : ((await snap.scan({ columns: ['rejection_id'] }).toArrow()).getChild('rejection_id')?.toArray() as string[]),
     )
-    const fresh = rejected.filter((_, i) => !known.has(ids[i]) && ids.indexOf(ids[i]) === i)
+    // New ids only, each once (a Set: the rejections of a large run are many).
+    const fresh = rejected.filter((_, i) => {
+      if (known.has(ids[i])) return false
+      known.add(ids[i])
+      return true
+    })
     if (fresh.length === 0) return out
     const batch = quarantineRows(def, ctx.runId, fresh)
     try {

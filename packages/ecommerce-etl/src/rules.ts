@@ -2,8 +2,20 @@
  * The dataset rules, declared as expectations (`expectations.ts`): turn raw records (text cells) into typed
  * rows, or list every rule a row breaks. Pure functions; the jobs feed them records and reference key sets.
  */
+import type { RecordBatch } from 'apache-arrow'
+import { takeRows } from 'delta-ts'
+import type { RawBatch } from './columns.js'
+import { recordAt } from './columns.js'
 import type { DatasetDef, DatasetName } from './datasets.js'
-import { compileExpectations, type Expectation, type ExpectationResult, evaluateExpectations } from './expectations.js'
+import {
+  type CompiledExpectation,
+  compileExpectations,
+  type Expectation,
+  type ExpectationResult,
+  evaluateExpectations,
+  type KeyLookup,
+} from './expectations.js'
+import { Int64Table, int64Words } from './keys.js'
 
 /**
  * Why a row was rejected: the name of a `drop` expectation it failed. The built-in ones ({@link RULES}):
@@ -41,8 +53,8 @@ export interface Rejection {
 
 /** Keys that referencing rows must find (order_items → orders, products). */
 export interface ReferenceKeys {
-  orderIds?: ReadonlySet<bigint>
-  productIds?: ReadonlySet<bigint>
+  orderIds?: KeyLookup
+  productIds?: KeyLookup
 }
 
 const missing = (col: string, description: string): Expectation => ({
@@ -152,17 +164,32 @@ export function validateBatch(
 ): ValidatedBatch {
   const compiled = compileExpectations(def, expectations)
   const { values, passed, results } = evaluateExpectations(def, records, compiled, refs)
+  const { keep, rejected, warned } = classifyRows(compiled, passed, records.length, (i) => records[i])
   const accepted: TypedRow[] = []
+  for (let i = 0; i < records.length; i++) if (keep[i]) accepted.push({ values: values[i], source: records[i] })
+  return { accepted, rejected, expectations: results, warned }
+}
+
+/**
+ * Splits a batch by its expectation masks: `keep` is 1 for accepted rows (all `drop` expectations passed),
+ * `rejected` lists the others in input order with the names of all the `drop` expectations they fail (unique,
+ * sorted) and, per reason, the raw cells the predicate reads; rows failing only `warn` ones are kept and
+ * counted in `warned`. `recordOf` is called for rejected rows only.
+ */
+export function classifyRows(
+  compiled: readonly CompiledExpectation[],
+  passed: readonly Uint8Array[],
+  n: number,
+  recordOf: (i: number) => RawRecord,
+): { keep: Uint8Array; rejected: Rejection[]; warned: number } {
+  const keep = new Uint8Array(n).fill(1)
+  for (const mask of passed) for (let i = 0; i < n; i++) keep[i] &= mask[i]
   const rejected: Rejection[] = []
   let warned = 0
-  // Rows that passed everything (most of them) skip the per-expectation bookkeeping.
-  const clean = new Uint8Array(records.length).fill(1)
-  for (const mask of passed) for (let i = 0; i < mask.length; i++) clean[i] &= mask[i]
-  records.forEach((record, i) => {
-    if (clean[i]) {
-      accepted.push({ values: values[i], source: record })
-      return
-    }
+  for (let i = 0; i < n; i++) {
+    // Rows that passed everything (most of them) skip the per-expectation bookkeeping.
+    if (keep[i]) continue
+    let record: RawRecord | undefined
     const reasons: string[] = []
     const details: string[] = []
     let warn = false
@@ -172,19 +199,29 @@ export function validateBatch(
         warn = true
         return
       }
+      record ??= recordOf(i)
       reasons.push(e.name)
-      const cells = e.columns.map((c) => `${c}=${JSON.stringify(record.fields[c] ?? '')}`)
+      const cells = e.columns.map((c) => `${c}=${JSON.stringify(record?.fields[c] ?? '')}`)
       details.push(`${e.name}: ${cells.join(', ')}`)
     })
-    if (reasons.length > 0) {
+    if (reasons.length > 0 && record) {
       const order = reasons.map((r, k) => [r, details[k]] as const).sort(([a], [b]) => (a < b ? -1 : 1))
       rejected.push({ record, reasons: [...new Set(order.map(([r]) => r))], details: order.map(([, d]) => d) })
     } else {
       if (warn) warned++
-      accepted.push({ values: values[i], source: record })
+      keep[i] = 1
     }
-  })
-  return { accepted, rejected, expectations: results, warned }
+  }
+  return { keep, rejected, warned }
+}
+
+/** {@link classifyRows} for a raw batch: rejected rows' records are rebuilt from its columns. */
+export function classifyBatch(
+  compiled: readonly CompiledExpectation[],
+  passed: readonly Uint8Array[],
+  raw: RawBatch,
+): { keep: Uint8Array; rejected: Rejection[]; warned: number } {
+  return classifyRows(compiled, passed, raw.length, (i) => recordAt(raw, i))
 }
 
 /** Counts rejected rows per reason (a row breaking two rules counts under both). */
@@ -216,4 +253,76 @@ export function dedupByKey(def: DatasetDef, rows: readonly TypedRow[]): { rows: 
     best.set(k, row) // later in input order wins ties (Map keeps the first insertion position)
   }
   return { rows: [...best.values()], duplicates: rows.length - best.size }
+}
+
+/**
+ * {@link dedupByKey} on columns: collapses rows of `batches` (typed dataset columns first, as the jobs'
+ * accepted batches) with the same key through a hash table of the key column, keeping the row with the
+ * greatest `order_timestamp` (when the dataset has one; a null timestamp is the lowest), ties to the later row.
+ * Survivors keep input order. Rows with a null key are all kept. `masks` (per batch, 1 = take part) leaves
+ * other rows out entirely (the jobs pass their accepted rows this way, so survivors are taken in one copy).
+ * Returns the survivors (one batch per input batch that has any), the number dropped and the surviving keys.
+ */
+export function dedupBatches(
+  def: DatasetDef,
+  batches: readonly RecordBatch[],
+  masks?: readonly Uint8Array[],
+): { batches: RecordBatch[]; duplicates: number; keys: Int64Table } {
+  const keyAt = def.columns.findIndex((c) => c.name === def.key)
+  const tsAt = def.columns.findIndex((c) => c.name === 'order_timestamp')
+  const total = batches.reduce((n, b) => n + b.numRows, 0)
+  const index = new Int64Table(total, true)
+  const keep = new Uint8Array(total)
+  // Where each global row lives, to compare timestamps of rows in other batches.
+  const starts: number[] = []
+  let g = 0
+  for (const b of batches) {
+    starts.push(g)
+    g += b.numRows
+  }
+  const tsOf = (row: number): bigint | null => {
+    let k = starts.length - 1
+    while (starts[k] > row) k--
+    const d = batches[k].data.children[tsAt]
+    const i = row - starts[k]
+    return d.getValid(i) ? (d.values as unknown as BigInt64Array)[d.offset + i] : null
+  }
+  let duplicates = 0
+  g = 0
+  batches.forEach((b, k) => {
+    const kd = b.data.children[keyAt]
+    const w = int64Words(kd)
+    const td = tsAt >= 0 ? b.data.children[tsAt] : undefined
+    const mask = masks?.[k]
+    for (let i = 0; i < b.numRows; i++, g++) {
+      if (mask && !mask[i]) continue
+      if (kd.nullCount > 0 && !kd.getValid(i)) {
+        keep[g] = 1
+        continue
+      }
+      const slot = index.find(w[2 * i], w[2 * i + 1])
+      if (slot < 0) {
+        index.insertAt(slot, w[2 * i], w[2 * i + 1], g)
+        keep[g] = 1
+        continue
+      }
+      duplicates++
+      const prev = index.valueAt(slot)
+      if (td) {
+        const a = tsOf(prev)
+        const v = td.getValid(i) ? (td.values as unknown as BigInt64Array)[td.offset + i] : null
+        if (v === null ? a !== null : a !== null && v < a) continue
+      }
+      keep[prev] = 0
+      keep[g] = 1
+      index.setValueAt(slot, g)
+    }
+  })
+  const out: RecordBatch[] = []
+  batches.forEach((b, k) => {
+    const idx: number[] = []
+    for (let i = 0; i < b.numRows; i++) if (keep[starts[k] + i]) idx.push(i)
+    if (idx.length > 0) out.push(idx.length === b.numRows ? b : takeRows(b, Int32Array.from(idx)))
+  })
+  return { batches: out, duplicates, keys: index }
 }

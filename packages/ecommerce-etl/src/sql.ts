@@ -9,7 +9,7 @@
  * deletion vectors and column mapping.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api'
-import type { Table, Vector } from 'apache-arrow'
+import { Table as ArrowTable, type RecordBatch, type Schema, type Vector } from 'apache-arrow'
 import { DATASET_DEFS, DATASETS, type DatasetName } from './datasets.js'
 import { quarantineRows } from './quarantine.js'
 import type { Warehouse } from './warehouse.js'
@@ -43,6 +43,11 @@ export interface QueryResult {
 export interface QueryOptions {
   /** Read a table at this version instead of its latest (time travel). */
   versions?: Partial<Record<SqlTable, number>>
+  /**
+   * Restrict a table to the rows matching a delta-ts predicate (pushed into its scan: files pruned, rows
+   * filtered while reading), for queries that need a few rows of a large table (the preview's samples).
+   */
+  filters?: Partial<Record<SqlTable, string>>
 }
 
 /** Tables a query names as `lakehouse_dwh.<table>` or `quarantine.<table>` (case-insensitive), in catalog order. */
@@ -166,10 +171,19 @@ function rawInt128(vector: Vector, i: number): bigint {
   throw new RangeError(`row ${i} out of range`)
 }
 
-/** Loads an Arrow table into a new DuckDB table `<schema>.<name>`, column chunk by column chunk. */
-async function loadTable(connection: DuckDBConnection, schema: string, name: string, table: Table): Promise<void> {
+/**
+ * Loads Arrow batches into a new DuckDB table `<schema>.<name>` of `arrowSchema`, batch by batch and column
+ * chunk by column chunk, so the JS side holds one batch at a time.
+ */
+async function loadTable(
+  connection: DuckDBConnection,
+  schema: string,
+  name: string,
+  arrowSchema: Schema,
+  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
+): Promise<void> {
   const duck = await import('@duckdb/node-api')
-  const fields = table.schema.fields
+  const fields = arrowSchema.fields
   const types = fields.map((f) => {
     const t = duckType(f.type as never)
     if (!t) throw new Error(`${schema}.${name}.${f.name}: type ${f.type} is not supported by the SQL loader`)
@@ -180,21 +194,40 @@ async function loadTable(connection: DuckDBConnection, schema: string, name: str
   )
   const appender = await connection.createAppender(name, schema)
   const chunkTypes = fields.map((_, i) => appender.columnType(i))
-  const columns = fields.map((_, i) => table.getChildAt(i) as Vector)
-  const readers = columns.map((c, i) => columnReader(c, types[i], duck))
-  for (let start = 0; start < table.numRows; start += CHUNK_ROWS) {
-    const n = Math.min(CHUNK_ROWS, table.numRows - start)
-    const chunk = duck.DuckDBDataChunk.create(chunkTypes, n)
-    for (let c = 0; c < fields.length; c++) {
-      const values = new Array<DuckDBValue>(n)
-      const read = readers[c]
-      for (let r = 0; r < n; r++) values[r] = read(start + r)
-      chunk.setColumnValues(c, values)
+  for await (const batch of batches) {
+    const table = new ArrowTable([batch])
+    const columns = fields.map((f) => table.getChild(f.name) as Vector)
+    const readers = columns.map((c, i) => columnReader(c, types[i], duck))
+    for (let start = 0; start < table.numRows; start += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, table.numRows - start)
+      const chunk = duck.DuckDBDataChunk.create(chunkTypes, n)
+      for (let c = 0; c < fields.length; c++) {
+        const values = new Array<DuckDBValue>(n)
+        const read = readers[c]
+        for (let r = 0; r < n; r++) values[r] = read(start + r)
+        chunk.setColumnValues(c, values)
+      }
+      appender.appendDataChunk(chunk)
     }
-    appender.appendDataChunk(chunk)
   }
   appender.flushSync()
   appender.closeSync()
+}
+
+/**
+ * The columns of a table that a statement can reference: those whose names occur in its text as words or
+ * quoted identifiers (a conservative superset), every column when the text has a `*` other than `count(*)`.
+ * At least one column is kept (a table must have one).
+ */
+export function referencedColumns(sql: string, columns: readonly string[]): string[] {
+  if (sql.replace(/count\s*\(\s*\*\s*\)/gi, '').includes('*')) return [...columns]
+  const words = new Set(
+    [...sql.matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) =>
+      (m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]).toLowerCase(),
+    ),
+  )
+  const used = columns.filter((c) => words.has(c.toLowerCase()))
+  return used.length > 0 ? used : columns.slice(0, 1)
 }
 
 /**
@@ -204,12 +237,15 @@ async function loadTable(connection: DuckDBConnection, schema: string, name: str
  */
 export class WarehouseSql {
   private readonly loaded: Partial<Record<SqlTable, number>> = {}
+  /** The columns loaded of each table: only those its queries so far can reference. */
+  private readonly loadedColumns: Partial<Record<SqlTable, Set<string>>> = {}
   private closed = false
   private constructor(
     private readonly warehouse: Warehouse,
     private readonly instance: import('@duckdb/node-api').DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly pins: Partial<Record<SqlTable, number>>,
+    private readonly filters: Partial<Record<SqlTable, string>>,
   ) {}
 
   /** Opens a session. `options.versions` pins tables to versions (time travel); others load at their latest. */
@@ -221,7 +257,7 @@ export class WarehouseSql {
     await connection.run("SET TimeZone = 'UTC'")
     await connection.run('CREATE SCHEMA lakehouse_dwh')
     await connection.run('CREATE SCHEMA quarantine')
-    return new WarehouseSql(warehouse, instance, connection, options.versions ?? {})
+    return new WarehouseSql(warehouse, instance, connection, options.versions ?? {}, options.filters ?? {})
   }
 
   /** The version each loaded table was read at. */
@@ -239,27 +275,37 @@ export class WarehouseSql {
     if (this.closed) throw new Error('the SQL session is closed')
     const t0 = performance.now()
     for (const name of referencedTables(sql)) {
-      if (this.loaded[name] !== undefined) continue
       const quarantined = name.startsWith('quarantine.')
       const dataset = (quarantined ? name.slice('quarantine.'.length) : name) as DatasetName
+      const have = this.loadedColumns[name]
+      if (this.loaded[name] === -1) continue // an empty quarantine table, loaded whole
       const table = quarantined ? await this.warehouse.openQuarantine(dataset) : await this.warehouse.openTable(dataset)
-      const pinned = this.pins[name]
+      const pinned = this.loaded[name] ?? this.pins[name]
       if (!table && (!quarantined || pinned !== undefined))
         throw new Error(`${sqlName(name)} does not exist yet (no run has written it)`)
       if (!table) {
         // Nothing dropped yet: the empty table, with the schema the first rejection will create.
-        await loadTable(this.connection, 'quarantine', dataset, quarantineRows(DATASET_DEFS[dataset], '', []))
+        const empty = quarantineRows(DATASET_DEFS[dataset], '', [])
+        await loadTable(this.connection, 'quarantine', dataset, empty.schema, empty.batches)
         this.loaded[name] = -1
         continue
       }
       const snap = await table.snapshot(pinned === undefined ? {} : { version: pinned })
+      const all = snap.schema.fields.map((f) => f.name)
+      const wanted = referencedColumns(sql, all)
+      if (have && wanted.every((c) => have.has(c))) continue
+      // Load (or reload, at the same version, with the columns a new query needs too) only what is referenced.
+      const columns = all.filter((c) => wanted.includes(c) || have?.has(c))
+      const scan = snap.scan({ columns, ...(this.filters[name] ? { filter: this.filters[name] } : {}) })
       await loadTable(
         this.connection,
         quarantined ? 'quarantine' : 'lakehouse_dwh',
         dataset,
-        (await snap.scan({}).toArrow()) as unknown as Table,
+        scan.schema,
+        scan.batches(),
       )
       this.loaded[name] = snap.version
+      this.loadedColumns[name] = new Set(columns)
     }
     const t1 = performance.now()
     const reader = await this.connection.runAndReadAll(sql)

@@ -66,3 +66,21 @@ describe('value parsers', () => {
     expect(utcDayOfMicros(86_400_000_000n)).toBe(1)
   })
 })
+
+describe('fast paths', () => {
+  it('parse plain digits and Z timestamps exactly as the general (regex) path does', () => {
+    // A leading space sends a cell down the general path.
+    for (const s of ['0', '007', '123456789012345', '999999999999999', '1234567890123456'])
+      expect(parseLong(s)).toBe(parseLong(` ${s}`))
+    for (const s of [
+      '2025-01-02T03:04:05Z',
+      '1969-12-31T23:59:59Z',
+      '2024-02-29T00:00:00Z',
+      '2025-02-29T00:00:00Z',
+      '2025-01-02T24:00:00Z',
+      '2025-13-02T03:04:05Z',
+      '2025-01-02T03:60:05Z',
+    ])
+      expect(parseTimestamp(s)).toBe(parseTimestamp(` ${s}`))
+  })
+})

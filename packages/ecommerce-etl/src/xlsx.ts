@@ -80,6 +80,11 @@ export interface ConvertXlsxOptions {
    * date cell, `timestamp` columns its full datetime. Columns not named here let the value decide.
    */
   kinds?: Readonly<Record<string, CellKind>>
+  /**
+   * Which worksheets to convert, by position (0-based) and name (default: all). Skipped sheets are not parsed
+   * and not in the result, so workers can split one workbook's sheets between them.
+   */
+  sheets?: (index: number, name: string) => boolean
 }
 
 /**
@@ -106,8 +111,11 @@ export async function convertXlsx(
     } as never,
   )
   const results: SheetResult[] = []
+  let index = -1
   for await (const ws of reader as AsyncIterable<AsyncIterable<unknown> & { name: string }>) {
     const sheet = ws.name
+    index++
+    if (options.sheets && !options.sheets(index, sheet)) continue
     let header: string[] | undefined
     let sink: CsvSink | undefined
     let rows = 0
@@ -160,4 +168,15 @@ export async function convertXlsx(
     results.push({ sheet, rows, columns: header ?? [], empty: header === undefined })
   }
   return results
+}
+
+/** The worksheet names of an .xlsx in workbook order (no sheet is parsed). Throws on a corrupt input. */
+export async function listSheets(input: string | ReadableStream<Uint8Array>): Promise<string[]> {
+  const reader = new WorkbookReader(
+    input as never,
+    { worksheets: 'emit', sharedStrings: 'ignore', hyperlinks: 'ignore', styles: 'ignore' } as never,
+  )
+  const names: string[] = []
+  for await (const ws of reader as AsyncIterable<{ name: string }>) names.push(ws.name)
+  return names
 }

@@ -166,13 +166,28 @@ describe('the pipeline run step by step, as the state machine runs it', () => {
 describe('AWS services on moto', () => {
   const endpoint = () => inject('s3Endpoint')
 
-  it('registers the three tables in the Glue Data Catalog as native Delta tables, then updates them', async () => {
+  it('registers the three tables and the quarantine tables in the Glue Data Catalog as native Delta tables, then updates them', async () => {
     expect(inject('s3Error')).toBe('')
     const wh = join(dir, 'glue')
-    const glue = { region: 'us-east-1', endpoint: endpoint(), credentials, database: `lakehouse_dwh_${Date.now()}` }
+    const stamp = Date.now()
+    const glue = {
+      region: 'us-east-1',
+      endpoint: endpoint(),
+      credentials,
+      database: `lakehouse_dwh_${stamp}`,
+      quarantineDatabase: `quarantine_${stamp}`,
+    }
     const r1 = await runPipeline({ warehouse: wh, raw: input(), notifiers: [], catalog: { glue } })
     expect(r1.status).toBe('succeeded')
-    expect(r1.glue?.map((g) => [g.table, g.action, g.version])).toEqual(DATASETS.map((d) => [d, 'created', 1]))
+    const tablesOf = (r: typeof r1) => r.glue?.filter((g) => g.kind === 'table')
+    expect(tablesOf(r1)?.map((g) => [g.table, g.action, g.version])).toEqual(DATASETS.map((d) => [d, 'created', 1]))
+    // The input has dirty rows of every dataset: each quarantine table is registered as quarantine.<dataset>.
+    const quarantined = r1.glue?.filter((g) => g.kind === 'quarantine')
+    expect(quarantined?.map((g) => [g.table, g.database, g.action])).toEqual(
+      DATASETS.filter((d) => (r1.jobs[d]?.rejected ?? 0) > 0).map((d) => [d, glue.quarantineDatabase, 'created']),
+    )
+    expect(quarantined?.length).toBeGreaterThan(0)
+    expect(Object.keys(r1.catalog?.quarantine ?? {})).toEqual(quarantined?.map((g) => `quarantine.${g.table}`))
     const client = new GlueClient({ region: 'us-east-1', endpoint: endpoint(), credentials })
     try {
       const tables = await client.send(new GetTablesCommand({ DatabaseName: glue.database }))
@@ -187,7 +202,11 @@ describe('AWS services on moto', () => {
       expect(cols.date).toBeUndefined() // a partition key, not a data column
       await writeGeneratedData(join(dir, 'input2'), { seed: 6, products: 5, orders: 20, months: 1, idOffset: 100000 })
       const r2 = await runPipeline({ warehouse: wh, raw: join(dir, 'input2'), notifiers: [], catalog: { glue } })
-      expect(r2.glue?.map((g) => g.action)).toEqual(['updated', 'updated', 'updated'])
+      expect(tablesOf(r2)?.map((g) => g.action)).toEqual(['updated', 'updated', 'updated'])
+      const q = (await client.send(new GetTableCommand({ DatabaseName: glue.quarantineDatabase, Name: 'order_items' })))
+        .Table
+      expect(q?.StorageDescriptor?.Location).toBe(`file://${join(wh, 'rejected/order_items')}`)
+      expect(q?.Parameters).toMatchObject({ classification: 'delta', table_type: 'DELTA' })
       const after = (await client.send(new GetTableCommand({ DatabaseName: glue.database, Name: 'orders' }))).Table
       expect(after?.Parameters?.['delta_ts.version']).toBe('2')
     } finally {

@@ -325,6 +325,28 @@ describe('MERGE clauses (hand-computed expectations)', () => {
     await expect((await t.snapshot()).appTransactionVersion('etl')).resolves.toBe(7)
   })
 
+  it('skipEmptyCommit with txn: a null-safe change-detecting merge of unchanged rows commits nothing; a changed row commits with the txn', async () => {
+    const t = await createOrders(target)
+    const before = (await t.snapshot()).version
+    const unchanged =
+      'NOT (target.id <=> source.id AND target.status <=> source.status AND target.amount <=> source.amount AND target.updated_at <=> source.updated_at AND target.day <=> source.day)'
+    const go = (rows: typeof target, version: number) =>
+      t
+        .merge(ordersTable(rows), { on: ['id'], txn: { appId: 'etl', version }, skipEmptyCommit: true })
+        .whenMatchedUpdateAll({ condition: unchanged })
+        .whenNotMatchedInsertAll()
+        .execute()
+    const same = await go(target.slice(0, 2), 1)
+    expect(same).toMatchObject({ skipped: false, version: before })
+    expect(same.metrics).toMatchObject({ numTargetRowsUpdated: 0, numTargetRowsInserted: 0, numFilesAdded: 0 })
+    expect((await t.snapshot()).version).toBe(before)
+    await expect((await t.snapshot()).appTransactionVersion('etl')).resolves.toBeUndefined()
+    const changed = await go([order(1, 'new', 10), order(2, 'paid', 10)], 2)
+    expect(changed.version).toBe(before + 1)
+    expect(changed.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 0 })
+    await expect((await t.snapshot()).appTransactionVersion('etl')).resolves.toBe(2)
+  })
+
   it('rejects a merge without clauses and unknown columns with clear errors', async () => {
     const t = await createOrders(target)
     await expect(t.merge(ordersTable(source), { on: ['id'] }).execute()).rejects.toMatchObject({

@@ -91,6 +91,13 @@ export interface MergeOptions extends CommitOptions {
   dedupeSource?: { keys: readonly string[]; orderBy: string }
   /** Idempotent merge: skipped when the table already holds `appId` at a version >= `version`. */
   txn?: { appId: string; version: number }
+  /**
+   * With `txn`: commit nothing when no row changes (no file added or removed), so the `txn` is not recorded
+   * either — a merge whose clause conditions do their own change detection (`whenMatchedUpdateAll({ condition:
+   * 'NOT (target.a <=> source.a AND ...)' })`) leaves an unchanged table byte-identical. Default false: like
+   * Spark, a merge with a `txn` always commits, recording the txn even when nothing changed.
+   */
+  skipEmptyCommit?: boolean
   /** Roll rewritten / inserted files at this many bytes (default 128 MiB). */
   targetFileSize?: number
 }
@@ -1089,7 +1096,7 @@ export async function executeMerge(
   metrics.numTargetRowsDeleted = metrics.numTargetRowsMatchedDeleted + metrics.numTargetRowsNotMatchedBySourceDeleted
   metrics.numOutputRows = metrics.numTargetRowsInserted + metrics.numTargetRowsUpdated + metrics.numCopiedRows
   metrics.executionTimeMs = Date.now() - started
-  if (!rewriteChangedTable(m) && !options.txn) {
+  if (!rewriteChangedTable(m) && (!options.txn || options.skipEmptyCommit)) {
     return { version: snapshot.version, skipped: false, metrics }
   }
   if (options.txn) txn.setAppTransaction(options.txn.appId, options.txn.version)

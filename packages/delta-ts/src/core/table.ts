@@ -75,6 +75,7 @@ const MERGE_OPTIONS: OptionSpec = {
   sourceAlias: check.string,
   dedupeSource: check.object,
   txn: check.txn,
+  skipEmptyCommit: check.boolean,
   targetFileSize: check.positiveNumber,
 }
 const UPDATE_OPTIONS: OptionSpec = { ...COMMIT_OPTIONS, predicate: check.predicate, set: check.object }
