@@ -271,7 +271,12 @@ export function checkpointContentOf(actions: readonly Action[]): CheckpointConte
  *   when encoding fails.
  */
 export function buildCheckpoint(actions: readonly Action[], options: BuildCheckpointOptions): BuiltCheckpoint {
-  const layout = checkpointLayout(checkpointContentOf(actions), options)
+  return buildCheckpointOf(checkpointContentOf(actions), options)
+}
+
+/** {@link buildCheckpoint} of a {@link CheckpointContent} (adds from a base's columns copied buffer-wise). */
+export function buildCheckpointOf(content: CheckpointContent, options: BuildCheckpointOptions): BuiltCheckpoint {
+  const layout = checkpointLayout(content, options)
   const cols = layout.classicColumns()
   const parquet = encode(layout.fields, cols, layout.numRows, options.codec)
   return {
