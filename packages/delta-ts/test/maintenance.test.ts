@@ -158,7 +158,10 @@ describe('V2 checkpoint sidecars in metadata cleanup and vacuum', () => {
 
   it('vacuum deletes an old sidecar no checkpoint references and keeps the referenced ones', async () => {
     const dir = tmp()
-    const table = await DeltaTable.create(dir, { schema: rows([]).schema, properties: { 'delta.checkpointPolicy': 'v2' } })
+    const table = await DeltaTable.create(dir, {
+      schema: rows([]).schema,
+      properties: { 'delta.checkpointPolicy': 'v2' },
+    })
     await table.write(rows([1, 2]))
     const cp = await table.checkpoint()
     const orphan = path.join(dir, '_delta_log', '_sidecars', 'left-by-a-failed-checkpoint.parquet')
@@ -198,7 +201,11 @@ describe('vacuum protocol check', () => {
     const dir = tmp()
     await DeltaTable.create(dir, { schema: rows([]).schema })
     // A later writer added a writer feature delta-ts does not implement (column defaults).
-    const protocol = { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['appendOnly', 'invariants', 'allowColumnDefaults'] }
+    const protocol = {
+      minReaderVersion: 1,
+      minWriterVersion: 7,
+      writerFeatures: ['appendOnly', 'invariants', 'allowColumnDefaults'],
+    }
     writeFileSync(path.join(dir, '_delta_log', `${v(1)}.json`), `${JSON.stringify({ protocol })}\n`)
     const err = await (await DeltaTable.open(dir)).vacuum({ dryRun: true }).catch((e) => e)
     expect(err.code).toBe('UNSUPPORTED_FEATURE')

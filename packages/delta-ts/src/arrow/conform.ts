@@ -70,7 +70,8 @@ export function conformData(data: Data, target: ArrowType): Data | undefined {
     case Type.Struct: {
       if (type.typeId !== Type.Struct) return undefined
       const byName = new Map<string, Data>()
-      ;(type.children as Field[]).forEach((f, j) => byName.set(f.name, src.children[j]))
+      const srcFields = type.children as Field[]
+      for (let j = 0; j < srcFields.length; j++) byName.set(srcFields[j].name, src.children[j])
       const children: Data[] = []
       for (const f of target.children as Field[]) {
         const child = byName.get(f.name)

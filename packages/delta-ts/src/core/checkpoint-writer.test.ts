@@ -11,9 +11,9 @@ import type { StructType } from '../protocol/schema.js'
 import { LocalStorage } from '../storage/local.js'
 import { MemoryStorage } from '../storage/memory.js'
 import { buildCheckpoint, buildCheckpointOf, parseJsonExact, writeCheckpoint } from './checkpoint-writer.js'
+import { writeDataFiles } from './data-writer.js'
 import { checkpointContent } from './maintenance.js'
 import { DeltaTable } from './table.js'
-import { writeDataFiles } from './data-writer.js'
 
 const tableSchema: StructType = {
   type: 'struct',
@@ -523,7 +523,10 @@ describe('multi-part and V2 checkpoints', () => {
     const cp = await table.checkpoint({ v2Format: 'json' })
     expect(path.basename(cp.paths[0])).toMatch(/\.checkpoint\.[0-9a-f-]{36}\.json$/)
     expect(cp.sidecars).toHaveLength(1)
-    const lines = readFileSync(path.join(dir, cp.paths[0]), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const lines = readFileSync(path.join(dir, cp.paths[0]), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines[0]).toEqual({ checkpointMetadata: { version: cp.version } })
     expect(lines.filter((l) => l.sidecar)).toHaveLength(1)
     dropCommitsBefore(dir, cp.version)

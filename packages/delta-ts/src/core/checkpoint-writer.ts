@@ -1,5 +1,5 @@
-import * as arrow from 'apache-arrow'
 import type { Data } from 'apache-arrow'
+import * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { concatData } from '../arrow/concat.js'
 import { conformData, nullData } from '../arrow/conform.js'
@@ -578,9 +578,7 @@ async function writeV2(
   const format = options.v2Format ?? 'parquet'
   const uuidName = `${padVersion(version)}.checkpoint.${uuidv4()}.${format}`
   const topBytes =
-    format === 'json'
-      ? UTF8.encode(`${top.map((a) => JSON.stringify(withoutNulls(a))).join('\n')}\n`)
-      : topParquet()
+    format === 'json' ? UTF8.encode(`${top.map((a) => JSON.stringify(withoutNulls(a))).join('\n')}\n`) : topParquet()
   const v2Path = `${LOG_DIR}${uuidName}`
   await storage.put(v2Path, topBytes, { signal })
   const v2Meta = await storage.head(v2Path, { signal })
@@ -642,7 +640,8 @@ interface AddContext {
 function addChunk(data: Data, type: StructType, target: arrow.DataType, ctx: AddContext): Data {
   const src = data.offset === 0 ? data : concatData([data])
   const byName = new Map<string, Data>()
-  ;(src.type as arrow.Struct).children.forEach((f, j) => byName.set(f.name, src.children[j]))
+  const srcFields = (src.type as arrow.Struct).children
+  for (let j = 0; j < srcFields.length; j++) byName.set(srcFields[j].name, src.children[j])
   const n = src.length
   const children = type.fields.map((f, j) => {
     const t = (target as arrow.Struct).children[j].type

@@ -1,16 +1,16 @@
-import { DeltaError, isDeltaError } from '../errors.js'
 import { CheckpointFiles } from '../arrow/file-actions.js'
+import { DeltaError, isDeltaError } from '../errors.js'
+import { readParquetCheckpoint } from '../parquet/checkpoint-read.js'
 import type { AddAction } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
 import { deletionVectorPath } from '../protocol/deletion-vector.js'
 import { assertWritable } from '../protocol/features.js'
 import { LOG_DIR, parseLogPath, SIDECAR_DIR } from '../protocol/log-path.js'
 import { indexLogListing } from '../protocol/log-segment.js'
-import { parseInterval } from '../protocol/table-properties.js'
-import { type CheckpointContent, writeCheckpoint } from './checkpoint-writer.js'
-import { readParquetCheckpoint } from '../parquet/checkpoint-read.js'
 import { parseCommitJson } from '../protocol/replay.js'
+import { parseInterval } from '../protocol/table-properties.js'
 import type { ObjectMeta, Storage } from '../storage/types.js'
+import { type CheckpointContent, writeCheckpoint } from './checkpoint-writer.js'
 import { listLog, sidecarPath } from './log-reader.js'
 import type { Snapshot } from './snapshot.js'
 
@@ -316,7 +316,12 @@ export async function vacuumFiles(
   }
   // V2 sidecars that no checkpoint in the log references any more (a checkpoint that failed half-way, or one
   // whose checkpoint was cleaned up by another client) are unreachable files too.
-  for (const p of await unreferencedSidecars(snap.storage, await listLog(snap.storage, undefined, options.signal), now, options.signal))
+  for (const p of await unreferencedSidecars(
+    snap.storage,
+    await listLog(snap.storage, undefined, options.signal),
+    now,
+    options.signal,
+  ))
     files.push(p)
   if (!options.dryRun) {
     for (const f of files) {

@@ -287,7 +287,8 @@ export function setPropertiesTxn(snap: Snapshot, properties: Record<string, stri
     const req = PROPERTY_FEATURES[key]
     if (req && value === 'true') features.push(req)
     // V2 checkpoints: the reader-writer feature, as Spark adds it when the policy becomes v2.
-    if (key === 'delta.checkpointPolicy' && value.toLowerCase() === 'v2') features.push(FEATURE_REQUIREMENTS.v2Checkpoint)
+    if (key === 'delta.checkpointPolicy' && value.toLowerCase() === 'v2')
+      features.push(FEATURE_REQUIREMENTS.v2Checkpoint)
     if (key === 'delta.enableInCommitTimestamps' && value === 'true' && snap.properties[key] !== 'true') {
       // The enablement version is the version this commit lands at; the transaction reads the whole table so
       // that a concurrent commit makes it retry from a fresh snapshot instead of landing at a later version.
