@@ -54,9 +54,10 @@ function samePrimitive(a: ArrowType, b: ArrowType): boolean {
 /**
  * `data` re-typed to `target` when its layout matches (struct fields by name, missing fields null), or
  * undefined when some leaf stores its values differently (int32 vs int64, utf8 vs large utf8, ...): the caller
- * then converts that column another way.
+ * then converts that column another way. `strict`: a struct field missing from `data` is a mismatch too (for
+ * typed stats, where a missing column means "rebuild from JSON", not "null").
  */
-export function conformData(data: Data, target: ArrowType): Data | undefined {
+export function conformData(data: Data, target: ArrowType, strict = false): Data | undefined {
   const src = data.offset === 0 ? data : concatData([data])
   const type = src.type as ArrowType
   const base = {
@@ -75,7 +76,8 @@ export function conformData(data: Data, target: ArrowType): Data | undefined {
       const children: Data[] = []
       for (const f of target.children as Field[]) {
         const child = byName.get(f.name)
-        const c = child ? conformData(child, f.type) : nullData(f.type, src.length)
+        if (!child && strict) return undefined
+        const c = child ? conformData(child, f.type, strict) : nullData(f.type, src.length)
         if (!c) return undefined
         children.push(c)
       }
@@ -92,8 +94,8 @@ export function conformData(data: Data, target: ArrowType): Data | undefined {
         const entries = childSrc
         if ((entries.type as ArrowType).typeId !== Type.Struct || entries.children.length !== 2) return undefined
         const [kf, vf] = childTarget.children as Field[]
-        const k = conformData(entries.children[0], kf.type)
-        const v = conformData(entries.children[1], vf.type)
+        const k = conformData(entries.children[0], kf.type, strict)
+        const v = conformData(entries.children[1], vf.type, strict)
         if (!k || !v) return undefined
         child = makeData({
           type: childTarget as never,
@@ -101,7 +103,7 @@ export function conformData(data: Data, target: ArrowType): Data | undefined {
           nullCount: 0,
           children: [k, v],
         } as never) as Data
-      } else child = conformData(childSrc, childTarget)
+      } else child = conformData(childSrc, childTarget, strict)
       if (!child) return undefined
       return make({ valueOffsets: src.valueOffsets, child })
     }

@@ -647,10 +647,14 @@ function addChunk(data: Data, type: StructType, target: arrow.DataType, ctx: Add
     const t = (target as arrow.Struct).children[j].type
     if (f.name === 'stats' && !ctx.asJson) return nullData(t, n)
     const child = byName.get(f.name)
-    const same = child && conformData(child, t)
+    // Typed stats must cover every column the table's stats type has; else they are rebuilt from the JSON.
+    const same = child && conformData(child, t, f.name === 'stats_parsed' || f.name === 'partitionValues_parsed')
     if (same) return same
     if (f.name === 'stats_parsed' && ctx.statsType) {
       const json = byName.get('stats')
+      // No JSON to rebuild from: the typed stats the base has are the best there are (missing columns null).
+      const partial = child && (!json || json.nullCount === json.length) && conformData(child, t)
+      if (partial) return partial
       const texts = json ? dataToJs(json) : []
       return buildData(
         f.type,
