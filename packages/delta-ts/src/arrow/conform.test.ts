@@ -47,7 +47,7 @@ describe('conformData', () => {
   it('renames map entries to the target map type and refuses a leaf of another width', () => {
     const entries = new arrow.Struct([new arrow.Field('keys', new arrow.Utf8(), false), f('values', new arrow.Utf8())])
     const map = arrow.makeData({
-      type: new arrow.Map_(new arrow.Field('key_value', entries, false)),
+      type: new arrow.Map_<arrow.Utf8, arrow.Utf8>(new arrow.Field('key_value', entries, false)),
       length: 1,
       nullCount: 0,
       valueOffsets: Int32Array.from([0, 1]),
@@ -59,10 +59,13 @@ describe('conformData', () => {
         1,
       ),
     })
-    const target = new arrow.Map_(
+    const target = new arrow.Map_<arrow.Utf8, arrow.Utf8>(
       new arrow.Field(
         'entries',
-        new arrow.Struct([new arrow.Field('key', new arrow.Utf8(), false), f('value', new arrow.Utf8())]),
+        new arrow.Struct([
+          new arrow.Field('key', new arrow.Utf8(), false),
+          new arrow.Field('value', new arrow.Utf8(), true),
+        ]),
         false,
       ),
     )
@@ -83,10 +86,13 @@ describe('nullData', () => {
       f('d', new arrow.Decimal(2, 10, 128)),
       f(
         'm',
-        new arrow.Map_(
+        new arrow.Map_<arrow.Utf8, arrow.Utf8>(
           new arrow.Field(
             'entries',
-            new arrow.Struct([new arrow.Field('key', new arrow.Utf8(), false), f('value', new arrow.Utf8())]),
+            new arrow.Struct([
+              new arrow.Field('key', new arrow.Utf8(), false),
+              new arrow.Field('value', new arrow.Utf8(), true),
+            ]),
             false,
           ),
         ),
