@@ -693,8 +693,13 @@ const mergeBench: Benchmark = {
     const template = path.join(ctx.work, `merge-template-${s.mergeTarget}`)
     if (!existsSync(path.join(template, '_delta_log')))
       await runNodeCase('makeTable', { input: target, dir: template, partitioned: true })
+    const dvTemplate = path.join(ctx.work, `merge-template-dv-${s.mergeTarget}`)
+    if (!existsSync(path.join(dvTemplate, '_delta_log')))
+      await runNodeCase('makeTable', { input: target, dir: dvTemplate, partitioned: true, deletionVectors: true })
     const params = { template, dir: path.join(ctx.work, 'merge-ts'), source: sourceFile, reps: ctx.reps }
+    const dvParams = { ...params, template: dvTemplate }
     const ts = side(await runNodeCase('merge', params))
+    const tsDv = side(await runNodeCase('merge', dvParams))
     const rs = await py(
       { op: 'merge', template, dir: path.join(ctx.work, 'merge-rs'), source: sourceFile, reps: ctx.reps },
       notes,
@@ -713,11 +718,31 @@ const mergeBench: Benchmark = {
         c.ratioVsDeltaRs <= 1,
         profiled('merge', params),
       )
+    // delta-rs cannot write deletion vectors: its side is the copy-on-write merge into the plain table.
+    const cDv = caseResult(
+      `${s.mergeSource} source rows into ${s.mergeTarget} rows (30 date partitions), 10% matching: deletion vectors`,
+      tsDv,
+      rs,
+      ts,
+    )
+    cDv.throughput = { value: Math.round(s.mergeSource / (tsDv.medianMs / 1000)), unit: 'source rows/s' }
+    cDv.notes.push(`delta-ts metrics: ${JSON.stringify(tsDv.extra.metrics)}`)
+    if (cDv.ratioVsDeltaRs !== null)
+      await judge(
+        cDv,
+        'MERGE with deletion vectors <= 0.3x delta-rs merge (issue 20)',
+        cDv.ratioVsDeltaRs <= 0.3,
+        profiled('merge', dvParams),
+      )
     for (const d of ['merge-ts', 'merge-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
     notes.push(
-      'target table written by delta-ts (zstd); each run merges into a fresh copy; whenMatchedUpdateAll + whenNotMatchedInsertAll',
+      'target tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run merges into a fresh copy; whenMatchedUpdateAll + whenNotMatchedInsertAll; baseline of the DV case = delta-ts copy-on-write',
     )
-    return { params: { targetRows: s.mergeTarget, sourceRows: s.mergeSource, reps: ctx.reps }, cases: [c], notes }
+    return {
+      params: { targetRows: s.mergeTarget, sourceRows: s.mergeSource, reps: ctx.reps },
+      cases: [c, cDv],
+      notes,
+    }
   },
 }
 

@@ -18,6 +18,11 @@ export type DeltaErrorCode =
   | 'VERSION_GAP'
   /** The requested version or timestamp is not in the log (never written, or cleaned up). */
   | 'VERSION_NOT_FOUND'
+  /**
+   * A change data feed read (`table.changes`) covers a version that recorded no changes: the table had
+   * `delta.enableChangeDataFeed` off there. The message names the version and the range.
+   */
+  | 'CHANGE_DATA_NOT_RECORDED'
   /** The log reconstructs no protocol action. */
   | 'MISSING_PROTOCOL'
   /** The log reconstructs no metaData action. */

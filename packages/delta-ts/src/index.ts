@@ -11,6 +11,13 @@ export {
 } from './arrow/schema-evolution.js'
 export { computeFileStats, type FileStatsOptions } from './arrow/stats.js'
 export { takeRows } from './arrow/take.js'
+export { CHANGE_TYPE_COLUMN, type ChangeType } from './core/change-data.js'
+export {
+  ChangeFeed,
+  type ChangesOptions,
+  COMMIT_TIMESTAMP_COLUMN,
+  COMMIT_VERSION_COLUMN,
+} from './core/changes.js'
 export {
   type BuildCheckpointOptions,
   type BuiltCheckpoint,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DeltaError, DeltaTable } from '../src/index.js'
+import { DeltaError, DeltaTable, isDeltaError } from '../src/index.js'
 import { goldenRoot } from './golden.js'
 
 /** Checkpoints, metadata cleanup, vacuum and the writer protocol gate on real local tables. */
@@ -178,7 +178,7 @@ describe('V2 checkpoint sidecars in metadata cleanup and vacuum', () => {
 })
 
 describe('change data feed tables', () => {
-  it('appends and whole-partition deletes work; row rewrites are refused with UNSUPPORTED_FEATURE (no cdc files yet)', async () => {
+  it('row deletes write cdc files, whole-partition deletes none; vacuum deletes cdc files past the retention only', async () => {
     const dir = tmp()
     const schema = arrow.tableFromArrays({ id: Int32Array.from([1]), p: ['a'] }).schema
     const table = await DeltaTable.create(dir, {
@@ -186,13 +186,22 @@ describe('change data feed tables', () => {
       partitionBy: ['p'],
       properties: { 'delta.enableChangeDataFeed': 'true' },
     })
-    await table.write(arrow.tableFromArrays({ id: Int32Array.from([1, 2]), p: ['a', 'b'] }))
-    await table.delete("p = 'b'")
-    const err = await table.delete('id = 1').catch((e) => e)
-    expect(err.code).toBe('UNSUPPORTED_FEATURE')
-    expect(err.message).toContain('change data feed')
+    await table.write(arrow.tableFromArrays({ id: Int32Array.from([1, 2, 3]), p: ['a', 'a', 'b'] }))
+    const whole = await table.delete("p = 'b'")
+    expect(whole.metrics.numChangeFilesAdded).toBe(0)
+    const rows = await table.delete('id = 1')
+    expect(rows.metrics.numChangeFilesAdded).toBe(1)
     const t = await (await table.snapshot()).scan().toArrow()
     expect(t.numRows).toBe(1)
+    const cdcFiles = () => readdirSync(path.join(dir, '_change_data', 'p=a'))
+    expect(cdcFiles()).toHaveLength(1)
+    // Within the retention the cdc file stays; past it (retention 0) it goes like a removed data file.
+    expect((await table.vacuum({ dryRun: true })).files.some((f) => f.startsWith('_change_data/'))).toBe(false)
+    const swept = await table.vacuum({ retentionHours: 0, enforceRetentionDuration: false })
+    expect(swept.files.filter((f) => f.startsWith('_change_data/'))).toHaveLength(1)
+    expect(cdcFiles()).toHaveLength(0)
+    const err = await (await table.changes({ startingVersion: 3 })).toArrow().catch((e: unknown) => e)
+    expect(isDeltaError(err, 'FILE_NOT_FOUND')).toBe(true)
   })
 })
 

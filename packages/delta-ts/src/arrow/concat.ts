@@ -177,3 +177,33 @@ export function concatBatches(schema: Schema, batches: readonly RecordBatch[]): 
   const children = schema.fields.map((_, j) => concatData(batches.map((b) => b.data.children[j])))
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children }))
 }
+
+/**
+ * Record batches of `schema` holding `columns` (one chunk list per field, in field order, every list the same
+ * total number of rows). When every column is chunked alike (the usual case: a cast keeps its input's chunks)
+ * the chunks are zipped into batches as they are, no copy; otherwise each column is concatenated into one chunk
+ * ({@link concatData}) and one batch is made. This is what `new Table({ name: vector })` does too, but Arrow
+ * JS re-slices chunk by chunk there (`distributeVectorsIntoRecordBatches`), quadratic in the chunk count.
+ */
+export function batchesFromColumns(schema: Schema, columns: readonly (readonly Data[])[]): RecordBatch[] {
+  const type = new Struct(schema.fields)
+  // Empty chunks are dropped, except a column's only one: zero rows still give one (empty) batch when every
+  // column has a chunk, so that readers see the nested children of the column types.
+  const lists = columns.map((chunks) => {
+    const rows = chunks.filter((c) => c.length > 0)
+    return rows.length === 0 && chunks.length > 0 ? [chunks[0]] : rows
+  })
+  if (lists.length === 0 || lists.some((l) => l.length === 0)) return []
+  const first = lists[0]
+  const aligned = lists.every((l) => l.length === first.length && l.every((c, k) => c.length === first[k].length))
+  if (aligned) {
+    return first.map(
+      (c, k) =>
+        new RecordBatch(schema, makeData({ type, length: c.length, nullCount: 0, children: lists.map((l) => l[k]) })),
+    )
+  }
+  let length = 0
+  for (const c of first) length += c.length
+  const children = lists.map((l) => concatData(l))
+  return [new RecordBatch(schema, makeData({ type, length, nullCount: 0, children }))]
+}

@@ -2,11 +2,11 @@ import * as arrow from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
 import type { StructType } from '../protocol/schema.js'
 import { readData, rowsToArrow } from '../testing/arrow.js'
-import { concatBatches, concatData } from './concat.js'
+import { batchesFromColumns, concatBatches, concatData } from './concat.js'
 import { scalarKey } from './hash.js'
 import { groupRows, mostlyUniqueColumns } from './partition.js'
 import { scalarReader, vectorScalarReader } from './scalar.js'
-import { takeData } from './take.js'
+import { splitData, takeData } from './take.js'
 
 /** The Arrow kernels of arrow/ on every layout a Delta table holds. */
 const schema: StructType = {
@@ -70,6 +70,29 @@ describe('concatData', () => {
   })
 })
 
+describe('batchesFromColumns', () => {
+  it('zips alike-chunked columns into batches without copying, and joins differently chunked ones into one batch', () => {
+    const cuts = [0, 30, 31, 101]
+    const chunked = (k: number) => cuts.slice(1).map((end, c) => batch.data.children[k].slice(cuts[c], end - cuts[c]))
+    const columns = schema.fields.map((_, k) => chunked(k))
+    const zipped = batchesFromColumns(batch.schema, columns)
+    expect(zipped.map((b) => b.numRows)).toEqual([30, 1, 70])
+    expect(zipped[2].data.children[4]).toBe(columns[4][2])
+    // One column in a single chunk: every column is joined into one contiguous chunk.
+    const mixed = batchesFromColumns(batch.schema, [[batch.data.children[0]], ...columns.slice(1)])
+    expect(mixed.map((b) => b.numRows)).toEqual([101])
+    schema.fields.forEach((_, k) => {
+      expect(columnValues(mixed[0].data.children[k], k)).toEqual(columnValues(batch.data.children[k], k))
+    })
+    // Zero rows keep one empty batch, so that nested column types keep their children.
+    const empty = batchesFromColumns(
+      batch.schema,
+      schema.fields.map((_, k) => [batch.data.children[k].slice(0, 0)]),
+    )
+    expect(empty.map((b) => [b.numRows, b.data.children.length])).toEqual([[0, schema.fields.length]])
+  })
+})
+
 describe('takeData', () => {
   it('gathers rows in any order with repeats, values exact for every layout', () => {
     const idx = Int32Array.from([100, 0, 3, 3, 57, 1])
@@ -77,6 +100,41 @@ describe('takeData', () => {
       const all = columnValues(batch.data.children[k], k)
       expect(columnValues(takeData(batch.data.children[k], idx), k)).toEqual(Array.from(idx, (i) => all[i]))
     })
+  })
+
+  it('gathers rows of a sliced column (offset into its buffers) exactly', () => {
+    const sliced = batch.slice(13, 80)
+    const idx = Int32Array.from([66, 0, 5, 40])
+    schema.fields.forEach((_, k) => {
+      const all = columnValues(batch.data.children[k], k)
+      const got = columnValues(takeData(sliced.data.children[k], idx), k)
+      expect(got).toEqual(Array.from(idx, (i) => all[i + 13]))
+    })
+  })
+})
+
+describe('splitData', () => {
+  it('splits every layout by group in row order, the same values as a take of each group, sliced input too', () => {
+    for (const [from, to] of [
+      [0, 101],
+      [13, 80],
+    ]) {
+      const part = batch.slice(from, to)
+      const n = to - from
+      const gid = Int32Array.from({ length: n }, (_, i) => (i * 7 + (i >> 2)) % 3)
+      const counts = new Int32Array(3)
+      for (const g of gid) counts[g]++
+      const rowsOf = [0, 1, 2].map((g) => Int32Array.from({ length: n }, (_, i) => i).filter((i) => gid[i] === g))
+      schema.fields.forEach((_, k) => {
+        const parts = splitData(part.data.children[k], gid, counts)
+        expect(parts.map((d) => d.length)).toEqual([...counts])
+        const all = columnValues(batch.data.children[k], k)
+        parts.forEach((d, g) => {
+          expect(d.offset).toBe(0)
+          expect(columnValues(d, k)).toEqual(Array.from(rowsOf[g], (i) => all[i + from]))
+        })
+      })
+    }
   })
 })
 

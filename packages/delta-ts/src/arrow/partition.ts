@@ -1,7 +1,8 @@
 /**
  * Splitting rows by the values of some key columns in one pass: every row gets a group id (groups numbered in
  * order of first appearance), then a counting sort yields each group's row indices, ascending. A caller then
- * gathers each column once per group ({@link takeData}) instead of once per group per input batch.
+ * splits each column into every group at once (`splitData` in take.ts, from the group ids) instead of once per
+ * group per input batch.
  */
 import { type Data, type RecordBatch, Type } from 'apache-arrow'
 import { scalarKey } from './hash.js'
@@ -13,6 +14,10 @@ export interface RowGroups {
   rows: Int32Array[]
   /** The first row of each group (read its key values from there). */
   first: Int32Array
+  /** The group of each row (feed it to `splitData` to split columns by group in one pass each). */
+  gid: Int32Array
+  /** Rows per group. */
+  counts: Int32Array
 }
 
 /**
@@ -60,7 +65,7 @@ export function groupRows(keys: readonly Data[], length: number): RowGroups {
   if (groups === 1) {
     const all = new Int32Array(length)
     for (let i = 0; i < length; i++) all[i] = i
-    return { rows: [all], first: Int32Array.from(firsts) }
+    return { rows: [all], first: Int32Array.from(firsts), gid, counts: Int32Array.of(length) }
   }
   const counts = new Int32Array(groups)
   for (let i = 0; i < length; i++) counts[gid[i]]++
@@ -70,7 +75,7 @@ export function groupRows(keys: readonly Data[], length: number): RowGroups {
     const g = gid[i]
     rows[g][fill[g]++] = i
   }
-  return { rows, first: Int32Array.from(firsts) }
+  return { rows, first: Int32Array.from(firsts), gid, counts }
 }
 
 function isSmallInt(d: Data): boolean {
@@ -93,14 +98,34 @@ export function mostlyUniqueColumns(batch: RecordBatch, sample = 2048): string[]
     const d = batch.data.children[j]
     const t = d.typeId
     if (t === Type.Struct || t === Type.List || t === Type.Map || t === Type.Bool || t === Type.Dictionary) return
-    const read = scalarReader(d)
-    const seen = new Set<string>()
+    const seen = new Set<unknown>()
     let count = 0
-    for (let i = 0; i < n; i += step) {
-      const v = read(i)
-      if (v === null) continue
-      count++
-      seen.add(scalarKey(v))
+    const valid = d.nullCount === 0 ? undefined : (i: number) => d.getValid(i)
+    const values = d.values as ArrayLike<number | bigint> | undefined
+    if ((t === Type.Utf8 || t === Type.Binary) && d.valueOffsets instanceof Int32Array) {
+      // The raw bytes as a latin1-ish key: equal bytes, equal key; no UTF-8 decode, no scalar objects.
+      const offsets = d.valueOffsets
+      const bytes = d.values as Uint8Array
+      for (let i = 0; i < n; i += step) {
+        if (valid && !valid(i)) continue
+        count++
+        seen.add(String.fromCharCode.apply(null, bytes.subarray(offsets[i], offsets[i + 1]) as unknown as number[]))
+      }
+    } else if (d.stride === 1 && values && ArrayBuffer.isView(values) && t !== Type.Decimal) {
+      // One number / bigint per row (ints, floats, dates, timestamps): the value is its own key.
+      for (let i = 0; i < n; i += step) {
+        if (valid && !valid(i)) continue
+        count++
+        seen.add(values[i])
+      }
+    } else {
+      const read = scalarReader(d)
+      for (let i = 0; i < n; i += step) {
+        const v = read(i)
+        if (v === null) continue
+        count++
+        seen.add(scalarKey(v))
+      }
     }
     if (count > 0 && seen.size * 2 > count) out.push(f.name)
   })

@@ -12,6 +12,7 @@ import {
 } from '../protocol/schema.js'
 import { isTypeWidening, withTypeChange } from '../protocol/schema-changes.js'
 import { adoptAsTable } from './adopt.js'
+import { batchesFromColumns } from './concat.js'
 import { decimalUnscaledAt } from './scalar.js'
 
 /**
@@ -115,22 +116,19 @@ export function enforceSchema(
     }
   }
   const n = table.numRows
-  const columns: Record<string, arrow.Vector> = {}
+  const columns: arrow.Data[][] = []
   for (const field of target.fields) {
     const df = findByName(dataFields, field.name)
     const src = df ? table.getChild(df.name) : null
     const chunks = src ? (src.data as arrow.Data[]) : []
-    columns[field.name] = castColumn(chunks, df?.type, field, n, field.name, problems)
+    columns.push(castColumn(chunks, df?.type, field, n, field.name, problems).data as arrow.Data[])
   }
   if (problems.length) throw mismatch(problems)
   const arrowSchema = new arrow.Schema(
     target.fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), f.nullable)),
   )
   // Rebuild the batches under the target schema so field nullability and names are the table's.
-  const result = new arrow.Table(
-    arrowSchema,
-    new arrow.Table(columns).batches.map((b) => new arrow.RecordBatch(arrowSchema, b.data)),
-  )
+  const result = new arrow.Table(arrowSchema, batchesFromColumns(arrowSchema, columns))
   assertNonNullableHoldNoNulls(result)
   const changed = JSON.stringify(target) !== JSON.stringify(options.tableSchema)
   return {

@@ -180,8 +180,52 @@ interface Leaf {
   max?: StatValue
 }
 
+/**
+ * Rows of the smallest and largest int64 of `words` (little-endian low / high 32-bit words per value), rows with
+ * `mask[i] === 0` skipped; -1 when there is none. Compares words, so no BigInt is made per value.
+ */
+function int64Range(words: Int32Array, n: number, mask: Uint8Array | undefined): [number, number] {
+  let lo = -1
+  let hi = -1
+  let loH = 0
+  let loL = 0
+  let hiH = 0
+  let hiL = 0
+  for (let i = 0; i < n; i++) {
+    if (mask && mask[i] === 0) continue
+    const h = words[2 * i + 1]
+    const l = words[2 * i] >>> 0
+    if (lo < 0) {
+      lo = hi = i
+      loH = hiH = h
+      loL = hiL = l
+    } else if (h < loH || (h === loH && l < loL)) {
+      lo = i
+      loH = h
+      loL = l
+    } else if (h > hiH || (h === hiH && l > hiL)) {
+      hi = i
+      hiH = h
+      hiL = l
+    }
+  }
+  return [lo, hi]
+}
+
 /** Min and max of numeric values (numbers or bigints; NaN skipped and reported). */
 function numericRange(parts: LeafPart[]): { lo?: number | bigint; hi?: number | bigint; sawNaN: boolean } {
+  if (parts.every((p) => p.data.values instanceof BigInt64Array)) {
+    let lo: bigint | undefined
+    let hi: bigint | undefined
+    for (const { data, mask } of parts) {
+      const v = data.values as BigInt64Array
+      const [a, b] = int64Range(new Int32Array(v.buffer, v.byteOffset, data.length * 2), data.length, mask)
+      if (a < 0) continue
+      if (lo === undefined || v[a] < lo) lo = v[a]
+      if (hi === undefined || v[b] > (hi as bigint)) hi = v[b]
+    }
+    return { lo, hi, sawNaN: false }
+  }
   let lo: number | bigint | undefined
   let hi: number | bigint | undefined
   let sawNaN = false
@@ -312,6 +356,48 @@ function compareRange(a: Uint8Array, a0: number, a1: number, b: Uint8Array, b0: 
   return a1 - a0 - (b1 - b0)
 }
 
+/**
+ * Byte ranges `[min start, min end, max start, max end]` of the byte-order smallest and largest value of a
+ * string / binary Data with 32-bit offsets (rows with `mask[i] === 0` skipped), or undefined when there is none.
+ * The first byte decides most comparisons, so it is compared before the full range.
+ */
+function utf8Range(
+  offs: Int32Array,
+  bytes: Uint8Array,
+  n: number,
+  mask: Uint8Array | undefined,
+): [number, number, number, number] | undefined {
+  let lo0 = -1
+  let lo1 = 0
+  let hi0 = 0
+  let hi1 = 0
+  // First byte of the current min / max, or -1 for an empty value (below every byte).
+  let loFirst = 0
+  let hiFirst = 0
+  for (let i = 0; i < n; i++) {
+    if (mask && mask[i] === 0) continue
+    const s = offs[i]
+    const e = offs[i + 1]
+    const first = e > s ? bytes[s] : -1
+    if (lo0 < 0) {
+      lo0 = hi0 = s
+      lo1 = hi1 = e
+      loFirst = hiFirst = first
+      continue
+    }
+    if (first < loFirst || (first === loFirst && compareRange(bytes, s, e, bytes, lo0, lo1) < 0)) {
+      lo0 = s
+      lo1 = e
+      loFirst = first
+    } else if (first > hiFirst || (first === hiFirst && compareRange(bytes, s, e, bytes, hi0, hi1) > 0)) {
+      hi0 = s
+      hi1 = e
+      hiFirst = first
+    }
+  }
+  return lo0 < 0 ? undefined : [lo0, lo1, hi0, hi1]
+}
+
 /** Byte-order min / max of UTF-8 values in place (no per-value subarray), then truncated as Spark does. */
 function stringRange(parts: LeafPart[], prefixLen: number): { min?: string; max?: string } {
   let loBytes: Uint8Array | undefined
@@ -324,6 +410,22 @@ function stringRange(parts: LeafPart[], prefixLen: number): { min?: string; max?
     const offs = data.valueOffsets as Int32Array | BigInt64Array
     const bytes = data.values as Uint8Array
     const big = offs instanceof BigInt64Array
+    if (!big) {
+      // 32-bit offsets (every string Arrow JS and parquet-wasm make below 2 GiB): the monomorphic loop.
+      const r = utf8Range(offs, bytes, data.length, mask)
+      if (r === undefined) continue
+      if (loBytes === undefined || compareRange(bytes, r[0], r[1], loBytes, lo0, lo1) < 0) {
+        loBytes = bytes
+        lo0 = r[0]
+        lo1 = r[1]
+      }
+      if (hiBytes === undefined || compareRange(bytes, r[2], r[3], hiBytes, hi0, hi1) > 0) {
+        hiBytes = bytes
+        hi0 = r[2]
+        hi1 = r[3]
+      }
+      continue
+    }
     for (let i = 0; i < data.length; i++) {
       if (mask && mask[i] === 0) continue
       const s = big ? Number(offs[i]) : (offs[i] as number)

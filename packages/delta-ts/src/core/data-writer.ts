@@ -6,7 +6,7 @@ import { groupRows, mostlyUniqueColumns } from '../arrow/partition.js'
 import { scalarReader } from '../arrow/scalar.js'
 import { enforceSchema } from '../arrow/schema-evolution.js'
 import { computeFileStats } from '../arrow/stats.js'
-import { takeData } from '../arrow/take.js'
+import { splitData } from '../arrow/take.js'
 import { DeltaError } from '../errors.js'
 import { defaultWriteConcurrency, encoderFor, type ParquetEncoder } from '../parquet/encoder.js'
 import { codecFileSuffix, codecFromConfiguration, encodeRequest, runEncodeInProcess } from '../parquet/write.js'
@@ -31,8 +31,8 @@ import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor
  * actions. It never commits: a crash leaves orphan files only, which vacuum removes.
  *
  * ```
- *  batches ─▶ enforceSchema ─▶ (partitioned: gather up to SPLIT_ROWS rows, one grouping pass, one take per
- *      column per partition) ─▶ buffer per partition ─▶ (size reached / end) ─▶ one contiguous batch, stats,
+ *  batches ─▶ enforceSchema ─▶ (partitioned: gather up to SPLIT_ROWS rows, one grouping pass, one split per
+ *      column into every partition) ─▶ buffer per partition ─▶ (size reached / end) ─▶ one contiguous batch, stats,
  *      drop partition columns, physical names, Arrow IPC ─▶ encoder (worker pool: up to `concurrency` files at
  *      once) ─▶ storage.put(if absent) ─▶ AddAction (in flush order, whatever order the encodes finish in)
  * ```
@@ -41,6 +41,8 @@ import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor
  * AsyncIterable input is written in bounded memory whatever its length.
  */
 
+/** Where change data files live, relative to the table root (PROTOCOL.md §Change Data Files). */
+export const CHANGE_DATA_DIR = '_change_data'
 /** Default target file size: 128 MiB of parquet, as Spark and delta-rs. */
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024
 /** Default bound on Arrow bytes buffered across all open partitions. */
@@ -90,11 +92,22 @@ export interface WriteDataFilesOptions {
    * the value.
    */
   concurrency?: number
+  /**
+   * @internal Write change data files (`_change_data/<partition>/cdc-*.parquet`) instead of data files: the schema then
+   * holds the `_change_type` column too, and the returned actions become `cdc` actions (see change-data.ts).
+   */
+  changeData?: boolean
+  /**
+   * @internal Sees each input batch with its rows as they are written (after schema enforcement and the write rules:
+   * generated and identity values filled in), before they are buffered. The change data feed collects the
+   * rows a DML operation writes through it.
+   */
+  observe?: (input: arrow.RecordBatch, written: arrow.Table) => void
   /** Cancels between batches and files with `ABORTED`; files already written stay as orphans. */
   signal?: AbortSignal
 }
 
-/** Partitioned input is grouped this many rows at a time (one grouping pass and one take per column each). */
+/** Partitioned input is grouped this many rows at a time (one grouping pass and one split per column each). */
 const SPLIT_ROWS = 1 << 20
 /** ... or when the pending rows hold this many Arrow bytes, whichever comes first. */
 const SPLIT_BYTES = 64 * 1024 * 1024
@@ -198,12 +211,15 @@ export async function writeDataFiles(
     buf.batches = []
     buf.rows = 0
     buf.bytes = 0
-    const stats = computeFileStats(logical, {
-      schema: options.schema,
-      partitionColumns: [...partitionSet],
-      configuration: options.configuration,
-      columnMappingMode: mode,
-    })
+    // cdc actions carry no statistics.
+    const stats = options.changeData
+      ? undefined
+      : computeFileStats(logical, {
+          schema: options.schema,
+          partitionColumns: [...partitionSet],
+          configuration: options.configuration,
+          columnMappingMode: mode,
+        })
     const physical = toPhysical(logical, dataFields, fileSchema, mode)
     const request = encodeRequest(physical, {
       codec,
@@ -212,8 +228,9 @@ export async function writeDataFiles(
     })
     // Spark's naming: part-<task>-<uuid>-c<file>.<codec>.parquet; one uuid per write keeps names sortable.
     const index = fileIndex++
-    const name = `part-${String(index).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
-    const key = buf.dir ? `${buf.dir}/${name}` : name
+    const name = `${options.changeData ? 'cdc' : 'part'}-${String(index).padStart(5, '0')}-${writeId}-c000${codecFileSuffix(codec)}.parquet`
+    const dir = options.changeData ? (buf.dir ? `${CHANGE_DATA_DIR}/${buf.dir}` : CHANGE_DATA_DIR) : buf.dir
+    const key = dir ? `${dir}/${name}` : name
     const values = { ...buf.values }
     seen += arrowBytes
     const inline = options.concurrency === undefined && seen + buffered < SMALL_WRITE_BYTES
@@ -304,6 +321,7 @@ export async function writeDataFiles(
         const ruleOptions = { identity: options.identity, newRows: options.newRows }
         conformed = new arrow.Table(conformed.batches.map((b) => applyWriteRules(b, activeRules, ruleOptions)))
       }
+      options.observe?.(batch, conformed)
       if (partitionFields.length === 0) {
         await place([{ values: {}, rows: conformed }])
         continue
@@ -426,8 +444,9 @@ function firstRowValues(
 
 /**
  * The rows of `batch` per partition: one grouping pass over the partition columns (arrow/partition.ts), then
- * one take per column per partition. Groups whose serialized values are equal (an empty string and null are
- * both null, as in Spark) share one slice. Slices keep the rows' input order.
+ * one split per column (every partition's rows in one sequential pass, arrow/take.ts `splitData`). Groups
+ * whose serialized values are equal (an empty string and null are both null, as in Spark) share one slice.
+ * Slices keep the rows' input order.
  */
 function splitByPartition(
   batch: arrow.RecordBatch,
@@ -438,27 +457,38 @@ function splitByPartition(
   const keyData = partitionFields.map((f) => batch.getChild(f.name)!.data[0])
   const groups = groupRows(keyData, batch.numRows)
   const readers = keyData.map(scalarReader)
-  const merged = new Map<string, { values: Record<string, string | null>; parts: Int32Array[] }>()
-  groups.rows.forEach((rows, g) => {
+  // Groups whose serialized values are equal share one slice: `slot[g]` is group g's slice.
+  const merged = new Map<string, number>()
+  const sliceValues: Record<string, string | null>[] = []
+  const slot = new Int32Array(groups.rows.length)
+  groups.rows.forEach((_rows, g) => {
     const values: Record<string, string | null> = {}
     const first = groups.first[g]
     partitionFields.forEach((f, c) => {
       values[physicalName(f, mode)] = serializePartitionValue(readers[c](first), f.type) || null
     })
     const key = JSON.stringify(partitionFields.map((f) => values[physicalName(f, mode)]))
-    const m = merged.get(key)
-    if (m) m.parts.push(rows)
-    else merged.set(key, { values, parts: [rows] })
+    let s = merged.get(key)
+    if (s === undefined) {
+      s = sliceValues.length
+      merged.set(key, s)
+      sliceValues.push(values)
+    }
+    slot[g] = s
   })
-  if (merged.size === 1) {
-    const [m] = merged.values()
-    return [{ values: m.values, rows: new arrow.Table(schema, [batch]) }]
+  if (merged.size === 1) return [{ values: sliceValues[0], rows: new arrow.Table(schema, [batch]) }]
+  let { gid, counts } = groups
+  if (merged.size < groups.rows.length) {
+    gid = gid.map((g) => slot[g])
+    counts = new Int32Array(merged.size)
+    for (let i = 0; i < gid.length; i++) counts[gid[i]]++
   }
-  const out: PartitionSlice[] = []
-  for (const { values, parts } of merged.values()) {
-    const idx = parts.length === 1 ? parts[0] : Int32Array.from(parts.flatMap((p) => [...p])).sort()
-    const data = takeData(batch.data, idx) as arrow.Data<arrow.Struct>
-    out.push({ values, rows: new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]) })
-  }
+  // One pass per column buffer splits it into every slice (arrow/take.ts splitData).
+  const columns = batch.data.children.map((c) => splitData(c, gid, counts))
+  const type = new arrow.Struct(schema.fields)
+  const out: PartitionSlice[] = sliceValues.map((values, s) => {
+    const data = arrow.makeData({ type, length: counts[s], nullCount: 0, children: columns.map((c) => c[s]) })
+    return { values, rows: new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]) }
+  })
   return out
 }

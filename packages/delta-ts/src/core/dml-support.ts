@@ -5,8 +5,7 @@ import { referencedColumns } from '../protocol/expr/columns.js'
 import { exprToSql, type PredicateInput } from '../protocol/expr/index.js'
 import { fileMayMatch, type PruningContext } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
-import { deletionVectorsEnabled } from './deletion-vector-io.js'
-import { deleteWithDeletionVectors } from './dv-delete.js'
+import { type ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import type { BoundPredicate as BoundExpr } from './plan.js'
 import { type RewriteMetrics, rewriteFiles } from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
@@ -67,7 +66,8 @@ export function assertRowsMatch(data: arrow.Table, p: BoundPredicate, what: stri
  * Rewrites the rows matching `p` through the rewrite engine ({@link rewriteFiles}): the candidate files are
  * the planner's (pruned by partition values and stats), each batch's matching rows (SQL semantics: only TRUE
  * matches) leave the table and `transform` says what replaces them (nothing for DELETE, the updated rows for
- * UPDATE). Partition-only predicates without a transform remove whole files without opening them.
+ * UPDATE). Partition-only predicates without a transform remove whole files without opening them. On a table
+ * with deletion vectors the engine marks the matching rows in vectors and writes only the transformed rows.
  * `numRowsRemoved` of the result is the number of matching rows.
  */
 export async function rewriteMatchingRows(
@@ -76,18 +76,22 @@ export async function rewriteMatchingRows(
   p: BoundPredicate,
   transform: ((matched: arrow.RecordBatch) => arrow.RecordBatch | undefined) | undefined,
   signal?: AbortSignal,
+  changes?: ChangeDataCollector,
 ): Promise<RewriteMetrics> {
   const wholeFiles = p.partitionOnly && !transform
-  if (!wholeFiles) assertNoChangeDataFeedRewrite(snapshot, txn.operation)
-  // Tables with deletion vectors enabled: DELETE marks rows instead of rewriting files (merge-on-read).
-  if (!transform && !p.partitionOnly && deletionVectorsEnabled(snapshot.protocol, snapshot.properties))
-    return deleteWithDeletionVectors(snapshot, txn, p, signal)
   const { files, stats } = await snapshot.scan({ filter: p.expr, signal }).plan()
   return rewriteFiles(snapshot, txn, {
     files,
     numFilesSkipped: stats.total - stats.kept,
     read: p,
     removeWholeFile: wholeFiles ? () => true : undefined,
+    changes,
+    // DELETE needs only the predicate's columns to find its rows (read so in deletion-vector mode), unless
+    // the change data feed records the deleted rows whole.
+    columns:
+      transform || changeDataFeedEnabled(snapshot.properties)
+        ? undefined
+        : [...new Set(referencedColumns(p.expr).map((c) => c.path[0]))],
     rewrite: (batch) => {
       const mask = evaluatePredicate(p.expr, batch)
       let count = 0
@@ -96,31 +100,23 @@ export async function rewriteMatchingRows(
       const deleted = new Int32Array(count)
       for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) deleted[k++] = i
       const changed = transform?.(takeRows(batch, deleted))
-      return { deleted, added: changed ? [changed] : undefined }
+      // UPDATE: every matching row is replaced by its new version (an update pre-image).
+      return changed ? { deleted, updated: deleted, added: [changed] } : { deleted }
     },
     signal,
   })
 }
 
 /**
- * Refuses row-level rewrites on tables with `delta.enableChangeDataFeed`: the spec then requires `cdc` files
- * for the changed rows, which delta-ts does not write (appends and whole-file removes need none).
+ * Deletes the rows matching `p` in the transaction (see {@link rewriteMatchingRows}). `changes`: the change
+ * data collector that already holds the rows replacing them (replaceWhere's new data).
  */
-export function assertNoChangeDataFeedRewrite(snapshot: Snapshot, operation: string): void {
-  if (snapshot.properties['delta.enableChangeDataFeed'] === 'true') {
-    throw new DeltaError(
-      'UNSUPPORTED_FEATURE',
-      `${operation} would rewrite data files of a table with change data feed enabled; delta-ts does not write changeDataFeed (cdc) files yet`,
-    )
-  }
-}
-
-/** Deletes the rows matching `p` in the transaction (see {@link rewriteMatchingRows}). */
 export function deleteRowsWhere(
   snapshot: Snapshot,
   txn: Transaction,
   p: BoundPredicate,
   signal?: AbortSignal,
+  changes?: ChangeDataCollector,
 ): Promise<RewriteMetrics> {
-  return rewriteMatchingRows(snapshot, txn, p, undefined, signal)
+  return rewriteMatchingRows(snapshot, txn, p, undefined, signal, changes)
 }

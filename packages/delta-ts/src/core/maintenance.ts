@@ -11,6 +11,7 @@ import { parseCommitJson } from '../protocol/replay.js'
 import { parseInterval } from '../protocol/table-properties.js'
 import type { ObjectMeta, Storage } from '../storage/types.js'
 import { type CheckpointContent, writeCheckpoint } from './checkpoint-writer.js'
+import { CHANGE_DATA_DIR } from './data-writer.js'
 import { listLog, sidecarPath } from './log-reader.js'
 import type { Snapshot } from './snapshot.js'
 
@@ -264,7 +265,8 @@ export interface VacuumResult {
 /**
  * Deletes data files no version within the retention references: files not in the snapshot's active set,
  * not tombstoned within the retention, older than the retention, outside `_delta_log` and hidden
- * (`_`/`.`-prefixed) directories. Deletion vector files of active files, and of files removed within the
+ * (`_`/`.`-prefixed) directories other than `_change_data` (change data files go with the retention, as in
+ * Spark: a change feed over older versions then fails with FILE_NOT_FOUND). Deletion vector files of active files, and of files removed within the
  * retention, are kept; the others (vectors replaced by a later DML or purged by OPTIMIZE) are deleted. In
  * `_delta_log/` only V2 sidecars that no checkpoint references (and older than a day) are deleted.
  * INVALID_ARGUMENT when `retentionHours` is shorter than the table's deleted-file retention without
@@ -303,9 +305,14 @@ export async function vacuumFiles(
   for await (const m of snap.storage.list('', { signal: options.signal })) {
     if (m.path.startsWith(LOG_DIR)) continue
     if (
-      m.path
-        .split('/')
-        .some((seg, i, all) => i < all.length - 1 && (seg.startsWith('_') || seg.startsWith('.')) && !seg.includes('='))
+      m.path.split('/').some(
+        (seg, i, all) =>
+          i < all.length - 1 &&
+          (seg.startsWith('_') || seg.startsWith('.')) &&
+          !seg.includes('=') &&
+          // Change data files are vacuumed like removed data files once older than the retention (Spark).
+          !(i === 0 && seg === CHANGE_DATA_DIR),
+      )
     )
       continue
     const base = m.path.slice(m.path.lastIndexOf('/') + 1)

@@ -15,9 +15,15 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
 import { findField, type StructType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
-import { assertNoChangeDataFeedRewrite, type BoundPredicate, bindPredicate } from './dml-support.js'
+import { type BoundPredicate, bindPredicate } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
-import { type BatchRewrite, emptyRewriteMetrics, type RewriteMetrics, rewriteFiles } from './rewrite.js'
+import {
+  type BatchRewrite,
+  emptyRewriteMetrics,
+  type RewriteMetrics,
+  rewriteChangedTable,
+  rewriteFiles,
+} from './rewrite.js'
 import { evaluatePredicate } from './row-filter.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, type CommitResult, Transaction } from './transaction.js'
@@ -893,7 +899,6 @@ export async function executeMerge(
 
   const describe = (cs: BoundClause[]) =>
     JSON.stringify(cs.map((c) => ({ ...(c.conditionSql ? { predicate: c.conditionSql } : {}), actionType: c.kind })))
-  if (matched.length > 0 || notMatchedBySource.length > 0) assertNoChangeDataFeedRewrite(snapshot, 'MERGE')
   const txn = new Transaction(snapshot, 'MERGE', {
     predicate: JSON.stringify([exprToSql(plan.on)]),
     matchedPredicates: describe(matched),
@@ -983,6 +988,8 @@ export async function executeMerge(
       }
     }
     const deleted: number[] = []
+    // The deleted rows that update clauses replace (update pre-images for the change data feed).
+    const updated: number[] = []
     const added: arrow.RecordBatch[] = []
     // WHEN MATCHED, in order.
     if (matched.length > 0 && pairT.length > 0) {
@@ -998,6 +1005,7 @@ export async function executeMerge(
           continue
         }
         metrics.numTargetRowsMatchedUpdated += sel.length
+        for (const j of sel) updated.push(pairT[j])
         const sub = takeRows(pairs, Int32Array.from(sel))
         const sr = resolverFor(sub)
         added.push(
@@ -1025,6 +1033,7 @@ export async function executeMerge(
             continue
           }
           metrics.numTargetRowsNotMatchedBySourceUpdated += sel.length
+          for (const j of sel) updated.push(un[j])
           const sub = takeRows(ctx, Int32Array.from(sel))
           const sr = resolverFor(sub)
           added.push(
@@ -1035,7 +1044,7 @@ export async function executeMerge(
         }
       }
     }
-    return deleted.length === 0 ? undefined : { deleted, added }
+    return deleted.length === 0 ? undefined : { deleted, updated, added }
   }
 
   /** WHEN NOT MATCHED (insert), in order, over the source rows no target row matched. */
@@ -1076,7 +1085,7 @@ export async function executeMerge(
   metrics.numTargetRowsDeleted = metrics.numTargetRowsMatchedDeleted + metrics.numTargetRowsNotMatchedBySourceDeleted
   metrics.numOutputRows = metrics.numTargetRowsInserted + metrics.numTargetRowsUpdated + metrics.numCopiedRows
   metrics.executionTimeMs = Date.now() - started
-  if (m.numFilesAdded === 0 && m.numFilesRemoved === 0 && !options.txn) {
+  if (!rewriteChangedTable(m) && !options.txn) {
     return { version: snapshot.version, skipped: false, metrics }
   }
   if (options.txn) txn.setAppTransaction(options.txn.appId, options.txn.version)
@@ -1096,9 +1105,9 @@ export async function executeMerge(
     numTargetRowsNotMatchedBySourceDeleted: metrics.numTargetRowsNotMatchedBySourceDeleted,
     numTargetBytesAdded: m.numBytesAdded,
     numTargetBytesRemoved: m.numBytesRemoved,
-    numTargetChangeFilesAdded: 0,
+    numTargetChangeFilesAdded: m.numChangeFilesAdded,
     numTargetDeletionVectorsAdded: m.numDeletionVectorsAdded,
-    numTargetDeletionVectorsUpdated: 0,
+    numTargetDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numTargetDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
     executionTimeMs: metrics.executionTimeMs,
   })

@@ -4,7 +4,9 @@ import type { AddAction } from '../protocol/actions.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { fileMayMatch } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
+import { ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import { writeDataFiles } from './data-writer.js'
+import { deletionVectorsEnabled, type FileDeletion, writeDeletionVectors } from './deletion-vector-io.js'
 import type { BoundPredicate } from './dml-support.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
@@ -15,16 +17,24 @@ import type { IdentityAllocator } from './write-rules.js'
  *
  *   planned candidate files ─▶ read set on the transaction (predicate or whole table, + file paths)
  *     ─▶ per file: stream its batches ─▶ rewriter(batch) = { deleted row indexes, added rows }
- *          · no batch of the file deletes a row → the file keeps its add action (its batches are dropped)
- *          · else the file is removed; its surviving rows and the added rows stream to the writer
- *     ─▶ extra rows (MERGE inserts) ─▶ writer ─▶ adds; removes + adds staged on the transaction
+ *          · no batch of the file deletes a row → the file keeps its add action
+ *          · copy-on-write (tables without deletion vectors): the file is removed; its surviving rows and
+ *            the added rows stream to the writer
+ *          · deletion-vector mode (`delta.enableDeletionVectors` + the writer feature): the deleted rows'
+ *            physical indexes (from `_metadata.row_index`; rows the old vector hides are never seen) are
+ *            collected; only the added rows stream to the writer
+ *     ─▶ extra rows (MERGE inserts) ─▶ writer ─▶ adds
+ *     ─▶ DV mode: one DV file for every touched file (old ∪ new rows) ─▶ remove(old add) + add(same path, new
+ *        vector); a file left with no live row is removed whole
+ *     ─▶ removes + adds staged on the transaction; one RewriteMetrics
  *
- * The per-batch result is "which rows of this batch leave the table, and what new rows replace them": a
- * copy-on-write rewrite writes the survivors plus the new rows; a deletion-vector rewrite marks the deleted
- * positions in the file's DV and writes the new rows only. The rewriter never decides removals itself.
+ * The per-batch result is "which rows of this batch leave the table, and what new rows replace them", the same
+ * in both modes, so DELETE, UPDATE and MERGE need not know which mode runs. The rewriter never decides removals
+ * itself.
  *
- * Memory: one target batch at a time once a file is known to change; before its first change, the file's
- * unchanged batches are held (at most one file's rows) because an untouched file must not be rewritten.
+ * Memory: one target batch at a time once a file is known to change; copy-on-write holds a file's unchanged
+ * batches before its first change (at most one file's rows) because an untouched file must not be rewritten;
+ * deletion-vector mode holds only the deleted row indexes of the touched files.
  */
 
 /** What a rewriter returns for one target batch. */
@@ -34,7 +44,12 @@ export interface BatchRewrite {
    * (UPDATE, MERGE). Duplicates are allowed and count once. Empty or undefined: the batch is unchanged.
    */
   deleted?: ArrayLike<number>
-  /** New rows written in place of deleted ones (the table's schema; any partition). */
+  /**
+   * The subset of `deleted` that are the old versions of rows of `added` (UPDATE, MERGE's update clauses):
+   * the change data feed records them as `update_preimage`, the other deleted rows as `delete`.
+   */
+  updated?: ArrayLike<number>
+  /** New versions of updated rows, written in place of deleted ones (the table's schema; any partition). */
   added?: readonly arrow.RecordBatch[]
 }
 
@@ -54,12 +69,23 @@ export interface RewritePlan {
   read: BoundPredicate | 'wholeTable'
   /** Per-batch decision. */
   rewrite: BatchRewriter
+  /**
+   * Columns the rewriter reads (logical names), when it never returns `added` rows (DELETE): in
+   * deletion-vector mode only these are decoded. Copy-on-write always reads every column (survivors are
+   * written again). Default: every column.
+   */
+  columns?: readonly string[]
   /** Files removed whole without being opened (a partition-only DELETE); their live rows count as deleted. */
   removeWholeFile?: (file: FileEntry) => boolean
-  /** Rows added after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
+  /** Rows inserted after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
   extraRows?: () => AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>
   /** Roll written files at this many bytes (default the writer's 128 MiB). */
   targetFileSize?: number
+  /**
+   * Collects the change data feed's rows; default: a new collector when the table has
+   * `delta.enableChangeDataFeed`. replaceWhere passes the one that already holds its inserted rows.
+   */
+  changes?: ChangeDataCollector
   /** Hands out identity values for inserted rows (MERGE inserts; see `WriteDataFilesOptions.identity`). */
   identity?: IdentityAllocator
   signal?: AbortSignal
@@ -84,14 +110,21 @@ export interface RewriteMetrics {
   numRowsRemoved: number
   /** Rows written that are not copies (new versions of updated rows, inserts). */
   numRowsAdded: number
-  /** Rows carried over unchanged into rewritten files. */
+  /** Rows carried over unchanged into rewritten files (0 in deletion-vector mode: no file is rewritten). */
   numCopiedRows: number
-  /** Deletion vectors written on files that had none (DELETE on a table with deletion vectors; else 0). */
+  /** Deletion vectors written on files that had none (DML on a table with deletion vectors; else 0). */
   numDeletionVectorsAdded: number
   /** Deletion vectors replaced by a larger one (rows deleted again in a file that had one). */
   numDeletionVectorsUpdated: number
   /** Deletion vectors that went away with the files that carried them. */
   numDeletionVectorsRemoved: number
+  /** Change data (cdc) files written (tables with `delta.enableChangeDataFeed`; else 0). */
+  numChangeFilesAdded: number
+}
+
+/** Whether a rewrite staged anything to commit (files written or removed, or deletion vectors changed). */
+export function rewriteChangedTable(m: RewriteMetrics): boolean {
+  return m.numFilesAdded + m.numFilesRemoved + m.numDeletionVectorsAdded + m.numDeletionVectorsUpdated > 0
 }
 
 /** Zeroed {@link RewriteMetrics}. */
@@ -109,17 +142,24 @@ export function emptyRewriteMetrics(numFilesSkipped = 0): RewriteMetrics {
     numDeletionVectorsAdded: 0,
     numDeletionVectorsUpdated: 0,
     numDeletionVectorsRemoved: 0,
+    numChangeFilesAdded: 0,
   }
 }
 
 /**
- * Runs a rewrite (module comment) and stages its removes and adds on `txn`; the caller commits.
+ * Runs a rewrite (module comment) and stages its removes and adds on `txn`; the caller commits. On a table with
+ * deletion vectors enabled ({@link deletionVectorsEnabled}) it runs in deletion-vector mode (merge-on-read):
+ * batches carry only live rows (the file's current vector applied) and the engine maps each deleted batch row
+ * to its physical row index; those indexes join the file's vector (the union with the old one; all vectors of
+ * the operation share one new DV file), files whose every row is then deleted are removed whole (as Spark
+ * does), and only `added` rows and `extraRows` are written. Elsewhere it rewrites copy-on-write.
  *
  * @throws DeltaError what the rewriter throws; `ABORTED` on the signal; the writer's errors (SCHEMA_MISMATCH,
- *   CONSTRAINT_VIOLATION for rows that do not fit the table); storage errors. Nothing is staged then.
+ *   CONSTRAINT_VIOLATION for rows that do not fit the table); `INVALID_DELETION_VECTOR` for a malformed
+ *   existing vector; storage errors. Nothing is staged then.
  */
 export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: RewritePlan): Promise<RewriteMetrics> {
-  const { files, signal } = plan
+  const { files } = plan
   if (plan.read === 'wholeTable') txn.readWholeTable()
   else {
     const p = plan.read
@@ -127,6 +167,72 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   }
   txn.readFilePaths(files.map((f) => f.path))
   const metrics = emptyRewriteMetrics(plan.numFilesSkipped)
+  // The change data feed: every row the rewrite deletes, updates or inserts, written as cdc files when a row
+  // of an existing file changed (in both modes). Files removed whole carry none (the commit's removes say it
+  // all, as after Spark's metadata-only DELETE), nor do inserts alone (the adds do, as after Spark's
+  // insert-only MERGE).
+  const changes = plan.changes ?? (changeDataFeedEnabled(snapshot.properties) ? new ChangeDataCollector() : undefined)
+  const dvMode = deletionVectorsEnabled(snapshot.protocol, snapshot.properties)
+  const run = dvMode ? markDeletedRows(snapshot, plan, metrics, changes) : copyOnWrite(snapshot, plan, metrics, changes)
+  const adds: AddAction[] = await writeDataFiles(snapshot.storage, run.output, {
+    schema: snapshot.schema,
+    partitionColumns: snapshot.partitionColumns,
+    configuration: snapshot.properties,
+    columnMappingMode: snapshot.columnMappingMode,
+    targetFileSize: plan.targetFileSize,
+    isSinglePartition: run.isSinglePartition,
+    identity: plan.identity,
+    observe: changes?.observe,
+    signal: plan.signal,
+  })
+  if (changes) metrics.numChangeFilesAdded = await changes.write(snapshot, txn, snapshot.schema, plan.signal)
+  const removed = [...run.removed]
+  if (run.deletions.length > 0) {
+    const { updates, fullyDeleted } = await writeDeletionVectors(snapshot.storage, run.deletions, {
+      properties: snapshot.properties,
+      signal: plan.signal,
+    })
+    for (const d of fullyDeleted) {
+      metrics.numRowsRemoved += d.newlyDeleted
+      removed.push(d.file)
+    }
+    for (const u of updates) {
+      metrics.numRowsRemoved += u.newlyDeleted
+      if (u.old.deletionVector) metrics.numDeletionVectorsUpdated++
+      else metrics.numDeletionVectorsAdded++
+    }
+    txn.remove(updates.map((u) => u.old))
+    txn.add(updates.map((u) => u.add))
+  }
+  txn.remove(removed.map((f) => f.add))
+  txn.add(adds)
+  metrics.numFilesAdded = adds.length
+  metrics.numFilesRemoved = removed.length
+  metrics.numBytesAdded = adds.reduce((s, a) => s + a.size, 0)
+  metrics.numBytesRemoved = removed.reduce((s, f) => s + f.size, 0)
+  metrics.numDeletionVectorsRemoved = removed.filter((f) => f.deletionVector).length
+  return metrics
+}
+
+/** One mode's pass over the candidate files: the rows to write, and what to remove or mark once written. */
+interface RewriteRun {
+  output: AsyncGenerator<arrow.RecordBatch>
+  /** Batches the writer need not split by partition (copies out of one data file). */
+  isSinglePartition?: (b: arrow.RecordBatch) => boolean
+  /** Files removed whole (filled while `output` runs). */
+  removed: FileEntry[]
+  /** Physical rows to mark deleted, per file (deletion-vector mode; filled while `output` runs). */
+  deletions: FileDeletion[]
+}
+
+/** Copy-on-write: a changed file is removed and its surviving rows are written again beside the added rows. */
+function copyOnWrite(
+  snapshot: Snapshot,
+  plan: RewritePlan,
+  metrics: RewriteMetrics,
+  changes: ChangeDataCollector | undefined,
+): RewriteRun {
+  const { files, signal } = plan
   const removed: FileEntry[] = []
   // Rows copied out of one data file share its partition: the writer need not split them row by row.
   const copied = new WeakSet<arrow.RecordBatch>()
@@ -134,7 +240,6 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     copied.add(b)
     return b
   }
-
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     for (const file of files) {
       throwIfAborted(signal)
@@ -167,6 +272,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
           }
           held = undefined
         }
+        if (gone && changes) recordDeleted(changes, batch, gone.mask, r?.updated)
         if (gone) {
           metrics.numRowsRemoved += gone.count
           const kept = batch.numRows - gone.count
@@ -180,38 +286,80 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
         }
         for (const b of added) {
           metrics.numRowsAdded += b.numRows
-          yield b
+          yield changes ? changes.tag(b, 'update_postimage') : b
         }
       }
     }
-    if (plan.extraRows) {
-      for await (const b of plan.extraRows()) {
-        throwIfAborted(signal)
-        if (b.numRows === 0) continue
-        metrics.numRowsAdded += b.numRows
-        yield b
-      }
-    }
+    yield* extraRows(plan, metrics, changes)
   }
+  return { output: output(), isSinglePartition: (b) => copied.has(b), removed, deletions: [] }
+}
 
-  const adds: AddAction[] = await writeDataFiles(snapshot.storage, output(), {
-    schema: snapshot.schema,
-    partitionColumns: snapshot.partitionColumns,
-    configuration: snapshot.properties,
-    columnMappingMode: snapshot.columnMappingMode,
-    targetFileSize: plan.targetFileSize,
-    isSinglePartition: (b) => copied.has(b),
-    identity: plan.identity,
-    signal,
-  })
-  txn.remove(removed.map((f) => f.add))
-  txn.add(adds)
-  metrics.numFilesAdded = adds.length
-  metrics.numFilesRemoved = removed.length
-  metrics.numBytesAdded = adds.reduce((s, a) => s + a.size, 0)
-  metrics.numBytesRemoved = removed.reduce((s, f) => s + f.size, 0)
-  metrics.numDeletionVectorsRemoved = removed.filter((f) => f.deletionVector).length
-  return metrics
+/** The scan column that carries each row's physical index in its file (see `ScanOptions.columns`). */
+const ROW_INDEX = '_metadata.row_index'
+
+/**
+ * Deletion-vector mode: each candidate file is read with its current vector applied plus the physical row
+ * index of every row, so a row deleted before is never matched again; the deleted batch rows become file row
+ * indexes (ascending, as batches come in file order); nothing of the file is written again.
+ */
+function markDeletedRows(
+  snapshot: Snapshot,
+  plan: RewritePlan,
+  metrics: RewriteMetrics,
+  changes: ChangeDataCollector | undefined,
+): RewriteRun {
+  const { files, signal } = plan
+  const removed: FileEntry[] = []
+  const deletions: FileDeletion[] = []
+  const columns = [...(plan.columns ?? snapshot.schema.fields.map((f) => f.name)), ROW_INDEX]
+  const dataColumns = Array.from({ length: columns.length - 1 }, (_, k) => k)
+
+  async function* output(): AsyncGenerator<arrow.RecordBatch> {
+    for (const file of files) {
+      throwIfAborted(signal)
+      if (plan.removeWholeFile?.(file)) {
+        removed.push(file)
+        metrics.numRowsRemoved += liveRows(file)
+        continue
+      }
+      metrics.numFilesScanned++
+      const rows: number[] = []
+      for await (const withIndex of snapshot.scan({ files: [file], columns, signal }).batches()) {
+        const batch = withIndex.selectAt(dataColumns)
+        const r = plan.rewrite(batch, file)
+        const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
+        if (gone) {
+          const index = withIndex.getChildAt(dataColumns.length)!
+          for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
+          if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
+        }
+        for (const b of r?.added ?? []) {
+          if (b.numRows === 0) continue
+          metrics.numRowsAdded += b.numRows
+          yield changes ? changes.tag(b, 'update_postimage') : b
+        }
+      }
+      // numRecords counts every physical row of the file; without stats a fully deleted file keeps a vector.
+      if (rows.length > 0) deletions.push({ file, rows, totalRows: file.stats?.numRecords })
+    }
+    yield* extraRows(plan, metrics, changes)
+  }
+  return { output: output(), removed, deletions }
+}
+
+async function* extraRows(
+  plan: RewritePlan,
+  metrics: RewriteMetrics,
+  changes: ChangeDataCollector | undefined,
+): AsyncGenerator<arrow.RecordBatch> {
+  if (!plan.extraRows) return
+  for await (const b of plan.extraRows()) {
+    throwIfAborted(plan.signal)
+    if (b.numRows === 0) continue
+    metrics.numRowsAdded += b.numRows
+    yield changes ? changes.tag(b, 'insert') : b
+  }
 }
 
 function deletedMask(deleted: ArrayLike<number>, n: number): { mask: Uint8Array; count: number } | undefined {
@@ -227,6 +375,22 @@ function deletedMask(deleted: ArrayLike<number>, n: number): { mask: Uint8Array;
     }
   }
   return { mask, count }
+}
+
+/** The deleted rows of a batch as change data: `update_preimage` for the `updated` ones, `delete` for the rest. */
+function recordDeleted(
+  changes: ChangeDataCollector,
+  batch: arrow.RecordBatch,
+  mask: Uint8Array,
+  updated: ArrayLike<number> | undefined,
+): void {
+  const pre = new Uint8Array(mask.length)
+  if (updated) for (let k = 0; k < updated.length; k++) if (mask[updated[k]]) pre[updated[k]] = 1
+  const deletes: number[] = []
+  const preimages: number[] = []
+  for (let i = 0; i < mask.length; i++) if (mask[i]) (pre[i] ? preimages : deletes).push(i)
+  if (deletes.length > 0) changes.add(takeRows(batch, Int32Array.from(deletes)), 'delete')
+  if (preimages.length > 0) changes.add(takeRows(batch, Int32Array.from(preimages)), 'update_preimage')
 }
 
 function survivors(mask: Uint8Array, kept: number): Int32Array {

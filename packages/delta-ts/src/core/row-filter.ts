@@ -1,6 +1,7 @@
 import { type Field, type RecordBatch, type Struct, Type, type Vector } from 'apache-arrow'
 import { adoptRecordBatch, adoptVector } from '../arrow/adopt.js'
 import { decimalKey } from '../arrow/hash.js'
+import { evalIntOperand, type IntColumn } from '../arrow/int-eval.js'
 import { type ScalarReader, vectorScalarReader } from '../arrow/scalar.js'
 import { takeRows } from '../arrow/take.js'
 import { DeltaError } from '../errors.js'
@@ -227,6 +228,78 @@ function columnVsLiteral(
 }
 
 /**
+ * `left op right` on integer operands without BigInt (arrow/int-eval.ts): when both sides are integer
+ * arithmetic of top-level integer columns and literals whose values stay below 2^53, compares doubles;
+ * otherwise undefined and the caller compares exact values row by row.
+ */
+function intCompare(
+  op: CompareOp,
+  left: Operand,
+  right: Operand,
+  batch: RecordBatch,
+  options: RowFilterOptions,
+  out: Uint8Array,
+  rows: Int32Array | undefined,
+): Uint8Array | undefined {
+  // A bare column against a literal is served by columnVsLiteral unless the column is an int64 (whose values
+  // would each be read as a BigInt).
+  if (left.kind !== 'arith' && right.kind !== 'arith' && left.kind !== 'negate' && right.kind !== 'negate') {
+    const col = left.kind === 'column' ? left : right.kind === 'column' ? right : undefined
+    if (col?.dataType !== 'long') return undefined
+  }
+  const column = (c: ColumnExpr) => {
+    if (c.path.length !== 1) return undefined
+    const vec = (options.resolve ?? defaultResolve)(c, batch)
+    return vec && vec.data.length === 1 ? vec.data[0] : undefined
+  }
+  const n = batch.numRows
+  const a = evalIntOperand(left, column, n)
+  const b = a && evalIntOperand(right, column, n)
+  if (!a || !b) return undefined
+  if (a.kind === 'const' && b.kind === 'const') return undefined
+  const m = rows ? rows.length : n
+  const get = (c: IntColumn): [Float64Array | undefined, number, Uint8Array | undefined, boolean] =>
+    c.kind === 'const' ? [undefined, c.value ?? 0, undefined, c.value === null] : [c.values, 0, c.nulls, false]
+  const [xv, xc, xn, xNull] = get(a)
+  const [yv, yc, yn, yNull] = get(b)
+  if (xNull || yNull) {
+    for (let k = 0; k < m; k++) out[rows ? rows[k] : k] = NULL
+    return out
+  }
+  for (let k = 0; k < m; k++) {
+    const i = rows ? rows[k] : k
+    if (xn?.[i] || yn?.[i]) {
+      out[i] = NULL
+      continue
+    }
+    const x = xv ? xv[i] : xc
+    const y = yv ? yv[i] : yc
+    let r: boolean
+    switch (op) {
+      case '=':
+        r = x === y
+        break
+      case '!=':
+        r = x !== y
+        break
+      case '<':
+        r = x < y
+        break
+      case '<=':
+        r = x <= y
+        break
+      case '>':
+        r = x > y
+        break
+      default:
+        r = x >= y
+    }
+    out[i] = r ? TRUE : FALSE
+  }
+  return out
+}
+
+/**
  * Tri-state codes of `e` for the rows listed in `rows` (every row when undefined); entries of other rows are
  * unspecified. AND / OR pass on only the rows still undecided, so later conjuncts skip rows already FALSE.
  */
@@ -259,6 +332,8 @@ function evalNode(e: Expr, batch: RecordBatch, options: RowFilterOptions, rows?:
       return out
     }
     case 'compare': {
+      const ints = intCompare(e.op, e.left, e.right, batch, options, out, rows)
+      if (ints) return ints
       const fast = columnVsLiteral(e.left, e.right, e.op) ?? columnVsLiteral(e.right, e.left, flipOp(e.op))
       if (fast) {
         const r = columnReader(fast.column, batch, options)

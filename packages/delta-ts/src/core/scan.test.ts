@@ -443,6 +443,21 @@ describe('Scan: deletion vectors and batching', () => {
       .map(BigInt)
     expect(seen).toEqual(want)
   })
+
+  it('_metadata.row_index gives each live row its physical index in the file, counting deleted rows', async () => {
+    const n = 600
+    const data = new arrow.Table({ id: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(i * 7))) })
+    const deleted = [0, 1, 249, 250, 599]
+    const snap = await makeTable(
+      { type: 'struct', fields: [field('id', 'long')] },
+      [{ data, rowGroupRows: 250, deletionVector: dvInline(deleted) }],
+      { protocol: DV_PROTOCOL },
+    )
+    const t = await new Scan(snap, { batchSize: 100, columns: ['id', '_metadata.row_index'] }).toArrow()
+    const want = Array.from({ length: n }, (_, i) => i).filter((i) => !deleted.includes(i))
+    expect(t.getChild('_metadata.row_index')!.toArray()).toEqual(BigInt64Array.from(want.map(BigInt)))
+    expect([...t.getChild('id')!].map(Number)).toEqual(want.map((i) => i * 7))
+  })
 })
 
 describe('Scan: options', () => {

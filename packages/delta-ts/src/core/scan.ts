@@ -11,7 +11,7 @@ import { writerFeatures } from '../protocol/features.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { parsePartitionValue } from '../protocol/partition-values.js'
 import type { PruneStats } from '../protocol/pruning.js'
-import { findField, physicalName, type StructField } from '../protocol/schema.js'
+import { findField, physicalName, type StructField, type StructType } from '../protocol/schema.js'
 import { loadDeletionVector, resolveTablePath } from './deletion-vector-io.js'
 import { type BoundPredicate, planFiles, type ScanPlan } from './plan.js'
 import { evaluatePredicate } from './row-filter.js'
@@ -44,7 +44,8 @@ export interface ScanOptions {
    * Top-level columns to return, in this order (logical names; case-insensitive match). Default: all. On a
    * table with row tracking, `_metadata.row_id` and `_metadata.row_commit_version` select each row's stable
    * row id and the version that last changed it (long columns of those names; null for files written before
-   * row tracking was enabled).
+   * row tracking was enabled). On any table, `_metadata.row_index` selects each row's physical index in its
+   * data file (0-based, counting rows a deletion vector hides; Spark's column of that name).
    */
   columns?: string[]
   /**
@@ -75,6 +76,17 @@ const SCAN_OPTIONS: OptionSpec = {
   batchSize: check.positiveNumber,
   concurrency: check.positiveInteger,
   signal: check.signal,
+}
+
+/**
+ * @internal What the change data feed reader changes in a scan: the schema files are read with (the table's
+ * plus `_change_type` for cdc files) and which rows of each file are dropped (instead of its deletion vector:
+ * the rows a deletion vector newly marks are read by dropping every other row).
+ */
+export interface ScanInternals {
+  schema?: StructType
+  /** The file row indexes to drop (sorted), given the file's row count; undefined drops none. */
+  droppedRows?: (file: FileEntry, numRows: number, signal?: AbortSignal) => Promise<Float64Array | undefined>
 }
 
 /** A data file ready to decode: its open parquet reader and its deleted row indexes. */
@@ -141,13 +153,16 @@ interface OutputColumn {
   field: StructField
   arrowField: arrow.Field
   partition: boolean
-  /** A row-tracking metadata column (`_metadata.row_id` / `_metadata.row_commit_version`). */
-  meta?: 'row_id' | 'row_commit_version'
+  /** A metadata column (`_metadata.row_id` / `_metadata.row_commit_version` / `_metadata.row_index`). */
+  meta?: MetaColumn
 }
 
-const META_COLUMNS: Record<string, 'row_id' | 'row_commit_version'> = {
+type MetaColumn = 'row_id' | 'row_commit_version' | 'row_index'
+
+const META_COLUMNS: Record<string, MetaColumn> = {
   '_metadata.row_id': 'row_id',
   '_metadata.row_commit_version': 'row_commit_version',
+  '_metadata.row_index': 'row_index',
 }
 
 function abortIfNeeded(signal: AbortSignal | undefined): void {
@@ -177,40 +192,50 @@ export class Scan {
   readonly schema: arrow.Schema
   readonly #columns: OutputColumn[]
   readonly #batchSize: number
+  readonly #internals: ScanInternals
+  readonly #schema: StructType
 
-  constructor(snapshot: Snapshot, options: ScanOptions = {}) {
+  constructor(snapshot: Snapshot, options: ScanOptions = {}, /** @internal */ internals: ScanInternals = {}) {
     checkOptions('scan', options, SCAN_OPTIONS)
     this.snapshot = snapshot
     this.options = options
+    this.#internals = internals
+    const tableSchema = internals.schema ?? snapshot.schema
+    this.#schema = tableSchema
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new DeltaError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(options.batchSize)}`)
     }
     this.#batchSize = batchSize
-    const metas = new Map<StructField, 'row_id' | 'row_commit_version'>()
+    const metas = new Map<StructField, MetaColumn>()
     const fields = options.columns
       ? options.columns.map((c) => {
           const meta = META_COLUMNS[c.toLowerCase()]
-          if (meta && !findField(snapshot.schema, c)) {
-            if (!writerFeatures(snapshot.protocol).includes('rowTracking')) {
+          if (meta && !findField(tableSchema, c)) {
+            if (meta !== 'row_index' && !writerFeatures(snapshot.protocol).includes('rowTracking')) {
               throw new DeltaError(
                 'INVALID_ARGUMENT',
                 `column '${c}' needs a table with row tracking (delta.enableRowTracking)`,
               )
             }
-            const f: StructField = { name: `_metadata.${meta}`, type: 'long', nullable: true, metadata: {} }
+            const f: StructField = {
+              name: `_metadata.${meta}`,
+              type: 'long',
+              nullable: meta !== 'row_index',
+              metadata: {},
+            }
             metas.set(f, meta)
             return f
           }
-          const f = findField(snapshot.schema, c)
+          const f = findField(tableSchema, c)
           if (!f)
             throw new DeltaError(
               'INVALID_ARGUMENT',
-              `column '${c}' is not in the table schema (${snapshot.schema.fields.map((x) => x.name).join(', ')})`,
+              `column '${c}' is not in the table schema (${tableSchema.fields.map((x) => x.name).join(', ')})`,
             )
           return f
         })
-      : snapshot.schema.fields
+      : tableSchema.fields
     const partitions = new Set(snapshot.partitionColumns.map((p) => p.toLowerCase()))
     this.#columns = fields.map((field) => ({
       field,
@@ -289,7 +314,7 @@ export class Scan {
     if (rowFilter) {
       for (const name of rowFilter.columns) {
         if (readColumns.some((c) => c.field.name.toLowerCase() === name.toLowerCase())) continue
-        const f = findField(this.snapshot.schema, name)
+        const f = findField(this.#schema, name)
         if (!f) throw new DeltaError('INVALID_PREDICATE', `filter column '${name}' is not in the table schema`)
         const partitions = new Set(this.snapshot.partitionColumns.map((p) => p.toLowerCase()))
         readColumns.push({
@@ -410,10 +435,14 @@ export class Scan {
     const { signal } = this.options
     const storage = this.snapshot.storage
     const path = resolveTablePath(storage, file.path)
+    const dropped = this.#internals.droppedRows
     const [reader, deleted] = await Promise.all([
       openParquet(storage, path, { size: file.size > 0 ? file.size : undefined, signal, decoder }),
-      file.deletionVector ? loadDeletionVector(storage, file.deletionVector, { signal }) : Promise.resolve(undefined),
+      file.deletionVector && !dropped
+        ? loadDeletionVector(storage, file.deletionVector, { signal })
+        : Promise.resolve(undefined),
     ])
+    if (dropped) return { reader, deleted: await dropped(file, reader.numRows, signal) }
     return { reader, deleted }
   }
 
@@ -449,6 +478,7 @@ export class Scan {
       const len = sel ? sel.length : n
       if (len === 0) continue
       const children = readColumns.map((c, k) => {
+        if (c.meta === 'row_index') return rowIndexColumn(start, sel, len)
         if (c.meta) {
           const base = c.meta === 'row_id' ? file.add.baseRowId : file.add.defaultRowCommitVersion
           const m = materialized[k] >= 0 ? raw.column(fileFields[materialized[k]].name) : undefined
@@ -502,7 +532,7 @@ function materializedColumns(
   props: Readonly<Record<string, string | null | undefined>>,
 ): number[] {
   return readColumns.map((c) => {
-    if (!c.meta) return -1
+    if (!c.meta || c.meta === 'row_index') return -1
     const name =
       props[
         c.meta === 'row_id'
@@ -511,6 +541,20 @@ function materializedColumns(
       ]
     return name ? fileFields.findIndex((f) => f.name === name) : -1
   })
+}
+
+/** `_metadata.row_index`: the physical row index in the file of each row of one batch. */
+function rowIndexColumn(start: number, sel: Int32Array | undefined, len: number): arrow.Data {
+  const values = new BigInt64Array(len)
+  // Written as 32-bit halves: a BigInt per row costs more than the rest of a DV DELETE's scan. Arrow buffers
+  // are little-endian, as are the platforms Node runs on.
+  const words = new Uint32Array(values.buffer)
+  for (let j = 0; j < len; j++) {
+    const v = start + (sel ? sel[j] : j)
+    words[2 * j] = v >>> 0
+    words[2 * j + 1] = Math.floor(v / 0x1_0000_0000)
+  }
+  return arrow.makeData({ type: new arrow.Int64(), length: len, nullCount: 0, data: values })
 }
 
 /** `_metadata.row_id` (baseRowId + physical row index) or `_metadata.row_commit_version` for one batch. */

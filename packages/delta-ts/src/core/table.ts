@@ -7,6 +7,7 @@ import { monotonicTimestamps } from '../protocol/log-segment.js'
 import { validateTableProperties } from '../protocol/table-properties.js'
 import type { Storage } from '../storage/types.js'
 import { resolveStorage, type StorageOptions } from '../storage/uri.js'
+import { CHANGES_OPTIONS, type ChangeFeed, type ChangesOptions, openChangeFeed } from './changes.js'
 import { addConstraint, dropConstraint } from './constraint-ops.js'
 import { type CreateTableOptions, createTableLog } from './create.js'
 import { bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
@@ -24,7 +25,7 @@ import {
 import { MergeBuilder, type MergeOptions } from './merge.js'
 import { type OptimizeOptions, type OptimizeResult, optimizeTable } from './optimize.js'
 import type { FileMetrics, OperationResult } from './result.js'
-import type { RewriteMetrics } from './rewrite.js'
+import { type RewriteMetrics, rewriteChangedTable } from './rewrite.js'
 import {
   clusterByTxn,
   clusteringColumns,
@@ -214,7 +215,9 @@ export class DeltaTable {
   /**
    * Deletes the rows matching `predicate` (SQL text or an expression). Whole files whose partition values
    * match are removed without being read; other candidate files (after pruning by partition values and stats)
-   * are rewritten without the matching rows. Commits nothing when no row matches.
+   * are rewritten without the matching rows — or, on a table with deletion vectors enabled
+   * (`deletionVectors: true` at create, or `delta.enableDeletionVectors`), keep their data and get the
+   * matching rows marked in their deletion vectors. Commits nothing when no row matches.
    */
   async delete(predicate: PredicateInput, options: CommitOptions = {}): Promise<DeleteResult> {
     checkArgument(
@@ -230,7 +233,7 @@ export class DeltaTable {
     const txn = new Transaction(snap, 'DELETE', { predicate: JSON.stringify([predicateSql(p)]) })
     const m = await deleteRowsWhere(snap, txn, p, options.signal)
     const metrics: DeleteMetrics = { ...m, numDeletedRows: m.numRowsRemoved, executionTimeMs: 0 }
-    if (m.numFilesRemoved === 0 && m.numDeletionVectorsAdded + m.numDeletionVectorsUpdated === 0) {
+    if (!rewriteChangedTable(m)) {
       return { version: snap.version, metrics: { ...metrics, executionTimeMs: Date.now() - started } }
     }
     // Spark's DELETE operationMetrics names.
@@ -244,7 +247,7 @@ export class DeltaTable {
       numDeletionVectorsAdded: m.numDeletionVectorsAdded,
       numDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
       numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
-      numAddedChangeFiles: 0,
+      numAddedChangeFiles: m.numChangeFilesAdded,
       executionTimeMs: Date.now() - started,
     })
     const commit = await txn.commit(options)
@@ -562,10 +565,26 @@ export class DeltaTable {
   }
 
   /**
-   * The newest version whose commit time is at or before `ts`. Commit times are in-commit timestamps from the
-   * version that enabled them on, file modification times (made monotonic, as Spark does) before.
+   * The newest version whose commit time is at or before `ts` (see {@link DeltaTable.commitTimes}).
    */
   private async versionAtTimestamp(ts: number, signal?: AbortSignal): Promise<number> {
+    const times = await this.commitTimes(signal)
+    let found = -1
+    for (const t of times) if (t.timestamp <= ts) found = t.version
+    if (found < 0) {
+      throw new DeltaError(
+        'VERSION_NOT_FOUND',
+        `no version committed at or before ${new Date(ts).toISOString()}; the earliest retained commit is at ${new Date(times[0].timestamp).toISOString()}`,
+      )
+    }
+    return found
+  }
+
+  /**
+   * The commit time of every retained commit, ascending: in-commit timestamps from the version that enabled
+   * them on, file modification times (made monotonic, as Spark does) before.
+   */
+  private async commitTimes(signal?: AbortSignal): Promise<{ version: number; timestamp: number }[]> {
     const commits = await this.listCommits(signal)
     if (commits.length === 0) throw new DeltaError('TABLE_NOT_FOUND', `no Delta table at ${this.uri}`)
     const latest = await this.snapshot({ signal })
@@ -581,15 +600,32 @@ export class DeltaTable {
       }
     }
     const mono = monotonicTimestamps(times)
-    let found = -1
-    for (let i = 0; i < commits.length; i++) if (mono[i] <= ts) found = commits[i].version
-    if (found < 0) {
-      throw new DeltaError(
-        'VERSION_NOT_FOUND',
-        `no version committed at or before ${new Date(ts).toISOString()}; the earliest retained commit is at ${new Date(mono[0]).toISOString()}`,
-      )
-    }
-    return found
+    return commits.map((c, i) => ({ version: c.version, timestamp: mono[i] }))
+  }
+
+  /**
+   * The change data feed (Spark's `table_changes`): the rows inserted, deleted and updated between two versions
+   * (inclusive), by version or by commit time, as Arrow batches with the table's columns plus `_change_type`
+   * (`insert` / `delete` / `update_preimage` / `update_postimage`), `_commit_version` and `_commit_timestamp`.
+   * Commits with change data (`cdc`) files are read from them; other commits' changes are derived from their
+   * added and removed files (deletion vectors honoured: rows a new vector marks are deleted rows). The table
+   * must have `delta.enableChangeDataFeed = true` through the whole range.
+   *
+   * ```ts
+   * const feed = await table.changes({ startingVersion: 3 })
+   * for await (const batch of feed.batches()) ...
+   * ```
+   *
+   * @throws DeltaError `INVALID_ARGUMENT` for a missing start, a start after the end or after the latest
+   *   version; `VERSION_NOT_FOUND` for a timestamp outside the log or a version whose commit was cleaned up;
+   *   `CHANGE_DATA_NOT_RECORDED` when the feed was off at the start or turned off within the range. Reading
+   *   the batches throws `FILE_NOT_FOUND` when a file of the range was vacuumed.
+   */
+  async changes(options: ChangesOptions): Promise<ChangeFeed> {
+    checkArgument('changes', 'options', options, check.object)
+    checkOptions('changes', options, CHANGES_OPTIONS)
+    const latest = await this.snapshot({ signal: options.signal })
+    return openChangeFeed(latest, await this.commitTimes(options.signal), options)
   }
 }
 

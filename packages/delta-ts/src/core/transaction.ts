@@ -25,6 +25,7 @@ import { CommitOutcomeUnknownError, DeltaError, isDeltaError } from '../errors.j
 import type {
   Action,
   AddAction,
+  CdcAction,
   CommitInfoAction,
   DomainMetadataAction,
   MetadataAction,
@@ -172,6 +173,12 @@ export class Transaction {
   /** Adds data files. */
   add(adds: Iterable<AddAction>): this {
     for (const add of adds) this.actions.push({ add })
+    return this
+  }
+
+  /** Adds change data files (`cdc` actions, written by DML on tables with the change data feed). */
+  addChangeData(cdcs: Iterable<CdcAction>): this {
+    for (const cdc of cdcs) this.actions.push({ cdc })
     return this
   }
 

@@ -457,8 +457,9 @@ export async function updateTable(snapshot: Snapshot, options: UpdateOptions): P
     numAddedBytes: m.numBytesAdded,
     numRemovedBytes: m.numBytesRemoved,
     numDeletionVectorsAdded: m.numDeletionVectorsAdded,
+    numDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
     numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
-    numAddedChangeFiles: 0,
+    numAddedChangeFiles: m.numChangeFilesAdded,
     executionTimeMs: Date.now() - started,
   })
   const commit = await txn.commit(options)

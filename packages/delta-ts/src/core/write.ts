@@ -6,6 +6,7 @@ import { DeltaError } from '../errors.js'
 import type { AddAction, MetadataAction } from '../protocol/actions.js'
 import type { PredicateInput } from '../protocol/expr/index.js'
 import { type StructType, schemaToString } from '../protocol/schema.js'
+import { ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import { writeDataFiles } from './data-writer.js'
 import { assertRowsMatch, type BoundPredicate, bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
@@ -231,10 +232,17 @@ export async function writeToTable(
     return res.data
   }
   const firstTable = first.done ? undefined : conform(first.value, schemaMode)
+  // replaceWhere on data columns of a table with the change data feed: the rows it deletes go to cdc files,
+  // so its new rows must too (a reader of a commit with cdc files ignores its adds).
+  const changes =
+    replacePredicate && !replacePredicate.partitionOnly && changeDataFeedEnabled(snapshot.properties)
+      ? new ChangeDataCollector()
+      : undefined
+  const tag = (b: arrow.RecordBatch) => (changes ? changes.tag(b, 'insert') : b)
   async function* batches(): AsyncIterable<arrow.RecordBatch> {
-    if (firstTable) yield* firstTable.batches
+    if (firstTable) for (const b of firstTable.batches) yield tag(b)
     for (let next = await source.next(); !next.done; next = await source.next())
-      yield* conform(next.value, 'strict').batches
+      for (const b of conform(next.value, 'strict').batches) yield tag(b)
   }
   const adds: AddAction[] = await writeDataFiles(snapshot.storage, batches(), {
     schema,
@@ -246,6 +254,7 @@ export async function writeToTable(
     dataConformsToSchema: true,
     identity: txn.identity(),
     newRows: true,
+    observe: changes?.observe,
     signal: options.signal,
   })
 
@@ -264,7 +273,7 @@ export async function writeToTable(
   if (mode === 'overwrite') {
     if (replacePredicate) {
       // The rows replaceWhere replaces go through the rewrite engine like a DELETE's.
-      const removed = await deleteRowsWhere(snapshot, txn, replacePredicate, options.signal)
+      const removed = await deleteRowsWhere(snapshot, txn, replacePredicate, options.signal, changes)
       numFilesRemoved = removed.numFilesRemoved
       numBytesRemoved = removed.numBytesRemoved
       numFilesAdded += removed.numFilesAdded

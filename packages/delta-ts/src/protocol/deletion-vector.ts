@@ -37,7 +37,9 @@ export function z85Decode(s: string): Uint8Array {
       if (d < 0) throw new DeltaError('INVALID_DELETION_VECTOR', `invalid Z85 character ${JSON.stringify(s[i + j])}`)
       v = v * 85 + d
     }
-    if (v > 0xffffffff) throw new DeltaError('INVALID_DELETION_VECTOR', 'Z85 group overflows 32 bits')
+    // A group above 2^32 - 1 wraps, as in Delta's Base85Codec (`sum.toInt`): Spark writes such groups in the
+    // padding of inline vectors whose size is not a multiple of 4 (kernel-rs's cdf-table-with-dv).
+    v %= 0x100000000
     out[o] = v >>> 24
     out[o + 1] = (v >>> 16) & 0xff
     out[o + 2] = (v >>> 8) & 0xff

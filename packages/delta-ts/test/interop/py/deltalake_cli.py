@@ -5,7 +5,8 @@
       schema and the rows deltalake reads at that version (wire form, see canon.py).
   read <table_dir> <out.json> [versions]
       Reads a table (written by delta-ts): latest version, protocol, schema, rows at each requested version
-      ("all", "latest" or a comma list) and deltalake's history.
+      ("all", "latest" or a comma list) and deltalake's history. Tables with deletion vectors are read through
+      deltalake's DataFusion reader (QueryBuilder), which applies them; to_pyarrow_table refuses the feature.
   append-loop <table_dir> <writer> <count> [ready_file]
       Appends count one-row commits {writer, seq} to an existing table, one commit each, for the concurrency
       test; delta-rs retries lost races itself. Creates ready_file once deltalake is loaded and the table
@@ -23,7 +24,7 @@ import time
 import traceback
 
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable, QueryBuilder, write_deltalake
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import canon  # noqa: E402
@@ -32,7 +33,12 @@ import scenario_data as sd  # noqa: E402
 
 def snapshot_dump(table_dir: str, version: int) -> dict:
     dt = DeltaTable(table_dir, version=version)
-    t = dt.to_pyarrow_table()
+    if "deletionVectors" in (dt.protocol().reader_features or []):
+        # to_pyarrow_table refuses deletion vectors; delta-rs's DataFusion reader applies them.
+        t = pa.table(QueryBuilder().register("t", dt).execute("select * from t").read_all())
+        t = t.select([f.name for f in dt.schema().fields]).cast(pa.schema(dt.schema().to_arrow()))
+    else:
+        t = dt.to_pyarrow_table()
     return {"version": dt.version(), "schema": dt.schema().to_json(), "rows": canon.wire_rows(t)}
 
 

@@ -1,5 +1,6 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import * as path from 'node:path'
+import * as arrow from 'apache-arrow'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   cleanupDirs,
@@ -13,8 +14,10 @@ import {
 } from '../../test/dml-fixtures.js'
 import { goldenRoot } from '../../test/golden.js'
 import { runPythonJson } from '../../test/python-oracle.js'
-import { CommitConflictError, DeltaTable } from '../index.js'
+import { CommitConflictError, DeltaTable, MergeBuilder } from '../index.js'
 import { deletionVectorPath } from '../protocol/deletion-vector.js'
+import type { Snapshot } from './snapshot.js'
+import { updateTable } from './update.js'
 
 afterEach(cleanupDirs)
 
@@ -150,6 +153,176 @@ describe('DELETE on a table with deletion vectors', () => {
     const ids = (await readOrders(await DeltaTable.open(dir))).map((o) => o.id)
     expect(ids).toContain(loser)
     expect(ids).not.toContain(3 - loser)
+  })
+})
+
+/** Rows of the files a commit added that are not the same path as a removed one (the newly written data). */
+async function writtenRows(table: DeltaTable, before: Snapshot): Promise<number> {
+  const old = new Set((await before.files()).map((f) => f.path))
+  const now = await (await table.snapshot()).files()
+  return now.filter((f) => !old.has(f.path)).reduce((s, f) => s + (f.stats?.numRecords ?? 0), 0)
+}
+
+describe('UPDATE and MERGE on a table with deletion vectors', () => {
+  it('UPDATE marks the old rows in vectors and writes only their new versions; delta-rs reads the result', async () => {
+    const { dir, table, rows } = await dvOrders()
+    const before = await table.snapshot()
+    const r = await table.update({ predicate: "status = 'open' AND updated_at < 10", set: { status: "'closed'" } })
+    expect(r.metrics).toMatchObject({
+      numUpdatedRows: 15,
+      numCopiedRows: 0,
+      numFilesRemoved: 0,
+      numDeletionVectorsAdded: 3,
+    })
+    expect(await writtenRows(table, before)).toBe(15)
+    const expected = rows.map((o) => (o.status === 'open' && o.updated_at < 10 ? { ...o, status: 'closed' } : o))
+    expect(await readOrders(table)).toEqual(sortOrders(expected))
+    expect(deltaRsIds(dir)).toEqual(expected.map((o) => o.id))
+    const history = await table.history({ limit: 1 })
+    expect(history[0].operationMetrics).toMatchObject({ numUpdatedRows: '15', numDeletionVectorsAdded: '3' })
+  }, 60_000)
+
+  it('UPDATE after a DELETE never brings back or updates the deleted rows, and extends the vector', async () => {
+    const { table, rows } = await dvOrders()
+    await table.delete("day = '2024-01-01' AND updated_at < 5")
+    const r = await table.update({ predicate: "day = '2024-01-01' AND updated_at < 10", set: { amount: '-1' } })
+    expect(r.metrics).toMatchObject({ numUpdatedRows: 5, numDeletionVectorsUpdated: 1, numDeletionVectorsAdded: 0 })
+    const files = await (await table.snapshot()).files()
+    expect(
+      files.find((f) => f.partitionValues.day === '2024-01-01' && f.deletionVector)?.deletionVector?.cardinality,
+    ).toBe(10)
+    const expected = rows
+      .filter((o) => !(o.day === '2024-01-01' && o.updated_at < 5))
+      .map((o) => (o.day === '2024-01-01' && o.updated_at < 10 ? { ...o, amount: -1 } : o))
+    expect(await readOrders(table)).toEqual(sortOrders(expected))
+  })
+
+  it('MERGE marks updated and deleted target rows in vectors, writes updates and inserts only, copies nothing', async () => {
+    const { dir, table, rows } = await dvOrders()
+    const before = await table.snapshot()
+    // ids 0..4 (day 1) and 40..44 (day 2) match; 200..202 are new.
+    const source = [0, 1, 2, 3, 4, 40, 41, 42, 43, 44, 200, 201, 202].map((id) =>
+      order(id, 'merged', 1000 + id, id >= 200 ? '2024-01-03' : id < 40 ? '2024-01-01' : '2024-01-02'),
+    )
+    const r = await table
+      .merge(ordersTable(source), { on: 'target.id = source.id' })
+      .whenMatchedDelete({ condition: 'target.id % 2 = 0' })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    expect(r.metrics).toMatchObject({
+      numTargetRowsDeleted: 6,
+      numTargetRowsUpdated: 4,
+      numTargetRowsInserted: 3,
+      numCopiedRows: 0,
+      numFilesRemoved: 0,
+      numDeletionVectorsAdded: 2,
+    })
+    expect(await writtenRows(table, before)).toBe(7)
+    const bySource = new Map(source.map((o) => [o.id, o]))
+    const expected = [
+      ...rows.filter((o) => !(bySource.has(o.id) && o.id % 2 === 0)).map((o) => bySource.get(o.id) ?? o),
+      ...source.filter((o) => o.id >= 200),
+    ]
+    expect(await readOrders(table)).toEqual(sortOrders(expected))
+    expect(deltaRsIds(dir)).toEqual(sortOrders(expected).map((o) => o.id))
+    const history = await table.history({ limit: 1 })
+    expect(history[0].operationMetrics).toMatchObject({ numTargetDeletionVectorsAdded: '2', numTargetRowsCopied: '0' })
+  }, 60_000)
+
+  it('UPDATE and MERGE on a column-mapped DV table after a rename mark vectors and keep every row readable', async () => {
+    const dir = tmpDir()
+    const table = await DeltaTable.create(dir, {
+      schema: orderSchema,
+      partitionBy: ['day'],
+      deletionVectors: true,
+      properties: { 'delta.columnMapping.mode': 'name' },
+    })
+    const rows = Array.from({ length: 30 }, (_, i) => order(i, 'open', i))
+    await table.write(ordersTable(rows))
+    await table.renameColumn('amount', 'total')
+    const u = await table.update({ predicate: 'id < 5', set: { total: 'total + 1' } })
+    expect(u.metrics).toMatchObject({ numUpdatedRows: 5, numCopiedRows: 0, numDeletionVectorsAdded: 1 })
+    const m = await table
+      .merge(arrow.tableFromArrays({ id: BigInt64Array.from([3n, 4n, 99n]) }), { on: 'target.id = source.id' })
+      .whenMatchedDelete()
+      .whenNotMatchedInsert({ values: { id: 'source.id', status: "'new'", updated_at: '0', day: "'2024-01-01'" } })
+      .execute()
+    expect(m.metrics).toMatchObject({ numTargetRowsDeleted: 2, numTargetRowsInserted: 1, numCopiedRows: 0 })
+    const t = await (await table.snapshot()).scan().toArrow()
+    const got = t
+      .toArray()
+      .map((r) => r.toJSON())
+      .map((r) => [Number(r.id), r.total === null ? null : Number(r.total)])
+      .sort((a, b) => (a[0] as number) - (b[0] as number))
+    const want = [
+      ...rows.filter((o) => o.id !== 3 && o.id !== 4).map((o) => [o.id, o.id < 5 ? o.amount! + 1 : o.amount]),
+      [99, null],
+    ]
+    expect(got).toEqual(want)
+    expect(deltaRsIds(dir)).toEqual(want.map((w) => w[0]))
+  }, 60_000)
+
+  it('MERGE that only marks rows in vectors (no file written or removed) still commits', async () => {
+    const { table, rows } = await dvOrders()
+    const before = (await table.snapshot()).version
+    const r = await table
+      .merge(ordersTable([order(0, 'x', 0)]), { on: 'target.id = source.id' })
+      .whenNotMatchedBySourceDelete({ condition: 'target.updated_at < 3' })
+      .execute()
+    expect(r.version).toBe(before + 1)
+    expect(r.metrics).toMatchObject({ numTargetRowsDeleted: 8, numFilesAdded: 0, numFilesRemoved: 0 })
+    expect(await readOrders(table)).toEqual(sortOrders(rows.filter((o) => o.id === 0 || o.updated_at >= 3)))
+  })
+
+  it('MERGE that deletes every live row of a file removes the file whole', async () => {
+    const { table, rows } = await dvOrders()
+    await table.delete("day = '2024-01-02' AND status = 'open'")
+    const r = await table
+      .merge(ordersTable([order(9999, 'x', 0, '2024-01-05')]), { on: 'target.id = source.id' })
+      .whenNotMatchedBySourceDelete({ condition: "target.day = '2024-01-02'" })
+      .execute()
+    expect(r.metrics).toMatchObject({ numTargetRowsDeleted: 20, numFilesRemoved: 1, numDeletionVectorsRemoved: 1 })
+    expect((await (await table.snapshot()).files()).some((f) => f.partitionValues.day === '2024-01-02')).toBe(false)
+    expect(await readOrders(table)).toEqual(sortOrders(rows.filter((o) => o.day !== '2024-01-02')))
+  })
+})
+
+describe('concurrent DML on a table with deletion vectors (two transactions from one pinned snapshot)', () => {
+  const pinnedMerge = (snapshot: Snapshot, source: Parameters<DeltaTable['merge']>[0]) =>
+    new MergeBuilder({ snapshot: async () => snapshot }, source, { on: 'target.id = source.id' })
+
+  it('an UPDATE and a MERGE that change the vector of the same file conflict; the loser commits nothing', async () => {
+    const { table, rows } = await dvOrders()
+    const snap = await table.snapshot()
+    await updateTable(snap, { predicate: 'id = 1', set: { status: "'A'" } })
+    const err = await pinnedMerge(snap, ordersTable([order(2, 'B', 0)]))
+      .whenMatchedUpdateAll()
+      .execute()
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(CommitConflictError)
+    // The winner re-added the file (same path, new vector) where this MERGE read, and removed the file it read
+    // and removes: Spark's checks, in Spark's order, fire on the first of these.
+    expect(['ConcurrentAppend', 'ConcurrentDeleteRead', 'ConcurrentDeleteDelete']).toContain(
+      (err as CommitConflictError).kind,
+    )
+    const now = await readOrders(await DeltaTable.open(table.uri))
+    expect(now.find((o) => o.id === 1)?.status).toBe('A')
+    expect(now.find((o) => o.id === 2)).toEqual(rows.find((o) => o.id === 2))
+  })
+
+  it('two UPDATEs that change the vectors of different files both commit', async () => {
+    const { table, rows } = await dvOrders()
+    const snap = await table.snapshot()
+    const a = await updateTable(snap, { predicate: "day = '2024-01-01' AND id = 1", set: { status: "'A'" } })
+    const b = await updateTable(snap, { predicate: "day = '2024-01-02' AND id = 41", set: { status: "'B'" } })
+    expect(b.version).toBe(a.version + 1)
+    const now = await readOrders(await DeltaTable.open(table.uri))
+    expect(now).toEqual(
+      sortOrders(rows.map((o) => (o.id === 1 ? { ...o, status: 'A' } : o.id === 41 ? { ...o, status: 'B' } : o))),
+    )
+    const files = await (await table.snapshot()).files()
+    expect(files.filter((f) => f.deletionVector?.cardinality === 1)).toHaveLength(2)
   })
 })
 
