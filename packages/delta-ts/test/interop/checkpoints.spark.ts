@@ -157,9 +157,15 @@ describe('checkpoints: delta-ts ↔ Spark', () => {
   })
 
   it('the parts of the delta-ts multi-part checkpoint are the parts Spark hash partitioning gives each action', () => {
+    // File paths hold random UUIDs, so a part may come out empty (Spark's would too); every row of a part must
+    // hash to that part.
+    let rowsSeen = 0
     for (let k = 1; k <= built.numParts; k++) {
-      expect(sql.hash.queries[`part${k}`].rows.map((r) => Number(r.part))).toEqual([k - 1])
+      const parts = sql.hash.queries[`part${k}`].rows.map((r) => Number(r.part))
+      expect(parts.filter((p) => p !== k - 1)).toEqual([])
+      rowsSeen += parts.length
     }
+    expect(rowsSeen).toBeGreaterThan(0)
   })
 
   it('Spark continues both delta-ts tables with its own writes and checkpoints, and delta-ts reads the result', async () => {
