@@ -227,8 +227,6 @@ const PROPERTY_FEATURES: Record<string, FeatureRequirement> = {
 
 /** Properties that need a feature delta-ts cannot write: refused by name. */
 const REFUSED_PROPERTIES: Record<string, (v: string) => string | undefined> = {
-  'delta.checkpointPolicy': (v) =>
-    v.toLowerCase() === 'v2' ? 'V2 checkpoints (v2Checkpoint) are not written by delta-ts yet' : undefined,
   'delta.enableIcebergCompatV1': (v) => (v === 'true' ? 'Iceberg metadata is not written by delta-ts' : undefined),
   'delta.enableIcebergCompatV2': (v) => (v === 'true' ? 'Iceberg metadata is not written by delta-ts' : undefined),
   'delta.columnMapping.maxColumnId': () => 'it is maintained by column mapping itself',
@@ -238,9 +236,10 @@ const REFUSED_PROPERTIES: Record<string, (v: string) => string | undefined> = {
 
 /**
  * SET TBLPROPERTIES: validates the `delta.*` values delta-ts interprets, upgrades the protocol when a property
- * needs a feature (change data feed, deletion vectors, type widening, in-commit timestamps, append-only;
+ * needs a feature (change data feed, deletion vectors, type widening, in-commit timestamps, append-only, V2
+ * checkpoints for `delta.checkpointPolicy = v2`;
  * `delta.feature.<name> = 'supported'` adds a feature explicitly, as in Spark), and refuses by name the
- * properties whose feature delta-ts cannot write (`delta.checkpointPolicy = v2`, Iceberg).
+ * properties whose feature delta-ts cannot write (Iceberg compatibility).
  * `delta.enableRowTracking = 'true'` on a table without row tracking adds the feature, names the materialized
  * row-tracking columns and backfills row ids in the same commit: every live file is re-added
  * (`dataChange: false`) with a fresh `baseRowId`, as Spark's ROW TRACKING BACKFILL does; the commit reads the
@@ -259,7 +258,7 @@ export function setPropertiesTxn(snap: Snapshot, properties: Record<string, stri
     const refused = REFUSED_PROPERTIES[key]?.(value)
     if (refused) {
       throw new DeltaError(
-        key.startsWith('delta.enable') || key === 'delta.checkpointPolicy' ? 'UNSUPPORTED_FEATURE' : 'INVALID_ARGUMENT',
+        key.startsWith('delta.enable') ? 'UNSUPPORTED_FEATURE' : 'INVALID_ARGUMENT',
         `cannot set ${key} = '${value}': ${refused}`,
       )
     }
@@ -290,6 +289,9 @@ export function setPropertiesTxn(snap: Snapshot, properties: Record<string, stri
     conf[key] = value
     const req = PROPERTY_FEATURES[key]
     if (req && value === 'true') features.push(req)
+    // V2 checkpoints: the reader-writer feature, as Spark adds it when the policy becomes v2.
+    if (key === 'delta.checkpointPolicy' && value.toLowerCase() === 'v2')
+      features.push(FEATURE_REQUIREMENTS.v2Checkpoint)
     if (key === 'delta.enableInCommitTimestamps' && value === 'true' && snap.properties[key] !== 'true') {
       // The enablement version is the version this commit lands at; the transaction reads the whole table so
       // that a concurrent commit makes it retry from a fresh snapshot instead of landing at a later version.

@@ -477,7 +477,7 @@ export class Transaction {
     }
     if (!checkpointDue(snap, landed.version)) return result
     try {
-      result.checkpoint = await checkpointSnapshot(snap, signal)
+      result.checkpoint = await checkpointSnapshot(snap, { signal })
     } catch (err) {
       fail(err)
       return result
