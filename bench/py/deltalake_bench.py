@@ -65,9 +65,27 @@ def op_refresh(p):
 
 def op_checkpoint(p):
     # Loaded untimed; timed: create_checkpoint of the loaded version (rewritten in place on each run).
+    # Each run's checkpoint file is stat'ed (untimed) to show every run wrote a full one.
     dt = DeltaTable(p["table"])
-    runs, _ = repeat(p["reps"], noop, lambda: dt.create_checkpoint())
-    return runs, {"files": len(dt.file_uris())}
+    ckpt = os.path.join(p["table"], "_delta_log", f"{dt.version():020d}.checkpoint.parquet")
+    writes = []
+
+    def prepare():
+        if os.path.exists(ckpt):
+            st = os.stat(ckpt)
+            writes.append((st.st_size, st.st_mtime_ns))
+
+    runs, _ = repeat(p["reps"], prepare, lambda: dt.create_checkpoint())
+    prepare()
+    rows = pq.ParquetFile(ckpt).metadata.num_rows
+    # The last len(runs) stats follow each run: as many distinct mtimes as runs means every run rewrote it.
+    rewritten = len({m for _, m in writes[-len(runs) :]})
+    return runs, {
+        "files": len(dt.file_uris()),
+        "checkpointBytes": writes[-1][0],
+        "checkpointRows": rows,
+        "distinctCheckpointMtimes": rewritten,
+    }
 
 
 def op_prune(p):
