@@ -150,7 +150,14 @@ describe('writeDataFiles', () => {
       single.add(b)
       return b
     }
-    const input = () => [one(10, 'p'), one(20, 'p'), one(30, 'q'), one(40, 'q'), sample(6, ['p', 'r']).batches[0], one(50, 'r')]
+    const input = () => [
+      one(10, 'p'),
+      one(20, 'p'),
+      one(30, 'q'),
+      one(40, 'q'),
+      sample(6, ['p', 'r']).batches[0],
+      one(50, 'r'),
+    ]
     const layout = async (flushPartitionOnChange: boolean) => {
       const adds = await writeDataFiles(new MemoryStorage(), input(), {
         schema,

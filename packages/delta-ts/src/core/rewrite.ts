@@ -248,7 +248,8 @@ function copyOnWrite(
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     // Batches of the current file seen before its first change: written only if a later batch changes it.
     let held: arrow.RecordBatch[] | undefined
-    for await (const ev of candidateBatches(snapshot, plan, undefined, byPartition(plan.files, snapshot.partitionColumns))) {
+    const files = byPartition(plan.files, snapshot.partitionColumns)
+    for await (const ev of candidateBatches(snapshot, plan, undefined, files)) {
       const { file } = ev
       if (ev.kind === 'whole') {
         removed.push(file)
