@@ -32,7 +32,8 @@ import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor
  *
  * ```
  *  batches ─▶ enforceSchema ─▶ (partitioned: gather up to SPLIT_ROWS rows, one grouping pass, one split per
- *      column into every partition) ─▶ buffer per partition ─▶ (size reached / end) ─▶ one contiguous batch, stats,
+ *      column into every partition) ─▶ buffer per partition ─▶ (size reached / end / next partition under
+ *      `flushPartitionOnChange`) ─▶ one contiguous batch, stats,
  *      drop partition columns, physical names, Arrow IPC ─▶ encoder (worker pool: up to `concurrency` files at
  *      once) ─▶ storage.put(if absent) ─▶ AddAction (in flush order, whatever order the encodes finish in)
  * ```

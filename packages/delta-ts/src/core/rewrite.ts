@@ -33,7 +33,10 @@ import type { IdentityAllocator } from './write-rules.js'
  * itself.
  *
  * Reading: every opened candidate file goes through one scan, whose decode window runs ahead across files
- * (see candidateBatches); results are consumed in file order.
+ * (see candidateBatches); results are consumed in file order. Copy-on-write reads the files grouped by
+ * partition (a stable sort), so the writer can encode a partition's surviving rows on the pool as soon as the
+ * next partition starts (`flushPartitionOnChange`) instead of encoding every file at the end; not when the
+ * plan has extra rows (MERGE inserts), which would then start one more file in every partition.
  *
  * Memory: the scan's window (at most `concurrency` decoded row groups) plus one target batch at a time once
  * a file is known to change; copy-on-write holds a file's unchanged batches before its first change (at most one file's rows) because an untouched file must not be rewritten;
