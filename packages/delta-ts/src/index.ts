@@ -23,6 +23,9 @@ export {
   type BuiltCheckpoint,
   buildCheckpoint,
   type LastCheckpointInfo,
+  type LastCheckpointV2Info,
+  type WriteCheckpointOptions,
+  type WrittenCheckpoint,
   writeCheckpoint,
 } from './core/checkpoint-writer.js'
 export type { CreateTableOptions, IdentityColumnOptions } from './core/create.js'
@@ -32,7 +35,13 @@ export {
   type WriteDataFilesOptions,
   writeDataFiles,
 } from './core/data-writer.js'
-export type { CheckpointResult, CleanupResult, VacuumOptions, VacuumResult } from './core/maintenance.js'
+export type {
+  CheckpointOptions,
+  CheckpointResult,
+  CleanupResult,
+  VacuumOptions,
+  VacuumResult,
+} from './core/maintenance.js'
 export {
   MergeBuilder,
   type MergeConditionOptions,

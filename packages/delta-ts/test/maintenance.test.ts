@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
@@ -103,16 +103,77 @@ describe('writer protocol gate', () => {
     expect(err.message).toContain('value > rand()')
   })
 
-  it('refuses a table whose writer features include one delta-ts does not implement (v2Checkpoint)', async () => {
+  it('continues a Spark table with V2 checkpoints and sidecars: deletes rows and writes its own V2 checkpoint', async () => {
     const dir = tmp()
-    cpSync(path.join(goldenRoot(), 'kernel-rs-data/v2-checkpoints-json-with-last-checkpoint/delta'), dir, {
+    cpSync(path.join(goldenRoot(), 'kernel-rs-data/v2-checkpoints-parquet-with-sidecars/delta'), dir, {
       recursive: true,
     })
     const table = await DeltaTable.open(dir)
-    expect((await table.snapshot()).version).toBeGreaterThanOrEqual(0)
-    const err = await table.delete('true').catch((e) => e)
-    expect(err.code).toBe('UNSUPPORTED_FEATURE')
-    expect(err.message).toContain('v2Checkpoint')
+    const before = await (await table.snapshot()).scan().toArrow()
+    const n = before.numRows
+    expect(n).toBeGreaterThan(2)
+    await table.delete('id < 2')
+    const cp = await table.checkpoint()
+    expect(cp.format).toBe('v2')
+    expect(cp.sidecars.length).toBe(1)
+    const after = await (await (await DeltaTable.open(dir)).snapshot()).scan().toArrow()
+    expect(after.numRows).toBe(n - [...before.getChild('id')!].filter((x) => Number(x) < 2).length)
+  })
+})
+
+describe('V2 checkpoint sidecars in metadata cleanup and vacuum', () => {
+  it('cleanup deletes the sidecars of deleted checkpoints and old orphans, keeping those retained checkpoints reference', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: rows([]).schema,
+      properties: { 'delta.checkpointPolicy': 'v2', 'delta.logRetentionDuration': 'interval 30 days' },
+    })
+    for (let i = 1; i <= 3; i++) await table.write(rows([i]))
+    const first = await table.checkpoint()
+    for (let i = 4; i <= 5; i++) await table.write(rows([i]))
+    const second = await table.checkpoint()
+    const sidecarDir = path.join(dir, '_delta_log', '_sidecars')
+    writeFileSync(path.join(sidecarDir, 'orphan-old.parquet'), 'x')
+    writeFileSync(path.join(sidecarDir, 'orphan-fresh.parquet'), 'x')
+    const old = (Date.now() - 40 * DAY) / 1000
+    for (const f of readdirSync(path.join(dir, '_delta_log')))
+      if (f.endsWith('.json') ? Number(f.slice(0, 20)) <= second.version : f.includes('.checkpoint.'))
+        utimesSync(path.join(dir, '_delta_log', f), old, old)
+    for (const f of [...first.sidecars, ...second.sidecars, '_delta_log/_sidecars/orphan-old.parquet'])
+      utimesSync(path.join(dir, f), old, old)
+    // Vacuum's dry run names the unreferenced sidecar as well; nothing is deleted yet.
+    const dry = await table.vacuum({ dryRun: true })
+    expect(dry.files).toEqual(['_delta_log/_sidecars/orphan-old.parquet'])
+    const res = await table.cleanupMetadata()
+    const deleted = new Set(res.deletedFiles)
+    for (const p of [...first.paths, ...first.sidecars, '_delta_log/_sidecars/orphan-old.parquet'])
+      expect(deleted).toContain(p)
+    for (const p of [...second.paths, ...second.sidecars]) expect(deleted).not.toContain(p)
+    expect(readdirSync(sidecarDir).sort()).toEqual(
+      [...second.sidecars.map((p) => path.basename(p)), 'orphan-fresh.parquet'].sort(),
+    )
+    const t = await (await (await DeltaTable.open(dir)).snapshot()).scan().toArrow()
+    expect([...t.getChild('id')!].sort()).toEqual([1, 2, 3, 4, 5])
+  })
+
+  it('vacuum deletes an old sidecar no checkpoint references and keeps the referenced ones', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: rows([]).schema,
+      properties: { 'delta.checkpointPolicy': 'v2' },
+    })
+    await table.write(rows([1, 2]))
+    const cp = await table.checkpoint()
+    const orphan = path.join(dir, '_delta_log', '_sidecars', 'left-by-a-failed-checkpoint.parquet')
+    writeFileSync(orphan, 'x')
+    const old = (Date.now() - 3 * DAY) / 1000
+    utimesSync(orphan, old, old)
+    for (const f of cp.sidecars) utimesSync(path.join(dir, f), old, old)
+    const res = await table.vacuum()
+    expect(res.files).toEqual(['_delta_log/_sidecars/left-by-a-failed-checkpoint.parquet'])
+    expect(readdirSync(path.join(dir, '_delta_log', '_sidecars'))).toEqual(cp.sidecars.map((p) => path.basename(p)))
+    const t = await (await (await DeltaTable.open(dir)).snapshot()).scan().toArrow()
+    expect([...t.getChild('id')!].sort()).toEqual([1, 2])
   })
 })
 
@@ -147,10 +208,16 @@ describe('change data feed tables', () => {
 describe('vacuum protocol check', () => {
   it('refuses to vacuum a table with a writer feature delta-ts does not implement', async () => {
     const dir = tmp()
-    cpSync(path.join(goldenRoot(), 'kernel-rs-data/v2-checkpoints-json-with-last-checkpoint/delta'), dir, {
-      recursive: true,
-    })
+    await DeltaTable.create(dir, { schema: rows([]).schema })
+    // A later writer added a writer feature delta-ts does not implement (column defaults).
+    const protocol = {
+      minReaderVersion: 1,
+      minWriterVersion: 7,
+      writerFeatures: ['appendOnly', 'invariants', 'allowColumnDefaults'],
+    }
+    writeFileSync(path.join(dir, '_delta_log', `${v(1)}.json`), `${JSON.stringify({ protocol })}\n`)
     const err = await (await DeltaTable.open(dir)).vacuum({ dryRun: true }).catch((e) => e)
     expect(err.code).toBe('UNSUPPORTED_FEATURE')
+    expect(err.message).toContain('allowColumnDefaults')
   })
 })

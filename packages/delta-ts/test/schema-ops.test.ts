@@ -254,16 +254,16 @@ describe('type widening on write', () => {
 })
 
 describe('setProperties / unsetProperties', () => {
-  it('validates known values, upgrades the protocol for deletion vectors and change data feed, refuses v2 checkpoints and row tracking by name, unsets', async () => {
+  it('validates known values, upgrades the protocol for deletion vectors, change data feed and v2 checkpoints, refuses Iceberg compatibility by name, unsets', async () => {
     const dir = tmp('props')
     const table = await DeltaTable.create(dir, { schema: SCHEMA })
     const err = async (p: Promise<unknown>): Promise<any> => p.catch((e) => e)
     const bad = await err(table.setProperties({ 'delta.checkpointInterval': 'ten' }))
     expect(bad.code).toBe('INVALID_ARGUMENT')
-    const v2 = await err(table.setProperties({ 'delta.checkpointPolicy': 'v2' }))
-    expect(v2.code).toBe('UNSUPPORTED_FEATURE')
-    expect(v2.message).toContain('v2Checkpoint')
-    expect((await err(table.setProperties({ 'delta.enableRowTracking': 'true' }))).code).toBe('UNSUPPORTED_FEATURE')
+    const v3 = await err(table.setProperties({ 'delta.checkpointPolicy': 'v3' }))
+    expect(v3.code).toBe('INVALID_ARGUMENT')
+    expect(v3.message).toContain("'classic', 'v2'")
+    expect((await err(table.setProperties({ 'delta.enableIcebergCompatV2': 'true' }))).code).toBe('UNSUPPORTED_FEATURE')
     expect((await err(table.setProperties({ 'delta.columnMapping.mode': 'id' }))).code).toBe('UNSUPPORTED_FEATURE')
     expect(await table.version()).toBe(0)
 
@@ -287,5 +287,14 @@ describe('setProperties / unsetProperties', () => {
     expect((await table.snapshot()).properties['delta.checkpointInterval']).toBeUndefined()
     await table.write(batch([2], 'mon'))
     expect((await rows(table)).length).toBe(2)
+
+    // V2 checkpoints: the reader-writer feature joins the protocol; the next checkpoint is a V2 one.
+    await table.setProperties({ 'delta.checkpointPolicy': 'v2' })
+    const p2 = (await table.snapshot()).protocol
+    expect(p2.readerFeatures).toEqual(expect.arrayContaining(['deletionVectors', 'v2Checkpoint']))
+    expect(p2.writerFeatures).toEqual(expect.arrayContaining(['deletionVectors', 'v2Checkpoint', 'changeDataFeed']))
+    expect((await table.checkpoint()).format).toBe('v2')
+    await table.write(batch([3], 'mon'))
+    expect((await rows(table)).length).toBe(3)
   })
 })

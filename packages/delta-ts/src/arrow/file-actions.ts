@@ -18,6 +18,7 @@ import type { FileColumns, PruningContext } from '../protocol/pruning.js'
 import { partitionKeys } from '../protocol/replay.js'
 import { findField, physicalName } from '../protocol/schema.js'
 import { StatsScanner } from '../protocol/stats-scan.js'
+import { takeData } from './take.js'
 import { dataToJs } from './to-js.js'
 
 const utf8 = new TextDecoder()
@@ -264,6 +265,23 @@ export class CheckpointFiles implements BaseFiles {
     const i = this.#local[row]
     const add = dataToJs(c.data.slice(i, 1))[0] as AddAction
     return add
+  }
+
+  /**
+   * The `add` struct data of the live rows (`selection[row] === 1`; every row when undefined), one Data per
+   * decoded batch, gathered buffer by buffer with {@link takeData}: what a checkpoint writer copies without
+   * building an object per add. A batch whose rows are all live adds is returned as is.
+   */
+  liveAddData(selection?: Uint8Array): Data[] {
+    const out: Data[] = []
+    let row = 0
+    for (const c of this.#chunks) {
+      const local: number[] = []
+      for (let j = 0; j < c.rows.length; j++, row++) if (!selection || selection[row] === 1) local.push(c.rows[j])
+      if (local.length === 0) continue
+      out.push(local.length === c.data.length ? c.data : takeData(c.data, Int32Array.from(local)))
+    }
+    return out
   }
 
   *allAdds(): IterableIterator<AddAction> {

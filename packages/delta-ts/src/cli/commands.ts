@@ -160,12 +160,21 @@ export async function filesCommand(table: DeltaTable, sel: SnapshotSelector, fil
   return { json, text: `${text}${files.length} file(s)${of} at version ${snap.version}\n` }
 }
 
-/** `delta-ts checkpoint`: writes a classic parquet checkpoint of the latest version (or `version`). */
+/**
+ * `delta-ts checkpoint`: writes a checkpoint of the latest version (or `version`): classic, multi-part (the
+ * `delta-ts.checkpoint.partSize` table property) or V2 (`delta.checkpointPolicy = 'v2'`), as `table.checkpoint()`.
+ */
 export async function checkpointCommand(table: DeltaTable, version: number | undefined): Promise<CommandOutput> {
   const r = await table.checkpoint({ version })
+  const kind =
+    r.format === 'multipart'
+      ? ` (${r.metrics.numParts} parts)`
+      : r.format === 'v2'
+        ? ` (V2, ${r.metrics.numSidecars} sidecar(s))`
+        : ''
   return {
     json: r,
-    text: `checkpoint of version ${r.version} written to ${r.path}: ${r.metrics.numAddFiles} files, ${r.metrics.numActions} actions, ${formatBytes(r.metrics.sizeInBytes)}\n`,
+    text: `checkpoint of version ${r.version} written to ${r.path}${kind}: ${r.metrics.numAddFiles} files, ${r.metrics.numActions} actions, ${formatBytes(r.metrics.sizeInBytes)}\n`,
   }
 }
 

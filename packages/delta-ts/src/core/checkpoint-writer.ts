@@ -1,9 +1,36 @@
+import type { Data } from 'apache-arrow'
 import * as arrow from 'apache-arrow'
+import { v4 as uuidv4 } from 'uuid'
+import { concatData } from '../arrow/concat.js'
+import { conformData, nullData } from '../arrow/conform.js'
+import { sparkMurmur3Bytes, sparkPartitionId } from '../arrow/hash.js'
+import { takeData } from '../arrow/take.js'
+import { dataToJs } from '../arrow/to-js.js'
 import { DeltaError } from '../errors.js'
 import { type ParquetCodec, writeParquet } from '../parquet/write.js'
-import type { Action, AddAction, DeletionVectorDescriptor, MetadataAction, RemoveAction } from '../protocol/actions.js'
+import type {
+  Action,
+  AddAction,
+  DeletionVectorDescriptor,
+  DomainMetadataAction,
+  MetadataAction,
+  ProtocolAction,
+  RemoveAction,
+  SidecarAction,
+  TxnAction,
+} from '../protocol/actions.js'
 import { deltaToArrowType } from '../protocol/arrow-schema.js'
-import { classicCheckpointPath, commitPath, LAST_CHECKPOINT_PATH } from '../protocol/log-path.js'
+import { readerFeatures } from '../protocol/features.js'
+import { deletionVectorUniqueId } from '../protocol/file-entry.js'
+import {
+  classicCheckpointPath,
+  commitPath,
+  LAST_CHECKPOINT_PATH,
+  LOG_DIR,
+  multipartCheckpointPath,
+  padVersion,
+  SIDECAR_DIR,
+} from '../protocol/log-path.js'
 import { type DecimalValue, parseDecimalString, parsePartitionValue } from '../protocol/partition-values.js'
 import {
   type ColumnMappingMode,
@@ -22,9 +49,9 @@ import { selectStatsLeaves } from '../protocol/stats.js'
 import type { Storage } from '../storage/types.js'
 
 /**
- * Classic single-file checkpoints (PROTOCOL.md §Checkpoints, §Checkpoint Schema, §Last Checkpoint File): the
- * reconciled table state at one version as one parquet file, one action per row, in the column layout Spark
- * writes (mirrored from Spark/Databricks checkpoints in the golden corpus: top-level `txn`, `add`, `remove`,
+ * Checkpoints (PROTOCOL.md §Checkpoints, §Checkpoint Schema, §Last Checkpoint File): the reconciled table
+ * state at one version, one action per row, as a classic single file, a multi-part set, or a V2 checkpoint
+ * with sidecars, in the column layout Spark writes (mirrored from Spark/Databricks checkpoints in the golden corpus: top-level `txn`, `add`, `remove`,
  * `metaData`, `protocol`, `domainMetadata`; maps as `map<string,string>`, versions as int32, sizes as int64),
  * so Spark, delta-rs and delta-kernel read it.
  */
@@ -108,13 +135,25 @@ export const CHECKPOINT_SCHEMA: StructType = {
   ],
 }
 
-/** The `_last_checkpoint` object (§Last Checkpoint File). */
+/** The V2 fields of `_last_checkpoint` (Spark's `LastCheckpointV2`): the UUID-named file it describes. */
+export interface LastCheckpointV2Info {
+  /** File name of the UUID-named checkpoint (no directory). */
+  path: string
+  sizeInBytes: number
+  modificationTime: number
+}
+
+/** The `_last_checkpoint` object (§Last Checkpoint File, §Last Checkpoint File Schema). */
 export interface LastCheckpointInfo {
   version: number
-  /** Number of actions (rows) in the checkpoint. */
+  /** Number of actions (rows) in the checkpoint, its parts and its sidecars. */
   size: number
   sizeInBytes: number
   numOfAddFiles: number
+  /** Number of parts of a multi-part checkpoint (absent for single-file and V2 checkpoints). */
+  parts?: number
+  /** The UUID-named V2 checkpoint, when the checkpoint is one. */
+  v2Checkpoint?: LastCheckpointV2Info
 }
 
 /** Options of {@link buildCheckpoint} and {@link writeCheckpoint}. */
@@ -132,12 +171,93 @@ export interface BuildCheckpointOptions {
   codec?: ParquetCodec
 }
 
+/** Options of {@link writeCheckpoint} beyond the encoding: which kind of checkpoint to write. */
+export interface WriteCheckpointOptions extends BuildCheckpointOptions {
+  /**
+   * The most actions one file holds (Spark's `spark.databricks.delta.checkpoint.partSize`). A classic
+   * checkpoint with more actions is written as a multi-part checkpoint of `ceil(actions / partSize)` parts; a
+   * V2 checkpoint puts its file actions into that many sidecars. Default: unlimited (one file, one sidecar).
+   */
+  partSize?: number
+  /**
+   * `'v2'`: a UUID-named V2 checkpoint with a `checkpointMetadata` action and the file actions in parquet
+   * sidecars under `_delta_log/_sidecars/` (the table must have the `v2Checkpoint` feature). Default
+   * `'classic'`: a V1-spec single-file or multi-part checkpoint.
+   */
+  policy?: 'classic' | 'v2'
+  /** Format of the top-level V2 checkpoint file (Spark's `checkpointV2.topLevelFileFormat`); default parquet. */
+  v2Format?: 'parquet' | 'json'
+  /**
+   * With a V2 checkpoint, also write `N.checkpoint.parquet` holding the same V2-spec content (the spec's
+   * compatibility checkpoint: clients without V2 support find the protocol there and fail cleanly). Default
+   * true; it costs one small file, as the file actions stay in the shared sidecars.
+   */
+  compatibilityCheckpoint?: boolean
+  signal?: AbortSignal
+}
+
 /** A built checkpoint: the parquet bytes and the matching `_last_checkpoint` content. */
 export interface BuiltCheckpoint {
   /** The `N.checkpoint.parquet` file. */
   parquet: Uint8Array
   /** The `_last_checkpoint` content describing it. */
   lastCheckpoint: LastCheckpointInfo
+}
+
+/** What {@link writeCheckpoint} stored. */
+export interface WrittenCheckpoint extends LastCheckpointInfo {
+  /** The checkpoint files written, relative to the table root: parts, or the V2 file then its compatibility copy. */
+  paths: string[]
+  /** The sidecar files written (V2), relative to the table root. */
+  sidecars: string[]
+}
+
+/**
+ * The reconciled state of a table at one version, as a checkpoint holds it. The adds of a columnar checkpoint
+ * base come as Arrow `add` struct chunks (`addData`, every row a live add) and are copied into the new
+ * checkpoint buffer by buffer; the adds of the commits after it as actions.
+ */
+export interface CheckpointContent {
+  protocol: ProtocolAction
+  metaData: MetadataAction
+  txns: readonly TxnAction[]
+  domains: readonly DomainMetadataAction[]
+  /** Live adds of a checkpoint base as decoded `add` struct columns, in row order; every row holds an add. */
+  addData?: readonly Data[]
+  adds: readonly AddAction[]
+  removes: readonly RemoveAction[]
+}
+
+/**
+ * The checkpoint content of a reconciled action list: commitInfo, cdc, sidecar and checkpointMetadata actions
+ * are dropped (checkpoints never carry the first two; the last two are written by the V2 writer itself).
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` when there is not exactly one protocol and one metaData action.
+ */
+export function checkpointContentOf(actions: readonly Action[]): CheckpointContent {
+  const protocols: ProtocolAction[] = []
+  const metas: MetadataAction[] = []
+  const content = {
+    txns: [] as TxnAction[],
+    domains: [] as DomainMetadataAction[],
+    adds: [] as AddAction[],
+    removes: [] as RemoveAction[],
+  }
+  for (const a of actions) {
+    if (a.protocol) protocols.push(a.protocol)
+    else if (a.metaData) metas.push(a.metaData)
+    else if (a.txn) content.txns.push(a.txn)
+    else if (a.domainMetadata) content.domains.push(a.domainMetadata)
+    else if (a.add) content.adds.push(a.add)
+    else if (a.remove) content.removes.push(a.remove)
+  }
+  if (protocols.length !== 1 || metas.length !== 1) {
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `a checkpoint needs exactly one protocol and one metaData action (got ${protocols.length} and ${metas.length})`,
+    )
+  }
+  return { protocol: protocols[0], metaData: metas[0], ...content }
 }
 
 /**
@@ -151,114 +271,411 @@ export interface BuiltCheckpoint {
  *   when encoding fails.
  */
 export function buildCheckpoint(actions: readonly Action[], options: BuildCheckpointOptions): BuiltCheckpoint {
-  const kept = actions.filter((a) => a.protocol || a.metaData || a.txn || a.add || a.remove || a.domainMetadata)
-  const protocols = kept.filter((a) => a.protocol)
-  const metas = kept.filter((a) => a.metaData)
-  if (protocols.length !== 1 || metas.length !== 1) {
-    throw new DeltaError(
-      'INVALID_ARGUMENT',
-      `a checkpoint needs exactly one protocol and one metaData action (got ${protocols.length} and ${metas.length})`,
-    )
-  }
-  const metaData = metas[0].metaData as MetadataAction
-  const conf = metaData.configuration ?? {}
-  const asStruct = options.writeStatsAsStruct ?? conf['delta.checkpoint.writeStatsAsStruct'] === 'true'
-  const asJson = options.writeStatsAsJson ?? conf['delta.checkpoint.writeStatsAsJson'] !== 'false'
-  // Spark's order: protocol and metaData first helps readers that stop early; files after.
-  const rows = [
-    ...protocols,
-    ...metas,
-    ...kept.filter((a) => a.txn),
-    ...kept.filter((a) => a.domainMetadata),
-    ...kept.filter((a) => a.add),
-    ...kept.filter((a) => a.remove),
-  ]
+  return buildCheckpointOf(checkpointContentOf(actions), options)
+}
 
-  let schema = CHECKPOINT_SCHEMA
-  let statsType: StructType | undefined
-  let partitionType: StructType | undefined
-  let tableSchema: StructType | undefined
-  const mode = columnMappingMode(conf)
-  if (asStruct) {
-    tableSchema = parseSchemaString(metaData.schemaString)
-    statsType = statsParsedType(tableSchema, metaData.partitionColumns, conf, mode)
-    partitionType = partitionParsedType(tableSchema, metaData.partitionColumns, mode)
-    const addField = schema.fields[1]
-    const addType = addField.type as StructType
-    const extra = [S('stats_parsed', statsType), ...(partitionType ? [S('partitionValues_parsed', partitionType)] : [])]
-    schema = {
-      type: 'struct',
-      fields: schema.fields.map((f) =>
-        f === addField ? { ...f, type: { type: 'struct', fields: [...addType.fields, ...extra] } } : f,
-      ),
-    }
-  }
-
-  const columnValues = (name: string): unknown[] =>
-    rows.map((a) => {
-      const v = (a as Record<string, unknown>)[name]
-      if (v === undefined || v === null) return null
-      if (name === 'add')
-        return addRow(v as AddAction, asJson, statsType, partitionType, tableSchema, metaData.partitionColumns, mode)
-      if (name === 'remove') return removeRow(v as RemoveAction)
-      return v
-    })
-  const children = schema.fields.map((f) => buildData(f.type, columnValues(f.name)))
-  const arrowSchema = new arrow.Schema(
-    schema.fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), true)),
-  )
-  const batch = new arrow.RecordBatch(
-    arrowSchema,
-    arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: rows.length, nullCount: 0, children }),
-  )
-  const parquet = writeParquet(new arrow.Table([batch]), { codec: options.codec ?? 'snappy', dictionary: false })
+/** {@link buildCheckpoint} of a {@link CheckpointContent} (adds from a base's columns copied buffer-wise). */
+export function buildCheckpointOf(content: CheckpointContent, options: BuildCheckpointOptions): BuiltCheckpoint {
+  const layout = checkpointLayout(content, options)
+  const cols = layout.classicColumns()
+  const parquet = encode(layout.fields, cols, layout.numRows, options.codec)
   return {
     parquet,
     lastCheckpoint: {
       version: options.version,
-      size: rows.length,
+      size: layout.numRows,
       sizeInBytes: parquet.length,
-      numOfAddFiles: rows.filter((a) => a.add).length,
+      numOfAddFiles: layout.numAdds,
     },
   }
 }
 
+/** A checkpoint's columns, built once and cut into whichever files the checkpoint kind needs. */
+interface CheckpointLayout {
+  /** The classic schema (with the typed stats columns when requested). */
+  fields: StructField[]
+  numRows: number
+  numAdds: number
+  numFileActions: number
+  /** Non-file rows first (protocol, metaData, txns, domains), then adds, then removes. */
+  classicColumns(): Data[]
+  /** The `add` and `remove` columns of the file-action rows only (adds then removes). */
+  fileColumns(): { add: Data; remove: Data }
+  /** The non-file actions (protocol, metaData, txns, domains), in row order. */
+  nonFileActions: Action[]
+}
+
+function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOptions): CheckpointLayout {
+  const metaData = content.metaData
+  const conf = metaData.configuration ?? {}
+  const asStruct = options.writeStatsAsStruct ?? conf['delta.checkpoint.writeStatsAsStruct'] === 'true'
+  const asJson = options.writeStatsAsJson ?? conf['delta.checkpoint.writeStatsAsJson'] !== 'false'
+  // Spark's order: protocol and metaData first helps readers that stop early; files after.
+  const nonFileActions: Action[] = [
+    { protocol: content.protocol },
+    { metaData },
+    ...content.txns.map((txn) => ({ txn })),
+    ...content.domains.map((domainMetadata) => ({ domainMetadata })),
+  ]
+  let fields = CHECKPOINT_SCHEMA.fields
+  const ctx: AddContext = { asJson, partitionColumns: metaData.partitionColumns, mode: columnMappingMode(conf) }
+  if (asStruct) {
+    ctx.tableSchema = parseSchemaString(metaData.schemaString)
+    ctx.statsType = statsParsedType(ctx.tableSchema, metaData.partitionColumns, conf, ctx.mode)
+    ctx.partitionType = partitionParsedType(ctx.tableSchema, metaData.partitionColumns, ctx.mode)
+    const extra = [
+      S('stats_parsed', ctx.statsType),
+      ...(ctx.partitionType ? [S('partitionValues_parsed', ctx.partitionType)] : []),
+    ]
+    fields = fields.map((f) =>
+      f.name === 'add' ? { ...f, type: { type: 'struct', fields: [...(f.type as StructType).fields, ...extra] } } : f,
+    )
+  }
+  const addField = fields.find((f) => f.name === 'add') as StructField
+  const removeField = fields.find((f) => f.name === 'remove') as StructField
+  const addArrow = deltaToArrowType(addField.type)
+  const baseAdds = (content.addData ?? []).filter((d) => d.length > 0)
+  let numBaseAdds = 0
+  for (const d of baseAdds) numBaseAdds += d.length
+  const numAdds = numBaseAdds + content.adds.length
+  const numFileActions = numAdds + content.removes.length
+  let files: { add: Data; remove: Data } | undefined
+  const fileColumns = () => {
+    if (files) return files
+    const addParts: Data[] = baseAdds.map((d) => addChunk(d, addField.type as StructType, addArrow, ctx))
+    if (content.adds.length > 0)
+      addParts.push(
+        buildData(
+          addField.type,
+          content.adds.map((a) => addRow(a, ctx)),
+        ),
+      )
+    if (content.removes.length > 0) addParts.push(nullData(addArrow, content.removes.length))
+    const removeParts: Data[] = []
+    if (numAdds > 0) removeParts.push(nullData(deltaToArrowType(removeField.type), numAdds))
+    if (content.removes.length > 0) removeParts.push(buildData(removeField.type, content.removes.map(removeRow)))
+    files = {
+      add: addParts.length > 0 ? concatData(addParts) : nullData(addArrow, 0),
+      remove: removeParts.length > 0 ? concatData(removeParts) : nullData(deltaToArrowType(removeField.type), 0),
+    }
+    return files
+  }
+  return {
+    fields,
+    numRows: nonFileActions.length + numFileActions,
+    numAdds,
+    numFileActions,
+    nonFileActions,
+    fileColumns,
+    classicColumns() {
+      const fc = fileColumns()
+      return fields.map((f) => {
+        const head = buildData(f.type, actionColumn(nonFileActions, f.name))
+        if (numFileActions === 0) return head
+        const tail = f.name === 'add' ? fc.add : f.name === 'remove' ? fc.remove : nullData(head.type, numFileActions)
+        return concatData([head, tail])
+      })
+    },
+  }
+}
+
+/** The values of top-level column `name` over `actions` (null where an action is of another kind). */
+function actionColumn(actions: readonly Action[], name: string): unknown[] {
+  return actions.map((a) => (a as Record<string, unknown>)[name] ?? null)
+}
+
+/** Encodes columns of the given top-level fields as one checkpoint parquet file. */
+function encode(fields: readonly StructField[], columns: readonly Data[], numRows: number, codec?: ParquetCodec) {
+  const arrowSchema = new arrow.Schema(fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), true)))
+  const batch = new arrow.RecordBatch(
+    arrowSchema,
+    arrow.makeData({
+      type: new arrow.Struct(arrowSchema.fields),
+      length: numRows,
+      nullCount: 0,
+      children: columns as arrow.Data[],
+    }) as arrow.Data<arrow.Struct>,
+  )
+  return writeParquet(new arrow.Table([batch]), { codec: codec ?? 'snappy', dictionary: false })
+}
+
 /**
- * Builds and stores the checkpoint of `version`: `_delta_log/N.checkpoint.parquet`, then `_last_checkpoint`.
- * Both may be overwritten (a checkpoint of a version is the same state whoever writes it). Refuses when commit
- * N does not exist: a checkpoint must never run ahead of the log.
+ * Builds and stores the checkpoint of `version`, then `_last_checkpoint`. By default a classic
+ * `_delta_log/N.checkpoint.parquet`; with `partSize` exceeded, a multi-part checkpoint whose parts are
+ * clustered by Spark's hash partitioning of the file path (PROTOCOL.md §Multi-part checkpoint); with
+ * `policy: 'v2'`, sidecars, the UUID-named V2 file and its classic-named compatibility copy. Checkpoint files
+ * may be overwritten (a checkpoint of a version is the same state whoever writes it); sidecars and V2 files
+ * have fresh names. Refuses when commit N does not exist: a checkpoint must never run ahead of the log.
  *
- * @throws DeltaError `VERSION_NOT_FOUND` when `_delta_log/N.json` is missing; the errors of
- *   {@link buildCheckpoint}; storage errors.
+ * A classic checkpoint of a table with the `v2Checkpoint` feature is never split (the spec forbids multi-part
+ * checkpoints there).
+ *
+ * @throws DeltaError `VERSION_NOT_FOUND` when `_delta_log/N.json` is missing; `INVALID_ARGUMENT` for a
+ *   `partSize` that is not a positive integer or a V2 checkpoint of a table without the `v2Checkpoint`
+ *   feature; the errors of {@link buildCheckpoint}; storage errors.
  */
 export async function writeCheckpoint(
   storage: Storage,
-  actions: readonly Action[],
-  options: BuildCheckpointOptions & { signal?: AbortSignal },
-): Promise<LastCheckpointInfo> {
+  actions: readonly Action[] | CheckpointContent,
+  options: WriteCheckpointOptions,
+): Promise<WrittenCheckpoint> {
+  const content = Array.isArray(actions) ? checkpointContentOf(actions) : (actions as CheckpointContent)
+  const { version, signal } = options
+  const partSize = options.partSize ?? Number.POSITIVE_INFINITY
+  if (!(partSize === Number.POSITIVE_INFINITY || (Number.isInteger(partSize) && partSize > 0))) {
+    throw new DeltaError('INVALID_ARGUMENT', `partSize must be a positive integer, got ${options.partSize}`)
+  }
+  const v2Table = readerFeatures(content.protocol).includes('v2Checkpoint')
+  if (options.policy === 'v2' && !v2Table) {
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      "a V2 checkpoint needs the v2Checkpoint table feature: set delta.checkpointPolicy = 'v2' first",
+    )
+  }
   try {
-    await storage.head(commitPath(options.version), { signal: options.signal })
+    await storage.head(commitPath(version), { signal })
   } catch (err) {
     if (err instanceof DeltaError && err.code === 'FILE_NOT_FOUND') {
-      throw new DeltaError(
-        'VERSION_NOT_FOUND',
-        `cannot checkpoint version ${options.version}: its commit does not exist`,
-        { cause: err },
-      )
+      throw new DeltaError('VERSION_NOT_FOUND', `cannot checkpoint version ${version}: its commit does not exist`, {
+        cause: err,
+      })
     }
     throw err
   }
-  const built = buildCheckpoint(actions, options)
-  await storage.put(classicCheckpointPath(options.version), built.parquet, { overwrite: true, signal: options.signal })
-  await storage.put(LAST_CHECKPOINT_PATH, new TextEncoder().encode(JSON.stringify(built.lastCheckpoint)), {
+  const layout = checkpointLayout(content, options)
+  const written: WrittenCheckpoint =
+    options.policy === 'v2'
+      ? await writeV2(storage, layout, options, partSize)
+      : await writeClassic(storage, layout, options, partSize, v2Table)
+  const { paths: _p, sidecars: _s, ...last } = written
+  await storage.put(LAST_CHECKPOINT_PATH, new TextEncoder().encode(JSON.stringify(last)), {
     overwrite: true,
-    signal: options.signal,
+    signal,
   })
-  return built.lastCheckpoint
+  return written
+}
+
+async function writeClassic(
+  storage: Storage,
+  layout: CheckpointLayout,
+  options: WriteCheckpointOptions,
+  partSize: number,
+  v2Table: boolean,
+): Promise<WrittenCheckpoint> {
+  const { version, signal } = options
+  // The spec forbids multi-part checkpoints on v2Checkpoint tables: those stay one file (V2 splits into sidecars).
+  const numParts = v2Table ? 1 : Math.ceil(layout.numRows / partSize)
+  const columns = layout.classicColumns()
+  const common = { version, size: layout.numRows, numOfAddFiles: layout.numAdds }
+  if (numParts <= 1) {
+    const parquet = encode(layout.fields, columns, layout.numRows, options.codec)
+    const path = classicCheckpointPath(version)
+    await storage.put(path, parquet, { overwrite: true, signal })
+    return { ...common, sizeInBytes: parquet.length, paths: [path], sidecars: [] }
+  }
+  const fields = layout.fields
+  const part = partIds(
+    columns[fields.findIndex((f) => f.name === 'add')],
+    columns[fields.findIndex((f) => f.name === 'remove')],
+    numParts,
+  )
+  const members: number[][] = Array.from({ length: numParts }, () => [])
+  for (let r = 0; r < part.length; r++) members[part[r]].push(r)
+  const paths: string[] = []
+  let sizeInBytes = 0
+  for (let p = 0; p < numParts; p++) {
+    const idx = Int32Array.from(members[p])
+    const parquet = encode(
+      fields,
+      columns.map((c) => takeData(c, idx)),
+      idx.length,
+      options.codec,
+    )
+    const path = multipartCheckpointPath(version, p + 1, numParts)
+    await storage.put(path, parquet, { overwrite: true, signal })
+    paths.push(path)
+    sizeInBytes += parquet.length
+  }
+  return { ...common, sizeInBytes, parts: numParts, paths, sidecars: [] }
+}
+
+/**
+ * The part of each row of a multi-part checkpoint: Spark's hash partitioning of
+ * `coalesce(add.path, remove.path)` (Murmur3 with seed 42 over the path's UTF-8 bytes, then the deletion
+ * vector id when the file has one, as the spec's `(path, dvId)` key), pmod the number of parts. Rows holding
+ * no file (protocol, metaData, txns, domains) hash as null: the seed.
+ */
+function partIds(add: Data, remove: Data, numParts: number): Int32Array {
+  const n = add.length
+  const out = new Int32Array(n)
+  const path = (d: Data) => d.children[(d.type as arrow.Struct).children.findIndex((f) => f.name === 'path')]
+  const dvIds = (d: Data) => {
+    const dv = d.children[(d.type as arrow.Struct).children.findIndex((f) => f.name === 'deletionVector')]
+    return dv && dv.nullCount < dv.length ? dataToJs(dv) : undefined
+  }
+  const sources = [
+    { col: add, path: path(add), dvs: dvIds(add) },
+    { col: remove, path: path(remove), dvs: dvIds(remove) },
+  ]
+  for (let r = 0; r < n; r++) {
+    let h = 42
+    for (const s of sources) {
+      if (!s.col.getValid(r) || !s.path.getValid(r)) continue
+      const offsets = s.path.valueOffsets as Int32Array
+      h = sparkMurmur3Bytes(s.path.values as Uint8Array, offsets[r], offsets[r + 1], h)
+      const dv = s.dvs?.[r] as DeletionVectorDescriptor | null | undefined
+      if (dv) {
+        const id = UTF8.encode(deletionVectorUniqueId(dv) as string)
+        h = sparkMurmur3Bytes(id, 0, id.length, h)
+      }
+      break
+    }
+    out[r] = sparkPartitionId(h, numParts)
+  }
+  return out
+}
+
+async function writeV2(
+  storage: Storage,
+  layout: CheckpointLayout,
+  options: WriteCheckpointOptions,
+  partSize: number,
+): Promise<WrittenCheckpoint> {
+  const { version, signal } = options
+  const files = layout.fileColumns()
+  const fileFields = layout.fields.filter((f) => f.name === 'add' || f.name === 'remove')
+  const numSidecars = layout.numFileActions === 0 ? 0 : Math.max(1, Math.ceil(layout.numFileActions / partSize))
+  const per = Math.ceil(layout.numFileActions / Math.max(1, numSidecars))
+  const sidecars: SidecarAction[] = []
+  const sidecarPaths: string[] = []
+  let sizeInBytes = 0
+  for (let k = 0; k < numSidecars; k++) {
+    const from = k * per
+    const len = Math.min(per, layout.numFileActions - from)
+    const cut = (d: Data) => concatData([d.slice(from, len)])
+    const parquet = encode(fileFields, [cut(files.add), cut(files.remove)], len, options.codec)
+    const name = `${uuidv4()}.parquet`
+    const path = `${SIDECAR_DIR}${name}`
+    await storage.put(path, parquet, { signal })
+    const meta = await storage.head(path, { signal })
+    sidecars.push({ path: name, sizeInBytes: parquet.length, modificationTime: meta.lastModified, tags: null })
+    sidecarPaths.push(path)
+    sizeInBytes += parquet.length
+  }
+  const top: Action[] = [
+    { checkpointMetadata: { version, tags: null } },
+    ...layout.nonFileActions,
+    ...sidecars.map((sidecar) => ({ sidecar })),
+  ]
+  const v2Fields = [...layout.fields, ...V2_FIELDS]
+  const topParquet = () =>
+    encode(
+      v2Fields,
+      v2Fields.map((f) => buildData(f.type, actionColumn(top, f.name))),
+      top.length,
+      options.codec,
+    )
+  const format = options.v2Format ?? 'parquet'
+  const uuidName = `${padVersion(version)}.checkpoint.${uuidv4()}.${format}`
+  const topBytes =
+    format === 'json' ? UTF8.encode(`${top.map((a) => JSON.stringify(withoutNulls(a))).join('\n')}\n`) : topParquet()
+  const v2Path = `${LOG_DIR}${uuidName}`
+  await storage.put(v2Path, topBytes, { signal })
+  const v2Meta = await storage.head(v2Path, { signal })
+  const paths = [v2Path]
+  if (options.compatibilityCheckpoint !== false) {
+    const compat = format === 'parquet' ? topBytes : topParquet()
+    await storage.put(classicCheckpointPath(version), compat, { overwrite: true, signal })
+    paths.push(classicCheckpointPath(version))
+  }
+  return {
+    version,
+    size: top.length + layout.numFileActions,
+    sizeInBytes: sizeInBytes + topBytes.length,
+    numOfAddFiles: layout.numAdds,
+    v2Checkpoint: { path: uuidName, sizeInBytes: topBytes.length, modificationTime: v2Meta.lastModified },
+    paths,
+    sidecars: sidecarPaths,
+  }
+}
+
+/** The V2-only top-level columns (PROTOCOL.md §Checkpoint Schema). */
+const V2_FIELDS: StructField[] = [
+  S('checkpointMetadata', { type: 'struct', fields: [S('version', 'long'), S('tags', STR_MAP)] }),
+  S('sidecar', {
+    type: 'struct',
+    fields: [S('path', 'string'), S('sizeInBytes', 'long'), S('modificationTime', 'long'), S('tags', STR_MAP)],
+  }),
+]
+
+/** A JSON action without null fields (how Spark writes JSON checkpoints and commits). */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls)
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = withoutNulls(x)
+    return out
+  }
+  return v
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Rows
+
+/** How add rows are written: which stats columns, and the types of the typed ones. */
+interface AddContext {
+  asJson: boolean
+  partitionColumns: readonly string[]
+  mode: ColumnMappingMode
+  statsType?: StructType
+  partitionType?: StructType
+  tableSchema?: StructType
+}
+
+/**
+ * A decoded checkpoint `add` column re-typed to the `add` field being written, buffer by buffer. A field the
+ * source lacks is null, or, for the typed stats columns, built from `stats` JSON and `partitionValues`; a
+ * field stored differently (an int32 where the writer has int64) is converted through its values.
+ */
+function addChunk(data: Data, type: StructType, target: arrow.DataType, ctx: AddContext): Data {
+  const src = data.offset === 0 ? data : concatData([data])
+  const byName = new Map<string, Data>()
+  const srcFields = (src.type as arrow.Struct).children
+  for (let j = 0; j < srcFields.length; j++) byName.set(srcFields[j].name, src.children[j])
+  const n = src.length
+  const children = type.fields.map((f, j) => {
+    const t = (target as arrow.Struct).children[j].type
+    if (f.name === 'stats' && !ctx.asJson) return nullData(t, n)
+    const child = byName.get(f.name)
+    // Typed stats must cover every column the table's stats type has; else they are rebuilt from the JSON.
+    const same = child && conformData(child, t, f.name === 'stats_parsed' || f.name === 'partitionValues_parsed')
+    if (same) return same
+    if (f.name === 'stats_parsed' && ctx.statsType) {
+      const json = byName.get('stats')
+      // No JSON to rebuild from: the typed stats the base has are the best there are (missing columns null).
+      const partial = child && (!json || json.nullCount === json.length) && conformData(child, t)
+      if (partial) return partial
+      const texts = json ? dataToJs(json) : []
+      return buildData(
+        f.type,
+        Array.from({ length: n }, (_, i) =>
+          typeof texts[i] === 'string' ? typedStats(parseJsonExact(texts[i] as string), ctx.statsType!) : null,
+        ),
+      )
+    }
+    if (f.name === 'partitionValues_parsed') {
+      const pv = byName.get('partitionValues')
+      const maps = pv ? dataToJs(pv) : []
+      return buildData(
+        f.type,
+        Array.from({ length: n }, (_, i) => parsedPartitionValues(maps[i] as Record<string, string | null>, ctx)),
+      )
+    }
+    if (!child) return nullData(t, n)
+    return buildData(f.type, dataToJs(child))
+  })
+  return arrow.makeData({ type: target as arrow.Struct, length: n, nullCount: 0, children })
+}
 
 function dvRow(dv: DeletionVectorDescriptor | null | undefined): unknown {
   return dv
@@ -266,15 +683,7 @@ function dvRow(dv: DeletionVectorDescriptor | null | undefined): unknown {
     : null
 }
 
-function addRow(
-  add: AddAction,
-  asJson: boolean,
-  statsType: StructType | undefined,
-  partitionType: StructType | undefined,
-  tableSchema: StructType | undefined,
-  partitionColumns: readonly string[],
-  mode: ColumnMappingMode,
-): Record<string, unknown> {
+function addRow(add: AddAction, ctx: AddContext): Record<string, unknown> {
   const row: Record<string, unknown> = {
     path: add.path,
     partitionValues: add.partitionValues ?? {},
@@ -286,25 +695,32 @@ function addRow(
     baseRowId: add.baseRowId ?? null,
     defaultRowCommitVersion: add.defaultRowCommitVersion ?? null,
     clusteringProvider: add.clusteringProvider ?? null,
-    stats: asJson ? (add.stats ?? null) : null,
+    stats: ctx.asJson ? (add.stats ?? null) : null,
   }
-  if (statsType) row.stats_parsed = add.stats ? typedStats(parseJsonExact(add.stats), statsType) : null
-  if (partitionType && tableSchema) {
-    const out: Record<string, unknown> = {}
-    for (const name of partitionColumns) {
-      const f = tableSchema.fields.find((x) => x.name === name)
-      if (!f) continue
-      const phys = physicalName(f, mode)
-      const raw = add.partitionValues?.[phys] ?? add.partitionValues?.[name] ?? null
-      try {
-        out[phys] = parsePartitionValue(raw, f.type)
-      } catch {
-        out[phys] = null
-      }
-    }
-    row.partitionValues_parsed = out
-  }
+  if (ctx.statsType) row.stats_parsed = add.stats ? typedStats(parseJsonExact(add.stats), ctx.statsType) : null
+  if (ctx.partitionType) row.partitionValues_parsed = parsedPartitionValues(add.partitionValues, ctx)
   return row
+}
+
+/** `partitionValues_parsed` of one add: each partition column typed, keyed by physical name. */
+function parsedPartitionValues(
+  values: Readonly<Record<string, string | null>> | null | undefined,
+  ctx: AddContext,
+): Record<string, unknown> | null {
+  if (!ctx.tableSchema) return null
+  const out: Record<string, unknown> = {}
+  for (const name of ctx.partitionColumns) {
+    const f = ctx.tableSchema.fields.find((x) => x.name === name)
+    if (!f) continue
+    const phys = physicalName(f, ctx.mode)
+    const raw = values?.[phys] ?? values?.[name] ?? null
+    try {
+      out[phys] = parsePartitionValue(raw, f.type)
+    } catch {
+      out[phys] = null
+    }
+  }
+  return out
 }
 
 function removeRow(r: RemoveAction): Record<string, unknown> {

@@ -146,7 +146,8 @@ function usesType(t: DataType, name: string): boolean {
  * The lowest protocol a new table needs, so Athena, Trino and older Spark can read it: 1/2 by default;
  * reader 3 / writer 7 with the `timestampNtz` feature when a column is timestamp_ntz; writer 7 with
  * `inCommitTimestamp` when `delta.enableInCommitTimestamps` is set; reader 3 / writer 7 with `deletionVectors`
- * when `delta.enableDeletionVectors` is `true`; writer 4 with change data feed.
+ * when `delta.enableDeletionVectors` is `true`; reader 3 / writer 7 with `v2Checkpoint` when
+ * `delta.checkpointPolicy` is `v2`; writer 4 with change data feed.
  */
 export function minimumProtocol(schema: StructType, properties: Record<string, string>): ProtocolAction {
   const readerFeatures: string[] = []
@@ -173,6 +174,10 @@ export function minimumProtocol(schema: StructType, properties: Record<string, s
     }
   }
   if (properties['delta.enableInCommitTimestamps'] === 'true') writerFeatures.push('inCommitTimestamp')
+  if ((properties['delta.checkpointPolicy'] ?? '').toLowerCase() === 'v2') {
+    readerFeatures.push('v2Checkpoint')
+    writerFeatures.push('v2Checkpoint')
+  }
   if (properties['delta.enableDeletionVectors'] === 'true') {
     readerFeatures.push('deletionVectors')
     writerFeatures.push('deletionVectors')

@@ -3,7 +3,7 @@ import { CheckpointFiles } from '../arrow/file-actions.js'
 import { DeltaError } from '../errors.js'
 import { readParquetCheckpoint } from '../parquet/checkpoint-read.js'
 import type { Action, CommitInfoAction } from '../protocol/actions.js'
-import { commitPath, LAST_CHECKPOINT_PATH, LOG_DIR, padVersion } from '../protocol/log-path.js'
+import { commitPath, LAST_CHECKPOINT_PATH, LOG_DIR, padVersion, SIDECAR_DIR } from '../protocol/log-path.js'
 import { type CheckpointRef, type LogSegment, selectLogSegment } from '../protocol/log-segment.js'
 import { checkPartitionValues, FileSet, parseCommitJson, ReplayState } from '../protocol/replay.js'
 import { parseSchemaString } from '../protocol/schema.js'
@@ -120,14 +120,20 @@ export async function readCheckpoint(
   }
   const sidecars = actions.filter((a) => a.sidecar).map((a) => a.sidecar!)
   for (const sc of sidecars) {
-    const scPath =
-      sc.path.includes('/') && /^[a-z]+:/.test(sc.path) ? sc.path : `${LOG_DIR}_sidecars/${decodeURIComponent(sc.path)}`
-    const rel = scPath.startsWith(storage.rootUri) ? scPath.slice(storage.rootUri.length) : scPath
-    const part = await readParquetCheckpoint(storage, rel, signal)
+    const part = await readParquetCheckpoint(storage, sidecarPath(storage, sc.path), signal)
     for (const a of part.actions) if (a.remove) actions.push(a)
     for (const d of part.adds) adds.push(d)
   }
   return { actions, adds }
+}
+
+/**
+ * The storage path of a sidecar action's `path`: a file name (URI-encoded) under `_delta_log/_sidecars/`, or an
+ * absolute URI inside the table.
+ */
+export function sidecarPath(storage: Storage, path: string): string {
+  const uri = path.includes('/') && /^[a-z]+:/.test(path) ? path : `${SIDECAR_DIR}${decodeURIComponent(path)}`
+  return uri.startsWith(storage.rootUri) ? uri.slice(storage.rootUri.length) : uri
 }
 
 /**

@@ -1,14 +1,18 @@
+import { CheckpointFiles } from '../arrow/file-actions.js'
 import { DeltaError, isDeltaError } from '../errors.js'
-import type { Action } from '../protocol/actions.js'
+import { readParquetCheckpoint } from '../parquet/checkpoint-read.js'
+import type { AddAction } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
 import { deletionVectorPath } from '../protocol/deletion-vector.js'
 import { assertWritable } from '../protocol/features.js'
-import { classicCheckpointPath, LOG_DIR, parseLogPath } from '../protocol/log-path.js'
+import { LOG_DIR, parseLogPath, SIDECAR_DIR } from '../protocol/log-path.js'
 import { indexLogListing } from '../protocol/log-segment.js'
+import { parseCommitJson } from '../protocol/replay.js'
 import { parseInterval } from '../protocol/table-properties.js'
-import { writeCheckpoint } from './checkpoint-writer.js'
+import type { ObjectMeta, Storage } from '../storage/types.js'
+import { type CheckpointContent, writeCheckpoint } from './checkpoint-writer.js'
 import { CHANGE_DATA_DIR } from './data-writer.js'
-import { listLog } from './log-reader.js'
+import { listLog, sidecarPath } from './log-reader.js'
 import type { Snapshot } from './snapshot.js'
 
 /** Default `delta.checkpointInterval` (the issue and delta-rs: every 100 commits). */
@@ -22,48 +26,106 @@ export const DEFAULT_VACUUM_RETENTION_HOURS = 168
 export interface CheckpointResult {
   /** The version checkpointed. */
   version: number
-  /** The checkpoint file, relative to the table root. */
+  /**
+   * The checkpoint file, relative to the table root: the classic file, the first part of a multi-part
+   * checkpoint, or the UUID-named V2 file.
+   */
   path: string
-  metrics: { sizeInBytes: number; numActions: number; numAddFiles: number }
+  /** Every checkpoint file written (all parts; the V2 file and its classic-named compatibility copy). */
+  paths: string[]
+  /** The V2 sidecar files written, relative to the table root (empty for classic checkpoints). */
+  sidecars: string[]
+  /** `'classic'` single file, `'multipart'` or `'v2'`. */
+  format: 'classic' | 'multipart' | 'v2'
+  metrics: { sizeInBytes: number; numActions: number; numAddFiles: number; numParts: number; numSidecars: number }
 }
 
-/** The actions a checkpoint of `snap` holds: protocol, metaData, txns, domain metadata, adds, live tombstones. */
-export async function checkpointActions(snap: Snapshot): Promise<Action[]> {
-  const actions: Action[] = [{ protocol: snap.protocol }, { metaData: snap.metadata }]
-  for (const txn of snap.state.txns.values()) actions.push({ txn })
-  for (const d of snap.state.domains.values()) actions.push({ domainMetadata: d })
-  for (const add of snap.state.files.values()) actions.push({ add })
-  for (const remove of await snap.tombstones()) actions.push({ remove })
-  return actions
+/** Options of `table.checkpoint()`. */
+export interface CheckpointOptions {
+  /** The version to checkpoint (default: the latest). */
+  version?: number
+  /**
+   * The most actions one checkpoint file holds (Spark's `spark.databricks.delta.checkpoint.partSize`):
+   * beyond it a classic checkpoint is written in parts, a V2 checkpoint in that many sidecars. Default: the
+   * table property `delta-ts.checkpoint.partSize`, else unlimited.
+   */
+  partSize?: number
+  /** Format of a V2 checkpoint's top-level file; default parquet. */
+  v2Format?: 'parquet' | 'json'
+  signal?: AbortSignal
+}
+
+/** The table property holding the default {@link CheckpointOptions.partSize} (automatic checkpoints use it too). */
+export const CHECKPOINT_PART_SIZE_PROPERTY = 'delta-ts.checkpoint.partSize'
+
+/**
+ * The content of a checkpoint of `snap`: protocol, metaData, txns, domain metadata, live tombstones, and the
+ * adds: the live rows of the checkpoint base as its Arrow columns (selected by the replay's selection vector,
+ * no object per add) plus the adds of the commits after it.
+ */
+export async function checkpointContent(snap: Snapshot): Promise<CheckpointContent> {
+  const files = snap.state.files
+  const base = files.base
+  const columnar = base instanceof CheckpointFiles
+  const adds: AddAction[] = []
+  if (base && !columnar) {
+    let row = 0
+    for (const add of base.allAdds()) if (files.baseLive(row++)) adds.push(add)
+  }
+  for (const add of files.adds.values()) adds.push(add)
+  return {
+    protocol: snap.protocol,
+    metaData: snap.metadata,
+    txns: [...snap.state.txns.values()],
+    // Removed domains are tombstones a checkpoint leaves out (PROTOCOL.md §Checkpoints).
+    domains: [...snap.state.domains.values()].filter((d) => !d.removed),
+    addData: columnar ? base.liveAddData(files.baseSelection) : undefined,
+    adds,
+    removes: await snap.tombstones(),
+  }
 }
 
 /**
- * Writes a classic single-file parquet checkpoint of `snap`, then `_last_checkpoint`. Idempotent: the
- * checkpoint of a version is the same state whoever writes it. A stale `_last_checkpoint` left by a slower
- * concurrent checkpointer is harmless: readers only start their listing there.
- * UNSUPPORTED_FEATURE for v2Checkpoint tables (delta-ts reads V2 checkpoints but writes classic ones only).
+ * Writes a checkpoint of `snap`, then `_last_checkpoint`: a V2 checkpoint (UUID-named file, sidecars, classic
+ * compatibility copy) when `delta.checkpointPolicy` is `v2`, else a classic one, in parts when it holds more
+ * than `partSize` actions. Idempotent: the checkpoint of a version is the same state whoever writes it. A stale
+ * `_last_checkpoint` left by a slower concurrent checkpointer is harmless: readers only start their listing
+ * there.
+ *
+ * @throws DeltaError `INVALID_ARGUMENT` for a bad `partSize` (or table property); the errors of
+ *   `writeCheckpoint`.
  */
-export async function checkpointSnapshot(snap: Snapshot, signal?: AbortSignal): Promise<CheckpointResult> {
-  if (
-    snap.protocol.readerFeatures?.includes('v2Checkpoint') ||
-    snap.protocol.writerFeatures?.includes('v2Checkpoint')
-  ) {
-    throw new DeltaError(
-      'UNSUPPORTED_FEATURE',
-      'writing checkpoints of v2Checkpoint tables is not supported (reading is)',
-    )
-  }
-  const actions = await checkpointActions(snap)
-  const info = await writeCheckpoint(snap.storage, actions, {
+export async function checkpointSnapshot(
+  snap: Snapshot,
+  options: Omit<CheckpointOptions, 'version'> = {},
+): Promise<CheckpointResult> {
+  let partSize = options.partSize
+  const prop = snap.properties[CHECKPOINT_PART_SIZE_PROPERTY]
+  if (partSize === undefined && prop !== undefined) partSize = Number(prop)
+  const policy = (snap.properties['delta.checkpointPolicy'] ?? 'classic').toLowerCase() === 'v2' ? 'v2' : 'classic'
+  const content = await checkpointContent(snap)
+  const info = await writeCheckpoint(snap.storage, content, {
     version: snap.version,
     writeStatsAsStruct: snap.properties['delta.checkpoint.writeStatsAsStruct'] === 'true',
     writeStatsAsJson: snap.properties['delta.checkpoint.writeStatsAsJson'] !== 'false',
-    signal,
+    partSize,
+    policy,
+    v2Format: options.v2Format,
+    signal: options.signal,
   })
   return {
     version: snap.version,
-    path: classicCheckpointPath(snap.version),
-    metrics: { sizeInBytes: info.sizeInBytes ?? 0, numActions: actions.length, numAddFiles: snap.state.files.size },
+    path: info.paths[0],
+    paths: info.paths,
+    sidecars: info.sidecars,
+    format: info.v2Checkpoint ? 'v2' : info.parts ? 'multipart' : 'classic',
+    metrics: {
+      sizeInBytes: info.sizeInBytes ?? 0,
+      numActions: info.size,
+      numAddFiles: info.numOfAddFiles,
+      numParts: info.parts ?? 1,
+      numSidecars: info.sidecars.length,
+    },
   }
 }
 
@@ -116,6 +178,7 @@ export async function cleanupExpiredLogs(
   const boundary = checkpoints.find((c) => c.version <= snap.version && expiredCommit(c.version))
   const done = () => ({ version: snap.version, metrics: { numFilesDeleted: deleted.length }, deletedFiles: deleted })
   if (!boundary) return done()
+  const gone = new Set<string>()
   for (const m of listing) {
     const f = parseLogPath(m.path)
     if (!f || f.kind === 'lastCheckpoint') continue
@@ -123,9 +186,60 @@ export async function cleanupExpiredLogs(
     if (m.lastModified > cutoff) continue
     await snap.storage.delete(m.path, { signal })
     deleted.push(m.path)
+    gone.add(m.path)
+  }
+  // Sidecars only the deleted checkpoints referenced go with them (PROTOCOL.md §Metadata Cleanup, steps 4-5).
+  const left = listing.filter((m) => !gone.has(m.path))
+  for (const p of await unreferencedSidecars(snap.storage, left, now, signal)) {
+    await deleteIfPresent(snap.storage, p, signal)
+    deleted.push(p)
   }
   return done()
 }
+
+async function deleteIfPresent(storage: Storage, path: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await storage.delete(path, { signal })
+  } catch (err) {
+    if (!isDeltaError(err, 'FILE_NOT_FOUND')) throw err
+  }
+}
+
+/**
+ * The V2 sidecar files (`_delta_log/_sidecars/`) of a `_delta_log/` listing that no checkpoint in it references
+ * and that are older than a day before midnight UTC (a checkpoint being written may not be listed yet), per
+ * PROTOCOL.md §Metadata Cleanup. Only the `sidecar` column of each checkpoint is read. When a checkpoint does
+ * not read, what it references is unknown: nothing is returned.
+ */
+export async function unreferencedSidecars(
+  storage: Storage,
+  listing: readonly ObjectMeta[],
+  now = Date.now(),
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const sidecars = listing.filter((m) => m.path.startsWith(SIDECAR_DIR) && m.path.endsWith('.parquet'))
+  if (sidecars.length === 0) return []
+  const referenced = new Set<string>()
+  const { checkpoints } = indexLogListing(listing)
+  try {
+    for (const cp of checkpoints) {
+      // Multi-part checkpoints are V1 spec only: they never reference sidecars.
+      if (cp.format === 'multipart') continue
+      const path = cp.paths[0]
+      const actions = path.endsWith('.json')
+        ? parseCommitJson(new TextDecoder().decode(await storage.read(path, { signal })), path)
+        : (await readParquetCheckpoint(storage, path, signal, { columns: ['sidecar'] })).actions
+      for (const a of actions) if (a.sidecar) referenced.add(sidecarPath(storage, a.sidecar.path))
+    }
+  } catch (err) {
+    if (isDeltaError(err, 'INVALID_LOG') || isDeltaError(err, 'FILE_NOT_FOUND')) return []
+    throw err
+  }
+  const midnight = Math.floor(now / DAY_MS) * DAY_MS
+  return sidecars.filter((m) => !referenced.has(m.path) && m.lastModified < midnight - DAY_MS).map((m) => m.path)
+}
+
+const DAY_MS = 86_400_000
 
 /** Options of `table.vacuum`. */
 export interface VacuumOptions {
@@ -153,7 +267,8 @@ export interface VacuumResult {
  * not tombstoned within the retention, older than the retention, outside `_delta_log` and hidden
  * (`_`/`.`-prefixed) directories other than `_change_data` (change data files go with the retention, as in
  * Spark: a change feed over older versions then fails with FILE_NOT_FOUND). Deletion vector files of active files, and of files removed within the
- * retention, are kept; the others (vectors replaced by a later DML or purged by OPTIMIZE) are deleted.
+ * retention, are kept; the others (vectors replaced by a later DML or purged by OPTIMIZE) are deleted. In
+ * `_delta_log/` only V2 sidecars that no checkpoint references (and older than a day) are deleted.
  * INVALID_ARGUMENT when `retentionHours` is shorter than the table's deleted-file retention without
  * `enforceRetentionDuration: false`.
  */
@@ -206,6 +321,15 @@ export async function vacuumFiles(
     if (m.lastModified > cutoff) continue
     files.push(m.path)
   }
+  // V2 sidecars that no checkpoint in the log references any more (a checkpoint that failed half-way, or one
+  // whose checkpoint was cleaned up by another client) are unreachable files too.
+  for (const p of await unreferencedSidecars(
+    snap.storage,
+    await listLog(snap.storage, undefined, options.signal),
+    now,
+    options.signal,
+  ))
+    files.push(p)
   if (!options.dryRun) {
     for (const f of files) {
       try {

@@ -8,6 +8,7 @@ import { ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import { writeDataFiles } from './data-writer.js'
 import { deletionVectorsEnabled, type FileDeletion, writeDeletionVectors } from './deletion-vector-io.js'
 import type { BoundPredicate } from './dml-support.js'
+import { type RowIdCarrier, rowIdCarrier } from './row-tracking.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
 import type { IdentityAllocator } from './write-rules.js'
@@ -57,6 +58,12 @@ export interface BatchRewrite {
   updated?: ArrayLike<number>
   /** New versions of updated rows, written in place of deleted ones (the table's schema; any partition). */
   added?: readonly arrow.RecordBatch[]
+  /**
+   * Per batch of `added`, for each of its rows the index into the target batch of the row it is the new
+   * version of (-1: a new row). On a row-tracking table that row's id carries over (core/row-tracking.ts);
+   * absent, the added rows get fresh row ids.
+   */
+  addedFrom?: readonly (ArrayLike<number> | undefined)[]
 }
 
 /** Decides what happens to one batch of a candidate file; `undefined` leaves the batch unchanged. */
@@ -179,7 +186,11 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   // insert-only MERGE).
   const changes = plan.changes ?? (changeDataFeedEnabled(snapshot.properties) ? new ChangeDataCollector() : undefined)
   const dvMode = deletionVectorsEnabled(snapshot.protocol, snapshot.properties)
-  const run = dvMode ? markDeletedRows(snapshot, plan, metrics, changes) : copyOnWrite(snapshot, plan, metrics, changes)
+  // Row tracking: scanned batches carry row ids; the written rows keep them in materialized columns.
+  const ids = rowIdCarrier(snapshot)
+  const run = dvMode
+    ? markDeletedRows(snapshot, plan, metrics, ids, changes)
+    : copyOnWrite(snapshot, plan, metrics, ids, changes)
   const adds: AddAction[] = await writeDataFiles(snapshot.storage, run.output, {
     schema: snapshot.schema,
     partitionColumns: snapshot.partitionColumns,
@@ -189,6 +200,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     isSinglePartition: run.isSinglePartition,
     flushPartitionOnChange: run.flushPartitionOnChange,
     identity: plan.identity,
+    rowTrackingColumns: ids.writerColumns,
     observe: changes?.observe,
     signal: plan.signal,
   })
@@ -239,12 +251,14 @@ function copyOnWrite(
   snapshot: Snapshot,
   plan: RewritePlan,
   metrics: RewriteMetrics,
+  ids: RowIdCarrier,
   changes: ChangeDataCollector | undefined,
 ): RewriteRun {
   const removed: FileEntry[] = []
   // Rows copied out of one data file share its partition: the writer need not split them row by row.
   const copied = new WeakSet<arrow.RecordBatch>()
-  const copy = (b: arrow.RecordBatch) => {
+  const copy = (scanned: arrow.RecordBatch) => {
+    const b = ids.copied(scanned)
     copied.add(b)
     return b
   }
@@ -252,7 +266,7 @@ function copyOnWrite(
     // Batches of the current file seen before its first change: written only if a later batch changes it.
     let held: arrow.RecordBatch[] | undefined
     const files = byPartition(plan.files, snapshot.partitionColumns)
-    for await (const ev of candidateBatches(snapshot, plan, undefined, files)) {
+    for await (const ev of candidateBatches(snapshot, plan, ids.scanColumns, files)) {
       const { file } = ev
       if (ev.kind === 'whole') {
         removed.push(file)
@@ -270,9 +284,12 @@ function copyOnWrite(
         continue
       }
       const { batch } = ev
-      const r = plan.rewrite(batch, file)
+      const rows = ids.tableRows(batch)
+      const r = plan.rewrite(rows, file)
       const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
-      const added = r?.added?.filter((b) => b.numRows > 0) ?? []
+      const added = (r?.added ?? [])
+        .map((b, k) => ids.replaced(b, batch, r?.addedFrom?.[k]))
+        .filter((b) => b.numRows > 0)
       if (!gone && added.length === 0) {
         if (held) held.push(batch)
         else {
@@ -290,7 +307,7 @@ function copyOnWrite(
         }
         held = undefined
       }
-      if (gone && changes) recordDeleted(changes, batch, gone.mask, r?.updated)
+      if (gone && changes) recordDeleted(changes, rows, gone.mask, r?.updated)
       if (gone) {
         metrics.numRowsRemoved += gone.count
         const kept = batch.numRows - gone.count
@@ -307,7 +324,7 @@ function copyOnWrite(
         yield changes ? changes.tag(b, 'update_postimage') : b
       }
     }
-    yield* extraRows(plan, metrics, changes)
+    yield* extraRows(plan, metrics, ids, changes)
   }
   return {
     output: output(),
@@ -352,12 +369,16 @@ function markDeletedRows(
   snapshot: Snapshot,
   plan: RewritePlan,
   metrics: RewriteMetrics,
+  ids: RowIdCarrier,
   changes: ChangeDataCollector | undefined,
 ): RewriteRun {
   const removed: FileEntry[] = []
   const deletions: FileDeletion[] = []
-  const columns = [...(plan.columns ?? snapshot.schema.fields.map((f) => f.name)), ROW_INDEX]
-  const dataColumns = Array.from({ length: columns.length - 1 }, (_, k) => k)
+  // Row tracking, when the rewriter may add rows (no column subset): the row ids ride along for `added`.
+  const tracked = plan.columns ? undefined : ids.scanColumns
+  const names = plan.columns ?? snapshot.schema.fields.map((f) => f.name)
+  const columns = [...(tracked ?? names), ROW_INDEX]
+  const dataColumns = Array.from({ length: names.length }, (_, k) => k)
 
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     // The deleted physical rows of the file being read; pushed to `deletions` when its batches end.
@@ -384,17 +405,18 @@ function markDeletedRows(
       const r = plan.rewrite(batch, file)
       const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
       if (gone) {
-        const index = withIndex.getChildAt(dataColumns.length)!
+        const index = withIndex.getChildAt(columns.length - 1)!
         for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
         if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
       }
-      for (const b of r?.added ?? []) {
+      for (const [k, b] of (r?.added ?? []).entries()) {
         if (b.numRows === 0) continue
         metrics.numRowsAdded += b.numRows
-        yield changes ? changes.tag(b, 'update_postimage') : b
+        const row = ids.replaced(b, withIndex, r?.addedFrom?.[k])
+        yield changes ? changes.tag(row, 'update_postimage') : row
       }
     }
-    yield* extraRows(plan, metrics, changes)
+    yield* extraRows(plan, metrics, ids, changes)
   }
   return { output: output(), removed, deletions }
 }
@@ -454,6 +476,7 @@ async function* candidateBatches(
 async function* extraRows(
   plan: RewritePlan,
   metrics: RewriteMetrics,
+  ids: RowIdCarrier,
   changes: ChangeDataCollector | undefined,
 ): AsyncGenerator<arrow.RecordBatch> {
   if (!plan.extraRows) return
@@ -461,7 +484,8 @@ async function* extraRows(
     throwIfAborted(plan.signal)
     if (b.numRows === 0) continue
     metrics.numRowsAdded += b.numRows
-    yield changes ? changes.tag(b, 'insert') : b
+    const row = ids.inserted(b)
+    yield changes ? changes.tag(row, 'insert') : row
   }
 }
 

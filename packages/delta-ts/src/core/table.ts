@@ -13,6 +13,7 @@ import { type CreateTableOptions, createTableLog } from './create.js'
 import { bindPredicate, deleteRowsWhere, predicateSql } from './dml-support.js'
 import { listLog, readCommit } from './log-reader.js'
 import {
+  type CheckpointOptions,
   type CheckpointResult,
   type CleanupResult,
   checkpointSnapshot,
@@ -88,6 +89,11 @@ const OPTIMIZE_OPTIONS: OptionSpec = {
   purgeDeletionVectors: check.boolean,
 }
 const VERSION_OPTIONS: OptionSpec = { version: check.nonNegativeInteger, signal: check.signal }
+const CHECKPOINT_OPTIONS: OptionSpec = {
+  ...VERSION_OPTIONS,
+  partSize: check.positiveInteger,
+  v2Format: check.oneOf('parquet', 'json'),
+}
 const SNAPSHOT_OPTIONS: OptionSpec = { ...VERSION_OPTIONS, timestamp: check.any }
 const VACUUM_OPTIONS: OptionSpec = {
   retentionHours: check.nonNegativeNumber,
@@ -378,10 +384,10 @@ export class DeltaTable {
    * Sets table properties (SET TBLPROPERTIES). Known `delta.*` values are validated; a property that needs a
    * table feature upgrades the protocol in the same commit (`delta.enableDeletionVectors`,
    * `delta.enableChangeDataFeed`, `delta.enableTypeWidening`, `delta.enableInCommitTimestamps`,
-   * `delta.appendOnly`, `delta.feature.<name> = 'supported'`); `delta.columnMapping.mode = 'name'` upgrades
-   * column mapping. Returns undefined when nothing changes. Errors: INVALID_ARGUMENT for a bad value or a
-   * property delta-ts maintains; UNSUPPORTED_FEATURE for a feature delta-ts cannot write (e.g.
-   * `delta.checkpointPolicy = 'v2'`, row tracking).
+   * `delta.appendOnly`, `delta.checkpointPolicy = 'v2'` (the v2Checkpoint reader-writer feature),
+   * `delta.feature.<name> = 'supported'`); `delta.columnMapping.mode = 'name'` upgrades column mapping.
+   * Returns undefined when nothing changes. Errors: INVALID_ARGUMENT for a bad value or a property delta-ts
+   * maintains; UNSUPPORTED_FEATURE for a feature delta-ts cannot write (e.g. row tracking).
    */
   async setProperties(
     properties: Record<string, string>,
@@ -434,12 +440,17 @@ export class DeltaTable {
   }
 
   /**
-   * Writes a checkpoint of the latest version (or `version`) and updates `_last_checkpoint`.
-   * UNSUPPORTED_FEATURE for tables with V2 checkpoints.
+   * Writes a checkpoint of the latest version (or `version`) and updates `_last_checkpoint`: a V2 checkpoint
+   * (UUID-named file, parquet sidecars under `_delta_log/_sidecars/`, classic-named compatibility copy) when
+   * `delta.checkpointPolicy` is `v2`; else a classic one, written in parts when it holds more than `partSize`
+   * actions (default: the `delta-ts.checkpoint.partSize` table property, else one file).
+   * Errors: INVALID_ARGUMENT for a `partSize` that is not a positive integer; VERSION_NOT_FOUND for a version
+   * not in the log.
    */
-  async checkpoint(options: { version?: number; signal?: AbortSignal } = {}): Promise<CheckpointResult> {
-    checkOptions('checkpoint', options, VERSION_OPTIONS)
-    return checkpointSnapshot(await this.snapshot({ version: options.version, signal: options.signal }), options.signal)
+  async checkpoint(options: CheckpointOptions = {}): Promise<CheckpointResult> {
+    checkOptions('checkpoint', options, CHECKPOINT_OPTIONS)
+    const { version, ...rest } = options
+    return checkpointSnapshot(await this.snapshot({ version, signal: options.signal }), rest)
   }
 
   /**
@@ -454,7 +465,8 @@ export class DeltaTable {
 
   /**
    * Deletes data files the table no longer references and that were removed longer ago than the retention
-   * (default 168 hours). `dryRun` lists them only. Never touches `_delta_log`.
+   * (default 168 hours), and V2 checkpoint sidecars no checkpoint references. `dryRun` lists them only. Touches
+   * nothing else in `_delta_log`.
    */
   async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
     checkOptions('vacuum', options, VACUUM_OPTIONS)

@@ -47,7 +47,8 @@ export async function readParquetActions(
  * Reads a parquet checkpoint (or sidecar) file as {@link readParquetActions} does, but keeps the `add` column
  * as Arrow data (one struct Data per decoded batch; rows whose `add.path` is null hold another action) and
  * converts only the other actions (protocol, metaData, txn, remove, domainMetadata, sidecar, ...), row by row
- * for the rows that hold one.
+ * for the rows that hold one. `options.columns` narrows the projection further (e.g. to `sidecar` alone, to
+ * find what a checkpoint references without decoding its files).
  *
  * @throws DeltaError as {@link readParquetActions}.
  */
@@ -55,7 +56,7 @@ export async function readParquetCheckpoint(
   storage: Storage,
   path: string,
   signal?: AbortSignal,
-  options: { decoder?: ParquetDecoder } = {},
+  options: { decoder?: ParquetDecoder; columns?: readonly string[] } = {},
 ): Promise<{ actions: Action[]; adds: Data<Struct>[] }> {
   let bytes: Uint8Array
   try {
@@ -71,7 +72,7 @@ export async function readParquetCheckpoint(
       kind: 'table',
       size: bytes.length,
       ranges: [{ start: 0, bytes }],
-      columns: REPLAY_COLUMNS,
+      columns: options.columns ? REPLAY_COLUMNS.filter((c) => options.columns?.includes(c)) : REPLAY_COLUMNS,
       batchSize: 65536,
     })
   } catch (err) {

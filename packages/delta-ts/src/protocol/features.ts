@@ -37,6 +37,7 @@ export const SUPPORTED_WRITER_FEATURES: ReadonlySet<string> = new Set([
   'identityColumns',
   'rowTracking',
   'clustering',
+  'v2Checkpoint',
 ])
 
 /** Reader features implied by a legacy reader version. */
@@ -120,6 +121,7 @@ export function featuresInUse(metadata: MetadataAction): Set<string> {
   if (conf['delta.enableChangeDataFeed'] === 'true') used.add('changeDataFeed')
   if (conf['delta.appendOnly'] === 'true') used.add('appendOnly')
   if (conf['delta.enableRowTracking'] === 'true') used.add('rowTracking')
+  if ((conf['delta.checkpointPolicy'] ?? '').toLowerCase() === 'v2') used.add('v2Checkpoint')
   let schema: StructType | undefined
   try {
     schema = parseSchemaString(metadata.schemaString)

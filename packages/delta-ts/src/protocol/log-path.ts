@@ -69,6 +69,14 @@ export function classicCheckpointPath(version: number): string {
   return `${LOG_DIR}${padVersion(version)}.checkpoint.parquet`
 }
 
+/** `_delta_log/N.checkpoint.o.p.parquet`: part `part` (1-based) of a `parts`-part checkpoint. */
+export function multipartCheckpointPath(version: number, part: number, parts: number): string {
+  return `${LOG_DIR}${padVersion(version)}.checkpoint.${String(part).padStart(10, '0')}.${String(parts).padStart(10, '0')}.parquet`
+}
+
+/** Where V2 checkpoint sidecars live (PROTOCOL.md §Sidecar Files). */
+export const SIDECAR_DIR = `${LOG_DIR}_sidecars/`
+
 export const LAST_CHECKPOINT_PATH = `${LOG_DIR}_last_checkpoint`
 
 export function padVersion(version: number): string {

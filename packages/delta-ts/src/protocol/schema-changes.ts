@@ -268,6 +268,7 @@ export const FEATURE_REQUIREMENTS: Record<string, FeatureRequirement> = {
   domainMetadata: { name: 'domainMetadata', reader: false },
   clustering: { name: 'clustering', reader: false },
   vacuumProtocolCheck: { name: 'vacuumProtocolCheck', reader: true },
+  v2Checkpoint: { name: 'v2Checkpoint', reader: true },
 }
 
 /**

@@ -49,6 +49,8 @@ const KNOWN_PROPERTIES: Record<string, ValueCheck> = {
   'delta.checkpointInterval': positiveInteger,
   'delta.checkpoint.writeStatsAsJson': boolean,
   'delta.checkpoint.writeStatsAsStruct': boolean,
+  'delta.checkpointPolicy': oneOf('classic', 'v2'),
+  'delta-ts.checkpoint.partSize': positiveInteger,
   'delta.dataSkippingNumIndexedCols': integerFromMinusOne,
   'delta.deletedFileRetentionDuration': interval('interval 7 days'),
   'delta.logRetentionDuration': interval('interval 30 days'),
