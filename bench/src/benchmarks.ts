@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import * as arrow from 'apache-arrow'
 import { DeltaTable } from 'delta-ts'
 import { writeGeneratedData } from 'ecommerce-etl'
-import { dayString, generateRows, writeInputParquet, writeSyntheticLog } from './data.js'
+import { dayString, generateInput, type InputSpec, writeInputParquet, writeSyntheticLog } from './data.js'
 import { type ChildReport, type ProfileSummary, pythonAvailable, runNodeCase, runPythonCase } from './harness.js'
 import { median, repoRoot, round } from './util.js'
 
@@ -156,9 +156,23 @@ const profiled = (name: string, params: Record<string, unknown>) => async () =>
 // ---------------------------------------------------------------------------------------------------------
 // Shared generated inputs (cached: generation is deterministic, so an existing file is the same data).
 
-async function inputParquet(file: string, rows: number, seed: number, days = 30): Promise<string> {
-  if (!existsSync(file)) await writeInputParquet(file, generateRows(rows, { seed, days }))
-  return file
+/**
+ * A bench input: the Parquet file the Python side (and setup) reads, and the spec it was written from. Node
+ * children that are measured make the same rows from the spec in Arrow JS (`gen`, see child.ts `loadInput`):
+ * decoding the file with parquet-wasm on their main thread would leave a wasm heap the size of the input in
+ * their peak RSS, which delta-rs (reading with pyarrow) does not pay.
+ */
+interface Input {
+  input: string
+  gen: InputSpec
+}
+
+const INPUT_NOTE =
+  'input rows: delta-rs reads the input Parquet file with pyarrow; the delta-ts (and raw parquet-wasm) children make the same rows in Arrow JS from the seeded generator the file was written from (bench/src/data.ts), untimed, so no parquet-wasm heap from loading the input counts in their peak RSS'
+
+async function inputParquet(file: string, spec: InputSpec): Promise<Input> {
+  if (!existsSync(file)) await writeInputParquet(file, generateInput(spec))
+  return { input: file, gen: spec }
 }
 
 async function logTable(dir: string, commits: number): Promise<string> {
@@ -450,9 +464,9 @@ const scanBench: Benchmark = {
   async run(ctx) {
     const s = sizes(ctx)
     const notes: string[] = []
-    const input = await inputParquet(path.join(ctx.work, `rows-${s.rows}.parquet`), s.rows, 1)
+    const input = await inputParquet(path.join(ctx.work, `rows-${s.rows}.parquet`), { rows: s.rows, seed: 1 })
     const dir = path.join(ctx.work, `scan-${s.rows}`)
-    const made = await runNodeCase('makeTable', { input, dir })
+    const made = await runNodeCase('makeTable', { ...input, dir })
     const files = made.extra.files as string[]
     const cases: CaseResult[] = []
     for (const [name, columns] of [
@@ -492,18 +506,20 @@ const appendBench: Benchmark = {
   async run(ctx) {
     const s = sizes(ctx)
     const notes: string[] = []
-    const input = await inputParquet(path.join(ctx.work, `rows-${s.rows}.parquet`), s.rows, 1)
+    const input = await inputParquet(path.join(ctx.work, `rows-${s.rows}.parquet`), { rows: s.rows, seed: 1 })
     const cases: CaseResult[] = []
-    const raw = side(await runNodeCase('rawWrite', { input, dir: path.join(ctx.work, 'append-raw'), reps: ctx.reps }))
+    const raw = side(
+      await runNodeCase('rawWrite', { ...input, dir: path.join(ctx.work, 'append-raw'), reps: ctx.reps }),
+    )
     const rawPool = side(
-      await runNodeCase('rawWritePool', { input, dir: path.join(ctx.work, 'append-raw-pool'), reps: ctx.reps }),
+      await runNodeCase('rawWritePool', { ...input, dir: path.join(ctx.work, 'append-raw-pool'), reps: ctx.reps }),
     )
     for (const partitioned of [false, true]) {
       const dir = path.join(ctx.work, partitioned ? 'append-ts-part' : 'append-ts')
-      const params = { input, dir, reps: ctx.reps, partitioned }
+      const params = { ...input, dir, reps: ctx.reps, partitioned }
       const ts = side(await runNodeCase('append', params))
       const rs = await py(
-        { op: 'append', input, dir: path.join(ctx.work, 'append-rs'), reps: ctx.reps, partitioned },
+        { op: 'append', input: input.input, dir: path.join(ctx.work, 'append-rs'), reps: ctx.reps, partitioned },
         notes,
       )
       const c = caseResult(
@@ -532,6 +548,7 @@ const appendBench: Benchmark = {
     await rm(path.join(ctx.work, 'append-raw-pool'), { recursive: true, force: true })
     notes.push(
       'all sides write zstd; raw baseline = parquet-wasm encode of the whole input into one file with delta-ts writer properties, single-threaded (no split, no stats JSON, no commit); the pool baseline in each case note encodes one slice per core on worker threads',
+      INPUT_NOTE,
     )
     return { params: { rows: s.rows, reps: ctx.reps }, cases, notes }
   },
@@ -677,31 +694,34 @@ const mergeBench: Benchmark = {
   async run(ctx) {
     const s = sizes(ctx)
     const notes: string[] = []
-    const target = await inputParquet(path.join(ctx.work, `merge-target-${s.mergeTarget}.parquet`), s.mergeTarget, 2)
-    const sourceFile = path.join(ctx.work, `merge-source-${s.mergeSource}.parquet`)
-    if (!existsSync(sourceFile)) {
-      // 10% of the source ids hit existing target rows (evenly spread), 90% are new ids.
-      const src = generateRows(s.mergeSource, { seed: 3 })
-      const matched = Math.floor(s.mergeSource / 10)
-      const step = Math.floor(s.mergeTarget / matched)
-      const ids = new BigInt64Array(s.mergeSource)
-      for (let i = 0; i < s.mergeSource; i++) ids[i] = BigInt(i < matched ? i * step : s.mergeTarget + i)
-      const cols: Record<string, arrow.Vector> = {}
-      for (const f of src.schema.fields) cols[f.name] = f.name === 'id' ? arrow.makeVector(ids) : src.getChild(f.name)!
-      await writeInputParquet(sourceFile, new arrow.Table(cols))
-    }
+    const target = await inputParquet(path.join(ctx.work, `merge-target-${s.mergeTarget}.parquet`), {
+      rows: s.mergeTarget,
+      seed: 2,
+    })
+    // 10% of the source ids hit existing target rows (evenly spread), 90% are new ids.
+    const source = await inputParquet(path.join(ctx.work, `merge-source-${s.mergeSource}.parquet`), {
+      rows: s.mergeSource,
+      seed: 3,
+      mergeTargetRows: s.mergeTarget,
+    })
     const template = path.join(ctx.work, `merge-template-${s.mergeTarget}`)
     if (!existsSync(path.join(template, '_delta_log')))
-      await runNodeCase('makeTable', { input: target, dir: template, partitioned: true })
+      await runNodeCase('makeTable', { ...target, dir: template, partitioned: true })
     const dvTemplate = path.join(ctx.work, `merge-template-dv-${s.mergeTarget}`)
     if (!existsSync(path.join(dvTemplate, '_delta_log')))
-      await runNodeCase('makeTable', { input: target, dir: dvTemplate, partitioned: true, deletionVectors: true })
-    const params = { template, dir: path.join(ctx.work, 'merge-ts'), source: sourceFile, reps: ctx.reps }
+      await runNodeCase('makeTable', { ...target, dir: dvTemplate, partitioned: true, deletionVectors: true })
+    const params = {
+      template,
+      dir: path.join(ctx.work, 'merge-ts'),
+      source: source.input,
+      sourceGen: source.gen,
+      reps: ctx.reps,
+    }
     const dvParams = { ...params, template: dvTemplate }
     const ts = side(await runNodeCase('merge', params))
     const tsDv = side(await runNodeCase('merge', dvParams))
     const rs = await py(
-      { op: 'merge', template, dir: path.join(ctx.work, 'merge-rs'), source: sourceFile, reps: ctx.reps },
+      { op: 'merge', template, dir: path.join(ctx.work, 'merge-rs'), source: source.input, reps: ctx.reps },
       notes,
     )
     const c = caseResult(
@@ -737,6 +757,7 @@ const mergeBench: Benchmark = {
     for (const d of ['merge-ts', 'merge-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
     notes.push(
       'target tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run merges into a fresh copy; whenMatchedUpdateAll + whenNotMatchedInsertAll; baseline of the DV case = delta-ts copy-on-write',
+      INPUT_NOTE,
     )
     return {
       params: { targetRows: s.mergeTarget, sourceRows: s.mergeSource, reps: ctx.reps },
@@ -753,13 +774,13 @@ const deleteBench: Benchmark = {
     const s = sizes(ctx)
     const notes: string[] = []
     const rows = s.mergeTarget
-    const input = await inputParquet(path.join(ctx.work, `merge-target-${rows}.parquet`), rows, 2)
+    const input = await inputParquet(path.join(ctx.work, `merge-target-${rows}.parquet`), { rows, seed: 2 })
     const cow = path.join(ctx.work, `delete-template-cow-${rows}`)
     const dv = path.join(ctx.work, `delete-template-dv-${rows}`)
     if (!existsSync(path.join(cow, '_delta_log')))
-      await runNodeCase('makeTable', { input, dir: cow, partitioned: true })
+      await runNodeCase('makeTable', { ...input, dir: cow, partitioned: true })
     if (!existsSync(path.join(dv, '_delta_log')))
-      await runNodeCase('makeTable', { input, dir: dv, partitioned: true, deletionVectors: true })
+      await runNodeCase('makeTable', { ...input, dir: dv, partitioned: true, deletionVectors: true })
     const predicate = 'id % 100 = 0'
     const tsDv = side(
       await runNodeCase('delete', { template: dv, dir: path.join(ctx.work, 'delete-ts'), predicate, reps: ctx.reps }),
@@ -793,6 +814,7 @@ const deleteBench: Benchmark = {
     for (const d of ['delete-ts', 'delete-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
     notes.push(
       'tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run deletes from a fresh copy; baseline of the DV case = delta-ts copy-on-write',
+      'the delete children load no input rows: they copy the template table (untimed) and delete from it',
     )
     return { params: { rows, predicate, reps: ctx.reps }, cases: [cDv, cCow], notes }
   },

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads'
 import * as arrow from 'apache-arrow'
 import { DeltaTable, type StorageOptions } from 'delta-ts'
 import * as pw from 'parquet-wasm'
-import { readParquetFile, writeSyntheticLog } from './data.js'
+import { generateInput, type InputSpec, readParquetFile, writeSyntheticLog } from './data.js'
 import { RESULT_MARKER } from './harness.js'
 
 type Params = Record<string, unknown>
@@ -88,6 +88,17 @@ async function repeat<T>(reps: number, prepare: () => Promise<void>, fn: () => P
 }
 
 const noop = async () => {}
+
+/**
+ * The rows of a bench input: generated in Arrow JS from its spec (`p[genKey]`, the spec the input file was
+ * written from: the same rows) when given, else decoded from the file `p[fileKey]`. Generating keeps
+ * parquet-wasm's heap (which never shrinks) out of this process's peak RSS; delta-rs's side reads the file
+ * with pyarrow.
+ */
+async function loadInput(p: Params, fileKey = 'input', genKey = 'gen'): Promise<arrow.Table> {
+  const spec = p[genKey] as InputSpec | undefined
+  return spec ? generateInput(spec) : readParquetFile(str(p, fileKey))
+}
 
 const cases: Record<string, CaseFn> = {
   /** Full snapshot load: open (log listing + replay) and list the active files. */
@@ -277,7 +288,7 @@ const cases: Record<string, CaseFn> = {
 
   /** Append the input rows to a new table (created untimed before each run). */
   async append(p) {
-    const input = await readParquetFile(str(p, 'input'))
+    const input = await loadInput(p)
     const dir = str(p, 'dir')
     const partitionBy = p.partitioned ? ['date'] : []
     const [runsMs, r] = await repeat(
@@ -293,7 +304,7 @@ const cases: Record<string, CaseFn> = {
 
   /** Baseline: encode the same rows with parquet-wasm (delta-ts's writer properties) and write one file. */
   async rawWrite(p) {
-    const input = await readParquetFile(str(p, 'input'))
+    const input = await loadInput(p)
     const dir = str(p, 'dir')
     await mkdir(dir, { recursive: true })
     const [runsMs, size] = await repeat(num(p, 'reps'), noop, async () => {
@@ -317,7 +328,7 @@ const cases: Record<string, CaseFn> = {
    * with the whole machine; workers are started (and their wasm compiled) before the timed region.
    */
   async rawWritePool(p) {
-    const input = await readParquetFile(str(p, 'input'))
+    const input = await loadInput(p)
     const dir = str(p, 'dir')
     await mkdir(dir, { recursive: true })
     const n = Number(p.workers ?? availableParallelism())
@@ -380,7 +391,7 @@ parentPort.on('message', (ipc) => {
 
   /** MERGE the source into a fresh copy of the target (copied untimed before each run). */
   async merge(p) {
-    const source = await readParquetFile(str(p, 'source'))
+    const source = await loadInput(p, 'source', 'sourceGen')
     const dir = str(p, 'dir')
     const [runsMs, r] = await repeat(
       num(p, 'reps'),
@@ -462,7 +473,7 @@ parentPort.on('message', (ipc) => {
 
   /** Setup (untimed by callers): write the input into a new delta-ts table. */
   async makeTable(p) {
-    const input = await readParquetFile(str(p, 'input'))
+    const input = await loadInput(p)
     const dir = str(p, 'dir')
     await rm(dir, { recursive: true, force: true })
     const t = await DeltaTable.create(dir, {

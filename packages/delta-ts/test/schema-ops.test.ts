@@ -254,7 +254,7 @@ describe('type widening on write', () => {
 })
 
 describe('setProperties / unsetProperties', () => {
-  it('validates known values, upgrades the protocol for deletion vectors and change data feed, refuses v2 checkpoints and row tracking by name, unsets', async () => {
+  it('validates known values, upgrades the protocol for deletion vectors and change data feed, refuses v2 checkpoints and Iceberg compatibility by name, unsets', async () => {
     const dir = tmp('props')
     const table = await DeltaTable.create(dir, { schema: SCHEMA })
     const err = async (p: Promise<unknown>): Promise<any> => p.catch((e) => e)
@@ -263,7 +263,7 @@ describe('setProperties / unsetProperties', () => {
     const v2 = await err(table.setProperties({ 'delta.checkpointPolicy': 'v2' }))
     expect(v2.code).toBe('UNSUPPORTED_FEATURE')
     expect(v2.message).toContain('v2Checkpoint')
-    expect((await err(table.setProperties({ 'delta.enableRowTracking': 'true' }))).code).toBe('UNSUPPORTED_FEATURE')
+    expect((await err(table.setProperties({ 'delta.enableIcebergCompatV2': 'true' }))).code).toBe('UNSUPPORTED_FEATURE')
     expect((await err(table.setProperties({ 'delta.columnMapping.mode': 'id' }))).code).toBe('UNSUPPORTED_FEATURE')
     expect(await table.version()).toBe(0)
 

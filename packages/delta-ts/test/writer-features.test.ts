@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as arrow from 'apache-arrow'
@@ -309,12 +309,234 @@ describe('row tracking', () => {
       [3n, 3n, 2n],
       [4n, 4n, 2n],
     ])
-    // Copy-on-write DML would give moved rows new ids: refused until materialized row ids are written.
-    const err = await expectError(table.update({ predicate: 'id = 1', set: { name: "'x'" } }), 'UNSUPPORTED_FEATURE')
-    expect(err.message).toContain('row tracking')
     // Whole-file deletes keep every other row's id.
     await table.delete('true')
     expect(readdirSync(path.join(dir, '_delta_log')).length).toBeGreaterThan(3)
+  })
+
+  /** [id, name, row_id, row_commit_version] of every row, by id. */
+  async function tracked(table: DeltaTable) {
+    const t = await (await table.snapshot())
+      .scan({ columns: ['id', 'name', '_metadata.row_id', '_metadata.row_commit_version'] })
+      .toArrow()
+    return t
+      .toArray()
+      .map((r) => [r.id, r.name, r['_metadata.row_id'], r['_metadata.row_commit_version']])
+      .sort((a, b) => Number(a[0] - b[0]))
+  }
+  const rows = (ids: bigint[], names: string[]) => arrow.tableFromArrays({ id: BigInt64Array.from(ids), name: names })
+
+  it('copy-on-write UPDATE, DELETE, MERGE and OPTIMIZE keep row ids; changed rows get the new commit version, inserts fresh ids', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, { schema: IDS, properties: { 'delta.enableRowTracking': 'true' } })
+    const conf = (await table.snapshot()).properties
+    expect(conf['delta.rowTracking.materializedRowIdColumnName']).toMatch(/^_row-id-col-[0-9a-f-]{36}$/)
+    expect(conf['delta.rowTracking.materializedRowCommitVersionColumnName']).toMatch(
+      /^_row-commit-version-col-[0-9a-f-]{36}$/,
+    )
+    await table.write(rows([1n, 2n, 3n], ['a', 'b', 'c'])) // v1: row ids 0..2
+    await table.write(rows([4n, 5n], ['d', 'e'])) // v2: row ids 3..4
+    const v3 = await table.update({ predicate: 'id = 2', set: { name: "'B'" } })
+    expect(v3.version).toBe(3)
+    expect(await tracked(table)).toEqual([
+      [1n, 'a', 0n, 1n],
+      [2n, 'B', 1n, 3n],
+      [3n, 'c', 2n, 1n],
+      [4n, 'd', 3n, 2n],
+      [5n, 'e', 4n, 2n],
+    ])
+    // The rewritten file has a fresh baseRowId past the high-water mark; the ids live in its materialized column.
+    const add3 = commitActions(dir, 3).find((a) => a.add)!.add
+    expect([add3.baseRowId, add3.defaultRowCommitVersion]).toEqual([5, 3])
+    expect(JSON.parse(action(dir, 3, 'domainMetadata').configuration)).toEqual({ rowIdHighWaterMark: 7 })
+
+    await table.delete('id = 4') // v4: copy-on-write (no deletion vectors): e keeps id 4 and version 2
+    await table
+      .merge(rows([3n, 6n, 7n], ['C', 'f', 'g']), { on: 'target.id = source.id' })
+      .whenMatchedUpdate({ set: { name: 'source.name' } })
+      .whenNotMatchedInsert({ values: { id: 'source.id', name: 'source.name' } })
+      .execute() // v5
+    const afterMerge = await tracked(table)
+    expect(afterMerge.slice(0, 4)).toEqual([
+      [1n, 'a', 0n, 1n],
+      [2n, 'B', 1n, 3n],
+      [3n, 'C', 2n, 5n],
+      [5n, 'e', 4n, 2n],
+    ])
+    // Inserted rows: fresh ids above every id handed out before (high-water mark 7 after v3, 8 after v4).
+    const inserted = afterMerge.slice(4)
+    expect(inserted.map((r) => [r[0], r[1], r[3]])).toEqual([
+      [6n, 'f', 5n],
+      [7n, 'g', 5n],
+    ])
+    for (const r of inserted) expect(r[2]).toBeGreaterThan(8n)
+    const ids = afterMerge.map((r) => r[2])
+    expect(new Set(ids).size).toBe(ids.length)
+
+    const before = await tracked(table)
+    const opt = await table.optimize()
+    expect(opt.metrics.numFilesRemoved).toBeGreaterThan(1)
+    expect(opt.metrics.numFilesAdded).toBe(1)
+    expect(await tracked(table)).toEqual(before)
+    await table.write(rows([8n], ['h']))
+    const z = await table.optimize({ zOrderBy: ['id'] })
+    expect(z.metrics.numFilesAdded).toBe(1)
+    const last = await tracked(table)
+    expect(last.slice(0, -1)).toEqual(before)
+    expect(last.at(-1)?.slice(0, 2)).toEqual([8n, 'h'])
+  })
+
+  it('deletion-vector DML on a row-tracking table: UPDATE and MERGE keep row ids, the marked files keep theirs', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: IDS,
+      properties: { 'delta.enableRowTracking': 'true', 'delta.enableDeletionVectors': 'true' },
+    })
+    await table.write(rows([1n, 2n, 3n], ['a', 'b', 'c'])) // v1: row ids 0..2
+    await table.update({ predicate: 'id = 2', set: { name: "'B'" } }) // v2
+    expect(commitActions(dir, 2).some((a) => a.add?.deletionVector)).toBe(true)
+    await table
+      .merge(rows([3n, 4n], ['C', 'd']), { on: 'target.id = source.id' })
+      .whenMatchedUpdate({ set: { name: 'source.name' } })
+      .whenNotMatchedInsert({ values: { id: 'source.id', name: 'source.name' } })
+      .execute() // v3
+    const after = await tracked(table)
+    expect(after.slice(0, 3)).toEqual([
+      [1n, 'a', 0n, 1n],
+      [2n, 'B', 1n, 2n],
+      [3n, 'C', 2n, 3n],
+    ])
+    expect(after[3].slice(0, 2)).toEqual([4n, 'd'])
+    expect(after[3][2]).toBeGreaterThan(2n)
+    expect(after[3][3]).toBe(3n)
+  })
+
+  it('row tracking with change data feed: UPDATE keeps row ids and the change feed holds the table columns only', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: IDS,
+      properties: { 'delta.enableRowTracking': 'true', 'delta.enableChangeDataFeed': 'true' },
+    })
+    await table.write(rows([1n, 2n], ['a', 'b']))
+    await table.update({ predicate: 'id = 2', set: { name: "'B'" } })
+    expect(await tracked(table)).toEqual([
+      [1n, 'a', 0n, 1n],
+      [2n, 'B', 1n, 2n],
+    ])
+    const cdc = commitActions(dir, 2).filter((a) => a.cdc)
+    expect(cdc.length).toBeGreaterThan(0)
+    const feed = await (await table.changes({ startingVersion: 2 })).toArrow()
+    expect(feed.schema.fields.map((f) => f.name).slice(0, 2)).toEqual(['id', 'name'])
+    expect(feed.schema.fields.some((f) => f.name.startsWith('_row-'))).toBe(false)
+    const kinds = feed
+      .toArray()
+      .map((r) => [r.id, r.name, r._change_type])
+      .sort((x, y) => String(x[2]).localeCompare(String(y[2])))
+    expect(kinds).toEqual([
+      [2n, 'B', 'update_postimage'],
+      [2n, 'b', 'update_preimage'],
+    ])
+  })
+
+  it('partitioned table: an UPDATE that moves rows to another partition keeps their row ids', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: IDS,
+      partitionBy: ['name'],
+      properties: { 'delta.enableRowTracking': 'true' },
+    })
+    await table.write(rows([1n, 2n, 3n, 4n], ['p', 'q', 'p', 'q']))
+    const ids = new Map((await tracked(table)).map((r) => [r[0], r[2]]))
+    await table.update({ predicate: 'id <= 2', set: { name: "'r'" } })
+    const after = await tracked(table)
+    expect(after.map((r) => [r[0], r[1], r[2], r[3]])).toEqual([
+      [1n, 'r', ids.get(1n), 2n],
+      [2n, 'r', ids.get(2n), 2n],
+      [3n, 'p', ids.get(3n), 1n],
+      [4n, 'q', ids.get(4n), 1n],
+    ])
+  })
+
+  it('column mapping (name mode) with row tracking: UPDATE and OPTIMIZE keep row ids', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, {
+      schema: IDS,
+      properties: { 'delta.enableRowTracking': 'true', 'delta.columnMapping.mode': 'name' },
+    })
+    await table.write(rows([1n, 2n], ['a', 'b']))
+    await table.write(rows([3n], ['c']))
+    await table.update({ predicate: 'id = 1', set: { name: "'A'" } })
+    await table.optimize()
+    expect(await tracked(table)).toEqual([
+      [1n, 'A', 0n, 3n],
+      [2n, 'b', 1n, 1n],
+      [3n, 'c', 2n, 2n],
+    ])
+  })
+
+  it('setProperties enables row tracking on a table with data: backfills row ids in one commit, then DML keeps them', async () => {
+    const dir = tmp()
+    const table = await DeltaTable.create(dir, { schema: IDS })
+    await table.write(rows([1n, 2n], ['a', 'b']))
+    await table.write(rows([3n], ['c']))
+    await table.setProperties({ 'delta.enableRowTracking': 'true' }) // v3
+    const snap = await table.snapshot()
+    expect(snap.protocol.writerFeatures).toEqual(expect.arrayContaining(['rowTracking', 'domainMetadata']))
+    expect(snap.properties['delta.rowTracking.materializedRowIdColumnName']).toMatch(/^_row-id-col-/)
+    const v3 = commitActions(dir, 3)
+    const readds = v3.filter((a) => a.add).map((a) => a.add)
+    expect(readds).toHaveLength(2)
+    expect(readds.every((a) => a.dataChange === false && a.defaultRowCommitVersion === 3)).toBe(true)
+    // Consecutive ranges from 0, one per file (in the snapshot's file order).
+    const ranges = readds
+      .map((a) => [a.baseRowId, a.baseRowId + JSON.parse(a.stats).numRecords - 1])
+      .sort((x, y) => x[0] - y[0])
+    expect(ranges.flat()[0]).toBe(0)
+    expect(ranges[1][0]).toBe(ranges[0][1] + 1)
+    expect(ranges[1][1]).toBe(2)
+    expect(JSON.parse(action(dir, 3, 'domainMetadata').configuration)).toEqual({ rowIdHighWaterMark: 2 })
+    const before = await tracked(table)
+    expect(before.map((r) => r[2]).sort()).toEqual([0n, 1n, 2n])
+    expect(before.every((r) => r[3] === 3n)).toBe(true)
+    await table.update({ predicate: 'id = 3', set: { name: "'C'" } })
+    const after = await tracked(table)
+    expect(after.map((r) => r[2])).toEqual(before.map((r) => r[2]))
+    expect(after.find((r) => r[0] === 3n)?.[3]).toBe(4n)
+  })
+
+  it('a row-tracking table whose configuration names no materialized columns refuses copy-on-write DML with UNSUPPORTED_FEATURE', async () => {
+    const dir = tmp()
+    // A log as a writer that never assigns materialized column names would leave it (hand-written version 0).
+    mkdirSync(path.join(dir, '_delta_log'))
+    const schema = {
+      type: 'struct',
+      fields: [
+        { name: 'id', type: 'long', nullable: true, metadata: {} },
+        { name: 'name', type: 'string', nullable: true, metadata: {} },
+      ],
+    }
+    const v0 = [
+      { protocol: { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['domainMetadata', 'rowTracking'] } },
+      {
+        metaData: {
+          id: '9c3c0a5e-8a4f-4f43-9d8c-2f3c1d1f0a11',
+          format: { provider: 'parquet', options: {} },
+          schemaString: JSON.stringify(schema),
+          partitionColumns: [],
+          configuration: { 'delta.enableRowTracking': 'true' },
+          createdTime: 0,
+        },
+      },
+    ]
+    writeFileSync(
+      path.join(dir, '_delta_log', `${'0'.padStart(20, '0')}.json`),
+      v0.map((a) => JSON.stringify(a)).join('\n'),
+    )
+    const table = await DeltaTable.open(dir)
+    await table.write(rows([1n, 2n], ['a', 'b']))
+    const err = await expectError(table.update({ predicate: 'id = 1', set: { name: "'x'" } }), 'UNSUPPORTED_FEATURE')
+    expect(err.message).toContain('materializedRowIdColumnName')
+    expect((await table.snapshot()).version).toBe(1)
   })
 
   it('a writer that loses the race re-assigns its row ids after the winner', async () => {

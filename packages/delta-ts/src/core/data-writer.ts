@@ -2,6 +2,7 @@ import * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { adoptRecordBatch, adoptTable, isArrowRecordBatch, isArrowTable } from '../arrow/adopt.js'
 import { concatBatches } from '../arrow/concat.js'
+import { nullData } from '../arrow/convert.js'
 import { groupRows, mostlyUniqueColumns } from '../arrow/partition.js'
 import { scalarReader } from '../arrow/scalar.js'
 import { enforceSchema } from '../arrow/schema-evolution.js'
@@ -22,6 +23,7 @@ import {
   type StructType,
 } from '../protocol/schema.js'
 import type { Storage } from '../storage/types.js'
+import type { RowTrackingColumns } from './row-tracking.js'
 import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor } from './write-rules.js'
 
 /**
@@ -79,6 +81,12 @@ export interface WriteDataFilesOptions {
    * transaction commits the new high-water marks. Without it identity values are written as they are.
    */
   identity?: IdentityAllocator
+  /**
+   * Row tracking's materialized columns (core/row-tracking.ts): input batches may carry Int64 columns of these
+   * names after the table's columns (absent: null); they are written as the file's last two columns, without
+   * stats, and bypass schema enforcement and write rules.
+   */
+  rowTrackingColumns?: RowTrackingColumns
   /** The rows are new rows from the caller (append): see `ApplyRulesOptions.newRows` in write-rules.ts. */
   newRows?: boolean
   /**
@@ -163,7 +171,17 @@ export async function writeDataFiles(
   const dataFields = options.schema.fields.filter((f) => !partitionSet.has(f.name))
   if (dataFields.length === 0)
     throw new DeltaError('INVALID_ARGUMENT', 'a data file needs at least one non-partition column')
-  const fileSchema = new arrow.Schema(dataFields.map((f) => deltaToArrowField(f, { columnMapping: mode })))
+  const tracking = options.rowTrackingColumns
+  const trackingFields = tracking
+    ? [
+        new arrow.Field(tracking.rowId, new arrow.Int64(), true),
+        new arrow.Field(tracking.rowCommitVersion, new arrow.Int64(), true),
+      ]
+    : []
+  const fileSchema = new arrow.Schema([
+    ...dataFields.map((f) => deltaToArrowField(f, { columnMapping: mode })),
+    ...trackingFields,
+  ])
 
   // The table's CHECK constraints, invariants, generated and identity columns: applied to every batch before
   // any of its rows is buffered, so a violating write leaves at most orphan files and commits nothing.
@@ -220,7 +238,12 @@ export async function writeDataFiles(
           configuration: options.configuration,
           columnMappingMode: mode,
         })
-    const physical = toPhysical(logical, dataFields, fileSchema, mode)
+    const physical = toPhysical(
+      logical,
+      [...dataFields.map((f) => f.name), ...trackingFields.map((f) => f.name)],
+      fileSchema,
+      mode,
+    )
     const request = encodeRequest(physical, {
       codec,
       maxRowGroupRows: options.maxRowGroupRows,
@@ -313,15 +336,17 @@ export async function writeDataFiles(
     for await (const batch of toBatches(data)) {
       throwIfAborted(options.signal)
       if (batch.numRows === 0) continue
+      const [tableRows, trackingData] = tracking ? splitTrackingColumns(batch, trackingFields) : [batch, []]
       // Callers that already ran enforceSchema (table.write) say so, sparing a second pass over every batch.
       let conformed = options.dataConformsToSchema
-        ? new arrow.Table([batch])
-        : enforceSchema(batch, { tableSchema: enforceAgainst, schemaMode: 'strict' }).data
+        ? new arrow.Table([tableRows])
+        : enforceSchema(tableRows, { tableSchema: enforceAgainst, schemaMode: 'strict' }).data
       if (activeRules) {
         const ruleOptions = { identity: options.identity, newRows: options.newRows }
         conformed = new arrow.Table(conformed.batches.map((b) => applyWriteRules(b, activeRules, ruleOptions)))
       }
       options.observe?.(batch, conformed)
+      if (tracking) conformed = appendColumns(conformed, trackingFields, trackingData)
       if (partitionFields.length === 0) {
         await place([{ values: {}, rows: conformed }])
         continue
@@ -375,15 +400,54 @@ function tableBytes(t: arrow.Table): number {
   return n
 }
 
+/**
+ * The table columns of an input batch and its row-tracking columns (by name; all-null columns when absent).
+ */
+function splitTrackingColumns(
+  batch: arrow.RecordBatch,
+  trackingFields: arrow.Field[],
+): [arrow.RecordBatch, arrow.Data[]] {
+  const names = new Set(trackingFields.map((f) => f.name))
+  const keep = batch.schema.fields.flatMap((f, i) => (names.has(f.name) ? [] : [i]))
+  const tracking = trackingFields.map((f) => {
+    const i = batch.schema.fields.findIndex((x) => x.name === f.name)
+    return i >= 0 ? batch.data.children[i] : nullData(f.type, batch.numRows)
+  })
+  if (keep.length === batch.schema.fields.length) return [batch, tracking]
+  const fields = keep.map((i) => batch.schema.fields[i])
+  const data = arrow.makeData({
+    type: new arrow.Struct(fields),
+    length: batch.numRows,
+    nullCount: 0,
+    children: keep.map((i) => batch.data.children[i]),
+  })
+  return [new arrow.RecordBatch(new arrow.Schema(fields), data), tracking]
+}
+
+/** `t` with `columns` (covering all of its rows, in order) appended to every batch. */
+function appendColumns(t: arrow.Table, fields: arrow.Field[], columns: arrow.Data[]): arrow.Table {
+  let offset = 0
+  const schema = new arrow.Schema([...t.schema.fields, ...fields])
+  const batches = t.batches.map((b) => {
+    const children = [...b.data.children, ...columns.map((c) => c.slice(offset, b.numRows))]
+    offset += b.numRows
+    return new arrow.RecordBatch(
+      schema,
+      arrow.makeData({ type: new arrow.Struct(schema.fields), length: b.numRows, nullCount: 0, children }),
+    )
+  })
+  return new arrow.Table(schema, batches)
+}
+
 /** Drops partition columns and re-labels the data with the file schema (same buffers, physical names). */
 function toPhysical(
   logical: arrow.Table,
-  dataFields: StructField[],
+  dataColumns: string[],
   fileSchema: arrow.Schema,
   mode: ColumnMappingMode,
 ): arrow.Table {
   const batches = logical.batches.map((b) => {
-    const children = dataFields.map((f, j) => retype(b.getChild(f.name)!.data[0], fileSchema.fields[j].type, mode))
+    const children = dataColumns.map((name, j) => retype(b.getChild(name)!.data[0], fileSchema.fields[j].type, mode))
     return new arrow.RecordBatch(
       fileSchema,
       arrow.makeData({ type: new arrow.Struct(fileSchema.fields), length: b.numRows, nullCount: 0, children }),

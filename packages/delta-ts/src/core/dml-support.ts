@@ -100,8 +100,9 @@ export async function rewriteMatchingRows(
       const deleted = new Int32Array(count)
       for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) deleted[k++] = i
       const changed = transform?.(takeRows(batch, deleted))
-      // UPDATE: every matching row is replaced by its new version (an update pre-image).
-      return changed ? { deleted, updated: deleted, added: [changed] } : { deleted }
+      // UPDATE: every matching row is replaced by its new version (an update pre-image); row k of `changed`
+      // is the new version of row deleted[k] (it keeps that row's id under row tracking).
+      return changed ? { deleted, updated: deleted, added: [changed], addedFrom: [deleted] } : { deleted }
     },
     signal,
   })

@@ -998,6 +998,8 @@ export async function executeMerge(
     // The deleted rows that update clauses replace (update pre-images for the change data feed).
     const updated: number[] = []
     const added: arrow.RecordBatch[] = []
+    // Per batch of `added`: the target rows its rows are new versions of (row ids carry over, rewrite.ts).
+    const addedFrom: number[][] = []
     // WHEN MATCHED, in order.
     if (matched.length > 0 && pairT.length > 0) {
       const r = resolverFor(pairs)
@@ -1012,6 +1014,7 @@ export async function executeMerge(
           continue
         }
         metrics.numTargetRowsMatchedUpdated += sel.length
+        addedFrom.push(sel.map((j) => pairT[j]))
         for (const j of sel) updated.push(pairT[j])
         const sub = takeRows(pairs, Int32Array.from(sel))
         const sr = resolverFor(sub)
@@ -1040,6 +1043,7 @@ export async function executeMerge(
             continue
           }
           metrics.numTargetRowsNotMatchedBySourceUpdated += sel.length
+          addedFrom.push(sel.map((j) => un[j]))
           for (const j of sel) updated.push(un[j])
           const sub = takeRows(ctx, Int32Array.from(sel))
           const sr = resolverFor(sub)
@@ -1051,7 +1055,7 @@ export async function executeMerge(
         }
       }
     }
-    return deleted.length === 0 ? undefined : { deleted, updated, added }
+    return deleted.length === 0 ? undefined : { deleted, updated, added, addedFrom }
   }
 
   /** WHEN NOT MATCHED (insert), in order, over the source rows no target row matched. */

@@ -5,6 +5,7 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import { writeDataFiles } from './data-writer.js'
 import { bindPredicate, predicateSql } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
+import { rowIdCarrier } from './row-tracking.js'
 import type { Snapshot } from './snapshot.js'
 import { type CommitOptions, Transaction } from './transaction.js'
 import { clusterLayout, planClusterBins, rewriteClustered } from './zorder.js'
@@ -169,12 +170,18 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
       })
   const adds: AddAction[] = []
   const removed: FileEntry[] = []
+  // Row tracking: compacted rows keep their row ids and row commit versions (materialized columns).
+  const ids = rowIdCarrier(snapshot)
+  const compacted = async function* (bin: FileEntry[]) {
+    for await (const b of snapshot.scan({ files: bin, columns: ids.scanColumns, signal: options.signal }).batches())
+      yield ids.copied(b)
+  }
   const partitions = new Set<string>()
   for (const bin of bins) {
     if (options.signal?.aborted) throw new DeltaError('ABORTED', 'optimize aborted', { cause: options.signal.reason })
     const written = layout
       ? await rewriteClustered(snapshot, bin, layout, target, options.signal)
-      : await writeDataFiles(snapshot.storage, snapshot.scan({ files: bin, signal: options.signal }).batches(), {
+      : await writeDataFiles(snapshot.storage, compacted(bin), {
           schema: snapshot.schema,
           partitionColumns: snapshot.partitionColumns,
           configuration: snapshot.properties,
@@ -182,6 +189,7 @@ export async function optimizeTable(snapshot: Snapshot, options: OptimizeOptions
           targetFileSize: target,
           // Compaction moves rows that are already in the table: no constraint or generated value can change.
           skipWriteRules: true,
+          rowTrackingColumns: ids.writerColumns,
           signal: options.signal,
         })
     for (const a of written) adds.push({ ...a, dataChange: false })

@@ -8,6 +8,7 @@ import { ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import { writeDataFiles } from './data-writer.js'
 import { deletionVectorsEnabled, type FileDeletion, writeDeletionVectors } from './deletion-vector-io.js'
 import type { BoundPredicate } from './dml-support.js'
+import { type RowIdCarrier, rowIdCarrier } from './row-tracking.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
 import type { IdentityAllocator } from './write-rules.js'
@@ -32,8 +33,11 @@ import type { IdentityAllocator } from './write-rules.js'
  * in both modes, so DELETE, UPDATE and MERGE need not know which mode runs. The rewriter never decides removals
  * itself.
  *
- * Memory: one target batch at a time once a file is known to change; copy-on-write holds a file's unchanged
- * batches before its first change (at most one file's rows) because an untouched file must not be rewritten;
+ * Reading: every opened candidate file goes through one scan, whose decode window runs ahead across files
+ * (see candidateBatches); results are consumed in file order.
+ *
+ * Memory: the scan's window (at most `concurrency` decoded row groups) plus one target batch at a time once
+ * a file is known to change; copy-on-write holds a file's unchanged batches before its first change (at most one file's rows) because an untouched file must not be rewritten;
  * deletion-vector mode holds only the deleted row indexes of the touched files.
  */
 
@@ -51,6 +55,12 @@ export interface BatchRewrite {
   updated?: ArrayLike<number>
   /** New versions of updated rows, written in place of deleted ones (the table's schema; any partition). */
   added?: readonly arrow.RecordBatch[]
+  /**
+   * Per batch of `added`, for each of its rows the index into the target batch of the row it is the new
+   * version of (-1: a new row). On a row-tracking table that row's id carries over (core/row-tracking.ts);
+   * absent, the added rows get fresh row ids.
+   */
+  addedFrom?: readonly (ArrayLike<number> | undefined)[]
 }
 
 /** Decides what happens to one batch of a candidate file; `undefined` leaves the batch unchanged. */
@@ -173,7 +183,11 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   // insert-only MERGE).
   const changes = plan.changes ?? (changeDataFeedEnabled(snapshot.properties) ? new ChangeDataCollector() : undefined)
   const dvMode = deletionVectorsEnabled(snapshot.protocol, snapshot.properties)
-  const run = dvMode ? markDeletedRows(snapshot, plan, metrics, changes) : copyOnWrite(snapshot, plan, metrics, changes)
+  // Row tracking: scanned batches carry row ids; the written rows keep them in materialized columns.
+  const ids = rowIdCarrier(snapshot)
+  const run = dvMode
+    ? markDeletedRows(snapshot, plan, metrics, ids, changes)
+    : copyOnWrite(snapshot, plan, metrics, ids, changes)
   const adds: AddAction[] = await writeDataFiles(snapshot.storage, run.output, {
     schema: snapshot.schema,
     partitionColumns: snapshot.partitionColumns,
@@ -182,6 +196,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     targetFileSize: plan.targetFileSize,
     isSinglePartition: run.isSinglePartition,
     identity: plan.identity,
+    rowTrackingColumns: ids.writerColumns,
     observe: changes?.observe,
     signal: plan.signal,
   })
@@ -230,67 +245,79 @@ function copyOnWrite(
   snapshot: Snapshot,
   plan: RewritePlan,
   metrics: RewriteMetrics,
+  ids: RowIdCarrier,
   changes: ChangeDataCollector | undefined,
 ): RewriteRun {
-  const { files, signal } = plan
   const removed: FileEntry[] = []
   // Rows copied out of one data file share its partition: the writer need not split them row by row.
   const copied = new WeakSet<arrow.RecordBatch>()
-  const copy = (b: arrow.RecordBatch) => {
+  const copy = (scanned: arrow.RecordBatch) => {
+    const b = ids.copied(scanned)
     copied.add(b)
     return b
   }
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
-    for (const file of files) {
-      throwIfAborted(signal)
-      if (plan.removeWholeFile?.(file)) {
+    // Batches of the current file seen before its first change: written only if a later batch changes it.
+    let held: arrow.RecordBatch[] | undefined
+    for await (const ev of candidateBatches(snapshot, plan, ids.scanColumns)) {
+      const { file } = ev
+      if (ev.kind === 'whole') {
         removed.push(file)
         metrics.numRowsRemoved += liveRows(file)
         continue
       }
-      metrics.numFilesScanned++
-      // Batches of the file seen before its first change: written only if a later batch changes the file.
-      let held: arrow.RecordBatch[] | undefined = []
-      for await (const batch of snapshot.scan({ files: [file], signal }).batches()) {
-        const r = plan.rewrite(batch, file)
-        const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
-        const added = r?.added?.filter((b) => b.numRows > 0) ?? []
-        if (!gone && added.length === 0) {
-          if (held) held.push(batch)
-          else {
-            metrics.numCopiedRows += batch.numRows
-            yield copy(batch)
-          }
-          continue
-        }
-        if (held) {
-          // The file changes: it is removed, and the batches held so far are its first survivors.
-          removed.push(file)
-          for (const b of held) {
-            metrics.numCopiedRows += b.numRows
-            yield copy(b)
-          }
-          held = undefined
-        }
-        if (gone && changes) recordDeleted(changes, batch, gone.mask, r?.updated)
-        if (gone) {
-          metrics.numRowsRemoved += gone.count
-          const kept = batch.numRows - gone.count
-          if (kept > 0) {
-            metrics.numCopiedRows += kept
-            yield copy(kept === batch.numRows ? batch : takeRows(batch, survivors(gone.mask, kept)))
-          }
-        } else {
+      if (ev.kind === 'open') {
+        metrics.numFilesScanned++
+        held = []
+        continue
+      }
+      if (ev.kind === 'close') {
+        // An untouched file keeps its add action; its held batches are dropped.
+        held = undefined
+        continue
+      }
+      const { batch } = ev
+      const rows = ids.tableRows(batch)
+      const r = plan.rewrite(rows, file)
+      const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
+      const added = (r?.added ?? [])
+        .map((b, k) => ids.replaced(b, batch, r?.addedFrom?.[k]))
+        .filter((b) => b.numRows > 0)
+      if (!gone && added.length === 0) {
+        if (held) held.push(batch)
+        else {
           metrics.numCopiedRows += batch.numRows
           yield copy(batch)
         }
-        for (const b of added) {
-          metrics.numRowsAdded += b.numRows
-          yield changes ? changes.tag(b, 'update_postimage') : b
+        continue
+      }
+      if (held) {
+        // The file changes: it is removed, and the batches held so far are its first survivors.
+        removed.push(file)
+        for (const b of held) {
+          metrics.numCopiedRows += b.numRows
+          yield copy(b)
         }
+        held = undefined
+      }
+      if (gone && changes) recordDeleted(changes, rows, gone.mask, r?.updated)
+      if (gone) {
+        metrics.numRowsRemoved += gone.count
+        const kept = batch.numRows - gone.count
+        if (kept > 0) {
+          metrics.numCopiedRows += kept
+          yield copy(kept === batch.numRows ? batch : takeRows(batch, survivors(gone.mask, kept)))
+        }
+      } else {
+        metrics.numCopiedRows += batch.numRows
+        yield copy(batch)
+      }
+      for (const b of added) {
+        metrics.numRowsAdded += b.numRows
+        yield changes ? changes.tag(b, 'update_postimage') : b
       }
     }
-    yield* extraRows(plan, metrics, changes)
+    yield* extraRows(plan, metrics, ids, changes)
   }
   return { output: output(), isSinglePartition: (b) => copied.has(b), removed, deletions: [] }
 }
@@ -307,50 +334,113 @@ function markDeletedRows(
   snapshot: Snapshot,
   plan: RewritePlan,
   metrics: RewriteMetrics,
+  ids: RowIdCarrier,
   changes: ChangeDataCollector | undefined,
 ): RewriteRun {
-  const { files, signal } = plan
   const removed: FileEntry[] = []
   const deletions: FileDeletion[] = []
-  const columns = [...(plan.columns ?? snapshot.schema.fields.map((f) => f.name)), ROW_INDEX]
-  const dataColumns = Array.from({ length: columns.length - 1 }, (_, k) => k)
+  // Row tracking, when the rewriter may add rows (no column subset): the row ids ride along for `added`.
+  const tracked = plan.columns ? undefined : ids.scanColumns
+  const names = plan.columns ?? snapshot.schema.fields.map((f) => f.name)
+  const columns = [...(tracked ?? names), ROW_INDEX]
+  const dataColumns = Array.from({ length: names.length }, (_, k) => k)
 
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
-    for (const file of files) {
-      throwIfAborted(signal)
-      if (plan.removeWholeFile?.(file)) {
+    // The deleted physical rows of the file being read; pushed to `deletions` when its batches end.
+    let rows: number[] = []
+    for await (const ev of candidateBatches(snapshot, plan, columns)) {
+      const { file } = ev
+      if (ev.kind === 'whole') {
         removed.push(file)
         metrics.numRowsRemoved += liveRows(file)
         continue
       }
-      metrics.numFilesScanned++
-      const rows: number[] = []
-      for await (const withIndex of snapshot.scan({ files: [file], columns, signal }).batches()) {
-        const batch = withIndex.selectAt(dataColumns)
-        const r = plan.rewrite(batch, file)
-        const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
-        if (gone) {
-          const index = withIndex.getChildAt(dataColumns.length)!
-          for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
-          if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
-        }
-        for (const b of r?.added ?? []) {
-          if (b.numRows === 0) continue
-          metrics.numRowsAdded += b.numRows
-          yield changes ? changes.tag(b, 'update_postimage') : b
-        }
+      if (ev.kind === 'open') {
+        metrics.numFilesScanned++
+        rows = []
+        continue
       }
-      // numRecords counts every physical row of the file; without stats a fully deleted file keeps a vector.
-      if (rows.length > 0) deletions.push({ file, rows, totalRows: file.stats?.numRecords })
+      if (ev.kind === 'close') {
+        // numRecords counts every physical row of the file; without stats a fully deleted file keeps a vector.
+        if (rows.length > 0) deletions.push({ file, rows, totalRows: file.stats?.numRecords })
+        continue
+      }
+      const withIndex = ev.batch
+      const batch = withIndex.selectAt(dataColumns)
+      const r = plan.rewrite(batch, file)
+      const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
+      if (gone) {
+        const index = withIndex.getChildAt(columns.length - 1)!
+        for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
+        if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
+      }
+      for (const [k, b] of (r?.added ?? []).entries()) {
+        if (b.numRows === 0) continue
+        metrics.numRowsAdded += b.numRows
+        const row = ids.replaced(b, withIndex, r?.addedFrom?.[k])
+        yield changes ? changes.tag(row, 'update_postimage') : row
+      }
     }
-    yield* extraRows(plan, metrics, changes)
+    yield* extraRows(plan, metrics, ids, changes)
   }
   return { output: output(), removed, deletions }
+}
+
+/** One step of {@link candidateBatches}. */
+type CandidateEvent =
+  | { kind: 'whole'; file: FileEntry }
+  | { kind: 'open'; file: FileEntry }
+  | { kind: 'batch'; file: FileEntry; batch: arrow.RecordBatch }
+  | { kind: 'close'; file: FileEntry }
+
+/**
+ * The candidate files in plan order: a file removed whole without being opened (`removeWholeFile`) is one
+ * `whole` step; any other file is `open`, its batches, `close`. Every opened file is read through one scan,
+ * so the scan's decode window (at most `concurrency` decoded row groups, the pool's size) runs ahead across
+ * file boundaries while the rewriter and the writer work on the current file; one scan per file left the pool
+ * idle at every file's start. Results still come strictly in file and row order, so output and metrics are
+ * deterministic.
+ */
+async function* candidateBatches(
+  snapshot: Snapshot,
+  plan: RewritePlan,
+  columns: string[] | undefined,
+): AsyncGenerator<CandidateEvent> {
+  const { signal } = plan
+  const whole = plan.files.map((f) => plan.removeWholeFile?.(f) === true)
+  const read = plan.files.filter((_, i) => !whole[i])
+  const scanned =
+    read.length > 0
+      ? snapshot.scan({ files: read, columns, signal }).batchesWithFile()[Symbol.asyncIterator]()
+      : undefined
+  let next = scanned ? await scanned.next() : undefined
+  try {
+    for (let i = 0; i < plan.files.length; i++) {
+      const file = plan.files[i]
+      throwIfAborted(signal)
+      if (whole[i]) {
+        yield { kind: 'whole', file }
+        continue
+      }
+      yield { kind: 'open', file }
+      // The scan yields the files of `read` in order, each only if it has a live row: a batch of a later file
+      // ends this one.
+      while (next && !next.done && next.value.file === file) {
+        yield { kind: 'batch', file, batch: next.value.batch }
+        next = await scanned!.next()
+      }
+      yield { kind: 'close', file }
+    }
+  } finally {
+    // Stopped early (an error downstream, a break): let the scan settle its in-flight decodes and readers.
+    await scanned?.return?.(undefined)
+  }
 }
 
 async function* extraRows(
   plan: RewritePlan,
   metrics: RewriteMetrics,
+  ids: RowIdCarrier,
   changes: ChangeDataCollector | undefined,
 ): AsyncGenerator<arrow.RecordBatch> {
   if (!plan.extraRows) return
@@ -358,7 +448,8 @@ async function* extraRows(
     throwIfAborted(plan.signal)
     if (b.numRows === 0) continue
     metrics.numRowsAdded += b.numRows
-    yield changes ? changes.tag(b, 'insert') : b
+    const row = ids.inserted(b)
+    yield changes ? changes.tag(row, 'insert') : row
   }
 }
 

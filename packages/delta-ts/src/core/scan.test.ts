@@ -603,6 +603,34 @@ describe('Scan: concurrency', () => {
     const want = Array.from({ length: 3000 }, (_, i) => BigInt(i))
     for (const r of results) expect(r).toEqual(want)
   })
+
+  it('batchesWithFile tags every batch with its file, in file order, and skips a file with no row left', async () => {
+    const schema: StructType = { type: 'struct', fields: [field('id', 'long')] }
+    const file = (from: number, n: number) => ({
+      data: new arrow.Table({ id: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(from + i))) }),
+      rowGroupRows: 300,
+    })
+    const snap = await makeTable(schema, [file(0, 1000), file(1000, 500), file(2000, 700), file(3000, 100)])
+    const files = await snap.scan().files()
+    // Each file's ids, read alone: where every tagged row must come from.
+    const home = new Map<bigint, string>()
+    for (const f of files)
+      for (const v of (await snap.scan({ files: [f] }).toArrow()).getChild('id')!) home.set(v, f.path)
+    const scan = snap.scan({ filter: 'id < 1200 or (id >= 2600 and id < 3000)', batchSize: 128 })
+    const seen: [string, bigint][] = []
+    for await (const { file: f, batch } of scan.batchesWithFile())
+      for (const v of batch.getChild('id')!) seen.push([f.path, v as bigint])
+    const untagged: bigint[] = []
+    for await (const batch of scan.batches()) for (const v of batch.getChild('id')!) untagged.push(v as bigint)
+    expect(seen.map(([, v]) => v)).toEqual(untagged)
+    expect(untagged).toHaveLength(1300)
+    for (const [p, v] of seen) expect(p).toBe(home.get(v))
+    // Files come in scan order, each once (a run per file), and the file whose rows are all filtered out is absent.
+    const runs = seen.map(([p]) => p).filter((p, i, a) => i === 0 || a[i - 1] !== p)
+    expect(runs).toEqual(files.map((f) => f.path).filter((p) => seen.some(([q]) => q === p)))
+    expect(new Set(runs).size).toBe(3)
+    expect(runs).not.toContain(home.get(3000n))
+  })
 })
 
 describe('arithmetic filters through the public API', () => {

@@ -305,6 +305,18 @@ export class Scan {
    *   them (never swallowed: a failed read ends the scan).
    */
   async *batches(): AsyncGenerator<arrow.RecordBatch> {
+    for await (const { batch } of this.batchesWithFile()) yield batch
+  }
+
+  /**
+   * {@link Scan.batches}, each batch with the data file its rows come from (in the same file and row order).
+   * A scan over many files keeps its decode window ahead of the consumer across files; a caller that needs
+   * per-file results (the DML rewrite engine) reads them all through one scan this way instead of one scan per
+   * file. Files whose every row is deleted or filtered out yield nothing.
+   *
+   * @throws DeltaError as {@link Scan.batches}.
+   */
+  async *batchesWithFile(): AsyncGenerator<{ file: FileEntry; batch: arrow.RecordBatch }> {
     const { signal, filter } = this.options
     abortIfNeeded(signal)
     let rowFilter: { columns: string[]; evaluate: RowFilterFn } | undefined
@@ -407,14 +419,16 @@ export class Scan {
         if (!unit) break
         const decoded = await unit.decoded
         inFlight -= unit.tasks
-        yield* this.#convertGroup(
+        const { file } = unit
+        for (const batch of this.#convertGroup(
           unit,
           decoded,
           fileColumnsOf(unit.opened.reader).sources,
           readColumns,
           readSchema,
           rowFilter?.evaluate,
-        )
+        ))
+          yield { file, batch }
       }
     } finally {
       // A consumer that stops early (break, error): let the started tasks settle, so no rejection goes

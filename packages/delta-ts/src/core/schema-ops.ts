@@ -2,7 +2,7 @@
  * Table-owner operations that change only metadata (and the protocol): rename, drop and widen columns, the
  * column mapping upgrade, table property changes and the clustering columns. Each builds one Transaction that
  * commits a `metaData` action (and a `protocol` action when a feature is needed), as Spark's ALTER TABLE does;
- * no data file is read or written.
+ * no data file is read or written (enabling row tracking re-adds the live files in the log with row ids).
  *
  * Concurrency: these are metadata changes. A concurrent commit that lands first and changes the metadata or the
  * protocol conflicts with them (MetadataChanged / ProtocolChanged); concurrent appends do not, because files
@@ -10,9 +10,10 @@
  * the reader casts narrower types). Any transaction that commits after one of these conflicts with it
  * (MetadataChanged), as in Spark.
  */
+import { v4 as uuidv4 } from 'uuid'
 import { DeltaError } from '../errors.js'
 import type { MetadataAction } from '../protocol/actions.js'
-import { SUPPORTED_WRITER_FEATURES } from '../protocol/features.js'
+import { SUPPORTED_WRITER_FEATURES, writerFeatures } from '../protocol/features.js'
 import { isPartitionableType } from '../protocol/partition-values.js'
 import {
   type ColumnMappingMode,
@@ -228,8 +229,6 @@ const PROPERTY_FEATURES: Record<string, FeatureRequirement> = {
 const REFUSED_PROPERTIES: Record<string, (v: string) => string | undefined> = {
   'delta.checkpointPolicy': (v) =>
     v.toLowerCase() === 'v2' ? 'V2 checkpoints (v2Checkpoint) are not written by delta-ts yet' : undefined,
-  'delta.enableRowTracking': (v) =>
-    v === 'true' ? 'row tracking (rowTracking) is not maintained by delta-ts' : undefined,
   'delta.enableIcebergCompatV1': (v) => (v === 'true' ? 'Iceberg metadata is not written by delta-ts' : undefined),
   'delta.enableIcebergCompatV2': (v) => (v === 'true' ? 'Iceberg metadata is not written by delta-ts' : undefined),
   'delta.columnMapping.maxColumnId': () => 'it is maintained by column mapping itself',
@@ -241,7 +240,11 @@ const REFUSED_PROPERTIES: Record<string, (v: string) => string | undefined> = {
  * SET TBLPROPERTIES: validates the `delta.*` values delta-ts interprets, upgrades the protocol when a property
  * needs a feature (change data feed, deletion vectors, type widening, in-commit timestamps, append-only;
  * `delta.feature.<name> = 'supported'` adds a feature explicitly, as in Spark), and refuses by name the
- * properties whose feature delta-ts cannot write (`delta.checkpointPolicy = v2`, row tracking, Iceberg).
+ * properties whose feature delta-ts cannot write (`delta.checkpointPolicy = v2`, Iceberg).
+ * `delta.enableRowTracking = 'true'` on a table without row tracking adds the feature, names the materialized
+ * row-tracking columns and backfills row ids in the same commit: every live file is re-added
+ * (`dataChange: false`) with a fresh `baseRowId`, as Spark's ROW TRACKING BACKFILL does; the commit reads the
+ * whole table, so a concurrent append (whose files would lack row ids) makes it conflict.
  * `delta.columnMapping.mode = 'name'` runs {@link upgradeColumnMappingTxn}.
  *
  * @throws DeltaError INVALID_ARGUMENT for an invalid value or a property delta-ts maintains itself;
@@ -302,6 +305,13 @@ export function setPropertiesTxn(snap: Snapshot, properties: Record<string, stri
     conf['delta.columnMapping.maxColumnId'] = String(mapped.maxColumnId)
     features.push(FEATURE_REQUIREMENTS.columnMapping)
   }
+  const rowTracking = conf['delta.enableRowTracking'] === 'true'
+  const backfill = rowTracking && !writerFeatures(snap.protocol).includes('rowTracking')
+  if (rowTracking) {
+    conf['delta.rowTracking.materializedRowIdColumnName'] ??= `_row-id-col-${uuidv4()}`
+    conf['delta.rowTracking.materializedRowCommitVersionColumnName'] ??= `_row-commit-version-col-${uuidv4()}`
+  }
+  if (backfill) features.push(FEATURE_REQUIREMENTS.domainMetadata, ROW_TRACKING_FEATURE)
   const protocol = upgradeProtocol(snap.protocol, features)
   if (!protocol && !upgradeMapping && JSON.stringify(conf) === JSON.stringify(snap.metadata.configuration ?? {})) {
     return undefined
@@ -310,8 +320,24 @@ export function setPropertiesTxn(snap: Snapshot, properties: Record<string, stri
   txn.updateMetadata(metadataWith(snap, schema, { configuration: conf }))
   if (protocol) txn.updateProtocol(protocol)
   if (conf['delta.inCommitTimestampEnablementVersion'] === String(snap.version + 1)) txn.readWholeTable()
+  if (backfill) {
+    // The transaction assigns baseRowId / defaultRowCommitVersion to adds without them (from numRecords).
+    const files = snap.allFileEntries()
+    const uncounted = files.find((f) => !/"numRecords"\s*:/.test(f.add.stats ?? ''))
+    if (uncounted) {
+      throw new DeltaError(
+        'UNSUPPORTED_FEATURE',
+        `cannot enable row tracking: ${uncounted.path} has no numRecords statistics to assign row ids from`,
+      )
+    }
+    txn.readWholeTable()
+    txn.add(files.map((f) => ({ ...f.add, dataChange: false })))
+  }
   return txn
 }
+
+/** The rowTracking writer feature (with domainMetadata) as `setProperties` adds it on enablement. */
+const ROW_TRACKING_FEATURE: FeatureRequirement = { name: 'rowTracking', reader: false }
 
 /**
  * UNSET TBLPROPERTIES: removes `keys` from the configuration. Column mapping and in-commit-timestamp

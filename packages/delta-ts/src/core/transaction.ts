@@ -305,7 +305,7 @@ export class Transaction {
     const txnId = uuidv4()
     const isBlindAppend = this.isBlindAppend
     const rowTracking = writerFeatures(effectiveProtocol).includes('rowTracking')
-    if (rowTracking) this.assertRowIdsPreserved()
+    if (rowTracking) this.assertRowIdsPreserved(effectiveMetadata)
     const appIds = [...this.readAppIds]
     const readSet: ReadSet = {
       readVersion,
@@ -555,11 +555,18 @@ export class Transaction {
   }
 
   /**
-   * A commit that removes files with data change and adds new ones in a row-level operation (copy-on-write
-   * DELETE / UPDATE / MERGE, OPTIMIZE) would give the moved rows new row ids: delta-ts does not yet write the
-   * materialized row-id columns that keep them stable, so it refuses such a commit on a row-tracking table.
+   * A commit that removes files and adds new ones in a row-level operation (copy-on-write DELETE / UPDATE /
+   * MERGE, OPTIMIZE) keeps the moved rows' ids in the materialized row-tracking columns (core/row-tracking.ts),
+   * which the table configuration must name; a row-tracking table without them (a writer that never assigned
+   * them) cannot have its files rewritten without changing row ids, so such a commit is refused.
    */
-  private assertRowIdsPreserved(): void {
+  private assertRowIdsPreserved(metadata: MetadataAction): void {
+    const conf = metadata.configuration ?? {}
+    if (
+      conf['delta.rowTracking.materializedRowIdColumnName'] &&
+      conf['delta.rowTracking.materializedRowCommitVersionColumnName']
+    )
+      return
     const removed = new Set<string>()
     for (const a of this.actions) if (a.remove) removed.add(decodeActionPath(a.remove.path))
     if (removed.size === 0) return
@@ -569,8 +576,9 @@ export class Transaction {
     if (moved) {
       throw new DeltaError(
         'UNSUPPORTED_FEATURE',
-        `${this.operation} would rewrite data files of a table with row tracking, which needs materialized row ids ` +
-          '(delta.rowTracking.materializedRowIdColumnName) that delta-ts does not write yet; appends, overwrites, ' +
+        `${this.operation} would rewrite data files of a table with row tracking whose configuration names no ` +
+          'materialized row-id columns (delta.rowTracking.materializedRowIdColumnName / ' +
+          'materializedRowCommitVersionColumnName), so the moved rows would change row ids; appends, overwrites, ' +
           'whole-file deletes and deletion-vector deletes are supported',
       )
     }

@@ -30,6 +30,7 @@ import { parseColumnPath, resolveColumnPath } from '../protocol/schema-changes.j
 import { takeRows } from './arrow-take.js'
 import { writeDataFiles } from './data-writer.js'
 import { vectorValues } from './row-filter.js'
+import { rowIdCarrier } from './row-tracking.js'
 import { clusteringColumns } from './schema-ops.js'
 import type { Snapshot } from './snapshot.js'
 
@@ -140,7 +141,10 @@ export async function rewriteClustered(
     }
   }
   const batches: arrow.RecordBatch[] = []
-  for await (const b of snapshot.scan({ files, signal }).batches()) if (b.numRows > 0) batches.push(b)
+  // Row tracking: the rows keep their row ids and row commit versions (materialized columns).
+  const ids = rowIdCarrier(snapshot)
+  for await (const b of snapshot.scan({ files, columns: ids.scanColumns, signal }).batches())
+    if (b.numRows > 0) batches.push(b)
   const totalRows = batches.reduce((s, b) => s + b.numRows, 0)
   if (totalRows === 0) return []
   const order = zOrder(batches, layout.columns)
@@ -162,7 +166,7 @@ export async function rewriteClustered(
     for (const g of slice) perBatch[batchOf[g]].push(g - starts[batchOf[g]])
     const parts: arrow.RecordBatch[] = []
     perBatch.forEach((idx, k) => {
-      if (idx.length > 0) parts.push(takeRows(batches[k], Int32Array.from(idx)))
+      if (idx.length > 0) parts.push(ids.copied(takeRows(batches[k], Int32Array.from(idx))))
     })
     const written = await writeDataFiles(snapshot.storage, parts, {
       schema: snapshot.schema,
@@ -173,6 +177,7 @@ export async function rewriteClustered(
       targetFileSize: Number.MAX_SAFE_INTEGER,
       maxBufferedBytes: Number.MAX_SAFE_INTEGER,
       dataConformsToSchema: true,
+      rowTrackingColumns: ids.writerColumns,
       signal,
     })
     for (const a of written) {

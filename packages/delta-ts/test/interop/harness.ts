@@ -48,12 +48,17 @@ export interface PyRead {
 }
 
 /** Runs a python helper script of py/ (call ensureVenv first); throws with its stderr tail on failure. */
-export async function py(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+export async function py(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 600_000,
+): Promise<void> {
   try {
     await run(python, [path.join(pyDir, script), ...args], {
       env: { ...process.env, ...env },
       maxBuffer: 64 << 20,
-      timeout: 600_000,
+      timeout: timeoutMs,
     })
   } catch (err) {
     const e = err as { stderr?: string; message: string }
@@ -108,10 +113,30 @@ export interface SparkSqlTask {
   kind: 'sql'
   out: string
   conf?: Record<string, string>
+  /**
+   * Tables created before the statements through delta-spark's DeltaTableBuilder (Delta 4.0's SQL DDL refuses
+   * generated and identity columns through the session catalog; the builder writes the same metadata).
+   */
+  create?: SparkCreateTable[]
   statements?: string[]
   queries?: Record<string, string>
   /** Table directories whose data files to describe (column chunk physical types and encodings). */
   parquetFiles?: string[]
+}
+
+/** A table for Spark to create (py/spark_cli.py `create_tables`). */
+export interface SparkCreateTable {
+  dir: string
+  columns: Array<{
+    name: string
+    /** Spark SQL type name (BIGINT, STRING, TIMESTAMP, ...). */
+    type: string
+    nullable?: boolean
+    generatedAlwaysAs?: string
+    /** An identity column: GENERATED ALWAYS (default) or BY DEFAULT, START WITH, INCREMENT BY. */
+    identity?: { always?: boolean; start?: number; step?: number }
+  }>
+  properties?: Record<string, string>
 }
 
 /** What a {@link SparkSqlTask} returns. */
@@ -124,11 +149,11 @@ export interface SparkSqlResult {
 }
 
 /** Runs Spark tasks in one JVM; returns each task's parsed output (throws on the first failed task). */
-export async function runSpark(tasks: SparkTask[], jobFile: string): Promise<unknown[]> {
+export async function runSpark(tasks: SparkTask[], jobFile: string, timeoutMs = 600_000): Promise<unknown[]> {
   writeFileSync(jobFile, JSON.stringify({ tasks }))
   const ivy = path.join(repoRoot, '.cache', 'ivy')
   try {
-    await py('spark_cli.py', [jobFile], { IVY_DIR: ivy })
+    await py('spark_cli.py', [jobFile], { IVY_DIR: ivy }, timeoutMs)
   } catch (err) {
     // A failed task leaves its error in its output file; report those rather than the generic exit code.
     for (const t of tasks) if (existsSync(t.out)) readJson(t.out)

@@ -6,8 +6,8 @@
       with the same outputs as deltalake_cli.py, so the TypeScript tests treat both writers alike, or
       {"kind": "append-loop", "dir", "out", "writer", "count", "ready"}: one-row appends {writer, seq}
       racing a delta-ts writer, started through the same ready / ready.go barrier as deltalake_cli.py,
-      or {"kind": "sql", "out", "conf", "statements", "queries", "parquetFiles"}: sets the session settings
-      (conf) for this task only, runs the SQL statements (SET works for writer settings such as
+      or {"kind": "sql", "out", "conf", "create", "statements", "queries", "parquetFiles"}: sets the session settings
+      (conf) for this task only, creates the tables of "create" (see create_tables), runs the SQL statements (SET works for writer settings such as
       parquet.enable.dictionary), then each named query; writes {"queries": {name: {"schema", "rows"}}, "parquetFiles": {dir: [{file, columns}]}} where
       parquetFiles lists the data files under each given table directory with each column chunk's encodings.
 
@@ -210,12 +210,36 @@ def parquet_files(table_dir: str) -> list[dict]:
     return out
 
 
+def create_tables(spark, specs: list[dict]) -> None:
+    """Creates tables through delta-spark's DeltaTableBuilder: Delta 4.0's SQL DDL refuses GENERATED ALWAYS AS
+    and identity columns through the session catalog (delta-io/delta#1100, SQL support came in 4.4), the builder
+    writes the same metadata. A spec is {"dir", "columns": [{"name", "type", "nullable"?, "generatedAlwaysAs"?,
+    "identity"?: {"always", "start", "step"}}], "properties"?}."""
+    from delta.tables import DeltaTable, IdentityGenerator
+
+    for spec in specs:
+        b = DeltaTable.create(spark).location(spec["dir"])
+        for c in spec["columns"]:
+            kw = {}
+            ident = c.get("identity")
+            if ident is not None:
+                gen = IdentityGenerator(start=ident.get("start", 1), step=ident.get("step", 1))
+                kw["generatedAlwaysAs" if ident.get("always", True) else "generatedByDefaultAs"] = gen
+            elif c.get("generatedAlwaysAs"):
+                kw["generatedAlwaysAs"] = c["generatedAlwaysAs"]
+            b = b.addColumn(c["name"], c["type"], nullable=c.get("nullable", True), **kw)
+        for k, v in spec.get("properties", {}).items():
+            b = b.property(k, v)
+        b.execute()
+
+
 def task_sql(spark, t: dict) -> None:
     conf = t.get("conf", {})
     saved = {k: spark.conf.get(k, None) for k in conf}
     for k, v in conf.items():
         spark.conf.set(k, str(v))
     try:
+        create_tables(spark, t.get("create", []))
         for st in t.get("statements", []):
             spark.sql(st).collect()
         queries = {}
