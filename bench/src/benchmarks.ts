@@ -378,6 +378,9 @@ const snapshotBench: Benchmark = {
   },
 }
 
+/** Milliseconds as the report tables print them (2 decimals below 10 ms, whole ms above). */
+const msText = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`
+
 const pruningBench: Benchmark = {
   name: 'pruning',
   title: 'Partition pruning and stats skipping over file actions',
@@ -397,25 +400,68 @@ const pruningBench: Benchmark = {
       { name: 'partition + stats', filter: `date = '${dayString(0)}' AND id < ${1000 * 1000 * 10}` },
     ]
     const cases: CaseResult[] = []
+    // Two rows per filter: the first query on a freshly loaded snapshot (builds the cached typed min/max and
+    // partition columns from the stats JSON: what a one-off query pays) and the query repeated on one snapshot
+    // (the cached columns). The targets apply to the first query; the repeated row's notes compare the two.
+    const modes = [
+      {
+        mode: 'first',
+        label: 'first query',
+        timed: 'the first Snapshot.files({filter}) on a freshly loaded snapshot (load untimed, new snapshot per run)',
+      },
+      {
+        mode: 'repeat',
+        label: 'repeated query',
+        timed: 'Snapshot.files({filter}) repeated on one loaded snapshot, after one untimed query (cached columns)',
+      },
+    ] as const
     for (const f of filters) {
-      const name = `${f.name} (${s.ckptLarge} files)`
-      await attempt(cases, name, async () => {
-        const params = { table, reps: ctx.reps, filter: f.filter }
-        const ts = side(await runNodeCase('prune', params))
-        const rs = f.partitionFilters
-          ? await py({ op: 'prune', table, reps: ctx.reps, partitionFilters: f.partitionFilters }, notes)
-          : null
-        const c = caseResult(name, ts, rs)
-        c.notes.push(
-          `kept ${String(ts.extra.kept)} of ${String(ts.extra.total)} files; timed: Snapshot.files({filter}) on a loaded snapshot`,
-        )
-        if (!f.partitionFilters) c.notes.push('delta-rs: no file-level stats pruning in the Python API (n/a)')
-        if (f.partitionFilters && !f.filter.includes(' AND ') && c.ratioVsDeltaRs !== null)
-          await judge(c, 'partition pruning <= 1.0x delta-rs', c.ratioVsDeltaRs <= 1.0, profiled('prune', params))
-        if (!f.partitionFilters && c.deltaTs)
-          await judge(c, 'stats skipping <= 0.1 s', c.deltaTs.medianMs <= 100, profiled('prune', params))
-        return c
-      })
+      let firstCase: CaseResult | null = null
+      for (const m of modes) {
+        const name = `${f.name} (${s.ckptLarge} files), ${m.label}`
+        await attempt(cases, name, async () => {
+          const params = { table, reps: ctx.reps, filter: f.filter, mode: m.mode }
+          const ts = side(await runNodeCase('prune', params))
+          const rs = f.partitionFilters
+            ? await py(
+                { op: 'prune', table, reps: ctx.reps, partitionFilters: f.partitionFilters, mode: m.mode },
+                notes,
+              )
+            : null
+          const c = caseResult(name, ts, rs)
+          c.notes.push(`kept ${String(ts.extra.kept)} of ${String(ts.extra.total)} files; timed: ${m.timed}`)
+          if (!f.partitionFilters) c.notes.push('delta-rs: no file-level stats pruning in the Python API (n/a)')
+          if (m.mode === 'first') {
+            firstCase = c
+            if (f.partitionFilters && !f.filter.includes(' AND ') && c.ratioVsDeltaRs !== null)
+              await judge(
+                c,
+                'partition pruning <= 1.0x delta-rs (first query on a fresh snapshot)',
+                c.ratioVsDeltaRs <= 1.0,
+                profiled('prune', params),
+              )
+            if (!f.partitionFilters)
+              await judge(
+                c,
+                'stats skipping <= 0.1 s (first query on a fresh snapshot)',
+                ts.medianMs <= 100,
+                profiled('prune', params),
+              )
+          } else {
+            const fc = firstCase as CaseResult | null
+            const firstMs = fc?.deltaTs?.medianMs
+            fc?.notes.push(
+              `the same query repeated on one loaded snapshot (cached columns): ${msText(ts.medianMs)} median (row "${name}")`,
+            )
+            c.notes.push(
+              firstMs !== undefined
+                ? `repeated ${msText(ts.medianMs)} vs first query ${msText(firstMs)} on a fresh snapshot (first/repeated = ${(firstMs / Math.max(ts.medianMs, 0.01)).toFixed(1)}x); targets are judged on the first query`
+                : 'targets are judged on the first query (its row failed)',
+            )
+          }
+          return c
+        })
+      }
     }
     return { params: { fileActions: s.ckptLarge, reps: ctx.reps }, cases, notes }
   },

@@ -56,15 +56,25 @@ export function rejectionId(r: Rejection): string {
     .digest('hex')
 }
 
-/** Quarantine rows (as an Arrow table with {@link quarantineSchema}) of a run's rejections, in input order. */
-export function quarantineRows(def: DatasetDef, runId: string, rejected: readonly Rejection[]): Table {
+/**
+ * Quarantine rows (as an Arrow table with {@link quarantineSchema}) of a run's rejections, in input order.
+ * `ids`, when given, are the rejections' {@link rejectionId}s in the same order (a caller that already hashed
+ * them passes them so each rejection is hashed once); otherwise they are computed here.
+ */
+export function quarantineRows(
+  def: DatasetDef,
+  runId: string,
+  rejected: readonly Rejection[],
+  ids?: readonly string[],
+): Table {
   const schema = quarantineSchema(def)
   const names = new Set(def.columns.map((c) => c.name))
   const cols: Record<string, TypedValue[]> = Object.fromEntries(schema.fields.map((f) => [f.name, []]))
-  for (const r of rejected) {
+  for (let i = 0; i < rejected.length; i++) {
+    const r = rejected[i]
     const other = Object.entries(r.record.fields).filter(([k]) => !names.has(k))
     const row: Record<string, TypedValue> = {
-      rejection_id: rejectionId(r),
+      rejection_id: ids ? ids[i] : rejectionId(r),
       run_id: runId,
       file: r.record.file || null,
       sheet: r.record.sheet || null,
@@ -123,13 +133,16 @@ export async function writeQuarantine(
         : ((await snap.scan({ columns: ['rejection_id'] }).toArrow()).getChild('rejection_id')?.toArray() as string[]),
     )
     // New ids only, each once (a Set: the rejections of a large run are many).
-    const fresh = rejected.filter((_, i) => {
-      if (known.has(ids[i])) return false
+    const fresh: Rejection[] = []
+    const freshIds: string[] = []
+    for (let i = 0; i < rejected.length; i++) {
+      if (known.has(ids[i])) continue
       known.add(ids[i])
-      return true
-    })
+      fresh.push(rejected[i])
+      freshIds.push(ids[i])
+    }
     if (fresh.length === 0) return out
-    const batch = quarantineRows(def, ctx.runId, fresh)
+    const batch = quarantineRows(def, ctx.runId, fresh, freshIds)
     try {
       const r = await table
         .merge(batch, { on: ['rejection_id'], txn: { appId: ctx.appId, version: ctx.runSeq } })
