@@ -297,7 +297,7 @@ interface CheckpointLayout {
   numAdds: number
   numFileActions: number
   /** Non-file rows first (protocol, metaData, txns, domains), then adds, then removes. */
-  classicColumns(): Data[]
+  classicColumns(): readonly Data[]
   /**
    * The rows of {@link classicColumns} as two batches, the non-file rows then the file rows (the second absent
    * without file actions): encoding them as one file needs no copy of the file columns into one buffer.
