@@ -269,8 +269,7 @@ function copyOnWrite(
     for await (const ev of candidateBatches(snapshot, plan, ids.scanColumns, files)) {
       const { file } = ev
       if (ev.kind === 'whole') {
-        removed.push(file)
-        metrics.numRowsRemoved += liveRows(file)
+        removeWhole(file, removed, metrics)
         continue
       }
       if (ev.kind === 'open') {
@@ -386,8 +385,7 @@ function markDeletedRows(
     for await (const ev of candidateBatches(snapshot, plan, columns)) {
       const { file } = ev
       if (ev.kind === 'whole') {
-        removed.push(file)
-        metrics.numRowsRemoved += liveRows(file)
+        removeWhole(file, removed, metrics)
         continue
       }
       if (ev.kind === 'open') {
@@ -525,6 +523,12 @@ function survivors(mask: Uint8Array, kept: number): Int32Array {
   let k = 0
   for (let i = 0; i < mask.length; i++) if (mask[i] === 0) idx[k++] = i
   return idx
+}
+
+/** A file removed whole without being opened (a partition-only DELETE): its live rows count as removed. */
+function removeWhole(file: FileEntry, removed: FileEntry[], metrics: RewriteMetrics): void {
+  removed.push(file)
+  metrics.numRowsRemoved += liveRows(file)
 }
 
 function liveRows(f: FileEntry): number {
