@@ -263,18 +263,28 @@ const snapshotBench: Benchmark = {
     await attempt(cases, `checkpoint write: ${s.ckptLarge} file actions (vs delta-rs create_checkpoint)`, async () => {
       const tsCopy = path.join(ctx.work, 'ckpt-write-ts')
       const rsCopy = path.join(ctx.work, 'ckpt-write-rs')
+      const rawCopy = path.join(ctx.work, 'ckpt-write-raw')
       try {
-        for (const d of [tsCopy, rsCopy]) {
+        for (const d of [tsCopy, rsCopy, rawCopy]) {
           await rm(d, { recursive: true, force: true })
           await cp(largeJson, d, { recursive: true })
         }
         const name = `checkpoint write: ${s.ckptLarge} file actions (vs delta-rs create_checkpoint)`
         const params = { reps: ctx.reps }
-        const c = caseResult(
-          name,
-          side(await runNodeCase('checkpointWrite', { ...params, table: tsCopy })),
-          await py({ op: 'checkpoint', ...params, table: rsCopy }, notes),
+        const ts = side(await runNodeCase('checkpointWrite', { ...params, table: tsCopy }))
+        const rs = await py({ op: 'checkpoint', ...params, table: rsCopy }, notes)
+        // Baseline: parquet-wasm alone encoding the rows of delta-ts's checkpoint (how much of the gap is the encoder).
+        const raw = side(await runNodeCase('rawCheckpointEncode', { ...params, table: rawCopy }))
+        const c = caseResult(name, ts, rs, raw)
+        c.notes.push(
+          `parquet-wasm baseline: ${String(raw.extra.rows)} rows, ${String(raw.extra.bytes)} bytes ` +
+            `(delta-ts's checkpoint: ${String(raw.extra.deltaTsBytes)} bytes)`,
         )
+        if (rs)
+          c.notes.push(
+            `delta-rs checkpoint: ${String(rs.extra.checkpointRows)} rows, ${String(rs.extra.checkpointBytes)} bytes, ` +
+              `rewritten on ${String(rs.extra.distinctCheckpointMtimes)} of ${rs.runsMs.length} runs`,
+          )
         if (c.ratioVsDeltaRs !== null)
           await judge(
             c,
@@ -284,7 +294,7 @@ const snapshotBench: Benchmark = {
           )
         return c
       } finally {
-        for (const d of [tsCopy, rsCopy]) await rm(d, { recursive: true, force: true })
+        for (const d of [tsCopy, rsCopy, rawCopy]) await rm(d, { recursive: true, force: true })
       }
     })
     // Refresh: each side works on its own copy (the runs append commits). The large case uses the JSON-only

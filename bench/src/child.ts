@@ -507,6 +507,35 @@ parentPort.on('message', (ipc) => {
     return { runsMs, extra: { numAddFiles: r.metrics.numAddFiles } }
   },
 
+  /**
+   * Baseline of checkpointWrite: parquet-wasm alone encoding the rows delta-ts's checkpoint holds, with the
+   * writer properties delta-ts uses for checkpoints (snappy, V2 pages, chunk statistics, no dictionary). Untimed:
+   * one delta-ts checkpoint, read back into an Arrow table. Timed: Arrow IPC, the wasm table, the encode, the
+   * file write (what `rawWrite` times for the append case).
+   */
+  async rawCheckpointEncode(p) {
+    const dir = str(p, 'table')
+    const t = await DeltaTable.open(dir)
+    const r = await t.checkpoint()
+    const written = readFileSync(path.join(dir, r.path))
+    const table = arrow.tableFromIPC(pw.readParquet(written).intoIPCStream())
+    const [runsMs, size] = await repeat(num(p, 'reps'), noop, async () => {
+      const props = new pw.WriterPropertiesBuilder()
+        .setCompression(pw.Compression.SNAPPY)
+        .setWriterVersion(pw.WriterVersion.V2)
+        .setMaxRowGroupSize(1 << 20)
+        .setMaxRowGroupBytes(128 * 1024 * 1024)
+        .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+        .setCreatedBy('delta-ts')
+        .setDictionaryEnabled(false)
+        .build()
+      const bytes = pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props)
+      await writeFile(path.join(dir, 'raw-checkpoint.parquet'), bytes)
+      return bytes.length
+    })
+    return { runsMs, extra: { rows: table.numRows, bytes: size, deltaTsBytes: written.length } }
+  },
+
   /** Setup: write a checkpoint at the latest version. */
   async checkpoint(p) {
     const [ms] = await timed(async () => (await DeltaTable.open(str(p, 'table'))).checkpoint())

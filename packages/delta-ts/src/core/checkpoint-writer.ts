@@ -277,8 +277,7 @@ export function buildCheckpoint(actions: readonly Action[], options: BuildCheckp
 /** {@link buildCheckpoint} of a {@link CheckpointContent} (adds from a base's columns copied buffer-wise). */
 export function buildCheckpointOf(content: CheckpointContent, options: BuildCheckpointOptions): BuiltCheckpoint {
   const layout = checkpointLayout(content, options)
-  const cols = layout.classicColumns()
-  const parquet = encode(layout.fields, cols, layout.numRows, options.codec)
+  const parquet = encodeBatches(layout.fields, layout.classicBatches(), options.codec)
   return {
     parquet,
     lastCheckpoint: {
@@ -298,7 +297,12 @@ interface CheckpointLayout {
   numAdds: number
   numFileActions: number
   /** Non-file rows first (protocol, metaData, txns, domains), then adds, then removes. */
-  classicColumns(): Data[]
+  classicColumns(): readonly Data[]
+  /**
+   * The rows of {@link classicColumns} as two batches, the non-file rows then the file rows (the second absent
+   * without file actions): encoding them as one file needs no copy of the file columns into one buffer.
+   */
+  classicBatches(): Batch[]
   /** The `add` and `remove` columns of the file-action rows only (adds then removes). */
   fileColumns(): { add: Data; remove: Data }
   /** The non-file actions (protocol, metaData, txns, domains), in row order. */
@@ -368,13 +372,19 @@ function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOp
     nonFileActions,
     fileColumns,
     classicColumns() {
+      const [head, tail] = this.classicBatches()
+      return tail ? head.columns.map((h, j) => concatData([h, tail.columns[j]])) : head.columns
+    },
+    classicBatches() {
+      const head = fields.map((f) => buildData(f.type, actionColumn(nonFileActions, f.name)))
+      const batches: Batch[] = [{ columns: head, numRows: nonFileActions.length }]
+      if (numFileActions === 0) return batches
       const fc = fileColumns()
-      return fields.map((f) => {
-        const head = buildData(f.type, actionColumn(nonFileActions, f.name))
-        if (numFileActions === 0) return head
-        const tail = f.name === 'add' ? fc.add : f.name === 'remove' ? fc.remove : nullData(head.type, numFileActions)
-        return concatData([head, tail])
-      })
+      const tail = fields.map((f, j) =>
+        f.name === 'add' ? fc.add : f.name === 'remove' ? fc.remove : nullData(head[j].type, numFileActions),
+      )
+      batches.push({ columns: tail, numRows: numFileActions })
+      return batches
     },
   }
 }
@@ -384,19 +394,34 @@ function actionColumn(actions: readonly Action[], name: string): unknown[] {
   return actions.map((a) => (a as Record<string, unknown>)[name] ?? null)
 }
 
+/** Rows of a checkpoint file: one column per top-level field. */
+interface Batch {
+  columns: readonly Data[]
+  numRows: number
+}
+
 /** Encodes columns of the given top-level fields as one checkpoint parquet file. */
 function encode(fields: readonly StructField[], columns: readonly Data[], numRows: number, codec?: ParquetCodec) {
+  return encodeBatches(fields, [{ columns, numRows }], codec)
+}
+
+/** Encodes batches of the given top-level fields, in order, as one checkpoint parquet file. */
+function encodeBatches(fields: readonly StructField[], batches: readonly Batch[], codec?: ParquetCodec) {
   const arrowSchema = new arrow.Schema(fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), true)))
-  const batch = new arrow.RecordBatch(
-    arrowSchema,
-    arrow.makeData({
-      type: new arrow.Struct(arrowSchema.fields),
-      length: numRows,
-      nullCount: 0,
-      children: columns as arrow.Data[],
-    }) as arrow.Data<arrow.Struct>,
+  const type = new arrow.Struct(arrowSchema.fields)
+  const records = batches.map(
+    (b) =>
+      new arrow.RecordBatch(
+        arrowSchema,
+        arrow.makeData({
+          type,
+          length: b.numRows,
+          nullCount: 0,
+          children: b.columns as arrow.Data[],
+        }) as arrow.Data<arrow.Struct>,
+      ),
   )
-  return writeParquet(new arrow.Table([batch]), { codec: codec ?? 'snappy', dictionary: false })
+  return writeParquet(new arrow.Table(records), { codec: codec ?? 'snappy', dictionary: false })
 }
 
 /**
@@ -465,15 +490,15 @@ async function writeClassic(
   const { version, signal } = options
   // The spec forbids multi-part checkpoints on v2Checkpoint tables: those stay one file (V2 splits into sidecars).
   const numParts = v2Table ? 1 : Math.ceil(layout.numRows / partSize)
-  const columns = layout.classicColumns()
   const common = { version, size: layout.numRows, numOfAddFiles: layout.numAdds }
   if (numParts <= 1) {
-    const parquet = encode(layout.fields, columns, layout.numRows, options.codec)
+    const parquet = encodeBatches(layout.fields, layout.classicBatches(), options.codec)
     const path = classicCheckpointPath(version)
     await storage.put(path, parquet, { overwrite: true, signal })
     return { ...common, sizeInBytes: parquet.length, paths: [path], sidecars: [] }
   }
   const fields = layout.fields
+  const columns = layout.classicColumns()
   const part = partIds(
     columns[fields.findIndex((f) => f.name === 'add')],
     columns[fields.findIndex((f) => f.name === 'remove')],
