@@ -137,6 +137,43 @@ def op_append(p):
     return runs, {"rows": data.num_rows}
 
 
+def op_settings_write(p):
+    """write_deltalake of the input with its default writer properties (`compression` unset) or with a codec
+    and level; reports the bytes written and what the first data file's footer says delta-rs wrote."""
+    data = pq.read_table(p["input"])
+    d = p["dir"]
+    props = None
+    if p.get("compression"):
+        props = WriterProperties(compression=p["compression"], compression_level=p.get("level"))
+
+    def prepare():
+        shutil.rmtree(d, ignore_errors=True)
+
+    runs, _ = repeat(p["reps"], prepare, lambda: write_deltalake(d, data, writer_properties=props))
+    files = sorted(f for f in os.listdir(d) if f.endswith(".parquet"))
+    size = sum(os.path.getsize(os.path.join(d, f)) for f in files)
+    md = pq.ParquetFile(os.path.join(d, files[0])).metadata
+    rg0 = md.row_group(0)
+    cols = [rg0.column(j) for j in range(rg0.num_columns)]
+    meta = {
+        "files": len(files),
+        "bytes": size,
+        "createdBy": md.created_by,
+        "formatVersion": md.format_version,
+        "rowGroups": md.num_row_groups,
+        "rowGroupRows": [md.row_group(i).num_rows for i in range(md.num_row_groups)],
+        "codecs": sorted({c.compression for c in cols}),
+        "dictionaryColumns": [c.path_in_schema for c in cols if c.has_dictionary_page],
+        "encodings": {c.path_in_schema: list(c.encodings) for c in cols},
+        "statistics": all(c.is_stats_set for c in cols),
+        # Mean compressed bytes per data page is not in the footer; the page index (offset index) is what
+        # would say, and pyarrow does not expose it. Column chunk sizes are.
+        "chunkBytes": {c.path_in_schema: c.total_compressed_size for c in cols},
+    }
+    shutil.rmtree(d, ignore_errors=True)
+    return runs, meta
+
+
 def op_merge(p):
     source = pq.read_table(p["source"])
     d = p["dir"]

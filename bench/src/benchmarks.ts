@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import * as arrow from 'apache-arrow'
 import { DeltaTable } from 'delta-ts'
 import { writeGeneratedData } from 'ecommerce-etl'
+import type { SettingsVariant } from './child.js'
 import { dayString, generateInput, type InputSpec, writeInputParquet, writeSyntheticLog } from './data.js'
 import { type ChildReport, type ProfileSummary, pythonAvailable, runNodeCase, runPythonCase } from './harness.js'
 import { median, repoRoot, round } from './util.js'
@@ -610,6 +611,96 @@ const appendBench: Benchmark = {
   },
 }
 
+const MiB = 1024 * 1024
+
+/** delta-ts's writer settings (parquet/write.ts `encodeProperties`, data-writer.ts's dictionary rule). */
+const DELTA_TS_SETTINGS: Omit<SettingsVariant, 'name'> = {
+  codec: 'ZSTD',
+  writerVersion: 2,
+  maxRowGroupRows: 1 << 20,
+  dictionary: 'auto',
+}
+
+/** delta-ts's settings, then one setting changed per variant. */
+const SETTINGS_VARIANTS: SettingsVariant[] = [
+  {
+    name: 'delta-ts settings: zstd (level 1), dictionary auto, v2, 1 MiB pages, 1 Mi-row groups',
+    ...DELTA_TS_SETTINGS,
+  },
+  { name: 'codec snappy', ...DELTA_TS_SETTINGS, codec: 'SNAPPY' },
+  { name: 'codec uncompressed', ...DELTA_TS_SETTINGS, codec: 'UNCOMPRESSED' },
+  { name: 'dictionary on for every column', ...DELTA_TS_SETTINGS, dictionary: 'on' },
+  { name: 'dictionary off', ...DELTA_TS_SETTINGS, dictionary: 'off' },
+  { name: 'writer version 1 (data page v1)', ...DELTA_TS_SETTINGS, writerVersion: 1 },
+  { name: 'data pages 64 KiB', ...DELTA_TS_SETTINGS, dataPageBytes: 64 * 1024 },
+  { name: 'row groups of 128 Ki rows', ...DELTA_TS_SETTINGS, maxRowGroupRows: 128 * 1024 },
+]
+
+const settingsBench: Benchmark = {
+  name: 'settings',
+  title: 'Parquet writer settings: what each costs (parquet-wasm encode) against delta-rs defaults',
+  async run(ctx) {
+    const s = sizes(ctx)
+    const notes: string[] = []
+    const input = await inputParquet(path.join(ctx.work, `rows-${s.rows}.parquet`), { rows: s.rows, seed: 1 })
+    // One timed encode per variant, whatever --reps says: sizes are exact, and every rep is a full-size encode
+    // per variant, which would make this benchmark the slowest of a plain `pnpm bench`.
+    const reps = 1
+    const r = await runNodeCase('settingsEncode', { ...input, variants: SETTINGS_VARIANTS, reps })
+    const results = r.extra.variants as { name: string; runsMs: number[]; bytes: number }[]
+    const asSide = (v: { runsMs: number[]; bytes: number }): Side => ({
+      medianMs: round(median(v.runsMs)),
+      runsMs: v.runsMs.map((x) => round(x)),
+      peakRssMb: r.peakRssMb,
+      extra: { bytes: v.bytes },
+    })
+    const base = asSide(results[0])
+    const mib = (b: number) => `${(b / MiB).toFixed(2)} MiB`
+    const cases: CaseResult[] = results.map((v, i) => {
+      const c = caseResult(v.name, asSide(v), null, i === 0 ? null : base)
+      c.notes.push(
+        `file ${mib(v.bytes)}${i === 0 ? '' : ` (${(v.bytes / results[0].bytes).toFixed(3)}x delta-ts settings)`}`,
+      )
+      return c
+    })
+    // delta-rs write_deltalake: its defaults, zstd (its level default), zstd level 3. Compared with the encode
+    // under delta-ts's settings: delta-rs's time also holds its Delta commit, which is small at this size.
+    const rsCases: { name: string; params: Record<string, unknown> }[] = [
+      { name: 'delta-rs write_deltalake, default WriterProperties', params: {} },
+      { name: 'delta-rs write_deltalake, compression ZSTD', params: { compression: 'ZSTD' } },
+      { name: 'delta-rs write_deltalake, compression ZSTD level 3', params: { compression: 'ZSTD', level: 3 } },
+    ]
+    for (const rc of rsCases) {
+      await attempt(cases, rc.name, async () => {
+        const rs = await py(
+          { op: 'settings_write', input: input.input, dir: path.join(ctx.work, 'settings-rs'), reps, ...rc.params },
+          notes,
+        )
+        const c = caseResult(rc.name, base, rs)
+        if (rs) {
+          const m = rs.extra as Record<string, unknown>
+          c.notes.push(
+            `delta-rs wrote ${String(m.files)} file(s), ${mib(Number(m.bytes))} (delta-ts settings: ${mib(results[0].bytes)}); footer of its first file: codecs ${JSON.stringify(m.codecs)}, format version ${String(m.formatVersion)}, ${String(m.rowGroups)} row group(s) of ${JSON.stringify(m.rowGroupRows)} rows, dictionary pages on ${JSON.stringify(m.dictionaryColumns)}, chunk statistics ${String(m.statistics)}, created by ${String(m.createdBy)}`,
+          )
+          c.notes.push(`delta-rs encodings per column: ${JSON.stringify(m.encodings)}`)
+        }
+        return c
+      })
+    }
+    notes.push(
+      'delta-ts rows: raw parquet-wasm encode (writeParquet, one thread, one file) of the append benchmark input; median = encode time; parquet-wasm column = the same encode under delta-ts settings, ts / raw = this variant / delta-ts settings; file sizes in the case notes',
+      'delta-ts rows on delta-rs lines: the encode under delta-ts settings; delta-rs time = write_deltalake (encode + write + commit)',
+      `dictionary auto = delta-ts's rule (mostlyUniqueColumns, sampled): off for ${JSON.stringify(r.extra.noDictionaryColumns)}`,
+      'zstd level 3 on the delta-ts side: not measurable, parquet-wasm 0.8 takes a codec without a level (Compression enum) and writes level 1',
+      'data page size: the footer does not record it and pyarrow does not expose the page index; delta-rs passes no data_page_size_limit, i.e. parquet-rs 1 MiB',
+      `one run per variant (reps ${reps}); peak RSS = the one encode process for every delta-ts row`,
+      INPUT_NOTE,
+    )
+    await rm(path.join(ctx.work, 'settings-rs'), { recursive: true, force: true })
+    return { params: { rows: s.rows, reps, variants: SETTINGS_VARIANTS }, cases, notes }
+  },
+}
+
 const commitsBench: Benchmark = {
   name: 'commits',
   title: 'Concurrent commits (OS processes appending one row per commit)',
@@ -961,6 +1052,7 @@ export const BENCHMARKS: Benchmark[] = [
   snapshotBench,
   scanBench,
   appendBench,
+  settingsBench,
   commitsBench,
   pruningBench,
   clusteringBench,

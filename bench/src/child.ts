@@ -10,14 +10,28 @@ import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import * as arrow from 'apache-arrow'
 import { DeltaTable, type StorageOptions } from 'delta-ts'
 import * as pw from 'parquet-wasm'
 import { generateInput, type InputSpec, readParquetFile, writeSyntheticLog } from './data.js'
 import { RESULT_MARKER } from './harness.js'
+import { repoRoot } from './util.js'
 
 type Params = Record<string, unknown>
+
+/** One writer-settings variant of the `settings` benchmark (delta-ts's settings with one changed). */
+export interface SettingsVariant {
+  name: string
+  codec: 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED'
+  writerVersion: 1 | 2
+  maxRowGroupRows: number
+  /** Undefined keeps parquet-rs's 1 MiB. */
+  dataPageBytes?: number
+  /** 'auto': on, except the columns delta-ts's `mostlyUniqueColumns` picks. */
+  dictionary: 'on' | 'off' | 'auto'
+}
 type CaseFn = (p: Params) => Promise<{ runsMs: number[]; extra?: Record<string, unknown> }>
 
 const str = (p: Params, k: string): string => String(p[k])
@@ -333,6 +347,44 @@ const cases: Record<string, CaseFn> = {
       return bytes.length
     })
     return { runsMs, extra: { bytes: size } }
+  },
+
+  /**
+   * Writer settings: encodes the input rows with parquet-wasm once per variant of delta-ts's writer properties
+   * (`variants`: one setting changed each, see benchmarks.ts `settingsBench`), untimed warm-up first. The Arrow
+   * to IPC conversion is done once, untimed; timed: building the properties and `writeParquet`. The
+   * `dictionary: 'auto'` variants use delta-ts's own rule (arrow/partition.ts `mostlyUniqueColumns`, imported
+   * from the sources as data-writer.ts calls it, on the first batch).
+   */
+  async settingsEncode(p) {
+    const input = await loadInput(p)
+    const partitionTs = pathToFileURL(path.join(repoRoot, 'packages', 'delta-ts', 'src', 'arrow', 'partition.ts')).href
+    const { mostlyUniqueColumns } = (await import(partitionTs)) as {
+      mostlyUniqueColumns(batch: arrow.RecordBatch): string[]
+    }
+    const auto = mostlyUniqueColumns(input.batches[0])
+    const ipc = arrow.tableToIPC(input, 'stream')
+    const variants = p.variants as SettingsVariant[]
+    const encode = (v: SettingsVariant, bytes: Uint8Array) => {
+      let b = new pw.WriterPropertiesBuilder()
+        .setCompression(pw.Compression[v.codec])
+        .setWriterVersion(v.writerVersion === 1 ? pw.WriterVersion.V1 : pw.WriterVersion.V2)
+        .setMaxRowGroupSize(v.maxRowGroupRows)
+        .setMaxRowGroupBytes(128 * 1024 * 1024)
+        .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+        .setDictionaryEnabled(v.dictionary !== 'off')
+      if (v.dataPageBytes !== undefined) b = b.setDataPageSizeLimit(v.dataPageBytes)
+      if (v.dictionary === 'auto') for (const c of auto) b = b.setColumnDictionaryEnabled(c, false)
+      return pw.writeParquet(pw.Table.fromIPCStream(bytes), b.build())
+    }
+    // Warm-up: compiles the wasm encoder's hot paths, so the first variant does not pay for it.
+    encode(variants[0], arrow.tableToIPC(input.slice(0, Math.min(input.numRows, 20_000)), 'stream'))
+    const results: { name: string; runsMs: number[]; bytes: number }[] = []
+    for (const v of variants) {
+      const [runsMs, bytes] = await repeat(num(p, 'reps'), noop, async () => encode(v, ipc).length)
+      results.push({ name: v.name, runsMs, bytes })
+    }
+    return { runsMs: results[0].runsMs, extra: { variants: results, noDictionaryColumns: auto } }
   },
 
   /**

@@ -112,7 +112,7 @@ How to read it:
 `
 
 /** Order of sections in docs/performance.md. */
-const ORDER = ['snapshot', 'scan', 'append', 'commits', 'pruning', 'merge', 'etl']
+const ORDER = ['snapshot', 'scan', 'append', 'settings', 'commits', 'pruning', 'merge', 'etl']
 
 /** Writes bench/results/<name>.json and .md. */
 export async function writeResult(r: BenchResultFile, dir = resultsDir): Promise<void> {
