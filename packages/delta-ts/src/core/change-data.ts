@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow'
-import type { CdcAction } from '../protocol/actions.js'
-import type { StructType } from '../protocol/schema.js'
+import { DeltaError } from '../errors.js'
+import type { CdcAction, MetadataAction } from '../protocol/actions.js'
+import { parseSchemaString, type StructType } from '../protocol/schema.js'
 import { writeDataFiles } from './data-writer.js'
 import type { Snapshot } from './snapshot.js'
 import type { Transaction } from './transaction.js'
@@ -24,6 +25,29 @@ export type ChangeType = 'insert' | 'delete' | 'update_preimage' | 'update_posti
 /** Whether the table records its changes (`delta.enableChangeDataFeed = true`). */
 export function changeDataFeedEnabled(properties: Readonly<Record<string, string | null | undefined>>): boolean {
   return properties['delta.enableChangeDataFeed']?.toLowerCase() === 'true'
+}
+
+/** The columns the change feed adds to every row it returns; a table that records changes cannot have them. */
+export const CHANGE_FEED_COLUMNS: readonly string[] = [CHANGE_TYPE_COLUMN, '_commit_version', '_commit_timestamp']
+
+/**
+ * Refuses metadata that records changes (`delta.enableChangeDataFeed = true`) while its schema has a top-level
+ * column named like one the change feed adds (case-insensitively), as Spark does: the feed's rows could not
+ * tell the table's column from its own.
+ *
+ * @throws DeltaError `INVALID_SCHEMA` naming the columns.
+ */
+export function assertNoChangeFeedColumns(metadata: MetadataAction): void {
+  if (!changeDataFeedEnabled(metadata.configuration ?? {})) return
+  const reserved = new Set(CHANGE_FEED_COLUMNS)
+  const clash = parseSchemaString(metadata.schemaString).fields.filter((f) => reserved.has(f.name.toLowerCase()))
+  if (clash.length === 0) return
+  throw new DeltaError(
+    'INVALID_SCHEMA',
+    `the change data feed (delta.enableChangeDataFeed) cannot be enabled on a table with the column(s) ${clash
+      .map((f) => `'${f.name}'`)
+      .join(', ')}: ${CHANGE_FEED_COLUMNS.join(', ')} are reserved for the feed's own columns; rename them first`,
+  )
 }
 
 /**

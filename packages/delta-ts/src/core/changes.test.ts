@@ -212,3 +212,22 @@ describe('change data feed over deletion-vector commits (kernel-rs golden cdf-ta
     expect(restored).toBeGreaterThan(0)
   })
 })
+
+describe('change data feed reserved columns', () => {
+  it('refuses enabling the feed on a table with a _change_type column, at create and by setProperties, committing nothing', async () => {
+    const clashing = new arrow.Schema([
+      new arrow.Field('id', new arrow.Int64(), false),
+      new arrow.Field('_Change_Type', new arrow.Utf8(), true),
+    ])
+    const create = await DeltaTable.create(tmpDir('delta-ts-cdf-'), {
+      schema: clashing,
+      properties: { 'delta.enableChangeDataFeed': 'true' },
+    }).catch((e: unknown) => e)
+    expect(isDeltaError(create, 'INVALID_SCHEMA')).toBe(true)
+    expect((create as Error).message).toContain("'_Change_Type'")
+    const t = await DeltaTable.create(tmpDir('delta-ts-cdf-'), { schema: clashing })
+    const set = await t.setProperties({ 'delta.enableChangeDataFeed': 'true' }).catch((e: unknown) => e)
+    expect(isDeltaError(set, 'INVALID_SCHEMA')).toBe(true)
+    expect(await (await DeltaTable.open(t.uri)).version()).toBe(0)
+  })
+})

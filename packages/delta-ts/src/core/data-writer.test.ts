@@ -143,6 +143,37 @@ describe('writeDataFiles', () => {
     expect(new Set(adds.map((a) => a.partitionValues.region))).toEqual(new Set(['p', 'q', 'r']))
   })
 
+  it('with flushPartitionOnChange, writes a partition once single-partition batches move on, and later rows of it go to a new file', async () => {
+    const single = new WeakSet<arrow.RecordBatch>()
+    const one = (n: number, region: string) => {
+      const b = sample(n, [region]).batches[0]
+      single.add(b)
+      return b
+    }
+    const input = () => [
+      one(10, 'p'),
+      one(20, 'p'),
+      one(30, 'q'),
+      one(40, 'q'),
+      sample(6, ['p', 'r']).batches[0],
+      one(50, 'r'),
+    ]
+    const layout = async (flushPartitionOnChange: boolean) => {
+      const adds = await writeDataFiles(new MemoryStorage(), input(), {
+        schema,
+        partitionColumns: ['region'],
+        isSinglePartition: (b) => single.has(b),
+        flushPartitionOnChange,
+        concurrency: 1,
+      })
+      return adds.map((a) => `${a.partitionValues.region}:${JSON.parse(a.stats!).numRecords}`)
+    }
+    // p is flushed when q starts; q when r starts, after the mixed batch's rows were placed (its 3 p rows then
+    // start a second p file; its 3 r rows join r's file).
+    expect(await layout(true)).toEqual(['p:30', 'q:70', 'p:3', 'r:53'])
+    expect(await layout(false)).toEqual(['p:33', 'q:70', 'r:53'])
+  })
+
   it('writes physical column names and field ids under column mapping, and keys partitionValues and stats physically', async () => {
     const { dir, storage } = tmpStorage()
     const cm: StructType = {

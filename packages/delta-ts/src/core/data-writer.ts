@@ -34,7 +34,8 @@ import { applyWriteRules, type IdentityAllocator, relaxedForRules, writeRulesFor
  *
  * ```
  *  batches ─▶ enforceSchema ─▶ (partitioned: gather up to SPLIT_ROWS rows, one grouping pass, one split per
- *      column into every partition) ─▶ buffer per partition ─▶ (size reached / end) ─▶ one contiguous batch, stats,
+ *      column into every partition) ─▶ buffer per partition ─▶ (size reached / end / next partition under
+ *      `flushPartitionOnChange`) ─▶ one contiguous batch, stats,
  *      drop partition columns, physical names, Arrow IPC ─▶ encoder (worker pool: up to `concurrency` files at
  *      once) ─▶ storage.put(if absent) ─▶ AddAction (in flush order, whatever order the encodes finish in)
  * ```
@@ -76,6 +77,13 @@ export interface WriteDataFilesOptions {
    * partition values are read from the first row instead of grouping every row.
    */
   isSinglePartition?: (batch: arrow.RecordBatch) => boolean
+  /**
+   * @internal The single-partition batches come grouped by partition (a copy-on-write rewrite reading its files
+   * partition by partition): when one arrives for another partition than the previous one, that partition's
+   * buffered rows are handed to the encoder at once, so encodes (on the pool) overlap further reading instead of
+   * all waiting for the end of the input. Rows of that partition arriving later start a new file.
+   */
+  flushPartitionOnChange?: boolean
   /**
    * Hands out identity values for rows whose identity column is null (append, MERGE insert); the caller's
    * transaction commits the new high-water marks. Without it identity values are written as they are.
@@ -332,6 +340,8 @@ export async function writeDataFiles(
     await place(splitByPartition(batch, partitionFields, mode))
   }
 
+  // The partition directory of the last single-partition batch (see `flushPartitionOnChange`).
+  let lastSingleDir: string | undefined
   try {
     for await (const batch of toBatches(data)) {
       throwIfAborted(options.signal)
@@ -353,8 +363,19 @@ export async function writeDataFiles(
       }
       if (options.isSinglePartition?.(batch)) {
         // Rows of one partition (copied out of one file): no grouping pass, the first row's values are all.
+        // The rows pending before it (e.g. update post-images of the previous file) are placed first, so they
+        // join their partition's file before that partition is flushed on change.
         await split()
-        await place([{ values: firstRowValues(conformed, partitionFields, mode), rows: conformed }])
+        const values = firstRowValues(conformed, partitionFields, mode)
+        if (options.flushPartitionOnChange) {
+          checkPartitionPath(partitionNames, values)
+          const dir = partitionPath(partitionNames, values)
+          const previous = lastSingleDir === undefined || lastSingleDir === dir ? undefined : buffers.get(lastSingleDir)
+          lastSingleDir = dir
+          // The cap on in-flight encodes in `flush` bounds the memory this holds while reading goes on.
+          if (previous) await flush(previous)
+        }
+        await place([{ values, rows: conformed }])
         continue
       }
       for (const b of conformed.batches) {

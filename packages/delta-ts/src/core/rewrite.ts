@@ -34,7 +34,10 @@ import type { IdentityAllocator } from './write-rules.js'
  * itself.
  *
  * Reading: every opened candidate file goes through one scan, whose decode window runs ahead across files
- * (see candidateBatches); results are consumed in file order.
+ * (see candidateBatches); results are consumed in file order. Copy-on-write reads the files grouped by
+ * partition (a stable sort), so the writer can encode a partition's surviving rows on the pool as soon as the
+ * next partition starts (`flushPartitionOnChange`) instead of encoding every file at the end; not when the
+ * plan has extra rows (MERGE inserts), which would then start one more file in every partition.
  *
  * Memory: the scan's window (at most `concurrency` decoded row groups) plus one target batch at a time once
  * a file is known to change; copy-on-write holds a file's unchanged batches before its first change (at most one file's rows) because an untouched file must not be rewritten;
@@ -195,6 +198,7 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
     columnMappingMode: snapshot.columnMappingMode,
     targetFileSize: plan.targetFileSize,
     isSinglePartition: run.isSinglePartition,
+    flushPartitionOnChange: run.flushPartitionOnChange,
     identity: plan.identity,
     rowTrackingColumns: ids.writerColumns,
     observe: changes?.observe,
@@ -234,6 +238,8 @@ interface RewriteRun {
   output: AsyncGenerator<arrow.RecordBatch>
   /** Batches the writer need not split by partition (copies out of one data file). */
   isSinglePartition?: (b: arrow.RecordBatch) => boolean
+  /** The copied batches come grouped by partition: the writer may encode a partition once the next one starts. */
+  flushPartitionOnChange?: boolean
   /** Files removed whole (filled while `output` runs). */
   removed: FileEntry[]
   /** Physical rows to mark deleted, per file (deletion-vector mode; filled while `output` runs). */
@@ -259,11 +265,11 @@ function copyOnWrite(
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     // Batches of the current file seen before its first change: written only if a later batch changes it.
     let held: arrow.RecordBatch[] | undefined
-    for await (const ev of candidateBatches(snapshot, plan, ids.scanColumns)) {
+    const files = byPartition(plan.files, snapshot.partitionColumns)
+    for await (const ev of candidateBatches(snapshot, plan, ids.scanColumns, files)) {
       const { file } = ev
       if (ev.kind === 'whole') {
-        removed.push(file)
-        metrics.numRowsRemoved += liveRows(file)
+        removeWhole(file, removed, metrics)
         continue
       }
       if (ev.kind === 'open') {
@@ -319,7 +325,35 @@ function copyOnWrite(
     }
     yield* extraRows(plan, metrics, ids, changes)
   }
-  return { output: output(), isSinglePartition: (b) => copied.has(b), removed, deletions: [] }
+  return {
+    output: output(),
+    isSinglePartition: (b) => copied.has(b),
+    // Inserts come after every copied row and would start one more file in each partition flushed early.
+    flushPartitionOnChange: snapshot.partitionColumns.length > 0 && !plan.extraRows,
+    removed,
+    deletions: [],
+  }
+}
+
+/**
+ * The files grouped by partition (a stable sort on their partition values, in table column order; null
+ * first), so that a partition's copied rows all come before the next partition's and the writer can encode
+ * each partition as soon as the next one starts. Files of one partition keep their plan order.
+ */
+function byPartition(files: readonly FileEntry[], partitionColumns: readonly string[]): readonly FileEntry[] {
+  if (partitionColumns.length === 0 || files.length < 2) return files
+  const key = (f: FileEntry) => partitionColumns.map((c) => f.partitionValues[c] ?? null)
+  const keys = new Map(files.map((f) => [f, key(f)]))
+  const compare = (a: (string | null)[], b: (string | null)[]) => {
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === b[i]) continue
+      if (a[i] === null) return -1
+      if (b[i] === null) return 1
+      return a[i]! < b[i]! ? -1 : 1
+    }
+    return 0
+  }
+  return [...files].sort((a, b) => compare(keys.get(a)!, keys.get(b)!))
 }
 
 /** The scan column that carries each row's physical index in its file (see `ScanOptions.columns`). */
@@ -351,8 +385,7 @@ function markDeletedRows(
     for await (const ev of candidateBatches(snapshot, plan, columns)) {
       const { file } = ev
       if (ev.kind === 'whole') {
-        removed.push(file)
-        metrics.numRowsRemoved += liveRows(file)
+        removeWhole(file, removed, metrics)
         continue
       }
       if (ev.kind === 'open') {
@@ -394,7 +427,7 @@ type CandidateEvent =
   | { kind: 'close'; file: FileEntry }
 
 /**
- * The candidate files in plan order: a file removed whole without being opened (`removeWholeFile`) is one
+ * The candidate `files` (default: plan order) in order: a file removed whole without being opened (`removeWholeFile`) is one
  * `whole` step; any other file is `open`, its batches, `close`. Every opened file is read through one scan,
  * so the scan's decode window (at most `concurrency` decoded row groups, the pool's size) runs ahead across
  * file boundaries while the rewriter and the writer work on the current file; one scan per file left the pool
@@ -405,18 +438,19 @@ async function* candidateBatches(
   snapshot: Snapshot,
   plan: RewritePlan,
   columns: string[] | undefined,
+  files: readonly FileEntry[] = plan.files,
 ): AsyncGenerator<CandidateEvent> {
   const { signal } = plan
-  const whole = plan.files.map((f) => plan.removeWholeFile?.(f) === true)
-  const read = plan.files.filter((_, i) => !whole[i])
+  const whole = files.map((f) => plan.removeWholeFile?.(f) === true)
+  const read = files.filter((_, i) => !whole[i])
   const scanned =
     read.length > 0
       ? snapshot.scan({ files: read, columns, signal }).batchesWithFile()[Symbol.asyncIterator]()
       : undefined
   let next = scanned ? await scanned.next() : undefined
   try {
-    for (let i = 0; i < plan.files.length; i++) {
-      const file = plan.files[i]
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i]
       throwIfAborted(signal)
       if (whole[i]) {
         yield { kind: 'whole', file }
@@ -489,6 +523,12 @@ function survivors(mask: Uint8Array, kept: number): Int32Array {
   let k = 0
   for (let i = 0; i < mask.length; i++) if (mask[i] === 0) idx[k++] = i
   return idx
+}
+
+/** A file removed whole without being opened (a partition-only DELETE): its live rows count as removed. */
+function removeWhole(file: FileEntry, removed: FileEntry[], metrics: RewriteMetrics): void {
+  removed.push(file)
+  metrics.numRowsRemoved += liveRows(file)
 }
 
 function liveRows(f: FileEntry): number {

@@ -20,6 +20,7 @@
  *
  * Once the commit file is ours the operation has succeeded: it returns its version, whatever happens after.
  */
+
 import { v4 as uuidv4 } from 'uuid'
 import { CommitOutcomeUnknownError, DeltaError, isDeltaError } from '../errors.js'
 import type {
@@ -39,6 +40,7 @@ import { commitPath } from '../protocol/log-path.js'
 import { ReplayState } from '../protocol/replay.js'
 import type { Storage } from '../storage/types.js'
 import { DELTA_TS_VERSION } from '../version.js'
+import { assertNoChangeFeedColumns } from './change-data.js'
 import { readCommit } from './log-reader.js'
 import {
   type CheckpointResult,
@@ -301,6 +303,8 @@ export class Transaction {
     const effectiveMetadata = this.metadata ?? this.snapshot.metadata
     assertWritable(effectiveProtocol, effectiveMetadata)
     this.assertAppendOnly(effectiveMetadata)
+    // A commit that changes the metadata may enable the change feed or add a column: both must leave no clash.
+    if (this.metadata) assertNoChangeFeedColumns(effectiveMetadata)
 
     const txnId = uuidv4()
     const isBlindAppend = this.isBlindAppend
