@@ -505,7 +505,8 @@ const clusteringBench: Benchmark = {
         sparkNote =
           "Spark: numFiles of the executed plan's FileSourceScanExec (files left after Delta data skipping) for SELECT sum(payload) WHERE predicate, on the versions before and after OPTIMIZE (time travel); the unfiltered query is checked to read every file"
       } catch (e) {
-        sparkNote = `Spark n/a: ${(e instanceof Error ? e.message : String(e)).slice(0, 300)}`
+        // The tail: the Python exception closes stderr, the JVM's start-up chatter opens it.
+        sparkNote = `Spark n/a: ${(e instanceof Error ? e.message : String(e)).trim().slice(-400)}`
       }
     }
     const pct = (f: number | undefined) => (f === undefined ? 'n/a' : `${(f * 100).toFixed(1)}%`)
