@@ -7,7 +7,15 @@ import { DeltaTable } from 'delta-ts'
 import { writeGeneratedData } from 'ecommerce-etl'
 import type { SettingsVariant } from './child.js'
 import { dayString, generateInput, type InputSpec, writeInputParquet, writeSyntheticLog } from './data.js'
-import { type ChildReport, type ProfileSummary, pythonAvailable, runNodeCase, runPythonCase } from './harness.js'
+import {
+  type ChildReport,
+  type ProfileSummary,
+  pythonAvailable,
+  runNodeCase,
+  runPythonCase,
+  runSparkCase,
+  sparkAvailable,
+} from './harness.js'
 import { median, repoRoot, round } from './util.js'
 
 /** The part of packages/delta-ts/test/s3-server.ts the commits benchmark uses. */
@@ -482,34 +490,54 @@ const clusteringBench: Benchmark = {
       'x >= 250000 and x < 300000 and y >= 250000 and y < 300000',
     ]
     const cases: CaseResult[] = []
+    // Spark reads the same tables afterwards, in one session for every layout, version and predicate.
+    const layouts: { case: CaseResult; dir: string; before: number; after: number }[] = []
     for (const layout of ['liquid', 'zorder'] as const) {
       const name = `${layout === 'liquid' ? 'liquid clustering by x' : 'Z-order by (x, y)'}: ${rows} rows, ${files} files`
+      const dir = path.join(ctx.work, `cluster-${layout}-${rows}`)
       await attempt(cases, name, async () => {
-        const ts = side(
-          await runNodeCase('cluster', {
-            dir: path.join(ctx.work, `cluster-${layout}-${rows}`),
-            rows,
-            files,
-            layout,
-            predicates,
-          }),
-        )
+        const ts = side(await runNodeCase('cluster', { dir, rows, files, layout, predicates }))
         const c = caseResult(name, ts, null)
-        const before = ts.extra.before as number[]
-        const after = ts.extra.after as number[]
-        predicates.forEach((p, i) => {
-          c.notes.push(
-            `${p}: reads ${(before[i] * 100).toFixed(1)}% of files before, ${(after[i] * 100).toFixed(1)}% after`,
-          )
-        })
-        c.notes.push(
-          `timed: one OPTIMIZE rewriting ${String(ts.extra.removed)} files into ${String(ts.extra.filesAfter)}`,
-        )
+        layouts.push({ case: c, dir, before: ts.extra.versionBefore as number, after: ts.extra.versionAfter as number })
         return c
       })
     }
+    let spark: { versions: { read: number[] }[] }[] | null = null
+    let sparkNote =
+      'Spark n/a: .venv pyspark or the Delta jars in .cache/ivy missing (run the interop Spark tests once)'
+    if (sparkAvailable() && layouts.length > 0) {
+      try {
+        const r = await runSparkCase({
+          op: 'pruning',
+          predicates,
+          tables: layouts.map((l) => ({ path: l.dir, versions: [l.before, l.after] })),
+        })
+        spark = r.extra.tables as { versions: { read: number[] }[] }[]
+        sparkNote =
+          "Spark: numFiles of the executed plan's FileSourceScanExec (files left after Delta data skipping) for SELECT sum(payload) WHERE predicate, on the versions before and after OPTIMIZE (time travel); the unfiltered query is checked to read every file"
+      } catch (e) {
+        // The tail: the Python exception closes stderr, the JVM's start-up chatter opens it.
+        sparkNote = `Spark n/a: ${(e instanceof Error ? e.message : String(e)).trim().slice(-400)}`
+      }
+    }
+    const pct = (f: number | undefined) => (f === undefined ? 'n/a' : `${(f * 100).toFixed(1)}%`)
+    layouts.forEach((l, k) => {
+      const ts = l.case.deltaTs
+      const before = ts?.extra.before as number[]
+      const after = ts?.extra.after as number[]
+      const sp = spark?.[k]?.versions
+      predicates.forEach((p, i) => {
+        l.case.notes.push(
+          `${p}: delta-ts reads ${pct(before[i])} of files before, ${pct(after[i])} after; Spark ${pct(sp?.[0]?.read[i])} before, ${pct(sp?.[1]?.read[i])} after`,
+        )
+      })
+      l.case.notes.push(
+        `timed: one OPTIMIZE rewriting ${String(ts?.extra.removed)} files into ${String(ts?.extra.filesAfter)}`,
+      )
+    })
     notes.push(
-      'x, y uniform random integers in [0, 1e6); 100 appends of equal size; OPTIMIZE targetSizeBytes = table size / 100; fractions from Snapshot.files({filter}) (min/max stats pruning)',
+      'x, y uniform random integers in [0, 1e6); 100 appends of equal size; OPTIMIZE targetSizeBytes = table size / 100; delta-ts fractions from Snapshot.files({filter}) (min/max stats pruning)',
+      sparkNote,
     )
     return { params: { rows, files, reps: 1 }, cases, notes }
   },

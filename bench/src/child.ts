@@ -187,6 +187,7 @@ const cases: Record<string, CaseFn> = {
    * Clustering: builds a table of `rows` uniformly random rows in `files` appends (untimed), measures the
    * fraction of files each predicate keeps, runs one OPTIMIZE (timed) laying the data out by `layout`
    * (`liquid`: create with clusterBy x; `zorder`: zOrderBy x, y) into about as many files, and measures again.
+   * Returns the versions before and after OPTIMIZE too (Spark measures the same two layouts).
    */
   async cluster(p) {
     const dir = str(p, 'dir')
@@ -222,6 +223,7 @@ const cases: Record<string, CaseFn> = {
       return out
     }
     const before = await fractions()
+    const versionBefore = (await table.snapshot()).version
     const size = (await (await table.snapshot()).files()).reduce((s, f) => s + f.size, 0)
     const [ms, result] = await timed(() =>
       table.optimize({
@@ -230,10 +232,20 @@ const cases: Record<string, CaseFn> = {
       }),
     )
     const after = await fractions()
-    const filesAfter = (await table.snapshot()).numFiles
+    const snapAfter = await table.snapshot()
+    const filesAfter = snapAfter.numFiles
     return {
       runsMs: [ms],
-      extra: { before, after, filesBefore: nFiles, filesAfter, removed: result.metrics.numFilesRemoved },
+      extra: {
+        before,
+        after,
+        filesBefore: nFiles,
+        filesAfter,
+        removed: result.metrics.numFilesRemoved,
+        // The table versions before and after OPTIMIZE, for Spark to read the same layouts (time travel).
+        versionBefore,
+        versionAfter: snapAfter.version,
+      },
     }
   },
 

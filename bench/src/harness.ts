@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import * as os from 'node:os'
@@ -98,6 +98,31 @@ export async function runNodeCase(
 /** Whether the Python side (delta-rs) can run here. */
 export function pythonAvailable(): boolean {
   return existsSync(python)
+}
+
+/** The Delta jars Spark loads offline (filled by the interop suite's Spark runs). */
+const ivyDir = path.join(repoRoot, '.cache', 'ivy')
+
+/** Whether Spark (pyspark in .venv plus the Delta jars in .cache/ivy) can run here. */
+export function sparkAvailable(): boolean {
+  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : [])
+  const lib = path.join(repoRoot, '.venv', 'lib')
+  return (
+    existsSync(python) &&
+    list(path.join(ivyDir, 'jars')).some((f) => f.startsWith('io.delta_delta-spark')) &&
+    list(lib).some((d) => existsSync(path.join(lib, d, 'site-packages', 'pyspark')))
+  )
+}
+
+/** Runs one Spark job in one session (bench/py/spark_bench.py); its report carries no timings. */
+export async function runSparkCase(params: Record<string, unknown>): Promise<ChildReport> {
+  const script = path.join(benchRoot, 'py', 'spark_bench.py')
+  const r = await run(python, [script, JSON.stringify(params)], {
+    ...process.env,
+    PYTHONUNBUFFERED: '1',
+    IVY_DIR: ivyDir,
+  })
+  return parseReport(`spark case ${String(params.op)}`, r)
 }
 
 /** Runs one measurement of Python `deltalake` in a child process that times itself (bench/py/deltalake_bench.py). */
