@@ -593,7 +593,9 @@ const scanBench: Benchmark = {
         const rawVsRs = raw.medianMs / rs.medianMs
         c.notes.push(
           `parquet-wasm's decode alone (pool) is ${rawVsRs.toFixed(2)}x delta-rs's whole scan` +
-            (rawVsRs > maxRatio ? `: the ${maxRatio.toFixed(1)}x target is out of reach of a parquet-wasm decoder` : ''),
+            (rawVsRs > maxRatio
+              ? `: the ${maxRatio.toFixed(1)}x target is out of reach of a parquet-wasm decoder`
+              : ''),
         )
       }
       if (columns === undefined) fullMs.push(ts.medianMs)

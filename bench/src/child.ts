@@ -512,7 +512,8 @@ parentPort.on('message', (ipc) => {
         await rm(dir, { recursive: true, force: true })
         await cp(str(p, 'template'), dir, { recursive: true })
       },
-      async () => (await DeltaTable.open(dir)).update({ predicate: str(p, 'predicate'), set: { amount: 'amount * 2' } }),
+      async () =>
+        (await DeltaTable.open(dir)).update({ predicate: str(p, 'predicate'), set: { amount: 'amount * 2' } }),
     )
     const { commit: _c, ...metrics } = r
     return { runsMs, extra: { metrics } }
