@@ -206,6 +206,19 @@ def op_delete(p):
     return runs, {"metrics": metrics}
 
 
+def op_update(p):
+    d = p["dir"]
+
+    def prepare():
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(p["template"], d)
+
+    runs, metrics = repeat(
+        p["reps"], prepare, lambda: DeltaTable(d).update(updates={"amount": "amount * 2"}, predicate=p["predicate"])
+    )
+    return runs, {"metrics": metrics}
+
+
 def peak_rss_kib():
     """VmHWM (this process's own high-water mark); getrusage's ru_maxrss survives fork+exec and would include
     the parent's RSS at spawn time."""

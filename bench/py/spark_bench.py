@@ -8,36 +8,24 @@ without a predicate must read every file of the version, else the metric is not 
 script fails. Prints `BENCH_RESULT {"runsMs": [], "peakRssMb": ..., "extra": {"tables": [{"versions":
 [{"version", "numFiles", "read": [...]}]}]}}` with `read` the fraction of files each predicate reads.
 
-The Delta jars come from $IVY_DIR (the clone's .cache/ivy, filled by the interop suite's Spark runs).
+The session is the interop suite's (spark_session.py); the Delta jars come from $IVY_DIR (the clone's
+.cache/ivy, filled by the interop suite's Spark runs).
 """
 import json
 import os
 import resource
 import sys
 
+# The Spark session builder is the interop suite's (packages/delta-ts/test/interop/py/spark_session.py).
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packages", "delta-ts", "test", "interop", "py")
+)
+import spark_session  # noqa: E402
+
 
 def make_session():
-    from delta import configure_spark_with_delta_pip
-    from pyspark.sql import SparkSession
-
-    b = (
-        SparkSession.builder.master("local[1]")
-        .appName("delta-ts-bench")
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        .config("spark.jars.ivy", os.environ["IVY_DIR"])
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.databricks.delta.snapshotPartitions", "1")
-        # Adaptive execution wraps the plan in AdaptiveSparkPlanExec; without it the executed plan is the tree.
-        .config("spark.sql.adaptive.enabled", "false")
-        .config("spark.driver.memory", "1g")
-    )
-    spark = configure_spark_with_delta_pip(b).getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    # Adaptive execution wraps the plan in AdaptiveSparkPlanExec; without it the executed plan is the tree.
+    return spark_session.make_session("delta-ts-bench", {"spark.sql.adaptive.enabled": "false"})
 
 
 def scanned_files(spark, path, version, predicate):

@@ -253,18 +253,30 @@ const snapshotBench: Benchmark = {
     const large = await checkpointTable(path.join(ctx.work, `ckpt-${s.ckptLarge}`), s.ckptLarge, s.perCommit)
     const largeJson = await jsonTable(path.join(ctx.work, `json-${s.ckptLarge}`), s.ckptLarge, s.perCommit)
     const cases: CaseResult[] = []
-    const loads: [string, string][] = [
-      [`load: log of ${s.logCommits} commits, no checkpoint`, log],
-      [`load: checkpoint of ${s.ckptSmall} file actions`, small],
-      [`load: checkpoint of ${s.ckptLarge} file actions`, large],
-      [`load: ${s.ckptLarge} file actions in ${s.ckptLarge / s.perCommit} JSON commits, no checkpoint`, largeJson],
+    // Targets of issue 18: a checkpoint loads in <= 1.0x delta-rs's time with <= 1.5x its peak RSS; a million
+    // actions in JSON commits in <= 0.8x. The 10k-commit log (many small commits) keeps the old <= 1.0x.
+    const loads: [string, string, number, number | null][] = [
+      [`load: log of ${s.logCommits} commits, no checkpoint`, log, 1.0, null],
+      [`load: checkpoint of ${s.ckptSmall} file actions`, small, 1.0, 1.5],
+      [`load: checkpoint of ${s.ckptLarge} file actions`, large, 1.0, 1.5],
+      [
+        `load: ${s.ckptLarge} file actions in ${s.ckptLarge / s.perCommit} JSON commits, no checkpoint`,
+        largeJson,
+        0.8,
+        null,
+      ],
     ]
-    for (const [name, table] of loads) {
+    for (const [name, table, maxRatio, maxRss] of loads) {
       await attempt(cases, name, async () => {
         const params = { table, reps: ctx.reps }
-        const c = caseResult(name, side(await runNodeCase('load', params)), await py({ op: 'load', ...params }, notes))
-        if (c.ratioVsDeltaRs !== null)
-          await judge(c, 'load <= 1.5x delta-rs', c.ratioVsDeltaRs <= 1.5, profiled('load', params))
+        const ts = side(await runNodeCase('load', params))
+        const rs = await py({ op: 'load', ...params }, notes)
+        const c = caseResult(name, ts, rs)
+        if (c.ratioVsDeltaRs !== null) {
+          const rssOk = maxRss === null || rs === null || ts.peakRssMb <= maxRss * rs.peakRssMb
+          const text = `load <= ${maxRatio.toFixed(1)}x delta-rs${maxRss === null ? '' : `, peak RSS <= ${maxRss}x`} (issue 18)`
+          await judge(c, text, c.ratioVsDeltaRs <= maxRatio && rssOk, profiled('load', params))
+        }
         return c
       })
     }
@@ -554,10 +566,14 @@ const scanBench: Benchmark = {
     const made = await runNodeCase('makeTable', { ...input, dir })
     const files = made.extra.files as string[]
     const cases: CaseResult[] = []
-    for (const [name, columns] of [
-      [`full: ${s.rows} rows x 6 columns`, undefined],
-      [`projected: ${s.rows} rows x 2 columns (id, amount)`, ['id', 'amount']],
-    ] as [string, string[] | undefined][]) {
+    // Targets of issue 19: the full scan <= 1.5x delta-rs, two of six columns <= 2x, peak RSS <= 1.5x. Where
+    // parquet-wasm's own decode of the same files already misses the time target, a note says so (the limit of
+    // this design, not of delta-ts's code).
+    const fullMs: number[] = []
+    for (const [name, columns, maxRatio] of [
+      [`full: ${s.rows} rows x 6 columns`, undefined, 1.5],
+      [`projected: ${s.rows} rows x 2 columns (id, amount)`, ['id', 'amount'], 2.0],
+    ] as [string, string[] | undefined, number][]) {
       const params = { table: dir, reps: ctx.reps, columns }
       const ts = side(await runNodeCase('scan', params))
       const tsSingle = side(await runNodeCase('scan', { ...params, concurrency: 1 }))
@@ -566,12 +582,25 @@ const scanBench: Benchmark = {
       const rs = await py({ op: 'scan', table: dir, reps: ctx.reps, columns: columns ?? null }, notes)
       const c = caseResult(name, ts, rs, raw)
       c.throughput = { value: Math.round(s.rows / (ts.medianMs / 1000)), unit: 'rows/s' }
+      const rssOk = rs === null || ts.peakRssMb <= 1.5 * rs.peakRssMb
       await judge(
         c,
-        'scan <= 1.2x raw parquet-wasm decode',
-        (c.ratioVsBaseline ?? Infinity) <= 1.2,
+        `scan <= ${maxRatio.toFixed(1)}x delta-rs, peak RSS <= 1.5x (issue 19)`,
+        c.ratioVsDeltaRs !== null && c.ratioVsDeltaRs <= maxRatio && rssOk,
         profiled('scan', params),
       )
+      if (rs) {
+        const rawVsRs = raw.medianMs / rs.medianMs
+        c.notes.push(
+          `parquet-wasm's decode alone (pool) is ${rawVsRs.toFixed(2)}x delta-rs's whole scan` +
+            (rawVsRs > maxRatio
+              ? `: the ${maxRatio.toFixed(1)}x target is out of reach of a parquet-wasm decoder`
+              : ''),
+        )
+      }
+      if (columns === undefined) fullMs.push(ts.medianMs)
+      else if (fullMs.length > 0)
+        c.notes.push(`2 of 6 columns cost ${((100 * ts.medianMs) / fullMs[0]).toFixed(0)}% of the full scan`)
       cases.push(c)
       // The single-threaded path against the single-threaded raw decode.
       const c1 = caseResult(`${name}, concurrency 1`, tsSingle, rs, rawSingle)
@@ -906,11 +935,13 @@ const mergeBench: Benchmark = {
     )
     c.throughput = { value: Math.round(s.mergeSource / (ts.medianMs / 1000)), unit: 'source rows/s' }
     c.notes.push(`delta-ts metrics: ${JSON.stringify(ts.extra.metrics)}`)
+    // Issue 20: copy-on-write <= 1.0x delta-rs, with DVs <= 0.3x; the peak RSS of either <= delta-rs's.
+    const rssAtMostRs = (x: Side) => rs === null || x.peakRssMb <= rs.peakRssMb
     if (c.ratioVsDeltaRs !== null)
       await judge(
         c,
-        'merge <= 1.0x delta-rs merge (issue: "vs delta-rs merge")',
-        c.ratioVsDeltaRs <= 1,
+        'copy-on-write MERGE <= 1.0x delta-rs merge, peak RSS <= delta-rs (issue 20)',
+        c.ratioVsDeltaRs <= 1 && rssAtMostRs(ts),
         profiled('merge', params),
       )
     // delta-rs cannot write deletion vectors: its side is the copy-on-write merge into the plain table.
@@ -925,8 +956,8 @@ const mergeBench: Benchmark = {
     if (cDv.ratioVsDeltaRs !== null)
       await judge(
         cDv,
-        'MERGE with deletion vectors <= 0.3x delta-rs merge (issue 20)',
-        cDv.ratioVsDeltaRs <= 0.3,
+        'MERGE with deletion vectors <= 0.3x delta-rs merge, peak RSS <= delta-rs (issue 20)',
+        cDv.ratioVsDeltaRs <= 0.3 && rssAtMostRs(tsDv),
         profiled('merge', dvParams),
       )
     for (const d of ['merge-ts', 'merge-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
@@ -944,7 +975,7 @@ const mergeBench: Benchmark = {
 
 const deleteBench: Benchmark = {
   name: 'delete',
-  title: 'DELETE of 1% of the rows, spread over every file',
+  title: 'DELETE and UPDATE of 1% of the rows, spread over every file',
   async run(ctx) {
     const s = sizes(ctx)
     const notes: string[] = []
@@ -957,41 +988,43 @@ const deleteBench: Benchmark = {
     if (!existsSync(path.join(dv, '_delta_log')))
       await runNodeCase('makeTable', { ...input, dir: dv, partitioned: true, deletionVectors: true })
     const predicate = 'id % 100 = 0'
-    const tsDv = side(
-      await runNodeCase('delete', { template: dv, dir: path.join(ctx.work, 'delete-ts'), predicate, reps: ctx.reps }),
-    )
-    const tsCow = side(
-      await runNodeCase('delete', { template: cow, dir: path.join(ctx.work, 'delete-ts'), predicate, reps: ctx.reps }),
-    )
-    // delta-rs cannot write deletion vectors (nor tables with the feature): it rewrites, on the plain table.
-    const rs = await py(
-      { op: 'delete', template: cow, dir: path.join(ctx.work, 'delete-rs'), predicate, reps: ctx.reps },
-      notes,
-    )
-    const label = `${rows} rows (30 date partitions), ${predicate}`
-    const cDv = caseResult(`${label}: deletion vectors`, tsDv, rs, tsCow)
-    const cCow = caseResult(`${label}: copy-on-write`, tsCow, rs)
-    for (const c of [cDv, cCow]) c.notes.push(`delta-ts metrics: ${JSON.stringify(c.deltaTs?.extra.metrics)}`)
-    if (cDv.ratioVsDeltaRs !== null)
-      await judge(
-        cDv,
-        'DELETE with deletion vectors <= 0.2x delta-rs (issue 20)',
-        cDv.ratioVsDeltaRs <= 0.2,
-        profiled('delete', { template: dv, dir: path.join(ctx.work, 'delete-ts'), predicate }),
-      )
-    if (cCow.ratioVsDeltaRs !== null)
-      await judge(
-        cCow,
-        'copy-on-write DELETE <= 1.0x delta-rs (issue 20)',
-        cCow.ratioVsDeltaRs <= 1,
-        profiled('delete', { template: cow, dir: path.join(ctx.work, 'delete-ts'), predicate }),
-      )
-    for (const d of ['delete-ts', 'delete-rs']) await rm(path.join(ctx.work, d), { recursive: true, force: true })
+    const cases: CaseResult[] = []
+    // Targets of issue 20, the same for DELETE and UPDATE: with deletion vectors <= 0.2x delta-rs, copy-on-write
+    // <= 1.0x. delta-rs cannot write deletion vectors (nor tables with the feature): it rewrites, on the plain
+    // table, and is the reference of both rows.
+    for (const op of ['delete', 'update'] as const) {
+      const opName = op.toUpperCase()
+      const dir = path.join(ctx.work, `${op}-ts`)
+      const tsDv = side(await runNodeCase(op, { template: dv, dir, predicate, reps: ctx.reps }))
+      const tsCow = side(await runNodeCase(op, { template: cow, dir, predicate, reps: ctx.reps }))
+      const rs = await py({ op, template: cow, dir: path.join(ctx.work, `${op}-rs`), predicate, reps: ctx.reps }, notes)
+      const label = `${opName} ${rows} rows (30 date partitions), ${predicate}`
+      const cDv = caseResult(`${label}: deletion vectors`, tsDv, rs, tsCow)
+      const cCow = caseResult(`${label}: copy-on-write`, tsCow, rs)
+      for (const c of [cDv, cCow]) c.notes.push(`delta-ts metrics: ${JSON.stringify(c.deltaTs?.extra.metrics)}`)
+      if (cDv.ratioVsDeltaRs !== null)
+        await judge(
+          cDv,
+          `${opName} with deletion vectors <= 0.2x delta-rs (issue 20)`,
+          cDv.ratioVsDeltaRs <= 0.2,
+          profiled(op, { template: dv, dir, predicate }),
+        )
+      if (cCow.ratioVsDeltaRs !== null)
+        await judge(
+          cCow,
+          `copy-on-write ${opName} <= 1.0x delta-rs (issue 20)`,
+          cCow.ratioVsDeltaRs <= 1,
+          profiled(op, { template: cow, dir, predicate }),
+        )
+      cases.push(cDv, cCow)
+      for (const d of [`${op}-ts`, `${op}-rs`]) await rm(path.join(ctx.work, d), { recursive: true, force: true })
+    }
     notes.push(
-      'tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run deletes from a fresh copy; baseline of the DV case = delta-ts copy-on-write',
-      'the delete children load no input rows: they copy the template table (untimed) and delete from it',
+      'tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run changes a fresh copy; baseline of the DV cases = delta-ts copy-on-write',
+      'UPDATE sets amount = amount * 2 on the matching rows, on both sides',
+      'the delete and update children load no input rows: they copy the template table (untimed) and change it',
     )
-    return { params: { rows, predicate, reps: ctx.reps }, cases: [cDv, cCow], notes }
+    return { params: { rows, predicate, reps: ctx.reps }, cases, notes }
   },
 }
 

@@ -503,6 +503,22 @@ parentPort.on('message', (ipc) => {
     return { runsMs, extra: { metrics } }
   },
 
+  /** UPDATE of the rows matching `predicate` (`amount = amount * 2`) in a fresh copy of `template` (copied untimed). */
+  async update(p) {
+    const dir = str(p, 'dir')
+    const [runsMs, r] = await repeat(
+      num(p, 'reps'),
+      async () => {
+        await rm(dir, { recursive: true, force: true })
+        await cp(str(p, 'template'), dir, { recursive: true })
+      },
+      async () =>
+        (await DeltaTable.open(dir)).update({ predicate: str(p, 'predicate'), set: { amount: 'amount * 2' } }),
+    )
+    const { commit: _c, ...metrics } = r
+    return { runsMs, extra: { metrics } }
+  },
+
   /**
    * The whole ecommerce-etl pipeline into a fresh warehouse, or (with `template`) into a copy of a warehouse
    * that already holds data (copied untimed before each run). Reports each step's and each job stage's time.

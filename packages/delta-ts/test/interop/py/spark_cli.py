@@ -11,8 +11,7 @@
       parquet.enable.dictionary), then each named query; writes {"queries": {name: {"schema", "rows"}}, "parquetFiles": {dir: [{file, columns}]}} where
       parquetFiles lists the data files under each given table directory with each column chunk's encodings.
 
-The Delta jars come from Maven Central through configure_spark_with_delta_pip into $IVY_DIR (the clone's
-.cache/ivy), so a fresh CI clone downloads them itself and later runs work offline.
+The session (and where the Delta jars come from) is spark_session.py's, shared with the bench.
 """
 
 from __future__ import annotations
@@ -25,31 +24,11 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import canon  # noqa: E402
 import scenario_data as sd  # noqa: E402
+import spark_session  # noqa: E402
 
 
 def make_session():
-    from delta import configure_spark_with_delta_pip
-    from pyspark.sql import SparkSession
-
-    b = (
-        SparkSession.builder.master("local[1]")
-        .appName("delta-ts-interop")
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        .config("spark.jars.ivy", os.environ["IVY_DIR"])
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.databricks.delta.snapshotPartitions", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        # Tests run vacuum with zero retention on tables they own.
-        .config("spark.databricks.delta.retentionDurationCheck.enabled", "false")
-    )
-    spark = configure_spark_with_delta_pip(b).getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return spark_session.make_session("delta-ts-interop")
 
 
 def read_version(spark, path: str, version: int) -> dict:
