@@ -31,12 +31,99 @@ interface Chunk {
   child: Map<string, Data>
   paths?: string[]
   dvs?: unknown[]
-  /** Decoded map keys and values of `partitionValues` (entry-indexed). */
-  pvKeys?: (string | undefined)[]
-  pvValues?: (string | undefined)[]
-  /** Shared partitionValues objects of rows with one partition value, by key and value. */
-  pvShared?: Map<string, Map<string | null, Record<string, string | null>>>
+  /** `size` and `modificationTime` as doubles (0 where null), read once per chunk without a BigInt per row. */
+  sizes?: Float64Array
+  mtimes?: Float64Array
+  /** The shared partitionValues object of each local row (see {@link PartitionDictionary}). */
+  pvs?: Record<string, string | null>[]
 }
+
+/** An int64 (or int32) column as doubles, 0 where null: two 32-bit words per value, no BigInt per row. */
+function doubles(data: Data | undefined, n: number): Float64Array {
+  const out = new Float64Array(n)
+  if (!data) return out
+  const v = data.values as ArrayBufferView & { length: number }
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
+    const w = new Int32Array(v.buffer, v.byteOffset + data.offset * 8, n * 2)
+    for (let i = 0; i < n; i++) out[i] = (w[2 * i] >>> 0) + w[2 * i + 1] * 4294967296
+  } else {
+    const a = v as unknown as ArrayLike<number>
+    for (let i = 0; i < n; i++) out[i] = Number(a[data.offset + i])
+  }
+  if (data.nullCount > 0) for (let i = 0; i < n; i++) if (!isValid(data, i)) out[i] = 0
+  return out
+}
+
+/**
+ * One shared partitionValues object per distinct map of a checkpoint's rows (a table has few partitions and
+ * a million files; an object, and two strings, per file were a large part of load time, GC and memory). Maps
+ * are hashed and compared on their UTF-8 bytes, so no string is decoded for a map seen before.
+ */
+class PartitionDictionary {
+  readonly #byHash = new Map<number, { bytes: Uint8Array; value: Record<string, string | null> }[]>()
+  #scratch = new Uint8Array(256)
+
+  /** The object of row `i` of map column `map` (entries: key / value Utf8 children). */
+  of(map: Data, i: number): Record<string, string | null> {
+    const offsets = map.valueOffsets as Int32Array
+    const entries = map.children[0]
+    const keys = entries.children[0]
+    const vals = entries.children[1]
+    const from = offsets[i]
+    const to = offsets[i + 1]
+    if (from === to) return EMPTY_PARTITION
+    // The map serialized as bytes: per entry, key length (2 bytes), key, a null flag, value length, value.
+    // Lengths are only separators here (a long key wraps, the bytes after it still differ).
+    let len = 0
+    const ko = keys.valueOffsets as Int32Array
+    const kb = keys.values as Uint8Array
+    const vo = vals.valueOffsets as Int32Array
+    const vb = vals.values as Uint8Array
+    for (let k = from; k < to; k++) len += 6 + (ko[k + 1] - ko[k]) + (isValid(vals, k) ? vo[k + 1] - vo[k] : 0)
+    if (this.#scratch.length < len) this.#scratch = new Uint8Array(len * 2)
+    const buf = this.#scratch
+    let p = 0
+    for (let k = from; k < to; k++) {
+      const ka = ko[k]
+      const kz = ko[k + 1]
+      buf[p++] = kz - ka
+      buf[p++] = (kz - ka) >> 8
+      for (let q = ka; q < kz; q++) buf[p++] = kb[q]
+      if (isValid(vals, k)) {
+        const va = vo[k]
+        const vz = vo[k + 1]
+        buf[p++] = 1
+        buf[p++] = vz - va
+        buf[p++] = (vz - va) >> 8
+        for (let q = va; q < vz; q++) buf[p++] = vb[q]
+      } else buf[p++] = 0
+    }
+    len = p
+    let h = 0x811c9dc5
+    for (let q = 0; q < len; q++) h = Math.imul(h ^ buf[q], 0x01000193)
+    let bucket = this.#byHash.get(h)
+    if (bucket) {
+      for (const c of bucket) {
+        if (c.bytes.length !== len) continue
+        let same = true
+        for (let q = 0; q < len && same; q++) same = c.bytes[q] === buf[q]
+        if (same) return c.value
+      }
+    } else {
+      bucket = []
+      this.#byHash.set(h, bucket)
+    }
+    const value: Record<string, string | null> = {}
+    for (let k = from; k < to; k++) {
+      const key = utf8.decode(kb.subarray(ko[k], ko[k + 1]))
+      value[key] = isValid(vals, k) ? utf8.decode(vb.subarray(vo[k], vo[k + 1])) : null
+    }
+    bucket.push({ bytes: buf.slice(0, len), value })
+    return value
+  }
+}
+
+const EMPTY_PARTITION: Record<string, string | null> = Object.freeze({}) as Record<string, string | null>
 
 function childMap(data: Data): Map<string, Data> {
   const m = new Map<string, Data>()
@@ -75,12 +162,6 @@ export function utf8Column(data: Data): (string | undefined)[] {
   return out
 }
 
-function numberAt(data: Data | undefined, i: number): number | undefined {
-  if (!data || !isValid(data, i)) return undefined
-  const v = (data.values as ArrayLike<number | bigint>)[i]
-  return v === undefined ? undefined : Number(v)
-}
-
 /** The FileEntry of a checkpoint row: stats and the add action are built on first access. */
 class CheckpointFileEntry implements FileEntry {
   readonly path: string
@@ -93,15 +174,22 @@ class CheckpointFileEntry implements FileEntry {
   #stats?: FileStats | null
   #add?: AddAction
 
-  constructor(files: CheckpointFiles, row: number) {
+  constructor(
+    files: CheckpointFiles,
+    row: number,
+    path: string,
+    partitionValues: Record<string, string | null>,
+    size: number,
+    modificationTime: number,
+    deletionVector: DeletionVectorDescriptor | undefined,
+  ) {
     this.#files = files
     this.#row = row
-    const raw = files.rawPath(row)
-    this.path = raw.includes('%') ? decodeActionPath(raw) : raw
-    this.partitionValues = files.partitionValues(row)
-    this.size = files.size(row)
-    this.modificationTime = files.modificationTime(row)
-    this.deletionVector = files.deletionVector(row)
+    this.path = path
+    this.partitionValues = partitionValues
+    this.size = size
+    this.modificationTime = modificationTime
+    this.deletionVector = deletionVector
   }
 
   get stats(): FileStats | undefined {
@@ -132,6 +220,7 @@ export class CheckpointFiles implements BaseFiles {
   #index?: Map<string, number>
   readonly #entries: (FileEntry | undefined)[]
   readonly #columns = new Map<string, FileColumns>()
+  #pvDict?: PartitionDictionary
 
   /**
    * @param adds the `add` struct column of each decoded checkpoint batch (rows without an add are skipped:
@@ -169,71 +258,62 @@ export class CheckpointFiles implements BaseFiles {
   /** `add.path` as written in the log (percent-encoded). */
   rawPath(row: number): string {
     const c = this.#chunks[this.#chunkOf[row]]
-    const i = this.#local[row]
+    return this.#paths(c)[this.#local[row]]
+  }
+
+  #paths(c: Chunk): string[] {
     c.paths ??= utf8Column(c.child.get('path') as Data) as string[]
-    return c.paths[i]
+    return c.paths
+  }
+
+  #dvs(c: Chunk): unknown[] | undefined {
+    if (c.dvs) return c.dvs
+    const dv = c.child.get('deletionVector')
+    if (!dv || dv.nullCount === dv.length) return undefined
+    c.dvs = dataToJs(dv)
+    return c.dvs
   }
 
   deletionVector(row: number): DeletionVectorDescriptor | undefined {
     const c = this.#chunks[this.#chunkOf[row]]
-    const i = this.#local[row]
-    const dv = c.child.get('deletionVector')
-    if (!dv || dv.nullCount === dv.length) return undefined
-    c.dvs ??= dataToJs(dv)
-    return (c.dvs[i] ?? undefined) as DeletionVectorDescriptor | undefined
+    return (this.#dvs(c)?.[this.#local[row]] ?? undefined) as DeletionVectorDescriptor | undefined
   }
 
   size(row: number): number {
     const c = this.#chunks[this.#chunkOf[row]]
-    const i = this.#local[row]
-    return numberAt(c.child.get('size'), i) ?? 0
+    c.sizes ??= doubles(c.child.get('size'), c.data.length)
+    return c.sizes[this.#local[row]]
   }
 
   modificationTime(row: number): number {
     const c = this.#chunks[this.#chunkOf[row]]
-    const i = this.#local[row]
-    return numberAt(c.child.get('modificationTime'), i) ?? 0
+    c.mtimes ??= doubles(c.child.get('modificationTime'), c.data.length)
+    return c.mtimes[this.#local[row]]
   }
 
   /**
-   * The partition values of a row. Rows with the same single partition value share one object (a table has
-   * few distinct partitions and a million files; one object per file was a large part of load time and GC):
-   * callers must treat it as read-only, as FileEntry documents.
+   * The partition values of a row. Rows with the same partition values share one object (see
+   * {@link PartitionDictionary}): callers must treat it as read-only, as FileEntry documents.
    */
   partitionValues(row: number): Record<string, string | null> {
     const c = this.#chunks[this.#chunkOf[row]]
-    const i = this.#local[row]
+    return this.#pvs(c)[this.#local[row]]
+  }
+
+  #pvs(c: Chunk): Record<string, string | null>[] {
+    if (c.pvs) return c.pvs
+    const n = c.data.length
+    const out = new Array<Record<string, string | null>>(n)
     const map = c.child.get('partitionValues')
-    if (!map || !isValid(map, i) || map.valueOffsets === undefined) return {}
-    const offsets = map.valueOffsets as Int32Array
-    const entries = map.children[0]
-    if (!entries) return {}
-    c.pvKeys ??= utf8Column(entries.children[0])
-    c.pvValues ??= utf8Column(entries.children[1])
-    const from = offsets[i]
-    const to = offsets[i + 1]
-    if (to - from === 1) {
-      const key = c.pvKeys[from]
-      if (key === undefined) return {}
-      const value = c.pvValues[from] ?? null
-      c.pvShared ??= new Map()
-      let byValue = c.pvShared.get(key)
-      if (!byValue) {
-        byValue = new Map()
-        c.pvShared.set(key, byValue)
+    if (!map || map.valueOffsets === undefined || !map.children[0]) out.fill(EMPTY_PARTITION)
+    else {
+      this.#pvDict ??= new PartitionDictionary()
+      for (let j = 0; j < c.rows.length; j++) {
+        const i = c.rows[j]
+        out[i] = isValid(map, i) ? this.#pvDict.of(map, i) : EMPTY_PARTITION
       }
-      let out = byValue.get(value)
-      if (!out) {
-        out = { [key]: value }
-        byValue.set(value, out)
-      }
-      return out
     }
-    const out: Record<string, string | null> = {}
-    for (let k = from; k < to; k++) {
-      const key = c.pvKeys[k]
-      if (key !== undefined) out[key] = c.pvValues[k] ?? null
-    }
+    c.pvs = out
     return out
   }
 
@@ -308,10 +388,45 @@ export class CheckpointFiles implements BaseFiles {
   entry(row: number): FileEntry {
     let e = this.#entries[row]
     if (!e) {
-      e = new CheckpointFileEntry(this, row)
+      const c = this.#chunks[this.#chunkOf[row]]
+      e = this.#makeEntry(c, row, this.#local[row])
       this.#entries[row] = e
     }
     return e
+  }
+
+  #makeEntry(c: Chunk, row: number, i: number): FileEntry {
+    const raw = this.#paths(c)[i]
+    c.sizes ??= doubles(c.child.get('size'), c.data.length)
+    c.mtimes ??= doubles(c.child.get('modificationTime'), c.data.length)
+    return new CheckpointFileEntry(
+      this,
+      row,
+      raw.includes('%') ? decodeActionPath(raw) : raw,
+      this.#pvs(c)[i],
+      c.sizes[i],
+      c.mtimes[i],
+      (this.#dvs(c)?.[i] ?? undefined) as DeletionVectorDescriptor | undefined,
+    )
+  }
+
+  /**
+   * Appends the FileEntry of every live row (`selection[row] === 1`; every row when undefined) to `out`, in
+   * row order, a chunk at a time (what `snapshot.files()` lists).
+   */
+  liveEntries(selection: Uint8Array | undefined, out: FileEntry[]): void {
+    let row = 0
+    for (const c of this.#chunks) {
+      for (let j = 0; j < c.rows.length; j++, row++) {
+        if (selection && selection[row] !== 1) continue
+        let e = this.#entries[row]
+        if (!e) {
+          e = this.#makeEntry(c, row, c.rows[j])
+          this.#entries[row] = e
+        }
+        out.push(e)
+      }
+    }
   }
 
   /**
@@ -322,14 +437,25 @@ export class CheckpointFiles implements BaseFiles {
    */
   checkPartitionValues(metadata: MetadataAction | undefined, where: string): void {
     if (!metadata?.partitionColumns || metadata.partitionColumns.length === 0) return
-    const wanted = partitionKeys(metadata)
+    const wanted = partitionKeys(metadata).map(({ column, keys }) => ({
+      column,
+      keys: keys.map((k) => new TextEncoder().encode(k)),
+    }))
     let row = 0
     for (const c of this.#chunks) {
       const map = c.child.get('partitionValues')
       const hasMap = map !== undefined && map.valueOffsets !== undefined && map.children[0] !== undefined
       const offsets = hasMap ? (map.valueOffsets as Int32Array) : undefined
-      if (hasMap) c.pvKeys ??= utf8Column(map.children[0].children[0])
-      const keys = c.pvKeys
+      const keyData = hasMap ? map.children[0].children[0] : undefined
+      const ko = keyData?.valueOffsets as Int32Array | undefined
+      const kb = keyData?.values as Uint8Array | undefined
+      const isKey = (k: number, name: Uint8Array) => {
+        if (!ko || !kb || !isValid(keyData as Data, k)) return false
+        const a = ko[k]
+        if (ko[k + 1] - a !== name.length) return false
+        for (let q = 0; q < name.length; q++) if (kb[a + q] !== name[q]) return false
+        return true
+      }
       for (let j = 0; j < c.rows.length; j++, row++) {
         const i = c.rows[j]
         let from = 0
@@ -340,9 +466,9 @@ export class CheckpointFiles implements BaseFiles {
         }
         for (const { column, keys: names } of wanted) {
           let found = false
-          for (let k = from; k < to && !found; k++) found = names.includes(keys?.[k] ?? '')
+          for (let k = from; k < to && !found; k++) for (const name of names) if (isKey(k, name)) found = true
           if (found) continue
-          const has = keys ? keys.slice(from, to) : []
+          const has = keyData ? utf8Column(keyData).slice(from, to) : []
           throw new DeltaError(
             'INVALID_LOG',
             `${where}: add of ${this.rawPath(row)} has no value for partition column '${column}' (partitionValues keys: ${has.length > 0 ? has.join(', ') : 'none'})`,

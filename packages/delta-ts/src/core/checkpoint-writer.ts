@@ -405,6 +405,13 @@ function encode(fields: readonly StructField[], columns: readonly Data[], numRow
   return encodeBatches(fields, [{ columns, numRows }], codec)
 }
 
+/**
+ * Rows per checkpoint row group at most. A reader decodes a row group at a time (parquet/checkpoint-read.ts), so
+ * this bounds the decoder's working memory: a million-action checkpoint in one row group was ~600 MB of
+ * parquet-wasm heap, which never shrinks. Spark and delta-rs read any row-group size.
+ */
+export const CHECKPOINT_ROW_GROUP_ROWS = 1 << 17
+
 /** Encodes batches of the given top-level fields, in order, as one checkpoint parquet file. */
 function encodeBatches(fields: readonly StructField[], batches: readonly Batch[], codec?: ParquetCodec) {
   const arrowSchema = new arrow.Schema(fields.map((f) => new arrow.Field(f.name, deltaToArrowType(f.type), true)))
@@ -421,7 +428,11 @@ function encodeBatches(fields: readonly StructField[], batches: readonly Batch[]
         }) as arrow.Data<arrow.Struct>,
       ),
   )
-  return writeParquet(new arrow.Table(records), { codec: codec ?? 'snappy', dictionary: false })
+  return writeParquet(new arrow.Table(records), {
+    codec: codec ?? 'snappy',
+    dictionary: false,
+    maxRowGroupRows: CHECKPOINT_ROW_GROUP_ROWS,
+  })
 }
 
 /**

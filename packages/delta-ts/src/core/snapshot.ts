@@ -110,7 +110,7 @@ export class Snapshot {
       const out: FileEntry[] = []
       const fs = this.state.files
       const base = fs.base
-      if (base) for (let row = 0; row < base.length; row++) if (fs.baseLive(row)) out.push(base.entry(row))
+      if (base) base.liveEntries(fs.baseSelection, out)
       for (const e of this.commitFileColumns().entries) out.push(e)
       this.fileCache = out
     }

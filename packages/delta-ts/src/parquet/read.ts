@@ -304,8 +304,8 @@ export interface ParquetReader {
   readonly numRows: number
   readonly rowGroups: RowGroupInfo[]
   /**
-   * Decodes one row group, projected to the given top-level column names (file names), in batches of at most
-   * `batchSize` rows. An empty `columns` list is not allowed (use `rowGroups[i].numRows`).
+   * Decodes one row group, projected to the given top-level column names (file names) or nested leaves
+   * (`remove.path`: the struct with that child alone), in batches of at most `batchSize` rows. An empty `columns` list is not allowed (use `rowGroups[i].numRows`).
    */
   readRowGroup(index: number, columns: string[], batchSize?: number): AsyncIterable<arrow.RecordBatch>
   /**
@@ -431,7 +431,10 @@ export async function openParquet(
       // groups of one file decode at the same time, and the chunk bytes go away with the task.
       const local = new RangeCache()
       for (const r of cache.ranges()) local.add(r.start, r.bytes, true)
-      const chunks = layout?.rowGroups[index]?.chunks.filter((c) => columns.includes(c.column))
+      // A column may name a nested leaf (`remove.path`): its chunks are those of its top-level column (a
+      // top-level name may hold a dot itself, so both are kept).
+      const tops = new Set(columns.flatMap((c) => [c, c.split('.')[0]]))
+      const chunks = layout?.rowGroups[index]?.chunks.filter((c) => tops.has(c.column))
       if (chunks && chunks.length > 0) {
         // Fetch the row group's chunks here so no storage call happens inside parquet-wasm.
         await Promise.all(

@@ -117,6 +117,8 @@ export interface BaseFiles {
   indexOf(key: string): number
   /** The FileEntry of a row (built on first use, then cached). */
   entry(row: number): FileEntry
+  /** Appends the entries of the live rows (`selection[row] === 1`, all when undefined) to `out`, in row order. */
+  liveEntries(selection: Uint8Array | undefined, out: FileEntry[]): void
   /** The add action of a row as it stands in the checkpoint (built on demand). */
   add(row: number): AddAction
   /** Every row's add action in row order, converted a batch at a time (for writing checkpoints). */

@@ -218,7 +218,7 @@ export class FileSet {
   entries(): FileEntry[] {
     const out: FileEntry[] = []
     const base = this.base
-    if (base) for (let row = 0; row < base.length; row++) if (this.baseLive(row)) out.push(base.entry(row))
+    if (base) base.liveEntries(this.#live, out)
     for (const add of this.adds.values()) out.push(fileEntryOf(add))
     return out
   }
