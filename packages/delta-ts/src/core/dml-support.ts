@@ -92,6 +92,7 @@ export async function rewriteMatchingRows(
       transform || changeDataFeedEnabled(snapshot.properties)
         ? undefined
         : [...new Set(referencedColumns(p.expr).map((c) => c.path[0]))],
+    deletesOnly: !transform,
     rewrite: (batch) => {
       const mask = evaluatePredicate(p.expr, batch)
       let count = 0
