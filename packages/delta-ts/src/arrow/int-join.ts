@@ -101,49 +101,121 @@ export function buildIntKeyIndex(build: IntKeys): IntKeyIndex | undefined {
   let cap = 16
   while (cap < n * 2) cap *= 2
   const mask = cap - 1
-  const slotKey = new Float64Array(cap)
-  // First build row of the slot's key, + 1 (0: empty slot); `next[row]` chains the rows of equal keys.
-  const head = new Int32Array(cap)
+  // Slot s: [2s] its key, [2s + 1] the key's first build row + 1 (0: empty slot), one cache line per probe;
+  // `next[row]` chains the rows of equal keys.
+  const slots = new Float64Array(cap * 2)
   const next = new Int32Array(n).fill(-1)
+  // A one-hash bit filter over the keys (16 bits a key, at most 1 MiB), from the hash's high bits: most probes
+  // of a large target miss, and the filter answers them from cache instead of the table's cold lines.
+  let filterBits = 10
+  while (filterBits < 23 && 1 << filterBits < n * 16) filterBits++
+  const filter = new Int32Array(1 << (filterBits - 5))
+  const shift = 32 - filterBits
   // Built from the last row back, so every chain runs in ascending row order.
   for (let i = n - 1; i >= 0; i--) {
     const k = keys[i]
     if (k !== k) continue
-    let s = hashOf(k) & mask
+    const h = hashOf(k)
+    const f = h >>> shift
+    filter[f >>> 5] |= 1 << (f & 31)
+    let s = h & mask
     for (;;) {
-      const h = head[s]
-      if (h === 0) {
-        head[s] = i + 1
-        slotKey[s] = k
+      const first = slots[2 * s + 1]
+      if (first === 0) {
+        slots[2 * s] = k
+        slots[2 * s + 1] = i + 1
         break
       }
-      if (slotKey[s] === k) {
-        next[i] = h - 1
-        head[s] = i + 1
+      if (slots[2 * s] === k) {
+        next[i] = first - 1
+        slots[2 * s + 1] = i + 1
         break
       }
       s = (s + 1) & mask
     }
   }
+  /** The build rows of key `k` (its slot's chain) appended for probe row `i`; false when no build row has it. */
+  const emit = (k: number, i: number, pt: number[], ps: number[]): boolean => {
+    let s = hashOf(k) & mask
+    for (;;) {
+      const first = slots[2 * s + 1]
+      if (first === 0) return false
+      if (slots[2 * s] === k) {
+        for (let r = first - 1; r >= 0; r = next[r]) {
+          pt.push(i)
+          ps.push(r)
+        }
+        return true
+      }
+      s = (s + 1) & mask
+    }
+  }
+  // The distinct build keys ascending, made on the first sorted probe batch.
+  let distinct: Float64Array | undefined
+  const sortedKeys = () => {
+    if (!distinct) {
+      let m = 0
+      for (let s = 0; s < cap; s++) if (slots[2 * s + 1] !== 0) m++
+      distinct = new Float64Array(m)
+      for (let s = 0, j = 0; s < cap; s++) if (slots[2 * s + 1] !== 0) distinct[j++] = slots[2 * s]
+      distinct.sort()
+    }
+    return distinct
+  }
   return {
     probe({ values: probeKeys }, pt, ps) {
-      for (let i = 0; i < probeKeys.length; i++) {
+      const n = probeKeys.length
+      // Probe keys ascending (a table written in key order: the usual case for a merge key): a merge join
+      // that walks the build keys of the probe's range in order, which costs sequential reads instead of a
+      // random table access per probe row. Else (or when that range holds many more build keys than the
+      // batch has rows) the filter and the table.
+      let lo = Number.NaN
+      let hi = Number.NaN
+      let ascending = true
+      for (let i = 0; i < n; i++) {
         const k = probeKeys[i]
         if (k !== k) continue
-        let s = hashOf(k) & mask
-        for (;;) {
-          const h = head[s]
-          if (h === 0) break
-          if (slotKey[s] === k) {
-            for (let r = h - 1; r >= 0; r = next[r]) {
-              pt.push(i)
-              ps.push(r)
-            }
-            break
-          }
-          s = (s + 1) & mask
+        if (k < hi) {
+          ascending = false
+          break
         }
+        if (lo !== lo) lo = k
+        hi = k
+      }
+      if (lo !== lo) return
+      if (ascending) {
+        const keys = sortedKeys()
+        let j = lowerBound(keys, lo)
+        if (lowerBound(keys, hi + 1) - j <= 4 * n + 64) {
+          for (let i = 0; i < n && j < keys.length; i++) {
+            const k = probeKeys[i]
+            if (k !== k) continue
+            while (j < keys.length && keys[j] < k) j++
+            if (j < keys.length && keys[j] === k) emit(k, i, pt, ps)
+          }
+          return
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const k = probeKeys[i]
+        if (k !== k) continue
+        const h = hashOf(k)
+        const f = h >>> shift
+        if ((filter[f >>> 5] & (1 << (f & 31))) === 0) continue
+        emit(k, i, pt, ps)
       }
     },
   }
+}
+
+/** The first index of sorted `keys` whose key is >= `k` (keys.length when none). */
+function lowerBound(keys: Float64Array, k: number): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (keys[mid] < k) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }

@@ -703,6 +703,14 @@ function pruningPredicate(
   const partitions = new Set(partitionColumns.map((p) => p.toLowerCase()))
   for (const k of plan.keys) {
     const idx = source.schema.fields.findIndex((f) => f.name === k.source)
+    const column: ColumnExpr = { kind: 'column', path: [k.target] }
+    const range = partitions.has(k.target.toLowerCase()) ? undefined : intRange(source.data.children[idx])
+    if (range === null) return { kind: 'literal', value: false }
+    if (range) {
+      parts.push({ kind: 'compare', op: '>=', left: column, right: literalOf(range.min, k.dataType) })
+      parts.push({ kind: 'compare', op: '<=', left: column, right: literalOf(range.max, k.dataType) })
+      continue
+    }
     const read = scalarReader(source.data.children[idx])
     let min: ScalarValue = null
     let max: ScalarValue = null
@@ -714,7 +722,6 @@ function pruningPredicate(
       if (max === null || compareScalars(v, max) > 0) max = v
       if (distinct.size <= MAX_IN_LIST) distinct.set(keyString(v), v)
     }
-    const column: ColumnExpr = { kind: 'column', path: [k.target] }
     if (min === null || max === null) return { kind: 'literal', value: false }
     if (partitions.has(k.target.toLowerCase()) && distinct.size <= MAX_IN_LIST) {
       parts.push({
@@ -731,6 +738,24 @@ function pruningPredicate(
   for (const p of plan.targetOnly) parts.push(unqualify(p))
   if (parts.length === 0) return undefined
   return parts.length === 1 ? parts[0] : { kind: 'and', children: parts }
+}
+
+/**
+ * The least and greatest value of an integer column read from its buffers (int64 as bigint, as `scalarReader`
+ * gives them), null when every value is null; undefined for other types or values beyond 2^53.
+ */
+function intRange(d: arrow.Data): { min: ScalarValue; max: ScalarValue } | null | undefined {
+  const keys = intKeyValues(d)
+  if (!keys || keys.unsafe > 0) return undefined
+  let min = Number.POSITIVE_INFINITY
+  let max = Number.NEGATIVE_INFINITY
+  for (const v of keys.values) {
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  if (min > max) return null
+  const wide = (d.type as arrow.Int).bitWidth === 64
+  return wide ? { min: BigInt(min), max: BigInt(max) } : { min, max }
 }
 
 // ---------------------------------------------------------------------------------------------------------
