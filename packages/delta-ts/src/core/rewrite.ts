@@ -412,10 +412,10 @@ function markDeletedRows(
       const withIndex = ev.batch
       const batch = withIndex.selectAt(dataColumns)
       const r = plan.rewrite(batch, file)
-      const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
-      if (gone) {
-        pushRowIndexes(withIndex.data.children[columns.length - 1], gone.mask, rows)
-        if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
+      const deleted = r?.deleted && r.deleted.length > 0 ? deletedRows(r.deleted, batch.numRows) : undefined
+      if (deleted) {
+        pushRowIndexes(withIndex.data.children[columns.length - 1], deleted, rows)
+        if (changes) recordDeleted(changes, batch, deletedMask(deleted, batch.numRows)!.mask, r?.updated)
       }
       for (const [k, b] of (r?.added ?? []).entries()) {
         if (b.numRows === 0) continue
@@ -439,13 +439,35 @@ function markDeletedRows(
 }
 
 /**
- * Appends the physical row indexes (`_metadata.row_index`, int64) of the rows set in `mask` to `out`, read
- * from the column's 32-bit words: a BigInt per row would cost more than the rest.
+ * Appends the physical row indexes (`_metadata.row_index`, int64) of the batch rows `rows` to `out`, read from
+ * the column's 32-bit words: a BigInt per row would cost more than the rest.
  */
-function pushRowIndexes(index: arrow.Data, mask: Uint8Array, out: number[]): void {
+function pushRowIndexes(index: arrow.Data, rows: ArrayLike<number>, out: number[]): void {
   const v = index.values as unknown as BigInt64Array
-  const words = new Uint32Array(v.buffer, v.byteOffset, mask.length * 2)
-  for (let i = 0; i < mask.length; i++) if (mask[i]) out.push(words[2 * i + 1] * 0x1_0000_0000 + words[2 * i])
+  const words = new Uint32Array(v.buffer, v.byteOffset, index.length * 2)
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k]
+    out.push(words[2 * i + 1] * 0x1_0000_0000 + words[2 * i])
+  }
+}
+
+/**
+ * The batch rows of a rewriter's `deleted` (checked to lie in the batch) ascending without duplicates: the
+ * list itself when it already is (DELETE and UPDATE give it so), else sorted through a mask.
+ */
+function deletedRows(deleted: ArrayLike<number>, n: number): ArrayLike<number> {
+  let prev = -1
+  for (let k = 0; k < deleted.length; k++) {
+    const i = deleted[k]
+    if (!(i > prev && i < n)) {
+      const { mask } = deletedMask(deleted, n)!
+      const out: number[] = []
+      for (let j = 0; j < n; j++) if (mask[j]) out.push(j)
+      return out
+    }
+    prev = i
+  }
+  return deleted
 }
 
 /** One step of {@link candidateBatches}. */
