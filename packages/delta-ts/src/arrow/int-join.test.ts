@@ -2,8 +2,7 @@ import * as arrow from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
 import { buildIntKeyIndex, intKeyValues } from './int-join.js'
 
-const int64 = (values: (bigint | null)[]) =>
-  arrow.vectorFromArray(values, new arrow.Int64()).data[0] as arrow.Data
+const int64 = (values: (bigint | null)[]) => arrow.vectorFromArray(values, new arrow.Int64()).data[0] as arrow.Data
 
 function pairs(build: arrow.Data, probe: arrow.Data): [number, number][] {
   const index = buildIntKeyIndex(intKeyValues(build)!)!

@@ -58,7 +58,7 @@ export function intKeyValues(d: Data): IntKeys | undefined {
       const p = d.offset + i
       if (((bits[p >> 3] >> (p & 7)) & 1) === 0) {
         // A null slot may hold anything: it is not counted as an unsafe value.
-        if (out[i] !== out[i]) unsafe--
+        if (Number.isNaN(out[i])) unsafe--
         out[i] = Number.NaN
       }
     }
@@ -95,7 +95,7 @@ export function buildIntKeyIndex(build: IntKeys): IntKeyIndex | undefined {
   const n = keys.length
   for (let i = 0; i < n; i++) {
     const k = keys[i]
-    if (k !== k) continue
+    if (Number.isNaN(k)) continue
     if (!Number.isSafeInteger(k)) return undefined
   }
   let cap = 16
@@ -114,7 +114,7 @@ export function buildIntKeyIndex(build: IntKeys): IntKeyIndex | undefined {
   // Built from the last row back, so every chain runs in ascending row order.
   for (let i = n - 1; i >= 0; i--) {
     const k = keys[i]
-    if (k !== k) continue
+    if (Number.isNaN(k)) continue
     const h = hashOf(k)
     const f = h >>> shift
     filter[f >>> 5] |= 1 << (f & 31)
@@ -174,22 +174,22 @@ export function buildIntKeyIndex(build: IntKeys): IntKeyIndex | undefined {
       let ascending = true
       for (let i = 0; i < n; i++) {
         const k = probeKeys[i]
-        if (k !== k) continue
+        if (Number.isNaN(k)) continue
         if (k < hi) {
           ascending = false
           break
         }
-        if (lo !== lo) lo = k
+        if (Number.isNaN(lo)) lo = k
         hi = k
       }
-      if (lo !== lo) return
+      if (Number.isNaN(lo)) return
       if (ascending) {
         const keys = sortedKeys()
         let j = lowerBound(keys, lo)
         if (lowerBound(keys, hi + 1) - j <= 4 * n + 64) {
           for (let i = 0; i < n && j < keys.length; i++) {
             const k = probeKeys[i]
-            if (k !== k) continue
+            if (Number.isNaN(k)) continue
             while (j < keys.length && keys[j] < k) j++
             if (j < keys.length && keys[j] === k) emit(k, i, pt, ps)
           }
@@ -198,7 +198,7 @@ export function buildIntKeyIndex(build: IntKeys): IntKeyIndex | undefined {
       }
       for (let i = 0; i < n; i++) {
         const k = probeKeys[i]
-        if (k !== k) continue
+        if (Number.isNaN(k)) continue
         const h = hashOf(k)
         const f = h >>> shift
         if ((filter[f >>> 5] & (1 << (f & 31))) === 0) continue

@@ -1,9 +1,10 @@
 import * as arrow from 'apache-arrow'
 import { adoptAsTable } from '../arrow/adopt.js'
-import { buildIntKeyIndex, intKeyValues } from '../arrow/int-join.js'
 import { nullData } from '../arrow/convert.js'
+import { buildIntKeyIndex, intKeyValues } from '../arrow/int-join.js'
 import { DeltaError } from '../errors.js'
 import { arrowToDeltaSchema, deltaToArrowType } from '../protocol/arrow-schema.js'
+import { referencedColumns } from '../protocol/expr/columns.js'
 import {
   type ColumnExpr,
   type Expr,
@@ -14,7 +15,6 @@ import {
 } from '../protocol/expr/index.js'
 import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
-import { referencedColumns } from '../protocol/expr/columns.js'
 import { findField, type StructType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
 import { changeDataFeedEnabled } from './change-data.js'
