@@ -94,7 +94,14 @@ function arith(op: '+' | '-' | '*' | '%', a: IntColumn, b: IntColumn, type: stri
     if (op === '+') for (let i = 0; i < n; i++) out[i] = x[i] + y
     else if (op === '-') for (let i = 0; i < n; i++) out[i] = x[i] - y
     else if (op === '*') for (let i = 0; i < n; i++) out[i] = x[i] * y
-    else for (let i = 0; i < n; i++) out[i] = x[i] % y
+    else if (y === (y | 0)) {
+      // An int32 divisor: int32 dividends take the integer remainder (a machine instruction, not fmod);
+      // `| 0` also turns the -0 of `-100 % 100` into 0.
+      for (let i = 0; i < n; i++) {
+        const v = x[i]
+        out[i] = v === (v | 0) ? ((v | 0) % y) | 0 : (v % y) + 0
+      }
+    } else for (let i = 0; i < n; i++) out[i] = (x[i] % y) + 0
   } else {
     // Column on the right: a zero divisor of % makes that row null.
     const x = a.kind === 'rows' ? a.values : undefined
@@ -110,7 +117,9 @@ function arith(op: '+' | '-' | '*' | '%', a: IntColumn, b: IntColumn, type: stri
       out[i] = apply(op, l, y[i])
     }
   }
-  return inRange(out, nulls, type) ? { kind: 'rows', values: out, nulls } : undefined
+  // A remainder is smaller than its divisor in magnitude and has the dividend's sign: it stays within the
+  // operands' type, so it needs no range pass.
+  return op === '%' || inRange(out, nulls, type) ? { kind: 'rows', values: out, nulls } : undefined
 }
 
 function apply(op: '+' | '-' | '*' | '%', x: number, y: number): number {

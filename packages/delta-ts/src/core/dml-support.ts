@@ -92,13 +92,15 @@ export async function rewriteMatchingRows(
       transform || changeDataFeedEnabled(snapshot.properties)
         ? undefined
         : [...new Set(referencedColumns(p.expr).map((c) => c.path[0]))],
+    deletesOnly: !transform,
     rewrite: (batch) => {
       const mask = evaluatePredicate(p.expr, batch)
+      // The matching rows, ascending, in one pass.
+      const all = new Int32Array(mask.length)
       let count = 0
-      for (let i = 0; i < mask.length; i++) count += mask[i]
+      for (let i = 0; i < mask.length; i++) if (mask[i]) all[count++] = i
       if (count === 0) return undefined
-      const deleted = new Int32Array(count)
-      for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) deleted[k++] = i
+      const deleted = all.subarray(0, count)
       const changed = transform?.(takeRows(batch, deleted))
       // UPDATE: every matching row is replaced by its new version (an update pre-image); row k of `changed`
       // is the new version of row deleted[k] (it keeps that row's id under row tracking).

@@ -1,8 +1,10 @@
 import * as arrow from 'apache-arrow'
 import { adoptAsTable } from '../arrow/adopt.js'
 import { nullData } from '../arrow/convert.js'
+import { buildIntKeyIndex, intKeyValues } from '../arrow/int-join.js'
 import { DeltaError } from '../errors.js'
 import { arrowToDeltaSchema, deltaToArrowType } from '../protocol/arrow-schema.js'
+import { referencedColumns } from '../protocol/expr/columns.js'
 import {
   type ColumnExpr,
   type Expr,
@@ -15,6 +17,7 @@ import type { FileEntry } from '../protocol/file-entry.js'
 import { compareScalars, type ScalarValue } from '../protocol/partition-values.js'
 import { findField, type StructType } from '../protocol/schema.js'
 import { takeRows } from './arrow-take.js'
+import { changeDataFeedEnabled } from './change-data.js'
 import { type BoundPredicate, bindPredicate } from './dml-support.js'
 import type { FileMetrics, OperationResult } from './result.js'
 import {
@@ -510,63 +513,21 @@ interface KeyIndex {
   probe(batch: arrow.RecordBatch, columns: readonly number[], pt: number[], ps: number[]): void
 }
 
-/** Integer columns (any width) whose values are all safe integers join on JS numbers, not key strings. */
-function safeIntegerValues(d: arrow.Data): ArrayLike<number | bigint> | undefined {
-  const type = d.type as arrow.DataType
-  if (type.typeId !== arrow.Type.Int) return undefined
-  return d.values as unknown as ArrayLike<number | bigint>
-}
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
-
 function buildKeyIndex(source: arrow.RecordBatch, columns: readonly number[]): KeyIndex {
-  if (columns.length === 1) {
-    const d = source.data.children[columns[0]]
-    const values = safeIntegerValues(d)
-    const byKey = new Map<number, number | number[]>()
-    let exact = values !== undefined
-    for (let i = 0; exact && values && i < source.numRows; i++) {
-      if (!d.getValid(i)) continue
-      const raw = values[i]
-      if (typeof raw === 'bigint' && (raw > MAX_SAFE || raw < -MAX_SAFE)) exact = false
-      const k = Number(raw)
-      const prev = byKey.get(k)
-      if (prev === undefined) byKey.set(k, i)
-      else if (typeof prev === 'number') byKey.set(k, [prev, i])
-      else prev.push(i)
-    }
-    if (exact) {
-      // A target key of another type (decimal against integer, ...) joins through key strings.
-      let general: KeyIndex | undefined
-      return {
-        probe(batch, cols, pt, ps) {
-          const td = batch.data.children[cols[0]]
-          const tv = safeIntegerValues(td)
-          if (!tv) {
-            general ??= stringIndex(source, columns)
-            return general.probe(batch, cols, pt, ps)
-          }
-          const n = batch.numRows
-          const checkValid = td.nullCount > 0
-          for (let i = 0; i < n; i++) {
-            if (checkValid && !td.getValid(i)) continue
-            const raw = tv[i]
-            // A target value beyond 2^53 cannot equal a source key, all of which are safe integers.
-            if (typeof raw === 'bigint' && (raw > MAX_SAFE || raw < -MAX_SAFE)) continue
-            const hit = byKey.get(Number(raw))
-            if (hit === undefined) continue
-            if (typeof hit === 'number') {
-              pt.push(i)
-              ps.push(hit)
-            } else {
-              for (const s of hit) {
-                pt.push(i)
-                ps.push(s)
-              }
-            }
-          }
-        },
-      }
+  // One integer key whose source values are all safe integers: a typed-array hash join on doubles
+  // (arrow/int-join.ts), not key strings.
+  const sourceKeys = columns.length === 1 ? intKeyValues(source.data.children[columns[0]]) : undefined
+  const ints = sourceKeys && buildIntKeyIndex(sourceKeys)
+  if (ints) {
+    // A target key of another type (decimal against integer, ...) joins through key strings.
+    let general: KeyIndex | undefined
+    return {
+      probe(batch, cols, pt, ps) {
+        const keys = intKeyValues(batch.data.children[cols[0]])
+        if (keys) return ints.probe(keys, pt, ps)
+        general ??= stringIndex(source, columns)
+        return general.probe(batch, cols, pt, ps)
+      },
     }
   }
   return stringIndex(source, columns)
@@ -742,6 +703,14 @@ function pruningPredicate(
   const partitions = new Set(partitionColumns.map((p) => p.toLowerCase()))
   for (const k of plan.keys) {
     const idx = source.schema.fields.findIndex((f) => f.name === k.source)
+    const column: ColumnExpr = { kind: 'column', path: [k.target] }
+    const range = partitions.has(k.target.toLowerCase()) ? undefined : intRange(source.data.children[idx])
+    if (range === null) return { kind: 'literal', value: false }
+    if (range) {
+      parts.push({ kind: 'compare', op: '>=', left: column, right: literalOf(range.min, k.dataType) })
+      parts.push({ kind: 'compare', op: '<=', left: column, right: literalOf(range.max, k.dataType) })
+      continue
+    }
     const read = scalarReader(source.data.children[idx])
     let min: ScalarValue = null
     let max: ScalarValue = null
@@ -753,7 +722,6 @@ function pruningPredicate(
       if (max === null || compareScalars(v, max) > 0) max = v
       if (distinct.size <= MAX_IN_LIST) distinct.set(keyString(v), v)
     }
-    const column: ColumnExpr = { kind: 'column', path: [k.target] }
     if (min === null || max === null) return { kind: 'literal', value: false }
     if (partitions.has(k.target.toLowerCase()) && distinct.size <= MAX_IN_LIST) {
       parts.push({
@@ -770,6 +738,24 @@ function pruningPredicate(
   for (const p of plan.targetOnly) parts.push(unqualify(p))
   if (parts.length === 0) return undefined
   return parts.length === 1 ? parts[0] : { kind: 'and', children: parts }
+}
+
+/**
+ * The least and greatest value of an integer column read from its buffers (int64 as bigint, as `scalarReader`
+ * gives them), null when every value is null; undefined for other types or values beyond 2^53.
+ */
+function intRange(d: arrow.Data): { min: ScalarValue; max: ScalarValue } | null | undefined {
+  const keys = intKeyValues(d)
+  if (!keys || keys.unsafe > 0) return undefined
+  let min = Number.POSITIVE_INFINITY
+  let max = Number.NEGATIVE_INFINITY
+  for (const v of keys.values) {
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  if (min > max) return null
+  const wide = (d.type as arrow.Int).bitWidth === 64
+  return wide ? { min: BigInt(min), max: BigInt(max) } : { min, max }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1085,6 +1071,11 @@ export async function executeMerge(
     numFilesSkipped: numTargetFiles - candidates.length,
     read,
     rewrite,
+    // Deletion-vector mode decodes only what the join and the clauses read of the target (the change data
+    // feed records whole pre-images: every column then).
+    columns: changeDataFeedEnabled(snapshot.properties)
+      ? undefined
+      : targetColumnsRead(targetSchema, tAlias, plan, [...matched, ...notMatchedBySource]),
     extraRows: inserts,
     targetFileSize: options.targetFileSize,
     // Inserted rows get identity values; the transaction commits the new high-water marks.
@@ -1125,6 +1116,43 @@ export async function executeMerge(
   const commit = await txn.commit(options)
   metrics.executionTimeMs = Date.now() - started
   return { version: commit.version, skipped: false, metrics, commit }
+}
+
+/**
+ * The target columns (table schema names, in table order) a merge reads, or undefined when it reads them all:
+ * the join keys, the target columns of the other ON conjuncts and of the WHEN [NOT] MATCHED BY SOURCE clauses'
+ * conditions and values, and every column an update clause leaves unassigned (its new row version keeps the
+ * old value).
+ */
+function targetColumnsRead(
+  schema: StructType,
+  alias: string,
+  plan: JoinPlan,
+  clauses: readonly BoundClause[],
+): string[] | undefined {
+  const read = new Set<string>()
+  const add = (name: string) => {
+    const f = findField(schema, name)
+    if (f) read.add(f.name)
+  }
+  const fromExpr = (e: Expr | undefined) => {
+    if (!e) return
+    for (const c of referencedColumns(e)) if (c.qualifier === undefined || c.qualifier === alias) add(c.path[0])
+  }
+  for (const k of plan.keys) add(k.target)
+  fromExpr(plan.residual)
+  for (const c of clauses) {
+    fromExpr(c.condition)
+    for (const a of c.assignments) fromExpr(a.expr as Expr)
+    if (c.kind === 'update') {
+      const assigned = new Set(c.assignments.map((a) => a.field.name))
+      for (const f of schema.fields) if (!assigned.has(f.name)) read.add(f.name)
+    }
+  }
+  if (read.size === schema.fields.length) return undefined
+  // A condition over source columns only (`ON true AND source.x > 0`): one column still carries the row count.
+  if (read.size === 0) return [schema.fields[0].name]
+  return schema.fields.filter((f) => read.has(f.name)).map((f) => f.name)
 }
 
 function arrowTypeOf(fields: StructType['fields'], name: string): arrow.DataType {

@@ -6,7 +6,12 @@ import { fileMayMatch } from '../protocol/pruning.js'
 import { takeRows } from './arrow-take.js'
 import { ChangeDataCollector, changeDataFeedEnabled } from './change-data.js'
 import { writeDataFiles } from './data-writer.js'
-import { deletionVectorsEnabled, type FileDeletion, writeDeletionVectors } from './deletion-vector-io.js'
+import {
+  deletionVectorsEnabled,
+  type FileDeletion,
+  type WrittenDeletionVectors,
+  writeDeletionVectors,
+} from './deletion-vector-io.js'
 import type { BoundPredicate } from './dml-support.js'
 import { type RowIdCarrier, rowIdCarrier } from './row-tracking.js'
 import { fileEntryOf, type Snapshot } from './snapshot.js'
@@ -83,11 +88,14 @@ export interface RewritePlan {
   /** Per-batch decision. */
   rewrite: BatchRewriter
   /**
-   * Columns the rewriter reads (logical names), when it never returns `added` rows (DELETE): in
-   * deletion-vector mode only these are decoded. Copy-on-write always reads every column (survivors are
-   * written again). Default: every column.
+   * Columns the rewriter reads (logical names; its batches hold these, in this order): in deletion-vector mode
+   * only these are decoded (MERGE: the join key and what its clauses read; DELETE: the predicate's columns),
+   * plus, on a row-tracking table when the rewriter may return `added` rows, the row ids those carry over.
+   * Copy-on-write always reads every column (survivors are written again). Default: every column.
    */
   columns?: readonly string[]
+  /** The rewriter never returns `added` rows (DELETE): deletion-vector mode then reads no row ids. */
+  deletesOnly?: boolean
   /** Files removed whole without being opened (a partition-only DELETE); their live rows count as deleted. */
   removeWholeFile?: (file: FileEntry) => boolean
   /** Rows inserted after the rewrites (MERGE's inserts); pulled once every candidate file is done. */
@@ -206,11 +214,9 @@ export async function rewriteFiles(snapshot: Snapshot, txn: Transaction, plan: R
   })
   if (changes) metrics.numChangeFilesAdded = await changes.write(snapshot, txn, snapshot.schema, plan.signal)
   const removed = [...run.removed]
-  if (run.deletions.length > 0) {
-    const { updates, fullyDeleted } = await writeDeletionVectors(snapshot.storage, run.deletions, {
-      properties: snapshot.properties,
-      signal: plan.signal,
-    })
+  const written = await run.deletionVectors?.()
+  if (written) {
+    const { updates, fullyDeleted } = written
     for (const d of fullyDeleted) {
       metrics.numRowsRemoved += d.newlyDeleted
       removed.push(d.file)
@@ -242,8 +248,11 @@ interface RewriteRun {
   flushPartitionOnChange?: boolean
   /** Files removed whole (filled while `output` runs). */
   removed: FileEntry[]
-  /** Physical rows to mark deleted, per file (deletion-vector mode; filled while `output` runs). */
-  deletions: FileDeletion[]
+  /**
+   * Deletion-vector mode: the vectors written for the deleted rows (their write starts as soon as the last
+   * candidate file is read, beside the writing of the inserted rows); undefined when no row was deleted.
+   */
+  deletionVectors?: () => Promise<WrittenDeletionVectors | undefined>
 }
 
 /** Copy-on-write: a changed file is removed and its surviving rows are written again beside the added rows. */
@@ -331,7 +340,6 @@ function copyOnWrite(
     // Inserts come after every copied row and would start one more file in each partition flushed early.
     flushPartitionOnChange: snapshot.partitionColumns.length > 0 && !plan.extraRows,
     removed,
-    deletions: [],
   }
 }
 
@@ -373,11 +381,14 @@ function markDeletedRows(
 ): RewriteRun {
   const removed: FileEntry[] = []
   const deletions: FileDeletion[] = []
-  // Row tracking, when the rewriter may add rows (no column subset): the row ids ride along for `added`.
-  const tracked = plan.columns ? undefined : ids.scanColumns
-  const names = plan.columns ?? snapshot.schema.fields.map((f) => f.name)
-  const columns = [...(tracked ?? names), ROW_INDEX]
+  const tableColumns = snapshot.schema.fields.map((f) => f.name)
+  const names = plan.columns ?? tableColumns
+  // Row tracking, when the rewriter may add rows: the row ids ride along for `added` (after the table's columns
+  // in the carrier's scan columns).
+  const tracked = plan.deletesOnly ? [] : (ids.scanColumns?.slice(tableColumns.length) ?? [])
+  const columns = [...names, ...tracked, ROW_INDEX]
   const dataColumns = Array.from({ length: names.length }, (_, k) => k)
+  let vectors: Promise<WrittenDeletionVectors> | undefined
 
   async function* output(): AsyncGenerator<arrow.RecordBatch> {
     // The deleted physical rows of the file being read; pushed to `deletions` when its batches end.
@@ -401,11 +412,10 @@ function markDeletedRows(
       const withIndex = ev.batch
       const batch = withIndex.selectAt(dataColumns)
       const r = plan.rewrite(batch, file)
-      const gone = r?.deleted ? deletedMask(r.deleted, batch.numRows) : undefined
-      if (gone) {
-        const index = withIndex.getChildAt(columns.length - 1)!
-        for (let i = 0; i < gone.mask.length; i++) if (gone.mask[i]) rows.push(Number(index.get(i)))
-        if (changes) recordDeleted(changes, batch, gone.mask, r?.updated)
+      const deleted = r?.deleted && r.deleted.length > 0 ? deletedRows(r.deleted, batch.numRows) : undefined
+      if (deleted) {
+        pushRowIndexes(withIndex.data.children[columns.length - 1], deleted, rows)
+        if (changes) recordDeleted(changes, batch, deletedMask(deleted, batch.numRows)!.mask, r?.updated)
       }
       for (const [k, b] of (r?.added ?? []).entries()) {
         if (b.numRows === 0) continue
@@ -414,9 +424,50 @@ function markDeletedRows(
         yield changes ? changes.tag(row, 'update_postimage') : row
       }
     }
+    // Every deleted row is known: the vectors are written while the inserts (if any) go to the writer.
+    if (deletions.length > 0) {
+      vectors = writeDeletionVectors(snapshot.storage, deletions, {
+        properties: snapshot.properties,
+        signal: plan.signal,
+      })
+      // Awaited by rewriteFiles after the writer; this only keeps an early failure from being flagged unhandled.
+      vectors.catch(() => undefined)
+    }
     yield* extraRows(plan, metrics, ids, changes)
   }
-  return { output: output(), removed, deletions }
+  return { output: output(), removed, deletionVectors: async () => vectors && (await vectors) }
+}
+
+/**
+ * Appends the physical row indexes (`_metadata.row_index`, int64) of the batch rows `rows` to `out`, read from
+ * the column's 32-bit words: a BigInt per row would cost more than the rest.
+ */
+function pushRowIndexes(index: arrow.Data, rows: ArrayLike<number>, out: number[]): void {
+  const v = index.values as unknown as BigInt64Array
+  const words = new Uint32Array(v.buffer, v.byteOffset, index.length * 2)
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k]
+    out.push(words[2 * i + 1] * 0x1_0000_0000 + words[2 * i])
+  }
+}
+
+/**
+ * The batch rows of a rewriter's `deleted` (checked to lie in the batch) ascending without duplicates: the
+ * list itself when it already is (DELETE and UPDATE give it so), else sorted through a mask.
+ */
+function deletedRows(deleted: ArrayLike<number>, n: number): ArrayLike<number> {
+  let prev = -1
+  for (let k = 0; k < deleted.length; k++) {
+    const i = deleted[k]
+    if (!(i > prev && i < n)) {
+      const { mask } = deletedMask(deleted, n)!
+      const out: number[] = []
+      for (let j = 0; j < n; j++) if (mask[j]) out.push(j)
+      return out
+    }
+    prev = i
+  }
+  return deleted
 }
 
 /** One step of {@link candidateBatches}. */

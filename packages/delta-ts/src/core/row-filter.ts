@@ -266,6 +266,13 @@ function intCompare(
     for (let k = 0; k < m; k++) out[rows ? rows[k] : k] = NULL
     return out
   }
+  if (!rows && !xn && !yn && xv && !yv && (op === '=' || op === '!=')) {
+    // The common shape (`id % 100 = 0`): every row, no nulls, rows against a constant; one tight loop.
+    const hit = op === '=' ? TRUE : FALSE
+    const miss = op === '=' ? FALSE : TRUE
+    for (let i = 0; i < m; i++) out[i] = xv[i] === yc ? hit : miss
+    return out
+  }
   for (let k = 0; k < m; k++) {
     const i = rows ? rows[k] : k
     if (xn?.[i] || yn?.[i]) {

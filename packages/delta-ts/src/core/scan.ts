@@ -563,10 +563,17 @@ function rowIndexColumn(start: number, sel: Int32Array | undefined, len: number)
   // Written as 32-bit halves: a BigInt per row costs more than the rest of a DV DELETE's scan. Arrow buffers
   // are little-endian, as are the platforms Node runs on.
   const words = new Uint32Array(values.buffer)
-  for (let j = 0; j < len; j++) {
-    const v = start + (sel ? sel[j] : j)
-    words[2 * j] = v >>> 0
-    words[2 * j + 1] = Math.floor(v / 0x1_0000_0000)
+  const last = start + (sel ? (len > 0 ? sel[len - 1] : 0) : len - 1)
+  if (last < 0x1_0000_0000) {
+    // Every index fits the low word (the high words stay zero): one store per row.
+    if (sel) for (let j = 0; j < len; j++) words[2 * j] = start + sel[j]
+    else for (let j = 0; j < len; j++) words[2 * j] = start + j
+  } else {
+    for (let j = 0; j < len; j++) {
+      const v = start + (sel ? sel[j] : j)
+      words[2 * j] = v >>> 0
+      words[2 * j + 1] = Math.floor(v / 0x1_0000_0000)
+    }
   }
   return arrow.makeData({ type: new arrow.Int64(), length: len, nullCount: 0, data: values })
 }

@@ -251,13 +251,14 @@ export function survivingRows(deleted: Float64Array, start: number, length: numb
     else hi = mid
   }
   if (lo >= deleted.length || deleted[lo] >= start + length) return undefined
-  const keep: number[] = []
+  const keep = new Int32Array(length)
+  let k = 0
   let d = lo
   for (let i = 0; i < length; i++) {
     if (d < deleted.length && deleted[d] === start + i) d++
-    else keep.push(i)
+    else keep[k++] = i
   }
-  return Int32Array.from(keep)
+  return keep.subarray(0, k)
 }
 
 /*
