@@ -9,7 +9,7 @@
  *
  * This module is the Arrow data kernel layer: it touches Arrow buffers; `protocol/` must not.
  */
-import { type Data, DataType as ArrowType, type Struct } from 'apache-arrow'
+import { DataType as ArrowType, type Data, type Struct } from 'apache-arrow'
 import { DeltaError } from '../errors.js'
 import type { AddAction, DeletionVectorDescriptor, MetadataAction } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
