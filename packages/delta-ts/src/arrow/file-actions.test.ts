@@ -252,3 +252,77 @@ describe('utf8Column', () => {
     expect(() => new CheckpointFiles([data], 'test')).toThrow(/add column without a string path/)
   })
 })
+
+describe('CheckpointFiles stats from stats_parsed', () => {
+  const ctx = {
+    schema: { type: 'struct' as const, fields: [{ name: 'id', type: 'long' as const, nullable: true, metadata: {} }] },
+    partitionColumns: [],
+    columnMappingMode: 'none' as const,
+  }
+  const json = (lo: number, hi: number) =>
+    JSON.stringify({ numRecords: 10, minValues: { id: lo }, maxValues: { id: hi }, nullCount: { id: 0 } })
+
+  async function files() {
+    const { vectorFromArray, Struct, Field, Utf8, Int64 } = await import('apache-arrow')
+    const leaf = () => new Struct([new Field('id', new Int64(), true)])
+    const type = new Struct([
+      new Field('path', new Utf8()),
+      new Field('stats', new Utf8(), true),
+      new Field(
+        'stats_parsed',
+        new Struct([
+          new Field('numRecords', new Int64(), true),
+          new Field('minValues', leaf(), true),
+          new Field('maxValues', leaf(), true),
+          new Field('nullCount', leaf(), true),
+        ]),
+        true,
+      ),
+    ])
+    const typed = (lo: bigint | null, hi: bigint | null, nulls: bigint | null) => ({
+      numRecords: 10n,
+      minValues: { id: lo },
+      maxValues: { id: hi },
+      nullCount: { id: nulls },
+    })
+    // The JSON and the typed stats disagree on purpose, to show which one is read.
+    const v = vectorFromArray(
+      [
+        { path: 'a', stats: json(0, 9), stats_parsed: typed(100n, 109n, 0n) },
+        { path: 'b', stats: json(20, 29), stats_parsed: typed(null, null, null) },
+        { path: 'c', stats: null, stats_parsed: typed(-(2n ** 60n), 2n ** 60n, 1n) },
+        { path: 'd', stats: json(40, 49), stats_parsed: null },
+        { path: 'e', stats: null, stats_parsed: null },
+      ],
+      type,
+    )
+    return new CheckpointFiles([v.data[0]], 'test')
+  }
+
+  it('numeric columns read the typed stats, a row without typed values its JSON, longs beyond 2^53 as bigints', async () => {
+    const cols = (await files()).columns(ctx)
+    const s = cols.statsColumn(['id'], 'long')
+    expect(Array.from(s.min)).toEqual([100, 20, -(2n ** 60n), 40, undefined])
+    expect(Array.from(s.max)).toEqual([109, 29, 2n ** 60n, 49, undefined])
+    expect(Array.from(s.nullCount)).toEqual([0, 0, 1, 0, undefined])
+    expect(Array.from(cols.numRecords())).toEqual([10, 10, 10, 10, undefined])
+  })
+
+  it('columns of other types (and an untyped read) keep reading the JSON first', async () => {
+    const s = (await files()).columns(ctx).statsColumn(['id'], 'string')
+    // Row c has no JSON: its typed stats, as converted objects give them.
+    expect(Array.from(s.min)).toEqual([0, 20, Number(-(2n ** 60n)), 40, undefined])
+  })
+
+  it('pruning keeps the files whose typed bounds may match: row a by its typed stats, not its JSON', async () => {
+    const { pruneColumns } = await import('../protocol/pruning.js')
+    const { bindPredicate } = await import('../core/plan.js')
+    const cf = await files()
+    const keptBy = (filter: string) => {
+      const r = pruneColumns(cf.columns(ctx), bindPredicate(filter, ctx.schema), ctx)
+      return ['a', 'b', 'c', 'd', 'e'].filter((_, i) => r.keep[i] === 1)
+    }
+    expect(keptBy('id >= 100 AND id < 110')).toEqual(['a', 'c', 'e'])
+    expect(keptBy('id < 10')).toEqual(['c', 'e'])
+  })
+})

@@ -9,14 +9,14 @@
  *
  * This module is the Arrow data kernel layer: it touches Arrow buffers; `protocol/` must not.
  */
-import type { Data, Struct } from 'apache-arrow'
+import { DataType as ArrowType, type Data, type Struct } from 'apache-arrow'
 import { DeltaError } from '../errors.js'
 import type { AddAction, DeletionVectorDescriptor, MetadataAction } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
 import { type BaseFiles, type FileEntry, type FileStats, fileActionKey, parseStats } from '../protocol/file-entry.js'
 import type { FileColumns, PruningContext } from '../protocol/pruning.js'
 import { partitionKeys } from '../protocol/replay.js'
-import { findField, physicalName } from '../protocol/schema.js'
+import { type DataType, findField, physicalName } from '../protocol/schema.js'
 import { StatsScanner } from '../protocol/stats-scan.js'
 import { takeData } from './take.js'
 import { dataToJs } from './to-js.js'
@@ -538,8 +538,8 @@ export class CheckpointFiles implements BaseFiles {
         parts.set(column, p)
         return p
       },
-      statsColumn(path) {
-        const r = self.#readStats([path], numRecords === undefined)
+      statsColumn(path, type) {
+        const r = self.#readStats([path], numRecords === undefined, type)
         numRecords ??= r.numRecords
         return { min: r.min[0], max: r.max[0], nullCount: r.nullCount[0] }
       },
@@ -567,6 +567,7 @@ export class CheckpointFiles implements BaseFiles {
   #readStats(
     paths: readonly (readonly string[])[],
     withNumRecords: boolean,
+    type?: DataType,
   ): { min: unknown[][]; max: unknown[][]; nullCount: unknown[][]; numRecords: unknown[] } {
     const n = this.length
     const make = () => paths.map(() => new Array<unknown>(n))
@@ -575,12 +576,25 @@ export class CheckpointFiles implements BaseFiles {
     const nullCount = make()
     const numRecords = new Array<unknown>(withNumRecords ? n : 0)
     const scanner = new StatsScanner(paths)
+    const typed = paths.length === 1 && typeof type === 'string' && TYPED_STATS_TYPES.has(type)
     let row = 0
     for (const c of this.#chunks) {
       const statsData = c.child.get('stats')
-      const texts = statsData ? utf8Column(statsData) : undefined
       const sp = c.child.get('stats_parsed')
       const parsed = sp && sp.nullCount !== sp.length ? sp : undefined
+      if (typed && parsed) {
+        const out = {
+          min: min[0],
+          max: max[0],
+          nullCount: nullCount[0],
+          numRecords: withNumRecords ? numRecords : undefined,
+        }
+        if (typedStatsChunk(c, parsed, paths[0], statsData, scanner, out, row)) {
+          row += c.rows.length
+          continue
+        }
+      }
+      const texts = statsData ? utf8Column(statsData) : undefined
       let leaves: { min: unknown[]; max: unknown[]; nullCount: unknown[] }[] | undefined
       let nr: unknown[] | undefined
       for (let j = 0; j < c.rows.length; j++, row++) {
@@ -652,4 +666,122 @@ function structLeaf(data: Data, path: readonly string[]): unknown[] {
       }
   }
   return values
+}
+
+/**
+ * Column types whose stats read from `stats_parsed` give the values the JSON gives (JS numbers; a long beyond
+ * 2^53 as a bigint, which pruning ignores as the inexact JSON double is ignored), so that a checkpoint's typed
+ * stats can replace its stats JSON for them. Dates, timestamps, decimals and strings keep the JSON, whose
+ * forms pruning's rules are written against.
+ */
+const TYPED_STATS_TYPES = new Set(['long', 'integer', 'short', 'byte', 'float', 'double'])
+
+/** A numeric leaf of a `stats_parsed` struct: its values and the struct levels whose validity it needs. */
+interface TypedLeaf {
+  levels: Data[]
+  /** Int32 view of an Int64 column (two words per value), or the values of a 32-bit-or-smaller / float column. */
+  words?: Int32Array
+  values?: ArrayLike<number>
+  big?: BigInt64Array | BigUint64Array
+}
+
+/** The numeric leaf at `path` under `data` (a `stats_parsed` column), or undefined when it is absent or not an int / float column. */
+function typedLeaf(data: Data, path: readonly string[]): TypedLeaf | undefined {
+  const levels: Data[] = []
+  let cur = data
+  for (const name of path) {
+    if (!ArrowType.isStruct(cur.type)) return undefined
+    const fields = (cur.type as Struct).children
+    const k = fields.findIndex((f) => f.name === name)
+    if (k < 0) return undefined
+    if (cur.nullCount > 0) levels.push(cur)
+    cur = cur.children[k]
+  }
+  if (cur.nullCount > 0) levels.push(cur)
+  const t = cur.type
+  const v = cur.values as ArrayLike<number> | BigInt64Array | BigUint64Array | undefined
+  if (!v) return undefined
+  if (ArrowType.isInt(t)) {
+    if (t.bitWidth === 64) {
+      const big = v as BigInt64Array | BigUint64Array
+      const words = new Int32Array(big.buffer, big.byteOffset, cur.length * 2)
+      return { levels, words, big: t.isSigned ? (big as BigInt64Array) : undefined }
+    }
+    return { levels, values: v as ArrayLike<number> }
+  }
+  if (ArrowType.isFloat(t) && (v instanceof Float32Array || v instanceof Float64Array)) return { levels, values: v }
+  return undefined
+}
+
+/**
+ * Row `i` of a typed leaf as pruning's raw stats value: a number, a bigint for an int64 beyond 2^53
+ * (pruning then ignores it), undefined when null.
+ */
+function typedAt(leaf: TypedLeaf, i: number): unknown {
+  for (const level of leaf.levels) if (!isValid(level, i)) return undefined
+  if (leaf.values) return leaf.values[i]
+  const w = leaf.words as Int32Array
+  const lo = w[2 * i] >>> 0
+  const hi = w[2 * i + 1]
+  if (leaf.big === undefined) {
+    // Unsigned int64: the high word reads as unsigned.
+    const d = (hi >>> 0) * 4294967296 + lo
+    return Number.isSafeInteger(d) ? d : undefined
+  }
+  const d = hi * 4294967296 + lo
+  return Number.isSafeInteger(d) ? d : leaf.big[i]
+}
+
+/**
+ * Reads the stats of the numeric leaf at `path` for one checkpoint chunk from its `stats_parsed` columns into
+ * `out` (rows from `row0`), without touching the stats JSON, and returns true; returns false (nothing
+ * written) when the struct lacks the leaf's min, max, nullCount or numRecords as int / float columns, so that
+ * the caller reads the JSON. A row whose typed min, max or nullCount is null while the file is not all nulls
+ * (a file whose typed stats are missing, or partial) is read from its JSON text when it has one.
+ */
+function typedStatsChunk(
+  c: Chunk,
+  parsed: Data,
+  path: readonly string[],
+  statsData: Data | undefined,
+  scanner: StatsScanner,
+  out: { min: unknown[]; max: unknown[]; nullCount: unknown[]; numRecords: unknown[] | undefined },
+  row0: number,
+): boolean {
+  const mn = typedLeaf(parsed, ['minValues', ...path])
+  const mx = typedLeaf(parsed, ['maxValues', ...path])
+  const nc = typedLeaf(parsed, ['nullCount', ...path])
+  const nr = typedLeaf(parsed, ['numRecords'])
+  if (!mn || !mx || !nc || !nr) return false
+  const { min, max, nullCount, numRecords } = out
+  const rows = c.rows
+  for (let j = 0; j < rows.length; j++) {
+    const i = rows[j]
+    const row = row0 + j
+    const lo = typedAt(mn, i)
+    const hi = typedAt(mx, i)
+    const nulls = typedAt(nc, i)
+    const count = typedAt(nr, i)
+    if (
+      (lo === undefined || hi === undefined || nulls === undefined) &&
+      !(typeof nulls === 'number' && typeof count === 'number' && nulls >= count) &&
+      statsData !== undefined
+    ) {
+      const text = stringAt(statsData, i)
+      if (text !== undefined && text.length > 0) {
+        if (scanner.scan(text)) {
+          min[row] = scanner.min[0]
+          max[row] = scanner.max[0]
+          nullCount[row] = scanner.nullCount[0]
+          if (numRecords) numRecords[row] = scanner.numRecords
+        }
+        continue
+      }
+    }
+    min[row] = lo
+    max[row] = hi
+    nullCount[row] = nulls
+    if (numRecords) numRecords[row] = count
+  }
+  return true
 }

@@ -114,7 +114,8 @@ function clean(v: unknown): unknown {
 describe('buildCheckpoint', () => {
   it('round-trips every action kind through the checkpoint reader, dropping commitInfo', async () => {
     const actions = sampleActions()
-    const { parquet, lastCheckpoint } = buildCheckpoint(actions, { version: 7 })
+    // Without the typed stats columns, which the reader returns beside the actions they are typed from.
+    const { parquet, lastCheckpoint } = buildCheckpoint(actions, { version: 7, writeStatsAsStruct: false })
     expect(lastCheckpoint).toEqual({ version: 7, size: 7, sizeInBytes: parquet.length, numOfAddFiles: 2 })
     const storage = new MemoryStorage()
     await storage.put('cp.parquet', parquet)
@@ -162,6 +163,21 @@ print(json.dumps({"missing": sorted(k for k in g if k not in o),
     expect(py.missing).toEqual([])
     expect(py.differing).toEqual([])
     expect(py.columns).toBeGreaterThan(40)
+  })
+
+  it("writes stats_parsed unless delta.checkpoint.writeStatsAsStruct is 'false' (Delta's default is true)", async () => {
+    const addsOf = async (config: Record<string, string>) => {
+      const storage = new MemoryStorage()
+      await storage.put('cp.parquet', buildCheckpoint(sampleActions(config), { version: 1 }).parquet)
+      return (await readParquetActions(storage, 'cp.parquet')).flatMap((a) => (a.add ? [a.add] : []))
+    }
+    const unset = await addsOf({})
+    expect(unset.map((a) => a.stats_parsed?.numRecords ?? null)).toEqual([3, null])
+    expect(unset[0].stats_parsed?.minValues).toHaveProperty('ts')
+    expect((await addsOf({ 'delta.checkpoint.writeStatsAsStruct': 'true' }))[0].stats_parsed?.numRecords).toBe(3)
+    expect(
+      (await addsOf({ 'delta.checkpoint.writeStatsAsStruct': 'false' })).map((a) => a.stats_parsed ?? null),
+    ).toEqual([null, null])
   })
 
   it('writes typed stats_parsed and partitionValues_parsed when delta.checkpoint.writeStatsAsStruct is true', () => {

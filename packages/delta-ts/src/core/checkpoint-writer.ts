@@ -162,7 +162,9 @@ export interface BuildCheckpointOptions {
   version: number
   /**
    * Write `add.stats_parsed` (and `add.partitionValues_parsed` for partitioned tables) typed from the table
-   * schema. Default: `delta.checkpoint.writeStatsAsStruct === 'true'` in the table configuration.
+   * schema. Default: unless `delta.checkpoint.writeStatsAsStruct === 'false'` in the table configuration
+   * (Delta's default is true: Spark and delta-rs write typed stats, and readers prune on them without parsing
+   * the JSON).
    */
   writeStatsAsStruct?: boolean
   /** Write `add.stats` JSON. Default: unless `delta.checkpoint.writeStatsAsJson === 'false'`. */
@@ -312,7 +314,7 @@ interface CheckpointLayout {
 function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOptions): CheckpointLayout {
   const metaData = content.metaData
   const conf = metaData.configuration ?? {}
-  const asStruct = options.writeStatsAsStruct ?? conf['delta.checkpoint.writeStatsAsStruct'] === 'true'
+  const asStruct = options.writeStatsAsStruct ?? conf['delta.checkpoint.writeStatsAsStruct'] !== 'false'
   const asJson = options.writeStatsAsJson ?? conf['delta.checkpoint.writeStatsAsJson'] !== 'false'
   // Spark's order: protocol and metaData first helps readers that stop early; files after.
   const nonFileActions: Action[] = [

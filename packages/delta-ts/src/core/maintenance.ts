@@ -106,7 +106,7 @@ export async function checkpointSnapshot(
   const content = await checkpointContent(snap)
   const info = await writeCheckpoint(snap.storage, content, {
     version: snap.version,
-    writeStatsAsStruct: snap.properties['delta.checkpoint.writeStatsAsStruct'] === 'true',
+    writeStatsAsStruct: snap.properties['delta.checkpoint.writeStatsAsStruct'] !== 'false',
     writeStatsAsJson: snap.properties['delta.checkpoint.writeStatsAsJson'] !== 'false',
     partSize,
     policy,

@@ -589,9 +589,14 @@ export interface FileColumns {
   partitionColumn(column: string): { codes: Int32Array; values: readonly (string | null)[] }
   /**
    * The raw stats of the leaf at `physicalPath` (physical names), one entry per row, in the form JSON stats
-   * or stats_parsed hold them (numbers, strings; undefined when absent).
+   * or stats_parsed hold them (numbers, strings; undefined when absent). `type` is the column's type: an
+   * implementation may read typed stats (checkpoint `stats_parsed`) for the types whose typed and JSON
+   * values read alike (the numeric ones), instead of the JSON.
    */
-  statsColumn(physicalPath: readonly string[]): {
+  statsColumn(
+    physicalPath: readonly string[],
+    type?: DataType,
+  ): {
     min: ArrayLike<unknown>
     max: ArrayLike<unknown>
     nullCount: ArrayLike<unknown>
@@ -663,7 +668,7 @@ class ColumnarState {
         const key = `${path.join('\u0000')}\u0001${typeof type === 'string' ? type : JSON.stringify(type)}`
         s = this.#stats.get(key)
         if (!s) {
-          s = { type, summaries: new Array(this.cols.length), raw: this.cols.statsColumn(path) }
+          s = { type, summaries: new Array(this.cols.length), raw: this.cols.statsColumn(path, type) }
           this.#stats.set(key, s)
         }
       }
@@ -704,7 +709,7 @@ class ColumnarState {
       const key = `${path.join('\u0000')}\u0001${type as string}`
       leaf = this.#numeric.get(key)
       if (leaf === undefined) {
-        const raw = this.cols.statsColumn(path)
+        const raw = this.cols.statsColumn(path, type)
         this.#numRecords ??= this.cols.numRecords()
         leaf = numericLeafOf(type as string, raw, this.#numRecords, this.cols.length)
         this.#numeric.set(key, leaf)
