@@ -201,6 +201,15 @@ async function jsonTable(dir: string, fileActions: number, perCommit: number): P
   return dir
 }
 
+/**
+ * Where the cached checkpointed table of `fileActions` actions lives. The name carries the checkpoint layout
+ * delta-ts writes (row groups of <= 128k rows, `stats_parsed`), so a cache written by an older layout is not
+ * reused.
+ */
+function checkpointDir(work: string, fileActions: number): string {
+  return path.join(work, `ckpt-rg128k-parsed-${fileActions}`)
+}
+
 async function checkpointTable(dir: string, fileActions: number, perCommit: number): Promise<string> {
   if (!existsSync(path.join(dir, '_delta_log', '_last_checkpoint'))) {
     await rm(dir, { recursive: true, force: true })
@@ -249,8 +258,8 @@ const snapshotBench: Benchmark = {
     const s = sizes(ctx)
     const notes: string[] = []
     const log = await logTable(path.join(ctx.work, `log-${s.logCommits}`), s.logCommits)
-    const small = await checkpointTable(path.join(ctx.work, `ckpt-${s.ckptSmall}`), s.ckptSmall, s.perCommit)
-    const large = await checkpointTable(path.join(ctx.work, `ckpt-${s.ckptLarge}`), s.ckptLarge, s.perCommit)
+    const small = await checkpointTable(checkpointDir(ctx.work, s.ckptSmall), s.ckptSmall, s.perCommit)
+    const large = await checkpointTable(checkpointDir(ctx.work, s.ckptLarge), s.ckptLarge, s.perCommit)
     const largeJson = await jsonTable(path.join(ctx.work, `json-${s.ckptLarge}`), s.ckptLarge, s.perCommit)
     const cases: CaseResult[] = []
     // Targets of issue 18: a checkpoint loads in <= 1.0x delta-rs's time with <= 1.5x its peak RSS; a million
@@ -408,8 +417,15 @@ const pruningBench: Benchmark = {
   async run(ctx) {
     const s = sizes(ctx)
     const notes: string[] = []
-    // The JSON-only million-action table: pruning cost does not depend on how the snapshot was loaded.
-    const table = await jsonTable(path.join(ctx.work, `json-${s.ckptLarge}`), s.ckptLarge, s.perCommit)
+    // The same million actions twice: from JSON commits only (stats as JSON text) and from a checkpoint written
+    // by delta-ts (stats also typed in `stats_parsed`, as Spark and delta-rs write them by default).
+    const sources = [
+      { label: '', table: await jsonTable(path.join(ctx.work, `json-${s.ckptLarge}`), s.ckptLarge, s.perCommit) },
+      {
+        label: ', from a checkpoint',
+        table: await checkpointTable(checkpointDir(ctx.work, s.ckptLarge), s.ckptLarge, s.perCommit),
+      },
+    ]
     const lo = Math.floor(s.ckptLarge / 2) * 1000
     const filters: { name: string; filter: string; partitionFilters?: [string, string, string][] }[] = [
       {
@@ -436,54 +452,55 @@ const pruningBench: Benchmark = {
         timed: 'Snapshot.files({filter}) repeated on one loaded snapshot, after one untimed query (cached columns)',
       },
     ] as const
-    for (const f of filters) {
-      let firstCase: CaseResult | null = null
-      for (const m of modes) {
-        const name = `${f.name} (${s.ckptLarge} files), ${m.label}`
-        await attempt(cases, name, async () => {
-          const params = { table, reps: ctx.reps, filter: f.filter, mode: m.mode }
-          const ts = side(await runNodeCase('prune', params))
-          const rs = f.partitionFilters
-            ? await py(
-                { op: 'prune', table, reps: ctx.reps, partitionFilters: f.partitionFilters, mode: m.mode },
-                notes,
+    for (const { label, table } of sources)
+      for (const f of filters) {
+        let firstCase: CaseResult | null = null
+        for (const m of modes) {
+          const name = `${f.name} (${s.ckptLarge} files${label}), ${m.label}`
+          await attempt(cases, name, async () => {
+            const params = { table, reps: ctx.reps, filter: f.filter, mode: m.mode }
+            const ts = side(await runNodeCase('prune', params))
+            const rs = f.partitionFilters
+              ? await py(
+                  { op: 'prune', table, reps: ctx.reps, partitionFilters: f.partitionFilters, mode: m.mode },
+                  notes,
+                )
+              : null
+            const c = caseResult(name, ts, rs)
+            c.notes.push(`kept ${String(ts.extra.kept)} of ${String(ts.extra.total)} files; timed: ${m.timed}`)
+            if (!f.partitionFilters) c.notes.push('delta-rs: no file-level stats pruning in the Python API (n/a)')
+            if (m.mode === 'first') {
+              firstCase = c
+              if (f.partitionFilters && !f.filter.includes(' AND ') && c.ratioVsDeltaRs !== null)
+                await judge(
+                  c,
+                  'partition pruning <= 1.0x delta-rs (first query on a fresh snapshot)',
+                  c.ratioVsDeltaRs <= 1.0,
+                  profiled('prune', params),
+                )
+              if (!f.partitionFilters)
+                await judge(
+                  c,
+                  'stats skipping <= 0.1 s (first query on a fresh snapshot)',
+                  ts.medianMs <= 100,
+                  profiled('prune', params),
+                )
+            } else {
+              const fc = firstCase as CaseResult | null
+              const firstMs = fc?.deltaTs?.medianMs
+              fc?.notes.push(
+                `the same query repeated on one loaded snapshot (cached columns): ${msText(ts.medianMs)} median (row "${name}")`,
               )
-            : null
-          const c = caseResult(name, ts, rs)
-          c.notes.push(`kept ${String(ts.extra.kept)} of ${String(ts.extra.total)} files; timed: ${m.timed}`)
-          if (!f.partitionFilters) c.notes.push('delta-rs: no file-level stats pruning in the Python API (n/a)')
-          if (m.mode === 'first') {
-            firstCase = c
-            if (f.partitionFilters && !f.filter.includes(' AND ') && c.ratioVsDeltaRs !== null)
-              await judge(
-                c,
-                'partition pruning <= 1.0x delta-rs (first query on a fresh snapshot)',
-                c.ratioVsDeltaRs <= 1.0,
-                profiled('prune', params),
+              c.notes.push(
+                firstMs !== undefined
+                  ? `repeated ${msText(ts.medianMs)} vs first query ${msText(firstMs)} on a fresh snapshot (first/repeated = ${(firstMs / Math.max(ts.medianMs, 0.01)).toFixed(1)}x); targets are judged on the first query`
+                  : 'targets are judged on the first query (its row failed)',
               )
-            if (!f.partitionFilters)
-              await judge(
-                c,
-                'stats skipping <= 0.1 s (first query on a fresh snapshot)',
-                ts.medianMs <= 100,
-                profiled('prune', params),
-              )
-          } else {
-            const fc = firstCase as CaseResult | null
-            const firstMs = fc?.deltaTs?.medianMs
-            fc?.notes.push(
-              `the same query repeated on one loaded snapshot (cached columns): ${msText(ts.medianMs)} median (row "${name}")`,
-            )
-            c.notes.push(
-              firstMs !== undefined
-                ? `repeated ${msText(ts.medianMs)} vs first query ${msText(firstMs)} on a fresh snapshot (first/repeated = ${(firstMs / Math.max(ts.medianMs, 0.01)).toFixed(1)}x); targets are judged on the first query`
-                : 'targets are judged on the first query (its row failed)',
-            )
-          }
-          return c
-        })
+            }
+            return c
+          })
+        }
       }
-    }
     return { params: { fileActions: s.ckptLarge, reps: ctx.reps }, cases, notes }
   },
 }
