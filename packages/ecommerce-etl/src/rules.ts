@@ -188,10 +188,10 @@ export function classifyRows(
   let warned = 0
   // Expectation indices by name order (drop ones only): a rejected row's reasons come out sorted without a sort.
   const byName = compiled
-    .map((e, k) => k)
+    .map((_, k) => k)
     .filter((k) => compiled[k].action !== 'warn')
     .sort((a, b) => (compiled[a].name < compiled[b].name ? -1 : compiled[a].name > compiled[b].name ? 1 : a - b))
-  const warns = compiled.map((e, k) => k).filter((k) => compiled[k].action === 'warn')
+  const warns = compiled.map((_, k) => k).filter((k) => compiled[k].action === 'warn')
   for (let i = 0; i < n; i++) {
     // Rows that passed everything (most of them) skip the per-expectation bookkeeping.
     if (keep[i]) continue
