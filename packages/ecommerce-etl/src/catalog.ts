@@ -112,31 +112,36 @@ export async function preview(
   options: { sampleRows?: number; top?: number } = {},
 ): Promise<Preview> {
   const out: Preview = { counts: {}, samples: {}, topDepartments: [], versions: {}, queries: [] }
-  const session = await WarehouseSql.open(warehouse)
+  const present: DatasetName[] = []
+  for (const name of DATASETS) if (await warehouse.openTable(name)) present.push(name)
+  const countSql = (name: DatasetName) => `SELECT count(*) AS n FROM lakehouse_dwh.${name}`
+  // The sample's keys from the key column alone; its rows are read below with the keys pushed into the scan,
+  // so a preview never loads a whole table's columns (memory stays flat as the warehouse grows).
+  const keySql = (name: DatasetName) =>
+    `SELECT ${DATASET_DEFS[name].key} FROM lakehouse_dwh.${name} ORDER BY ${DATASET_DEFS[name].key} LIMIT ${options.sampleRows ?? 3}`
+  const topSql =
+    present.includes('products') && present.includes('order_items')
+      ? `SELECT coalesce(p.department, 'unknown') AS department, count(*) AS items
+FROM lakehouse_dwh.order_items i LEFT JOIN lakehouse_dwh.products p ON i.product_id = p.product_id
+GROUP BY 1 ORDER BY items DESC, department LIMIT ${options.top ?? 5}`
+      : undefined
+  // Announced up front, so each table is loaded once with every column the preview reads.
+  const statements = [...present.flatMap((name) => [countSql(name), keySql(name)]), ...(topSql ? [topSql] : [])]
+  const session = await WarehouseSql.open(warehouse, { statements })
   const samples: { name: DatasetName; keys: string[] }[] = []
   const run = async (sql: string) => {
     out.queries.push(sql)
     return (await session.query(sql)).rows
   }
   try {
-    const present: DatasetName[] = []
-    for (const name of DATASETS) if (await warehouse.openTable(name)) present.push(name)
     for (const name of present) {
       const def = DATASET_DEFS[name]
-      out.counts[name] = Number((await run(`SELECT count(*) AS n FROM lakehouse_dwh.${name}`))[0].n)
-      // The sample's keys from the key column alone; its rows are read below with the keys pushed into the scan,
-      // so a preview never loads a whole table's columns (memory stays flat as the warehouse grows).
-      const keys = await run(
-        `SELECT ${def.key} FROM lakehouse_dwh.${name} ORDER BY ${def.key} LIMIT ${options.sampleRows ?? 3}`,
-      )
+      out.counts[name] = Number((await run(countSql(name)))[0].n)
+      const keys = await run(keySql(name))
       samples.push({ name, keys: keys.map((r) => String(r[def.key])) })
     }
-    if (present.includes('products') && present.includes('order_items')) {
-      const rows = await run(
-        `SELECT coalesce(p.department, 'unknown') AS department, count(*) AS items
-FROM lakehouse_dwh.order_items i LEFT JOIN lakehouse_dwh.products p ON i.product_id = p.product_id
-GROUP BY 1 ORDER BY items DESC, department LIMIT ${options.top ?? 5}`,
-      )
+    if (topSql) {
+      const rows = await run(topSql)
       out.topDepartments = rows.map((r) => ({ department: String(r.department), items: Number(r.items) }))
     }
     out.versions = session.versions

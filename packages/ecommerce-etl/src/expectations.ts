@@ -18,13 +18,22 @@
  * to let nulls through).
  */
 
-import { DateDay, Field, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow'
+import { type Data, DateDay, Field, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow'
 import { arrowToDeltaSchema, type BoundExpr, bindExpr, type Expr, evaluatePredicate, parsePredicate } from 'delta-ts'
-import { arrowToRows, columnData } from './arrow.js'
+import { arrowToRows } from './arrow.js'
 import { batchOfRecords, type RawBatch, recordAt } from './columns.js'
 import { arrowType, type ColumnKind, type DatasetDef } from './datasets.js'
 import { Int64Table } from './keys.js'
 import type { RawRecord, ReferenceKeys, TypedValue } from './rules.js'
+import {
+  nullOnlyUtf8,
+  presentMask,
+  type TypedColumn,
+  typeColumn,
+  typedColumnData,
+  utf8Column,
+  validityBitmap,
+} from './typed.js'
 import {
   isBlank,
   parseBoolean,
@@ -160,86 +169,121 @@ export function typeRecord(def: DatasetDef, record: RawRecord): Record<string, T
   return values
 }
 
-function structData(type: Struct, children: ReturnType<typeof columnData>[], length: number) {
+function structData(type: Struct, children: Data[], length: number) {
   return makeData({ type, length, nullCount: 0, children })
 }
 
 /** Keys a lookup column finds: a bigint set, or an {@link Int64Table} probed without a bigint per row. */
 export type KeyLookup = ReadonlySet<bigint> | Int64Table
 
-function hasKey(keys: KeyLookup, k: bigint): boolean {
-  return keys instanceof Int64Table ? keys.hasBigInt(k) : keys.has(k)
-}
-
-/**
- * Types one raw column into the dataset column's values (one array per column, no per-row object): null for a
- * blank or unparsable cell, `sheet_name` / `source_file` from the row's origin when blank.
- */
-function typedColumn(def: DatasetDef, kind: ColumnKind, name: string, raw: RawBatch): TypedValue[] {
-  const cells = raw.columns.get(name)
-  const n = raw.length
-  const out: TypedValue[] = new Array(n)
-  for (let i = 0; i < n; i++) {
-    const cell = cells?.[i]
-    if (cell === undefined || isBlank(cell)) {
-      out[i] = name === 'sheet_name' ? raw.sheet[i] || null : name === 'source_file' ? raw.file[i] || null : null
-      continue
-    }
-    out[i] = typeCell(kind, cell, def)
-  }
-  return out
-}
-
 /**
  * Builds the expectation-row batch (see the module doc) of a raw batch, column by column, and the typed
- * dataset columns (as Arrow data, the first `def.columns.length` children of the batch).
+ * dataset columns (as Arrow data, the first `def.columns.length` children of the batch). Cells are parsed
+ * straight into Arrow buffers (`typed.ts`). `rawText` names the `raw.<column>` fields whose text a predicate
+ * reads (default: all); the others carry only which rows are null, which is all `raw.x IS [NOT] NULL` sees.
  */
-export function expectationBatchOf(def: DatasetDef, raw: RawBatch, refs: ReferenceKeys = {}): RecordBatch {
+export function expectationBatchOf(
+  def: DatasetDef,
+  raw: RawBatch,
+  refs: ReferenceKeys = {},
+  rawText?: ReadonlySet<string>,
+): RecordBatch {
   const schema = expectationSchema(def)
   const { derivedDate, lookups } = extras(def)
   const n = raw.length
-  const typed = new Map<string, TypedValue[]>()
-  for (const c of def.columns) typed.set(c.name, typedColumn(def, c.kind, c.name, raw))
-  const ts = typed.get('order_timestamp')
-  const days = derivedDate
-    ? (ts as TypedValue[]).map((v) => (typeof v === 'bigint' ? utcDayOfMicros(v) : null))
-    : undefined
-  // A blank date is the UTC day of order_timestamp.
+  const present = new Map<string, Uint8Array>()
+  const typed = new Map<string, TypedColumn>()
   for (const c of def.columns) {
-    if (c.kind !== 'date' || !days) continue
     const cells = raw.columns.get(c.name)
-    const vals = typed.get(c.name) as TypedValue[]
-    for (let i = 0; i < n; i++) if (isBlank(cells?.[i])) vals[i] = days[i]
+    const p = presentMask(cells, n)
+    present.set(c.name, p)
+    const fallback = c.name === 'sheet_name' ? raw.sheet : c.name === 'source_file' ? raw.file : undefined
+    typed.set(c.name, typeColumn(def, c.kind, cells, p, n, fallback))
   }
-  const children = def.columns.map((c, i) => columnData(schema.fields[i].type, typed.get(c.name) as TypedValue[]))
+  const ts = derivedDate ? (typed.get('order_timestamp') as TypedColumn) : undefined
+  // A blank date is the UTC day of order_timestamp.
+  if (ts) {
+    const tsDays = ts.days as Int32Array
+    for (const c of def.columns) {
+      if (c.kind !== 'date') continue
+      const col = typed.get(c.name) as TypedColumn
+      const p = present.get(c.name) as Uint8Array
+      const vals = col.values as Int32Array
+      for (let i = 0; i < n; i++)
+        if (!p[i]) {
+          vals[i] = tsDays[i]
+          col.valid[i] = ts.valid[i]
+        }
+    }
+  }
+  const children = def.columns.map((c, i) => typedColumnData(schema.fields[i].type, typed.get(c.name) as TypedColumn))
   const rawType = schema.fields[def.columns.length].type as Struct
   children.push(
     structData(
       rawType,
-      def.columns.map((c) => {
-        const cells = raw.columns.get(c.name)
-        const text: TypedValue[] = new Array(n)
-        for (let i = 0; i < n; i++) {
-          const v = cells?.[i]
-          text[i] = v === undefined || isBlank(v) ? null : v
-        }
-        return columnData(new Utf8(), text)
-      }),
+      def.columns.map((c) =>
+        rawText && !rawText.has(c.name)
+          ? nullOnlyUtf8(present.get(c.name) as Uint8Array)
+          : utf8Column(raw.columns.get(c.name) ?? [], present.get(c.name) as Uint8Array),
+      ),
       n,
     ),
   )
   let next = def.columns.length + 1
-  if (days) children.push(structData(schema.fields[next++].type as Struct, [columnData(new DateDay(), days)], n))
+  if (ts) {
+    const days = makeData({
+      type: new DateDay(),
+      length: n,
+      ...nullInfo(ts.valid),
+      data: ts.days as Int32Array,
+    })
+    children.push(structData(schema.fields[next++].type as Struct, [days], n))
+  }
   for (const l of lookups) {
     const keys = refs[l.refs]
-    const found = (typed.get(l.key) as TypedValue[]).map((k) => {
-      if (typeof k !== 'bigint') return null
-      return keys === undefined || hasKey(keys, k) ? k : null
-    })
-    children.push(structData(schema.fields[next++].type as Struct, [columnData(new Int64(), found)], n))
+    const key = typed.get(l.key) as TypedColumn
+    const vals = key.values as BigInt64Array
+    const found = new Uint8Array(n)
+    if (keys === undefined) found.set(key.valid)
+    else if (keys instanceof Int64Table) {
+      const w = new Int32Array(vals.buffer)
+      for (let i = 0; i < n; i++) if (key.valid[i] && keys.has(w[2 * i], w[2 * i + 1])) found[i] = 1
+    } else for (let i = 0; i < n; i++) if (key.valid[i] && keys.has(vals[i])) found[i] = 1
+    const data = makeData({ type: new Int64(), length: n, ...nullInfo(found), data: vals })
+    children.push(structData(schema.fields[next++].type as Struct, [data], n))
   }
   const data = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children })
   return new RecordBatch(schema, data)
+}
+
+function nullInfo(valid: Uint8Array): { nullCount: number; nullBitmap: Uint8Array | undefined } {
+  const { bitmap, nulls } = validityBitmap(valid)
+  return { nullCount: nulls, nullBitmap: bitmap }
+}
+
+/**
+ * The `raw.<column>` fields whose text the expectations read: every one referenced other than as the operand
+ * of `IS [NOT] NULL` (the one use the default rules make of them).
+ */
+export function rawTextColumns(expectations: readonly CompiledExpectation[]): Set<string> {
+  const out = new Set<string>()
+  const walk = (node: unknown, underIsNull: boolean): void => {
+    if (!node || typeof node !== 'object') return
+    const e = node as Record<string, unknown>
+    if (e.kind === 'column') {
+      const path = e.path as string[]
+      if (path.length === 2 && path[0] === 'raw' && !underIsNull) out.add(path[1])
+      return
+    }
+    for (const [k, v] of Object.entries(e)) {
+      if (k === 'dataType') continue
+      const under = e.kind === 'isNull' && k === 'operand'
+      if (Array.isArray(v)) for (const x of v) walk(x, false)
+      else if (v && typeof v === 'object') walk(v, under)
+    }
+  }
+  for (const e of expectations) walk(e.bound, false)
+  return out
 }
 
 /**
@@ -340,7 +384,7 @@ export function evaluateBatch(
   expectations: readonly CompiledExpectation[],
   refs: ReferenceKeys = {},
 ): BatchOutcome {
-  const batch = expectationBatchOf(def, raw, refs)
+  const batch = expectationBatchOf(def, raw, refs, rawTextColumns(expectations))
   const passed: Uint8Array[] = []
   const results: ExpectationResult[] = []
   for (const e of expectations) {

@@ -186,31 +186,42 @@ export function classifyRows(
   for (const mask of passed) for (let i = 0; i < n; i++) keep[i] &= mask[i]
   const rejected: Rejection[] = []
   let warned = 0
+  // Expectation indices by name order (drop ones only): a rejected row's reasons come out sorted without a sort.
+  const byName = compiled
+    .map((_, k) => k)
+    .filter((k) => compiled[k].action !== 'warn')
+    .sort((a, b) => (compiled[a].name < compiled[b].name ? -1 : compiled[a].name > compiled[b].name ? 1 : a - b))
+  const warns = compiled.map((_, k) => k).filter((k) => compiled[k].action === 'warn')
   for (let i = 0; i < n; i++) {
     // Rows that passed everything (most of them) skip the per-expectation bookkeeping.
     if (keep[i]) continue
     let record: RawRecord | undefined
-    const reasons: string[] = []
-    const details: string[] = []
-    let warn = false
-    compiled.forEach((e, k) => {
-      if (passed[k][i]) return
-      if (e.action === 'warn') {
-        warn = true
-        return
-      }
+    let reasons: string[] | undefined
+    let details: string[] | undefined
+    for (const k of byName) {
+      if (passed[k][i]) continue
+      const e = compiled[k]
       record ??= recordOf(i)
-      reasons.push(e.name)
-      const cells = e.columns.map((c) => `${c}=${JSON.stringify(record?.fields[c] ?? '')}`)
-      details.push(`${e.name}: ${cells.join(', ')}`)
-    })
-    if (reasons.length > 0 && record) {
-      const order = reasons.map((r, k) => [r, details[k]] as const).sort(([a], [b]) => (a < b ? -1 : 1))
-      rejected.push({ record, reasons: [...new Set(order.map(([r]) => r))], details: order.map(([, d]) => d) })
-    } else {
-      if (warn) warned++
-      keep[i] = 1
+      reasons ??= []
+      details ??= []
+      if (reasons[reasons.length - 1] !== e.name) reasons.push(e.name)
+      let cells = ''
+      for (let c = 0; c < e.columns.length; c++) {
+        const col = e.columns[c]
+        cells += `${c > 0 ? ', ' : ''}${col}=${JSON.stringify(record.fields[col] ?? '')}`
+      }
+      details.push(`${e.name}: ${cells}`)
     }
+    if (reasons && record && details) {
+      rejected.push({ record, reasons, details })
+      continue
+    }
+    for (const k of warns)
+      if (!passed[k][i]) {
+        warned++
+        break
+      }
+    keep[i] = 1
   }
   return { keep, rejected, warned }
 }

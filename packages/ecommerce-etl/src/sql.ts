@@ -48,6 +48,11 @@ export interface QueryOptions {
    * filtered while reading), for queries that need a few rows of a large table (the preview's samples).
    */
   filters?: Partial<Record<SqlTable, string>>
+  /**
+   * Statements the session is going to run (a session option): each table is loaded once with the columns all
+   * of them reference, instead of being reloaded when a later statement needs another column.
+   */
+  statements?: readonly string[]
 }
 
 /** Tables a query names as `lakehouse_dwh.<table>` or `quarantine.<table>` (case-insensitive), in catalog order. */
@@ -246,6 +251,7 @@ export class WarehouseSql {
     private readonly connection: DuckDBConnection,
     private readonly pins: Partial<Record<SqlTable, number>>,
     private readonly filters: Partial<Record<SqlTable, string>>,
+    private readonly statements: readonly string[] = [],
   ) {}
 
   /** Opens a session. `options.versions` pins tables to versions (time travel); others load at their latest. */
@@ -257,7 +263,14 @@ export class WarehouseSql {
     await connection.run("SET TimeZone = 'UTC'")
     await connection.run('CREATE SCHEMA lakehouse_dwh')
     await connection.run('CREATE SCHEMA quarantine')
-    return new WarehouseSql(warehouse, instance, connection, options.versions ?? {}, options.filters ?? {})
+    return new WarehouseSql(
+      warehouse,
+      instance,
+      connection,
+      options.versions ?? {},
+      options.filters ?? {},
+      options.statements ?? [],
+    )
   }
 
   /** The version each loaded table was read at. */
@@ -292,7 +305,9 @@ export class WarehouseSql {
       }
       const snap = await table.snapshot(pinned === undefined ? {} : { version: pinned })
       const all = snap.schema.fields.map((f) => f.name)
-      const wanted = referencedColumns(sql, all)
+      // This statement's columns and those of the announced statements naming the same table.
+      const planned = this.statements.filter((st) => referencedTables(st).includes(name))
+      const wanted = referencedColumns([sql, ...planned].join('\n'), all)
       if (have && wanted.every((c) => have.has(c))) continue
       // Load (or reload, at the same version, with the columns a new query needs too) only what is referenced.
       const columns = all.filter((c) => wanted.includes(c) || have?.has(c))

@@ -68,13 +68,23 @@ export function parseBoolean(v: string | undefined): boolean | null | undefined 
   return null
 }
 
-function daysFromCivil(y: number, m: number, d: number): number | null {
-  if (m < 1 || m > 12 || d < 1 || d > 31) return null
-  const ms = Date.UTC(y, m - 1, d)
-  const dt = new Date(ms)
-  // Date.UTC rolls 2025-02-30 over to March; a real calendar date survives the round trip.
-  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return null
-  return Math.round(ms / 86_400_000)
+/**
+ * Days since 1970-01-01 of a calendar date, null for an impossible one (month 13, February 30, ...). Years
+ * 0-99 are refused, as `Date.UTC` (which maps them to 1900-1999) made the original parser refuse them.
+ * Arithmetic only (Howard Hinnant's days_from_civil), no Date object per cell.
+ */
+export function daysFromCivil(y: number, m: number, d: number): number | null {
+  if (m < 1 || m > 12 || d < 1 || d > 31 || y < 100) return null
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+  const dim = m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31
+  if (d > dim) return null
+  const yy = m <= 2 ? y - 1 : y
+  const era = Math.floor(yy / 400)
+  const yoe = yy - era * 400
+  const mp = (m + 9) % 12
+  const doy = Math.floor((153 * mp + 2) / 5) + d - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146_097 + doe - 719_468
 }
 
 /** Parses a `YYYY-MM-DD` calendar date into days since 1970-01-01; other shapes and impossible dates are `null`. */
@@ -85,6 +95,17 @@ export function parseDate(v: string | undefined): number | null | undefined {
   return daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3]))
 }
 
+/** Digits `from..to` of `v` as a number, -1 when one is not a digit. */
+export function digitsAt(v: string, from: number, to: number): number {
+  let n = 0
+  for (let k = from; k < to; k++) {
+    const d = v.charCodeAt(k) - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
 /**
  * Parses a timestamp into microseconds since the epoch (UTC). Accepts `YYYY-MM-DD[T ]HH:MM[:SS[.ffffff]]`
  * with an optional `Z` or `±HH[:MM]` offset (no offset means UTC), and a bare `YYYY-MM-DD` (midnight UTC).
@@ -92,17 +113,13 @@ export function parseDate(v: string | undefined): number | null | undefined {
 export function parseTimestamp(v: string | undefined): bigint | null | undefined {
   // Fast path for the shape the xlsx conversion writes, `YYYY-MM-DDTHH:MM:SSZ`: arithmetic, no regex.
   if (v !== undefined && v.length === 20 && v.charCodeAt(19) === 90 /* Z */ && v.charCodeAt(10) === 84 /* T */) {
-    const num = (from: number, to: number) => {
-      let n = 0
-      for (let k = from; k < to; k++) {
-        const d = v.charCodeAt(k) - 48
-        if (d < 0 || d > 9) return -1
-        n = n * 10 + d
-      }
-      return n
-    }
     const seps = v[4] === '-' && v[7] === '-' && v[13] === ':' && v[16] === ':'
-    const [y, mo, d, hh, mm, ss] = [num(0, 4), num(5, 7), num(8, 10), num(11, 13), num(14, 16), num(17, 19)]
+    const y = digitsAt(v, 0, 4)
+    const mo = digitsAt(v, 5, 7)
+    const d = digitsAt(v, 8, 10)
+    const hh = digitsAt(v, 11, 13)
+    const mm = digitsAt(v, 14, 16)
+    const ss = digitsAt(v, 17, 19)
     if (seps && y >= 0 && mo >= 0 && d >= 0 && hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 59) {
       const days = daysFromCivil(y, mo, d)
       if (days === null) return null
