@@ -17,6 +17,7 @@ import {
 } from 'apache-arrow'
 import { arrowSchema, type DatasetDef } from './datasets.js'
 import type { TypedRow, TypedValue } from './rules.js'
+import { writeUtf8 } from './typed.js'
 
 function nullBitmap(values: readonly TypedValue[]): { bitmap: Uint8Array; nulls: number } {
   const bitmap = new Uint8Array(Math.ceil(values.length / 8))
@@ -43,8 +44,6 @@ function readInt128(words: Uint32Array, offset: number): bigint {
   return BigInt.asIntN(128, x)
 }
 
-const encoder = new TextEncoder()
-
 /** A Utf8 column written straight into its offsets and bytes (Arrow's builders are ~10x slower here). */
 function utf8Data(values: readonly TypedValue[], nullBitmap: Uint8Array | undefined, nullCount: number): Data {
   const length = values.length
@@ -56,17 +55,7 @@ function utf8Data(values: readonly TypedValue[], nullBitmap: Uint8Array | undefi
   for (let i = 0; i < length; i++) {
     const v = values[i]
     if (v !== null && v !== undefined) {
-      const str = String(v)
-      let ascii = true
-      for (let k = 0; k < str.length; k++) {
-        const ch = str.charCodeAt(k)
-        if (ch >= 0x80) {
-          ascii = false
-          break
-        }
-        bytes[pos + k] = ch
-      }
-      pos += ascii ? str.length : encoder.encodeInto(str, bytes.subarray(pos)).written
+      pos += writeUtf8(String(v), bytes, pos)
     }
     offsets[i + 1] = pos
   }
