@@ -33,7 +33,11 @@ const schema = new arrow.Schema([
   new arrow.Field('part', new arrow.Int32(), false),
 ])
 
-/** Starts a writer that appends until killed; resolves with the appends it reported as committed. */
+/**
+ * Starts a writer that appends until killed; resolves with the appends it reported as committed. The kill comes
+ * `killAfterMs` after its first reported commit (so a slow process start on a loaded machine cannot use up the
+ * whole window and leave nothing committed), or after 120 s if it never reports one.
+ */
 function startWriter(uri: string, id: string, killAfterMs: number): Promise<{ seq: number; version: number }[]> {
   return new Promise((resolve) => {
     const child = spawn(
@@ -42,10 +46,16 @@ function startWriter(uri: string, id: string, killAfterMs: number): Promise<{ se
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] },
     )
     let out = ''
+    let timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+    let armed = false
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString('utf8')
+      if (!armed && out.includes('}')) {
+        armed = true
+        clearTimeout(timer)
+        timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+      }
     })
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
     child.on('exit', () => {
       clearTimeout(timer)
       const done = out
@@ -67,8 +77,8 @@ describe('kill storm on local disk', () => {
     const rnd = prng(7)
     for (let r = 0; r < rounds; r++) {
       const ids = [0, 1, 2, 3].map((w) => `r${r}w${w}`)
-      // Kill times spread over the writers' busy phase (process start takes ~1 s under tsx).
-      const results = await Promise.all(ids.map((id) => startWriter(dir, id, 1500 + Math.floor(rnd() * 1500))))
+      // Kill times spread over the writers' busy phase, counted from each writer's first commit.
+      const results = await Promise.all(ids.map((id) => startWriter(dir, id, Math.floor(rnd() * 1500))))
       ids.forEach((id, i) => {
         reported.set(id, new Set(results[i].map((x) => x.seq)))
       })
