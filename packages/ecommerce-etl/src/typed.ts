@@ -10,6 +10,7 @@ import type { ColumnKind, DatasetDef } from './datasets.js'
 import {
   daysFromCivil,
   digitsAt,
+  isoZSeconds,
   parseBoolean,
   parseDate,
   parseDecimal,
@@ -59,24 +60,6 @@ function setInt64(w: Int32Array, i: number, v: number): void {
   const hi = Math.floor(v / TWO32)
   w[2 * i] = v - hi * TWO32
   w[2 * i + 1] = hi
-}
-
-/** Seconds since the epoch of `YYYY-MM-DDTHH:MM:SSZ` (what the xlsx conversion writes), or NaN for any other shape. */
-function isoZSeconds(v: string): number {
-  if (v.length !== 20 || v.charCodeAt(19) !== 90 /* Z */ || v.charCodeAt(10) !== 84 /* T */) return Number.NaN
-  if (v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58)
-    return Number.NaN
-  const y = digitsAt(v, 0, 4)
-  const mo = digitsAt(v, 5, 7)
-  const d = digitsAt(v, 8, 10)
-  const hh = digitsAt(v, 11, 13)
-  const mm = digitsAt(v, 14, 16)
-  const ss = digitsAt(v, 17, 19)
-  if (y < 0 || mo < 0 || d < 0 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return Number.NaN
-  const days = daysFromCivil(y, mo, d)
-  // An impossible calendar day is a value that does not parse (the strict parser says null too).
-  if (days === null) return Number.POSITIVE_INFINITY
-  return days * 86_400 + hh * 3600 + mm * 60 + ss
 }
 
 /** A typed dataset column being built: values in Arrow's layout and one validity byte per row. */

@@ -107,24 +107,37 @@ export function digitsAt(v: string, from: number, to: number): number {
 }
 
 /**
+ * Seconds since the epoch of `YYYY-MM-DDTHH:MM:SSZ` (the shape the xlsx conversion writes), by arithmetic on char
+ * codes: NaN for any other shape (the caller falls back to the strict parser), +Infinity for that shape with an
+ * impossible calendar day (a value that does not parse).
+ */
+export function isoZSeconds(v: string): number {
+  if (v.length !== 20 || v.charCodeAt(19) !== 90 /* Z */ || v.charCodeAt(10) !== 84 /* T */) return Number.NaN
+  if (v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58)
+    return Number.NaN
+  const y = digitsAt(v, 0, 4)
+  const mo = digitsAt(v, 5, 7)
+  const d = digitsAt(v, 8, 10)
+  const hh = digitsAt(v, 11, 13)
+  const mm = digitsAt(v, 14, 16)
+  const ss = digitsAt(v, 17, 19)
+  if (y < 0 || mo < 0 || d < 0 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return Number.NaN
+  const days = daysFromCivil(y, mo, d)
+  // An impossible calendar day is a value that does not parse (the strict parser says null too).
+  if (days === null) return Number.POSITIVE_INFINITY
+  return days * 86_400 + hh * 3600 + mm * 60 + ss
+}
+
+/**
  * Parses a timestamp into microseconds since the epoch (UTC). Accepts `YYYY-MM-DD[T ]HH:MM[:SS[.ffffff]]`
  * with an optional `Z` or `±HH[:MM]` offset (no offset means UTC), and a bare `YYYY-MM-DD` (midnight UTC).
  */
 export function parseTimestamp(v: string | undefined): bigint | null | undefined {
-  // Fast path for the shape the xlsx conversion writes, `YYYY-MM-DDTHH:MM:SSZ`: arithmetic, no regex.
-  if (v !== undefined && v.length === 20 && v.charCodeAt(19) === 90 /* Z */ && v.charCodeAt(10) === 84 /* T */) {
-    const seps = v[4] === '-' && v[7] === '-' && v[13] === ':' && v[16] === ':'
-    const y = digitsAt(v, 0, 4)
-    const mo = digitsAt(v, 5, 7)
-    const d = digitsAt(v, 8, 10)
-    const hh = digitsAt(v, 11, 13)
-    const mm = digitsAt(v, 14, 16)
-    const ss = digitsAt(v, 17, 19)
-    if (seps && y >= 0 && mo >= 0 && d >= 0 && hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 59) {
-      const days = daysFromCivil(y, mo, d)
-      if (days === null) return null
-      return BigInt(days * 86_400 + hh * 3600 + mm * 60 + ss) * 1_000_000n
-    }
+  // Fast path for the shape the xlsx conversion writes: arithmetic, no regex.
+  if (v !== undefined) {
+    const secs = isoZSeconds(v)
+    if (secs === Number.POSITIVE_INFINITY) return null
+    if (!Number.isNaN(secs)) return BigInt(secs) * 1_000_000n
   }
   if (isBlank(v)) return undefined
   const m =
