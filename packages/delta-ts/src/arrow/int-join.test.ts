@@ -21,6 +21,19 @@ describe('intKeyValues', () => {
     expect(k.unsafe).toBe(1)
   })
 
+  it('writes into a scratch buffer large enough for the column and allocates when it is too small', () => {
+    const scratch = new Float64Array(8).fill(99)
+    const k = intKeyValues(int64([4n, null, -2n]), scratch)!
+    expect(k.values.buffer).toBe(scratch.buffer)
+    expect(k.values.length).toBe(3)
+    expect([k.values[0], k.values[2]]).toEqual([4, -2])
+    expect(Number.isNaN(k.values[1])).toBe(true)
+    const small = new Float64Array(1)
+    const own = intKeyValues(int64([1n, 2n]), small)!
+    expect(own.values.buffer).not.toBe(small.buffer)
+    expect([...own.values]).toEqual([1, 2])
+  })
+
   it('reads narrow and unsigned integers and refuses other types', () => {
     expect([...intKeyValues(arrow.makeVector(Int32Array.of(3, -1)).data[0])!.values]).toEqual([3, -1])
     expect([...intKeyValues(arrow.makeVector(BigUint64Array.of(7n)).data[0])!.values]).toEqual([7])

@@ -20,14 +20,17 @@ export interface IntKeys {
 
 /**
  * The values of an integer column (any width, signed or not) as doubles, NaN for nulls and for int64 values
- * beyond ±2^53 (which no double key can equal exactly); undefined for a non-integer column.
+ * beyond ±2^53 (which no double key can equal exactly); undefined for a non-integer column. `scratch`: a
+ * buffer the values are written into when it holds at least `d.length` of them (then `values` is a view of it,
+ * valid until the buffer is used again): a probe side read batch by batch then allocates one buffer, not one
+ * per batch.
  */
-export function intKeyValues(d: Data): IntKeys | undefined {
+export function intKeyValues(d: Data, scratch?: Float64Array): IntKeys | undefined {
   const t = d.type as unknown as { typeId: Type; isSigned?: boolean; bitWidth?: number }
   if (t.typeId !== Type.Int) return undefined
   const n = d.length
   const v = d.values as unknown as ArrayLike<number> & ArrayBufferView
-  const out = new Float64Array(n)
+  const out = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n)
   let unsafe = 0
   if (t.bitWidth !== 64) {
     for (let i = 0; i < n; i++) out[i] = v[i]

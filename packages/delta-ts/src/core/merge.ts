@@ -285,6 +285,14 @@ function concatBatches(schema: arrow.Schema, batches: readonly arrow.RecordBatch
   )
 }
 
+/**
+ * The rows `rows` (ascending, distinct) of `batch`: the batch itself when they are all of its rows (an
+ * unconditional clause over every row it sees: MERGE's inserts of the unmatched source rows), else a take.
+ */
+function rowsAt(batch: arrow.RecordBatch, rows: readonly number[]): arrow.RecordBatch {
+  return rows.length === batch.numRows ? batch : takeRows(batch, Int32Array.from(rows))
+}
+
 /** Positions still open where the mask is set; they are closed (a row takes the first clause that holds). */
 function claim(m: Uint8Array, open: Uint8Array): number[] {
   const sel: number[] = []
@@ -521,9 +529,12 @@ function buildKeyIndex(source: arrow.RecordBatch, columns: readonly number[]): K
   if (ints) {
     // A target key of another type (decimal against integer, ...) joins through key strings.
     let general: KeyIndex | undefined
+    // The target batches' keys, one batch at a time: one buffer for all of them (grown to the largest batch).
+    let scratch = new Float64Array(0)
     return {
       probe(batch, cols, pt, ps) {
-        const keys = intKeyValues(batch.data.children[cols[0]])
+        if (scratch.length < batch.numRows) scratch = new Float64Array(batch.numRows)
+        const keys = intKeyValues(batch.data.children[cols[0]], scratch)
         if (keys) return ints.probe(keys, pt, ps)
         general ??= stringIndex(source, columns)
         return general.probe(batch, cols, pt, ps)
@@ -1002,7 +1013,7 @@ export async function executeMerge(
         metrics.numTargetRowsMatchedUpdated += sel.length
         addedFrom.push(sel.map((j) => pairT[j]))
         for (const j of sel) updated.push(pairT[j])
-        const sub = takeRows(pairs, Int32Array.from(sel))
+        const sub = rowsAt(pairs, sel)
         const sr = resolverFor(sub)
         added.push(
           buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
@@ -1016,7 +1027,7 @@ export async function executeMerge(
       const un: number[] = []
       for (let i = 0; i < n; i++) if (matchCount[i] === 0) un.push(i)
       if (un.length > 0) {
-        const ctx = qualifiedBatch([{ alias: tAlias, batch: takeRows(tb, Int32Array.from(un)) }], un.length)
+        const ctx = qualifiedBatch([{ alias: tAlias, batch: rowsAt(tb, un) }], un.length)
         const r = resolverFor(ctx)
         const open = new Uint8Array(un.length).fill(1)
         for (const c of notMatchedBySource) {
@@ -1031,7 +1042,7 @@ export async function executeMerge(
           metrics.numTargetRowsNotMatchedBySourceUpdated += sel.length
           addedFrom.push(sel.map((j) => un[j]))
           for (const j of sel) updated.push(un[j])
-          const sub = takeRows(ctx, Int32Array.from(sel))
+          const sub = rowsAt(ctx, sel)
           const sr = resolverFor(sub)
           added.push(
             buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
@@ -1050,7 +1061,7 @@ export async function executeMerge(
     const un: number[] = []
     for (let s = 0; s < source.numRows; s++) if (!sourceMatched[s]) un.push(s)
     if (un.length === 0) return
-    const ctx = qualifiedBatch([{ alias: sAlias, batch: takeRows(source, Int32Array.from(un)) }], un.length)
+    const ctx = qualifiedBatch([{ alias: sAlias, batch: rowsAt(source, un) }], un.length)
     const r = resolverFor(ctx)
     const open = new Uint8Array(un.length).fill(1)
     for (const c of notMatched) {
@@ -1058,7 +1069,7 @@ export async function executeMerge(
       const sel = claim(m, open)
       if (sel.length === 0) continue
       metrics.numTargetRowsInserted += sel.length
-      const sub = takeRows(ctx, Int32Array.from(sel))
+      const sub = rowsAt(ctx, sel)
       const sr = resolverFor(sub)
       yield buildRows(targetSchema, c.assignments, sub, { resolve: (col) => sr.rowFilter(col) }, (f) =>
         nullData(arrowTypeOf(targetFields, f.name), sel.length),

@@ -62,8 +62,9 @@ export interface ScanOptions {
    * Decode tasks in flight at most (an integer >= 1; default: the decoder pool's size, the machine's cores).
    * Row groups — and, when a file has fewer row groups than this, groups of its columns — decode in parallel
    * on the worker pool, ahead of the consumer across file boundaries; batches still arrive in file and row
-   * order. Memory: at most this many decoded row groups wait beside the one being consumed. `1` decodes one
-   * task at a time (the next file's footer and deletion vector are still fetched ahead).
+   * order. Memory: at most this many decoded row groups wait beside the one being consumed, and the footers of
+   * this many files opened ahead. `1` decodes one task at a time, the next one while the consumer works on the
+   * last.
    */
   concurrency?: number
   signal?: AbortSignal
@@ -176,9 +177,10 @@ function abortIfNeeded(signal: AbortSignal | undefined): void {
  * timestamps are exact microseconds; column-mapped files are read by physical name or field id; rows deleted
  * by deletion vectors never appear.
  *
- * Memory stays bounded by `concurrency` decoded row groups (see {@link ScanOptions.concurrency}):
- * {@link Scan.batches} streams file by file and row group by row group, fetching and decoding only the footer
- * and the needed column chunks of each file, with decodes running ahead in parallel on the worker pool.
+ * Memory stays bounded by `concurrency` decoded row groups beside the one being consumed (see
+ * {@link ScanOptions.concurrency}) and the footers of `concurrency` files opened ahead: {@link Scan.batches}
+ * streams file by file and row group by row group, fetching and decoding only the footer and the needed column
+ * chunks of each file, with decodes running ahead in parallel on the worker pool.
  *
  * Construct with `snapshot.scan(options)` (or `new Scan(snapshot, options)`).
  *
@@ -353,9 +355,9 @@ export class Scan {
       }
     }
     // The decode window: row groups (or column groups of one) decode ahead of the consumer, across file
-    // boundaries, up to `concurrency` tasks; while a file decodes, the next one's footer and deletion vector
-    // are already on their way (on object stores the per-file round trips otherwise dominate scans of many
-    // small files). Results are consumed strictly in order.
+    // boundaries, up to `concurrency` tasks beside the row group being consumed; while a file decodes, the
+    // next files' footers and deletion vectors are already on their way (on object stores the per-file round
+    // trips otherwise dominate scans of many small files). Results are consumed strictly in order.
     const opening: (Promise<OpenedFile> | undefined)[] = []
     const open = (i: number): Promise<OpenedFile> => {
       let p = opening[i]
@@ -371,11 +373,12 @@ export class Scan {
     let nextFile = 0
     let nextGroup = 0
     let inFlight = 0
-    const start = async (): Promise<boolean> => {
+    // `early`: a refill made before the row group just decoded is yielded (see below).
+    const start = async (early = false): Promise<boolean> => {
       while (nextFile < files.length) {
         // A file that fails to open fails the scan at its turn: the files before it are yielded first.
         const opened = await open(nextFile).catch((err: unknown) => {
-          if (window.length > 0) return undefined
+          if (early || window.length > 0) return undefined
           throw err
         })
         if (!opened) return false
@@ -387,8 +390,10 @@ export class Scan {
         }
         const file = files[nextFile]
         const group = nextGroup++
-        // The next file opens while this file's last row group decodes.
-        if (nextGroup >= reader.rowGroups.length && nextFile + 1 < files.length) void open(nextFile + 1)
+        // The next `concurrency` files open (footer, deletion vector) while this file's last row group decodes:
+        // with many small files each open is a round trip or two, which opening one file ahead left exposed.
+        if (nextGroup >= reader.rowGroups.length)
+          for (let a = 1; a <= concurrency && nextFile + a < files.length; a++) void open(nextFile + a)
         const { names } = fileColumnsOf(reader)
         // Fewer row groups left than the window holds: split each into column groups to use every worker.
         const groupsLeft = reader.rowGroups.length - group + (files.length - nextFile - 1)
@@ -409,16 +414,31 @@ export class Scan {
       }
       return false
     }
+    // An error of an early refill: thrown once the row groups started before it are yielded.
+    let deferred: { error: unknown } | undefined
     try {
       for (;;) {
         abortIfNeeded(signal)
-        while (window.length === 0 || inFlight < concurrency) {
-          if (!(await start())) break
+        if (deferred) {
+          if (window.length === 0) throw deferred.error
+        } else {
+          while (window.length === 0 || inFlight < concurrency) {
+            if (!(await start())) break
+          }
         }
         const unit = window.shift()
         if (!unit) break
         const decoded = await unit.decoded
         inFlight -= unit.tasks
+        // Refill the window before this row group's batches go to the consumer: the worker that decoded it
+        // starts on the next task while the consumer works, instead of idling until the consumer asks again.
+        try {
+          while (!deferred && inFlight < concurrency) {
+            if (!(await start(true))) break
+          }
+        } catch (error) {
+          deferred = { error }
+        }
         const { file } = unit
         for (const batch of this.#convertGroup(
           unit,
