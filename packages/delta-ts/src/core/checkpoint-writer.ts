@@ -3,6 +3,7 @@ import * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { concatData } from '../arrow/concat.js'
 import { conformData, nullData } from '../arrow/conform.js'
+import { utf8Column } from '../arrow/file-actions.js'
 import { sparkMurmur3Bytes, sparkPartitionId } from '../arrow/hash.js'
 import { takeData } from '../arrow/take.js'
 import { dataToJs } from '../arrow/to-js.js'
@@ -47,6 +48,7 @@ import {
 } from '../protocol/schema.js'
 import { selectStatsLeaves } from '../protocol/stats.js'
 import type { Storage } from '../storage/types.js'
+import { type AddColumnsContext, addsData, partitionParsedData, statsParsedData } from './checkpoint-columns.js'
 
 /**
  * Checkpoints (PROTOCOL.md §Checkpoints, §Checkpoint Schema, §Last Checkpoint File): the reconciled table
@@ -329,6 +331,11 @@ function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOp
     ctx.tableSchema = parseSchemaString(metaData.schemaString)
     ctx.statsType = statsParsedType(ctx.tableSchema, metaData.partitionColumns, conf, ctx.mode)
     ctx.partitionType = partitionParsedType(ctx.tableSchema, metaData.partitionColumns, ctx.mode)
+    const schema = ctx.tableSchema
+    ctx.partitionKeys = metaData.partitionColumns
+      .map((n) => schema.fields.find((f) => f.name === n))
+      .filter((f): f is StructField => f !== undefined)
+      .map((f) => [physicalName(f, ctx.mode), f.name])
     const extra = [
       S('stats_parsed', ctx.statsType),
       ...(ctx.partitionType ? [S('partitionValues_parsed', ctx.partitionType)] : []),
@@ -350,12 +357,7 @@ function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOp
     if (files) return files
     const addParts: Data[] = baseAdds.map((d) => addChunk(d, addField.type as StructType, addArrow, ctx))
     if (content.adds.length > 0)
-      addParts.push(
-        buildData(
-          addField.type,
-          content.adds.map((a) => addRow(a, ctx)),
-        ),
-      )
+      addParts.push(addsData(content.adds, addField.type as StructType, addArrow as arrow.Struct, columnsContext(ctx)))
     if (content.removes.length > 0) addParts.push(nullData(addArrow, content.removes.length))
     const removeParts: Data[] = []
     if (numAdds > 0) removeParts.push(nullData(deltaToArrowType(removeField.type), numAdds))
@@ -668,6 +670,45 @@ interface AddContext {
   statsType?: StructType
   partitionType?: StructType
   tableSchema?: StructType
+  /** Per field of `partitionType`: the partitionValues keys holding its value, physical name first. */
+  partitionKeys?: string[][]
+}
+
+/** What the column builders of checkpoint-columns.ts need of an {@link AddContext}. */
+function columnsContext(ctx: AddContext): AddColumnsContext {
+  const statsType = ctx.statsType
+  return {
+    asJson: ctx.asJson,
+    statsType,
+    partitionType: ctx.partitionType,
+    partitionKeys: ctx.partitionKeys,
+    exactStats: (text) => (statsType ? typedStats(parseJsonExact(text), statsType) : null),
+    dvRow: (add) => dvRow(add.deletionVector),
+    buildData,
+  }
+}
+
+/**
+ * The value of each wanted key per row of a `map<string,string>` column: `lookup(i, k)` is the first of
+ * `keys[k]` present (non-null) in row i's map. Keys and values are decoded once for the column.
+ */
+function mapLookup(map: Data, keys: readonly (readonly string[])[]): (i: number, k: number) => string | null {
+  const offsets = map.valueOffsets as Int32Array
+  const entries = map.children[0]
+  const names = entries ? utf8Column(entries.children[0]) : []
+  const values = entries ? utf8Column(entries.children[1]) : []
+  return (i, k) => {
+    if (!map.getValid(i)) return null
+    for (const key of keys[k]) {
+      for (let e = offsets[map.offset + i]; e < offsets[map.offset + i + 1]; e++) {
+        if (names[e] === key) {
+          const v = values[e]
+          if (v !== undefined) return v
+        }
+      }
+    }
+    return null
+  }
 }
 
 /**
@@ -693,21 +734,18 @@ function addChunk(data: Data, type: StructType, target: arrow.DataType, ctx: Add
       // No JSON to rebuild from: the typed stats the base has are the best there are (missing columns null).
       const partial = child && (!json || json.nullCount === json.length) && conformData(child, t)
       if (partial) return partial
-      const texts = json ? dataToJs(json) : []
-      return buildData(
-        f.type,
-        Array.from({ length: n }, (_, i) =>
-          typeof texts[i] === 'string' ? typedStats(parseJsonExact(texts[i] as string), ctx.statsType!) : null,
-        ),
+      const texts = json ? utf8Column(json) : []
+      const statsType = ctx.statsType
+      return statsParsedData(
+        statsType,
+        n,
+        (i) => texts[i],
+        (text) => typedStats(parseJsonExact(text), statsType),
       )
     }
-    if (f.name === 'partitionValues_parsed') {
+    if (f.name === 'partitionValues_parsed' && ctx.partitionType) {
       const pv = byName.get('partitionValues')
-      const maps = pv ? dataToJs(pv) : []
-      return buildData(
-        f.type,
-        Array.from({ length: n }, (_, i) => parsedPartitionValues(maps[i] as Record<string, string | null>, ctx)),
-      )
+      return partitionParsedData(ctx.partitionType, n, pv ? mapLookup(pv, ctx.partitionKeys ?? []) : () => null)
     }
     if (!child) return nullData(t, n)
     return buildData(f.type, dataToJs(child))
@@ -719,46 +757,6 @@ function dvRow(dv: DeletionVectorDescriptor | null | undefined): unknown {
   return dv
     ? { ...dv, offset: dv.offset ?? null, maxRowIndex: (dv as { maxRowIndex?: number }).maxRowIndex ?? null }
     : null
-}
-
-function addRow(add: AddAction, ctx: AddContext): Record<string, unknown> {
-  const row: Record<string, unknown> = {
-    path: add.path,
-    partitionValues: add.partitionValues ?? {},
-    size: add.size,
-    modificationTime: add.modificationTime,
-    dataChange: add.dataChange,
-    tags: add.tags ?? null,
-    deletionVector: dvRow(add.deletionVector),
-    baseRowId: add.baseRowId ?? null,
-    defaultRowCommitVersion: add.defaultRowCommitVersion ?? null,
-    clusteringProvider: add.clusteringProvider ?? null,
-    stats: ctx.asJson ? (add.stats ?? null) : null,
-  }
-  if (ctx.statsType) row.stats_parsed = add.stats ? typedStats(parseJsonExact(add.stats), ctx.statsType) : null
-  if (ctx.partitionType) row.partitionValues_parsed = parsedPartitionValues(add.partitionValues, ctx)
-  return row
-}
-
-/** `partitionValues_parsed` of one add: each partition column typed, keyed by physical name. */
-function parsedPartitionValues(
-  values: Readonly<Record<string, string | null>> | null | undefined,
-  ctx: AddContext,
-): Record<string, unknown> | null {
-  if (!ctx.tableSchema) return null
-  const out: Record<string, unknown> = {}
-  for (const name of ctx.partitionColumns) {
-    const f = ctx.tableSchema.fields.find((x) => x.name === name)
-    if (!f) continue
-    const phys = physicalName(f, ctx.mode)
-    const raw = values?.[phys] ?? values?.[name] ?? null
-    try {
-      out[phys] = parsePartitionValue(raw, f.type)
-    } catch {
-      out[phys] = null
-    }
-  }
-  return out
 }
 
 function removeRow(r: RemoveAction): Record<string, unknown> {
@@ -835,7 +833,7 @@ class RawNumber {
 }
 
 /** Converts parsed stats JSON into values for {@link buildData} of `type`; unparseable values become null. */
-function typedStats(v: unknown, type: DataType): unknown {
+export function typedStats(v: unknown, type: DataType): unknown {
   if (v === null || v === undefined) return null
   if (isStruct(type)) {
     if (typeof v !== 'object' || v instanceof RawNumber || Array.isArray(v)) return null
