@@ -131,7 +131,7 @@ describe('column builders', () => {
   })
 
   it('stringMapData writes entries in key order, null maps and null values', () => {
-    const maps = [{ a: '1', b: null }, null, {}, { c: 'x' }]
+    const maps: (Record<string, string | null> | null)[] = [{ a: '1', b: null }, null, {}, { c: 'x' }]
     const type = deltaToArrowType({ type: 'map', keyType: 'string', valueType: 'string', valueContainsNull: true })
     const out = dataToJs(stringMapData(type, maps.length, (i) => maps[i]))
     expect(out.map((m) => (m instanceof Map ? Object.fromEntries(m) : m))).toEqual(maps)

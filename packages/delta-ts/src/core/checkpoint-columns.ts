@@ -308,17 +308,15 @@ export function stringData(
   const bits = valid ?? bitmap(n)
   const texts: string[] = []
   let binary = false
+  // Offsets in UTF-16 units first: they are the byte offsets when every string is ASCII (the common case,
+  // checked on the encoded length), which spares a pass over every character.
   let total = 0
   for (let i = 0; i < n; i++) {
     const v = get(i)
     if (v !== null && v !== undefined) {
-      if (typeof v === 'string') {
-        texts.push(v)
-        total += utf8Length(v)
-      } else {
-        binary = true
-        total += v.length
-      }
+      if (typeof v === 'string') texts.push(v)
+      else binary = true
+      total += v.length
       if (!valid) setBit(bits, i)
     }
     offsets[i + 1] = total
@@ -327,6 +325,22 @@ export function stringData(
   if (!binary) {
     const joined = UTF8.encode(texts.join(''))
     if (joined.length === total) bytes = joined
+    else {
+      total = 0
+      for (let i = 0; i < n; i++) {
+        const v = get(i)
+        if (v !== null && v !== undefined) total += utf8Length(v as string)
+        offsets[i + 1] = total
+      }
+      if (joined.length === total) bytes = joined
+    }
+  } else {
+    total = 0
+    for (let i = 0; i < n; i++) {
+      const v = get(i)
+      if (v !== null && v !== undefined) total += typeof v === 'string' ? utf8Length(v) : v.length
+      offsets[i + 1] = total
+    }
   }
   if (!bytes) {
     // utf8Length counts what TextEncoder writes for each value alone, so the offsets above stand.

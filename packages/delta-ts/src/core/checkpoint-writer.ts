@@ -303,8 +303,9 @@ interface CheckpointLayout {
   /** Non-file rows first (protocol, metaData, txns, domains), then adds, then removes. */
   classicColumns(): readonly Data[]
   /**
-   * The rows of {@link classicColumns} as two batches, the non-file rows then the file rows (the second absent
-   * without file actions): encoding them as one file needs no copy of the file columns into one buffer.
+   * The rows of {@link classicColumns} as batches: the non-file rows, then each part of the adds as built (a
+   * base checkpoint chunk, the commits' adds), then the removes: encoding them as one file needs no copy of
+   * the file columns into one buffer.
    */
   classicBatches(): Batch[]
   /** The `add` and `remove` columns of the file-action rows only (adds then removes). */
@@ -352,19 +353,31 @@ function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOp
   for (const d of baseAdds) numBaseAdds += d.length
   const numAdds = numBaseAdds + content.adds.length
   const numFileActions = numAdds + content.removes.length
+  const removeArrow = deltaToArrowType(removeField.type)
+  // The add rows as built (one Data per base chunk, one for the commits' adds) and the remove rows: a classic
+  // checkpoint encodes them batch by batch, without copying them into one buffer first.
+  let parts: { adds: Data[]; removes: Data | undefined } | undefined
+  const fileParts = () => {
+    if (parts) return parts
+    const adds: Data[] = baseAdds.map((d) => addChunk(d, addField.type as StructType, addArrow, ctx))
+    if (content.adds.length > 0)
+      adds.push(addsData(content.adds, addField.type as StructType, addArrow as arrow.Struct, columnsContext(ctx)))
+    const removes = content.removes.length > 0 ? buildData(removeField.type, content.removes.map(removeRow)) : undefined
+    parts = { adds, removes }
+    return parts
+  }
   let files: { add: Data; remove: Data } | undefined
   const fileColumns = () => {
     if (files) return files
-    const addParts: Data[] = baseAdds.map((d) => addChunk(d, addField.type as StructType, addArrow, ctx))
-    if (content.adds.length > 0)
-      addParts.push(addsData(content.adds, addField.type as StructType, addArrow as arrow.Struct, columnsContext(ctx)))
-    if (content.removes.length > 0) addParts.push(nullData(addArrow, content.removes.length))
+    const { adds, removes } = fileParts()
+    const addParts = [...adds]
+    if (removes) addParts.push(nullData(addArrow, removes.length))
     const removeParts: Data[] = []
-    if (numAdds > 0) removeParts.push(nullData(deltaToArrowType(removeField.type), numAdds))
-    if (content.removes.length > 0) removeParts.push(buildData(removeField.type, content.removes.map(removeRow)))
+    if (numAdds > 0) removeParts.push(nullData(removeArrow, numAdds))
+    if (removes) removeParts.push(removes)
     files = {
       add: addParts.length > 0 ? concatData(addParts) : nullData(addArrow, 0),
-      remove: removeParts.length > 0 ? concatData(removeParts) : nullData(deltaToArrowType(removeField.type), 0),
+      remove: removeParts.length > 0 ? concatData(removeParts) : nullData(removeArrow, 0),
     }
     return files
   }
@@ -376,18 +389,20 @@ function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOp
     nonFileActions,
     fileColumns,
     classicColumns() {
-      const [head, tail] = this.classicBatches()
-      return tail ? head.columns.map((h, j) => concatData([h, tail.columns[j]])) : head.columns
+      const batches = this.classicBatches()
+      return batches[0].columns.map((_, j) => concatData(batches.map((b) => b.columns[j])))
     },
     classicBatches() {
       const head = fields.map((f) => buildData(f.type, actionColumn(nonFileActions, f.name)))
       const batches: Batch[] = [{ columns: head, numRows: nonFileActions.length }]
       if (numFileActions === 0) return batches
-      const fc = fileColumns()
-      const tail = fields.map((f, j) =>
-        f.name === 'add' ? fc.add : f.name === 'remove' ? fc.remove : nullData(head[j].type, numFileActions),
-      )
-      batches.push({ columns: tail, numRows: numFileActions })
+      const { adds, removes } = fileParts()
+      const batch = (name: 'add' | 'remove', data: Data): Batch => ({
+        columns: fields.map((f, j) => (f.name === name ? data : nullData(head[j].type, data.length))),
+        numRows: data.length,
+      })
+      for (const a of adds) batches.push(batch('add', a))
+      if (removes) batches.push(batch('remove', removes))
       return batches
     },
   }
