@@ -4,7 +4,7 @@
  * templates) happens outside the timed region; peak RSS covers the whole process.
  */
 import { readFileSync } from 'node:fs'
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
@@ -579,8 +579,15 @@ parentPort.on('message', (ipc) => {
     return { runsMs: [ms], extra: { files, rows: r.metrics.numOutputRows } }
   },
 
-  /** Checkpoint write of a loaded snapshot (timed: building and storing the checkpoint, rewritten per run). */
+  /**
+   * Checkpoint write of a loaded snapshot (timed: building and storing the checkpoint, rewritten per run). The
+   * snapshot is loaded from the JSON commits: checkpoints an earlier process left in this copy (the measured
+   * runs before a profiled one) are removed first, untimed, so that every process times the same path.
+   */
   async checkpointWrite(p) {
+    const log = path.join(str(p, 'table'), '_delta_log')
+    for (const f of await readdir(log))
+      if (f.includes('.checkpoint.') || f === '_last_checkpoint') await rm(path.join(log, f), { force: true })
     const t = await DeltaTable.open(str(p, 'table'))
     await t.snapshot()
     const [runsMs, r] = await repeat(num(p, 'reps'), noop, async () => t.checkpoint())

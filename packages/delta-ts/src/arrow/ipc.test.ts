@@ -47,6 +47,12 @@ describe('tableToIPCStream', () => {
     expect([...back.getChild('b')!]).toEqual([null, true, null, false])
   })
 
+  it('hands tables with all-null Boolean columns to apache-arrow in one pass when it writes them (21.2.0 and later)', () => {
+    const table = new arrow.Table([batch([{ b: null, s: { flag: null, n: 1 }, l: [null, null] }])])
+    expect(tableToIPCStream(table)).toEqual(arrow.tableToIPC(table, 'stream'))
+    expect(plain(throughArrowRs(tableToIPCStream(table)))).toEqual(plain(table))
+  })
+
   it('leaves tables without all-null Boolean columns to apache-arrow as they are', () => {
     const table = new arrow.Table({ b: bools([true, null]) })
     expect(tableToIPCStream(table)).toEqual(arrow.tableToIPC(table, 'stream'))

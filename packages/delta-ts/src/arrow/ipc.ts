@@ -4,7 +4,8 @@
  * apache-arrow before 21.2.0 serialises a Boolean column whose values are all null with an empty values buffer
  * (its IPC writer took a "fast path"); the Arrow spec, and so arrow-rs inside parquet-wasm, require
  * ceil(length / 8) bytes, so `Table.fromIPCStream` rejects the stream ("Need at least 1 bytes for bitmap").
- * A table holding such a column (at any depth) is therefore written batch by batch with each all-null Boolean
+ * Where the loaded apache-arrow has that bug (probed once, see `writesAllNullBool`), a table holding such a
+ * column (at any depth) is written batch by batch with each all-null Boolean
  * leaf serialised as an all-null Int8 leaf of the same length (validity bitmap plus `length` zero bytes: at
  * least what a Boolean needs, and a null value's bytes are never read), behind the schema message of the
  * original table, which declares the Boolean type. Record batch messages carry no types, only field nodes and
@@ -14,7 +15,8 @@ import * as arrow from 'apache-arrow'
 
 /** `arrow.tableToIPC(table, 'stream')`, with all-null Boolean columns written as the spec requires. */
 export function tableToIPCStream(table: arrow.Table): Uint8Array {
-  if (!table.batches.some((b) => holdsAllNullBool(b.data))) return arrow.tableToIPC(table, 'stream')
+  if (writesAllNullBool() || !table.batches.some((b) => holdsAllNullBool(b.data)))
+    return arrow.tableToIPC(table, 'stream')
   const schemaIpc = arrow.tableToIPC(new arrow.Table(table.schema), 'stream')
   const parts: Uint8Array[] = [schemaIpc.subarray(0, firstMessageLength(schemaIpc))]
   for (const batch of table.batches) {
@@ -30,6 +32,32 @@ export function tableToIPCStream(table: arrow.Table): Uint8Array {
     at += p.byteLength
   }
   return out
+}
+
+let allNullBoolWritten: boolean | undefined
+
+/**
+ * Whether the loaded apache-arrow writes an all-null Boolean column's values buffer (21.2.0 and later): then
+ * every table takes the one-copy path. Probed once: an all-null column of two rows must serialise to as many
+ * bytes as a column of a null and a value (both carry a validity and a values buffer of one padded byte).
+ */
+function writesAllNullBool(): boolean {
+  if (allNullBoolWritten === undefined) {
+    const column = (nullCount: number) =>
+      new arrow.Table({
+        b: arrow.makeVector(
+          arrow.makeData({
+            type: new arrow.Bool(),
+            length: 2,
+            nullCount,
+            nullBitmap: Uint8Array.of(nullCount === 2 ? 0 : 2),
+            data: Uint8Array.of(2),
+          }),
+        ),
+      })
+    allNullBoolWritten = arrow.tableToIPC(column(2), 'stream').length === arrow.tableToIPC(column(1), 'stream').length
+  }
+  return allNullBoolWritten
 }
 
 /** Bytes of the first message of an IPC stream: continuation marker, metadata length, metadata (no body). */

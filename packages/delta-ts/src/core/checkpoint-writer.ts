@@ -3,6 +3,7 @@ import * as arrow from 'apache-arrow'
 import { v4 as uuidv4 } from 'uuid'
 import { concatData } from '../arrow/concat.js'
 import { conformData, nullData } from '../arrow/conform.js'
+import { utf8Column } from '../arrow/file-actions.js'
 import { sparkMurmur3Bytes, sparkPartitionId } from '../arrow/hash.js'
 import { takeData } from '../arrow/take.js'
 import { dataToJs } from '../arrow/to-js.js'
@@ -47,6 +48,7 @@ import {
 } from '../protocol/schema.js'
 import { selectStatsLeaves } from '../protocol/stats.js'
 import type { Storage } from '../storage/types.js'
+import { type AddColumnsContext, addsData, partitionParsedData, statsParsedData } from './checkpoint-columns.js'
 
 /**
  * Checkpoints (PROTOCOL.md §Checkpoints, §Checkpoint Schema, §Last Checkpoint File): the reconciled table
@@ -301,8 +303,9 @@ interface CheckpointLayout {
   /** Non-file rows first (protocol, metaData, txns, domains), then adds, then removes. */
   classicColumns(): readonly Data[]
   /**
-   * The rows of {@link classicColumns} as two batches, the non-file rows then the file rows (the second absent
-   * without file actions): encoding them as one file needs no copy of the file columns into one buffer.
+   * The rows of {@link classicColumns} as batches: the non-file rows, then each part of the adds as built (a
+   * base checkpoint chunk, the commits' adds), then the removes: encoding them as one file needs no copy of
+   * the file columns into one buffer.
    */
   classicBatches(): Batch[]
   /** The `add` and `remove` columns of the file-action rows only (adds then removes). */
@@ -329,6 +332,11 @@ function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOp
     ctx.tableSchema = parseSchemaString(metaData.schemaString)
     ctx.statsType = statsParsedType(ctx.tableSchema, metaData.partitionColumns, conf, ctx.mode)
     ctx.partitionType = partitionParsedType(ctx.tableSchema, metaData.partitionColumns, ctx.mode)
+    const schema = ctx.tableSchema
+    ctx.partitionKeys = metaData.partitionColumns
+      .map((n) => schema.fields.find((f) => f.name === n))
+      .filter((f): f is StructField => f !== undefined)
+      .map((f) => [physicalName(f, ctx.mode), f.name])
     const extra = [
       S('stats_parsed', ctx.statsType),
       ...(ctx.partitionType ? [S('partitionValues_parsed', ctx.partitionType)] : []),
@@ -345,24 +353,31 @@ function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOp
   for (const d of baseAdds) numBaseAdds += d.length
   const numAdds = numBaseAdds + content.adds.length
   const numFileActions = numAdds + content.removes.length
+  const removeArrow = deltaToArrowType(removeField.type)
+  // The add rows as built (one Data per base chunk, one for the commits' adds) and the remove rows: a classic
+  // checkpoint encodes them batch by batch, without copying them into one buffer first.
+  let parts: { adds: Data[]; removes: Data | undefined } | undefined
+  const fileParts = () => {
+    if (parts) return parts
+    const adds: Data[] = baseAdds.map((d) => addChunk(d, addField.type as StructType, addArrow, ctx))
+    if (content.adds.length > 0)
+      adds.push(addsData(content.adds, addField.type as StructType, addArrow as arrow.Struct, columnsContext(ctx)))
+    const removes = content.removes.length > 0 ? buildData(removeField.type, content.removes.map(removeRow)) : undefined
+    parts = { adds, removes }
+    return parts
+  }
   let files: { add: Data; remove: Data } | undefined
   const fileColumns = () => {
     if (files) return files
-    const addParts: Data[] = baseAdds.map((d) => addChunk(d, addField.type as StructType, addArrow, ctx))
-    if (content.adds.length > 0)
-      addParts.push(
-        buildData(
-          addField.type,
-          content.adds.map((a) => addRow(a, ctx)),
-        ),
-      )
-    if (content.removes.length > 0) addParts.push(nullData(addArrow, content.removes.length))
+    const { adds, removes } = fileParts()
+    const addParts = [...adds]
+    if (removes) addParts.push(nullData(addArrow, removes.length))
     const removeParts: Data[] = []
-    if (numAdds > 0) removeParts.push(nullData(deltaToArrowType(removeField.type), numAdds))
-    if (content.removes.length > 0) removeParts.push(buildData(removeField.type, content.removes.map(removeRow)))
+    if (numAdds > 0) removeParts.push(nullData(removeArrow, numAdds))
+    if (removes) removeParts.push(removes)
     files = {
       add: addParts.length > 0 ? concatData(addParts) : nullData(addArrow, 0),
-      remove: removeParts.length > 0 ? concatData(removeParts) : nullData(deltaToArrowType(removeField.type), 0),
+      remove: removeParts.length > 0 ? concatData(removeParts) : nullData(removeArrow, 0),
     }
     return files
   }
@@ -374,18 +389,20 @@ function checkpointLayout(content: CheckpointContent, options: BuildCheckpointOp
     nonFileActions,
     fileColumns,
     classicColumns() {
-      const [head, tail] = this.classicBatches()
-      return tail ? head.columns.map((h, j) => concatData([h, tail.columns[j]])) : head.columns
+      const batches = this.classicBatches()
+      return batches[0].columns.map((_, j) => concatData(batches.map((b) => b.columns[j])))
     },
     classicBatches() {
       const head = fields.map((f) => buildData(f.type, actionColumn(nonFileActions, f.name)))
       const batches: Batch[] = [{ columns: head, numRows: nonFileActions.length }]
       if (numFileActions === 0) return batches
-      const fc = fileColumns()
-      const tail = fields.map((f, j) =>
-        f.name === 'add' ? fc.add : f.name === 'remove' ? fc.remove : nullData(head[j].type, numFileActions),
-      )
-      batches.push({ columns: tail, numRows: numFileActions })
+      const { adds, removes } = fileParts()
+      const batch = (name: 'add' | 'remove', data: Data): Batch => ({
+        columns: fields.map((f, j) => (f.name === name ? data : nullData(head[j].type, data.length))),
+        numRows: data.length,
+      })
+      for (const a of adds) batches.push(batch('add', a))
+      if (removes) batches.push(batch('remove', removes))
       return batches
     },
   }
@@ -668,6 +685,45 @@ interface AddContext {
   statsType?: StructType
   partitionType?: StructType
   tableSchema?: StructType
+  /** Per field of `partitionType`: the partitionValues keys holding its value, physical name first. */
+  partitionKeys?: string[][]
+}
+
+/** What the column builders of checkpoint-columns.ts need of an {@link AddContext}. */
+function columnsContext(ctx: AddContext): AddColumnsContext {
+  const statsType = ctx.statsType
+  return {
+    asJson: ctx.asJson,
+    statsType,
+    partitionType: ctx.partitionType,
+    partitionKeys: ctx.partitionKeys,
+    exactStats: (text) => (statsType ? typedStats(parseJsonExact(text), statsType) : null),
+    dvRow: (add) => dvRow(add.deletionVector),
+    buildData,
+  }
+}
+
+/**
+ * The value of each wanted key per row of a `map<string,string>` column: `lookup(i, k)` is the first of
+ * `keys[k]` present (non-null) in row i's map. Keys and values are decoded once for the column.
+ */
+function mapLookup(map: Data, keys: readonly (readonly string[])[]): (i: number, k: number) => string | null {
+  const offsets = map.valueOffsets as Int32Array
+  const entries = map.children[0]
+  const names = entries ? utf8Column(entries.children[0]) : []
+  const values = entries ? utf8Column(entries.children[1]) : []
+  return (i, k) => {
+    if (!map.getValid(i)) return null
+    for (const key of keys[k]) {
+      for (let e = offsets[map.offset + i]; e < offsets[map.offset + i + 1]; e++) {
+        if (names[e] === key) {
+          const v = values[e]
+          if (v !== undefined) return v
+        }
+      }
+    }
+    return null
+  }
 }
 
 /**
@@ -693,21 +749,18 @@ function addChunk(data: Data, type: StructType, target: arrow.DataType, ctx: Add
       // No JSON to rebuild from: the typed stats the base has are the best there are (missing columns null).
       const partial = child && (!json || json.nullCount === json.length) && conformData(child, t)
       if (partial) return partial
-      const texts = json ? dataToJs(json) : []
-      return buildData(
-        f.type,
-        Array.from({ length: n }, (_, i) =>
-          typeof texts[i] === 'string' ? typedStats(parseJsonExact(texts[i] as string), ctx.statsType!) : null,
-        ),
+      const texts = json ? utf8Column(json) : []
+      const statsType = ctx.statsType
+      return statsParsedData(
+        statsType,
+        n,
+        (i) => texts[i],
+        (text) => typedStats(parseJsonExact(text), statsType),
       )
     }
-    if (f.name === 'partitionValues_parsed') {
+    if (f.name === 'partitionValues_parsed' && ctx.partitionType) {
       const pv = byName.get('partitionValues')
-      const maps = pv ? dataToJs(pv) : []
-      return buildData(
-        f.type,
-        Array.from({ length: n }, (_, i) => parsedPartitionValues(maps[i] as Record<string, string | null>, ctx)),
-      )
+      return partitionParsedData(ctx.partitionType, n, pv ? mapLookup(pv, ctx.partitionKeys ?? []) : () => null)
     }
     if (!child) return nullData(t, n)
     return buildData(f.type, dataToJs(child))
@@ -719,46 +772,6 @@ function dvRow(dv: DeletionVectorDescriptor | null | undefined): unknown {
   return dv
     ? { ...dv, offset: dv.offset ?? null, maxRowIndex: (dv as { maxRowIndex?: number }).maxRowIndex ?? null }
     : null
-}
-
-function addRow(add: AddAction, ctx: AddContext): Record<string, unknown> {
-  const row: Record<string, unknown> = {
-    path: add.path,
-    partitionValues: add.partitionValues ?? {},
-    size: add.size,
-    modificationTime: add.modificationTime,
-    dataChange: add.dataChange,
-    tags: add.tags ?? null,
-    deletionVector: dvRow(add.deletionVector),
-    baseRowId: add.baseRowId ?? null,
-    defaultRowCommitVersion: add.defaultRowCommitVersion ?? null,
-    clusteringProvider: add.clusteringProvider ?? null,
-    stats: ctx.asJson ? (add.stats ?? null) : null,
-  }
-  if (ctx.statsType) row.stats_parsed = add.stats ? typedStats(parseJsonExact(add.stats), ctx.statsType) : null
-  if (ctx.partitionType) row.partitionValues_parsed = parsedPartitionValues(add.partitionValues, ctx)
-  return row
-}
-
-/** `partitionValues_parsed` of one add: each partition column typed, keyed by physical name. */
-function parsedPartitionValues(
-  values: Readonly<Record<string, string | null>> | null | undefined,
-  ctx: AddContext,
-): Record<string, unknown> | null {
-  if (!ctx.tableSchema) return null
-  const out: Record<string, unknown> = {}
-  for (const name of ctx.partitionColumns) {
-    const f = ctx.tableSchema.fields.find((x) => x.name === name)
-    if (!f) continue
-    const phys = physicalName(f, ctx.mode)
-    const raw = values?.[phys] ?? values?.[name] ?? null
-    try {
-      out[phys] = parsePartitionValue(raw, f.type)
-    } catch {
-      out[phys] = null
-    }
-  }
-  return out
 }
 
 function removeRow(r: RemoveAction): Record<string, unknown> {
@@ -835,7 +848,7 @@ class RawNumber {
 }
 
 /** Converts parsed stats JSON into values for {@link buildData} of `type`; unparseable values become null. */
-function typedStats(v: unknown, type: DataType): unknown {
+export function typedStats(v: unknown, type: DataType): unknown {
   if (v === null || v === undefined) return null
   if (isStruct(type)) {
     if (typeof v !== 'object' || v instanceof RawNumber || Array.isArray(v)) return null

@@ -19,8 +19,20 @@ export interface FileRange {
 export type DecodeRequest =
   /** The file's Arrow schema and row-group sizes, from the footer. */
   | { kind: 'open'; size: number; ranges: FileRange[] }
-  /** One row group projected to `columns` (top-level file names), as Arrow IPC streams of `batchSize` rows. */
-  | { kind: 'rowGroup'; size: number; ranges: FileRange[]; rowGroup: number; columns: string[]; batchSize: number }
+  /**
+   * One row group projected to `columns` (top-level file names), as Arrow IPC streams of `batchSize` rows;
+   * with `offset` / `limit`, only those rows of the group.
+   */
+  | {
+      kind: 'rowGroup'
+      size: number
+      ranges: FileRange[]
+      rowGroup: number
+      columns: string[]
+      batchSize: number
+      offset?: number
+      limit?: number
+    }
   /** The whole file, projected to those of `columns` it has (checkpoints). */
   | { kind: 'table'; size: number; ranges: FileRange[]; columns: string[]; batchSize: number }
 
@@ -160,7 +172,13 @@ export function createDecodeHandler(
         if (columns.length > 0) {
           const options =
             request.kind === 'rowGroup'
-              ? { rowGroups: [request.rowGroup], columns, batchSize: request.batchSize }
+              ? {
+                  rowGroups: [request.rowGroup],
+                  columns,
+                  batchSize: request.batchSize,
+                  ...(request.offset !== undefined ? { offset: request.offset } : {}),
+                  ...(request.limit !== undefined ? { limit: request.limit } : {}),
+                }
               : { columns, batchSize: request.batchSize }
           await readAll(await file.stream(options), batches)
         }

@@ -84,6 +84,17 @@ describe('openParquet', () => {
     expect(storage.bytesRead).toBeLessThan(bytes.length / 4)
   })
 
+  it('decodes only rows offset .. offset + limit of a row group when asked, across batch and page boundaries', async () => {
+    const mem = new MemoryStorage()
+    const bytes = writeParquet(wideTable(120_000), { codec: 'snappy', maxRowGroupRows: 60_000 })
+    await mem.put('f.parquet', bytes)
+    const reader = await openParquet(mem, 'f.parquet')
+    const batches = await reader.decodeRowGroup(1, ['id'], 10_000, { offset: 19_995, limit: 20_010 })
+    const ids = batches.flatMap((b) => [...b.getChild('id')!].map(Number))
+    expect(ids).toEqual(Array.from({ length: 20_010 }, (_, i) => 60_000 + 19_995 + i))
+    expect(batches.every((b) => b.numRows <= 10_000)).toBe(true)
+  })
+
   it('reports a missing file as FILE_NOT_FOUND and garbage as PARQUET_ERROR', async () => {
     const mem = new MemoryStorage()
     await expect(openParquet(mem, 'nope.parquet')).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' })

@@ -309,11 +309,17 @@ export interface ParquetReader {
    */
   readRowGroup(index: number, columns: string[], batchSize?: number): AsyncIterable<arrow.RecordBatch>
   /**
-   * {@link ParquetReader.readRowGroup} as one task whose batches arrive together. Calls may overlap: each
+   * {@link ParquetReader.readRowGroup} as one task whose batches arrive together; `rows` narrows it to the
+   * rows `offset .. offset + limit` of the group (pages before them are still read). Calls may overlap: each
    * fetches its own chunks and runs as its own decode task, so row groups and column groups of one file decode
    * in parallel on a pooled decoder.
    */
-  decodeRowGroup(index: number, columns: string[], batchSize?: number): Promise<arrow.RecordBatch[]>
+  decodeRowGroup(
+    index: number,
+    columns: string[],
+    batchSize?: number,
+    rows?: { offset: number; limit: number },
+  ): Promise<arrow.RecordBatch[]>
   /** Compressed bytes of `column`'s chunks in row group `index`, from the footer (undefined when unknown). */
   chunkBytes(index: number, column: string): number | undefined
   /** The decoder this reader runs its tasks on. */
@@ -425,7 +431,7 @@ export async function openParquet(
       const chunks = layout?.rowGroups[index]?.chunks.filter((c) => c.column === column)
       return chunks && chunks.length > 0 ? chunks.reduce((n, c) => n + (c.end - c.start), 0) : undefined
     },
-    async decodeRowGroup(index: number, columns: string[], batchSize = DEFAULT_BATCH_SIZE) {
+    async decodeRowGroup(index: number, columns: string[], batchSize = DEFAULT_BATCH_SIZE, rows) {
       if (columns.length === 0) throw new DeltaError('INTERNAL', 'readRowGroup needs at least one column')
       // Each task gets its own cache (the footer plus this group's chunks), so several row groups and column
       // groups of one file decode at the same time, and the chunk bytes go away with the task.
@@ -452,7 +458,7 @@ export async function openParquet(
           if (bytes) verifyChunkPages(bytes, `${path} column ${c.column} row group ${index}`)
         }
       }
-      const task: DecodeTask = { kind: 'rowGroup', rowGroup: index, columns, batchSize }
+      const task: DecodeTask = { kind: 'rowGroup', rowGroup: index, columns, batchSize, ...rows }
       const out = await runDecode(decoder, storage, path, fileSize, local, task, counter, options)
       if (out.kind !== 'batches') throw new DeltaError('INTERNAL', `unexpected decode answer ${out.kind}`)
       const batches: arrow.RecordBatch[] = []
@@ -478,7 +484,9 @@ export async function openParquet(
 }
 
 /** A decode task without its bytes (see {@link runDecode}). */
-type DecodeTask = { kind: 'open' } | { kind: 'rowGroup'; rowGroup: number; columns: string[]; batchSize: number }
+type DecodeTask =
+  | { kind: 'open' }
+  | { kind: 'rowGroup'; rowGroup: number; columns: string[]; batchSize: number; offset?: number; limit?: number }
 
 /**
  * Runs a decode task over the cached ranges of a file. When parquet-wasm asked for bytes that were not
