@@ -438,7 +438,10 @@ parentPort.on('message', (job) => {
   parentPort.postMessage(bytes.length)
 })`
     const noDictionary = (p.noDictionary as string[] | undefined) ?? []
-    const workers = Array.from({ length: n }, () => new Worker(source, { eval: true, workerData: { pw: pwPath, noDictionary } }))
+    const workers = Array.from(
+      { length: n },
+      () => new Worker(source, { eval: true, workerData: { pw: pwPath, noDictionary } }),
+    )
     const ask = (w: Worker, job: { from: string; to: string } | null) =>
       new Promise<number>((resolve, reject) => {
         w.once('message', resolve)

@@ -248,7 +248,11 @@ function numericRange(parts: LeafPart[]): { lo?: number | bigint; hi?: number | 
 }
 
 /** Rows of the smallest and largest non-NaN float (-1 when none; mask[i] === 0 skipped), and whether a NaN was seen. */
-function floatRange(v: Float64Array | Float32Array, n: number, mask: Uint8Array | undefined): [number, number, boolean] {
+function floatRange(
+  v: Float64Array | Float32Array,
+  n: number,
+  mask: Uint8Array | undefined,
+): [number, number, boolean] {
   let lo = -1
   let hi = -1
   let a = 0
@@ -257,7 +261,7 @@ function floatRange(v: Float64Array | Float32Array, n: number, mask: Uint8Array 
   for (let i = 0; i < n; i++) {
     if (mask && mask[i] === 0) continue
     const x = v[i]
-    if (x !== x) {
+    if (Number.isNaN(x)) {
       sawNaN = true
       continue
     }
@@ -276,7 +280,11 @@ function floatRange(v: Float64Array | Float32Array, n: number, mask: Uint8Array 
 }
 
 /** Rows of the smallest and largest of up-to-32-bit integers (-1 when none; mask[i] === 0 skipped). */
-function intRange(v: Int32Array | Int16Array | Int8Array, n: number, mask: Uint8Array | undefined): [number, number, boolean] {
+function intRange(
+  v: Int32Array | Int16Array | Int8Array,
+  n: number,
+  mask: Uint8Array | undefined,
+): [number, number, boolean] {
   let lo = -1
   let hi = -1
   let a = 0
@@ -299,7 +307,11 @@ function intRange(v: Int32Array | Int16Array | Int8Array, n: number, mask: Uint8
 }
 
 /** {@link floatRange} for any other array of numbers or bigints (NaN skipped and reported). */
-function genericRange(v: ArrayLike<number | bigint>, n: number, mask: Uint8Array | undefined): [number, number, boolean] {
+function genericRange(
+  v: ArrayLike<number | bigint>,
+  n: number,
+  mask: Uint8Array | undefined,
+): [number, number, boolean] {
   let lo = -1
   let hi = -1
   let sawNaN = false
