@@ -179,6 +179,19 @@ interface Input {
 const INPUT_NOTE =
   'input rows: delta-rs reads the input Parquet file with pyarrow; the delta-ts (and raw parquet-wasm) children make the same rows in Arrow JS from the seeded generator the file was written from (bench/src/data.ts), untimed, so no parquet-wasm heap from loading the input counts in their peak RSS'
 
+const RAW_REWRITE_NOTE =
+  'parquet-wasm column of the copy-on-write rows: the floor of a rewrite through parquet-wasm, every data file of the target read, decoded whole and encoded again with delta-ts writer settings (zstd, v2, dictionary off for id, customer_id, amount, note, as delta-ts picks them) on one worker per core, no filter, stats or commit (delta-rs writes zstd here too: its DELETE output footer says ZSTD, datafusion 55.1.0)'
+
+/** Params of the `rawRewrite` child over the data files of the table `template`. */
+function rawRewriteParams(template: string, ctx: { work: string; reps: number }): Record<string, unknown> {
+  return {
+    template,
+    dir: path.join(ctx.work, 'raw-rewrite'),
+    reps: ctx.reps,
+    noDictionary: ['id', 'customer_id', 'amount', 'note'],
+  }
+}
+
 async function inputParquet(file: string, spec: InputSpec): Promise<Input> {
   if (!existsSync(file)) await writeInputParquet(file, generateInput(spec))
   return { input: file, gen: spec }
@@ -941,6 +954,7 @@ const mergeBench: Benchmark = {
     const dvParams = { ...params, template: dvTemplate }
     const ts = side(await runNodeCase('merge', params))
     const tsDv = side(await runNodeCase('merge', dvParams))
+    const raw = side(await runNodeCase('rawRewrite', rawRewriteParams(template, ctx)))
     const rs = await py(
       { op: 'merge', template, dir: path.join(ctx.work, 'merge-rs'), source: source.input, reps: ctx.reps },
       notes,
@@ -949,6 +963,7 @@ const mergeBench: Benchmark = {
       `${s.mergeSource} source rows into ${s.mergeTarget} rows (30 date partitions), 10% matching`,
       ts,
       rs,
+      raw,
     )
     c.throughput = { value: Math.round(s.mergeSource / (ts.medianMs / 1000)), unit: 'source rows/s' }
     c.notes.push(`delta-ts metrics: ${JSON.stringify(ts.extra.metrics)}`)
@@ -981,6 +996,7 @@ const mergeBench: Benchmark = {
     notes.push(
       'target tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run merges into a fresh copy; whenMatchedUpdateAll + whenNotMatchedInsertAll; baseline of the DV case = delta-ts copy-on-write',
       INPUT_NOTE,
+      RAW_REWRITE_NOTE,
     )
     return {
       params: { targetRows: s.mergeTarget, sourceRows: s.mergeSource, reps: ctx.reps },
@@ -1006,6 +1022,8 @@ const deleteBench: Benchmark = {
       await runNodeCase('makeTable', { ...input, dir: dv, partitioned: true, deletionVectors: true })
     const predicate = 'id % 100 = 0'
     const cases: CaseResult[] = []
+    // The floor of a copy-on-write rewrite through parquet-wasm (decode + encode of every file, no filter).
+    const raw = side(await runNodeCase('rawRewrite', rawRewriteParams(cow, ctx)))
     // Targets of issue 20, the same for DELETE and UPDATE: with deletion vectors <= 0.2x delta-rs, copy-on-write
     // <= 1.0x. delta-rs cannot write deletion vectors (nor tables with the feature): it rewrites, on the plain
     // table, and is the reference of both rows.
@@ -1017,7 +1035,7 @@ const deleteBench: Benchmark = {
       const rs = await py({ op, template: cow, dir: path.join(ctx.work, `${op}-rs`), predicate, reps: ctx.reps }, notes)
       const label = `${opName} ${rows} rows (30 date partitions), ${predicate}`
       const cDv = caseResult(`${label}: deletion vectors`, tsDv, rs, tsCow)
-      const cCow = caseResult(`${label}: copy-on-write`, tsCow, rs)
+      const cCow = caseResult(`${label}: copy-on-write`, tsCow, rs, raw)
       for (const c of [cDv, cCow]) c.notes.push(`delta-ts metrics: ${JSON.stringify(c.deltaTs?.extra.metrics)}`)
       if (cDv.ratioVsDeltaRs !== null)
         await judge(
@@ -1040,6 +1058,7 @@ const deleteBench: Benchmark = {
       'tables written by delta-ts (zstd), one with delta.enableDeletionVectors; each run changes a fresh copy; baseline of the DV cases = delta-ts copy-on-write',
       'UPDATE sets amount = amount * 2 on the matching rows, on both sides',
       'the delete and update children load no input rows: they copy the template table (untimed) and change it',
+      RAW_REWRITE_NOTE,
     )
     return { params: { rows, predicate, reps: ctx.reps }, cases, notes }
   },

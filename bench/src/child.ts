@@ -3,7 +3,7 @@
  * `BENCH_RESULT {runsMs, peakRssMb, extra}` as its last line. Untimed preparation (reading inputs, copying
  * templates) happens outside the timed region; peak RSS covers the whole process.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
@@ -404,6 +404,75 @@ const cases: Record<string, CaseFn> = {
    * on its own worker thread running parquet-wasm, and written as its own file. What raw parquet-wasm can do
    * with the whole machine; workers are started (and their wasm compiled) before the timed region.
    */
+  /**
+   * The floor of a copy-on-write rewrite through parquet-wasm: every data file of the table `template` read,
+   * decoded whole (readParquet) and encoded again (writeParquet, delta-ts's writer settings: zstd, v2 pages,
+   * chunk statistics, 1 Mi-row groups, dictionary off for `noDictionary`), then written under `dir`, on one
+   * worker thread per core (each file on one worker). No filter, no stats, no Arrow JS, no commit.
+   */
+  async rawRewrite(p) {
+    const template = str(p, 'template')
+    const dir = str(p, 'dir')
+    const files: string[] = []
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory() && e.name !== '_delta_log') walk(path.join(d, e.name))
+        else if (e.isFile() && e.name.endsWith('.parquet')) files.push(path.join(d, e.name))
+      }
+    }
+    walk(template)
+    const n = Number(p.workers ?? availableParallelism())
+    const pwPath = createRequire(import.meta.url).resolve('parquet-wasm')
+    const source = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { readFileSync, writeFileSync } = require('node:fs')
+const pw = require(workerData.pw)
+parentPort.on('message', (job) => {
+  if (job === null) return parentPort.postMessage(0)
+  let b = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setWriterVersion(pw.WriterVersion.V2)
+    .setMaxRowGroupSize(1 << 20).setMaxRowGroupBytes(128 * 1024 * 1024).setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+    .setDictionaryEnabled(true)
+  for (const c of workerData.noDictionary) b = b.setColumnDictionaryEnabled(c, false)
+  const bytes = pw.writeParquet(pw.readParquet(readFileSync(job.from)), b.build())
+  writeFileSync(job.to, bytes)
+  parentPort.postMessage(bytes.length)
+})`
+    const noDictionary = (p.noDictionary as string[] | undefined) ?? []
+    const workers = Array.from(
+      { length: n },
+      () => new Worker(source, { eval: true, workerData: { pw: pwPath, noDictionary } }),
+    )
+    const ask = (w: Worker, job: { from: string; to: string } | null) =>
+      new Promise<number>((resolve, reject) => {
+        w.once('message', resolve)
+        w.once('error', reject)
+        w.postMessage(job)
+      })
+    await Promise.all(workers.map((w) => ask(w, null)))
+    const [runsMs, size] = await repeat(
+      num(p, 'reps'),
+      async () => {
+        await rm(dir, { recursive: true, force: true })
+        await mkdir(dir, { recursive: true })
+      },
+      async () => {
+        let next = 0
+        let bytes = 0
+        await Promise.all(
+          workers.map(async (w) => {
+            while (next < files.length) {
+              const k = next++
+              bytes += await ask(w, { from: files[k], to: path.join(dir, `raw-${k}.parquet`) })
+            }
+          }),
+        )
+        return bytes
+      },
+    )
+    await Promise.all(workers.map((w) => w.terminate()))
+    await rm(dir, { recursive: true, force: true })
+    return { runsMs, extra: { bytes: size, files: files.length, workers: n } }
+  },
   async rawWritePool(p) {
     const input = await loadInput(p)
     const dir = str(p, 'dir')

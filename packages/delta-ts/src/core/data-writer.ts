@@ -134,6 +134,11 @@ const SPLIT_BYTES = 64 * 1024 * 1024
  */
 const SMALL_WRITE_BYTES = 8 * 1024 * 1024
 
+/** Rows a file needs before its dictionary choice stands for the rest of the write (mostlyUniqueColumns' floor). */
+const MIN_ROWS_TO_JUDGE_DICTIONARY = 1024
+/** A file's buffered batches are handed to the encoder unjoined up to this many (see `flush`). */
+const MAX_BATCHES_PER_FILE = 16
+
 interface PartitionBuffer {
   /** Directory relative to the table root ('' when unpartitioned). */
   dir: string
@@ -221,17 +226,29 @@ export async function writeDataFiles(
   let measured = false
   // Arrow bytes of the files flushed so far (this one included).
   let seen = 0
+  // The columns written without dictionary encoding, sampled on the first file big enough to judge
+  // (mostlyUniqueColumns) and kept for the rest of the write: its files hold rows of one table, and sampling
+  // every file cost ~2 ms a file of a copy-on-write rewrite for the same answer. Flush order is fixed, so the
+  // choice is the same whatever the concurrency.
+  let noDictionary: string[] | undefined
+  const dictionaryChoice = (batch: arrow.RecordBatch): string[] => {
+    if (noDictionary) return noDictionary
+    const choice = mostlyUniqueColumns(batch)
+    if (batch.numRows >= MIN_ROWS_TO_JUDGE_DICTIONARY) noDictionary = choice
+    return choice
+  }
   const flush = async (buf: PartitionBuffer, cutting = false) => {
     if (buf.rows === 0) return
     throwIfAborted(options.signal)
     if (failed.set) throw failed.error
-    // One contiguous batch per file: the stats loops, the IPC writer and parquet-rs see one chunk per column.
-    const logical = new arrow.Table(buf.batches[0].schema, [
-      concatBatches(
-        buf.batches[0].schema,
-        buf.batches.flatMap((t) => t.batches),
-      ),
-    ])
+    const schema = buf.batches[0].schema
+    const parts = buf.batches.flatMap((t) => t.batches)
+    // A few batches go to the IPC writer and parquet-rs as they are (the IPC stream copies them once anyway);
+    // many small ones (row-at-a-time input) are joined first, sparing parquet-rs a write call per tiny batch.
+    const logical = new arrow.Table(
+      schema,
+      parts.length <= MAX_BATCHES_PER_FILE ? parts : [concatBatches(schema, parts)],
+    )
     buffered -= buf.bytes
     const arrowBytes = buf.bytes
     buf.batches = []
@@ -255,7 +272,7 @@ export async function writeDataFiles(
     const request = encodeRequest(physical, {
       codec,
       maxRowGroupRows: options.maxRowGroupRows,
-      noDictionaryColumns: mostlyUniqueColumns(physical.batches[0]),
+      noDictionaryColumns: dictionaryChoice(physical.batches[0]),
     })
     // Spark's naming: part-<task>-<uuid>-c<file>.<codec>.parquet; one uuid per write keeps names sortable.
     const index = fileIndex++

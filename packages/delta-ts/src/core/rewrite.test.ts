@@ -398,3 +398,39 @@ print(json.dumps(sorted(r['value'] for r in rows)))`,
     expect(JSON.parse(added.add.stats)).toMatchObject({ numRecords: 10, tightBounds: false })
   }, 60_000)
 })
+
+describe('copy-on-write MERGE into a partitioned table', () => {
+  it('writes each rewritten partition before reading the next: inserts of partitions written early get their own file, rows are the merge result', async () => {
+    const { table, rows } = await dvOrders({ deletionVectors: false })
+    const before = await table.snapshot()
+    // One match in each of the 3 days (files read day by day) and one new row per day.
+    const source = [0, 40, 80, 300, 301, 302].map((id, k) =>
+      order(id, 'merged', 1000 + id, ['2024-01-01', '2024-01-02', '2024-01-03'][k % 3]),
+    )
+    const r = await table
+      .merge(ordersTable(source), { on: 'target.id = source.id' })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute()
+    // 3 rewritten files; the inserts of days 1 and 2 (flushed when the next day started) in 2 more files,
+    // day 3's inserts in its rewritten file (still buffered when they came).
+    expect(r.metrics).toMatchObject({
+      numTargetRowsUpdated: 3,
+      numTargetRowsInserted: 3,
+      numFilesRemoved: 3,
+      numFilesAdded: 5,
+      numDeletionVectorsAdded: 0,
+    })
+    const old = new Set((await before.files()).map((f) => f.path))
+    const perDay = new Map<string, number>()
+    for (const f of await (await table.snapshot()).files()) {
+      if (old.has(f.path)) continue
+      const day = String(f.partitionValues.day)
+      perDay.set(day, (perDay.get(day) ?? 0) + 1)
+    }
+    expect(Object.fromEntries(perDay)).toEqual({ '2024-01-01': 2, '2024-01-02': 2, '2024-01-03': 1 })
+    const bySource = new Map(source.map((o) => [o.id, o]))
+    const expected = [...rows.map((o) => bySource.get(o.id) ?? o), ...source.filter((o) => o.id >= 300)]
+    expect(await readOrders(table)).toEqual(sortOrders(expected))
+  }, 60_000)
+})

@@ -2,6 +2,7 @@ import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
 import { type SpawnWorker, WorkerCrashError, WorkerPool, type WorkerRuntime } from '../worker/pool.js'
 import { createDecodeHandler, type DecodeRequest, type DecodeResponse } from './decode-tasks.js'
+import { createEncodeHandler } from './encode-tasks.js'
 import { parquetWasmReady } from './wasm.js'
 
 /**
@@ -84,7 +85,18 @@ export function isolatedDecoder(
 /** The source of the decode handler for a worker: a self-contained function of the parquet-wasm module. */
 export const DECODE_HANDLER_SOURCE: string = createDecodeHandler.toString()
 
+/**
+ * The source of the handler of the shared parquet pool's workers: decode tasks, and encode tasks (requests
+ * tagged `kind: 'encode'`, see encoder.ts), each worker one parquet-wasm instance for both.
+ */
+export const PARQUET_TASKS_SOURCE: string = `(wasm) => {
+  const decode = (${createDecodeHandler.toString()})(wasm)
+  const encode = (${createEncodeHandler.toString()})(wasm)
+  return (request, respond, fail) => (request.kind === 'encode' ? encode : decode)(request, respond, fail)
+}`
+
 let shared: Promise<ParquetDecoder> | undefined
+let sharedTasks: WorkerPool | undefined
 
 /**
  * The decoder readers use unless told otherwise: a pool of isolated workers sized to the machine's cores
@@ -107,13 +119,33 @@ export function defaultDecoder(runtime?: WorkerRuntime): Promise<ParquetDecoder>
         rt = undefined
       }
     }
-    return rt
-      ? isolatedDecoder(rt.spawner(DECODE_HANDLER_SOURCE, ['parquet-wasm']), { size: rt.cores() })
-      : inProcessDecoder()
+    if (!rt) return inProcessDecoder()
+    // Workers that run any handler also encode: one pool (one parquet-wasm instance per core) serves reads and
+    // writes, so a copy-on-write rewrite decodes file N+1 beside the encode of file N on the same workers
+    // instead of two pools of `cores` threads each competing for the cores (and each holding a wasm heap).
+    const decoder = isolatedDecoder(
+      rt.spawner(rt.runsGivenHandler ? PARQUET_TASKS_SOURCE : DECODE_HANDLER_SOURCE, ['parquet-wasm']),
+      { size: rt.cores() },
+    )
+    if (rt.runsGivenHandler) sharedTasks = decoder.pool
+    return decoder
   })()
   // A failed load (parquet-wasm not initialisable yet) is not cached: a later initParquetWasm() can fix it.
   shared.catch(() => {
     shared = undefined
   })
   return shared
+}
+
+/**
+ * The worker pool of {@link defaultDecoder} when its workers also run encode tasks (Node `worker_threads`);
+ * undefined where they only decode (the web build's decode worker) or there are no workers.
+ */
+export async function sharedParquetPool(): Promise<WorkerPool | undefined> {
+  try {
+    await defaultDecoder()
+  } catch {
+    return undefined
+  }
+  return sharedTasks
 }

@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow'
 import { afterAll, describe, expect, it } from 'vitest'
 import { nodeWorkerSpawner } from '../worker/node.js'
+import { defaultDecoder } from './decoder.js'
 import { ENCODE_HANDLER_SOURCE, encoderFor, inProcessEncoder, pooledEncoder } from './encoder.js'
 import { encodeRequest } from './write.js'
 
@@ -31,6 +32,16 @@ describe('parquet encoders', () => {
     await expect(pool.encode({ ...bad })).rejects.toMatchObject({ code: 'PARQUET_ERROR' })
     await expect(inProcessEncoder().encode({ ...bad })).rejects.toMatchObject({ code: 'PARQUET_ERROR' })
     expect((await pool.encode(encodeRequest(table))).length).toBeGreaterThan(0)
+  })
+
+  it('encodes on the decoder pool: one set of workers runs both tasks, bytes equal the in-process encoder', async () => {
+    const decoder = (await defaultDecoder()) as Awaited<ReturnType<typeof defaultDecoder>> & { pool?: unknown }
+    const encoder = (await encoderFor(2)) as Awaited<ReturnType<typeof encoderFor>> & { pool?: unknown }
+    expect(encoder.pool).toBeDefined()
+    expect(encoder.pool).toBe(decoder.pool)
+    const local = await inProcessEncoder().encode(encodeRequest(table, { codec: 'zstd' }))
+    const shared = await Promise.all([1, 2, 3].map(() => encoder.encode(encodeRequest(table, { codec: 'zstd' }))))
+    for (const b of shared) expect(Buffer.compare(Buffer.from(b), Buffer.from(local))).toBe(0)
   })
 
   it('concurrency 1 is the in-process encoder; larger sizes share one pool per size', async () => {

@@ -1,6 +1,7 @@
 import * as pw from 'parquet-wasm'
 import { DeltaError } from '../errors.js'
 import { type SpawnWorker, WorkerCrashError, WorkerPool } from '../worker/pool.js'
+import { sharedParquetPool } from './decoder.js'
 import { createEncodeHandler, type EncodeRequest } from './encode-tasks.js'
 
 /**
@@ -42,7 +43,15 @@ export function inProcessEncoder(): ParquetEncoder {
 
 /** Encodes on a {@link WorkerPool} of `size` workers started by `spawn`. */
 export function pooledEncoder(spawn: SpawnWorker, size: number): ParquetEncoder & { pool: WorkerPool } {
-  const pool = new WorkerPool(spawn, { size })
+  return encoderOnPool(new WorkerPool(spawn, { size }), size)
+}
+
+/**
+ * Encodes on `pool`, up to `size` files at once. Requests go out tagged `kind: 'encode'`, so the pool's workers
+ * may run decode tasks too (decoder.ts `PARQUET_TASKS_SOURCE`); a worker running only the encode handler ignores
+ * the tag.
+ */
+function encoderOnPool(pool: WorkerPool, size: number): ParquetEncoder & { pool: WorkerPool } {
   return {
     concurrency: Math.max(1, Math.floor(size)),
     pool,
@@ -52,7 +61,7 @@ export function pooledEncoder(spawn: SpawnWorker, size: number): ParquetEncoder 
           ? request.ipc
           : request.ipc.slice()
       try {
-        return await pool.run<Uint8Array>({ ...request, ipc }, [ipc.buffer as ArrayBuffer])
+        return await pool.run<Uint8Array>({ kind: 'encode', ipc, props: request.props }, [ipc.buffer as ArrayBuffer])
       } catch (err) {
         if (err instanceof WorkerCrashError) throw encodeError(`the encoder crashed (${err.message})`, err)
         throw encodeError(err instanceof Error ? err.message : String(err), err)
@@ -67,9 +76,11 @@ export const ENCODE_HANDLER_SOURCE: string = createEncodeHandler.toString()
 const shared = new Map<number, Promise<ParquetEncoder>>()
 
 /**
- * The encoder for `concurrency` files at once: the in-process encoder for 1, else a pool of that many Node
- * worker threads, started on first use and shared by every writer of the process that asks for the same size
- * (idle workers do not keep the process alive). Where worker threads are not available, the in-process encoder.
+ * The encoder for `concurrency` files at once: the in-process encoder for 1, else the workers of the shared
+ * parquet pool (decoder.ts `defaultDecoder`, grown to `concurrency` workers if smaller), which run decode and
+ * encode tasks alike, started on first use and shared by every reader and writer of the process (idle workers
+ * do not keep the process alive). Where that pool only decodes (the web build) a pool of encode workers of its
+ * own, where worker threads are not available at all the in-process encoder.
  * `undefined` means one worker per core ({@link defaultWriteConcurrency}).
  */
 export async function encoderFor(concurrency: number | undefined): Promise<ParquetEncoder> {
@@ -77,10 +88,18 @@ export async function encoderFor(concurrency: number | undefined): Promise<Parqu
   if (n <= 1) return inProcessEncoder()
   let e = shared.get(n)
   if (!e) {
-    e = import('../worker/node.js').then(
-      ({ nodeWorkerSpawner }) => pooledEncoder(nodeWorkerSpawner(ENCODE_HANDLER_SOURCE, ['parquet-wasm']), n),
-      () => inProcessEncoder(),
-    )
+    e = (async () => {
+      // The decoder's pool, where its workers encode too: reads and writes share one parquet-wasm per core.
+      const tasks = await sharedParquetPool()
+      if (tasks) {
+        tasks.grow(n)
+        return encoderOnPool(tasks, n)
+      }
+      return import('../worker/node.js').then(
+        ({ nodeWorkerSpawner }) => pooledEncoder(nodeWorkerSpawner(ENCODE_HANDLER_SOURCE, ['parquet-wasm']), n),
+        () => inProcessEncoder(),
+      )
+    })()
     shared.set(n, e)
   }
   return e

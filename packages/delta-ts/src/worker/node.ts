@@ -62,6 +62,7 @@ parentPort.on('message', ({ id, request }) => {
 export const nodeWorkerRuntime: WorkerRuntime = {
   spawner: nodeWorkerSpawner,
   cores: () => Math.max(1, availableParallelism()),
+  runsGivenHandler: true,
 }
 
 /** The number of cores Node reports for this process (`os.availableParallelism()`). */

@@ -50,6 +50,11 @@ export interface WorkerRuntime {
   spawner(factorySource: string, packages: readonly string[]): SpawnWorker
   /** Logical cores available to this process (at least 1): the default pool size. */
   cores(): number
+  /**
+   * True when the spawner's workers run the handler source they are given (Node `worker_threads`); false or
+   * absent when they run a fixed script (the web build's decode worker), which then only decodes.
+   */
+  runsGivenHandler?: boolean
 }
 
 /** The task's worker died before answering (a trap or crash inside it). The pool has already replaced it. */
