@@ -326,3 +326,69 @@ describe('CheckpointFiles stats from stats_parsed', () => {
     expect(keptBy('id < 10')).toEqual(['c', 'e'])
   })
 })
+
+describe('CheckpointFiles partition column from partitionValues_parsed', () => {
+  const ctx = {
+    schema: {
+      type: 'struct' as const,
+      fields: [
+        { name: 'id', type: 'long' as const, nullable: true, metadata: {} },
+        { name: 'd', type: 'date' as const, nullable: true, metadata: {} },
+      ],
+    },
+    partitionColumns: ['d'],
+    columnMappingMode: 'none' as const,
+  }
+  const DAY = 86_400_000
+
+  /** Checkpoint rows with partition value strings `raw` and typed values `typed` (days; null: a null value). */
+  async function files(raw: (string | null)[], typed: (number | null)[]) {
+    const { vectorFromArray, Struct, Field, Utf8, Map_, DateDay } = await import('apache-arrow')
+    const type = new Struct([
+      new Field('path', new Utf8()),
+      new Field(
+        'partitionValues',
+        new Map_(
+          new Field('entries', new Struct([new Field('key', new Utf8()), new Field('value', new Utf8(), true)])),
+        ),
+        true,
+      ),
+      new Field('partitionValues_parsed', new Struct([new Field('d', new DateDay(), true)]), true),
+    ])
+    const v = vectorFromArray(
+      raw.map((r, i) => ({
+        path: `f${i}`,
+        partitionValues: new Map([['d', r]]),
+        partitionValues_parsed: { d: typed[i] === null ? null : new Date(typed[i] * DAY) },
+      })),
+      type,
+    )
+    return new CheckpointFiles([v.data[0]], 'test')
+  }
+
+  const decoded = (p: { codes: Int32Array; values: readonly (string | null)[] }) =>
+    Array.from(p.codes, (c) => (c < 0 ? null : p.values[c]))
+
+  it('typed values that agree with the maps give the maps’ strings, one code per distinct value', async () => {
+    const raw = ['2024-01-02', '2024-01-01', null, '2024-01-02']
+    const cf = await files(raw, [19724, 19723, null, 19724])
+    const p = cf.columns(ctx).partitionColumn('d')
+    expect(decoded(p)).toEqual(raw)
+    expect(p.values).toHaveLength(2)
+  })
+
+  it('typed values that disagree with the maps are not used: the maps decide', async () => {
+    const raw = ['2024-01-02', '2024-01-01', '2024-01-03']
+    const cf = await files(raw, [19723, 19723, 19723])
+    expect(decoded(cf.columns(ctx).partitionColumn('d'))).toEqual(raw)
+  })
+
+  it('pruning on the typed codes keeps exactly the files of the matching partition', async () => {
+    const { pruneColumns } = await import('../protocol/pruning.js')
+    const { bindPredicate } = await import('../core/plan.js')
+    const cf = await files(['2024-01-02', '2024-01-01', null], [19724, 19723, null])
+    const r = pruneColumns(cf.columns(ctx), bindPredicate("d = '2024-01-01'", ctx.schema), ctx)
+    expect(Array.from(r.keep)).toEqual([0, 1, 0])
+    expect(r.stats).toEqual({ total: 3, prunedByPartition: 2, skippedByStats: 0, kept: 1 })
+  })
+})

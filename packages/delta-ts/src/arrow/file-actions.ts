@@ -14,6 +14,7 @@ import { DeltaError } from '../errors.js'
 import type { AddAction, DeletionVectorDescriptor, MetadataAction } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
 import { type BaseFiles, type FileEntry, type FileStats, fileActionKey, parseStats } from '../protocol/file-entry.js'
+import { parsePartitionValue } from '../protocol/partition-values.js'
 import {
   type FileColumns,
   type NumericStats,
@@ -22,7 +23,6 @@ import {
   setNumericStatsRow,
   setNumericStatsScan,
 } from '../protocol/pruning.js'
-import { parsePartitionValue } from '../protocol/partition-values.js'
 import { partitionKeys } from '../protocol/replay.js'
 import { type DataType, findField, physicalName } from '../protocol/schema.js'
 import { LeafScanner, StatsScanner } from '../protocol/stats-scan.js'
@@ -1049,8 +1049,8 @@ function typedChunk(
     const lo = fastAt(mn, i)
     const hi = fastAt(mx, i)
     // An int leaf's NaN is an int64 beyond 2^53; a float leaf's NaN is a value (for the float types).
-    const loOk = (minFloat || lo === lo) && (!intType || Number.isSafeInteger(lo))
-    const hiOk = (maxFloat || hi === hi) && (!intType || Number.isSafeInteger(hi))
+    const loOk = (minFloat || !Number.isNaN(lo)) && (!intType || Number.isSafeInteger(lo))
+    const hiOk = (maxFloat || !Number.isNaN(hi)) && (!intType || Number.isSafeInteger(hi))
     minKnown[row] = loOk ? 1 : 0
     min[row] = loOk ? lo : 0
     maxKnown[row] = hiOk ? 1 : 0

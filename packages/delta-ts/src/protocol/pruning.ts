@@ -965,7 +965,7 @@ function numericLeafFromStats(type: string, s: NumericStats, n: number): Numeric
   for (let row = 0; row < n; row++) {
     const c = nc[row]
     // NaN (unknown) fails every comparison: unknown nullCount may be null and non-null.
-    mayNull[row] = c > 0 || c !== c ? 1 : 0
+    mayNull[row] = c > 0 || Number.isNaN(c) ? 1 : 0
     mayNonNull[row] = c >= nr[row] ? 0 : 1
   }
   if (type === 'timestamp' || type === 'timestamp_ntz') {
