@@ -349,7 +349,13 @@ describe('CheckpointFiles partition column from partitionValues_parsed', () => {
       new Field(
         'partitionValues',
         new Map_(
-          new Field('entries', new Struct([new Field('key', new Utf8()), new Field('value', new Utf8(), true)])),
+          new Field(
+            'entries',
+            new Struct<{ key: InstanceType<typeof Utf8>; value: InstanceType<typeof Utf8> }>([
+              new Field('key', new Utf8()),
+              new Field('value', new Utf8(), true),
+            ]),
+          ),
         ),
         true,
       ),

@@ -998,30 +998,56 @@ function numericLiteral(v: ScalarValue): number | undefined {
 }
 
 /**
- * {@link mayCompare} over one row of a {@link NumericLeaf}, for a non-NaN `v`. A NaN bound compares above
- * every number (compareScalars' order): `mn > v || isNaN(mn)` is "min compares above v".
+ * {@link mayCompare} over a {@link NumericLeaf} for every candidate row (`rows[row] === 1`) into `out`, for a
+ * non-NaN `v`, one loop per operator. A NaN bound compares above every number (compareScalars' order):
+ * `!(mn <= v)` is "min compares above v" (mn > v, or mn is NaN).
  */
-function mayCompareNumeric(leaf: NumericLeaf, row: number, op: CompareOp, v: number, nanSat: boolean): boolean {
-  if (leaf.mayNonNull[row] === 0) return false
-  if (nanSat) return true
-  const mn = leaf.min[row]
-  const mx = leaf.max[row]
-  const lo = leaf.minKnown[row] === 1
-  const hi = leaf.maxKnown[row] === 1
-  const minNaN = Number.isNaN(mn)
+function compareInto(leaf: NumericLeaf, op: CompareOp, v: number, nanSat: boolean, rows: Uint8Array, out: Uint8Array) {
+  const n = rows.length
+  const { min, max, minKnown, maxKnown, mayNonNull } = leaf
+  if (nanSat) {
+    for (let row = 0; row < n; row++) if (rows[row] === 1) out[row] = mayNonNull[row]
+    return
+  }
   switch (op) {
     case '=':
-      return !((lo && (mn > v || minNaN)) || (hi && mx < v))
-    case '!=':
-      return !(lo && hi && mn === v && mx === v && !leaf.nanAboveMax)
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = (minKnown[row] === 1 && !(min[row] <= v)) || (maxKnown[row] === 1 && max[row] < v) ? 0 : 1
+      }
+      return
+    case '!=': {
+      const nan = leaf.nanAboveMax
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = minKnown[row] === 1 && maxKnown[row] === 1 && min[row] === v && max[row] === v && !nan ? 0 : 1
+      }
+      return
+    }
     case '<':
-      return !(lo && (mn >= v || minNaN))
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = minKnown[row] === 1 && !(min[row] < v) ? 0 : 1
+      }
+      return
     case '<=':
-      return !(lo && (mn > v || minNaN))
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = minKnown[row] === 1 && !(min[row] <= v) ? 0 : 1
+      }
+      return
     case '>':
-      return !(hi && mx <= v)
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = maxKnown[row] === 1 && max[row] <= v ? 0 : 1
+      }
+      return
     case '>=':
-      return !(hi && mx < v)
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = maxKnown[row] === 1 && max[row] < v ? 0 : 1
+      }
+      return
   }
 }
 
@@ -1049,24 +1075,28 @@ function triColumns(
     case 'and':
     case 'or': {
       const parts = e.children.map((c) => triColumns(c, st, ctx, rows, leaves))
+      // Whole arrays, part by part: only candidate rows are read by the caller, so the others may hold anything.
       const t = new Uint8Array(n)
       const f = new Uint8Array(n)
-      const and = e.kind === 'and'
-      for (let row = 0; row < n; row++) {
-        if (rows[row] !== 1) continue
-        let pt = and ? 1 : 0
-        let pf = and ? 0 : 1
-        for (const p of parts) {
-          if (and) {
-            pt &= p.t[row]
-            pf |= p.f[row]
-          } else {
-            pt |= p.t[row]
-            pf &= p.f[row]
+      if (parts.length === 0) {
+        ;(e.kind === 'and' ? t : f).fill(1)
+        return { t, f }
+      }
+      t.set(parts[0].t)
+      f.set(parts[0].f)
+      for (let k = 1; k < parts.length; k++) {
+        const pt = parts[k].t
+        const pf = parts[k].f
+        if (e.kind === 'and')
+          for (let row = 0; row < n; row++) {
+            t[row] &= pt[row]
+            f[row] |= pf[row]
           }
-        }
-        t[row] = pt
-        f[row] = pf
+        else
+          for (let row = 0; row < n; row++) {
+            t[row] |= pt[row]
+            f[row] &= pf[row]
+          }
       }
       return { t, f }
     }
@@ -1089,11 +1119,8 @@ function triColumns(
       const nanF = leaf.nanAboveMax && nanSatisfies(neg, v)
       const t = new Uint8Array(n)
       const f = new Uint8Array(n)
-      for (let row = 0; row < n; row++) {
-        if (rows[row] !== 1) continue
-        t[row] = mayCompareNumeric(leaf, row, op, v, nanT) ? 1 : 0
-        f[row] = mayCompareNumeric(leaf, row, neg, v, nanF) ? 1 : 0
-      }
+      compareInto(leaf, op, v, nanT, rows, t)
+      compareInto(leaf, neg, v, nanF, rows, f)
       return { t, f }
     }
     case 'isNull': {
