@@ -528,6 +528,7 @@ export class CheckpointFiles implements BaseFiles {
     const parts = new Map<string, { codes: Int32Array; values: (string | null)[] }>()
     let numRecords: unknown[] | undefined
     let one: StatsScanner | undefined
+    const scanners = new Map<string, StatsScanner>()
     const self = this
     return {
       length: n,
@@ -590,6 +591,9 @@ export class CheckpointFiles implements BaseFiles {
         numRecords ??= self.#readStats([], true).numRecords
         return numRecords
       },
+      statsAt(path, type, row) {
+        return self.#statsAt(path, type, row, scanners)
+      },
       numRecordsAt(row) {
         if (numRecords !== undefined) return numRecords[row]
         const text = self.statsJson(row)
@@ -600,6 +604,44 @@ export class CheckpointFiles implements BaseFiles {
         return self.#statsParsed(row)?.numRecords
       },
     }
+  }
+
+  /**
+   * The raw stats of the leaf at `path` of one row, as `#readStats` reads them for every row: for the types
+   * whose typed and JSON values read alike, the `stats_parsed` values when min, max and nullCount are there (or
+   * the file is all nulls), else the stats JSON, else `stats_parsed`.
+   */
+  #statsAt(
+    path: readonly string[],
+    type: DataType,
+    row: number,
+    scanners: Map<string, StatsScanner>,
+  ): { min: unknown; max: unknown; nullCount: unknown } | undefined {
+    const parsed = this.#statsParsed(row)
+    const fromParsed = parsed
+      ? {
+          min: digValue(parsed.minValues, path),
+          max: digValue(parsed.maxValues, path),
+          nullCount: digValue(parsed.nullCount, path),
+        }
+      : undefined
+    if (fromParsed && typeof type === 'string' && TYPED_STATS_TYPES.has(type)) {
+      const nr = parsed?.numRecords
+      const allNull = typeof fromParsed.nullCount === 'number' && typeof nr === 'number' && fromParsed.nullCount >= nr
+      const complete = fromParsed.min != null && fromParsed.max != null && fromParsed.nullCount != null
+      if (complete || allNull) return fromParsed
+    }
+    const text = this.statsJson(row)
+    if (text !== undefined && text.length > 0) {
+      const key = path.join('\u0000')
+      let sc = scanners.get(key)
+      if (!sc) {
+        sc = new StatsScanner([path])
+        scanners.set(key, sc)
+      }
+      return sc.scan(text) ? { min: sc.min[0], max: sc.max[0], nullCount: sc.nullCount[0] } : undefined
+    }
+    return fromParsed
   }
 
   /**
@@ -840,6 +882,16 @@ export class CheckpointFiles implements BaseFiles {
     }
     return { min, max, nullCount, numRecords }
   }
+}
+
+/** The value at `path` under `obj` (a converted stats_parsed section), undefined when absent. */
+function digValue(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[p]
+  }
+  return cur
 }
 
 /** The value of the first of `names` present in `pv` (undefined when none is). */

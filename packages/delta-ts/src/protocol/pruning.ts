@@ -108,6 +108,8 @@ type Source = {
   cache?: Map<string, Summary>
   cols?: ColumnarState
   row?: number
+  /** Read this row's stats on their own (FileColumns.statsAt), not from columns of every file. */
+  perRow?: boolean
 }
 
 function partitionKey(ctx: PruningContext, name: string): string | undefined {
@@ -273,7 +275,7 @@ function summarize(c: ColumnExpr, src: Source, ctx: PruningContext): Summary {
     if (part.name !== undefined) return partitionSummary(c, src, ctx, part.name)
   }
   if (src.kind === 'partition') return UNKNOWN
-  if (src.cols) return src.cols.statsSummary(c, ctx, src.row ?? 0)
+  if (src.cols) return src.cols.statsSummary(c, ctx, src.row ?? 0, src.perRow === true)
   if (!src.file?.stats) return UNKNOWN
   return statsSummary(c, src.file.stats, ctx)
 }
@@ -609,6 +611,12 @@ export interface FileColumns {
    * undefined when the implementation cannot (the caller then reads {@link statsColumn}).
    */
   numericStats?(physicalPath: readonly string[], type: string, rows?: Uint8Array): NumericStats | undefined
+  /**
+   * The raw stats of the leaf at `physicalPath` for one row, as {@link statsColumn} would give them (undefined:
+   * no stats), so that a query whose partition filter keeps few files reads just their stats. Optional; needs
+   * {@link numRecordsAt}.
+   */
+  statsAt?(physicalPath: readonly string[], type: DataType, row: number): RawStats | undefined
   /** `numRecords` per row (undefined when the file has no stats). */
   numRecords(): ArrayLike<unknown>
   /**
@@ -666,7 +674,21 @@ class ColumnarState {
 
   readonly #byExpr = new WeakMap<ColumnExpr, StatsLeaf | null>()
 
-  statsSummary(c: ColumnExpr, ctx: PruningContext, row: number): Summary {
+  readonly #paths = new WeakMap<ColumnExpr, string[] | null>()
+
+  statsSummary(c: ColumnExpr, ctx: PruningContext, row: number, perRow = false): Summary {
+    if (perRow && this.cols.statsAt && this.cols.numRecordsAt) {
+      let path = this.#paths.get(c)
+      if (path === undefined) {
+        path = (c.dataType !== undefined ? physicalPath(c, ctx) : undefined) ?? null
+        this.#paths.set(c, path)
+      }
+      const type = c.dataType
+      if (path === null || type === undefined) return UNKNOWN
+      const raw = this.cols.statsAt(path, type, row)
+      if (!raw) return UNKNOWN
+      return summaryOf(type, raw.nullCount, this.cols.numRecordsAt(row), raw.min, raw.max)
+    }
     let s = this.#byExpr.get(c)
     if (s === undefined) {
       const type = c.dataType
@@ -705,11 +727,9 @@ class ColumnarState {
   /**
    * The stats of a numeric data column as typed columns (built once per column and type, then reused by every
    * query on these files), or null when the column is not numeric (strings, decimals, booleans, structs) or
-   * cannot be resolved: those are evaluated per file. With `rows` selecting few rows (`count` of them, under a
-   * sixteenth of the files), a leaf of just those rows is read for this pass and not kept: a query whose
-   * partition filter keeps a thousand of a million files reads a thousand stats.
+   * cannot be resolved: those are evaluated per file.
    */
-  numericLeaf(c: ColumnExpr, ctx: PruningContext, rows?: Uint8Array, count = 0): NumericLeaf | null {
+  numericLeaf(c: ColumnExpr, ctx: PruningContext): NumericLeaf | null {
     let leaf = this.#numericByExpr.get(c)
     if (leaf !== undefined) return leaf
     const type = c.dataType
@@ -720,21 +740,26 @@ class ColumnarState {
       leaf = this.#numeric.get(key)
       if (leaf === undefined) {
         const n = this.cols.length
-        const partial = rows !== undefined && count * 16 < n
-        const typed = this.cols.numericStats?.(path, type as string, partial ? rows : undefined)
+        const typed = this.cols.numericStats?.(path, type as string)
         if (typed) leaf = numericLeafFromStats(type as string, typed, n)
         else {
           const raw = this.cols.statsColumn(path, type)
           this.#numRecords ??= this.cols.numRecords()
           leaf = numericLeafOf(type as string, raw, this.#numRecords, n)
         }
-        if (partial && typed) return leaf
         this.#numeric.set(key, leaf)
       }
     }
     this.#numericByExpr.set(c, leaf)
     return leaf
   }
+}
+
+/** One file's raw stats of one leaf (numbers, strings; undefined when absent). */
+export interface RawStats {
+  min: unknown
+  max: unknown
+  nullCount: unknown
 }
 
 /**
@@ -1273,21 +1298,38 @@ export function pruneColumns(
       }
     }
   }
-  // The numeric stats of the data columns the predicate reads, for the files partition values kept (a leaf of
-  // just those files when they are few); their numRecords also give the empty-file test.
-  const leaves = new Map<ColumnExpr, NumericLeaf | null>()
-  let dataColumns = false
-  let numRecords: Float64Array | undefined
-  for (const c of columnNodes(boundExpr)) {
-    if (c.dataType === undefined || c.qualifier !== undefined) continue
-    if (c.path.length === 1 && partitionKey(ctx, c.path[0]) !== undefined) continue
-    dataColumns = true
-    if (candidateCount === 0 || leaves.has(c)) continue
-    const leaf = st.numericLeaf(c, ctx, candidates, candidateCount)
-    leaves.set(c, leaf)
-    numRecords ??= leaf?.numRecords
-  }
+  const dataColumns = columnNodes(boundExpr).filter(
+    (c) =>
+      c.dataType !== undefined &&
+      c.qualifier === undefined &&
+      !(c.path.length === 1 && partitionKey(ctx, c.path[0]) !== undefined),
+  )
   let skippedByStats = 0
+  // Few files left (under a sixteenth): their own stats, file by file, with the per-file rules; nothing is read
+  // or allocated for the other files (a query whose partition filter keeps a thousand of a million files).
+  if (dataColumns.length > 0 && candidateCount * 16 < n && cols.statsAt && cols.numRecordsAt) {
+    const one: Source = { kind: 'stats', cols: st, row: 0, perRow: true }
+    for (let row = 0; row < n; row++) {
+      if (candidates[row] !== 1) continue
+      one.row = row
+      if (cols.numRecordsAt(row) === 0 || !tri(boundExpr, one, ctx).t) skippedByStats++
+      else keep[row] = 1
+    }
+    return {
+      keep,
+      stats: { total, prunedByPartition, skippedByStats, kept: total - prunedByPartition - skippedByStats },
+    }
+  }
+  // The numeric stats of the data columns the predicate reads; their numRecords also give the empty-file test.
+  const leaves = new Map<ColumnExpr, NumericLeaf | null>()
+  let numRecords: Float64Array | undefined
+  if (candidateCount > 0)
+    for (const c of dataColumns) {
+      if (leaves.has(c)) continue
+      const leaf = st.numericLeaf(c, ctx)
+      leaves.set(c, leaf)
+      numRecords ??= leaf?.numRecords
+    }
   for (let row = 0; row < n; row++) {
     if (candidates[row] !== 1) continue
     if (numRecords ? numRecords[row] === 0 : st.empty(row)) {
@@ -1298,7 +1340,7 @@ export function pruneColumns(
   }
   // Stats phase over the files partition values kept, evaluated column-wise. A predicate over partition
   // columns only decides the same from stats as from partition values: the partition phase is final.
-  if (candidateCount > 0 && dataColumns) {
+  if (candidateCount > 0 && dataColumns.length > 0) {
     const { t } = triColumns(boundExpr, st, ctx, candidates, leaves)
     for (let row = 0; row < n; row++) {
       if (candidates[row] !== 1) continue
@@ -1419,6 +1461,7 @@ export function addColumns(adds: readonly AddAction[], ctx: PruningContext): Fil
   let numRecords: unknown[] | undefined
   let one: StatsScanner | undefined
   const parts = new Map<string, { codes: Int32Array; values: string[] }>()
+  const scanners = new Map<string, StatsScanner>()
   return {
     length: n,
     partitionColumn(column) {
@@ -1507,6 +1550,24 @@ export function addColumns(adds: readonly AddAction[], ctx: PruningContext): Fil
           )
       }
       return out
+    },
+    statsAt(path, _type, row) {
+      const stats = statsOfAdd(adds[row])
+      if (typeof stats === 'string') {
+        const key = path.join('\u0000')
+        let sc = scanners.get(key)
+        if (!sc) {
+          sc = new StatsScanner([path])
+          scanners.set(key, sc)
+        }
+        return sc.scan(stats) ? { min: sc.min[0], max: sc.max[0], nullCount: sc.nullCount[0] } : undefined
+      }
+      if (stats === undefined) return undefined
+      return {
+        min: dig(stats.minValues as Record<string, unknown> | undefined, path),
+        max: dig(stats.maxValues as Record<string, unknown> | undefined, path),
+        nullCount: dig(stats.nullCount as Record<string, unknown> | undefined, path),
+      }
     },
     numRecordsAt(row) {
       if (numRecords !== undefined) return numRecords[row]
