@@ -398,3 +398,86 @@ describe('CheckpointFiles partition column from partitionValues_parsed', () => {
     expect(r.stats).toEqual({ total: 3, prunedByPartition: 2, skippedByStats: 0, kept: 1 })
   })
 })
+
+describe('CheckpointFiles stats of the few files a partition filter keeps', () => {
+  it('decides as per-file pruning of the entries, from typed stats, the JSON, or neither', async () => {
+    const { vectorFromArray, Struct, Field, Utf8, Int64, Map_ } = await import('apache-arrow')
+    const { pruneColumns } = await import('../protocol/pruning.js')
+    const { bindPredicate } = await import('../core/plan.js')
+    const ctx = {
+      schema: {
+        type: 'struct' as const,
+        fields: [
+          { name: 'id', type: 'long' as const, nullable: true, metadata: {} },
+          { name: 'p', type: 'string' as const, nullable: true, metadata: {} },
+        ],
+      },
+      partitionColumns: ['p'],
+      columnMappingMode: 'none' as const,
+    }
+    const leaf = () => new Struct([new Field('id', new Int64(), true)])
+    const type = new Struct([
+      new Field('path', new Utf8()),
+      new Field(
+        'partitionValues',
+        new Map_(
+          new Field(
+            'entries',
+            new Struct<{ key: InstanceType<typeof Utf8>; value: InstanceType<typeof Utf8> }>([
+              new Field('key', new Utf8()),
+              new Field('value', new Utf8(), true),
+            ]),
+          ),
+        ),
+        true,
+      ),
+      new Field('stats', new Utf8(), true),
+      new Field(
+        'stats_parsed',
+        new Struct([
+          new Field('numRecords', new Int64(), true),
+          new Field('minValues', leaf(), true),
+          new Field('maxValues', leaf(), true),
+          new Field('nullCount', leaf(), true),
+        ]),
+        true,
+      ),
+    ])
+    // 64 files in 32 partitions: `p = 'k'` keeps 2 files (under a sixteenth), read one by one.
+    const rows = Array.from({ length: 64 }, (_, k) => {
+      const lo = (k * 37) % 100
+      const hi = lo + (k % 5)
+      const json = JSON.stringify({
+        numRecords: 10,
+        minValues: { id: lo },
+        maxValues: { id: hi },
+        nullCount: { id: 0 },
+      })
+      const typed = {
+        numRecords: 10n,
+        minValues: { id: BigInt(lo) },
+        maxValues: { id: BigInt(hi) },
+        nullCount: { id: 0n },
+      }
+      return {
+        path: `f${k}`,
+        partitionValues: new Map([['p', `v${k % 32}`]]),
+        stats: k % 3 === 1 ? null : json,
+        stats_parsed: k % 3 === 2 ? null : typed,
+      }
+    })
+    const cf = new CheckpointFiles([vectorFromArray(rows, type).data[0]], 'test')
+    const entries = Array.from({ length: cf.length }, (_, r) => cf.entry(r))
+    let skipped = 0
+    for (let k = 0; k < 32; k++)
+      for (const cond of ['id < 50', 'id >= 60', 'id = 37']) {
+        const bound = bindPredicate(`p = 'v${k}' AND ${cond}`, ctx.schema)
+        const got = pruneColumns(cf.columns(ctx), bound, ctx)
+        const want = pruneFiles(entries, bound, ctx)
+        expect(got.stats).toEqual(want.stats)
+        expect(entries.filter((_, r) => got.keep[r] === 1)).toEqual(want.files)
+        skipped += want.stats.skippedByStats
+      }
+    expect(skipped).toBeGreaterThan(30)
+  })
+})

@@ -20,6 +20,7 @@ import {
   type NumericStats,
   numericStatsOf,
   type PruningContext,
+  setNumericCounts,
   setNumericStatsRow,
   setNumericStatsScan,
 } from '../protocol/pruning.js'
@@ -528,7 +529,7 @@ export class CheckpointFiles implements BaseFiles {
     const parts = new Map<string, { codes: Int32Array; values: (string | null)[] }>()
     let numRecords: unknown[] | undefined
     let one: StatsScanner | undefined
-    const scanners = new Map<string, StatsScanner>()
+    const scanners = new Map<string, StatsScanner | TypedLeaf[] | null>()
     const self = this
     return {
       length: n,
@@ -615,33 +616,52 @@ export class CheckpointFiles implements BaseFiles {
     path: readonly string[],
     type: DataType,
     row: number,
-    scanners: Map<string, StatsScanner>,
+    cache: Map<string, StatsScanner | TypedLeaf[] | null>,
   ): { min: unknown; max: unknown; nullCount: unknown } | undefined {
-    const parsed = this.#statsParsed(row)
-    const fromParsed = parsed
-      ? {
-          min: digValue(parsed.minValues, path),
-          max: digValue(parsed.maxValues, path),
-          nullCount: digValue(parsed.nullCount, path),
-        }
-      : undefined
-    if (fromParsed && typeof type === 'string' && TYPED_STATS_TYPES.has(type)) {
-      const nr = parsed?.numRecords
-      const allNull = typeof fromParsed.nullCount === 'number' && typeof nr === 'number' && fromParsed.nullCount >= nr
-      const complete = fromParsed.min != null && fromParsed.max != null && fromParsed.nullCount != null
-      if (complete || allNull) return fromParsed
+    const ci = this.#chunkOf[row]
+    const c = this.#chunks[ci]
+    const i = this.#local[row]
+    const key = path.join('\u0000')
+    if (typeof type === 'string' && TYPED_STATS_TYPES.has(type)) {
+      // The typed leaves of this chunk (looked up once per chunk and leaf), read as typedStatsChunk reads them.
+      const lk = `${ci}\u0001${key}`
+      let leaves = cache.get(lk) as TypedLeaf[] | null | undefined
+      if (leaves === undefined) {
+        const sp = c.child.get('stats_parsed')
+        const parsed = sp && sp.nullCount !== sp.length ? sp : undefined
+        const mn = parsed && typedLeaf(parsed, ['minValues', ...path])
+        const mx = parsed && typedLeaf(parsed, ['maxValues', ...path])
+        const nc = parsed && typedLeaf(parsed, ['nullCount', ...path])
+        const nr = parsed && typedLeaf(parsed, ['numRecords'])
+        leaves = mn && mx && nc && nr ? [mn, mx, nc, nr] : null
+        cache.set(lk, leaves)
+      }
+      if (leaves) {
+        const lo = typedAt(leaves[0], i)
+        const hi = typedAt(leaves[1], i)
+        const nulls = typedAt(leaves[2], i)
+        const count = typedAt(leaves[3], i)
+        const allNull = typeof nulls === 'number' && typeof count === 'number' && nulls >= count
+        if ((lo !== undefined && hi !== undefined && nulls !== undefined) || allNull || !c.child.get('stats'))
+          return { min: lo, max: hi, nullCount: nulls }
+      }
     }
     const text = this.statsJson(row)
     if (text !== undefined && text.length > 0) {
-      const key = path.join('\u0000')
-      let sc = scanners.get(key)
+      let sc = cache.get(key) as StatsScanner | undefined
       if (!sc) {
         sc = new StatsScanner([path])
-        scanners.set(key, sc)
+        cache.set(key, sc)
       }
       return sc.scan(text) ? { min: sc.min[0], max: sc.max[0], nullCount: sc.nullCount[0] } : undefined
     }
-    return fromParsed
+    const parsed = this.#statsParsed(row)
+    if (!parsed) return undefined
+    return {
+      min: digValue(parsed.minValues, path),
+      max: digValue(parsed.maxValues, path),
+      nullCount: digValue(parsed.nullCount, path),
+    }
   }
 
   /**
@@ -786,8 +806,7 @@ export class CheckpointFiles implements BaseFiles {
           out.min[row] = loOk ? (float ? Math.fround(lo) : lo) : 0
           out.maxKnown[row] = hiOk ? 1 : 0
           out.max[row] = hiOk ? (float ? Math.fround(hi) : hi) : 0
-          out.nullCount[row] = nulls === NULL ? Number.NaN : nulls
-          out.numRecords[row] = count === NULL ? Number.NaN : count
+          setNumericCounts(out, row, nulls === NULL ? Number.NaN : nulls, count === NULL ? Number.NaN : count)
         }
         continue
       }
@@ -1092,7 +1111,7 @@ function typedChunk(
   out: NumericStats,
   intType: boolean,
 ): void {
-  const { min, max, minKnown, maxKnown, nullCount, numRecords } = out
+  const { min, max, minKnown, maxKnown, mayNull, mayNonNull, empty } = out
   const minFloat = mn.float === true
   const maxFloat = mx.float === true
   for (let j = 0; j < local.length; j++) {
@@ -1107,8 +1126,12 @@ function typedChunk(
     min[row] = loOk ? lo : 0
     maxKnown[row] = hiOk ? 1 : 0
     max[row] = hiOk ? hi : 0
-    nullCount[row] = fastAt(nc, i)
-    numRecords[row] = fastAt(nr, i)
+    // setNumericCounts, inline: NaN (an int64 beyond 2^53) is unknown.
+    const nulls = fastAt(nc, i)
+    const count = fastAt(nr, i)
+    mayNull[row] = nulls > 0 || Number.isNaN(nulls) ? 1 : 0
+    mayNonNull[row] = nulls >= count ? 0 : 1
+    empty[row] = count === 0 ? 1 : 0
   }
 }
 

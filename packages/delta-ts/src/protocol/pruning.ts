@@ -773,8 +773,22 @@ export interface NumericStats {
   max: Float64Array
   minKnown: Uint8Array
   maxKnown: Uint8Array
-  nullCount: Float64Array
-  numRecords: Float64Array
+  /** From nullCount and numRecords, as {@link setNumericCounts} sets them. */
+  mayNull: Uint8Array
+  mayNonNull: Uint8Array
+  /** numRecords is 0. */
+  empty: Uint8Array
+}
+
+/**
+ * Sets the null flags and the empty flag of one row of {@link NumericStats} from its nullCount and numRecords
+ * (NaN where absent or not a number), with {@link summaryOf}'s rules: an unknown nullCount may be null and
+ * non-null; a file is all nulls when nullCount >= numRecords.
+ */
+export function setNumericCounts(out: NumericStats, row: number, nullCount: number, numRecords: number): void {
+  out.mayNull[row] = nullCount > 0 || Number.isNaN(nullCount) ? 1 : 0
+  out.mayNonNull[row] = nullCount >= numRecords ? 0 : 1
+  out.empty[row] = numRecords === 0 ? 1 : 0
 }
 
 /** An empty {@link NumericStats} of `n` rows: every value unknown. */
@@ -784,8 +798,9 @@ export function numericStatsOf(n: number): NumericStats {
     max: new Float64Array(n),
     minKnown: new Uint8Array(n),
     maxKnown: new Uint8Array(n),
-    nullCount: new Float64Array(n).fill(Number.NaN),
-    numRecords: new Float64Array(n).fill(Number.NaN),
+    mayNull: new Uint8Array(n).fill(1),
+    mayNonNull: new Uint8Array(n).fill(1),
+    empty: new Uint8Array(n),
   }
 }
 
@@ -808,8 +823,12 @@ export function setNumericStatsRow(
   const hi = numericBound(max, type)
   out.maxKnown[row] = hi === undefined ? 0 : 1
   out.max[row] = hi ?? 0
-  out.nullCount[row] = typeof nullCount === 'number' ? nullCount : Number.NaN
-  out.numRecords[row] = typeof numRecords === 'number' ? numRecords : Number.NaN
+  setNumericCounts(
+    out,
+    row,
+    typeof nullCount === 'number' ? nullCount : Number.NaN,
+    typeof numRecords === 'number' ? numRecords : Number.NaN,
+  )
 }
 
 /** Types whose stats bounds are exact JS numbers (within 2^53) and compare with `<` / `>`. */
@@ -840,8 +859,8 @@ interface NumericLeaf {
   mayNonNull: Uint8Array
   /** float / double: NaN may hide above max. */
   nanAboveMax: boolean
-  /** numRecords of each file, NaN where unknown (the empty-file test). */
-  numRecords: Float64Array
+  /** 1 where numRecords is 0 (the empty-file test). */
+  empty: Uint8Array
 }
 
 /**
@@ -886,14 +905,14 @@ function numericLeafOf(
   const mayNonNull = new Uint8Array(n)
   const minKnown = new Uint8Array(n)
   const maxKnown = new Uint8Array(n)
-  const nrs = new Float64Array(n)
+  const empty = new Uint8Array(n)
   // Timestamp bounds are millisecond-truncated: widen by 1 ms (1000 µs), as summaryOf does.
   const widen = type === 'timestamp' || type === 'timestamp_ntz' ? 1000 : 0
   for (let row = 0; row < n; row++) {
     const nc = raw.nullCount[row]
     const nullCount = typeof nc === 'number' ? nc : undefined
     const nr = numRecords[row]
-    nrs[row] = typeof nr === 'number' ? nr : Number.NaN
+    empty[row] = nr === 0 ? 1 : 0
     mayNull[row] = nullCount === undefined || nullCount > 0 ? 1 : 0
     mayNonNull[row] = nullCount !== undefined && typeof nr === 'number' && nullCount >= nr ? 0 : 1
     const lo = numericBound(raw.min[row], type)
@@ -915,7 +934,7 @@ function numericLeafOf(
     mayNull,
     mayNonNull,
     nanAboveMax: type === 'float' || type === 'double',
-    numRecords: nrs,
+    empty,
   }
 }
 
@@ -948,8 +967,7 @@ export function setNumericStatsScan(
   if (!scanner.scan(text)) {
     out.minKnown[row] = 0
     out.maxKnown[row] = 0
-    out.nullCount[row] = Number.NaN
-    out.numRecords[row] = Number.NaN
+    setNumericCounts(out, row, Number.NaN, Number.NaN)
     return
   }
   const kind = scanner.kind
@@ -975,24 +993,12 @@ export function setNumericStatsScan(
     out.maxKnown[row] = hi === undefined ? 0 : 1
     out.max[row] = hi ?? 0
   }
-  out.nullCount[row] = kind[2] === 1 ? num[2] : Number.NaN
-  out.numRecords[row] = scanner.numRecords
+  setNumericCounts(out, row, kind[2] === 1 ? num[2] : Number.NaN, scanner.numRecords)
 }
 
-/** {@link numericLeafOf} from typed stats: the same rules as typed loops. */
+/** {@link numericLeafOf} from typed stats: the same rules, already applied by the reader (no loop here). */
 function numericLeafFromStats(type: string, s: NumericStats, n: number): NumericLeaf {
-  const min = s.min
-  const max = s.max
-  const mayNull = new Uint8Array(n)
-  const mayNonNull = new Uint8Array(n)
-  const nc = s.nullCount
-  const nr = s.numRecords
-  for (let row = 0; row < n; row++) {
-    const c = nc[row]
-    // NaN (unknown) fails every comparison: unknown nullCount may be null and non-null.
-    mayNull[row] = c > 0 || Number.isNaN(c) ? 1 : 0
-    mayNonNull[row] = c >= nr[row] ? 0 : 1
-  }
+  const { min, max } = s
   if (type === 'timestamp' || type === 'timestamp_ntz') {
     // Millisecond-truncated bounds widen by 1 ms (1000 µs), as summaryOf does.
     for (let row = 0; row < n; row++) {
@@ -1005,10 +1011,10 @@ function numericLeafFromStats(type: string, s: NumericStats, n: number): Numeric
     max,
     minKnown: s.minKnown,
     maxKnown: s.maxKnown,
-    mayNull,
-    mayNonNull,
+    mayNull: s.mayNull,
+    mayNonNull: s.mayNonNull,
     nanAboveMax: type === 'float' || type === 'double',
-    numRecords: nr,
+    empty: s.empty,
   }
 }
 
@@ -1322,17 +1328,17 @@ export function pruneColumns(
   }
   // The numeric stats of the data columns the predicate reads; their numRecords also give the empty-file test.
   const leaves = new Map<ColumnExpr, NumericLeaf | null>()
-  let numRecords: Float64Array | undefined
+  let empty: Uint8Array | undefined
   if (candidateCount > 0)
     for (const c of dataColumns) {
       if (leaves.has(c)) continue
       const leaf = st.numericLeaf(c, ctx)
       leaves.set(c, leaf)
-      numRecords ??= leaf?.numRecords
+      empty ??= leaf?.empty
     }
   for (let row = 0; row < n; row++) {
     if (candidates[row] !== 1) continue
-    if (numRecords ? numRecords[row] === 0 : st.empty(row)) {
+    if (empty ? empty[row] === 1 : st.empty(row)) {
       candidates[row] = 0
       candidateCount--
       skippedByStats++
