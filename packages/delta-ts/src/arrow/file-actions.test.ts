@@ -326,3 +326,158 @@ describe('CheckpointFiles stats from stats_parsed', () => {
     expect(keptBy('id < 10')).toEqual(['c', 'e'])
   })
 })
+
+describe('CheckpointFiles partition column from partitionValues_parsed', () => {
+  const ctx = {
+    schema: {
+      type: 'struct' as const,
+      fields: [
+        { name: 'id', type: 'long' as const, nullable: true, metadata: {} },
+        { name: 'd', type: 'date' as const, nullable: true, metadata: {} },
+      ],
+    },
+    partitionColumns: ['d'],
+    columnMappingMode: 'none' as const,
+  }
+  const DAY = 86_400_000
+
+  /** Checkpoint rows with partition value strings `raw` and typed values `typed` (days; null: a null value). */
+  async function files(raw: (string | null)[], typed: (number | null)[]) {
+    const { vectorFromArray, Struct, Field, Utf8, Map_, DateDay } = await import('apache-arrow')
+    const type = new Struct([
+      new Field('path', new Utf8()),
+      new Field(
+        'partitionValues',
+        new Map_(
+          new Field(
+            'entries',
+            new Struct<{ key: InstanceType<typeof Utf8>; value: InstanceType<typeof Utf8> }>([
+              new Field('key', new Utf8()),
+              new Field('value', new Utf8(), true),
+            ]),
+          ),
+        ),
+        true,
+      ),
+      new Field('partitionValues_parsed', new Struct([new Field('d', new DateDay(), true)]), true),
+    ])
+    const v = vectorFromArray(
+      raw.map((r, i) => ({
+        path: `f${i}`,
+        partitionValues: new Map([['d', r]]),
+        partitionValues_parsed: { d: typed[i] === null ? null : new Date(typed[i] * DAY) },
+      })),
+      type,
+    )
+    return new CheckpointFiles([v.data[0]], 'test')
+  }
+
+  const decoded = (p: { codes: Int32Array; values: readonly (string | null)[] }) =>
+    Array.from(p.codes, (c) => (c < 0 ? null : p.values[c]))
+
+  it('typed values that agree with the maps give the maps’ strings, one code per distinct value', async () => {
+    const raw = ['2024-01-02', '2024-01-01', null, '2024-01-02']
+    const cf = await files(raw, [19724, 19723, null, 19724])
+    const p = cf.columns(ctx).partitionColumn('d')
+    expect(decoded(p)).toEqual(raw)
+    expect(p.values).toHaveLength(2)
+  })
+
+  it('typed values that disagree with the maps are not used: the maps decide', async () => {
+    const raw = ['2024-01-02', '2024-01-01', '2024-01-03']
+    const cf = await files(raw, [19723, 19723, 19723])
+    expect(decoded(cf.columns(ctx).partitionColumn('d'))).toEqual(raw)
+  })
+
+  it('pruning on the typed codes keeps exactly the files of the matching partition', async () => {
+    const { pruneColumns } = await import('../protocol/pruning.js')
+    const { bindPredicate } = await import('../core/plan.js')
+    const cf = await files(['2024-01-02', '2024-01-01', null], [19724, 19723, null])
+    const r = pruneColumns(cf.columns(ctx), bindPredicate("d = '2024-01-01'", ctx.schema), ctx)
+    expect(Array.from(r.keep)).toEqual([0, 1, 0])
+    expect(r.stats).toEqual({ total: 3, prunedByPartition: 2, skippedByStats: 0, kept: 1 })
+  })
+})
+
+describe('CheckpointFiles stats of the few files a partition filter keeps', () => {
+  it('decides as per-file pruning of the entries, from typed stats, the JSON, or neither', async () => {
+    const { vectorFromArray, Struct, Field, Utf8, Int64, Map_ } = await import('apache-arrow')
+    const { pruneColumns } = await import('../protocol/pruning.js')
+    const { bindPredicate } = await import('../core/plan.js')
+    const ctx = {
+      schema: {
+        type: 'struct' as const,
+        fields: [
+          { name: 'id', type: 'long' as const, nullable: true, metadata: {} },
+          { name: 'p', type: 'string' as const, nullable: true, metadata: {} },
+        ],
+      },
+      partitionColumns: ['p'],
+      columnMappingMode: 'none' as const,
+    }
+    const leaf = () => new Struct([new Field('id', new Int64(), true)])
+    const type = new Struct([
+      new Field('path', new Utf8()),
+      new Field(
+        'partitionValues',
+        new Map_(
+          new Field(
+            'entries',
+            new Struct<{ key: InstanceType<typeof Utf8>; value: InstanceType<typeof Utf8> }>([
+              new Field('key', new Utf8()),
+              new Field('value', new Utf8(), true),
+            ]),
+          ),
+        ),
+        true,
+      ),
+      new Field('stats', new Utf8(), true),
+      new Field(
+        'stats_parsed',
+        new Struct([
+          new Field('numRecords', new Int64(), true),
+          new Field('minValues', leaf(), true),
+          new Field('maxValues', leaf(), true),
+          new Field('nullCount', leaf(), true),
+        ]),
+        true,
+      ),
+    ])
+    // 64 files in 32 partitions: `p = 'k'` keeps 2 files (under a sixteenth), read one by one.
+    const rows = Array.from({ length: 64 }, (_, k) => {
+      const lo = (k * 37) % 100
+      const hi = lo + (k % 5)
+      const json = JSON.stringify({
+        numRecords: 10,
+        minValues: { id: lo },
+        maxValues: { id: hi },
+        nullCount: { id: 0 },
+      })
+      const typed = {
+        numRecords: 10n,
+        minValues: { id: BigInt(lo) },
+        maxValues: { id: BigInt(hi) },
+        nullCount: { id: 0n },
+      }
+      return {
+        path: `f${k}`,
+        partitionValues: new Map([['p', `v${k % 32}`]]),
+        stats: k % 3 === 1 ? null : json,
+        stats_parsed: k % 3 === 2 ? null : typed,
+      }
+    })
+    const cf = new CheckpointFiles([vectorFromArray(rows, type).data[0]], 'test')
+    const entries = Array.from({ length: cf.length }, (_, r) => cf.entry(r))
+    let skipped = 0
+    for (let k = 0; k < 32; k++)
+      for (const cond of ['id < 50', 'id >= 60', 'id = 37']) {
+        const bound = bindPredicate(`p = 'v${k}' AND ${cond}`, ctx.schema)
+        const got = pruneColumns(cf.columns(ctx), bound, ctx)
+        const want = pruneFiles(entries, bound, ctx)
+        expect(got.stats).toEqual(want.stats)
+        expect(entries.filter((_, r) => got.keep[r] === 1)).toEqual(want.files)
+        skipped += want.stats.skippedByStats
+      }
+    expect(skipped).toBeGreaterThan(30)
+  })
+})

@@ -14,10 +14,19 @@ import { DeltaError } from '../errors.js'
 import type { AddAction, DeletionVectorDescriptor, MetadataAction } from '../protocol/actions.js'
 import { decodeActionPath } from '../protocol/actions.js'
 import { type BaseFiles, type FileEntry, type FileStats, fileActionKey, parseStats } from '../protocol/file-entry.js'
-import type { FileColumns, PruningContext } from '../protocol/pruning.js'
+import { parsePartitionValue } from '../protocol/partition-values.js'
+import {
+  type FileColumns,
+  type NumericStats,
+  numericStatsOf,
+  type PruningContext,
+  setNumericCounts,
+  setNumericStatsRow,
+  setNumericStatsScan,
+} from '../protocol/pruning.js'
 import { partitionKeys } from '../protocol/replay.js'
 import { type DataType, findField, physicalName } from '../protocol/schema.js'
-import { StatsScanner } from '../protocol/stats-scan.js'
+import { LeafScanner, StatsScanner } from '../protocol/stats-scan.js'
 import { takeData } from './take.js'
 import { dataToJs } from './to-js.js'
 
@@ -52,6 +61,17 @@ function doubles(data: Data | undefined, n: number): Float64Array {
   }
   if (data.nullCount > 0) for (let i = 0; i < n; i++) if (!isValid(data, i)) out[i] = 0
   return out
+}
+
+/** Row `i` of an int64 (or int32) column as a double, 0 where null (one value of {@link doubles}). */
+function doubleAt(data: Data | undefined, i: number): number {
+  if (!data || !isValid(data, i)) return 0
+  const v = data.values as ArrayBufferView & { length: number }
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
+    const w = new Int32Array(v.buffer, v.byteOffset + (data.offset + i) * 8, 2)
+    return (w[0] >>> 0) + w[1] * 4294967296
+  }
+  return Number((v as unknown as ArrayLike<number>)[data.offset + i])
 }
 
 /**
@@ -317,6 +337,14 @@ export class CheckpointFiles implements BaseFiles {
     return out
   }
 
+  /** The partition values of local row `i` of `c`, from the shared dictionary, without decoding the chunk's. */
+  #pvOf(c: Chunk, i: number): Record<string, string | null> {
+    const map = c.child.get('partitionValues')
+    if (!map || map.valueOffsets === undefined || !map.children[0] || !isValid(map, i)) return EMPTY_PARTITION
+    this.#pvDict ??= new PartitionDictionary()
+    return this.#pvDict.of(map, i)
+  }
+
   /** The `stats` JSON of a row, when the checkpoint has it. */
   statsJson(row: number): string | undefined {
     const c = this.#chunks[this.#chunkOf[row]]
@@ -389,23 +417,30 @@ export class CheckpointFiles implements BaseFiles {
     let e = this.#entries[row]
     if (!e) {
       const c = this.#chunks[this.#chunkOf[row]]
-      e = this.#makeEntry(c, row, this.#local[row])
+      e = this.#makeEntry(c, row, this.#local[row], false)
       this.#entries[row] = e
     }
     return e
   }
 
-  #makeEntry(c: Chunk, row: number, i: number): FileEntry {
-    const raw = this.#paths(c)[i]
-    c.sizes ??= doubles(c.child.get('size'), c.data.length)
-    c.mtimes ??= doubles(c.child.get('modificationTime'), c.data.length)
+  /**
+   * The FileEntry of local row `i` of chunk `c`. `bulk` (listing every row) decodes the chunk's paths and
+   * partition values at once; otherwise (the few rows a query keeps) just this row's, so that a query keeping a
+   * thousand files spread over every chunk does not decode a million paths.
+   */
+  #makeEntry(c: Chunk, row: number, i: number, bulk: boolean): FileEntry {
+    const raw = bulk || c.paths ? this.#paths(c)[i] : (stringAt(c.child.get('path') as Data, i) as string)
+    if (bulk) {
+      c.sizes ??= doubles(c.child.get('size'), c.data.length)
+      c.mtimes ??= doubles(c.child.get('modificationTime'), c.data.length)
+    }
     return new CheckpointFileEntry(
       this,
       row,
       raw.includes('%') ? decodeActionPath(raw) : raw,
-      this.#pvs(c)[i],
-      c.sizes[i],
-      c.mtimes[i],
+      bulk || c.pvs ? this.#pvs(c)[i] : this.#pvOf(c, i),
+      c.sizes ? c.sizes[i] : doubleAt(c.child.get('size'), i),
+      c.mtimes ? c.mtimes[i] : doubleAt(c.child.get('modificationTime'), i),
       (this.#dvs(c)?.[i] ?? undefined) as DeletionVectorDescriptor | undefined,
     )
   }
@@ -421,7 +456,7 @@ export class CheckpointFiles implements BaseFiles {
         if (selection && selection[row] !== 1) continue
         let e = this.#entries[row]
         if (!e) {
-          e = this.#makeEntry(c, row, c.rows[j])
+          e = this.#makeEntry(c, row, c.rows[j], true)
           this.#entries[row] = e
         }
         out.push(e)
@@ -494,16 +529,22 @@ export class CheckpointFiles implements BaseFiles {
     const parts = new Map<string, { codes: Int32Array; values: (string | null)[] }>()
     let numRecords: unknown[] | undefined
     let one: StatsScanner | undefined
+    const scanners = new Map<string, StatsScanner | TypedLeaf[] | null>()
     const self = this
     return {
       length: n,
       partitionColumn(column) {
         let p = parts.get(column)
         if (p) return p
-        const names = partitionNames(ctx, column)
-        const dict = new Map<string, number>()
-        const values: string[] = []
+        p = self.#typedPartitionColumn(ctx, column)
+        if (p) {
+          parts.set(column, p)
+          return p
+        }
+        const names = partitionNames(ctx, column).map((k) => new TextEncoder().encode(k))
+        const one = names.length === 1 ? names[0] : undefined
         const codes = new Int32Array(n).fill(-1)
+        const dict = new ValueDictionary()
         let row = 0
         for (const c of self.#chunks) {
           const map = c.child.get('partitionValues')
@@ -511,29 +552,30 @@ export class CheckpointFiles implements BaseFiles {
             row += c.rows.length
             continue
           }
+          // Keys and values are matched and dictionary encoded on their UTF-8 bytes: a string is decoded
+          // once per distinct value, not once per file.
           const offsets = map.valueOffsets as Int32Array
-          const keys = utf8Column(map.children[0].children[0])
-          const vals = utf8Column(map.children[0].children[1])
+          const keys = map.children[0].children[0]
+          const vals = map.children[0].children[1]
+          const ko = keys.valueOffsets as Int32Array
+          const kb = keys.values as Uint8Array
+          const vo = vals.valueOffsets as Int32Array
+          const vb = vals.values as Uint8Array
+          const mapNulls = map.nullCount > 0
+          const keyNulls = keys.nullCount > 0
+          const valNulls = vals.nullCount > 0
           for (let j = 0; j < c.rows.length; j++, row++) {
             const i = c.rows[j]
-            if (!isValid(map, i)) continue
+            if (mapNulls && !isValid(map, i)) continue
             for (let k = offsets[i]; k < offsets[i + 1]; k++) {
-              const key = keys[k]
-              if (key === undefined || !names.includes(key)) continue
-              const v = vals[k]
-              if (v !== undefined) {
-                let code = dict.get(v)
-                if (code === undefined) {
-                  code = values.length
-                  values.push(v)
-                  dict.set(v, code)
-                }
-                codes[row] = code
-              }
+              if (keyNulls && !isValid(keys, k)) continue
+              if (one ? !bytesAre(kb, ko[k], ko[k + 1], one) : !bytesIsOneOf(kb, ko[k], ko[k + 1], names)) continue
+              if (!valNulls || isValid(vals, k)) codes[row] = dict.code(vb, vo[k], vo[k + 1])
               break
             }
           }
         }
+        const values = dict.values
         p = { codes, values }
         parts.set(column, p)
         return p
@@ -543,9 +585,15 @@ export class CheckpointFiles implements BaseFiles {
         numRecords ??= r.numRecords
         return { min: r.min[0], max: r.max[0], nullCount: r.nullCount[0] }
       },
+      numericStats(path, type, rows) {
+        return self.#numericStats(path, type, rows)
+      },
       numRecords() {
         numRecords ??= self.#readStats([], true).numRecords
         return numRecords
+      },
+      statsAt(path, type, row) {
+        return self.#statsAt(path, type, row, scanners)
       },
       numRecordsAt(row) {
         if (numRecords !== undefined) return numRecords[row]
@@ -557,6 +605,231 @@ export class CheckpointFiles implements BaseFiles {
         return self.#statsParsed(row)?.numRecords
       },
     }
+  }
+
+  /**
+   * The raw stats of the leaf at `path` of one row, as `#readStats` reads them for every row: for the types
+   * whose typed and JSON values read alike, the `stats_parsed` values when min, max and nullCount are there (or
+   * the file is all nulls), else the stats JSON, else `stats_parsed`.
+   */
+  #statsAt(
+    path: readonly string[],
+    type: DataType,
+    row: number,
+    cache: Map<string, StatsScanner | TypedLeaf[] | null>,
+  ): { min: unknown; max: unknown; nullCount: unknown } | undefined {
+    const ci = this.#chunkOf[row]
+    const c = this.#chunks[ci]
+    const i = this.#local[row]
+    const key = path.join('\u0000')
+    if (typeof type === 'string' && TYPED_STATS_TYPES.has(type)) {
+      // The typed leaves of this chunk (looked up once per chunk and leaf), read as typedStatsChunk reads them.
+      const lk = `${ci}\u0001${key}`
+      let leaves = cache.get(lk) as TypedLeaf[] | null | undefined
+      if (leaves === undefined) {
+        const sp = c.child.get('stats_parsed')
+        const parsed = sp && sp.nullCount !== sp.length ? sp : undefined
+        const mn = parsed && typedLeaf(parsed, ['minValues', ...path])
+        const mx = parsed && typedLeaf(parsed, ['maxValues', ...path])
+        const nc = parsed && typedLeaf(parsed, ['nullCount', ...path])
+        const nr = parsed && typedLeaf(parsed, ['numRecords'])
+        leaves = mn && mx && nc && nr ? [mn, mx, nc, nr] : null
+        cache.set(lk, leaves)
+      }
+      if (leaves) {
+        const lo = typedAt(leaves[0], i)
+        const hi = typedAt(leaves[1], i)
+        const nulls = typedAt(leaves[2], i)
+        const count = typedAt(leaves[3], i)
+        const allNull = typeof nulls === 'number' && typeof count === 'number' && nulls >= count
+        if ((lo !== undefined && hi !== undefined && nulls !== undefined) || allNull || !c.child.get('stats'))
+          return { min: lo, max: hi, nullCount: nulls }
+      }
+    }
+    const text = this.statsJson(row)
+    if (text !== undefined && text.length > 0) {
+      let sc = cache.get(key) as StatsScanner | undefined
+      if (!sc) {
+        sc = new StatsScanner([path])
+        cache.set(key, sc)
+      }
+      return sc.scan(text) ? { min: sc.min[0], max: sc.max[0], nullCount: sc.nullCount[0] } : undefined
+    }
+    const parsed = this.#statsParsed(row)
+    if (!parsed) return undefined
+    return {
+      min: digValue(parsed.minValues, path),
+      max: digValue(parsed.maxValues, path),
+      nullCount: digValue(parsed.nullCount, path),
+    }
+  }
+
+  /**
+   * Partition column `column` dictionary encoded from the checkpoint's `partitionValues_parsed` (as delta-ts
+   * and delta-rs write it), when every chunk has it for the column as a date or int32 / int16 / int8 column
+   * matching the column's type: codes come from the typed values (no string per file), and each distinct value's
+   * serialized string is read from the `partitionValues` map of its first row and checked to parse to the typed
+   * value. Undefined (the caller reads the maps) when a chunk lacks the typed column or a check fails.
+   */
+  #typedPartitionColumn(
+    ctx: PruningContext,
+    column: string,
+  ): { codes: Int32Array; values: (string | null)[] } | undefined {
+    const field = findField(ctx.schema, column)
+    const type = field?.type
+    const want =
+      type === 'date' ? 'date' : type === 'integer' ? 32 : type === 'short' ? 16 : type === 'byte' ? 8 : undefined
+    if (!field || want === undefined || this.#chunks.length === 0) return undefined
+    const names = partitionNames(ctx, column)
+    const leaves: { values: Int32Array | Int16Array | Int8Array; levels: Data[] }[] = []
+    for (const c of this.#chunks) {
+      const pvp = c.child.get('partitionValues_parsed')
+      if (!pvp || !ArrowType.isStruct(pvp.type)) return undefined
+      const fields = (pvp.type as Struct).children
+      const k = fields.findIndex((f) => names.includes(f.name))
+      if (k < 0) return undefined
+      const leaf = pvp.children[k]
+      const t = leaf.type
+      const ok =
+        want === 'date'
+          ? ArrowType.isDate(t) && t.unit === 0 // DateUnit.DAY
+          : ArrowType.isInt(t) && t.isSigned && t.bitWidth === want
+      const v = leaf.values
+      if (!ok || !(v instanceof Int32Array || v instanceof Int16Array || v instanceof Int8Array)) return undefined
+      const levels: Data[] = []
+      if (pvp.nullCount > 0) levels.push(pvp)
+      if (leaf.nullCount > 0) levels.push(leaf)
+      leaves.push({ values: v, levels })
+    }
+    const n = this.length
+    const codes = new Int32Array(n).fill(-1)
+    const byValue = new Map<number, number>()
+    const typedValues: number[] = []
+    const firstRow: number[] = []
+    let row = 0
+    for (let ci = 0; ci < this.#chunks.length; ci++) {
+      const rows = this.#chunks[ci].rows
+      const { values, levels } = leaves[ci]
+      let last = Number.NaN
+      let lastCode = -1
+      for (let j = 0; j < rows.length; j++, row++) {
+        const i = rows[j]
+        let valid = true
+        for (const level of levels) if (!isValid(level, i)) valid = false
+        if (!valid) continue
+        const v = values[i]
+        if (v === last) {
+          codes[row] = lastCode
+          continue
+        }
+        let code = byValue.get(v)
+        if (code === undefined) {
+          code = typedValues.length
+          byValue.set(v, code)
+          typedValues.push(v)
+          firstRow.push(row)
+        }
+        codes[row] = code
+        last = v
+        lastCode = code
+      }
+    }
+    // Each distinct value's string from its first row's map, which must parse to the typed value.
+    const values: (string | null)[] = []
+    for (let code = 0; code < typedValues.length; code++) {
+      const r = firstRow[code]
+      const raw = partitionValueOf(this.#pvOf(this.#chunks[this.#chunkOf[r]], this.#local[r]), names)
+      if (typeof raw !== 'string') return undefined
+      let parsed: unknown
+      try {
+        parsed = parsePartitionValue(raw, type as DataType)
+      } catch {
+        return undefined
+      }
+      if (parsed !== typedValues[code]) return undefined
+      values.push(raw)
+    }
+    return { codes, values }
+  }
+
+  /**
+   * The stats of the numeric leaf at `path` as typed columns (see protocol/pruning.ts `NumericStats`), for every
+   * row or the rows `rows` selects: from the `stats_parsed` leaf buffers when the chunk has them as int / float
+   * columns and the type reads alike typed and as JSON (a row whose typed min, max or nullCount is null while
+   * the file is not all nulls reads its JSON text), else from the stats JSON with the targeted
+   * {@link LeafScanner}, else from the converted `stats_parsed` leaves.
+   */
+  #numericStats(path: readonly string[], type: string, rows?: Uint8Array): NumericStats {
+    const out = numericStatsOf(this.length)
+    const scanner = new LeafScanner(path)
+    const typedType = TYPED_STATS_TYPES.has(type)
+    const intType = type === 'long' || type === 'integer' || type === 'short' || type === 'byte'
+    const float = type === 'float'
+    let row0 = 0
+    for (const c of this.#chunks) {
+      const statsData = c.child.get('stats')
+      const sp = c.child.get('stats_parsed')
+      const parsed = sp && sp.nullCount !== sp.length ? sp : undefined
+      const local = c.rows
+      const from = row0
+      row0 += local.length
+      const mn = typedType && parsed ? typedLeaf(parsed, ['minValues', ...path]) : undefined
+      const mx = mn && parsed ? typedLeaf(parsed, ['maxValues', ...path]) : undefined
+      const nc = mx && parsed ? typedLeaf(parsed, ['nullCount', ...path]) : undefined
+      const nr = nc && parsed ? typedLeaf(parsed, ['numRecords']) : undefined
+      if (mn && mx && nc && nr && !rows && fastLeaf(mn) && fastLeaf(mx) && fastLeaf(nc) && fastLeaf(nr) && !float) {
+        // No nulls anywhere on the leaves' paths and int64 / double leaves: straight from the buffers.
+        typedChunk(mn, mx, nc, nr, local, from, out, intType)
+        continue
+      }
+      if (mn && mx && nc && nr) {
+        for (let j = 0; j < local.length; j++) {
+          const row = from + j
+          if (rows && rows[row] !== 1) continue
+          const i = local[j]
+          const lo = typedNumber(mn, i)
+          const hi = typedNumber(mx, i)
+          const nulls = typedNumber(nc, i)
+          const count = typedNumber(nr, i)
+          const allNull = nulls !== NULL && count !== NULL && nulls >= count
+          if ((lo === NULL || hi === NULL || nulls === NULL) && !allNull && statsData !== undefined) {
+            const text = stringAt(statsData, i)
+            if (text !== undefined && text.length > 0) {
+              setNumericStatsScan(out, row, type, scanner, text)
+              continue
+            }
+          }
+          // NaN here is a null or an int64 beyond 2^53 (pruning ignores both); a float leaf's NaN is a value.
+          const loOk = lo !== NULL && (mn.float || !Number.isNaN(lo)) && (!intType || Number.isSafeInteger(lo))
+          const hiOk = hi !== NULL && (mx.float || !Number.isNaN(hi)) && (!intType || Number.isSafeInteger(hi))
+          out.minKnown[row] = loOk ? 1 : 0
+          out.min[row] = loOk ? (float ? Math.fround(lo) : lo) : 0
+          out.maxKnown[row] = hiOk ? 1 : 0
+          out.max[row] = hiOk ? (float ? Math.fround(hi) : hi) : 0
+          setNumericCounts(out, row, nulls === NULL ? Number.NaN : nulls, count === NULL ? Number.NaN : count)
+        }
+        continue
+      }
+      let leaves: { min: unknown[]; max: unknown[]; nullCount: unknown[]; numRecords: unknown[] } | undefined
+      const texts = statsData && !rows ? utf8Column(statsData) : undefined
+      for (let j = 0; j < local.length; j++) {
+        const row = from + j
+        if (rows && rows[row] !== 1) continue
+        const i = local[j]
+        const text = texts ? texts[i] : statsData ? stringAt(statsData, i) : undefined
+        if (text !== undefined && text.length > 0) setNumericStatsScan(out, row, type, scanner, text)
+        else if (parsed && isValid(parsed, i)) {
+          leaves ??= {
+            min: structLeaf(parsed, ['minValues', ...path]),
+            max: structLeaf(parsed, ['maxValues', ...path]),
+            nullCount: structLeaf(parsed, ['nullCount', ...path]),
+            numRecords: structLeaf(parsed, ['numRecords']),
+          }
+          setNumericStatsRow(out, row, type, leaves.min[i], leaves.max[i], leaves.nullCount[i], leaves.numRecords[i])
+        }
+      }
+    }
+    return out
   }
 
   /**
@@ -630,6 +903,97 @@ export class CheckpointFiles implements BaseFiles {
   }
 }
 
+/** The value at `path` under `obj` (a converted stats_parsed section), undefined when absent. */
+function digValue(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[p]
+  }
+  return cur
+}
+
+/** The value of the first of `names` present in `pv` (undefined when none is). */
+function partitionValueOf(pv: Record<string, string | null>, names: readonly string[]): string | null | undefined {
+  for (const k of names) if (Object.hasOwn(pv, k)) return pv[k]
+  return undefined
+}
+
+/** Whether bytes `a`..`z` of `b` are `name`. */
+function bytesAre(b: Uint8Array, a: number, z: number, name: Uint8Array): boolean {
+  const len = z - a
+  if (name.length !== len) return false
+  for (let q = 0; q < len; q++) if (b[a + q] !== name[q]) return false
+  return true
+}
+
+/** Whether bytes `a`..`z` of `b` equal one of `names`. */
+function bytesIsOneOf(b: Uint8Array, a: number, z: number, names: readonly Uint8Array[]): boolean {
+  const len = z - a
+  for (const name of names) {
+    if (name.length !== len) continue
+    let q = 0
+    while (q < len && b[a + q] === name[q]) q++
+    if (q === len) return true
+  }
+  return false
+}
+
+/**
+ * Strings dictionary encoded by their UTF-8 bytes (FNV-1a hash into an open-addressing table, then a byte
+ * comparison), each decoded once.
+ */
+class ValueDictionary {
+  readonly values: string[] = []
+  readonly #bytes: Uint8Array[] = []
+  #hashes = new Int32Array(64)
+  /** code + 1 per slot; 0 is empty. */
+  #slots = new Int32Array(64)
+
+  /** The code of the string whose bytes are `a`..`z` of `b`. */
+  code(b: Uint8Array, a: number, z: number): number {
+    let h = 0x811c9dc5
+    for (let q = a; q < z; q++) h = Math.imul(h ^ b[q], 0x01000193)
+    const len = z - a
+    const slots = this.#slots
+    const mask = slots.length - 1
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const s = slots[k]
+      if (s === 0) break
+      if (this.#hashes[k] !== h) continue
+      const have = this.#bytes[s - 1]
+      if (have.length !== len) continue
+      let q = 0
+      while (q < len && have[q] === b[a + q]) q++
+      if (q === len) return s - 1
+    }
+    const code = this.values.length
+    const bytes = b.slice(a, z)
+    this.#bytes.push(bytes)
+    this.values.push(utf8.decode(bytes))
+    this.#insert(h, code)
+    if (this.values.length * 2 > slots.length) this.#grow()
+    return code
+  }
+
+  #insert(h: number, code: number): void {
+    const slots = this.#slots
+    const mask = slots.length - 1
+    let k = h & mask
+    while (slots[k] !== 0) k = (k + 1) & mask
+    slots[k] = code + 1
+    this.#hashes[k] = h
+  }
+
+  #grow(): void {
+    const slots = this.#slots
+    const hashes = this.#hashes
+    this.#slots = new Int32Array(slots.length * 2)
+    this.#hashes = new Int32Array(slots.length * 2)
+    for (let k = 0; k < slots.length; k++) if (slots[k] !== 0) this.#insert(hashes[k], slots[k] - 1)
+  }
+}
+
 /** The keys partition column `column` may have in partitionValues: its logical and physical names. */
 function partitionNames(ctx: PruningContext, column: string): string[] {
   const field = findField(ctx.schema, column)
@@ -683,6 +1047,8 @@ interface TypedLeaf {
   words?: Int32Array
   values?: ArrayLike<number>
   big?: BigInt64Array | BigUint64Array
+  /** A float column (its NaN is a value, not a marker). */
+  float?: boolean
 }
 
 /** The numeric leaf at `path` under `data` (a `stats_parsed` column), or undefined when it is absent or not an int / float column. */
@@ -709,8 +1075,82 @@ function typedLeaf(data: Data, path: readonly string[]): TypedLeaf | undefined {
     }
     return { levels, values: v as ArrayLike<number> }
   }
-  if (ArrowType.isFloat(t) && (v instanceof Float32Array || v instanceof Float64Array)) return { levels, values: v }
+  if (ArrowType.isFloat(t) && (v instanceof Float32Array || v instanceof Float64Array))
+    return { levels, values: v, float: true }
   return undefined
+}
+
+/** A typed leaf without nulls on its path, whose values are int64 words or doubles. */
+function fastLeaf(leaf: TypedLeaf): boolean {
+  return (
+    leaf.levels.length === 0 &&
+    ((leaf.words !== undefined && leaf.big !== undefined) || leaf.values instanceof Float64Array)
+  )
+}
+
+/** A {@link fastLeaf}'s value at `i` as a double: NaN for an int64 beyond 2^53. */
+function fastAt(leaf: TypedLeaf, i: number): number {
+  const v = leaf.values
+  if (v !== undefined) return v[i]
+  const w = leaf.words as Int32Array
+  const d = w[2 * i + 1] * 4294967296 + (w[2 * i] >>> 0)
+  return Number.isSafeInteger(d) ? d : Number.NaN
+}
+
+/**
+ * One chunk of {@link CheckpointFiles} numeric stats from {@link fastLeaf} leaves (no nulls: no row falls back
+ * to its JSON): the typed loop of `#numericStats` without validity tests.
+ */
+function typedChunk(
+  mn: TypedLeaf,
+  mx: TypedLeaf,
+  nc: TypedLeaf,
+  nr: TypedLeaf,
+  local: Int32Array,
+  from: number,
+  out: NumericStats,
+  intType: boolean,
+): void {
+  const { min, max, minKnown, maxKnown, mayNull, mayNonNull, empty } = out
+  const minFloat = mn.float === true
+  const maxFloat = mx.float === true
+  for (let j = 0; j < local.length; j++) {
+    const row = from + j
+    const i = local[j]
+    const lo = fastAt(mn, i)
+    const hi = fastAt(mx, i)
+    // An int leaf's NaN is an int64 beyond 2^53; a float leaf's NaN is a value (for the float types).
+    const loOk = (minFloat || !Number.isNaN(lo)) && (!intType || Number.isSafeInteger(lo))
+    const hiOk = (maxFloat || !Number.isNaN(hi)) && (!intType || Number.isSafeInteger(hi))
+    minKnown[row] = loOk ? 1 : 0
+    min[row] = loOk ? lo : 0
+    maxKnown[row] = hiOk ? 1 : 0
+    max[row] = hiOk ? hi : 0
+    // setNumericCounts, inline: NaN (an int64 beyond 2^53) is unknown.
+    const nulls = fastAt(nc, i)
+    const count = fastAt(nr, i)
+    mayNull[row] = nulls > 0 || Number.isNaN(nulls) ? 1 : 0
+    mayNonNull[row] = nulls >= count ? 0 : 1
+    empty[row] = count === 0 ? 1 : 0
+  }
+}
+
+/** What {@link typedNumber} returns for a null value (a distinct NaN test is not needed: see there). */
+const NULL = Number.NEGATIVE_INFINITY
+
+/**
+ * Row `i` of a typed leaf as a double: {@link NULL} (-Infinity) when it or a struct above it is null, NaN for an
+ * int64 beyond 2^53 (not exact in a double). An integer leaf never holds -Infinity, and a float leaf's
+ * -Infinity reads as null: a lost -Infinity bound only keeps more files.
+ */
+function typedNumber(leaf: TypedLeaf, i: number): number {
+  for (const level of leaf.levels) if (!isValid(level, i)) return NULL
+  if (leaf.values) return leaf.values[i]
+  const w = leaf.words as Int32Array
+  const lo = w[2 * i] >>> 0
+  const hi = w[2 * i + 1]
+  const d = leaf.big === undefined ? (hi >>> 0) * 4294967296 + lo : hi * 4294967296 + lo
+  return Number.isSafeInteger(d) ? d : Number.NaN
 }
 
 /**

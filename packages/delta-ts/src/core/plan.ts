@@ -82,9 +82,9 @@ export function planFiles(snapshot: Snapshot, filter: BoundPredicate | undefined
     add(r.stats)
     for (let row = 0; row < base.length; row++) if (r.keep[row] === 1) files.push(base.entry(row))
   }
-  const { entries, columns } = snapshot.commitFileColumns()
-  const r = pruneColumns(columns, filter, ctx)
+  const commits = snapshot.commitFileColumns()
+  const r = pruneColumns(commits.columns, filter, ctx)
   add(r.stats)
-  for (let i = 0; i < entries.length; i++) if (r.keep[i] === 1) files.push(entries[i])
+  for (let i = 0; i < commits.length; i++) if (r.keep[i] === 1) files.push(commits.entry(i))
   return { files, stats, filter }
 }

@@ -11,7 +11,7 @@ import { assertReadable } from '../protocol/features.js'
 import { type FileEntry, fileEntryOf } from '../protocol/file-entry.js'
 import { parseLogPath } from '../protocol/log-path.js'
 import { type LogSegment, monotonicTimestamps } from '../protocol/log-segment.js'
-import { entryColumns, type FileColumns, type PruneStats } from '../protocol/pruning.js'
+import { addColumns, type FileColumns, type PruneStats } from '../protocol/pruning.js'
 import type { ReplayState } from '../protocol/replay.js'
 import { type ColumnMappingMode, columnMappingMode, parseSchemaString, type StructType } from '../protocol/schema.js'
 import { parseInterval } from '../protocol/table-properties.js'
@@ -20,6 +20,15 @@ import { checkCommitPartitionValues, listLog, loadSegment, readCommitInfo, repla
 import { type BoundPredicate, bindPredicate, pruningContext } from './plan.js'
 import { Scan, type ScanOptions } from './scan.js'
 import { check, checkOptions } from './validate.js'
+
+/** The adds of a snapshot's commits (after its checkpoint), for the planner: see `Snapshot.commitFileColumns`. */
+export interface CommitFiles {
+  readonly length: number
+  /** The FileEntry of add `i` (built once). */
+  entry(i: number): FileEntry
+  /** The adds as columns, row `i` being add `i`. */
+  readonly columns: FileColumns
+}
 
 /** Default `delta.deletedFileRetentionDuration`: tombstones older than this are expired (1 week). */
 const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000
@@ -111,20 +120,35 @@ export class Snapshot {
       const fs = this.state.files
       const base = fs.base
       if (base) base.liveEntries(fs.baseSelection, out)
-      for (const e of this.commitFileColumns().entries) out.push(e)
+      const commits = this.commitFileColumns()
+      for (let i = 0; i < commits.length; i++) out.push(commits.entry(i))
       this.fileCache = out
     }
     return this.fileCache
   }
 
-  #commitFiles?: { entries: FileEntry[]; columns: FileColumns }
+  #commitFiles?: CommitFiles
 
-  /** @internal the FileEntry objects of the commits' adds and a columnar view of them for pruning (cached). */
-  commitFileColumns(): { entries: FileEntry[]; columns: FileColumns } {
+  /**
+   * @internal the commits' adds as a columnar view for pruning and their FileEntry objects, each built on first
+   * request (cached): a query that keeps a thousand of a million files builds a thousand entries.
+   */
+  commitFileColumns(): CommitFiles {
     if (!this.#commitFiles) {
-      const entries: FileEntry[] = []
-      for (const add of this.state.files.adds.values()) entries.push(fileEntryOf(add))
-      this.#commitFiles = { entries, columns: entryColumns(entries, pruningContext(this)) }
+      const adds = this.state.files.adds.valuesArray()
+      const entries = new Array<FileEntry | undefined>(adds.length)
+      this.#commitFiles = {
+        length: adds.length,
+        entry: (i) => {
+          let e = entries[i]
+          if (e === undefined) {
+            e = fileEntryOf(adds[i])
+            entries[i] = e
+          }
+          return e
+        },
+        columns: addColumns(adds, pruningContext(this)),
+      }
     }
     return this.#commitFiles
   }

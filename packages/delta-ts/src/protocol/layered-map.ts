@@ -81,6 +81,12 @@ export class LayeredMap<K, V> {
     }
   }
 
+  /** Every live value in an array (a root layer copies its Map's values without an entry pair per key). */
+  valuesArray(): V[] {
+    if (!this.parent) return Array.from(this.own.values()) as V[]
+    return Array.from(this.values())
+  }
+
   *values(): IterableIterator<V> {
     for (const [, v] of this.entries()) yield v
   }

@@ -1,4 +1,5 @@
 import { DeltaError } from '../errors.js'
+import type { AddAction } from './actions.js'
 import { referencedColumns } from './expr/columns.js'
 import { evaluateRow, flipOp, likePrefix, negateOp } from './expr/eval.js'
 import type { ColumnExpr, CompareOp, Expr, InExpr, LiteralExpr, Operand } from './expr/types.js'
@@ -13,7 +14,7 @@ import {
   physicalName,
   type StructType,
 } from './schema.js'
-import { StatsScanner } from './stats-scan.js'
+import { LeafScanner, StatsScanner } from './stats-scan.js'
 
 /*
  * Partition pruning and data skipping. Both answer one question per file — "may some row of this file satisfy
@@ -107,6 +108,8 @@ type Source = {
   cache?: Map<string, Summary>
   cols?: ColumnarState
   row?: number
+  /** Read this row's stats on their own (FileColumns.statsAt), not from columns of every file. */
+  perRow?: boolean
 }
 
 function partitionKey(ctx: PruningContext, name: string): string | undefined {
@@ -272,7 +275,7 @@ function summarize(c: ColumnExpr, src: Source, ctx: PruningContext): Summary {
     if (part.name !== undefined) return partitionSummary(c, src, ctx, part.name)
   }
   if (src.kind === 'partition') return UNKNOWN
-  if (src.cols) return src.cols.statsSummary(c, ctx, src.row ?? 0)
+  if (src.cols) return src.cols.statsSummary(c, ctx, src.row ?? 0, src.perRow === true)
   if (!src.file?.stats) return UNKNOWN
   return statsSummary(c, src.file.stats, ctx)
 }
@@ -601,6 +604,19 @@ export interface FileColumns {
     max: ArrayLike<unknown>
     nullCount: ArrayLike<unknown>
   }
+  /**
+   * The stats of the numeric leaf at `physicalPath` (a column of a {@link NUMERIC_TYPES} `type`) as typed
+   * columns, read without a value object per file (typed `stats_parsed` buffers, or a targeted scan of the stats
+   * JSON). With `rows`, only the rows where `rows[row] === 1` need be read (the others hold unknowns). Optional;
+   * undefined when the implementation cannot (the caller then reads {@link statsColumn}).
+   */
+  numericStats?(physicalPath: readonly string[], type: string, rows?: Uint8Array): NumericStats | undefined
+  /**
+   * The raw stats of the leaf at `physicalPath` for one row, as {@link statsColumn} would give them (undefined:
+   * no stats), so that a query whose partition filter keeps few files reads just their stats. Optional; needs
+   * {@link numRecordsAt}.
+   */
+  statsAt?(physicalPath: readonly string[], type: DataType, row: number): RawStats | undefined
   /** `numRecords` per row (undefined when the file has no stats). */
   numRecords(): ArrayLike<unknown>
   /**
@@ -658,7 +674,21 @@ class ColumnarState {
 
   readonly #byExpr = new WeakMap<ColumnExpr, StatsLeaf | null>()
 
-  statsSummary(c: ColumnExpr, ctx: PruningContext, row: number): Summary {
+  readonly #paths = new WeakMap<ColumnExpr, string[] | null>()
+
+  statsSummary(c: ColumnExpr, ctx: PruningContext, row: number, perRow = false): Summary {
+    if (perRow && this.cols.statsAt && this.cols.numRecordsAt) {
+      let path = this.#paths.get(c)
+      if (path === undefined) {
+        path = (c.dataType !== undefined ? physicalPath(c, ctx) : undefined) ?? null
+        this.#paths.set(c, path)
+      }
+      const type = c.dataType
+      if (path === null || type === undefined) return UNKNOWN
+      const raw = this.cols.statsAt(path, type, row)
+      if (!raw) return UNKNOWN
+      return summaryOf(type, raw.nullCount, this.cols.numRecordsAt(row), raw.min, raw.max)
+    }
     let s = this.#byExpr.get(c)
     if (s === undefined) {
       const type = c.dataType
@@ -709,15 +739,96 @@ class ColumnarState {
       const key = `${path.join('\u0000')}\u0001${type as string}`
       leaf = this.#numeric.get(key)
       if (leaf === undefined) {
-        const raw = this.cols.statsColumn(path, type)
-        this.#numRecords ??= this.cols.numRecords()
-        leaf = numericLeafOf(type as string, raw, this.#numRecords, this.cols.length)
+        const n = this.cols.length
+        const typed = this.cols.numericStats?.(path, type as string)
+        if (typed) leaf = numericLeafFromStats(type as string, typed, n)
+        else {
+          const raw = this.cols.statsColumn(path, type)
+          this.#numRecords ??= this.cols.numRecords()
+          leaf = numericLeafOf(type as string, raw, this.#numRecords, n)
+        }
         this.#numeric.set(key, leaf)
       }
     }
     this.#numericByExpr.set(c, leaf)
     return leaf
   }
+}
+
+/** One file's raw stats of one leaf (numbers, strings; undefined when absent). */
+export interface RawStats {
+  min: unknown
+  max: unknown
+  nullCount: unknown
+}
+
+/**
+ * The stats of one numeric leaf for every file as typed columns, in the form {@link FileColumns.numericStats}
+ * gives them: `min[row]` / `max[row]` hold the bound as {@link numericBound} reads it where `minKnown[row]` /
+ * `maxKnown[row]` is 1 (a known bound may be NaN, a real NaN bound); `nullCount` and `numRecords` are NaN where
+ * absent or not a number.
+ */
+export interface NumericStats {
+  min: Float64Array
+  max: Float64Array
+  minKnown: Uint8Array
+  maxKnown: Uint8Array
+  /** From nullCount and numRecords, as {@link setNumericCounts} sets them. */
+  mayNull: Uint8Array
+  mayNonNull: Uint8Array
+  /** numRecords is 0. */
+  empty: Uint8Array
+}
+
+/**
+ * Sets the null flags and the empty flag of one row of {@link NumericStats} from its nullCount and numRecords
+ * (NaN where absent or not a number), with {@link summaryOf}'s rules: an unknown nullCount may be null and
+ * non-null; a file is all nulls when nullCount >= numRecords.
+ */
+export function setNumericCounts(out: NumericStats, row: number, nullCount: number, numRecords: number): void {
+  out.mayNull[row] = nullCount > 0 || Number.isNaN(nullCount) ? 1 : 0
+  out.mayNonNull[row] = nullCount >= numRecords ? 0 : 1
+  out.empty[row] = numRecords === 0 ? 1 : 0
+}
+
+/** An empty {@link NumericStats} of `n` rows: every value unknown. */
+export function numericStatsOf(n: number): NumericStats {
+  return {
+    min: new Float64Array(n),
+    max: new Float64Array(n),
+    minKnown: new Uint8Array(n),
+    maxKnown: new Uint8Array(n),
+    mayNull: new Uint8Array(n).fill(1),
+    mayNonNull: new Uint8Array(n).fill(1),
+    empty: new Uint8Array(n),
+  }
+}
+
+/**
+ * Writes one row of {@link NumericStats} from raw stats values (as JSON or stats_parsed hold them), with the
+ * rules {@link summaryOf} applies: what an implementation does for the rows it cannot read typed.
+ */
+export function setNumericStatsRow(
+  out: NumericStats,
+  row: number,
+  type: string,
+  min: unknown,
+  max: unknown,
+  nullCount: unknown,
+  numRecords: unknown,
+): void {
+  const lo = numericBound(min, type)
+  out.minKnown[row] = lo === undefined ? 0 : 1
+  out.min[row] = lo ?? 0
+  const hi = numericBound(max, type)
+  out.maxKnown[row] = hi === undefined ? 0 : 1
+  out.max[row] = hi ?? 0
+  setNumericCounts(
+    out,
+    row,
+    typeof nullCount === 'number' ? nullCount : Number.NaN,
+    typeof numRecords === 'number' ? numRecords : Number.NaN,
+  )
 }
 
 /** Types whose stats bounds are exact JS numbers (within 2^53) and compare with `<` / `>`. */
@@ -748,13 +859,15 @@ interface NumericLeaf {
   mayNonNull: Uint8Array
   /** float / double: NaN may hide above max. */
   nanAboveMax: boolean
+  /** 1 where numRecords is 0 (the empty-file test). */
+  empty: Uint8Array
 }
 
 /**
  * A numeric stats bound as an exact double (possibly NaN, a real NaN bound), or undefined when absent,
  * unreadable, or not exact in a double: what {@link statValue} reads, as a number.
  */
-function numericBound(raw: unknown, type: string): number | undefined {
+export function numericBound(raw: unknown, type: string): number | undefined {
   if (raw === null || raw === undefined) return undefined
   switch (type) {
     case 'long':
@@ -792,12 +905,14 @@ function numericLeafOf(
   const mayNonNull = new Uint8Array(n)
   const minKnown = new Uint8Array(n)
   const maxKnown = new Uint8Array(n)
+  const empty = new Uint8Array(n)
   // Timestamp bounds are millisecond-truncated: widen by 1 ms (1000 µs), as summaryOf does.
   const widen = type === 'timestamp' || type === 'timestamp_ntz' ? 1000 : 0
   for (let row = 0; row < n; row++) {
     const nc = raw.nullCount[row]
     const nullCount = typeof nc === 'number' ? nc : undefined
     const nr = numRecords[row]
+    empty[row] = nr === 0 ? 1 : 0
     mayNull[row] = nullCount === undefined || nullCount > 0 ? 1 : 0
     mayNonNull[row] = nullCount !== undefined && typeof nr === 'number' && nullCount >= nr ? 0 : 1
     const lo = numericBound(raw.min[row], type)
@@ -811,7 +926,96 @@ function numericLeafOf(
       maxKnown[row] = 1
     }
   }
-  return { min, max, minKnown, maxKnown, mayNull, mayNonNull, nanAboveMax: type === 'float' || type === 'double' }
+  return {
+    min,
+    max,
+    minKnown,
+    maxKnown,
+    mayNull,
+    mayNonNull,
+    nanAboveMax: type === 'float' || type === 'double',
+    empty,
+  }
+}
+
+/** The raw value a {@link LeafScanner} found in section `k`, as JSON.parse would give it (undefined when none). */
+function scannedValue(sc: LeafScanner, k: number): unknown {
+  switch (sc.kind[k]) {
+    case 1:
+      return sc.num[k]
+    case 2:
+      return sc.str[k]
+    case 3:
+      return true // a boolean: never a numeric bound or count
+    default:
+      return undefined
+  }
+}
+
+/**
+ * Writes one row of {@link NumericStats} from a stats JSON text, read by `scanner` (a {@link LeafScanner} of the
+ * leaf): the values {@link setNumericStatsRow} would write from `JSON.parse(text)`, and unknowns when the text
+ * is not well-formed JSON.
+ */
+export function setNumericStatsScan(
+  out: NumericStats,
+  row: number,
+  type: string,
+  scanner: LeafScanner,
+  text: string,
+): void {
+  if (!scanner.scan(text)) {
+    out.minKnown[row] = 0
+    out.maxKnown[row] = 0
+    setNumericCounts(out, row, Number.NaN, Number.NaN)
+    return
+  }
+  const kind = scanner.kind
+  const num = scanner.num
+  // Numbers of the plain numeric types inline; anything else by numericBound's rules.
+  if (kind[0] === 1 && (type === 'long' || type === 'double')) {
+    const v = num[0]
+    const ok = type === 'double' || Number.isSafeInteger(v)
+    out.minKnown[row] = ok ? 1 : 0
+    out.min[row] = ok ? v : 0
+  } else {
+    const lo = numericBound(scannedValue(scanner, 0), type)
+    out.minKnown[row] = lo === undefined ? 0 : 1
+    out.min[row] = lo ?? 0
+  }
+  if (kind[1] === 1 && (type === 'long' || type === 'double')) {
+    const v = num[1]
+    const ok = type === 'double' || Number.isSafeInteger(v)
+    out.maxKnown[row] = ok ? 1 : 0
+    out.max[row] = ok ? v : 0
+  } else {
+    const hi = numericBound(scannedValue(scanner, 1), type)
+    out.maxKnown[row] = hi === undefined ? 0 : 1
+    out.max[row] = hi ?? 0
+  }
+  setNumericCounts(out, row, kind[2] === 1 ? num[2] : Number.NaN, scanner.numRecords)
+}
+
+/** {@link numericLeafOf} from typed stats: the same rules, already applied by the reader (no loop here). */
+function numericLeafFromStats(type: string, s: NumericStats, n: number): NumericLeaf {
+  const { min, max } = s
+  if (type === 'timestamp' || type === 'timestamp_ntz') {
+    // Millisecond-truncated bounds widen by 1 ms (1000 µs), as summaryOf does.
+    for (let row = 0; row < n; row++) {
+      min[row] -= 1000
+      max[row] += 1000
+    }
+  }
+  return {
+    min,
+    max,
+    minKnown: s.minKnown,
+    maxKnown: s.maxKnown,
+    mayNull: s.mayNull,
+    mayNonNull: s.mayNonNull,
+    nanAboveMax: type === 'float' || type === 'double',
+    empty: s.empty,
+  }
 }
 
 /** A literal as an exact double for comparing with a {@link NumericLeaf}, or undefined. */
@@ -825,30 +1029,56 @@ function numericLiteral(v: ScalarValue): number | undefined {
 }
 
 /**
- * {@link mayCompare} over one row of a {@link NumericLeaf}, for a non-NaN `v`. A NaN bound compares above
- * every number (compareScalars' order): `mn > v || isNaN(mn)` is "min compares above v".
+ * {@link mayCompare} over a {@link NumericLeaf} for every candidate row (`rows[row] === 1`) into `out`, for a
+ * non-NaN `v`, one loop per operator. A NaN bound compares above every number (compareScalars' order):
+ * `!(mn <= v)` is "min compares above v" (mn > v, or mn is NaN).
  */
-function mayCompareNumeric(leaf: NumericLeaf, row: number, op: CompareOp, v: number, nanSat: boolean): boolean {
-  if (leaf.mayNonNull[row] === 0) return false
-  if (nanSat) return true
-  const mn = leaf.min[row]
-  const mx = leaf.max[row]
-  const lo = leaf.minKnown[row] === 1
-  const hi = leaf.maxKnown[row] === 1
-  const minNaN = Number.isNaN(mn)
+function compareInto(leaf: NumericLeaf, op: CompareOp, v: number, nanSat: boolean, rows: Uint8Array, out: Uint8Array) {
+  const n = rows.length
+  const { min, max, minKnown, maxKnown, mayNonNull } = leaf
+  if (nanSat) {
+    for (let row = 0; row < n; row++) if (rows[row] === 1) out[row] = mayNonNull[row]
+    return
+  }
   switch (op) {
     case '=':
-      return !((lo && (mn > v || minNaN)) || (hi && mx < v))
-    case '!=':
-      return !(lo && hi && mn === v && mx === v && !leaf.nanAboveMax)
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = (minKnown[row] === 1 && !(min[row] <= v)) || (maxKnown[row] === 1 && max[row] < v) ? 0 : 1
+      }
+      return
+    case '!=': {
+      const nan = leaf.nanAboveMax
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = minKnown[row] === 1 && maxKnown[row] === 1 && min[row] === v && max[row] === v && !nan ? 0 : 1
+      }
+      return
+    }
     case '<':
-      return !(lo && (mn >= v || minNaN))
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = minKnown[row] === 1 && !(min[row] < v) ? 0 : 1
+      }
+      return
     case '<=':
-      return !(lo && (mn > v || minNaN))
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = minKnown[row] === 1 && !(min[row] <= v) ? 0 : 1
+      }
+      return
     case '>':
-      return !(hi && mx <= v)
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = maxKnown[row] === 1 && max[row] <= v ? 0 : 1
+      }
+      return
     case '>=':
-      return !(hi && mx < v)
+      for (let row = 0; row < n; row++) {
+        if (rows[row] !== 1 || mayNonNull[row] === 0) continue
+        out[row] = maxKnown[row] === 1 && max[row] < v ? 0 : 1
+      }
+      return
   }
 }
 
@@ -864,35 +1094,45 @@ interface TriColumns {
  * combine arrays; any other node is evaluated per candidate row by {@link tri} (same rules, one Summary per
  * file and column, memoized).
  */
-function triColumns(e: Expr, st: ColumnarState, ctx: PruningContext, rows: Uint8Array): TriColumns {
+function triColumns(
+  e: Expr,
+  st: ColumnarState,
+  ctx: PruningContext,
+  rows: Uint8Array,
+  leaves: Map<ColumnExpr, NumericLeaf | null>,
+): TriColumns {
   const n = rows.length
   switch (e.kind) {
     case 'and':
     case 'or': {
-      const parts = e.children.map((c) => triColumns(c, st, ctx, rows))
+      const parts = e.children.map((c) => triColumns(c, st, ctx, rows, leaves))
+      // Whole arrays, part by part: only candidate rows are read by the caller, so the others may hold anything.
       const t = new Uint8Array(n)
       const f = new Uint8Array(n)
-      const and = e.kind === 'and'
-      for (let row = 0; row < n; row++) {
-        if (rows[row] !== 1) continue
-        let pt = and ? 1 : 0
-        let pf = and ? 0 : 1
-        for (const p of parts) {
-          if (and) {
-            pt &= p.t[row]
-            pf |= p.f[row]
-          } else {
-            pt |= p.t[row]
-            pf &= p.f[row]
+      if (parts.length === 0) {
+        ;(e.kind === 'and' ? t : f).fill(1)
+        return { t, f }
+      }
+      t.set(parts[0].t)
+      f.set(parts[0].f)
+      for (let k = 1; k < parts.length; k++) {
+        const pt = parts[k].t
+        const pf = parts[k].f
+        if (e.kind === 'and')
+          for (let row = 0; row < n; row++) {
+            t[row] &= pt[row]
+            f[row] |= pf[row]
           }
-        }
-        t[row] = pt
-        f[row] = pf
+        else
+          for (let row = 0; row < n; row++) {
+            t[row] |= pt[row]
+            f[row] &= pf[row]
+          }
       }
       return { t, f }
     }
     case 'not': {
-      const r = triColumns(e.child, st, ctx, rows)
+      const r = triColumns(e.child, st, ctx, rows, leaves)
       return { t: r.f, f: r.t }
     }
     case 'compare': {
@@ -902,7 +1142,7 @@ function triColumns(e: Expr, st: ColumnarState, ctx: PruningContext, rows: Uint8
         op = flipOp(op)
       }
       if (left.kind !== 'column' || right.kind !== 'literal') break
-      const leaf = numericData(left, st, ctx)
+      const leaf = numericData(left, st, ctx, leaves)
       const v = leaf ? numericLiteral(literalValue(right)) : undefined
       if (!leaf || v === undefined) break
       const neg = negateOp(op)
@@ -910,16 +1150,13 @@ function triColumns(e: Expr, st: ColumnarState, ctx: PruningContext, rows: Uint8
       const nanF = leaf.nanAboveMax && nanSatisfies(neg, v)
       const t = new Uint8Array(n)
       const f = new Uint8Array(n)
-      for (let row = 0; row < n; row++) {
-        if (rows[row] !== 1) continue
-        t[row] = mayCompareNumeric(leaf, row, op, v, nanT) ? 1 : 0
-        f[row] = mayCompareNumeric(leaf, row, neg, v, nanF) ? 1 : 0
-      }
+      compareInto(leaf, op, v, nanT, rows, t)
+      compareInto(leaf, neg, v, nanF, rows, f)
       return { t, f }
     }
     case 'isNull': {
       if (e.operand.kind !== 'column') break
-      const leaf = numericData(e.operand, st, ctx)
+      const leaf = numericData(e.operand, st, ctx, leaves)
       if (!leaf) break
       return e.negated ? { t: leaf.mayNonNull, f: leaf.mayNull } : { t: leaf.mayNull, f: leaf.mayNonNull }
     }
@@ -949,12 +1186,25 @@ function columnNodes(e: Expr, out: ColumnExpr[] = []): ColumnExpr[] {
   return out
 }
 
-/** The numeric leaf of a bound, unqualified data column (not a partition column), or undefined. */
-function numericData(c: ColumnExpr, st: ColumnarState, ctx: PruningContext): NumericLeaf | undefined {
+/**
+ * The numeric leaf of a bound, unqualified data column (not a partition column), or undefined: the one this
+ * pass read (`leaves`), else the snapshot's cached one.
+ */
+function numericData(
+  c: ColumnExpr,
+  st: ColumnarState,
+  ctx: PruningContext,
+  leaves: Map<ColumnExpr, NumericLeaf | null>,
+): NumericLeaf | undefined {
   requireBound(c)
   if (c.qualifier !== undefined) return undefined
   if (c.path.length === 1 && partitionKey(ctx, c.path[0]) !== undefined) return undefined
-  return st.numericLeaf(c, ctx) ?? undefined
+  let leaf = leaves.get(c)
+  if (leaf === undefined) {
+    leaf = st.numericLeaf(c, ctx)
+    leaves.set(c, leaf)
+  }
+  return leaf ?? undefined
 }
 
 /** Memoized per-column state, per FileColumns object: repeated queries on one snapshot reuse summaries. */
@@ -994,7 +1244,8 @@ export function pruneColumns(
   let total = n
   const keep = new Uint8Array(n)
   const st = columnarState(cols, ctx)
-  // Partition phase: the outcome depends only on the referenced partition columns' values.
+  // Partition phase: the outcome depends only on the referenced partition columns' values, so it is computed
+  // once per distinct combination of their dictionary codes.
   const partCols = [
     ...new Set(
       referencedColumns(boundExpr)
@@ -1003,52 +1254,106 @@ export function pruneColumns(
         .filter((p): p is string => p !== undefined),
     ),
   ]
-  const codes = partCols.map((p) => cols.partitionColumn(p).codes)
-  // The numeric stats leaves first: reading them also reads numRecords, which the empty-file test needs.
-  for (const c of columnNodes(boundExpr)) if (c.dataType !== undefined) numericData(c, st, ctx)
-  const byTuple = new Map<string | number, boolean>()
+  const parts = partCols.map((p) => cols.partitionColumn(p))
   const src: Source = { kind: 'partition', cols: st, row: 0 }
-  let prunedByPartition = 0
-  let skippedByStats = 0
   const candidates = new Uint8Array(n)
   let candidateCount = 0
-  for (let row = 0; row < n; row++) {
-    if (select && select[row] !== 1) {
-      total--
-      continue
+  let prunedByPartition = 0
+  if (parts.length <= 1) {
+    // One code per row (or none): outcomes in an array indexed by code + 1 (code -1 is a null partition).
+    const codes = parts[0]?.codes
+    const outcome = new Int8Array(parts.length === 0 ? 1 : parts[0].values.length + 1).fill(-1)
+    for (let row = 0; row < n; row++) {
+      if (select && select[row] !== 1) {
+        total--
+        continue
+      }
+      const k = codes ? codes[row] + 1 : 0
+      let may = outcome[k]
+      if (may < 0) {
+        src.row = row
+        may = tri(boundExpr, src, ctx).t ? 1 : 0
+        outcome[k] = may
+      }
+      if (may === 0) prunedByPartition++
+      else {
+        candidates[row] = 1
+        candidateCount++
+      }
     }
-    let tuple: string | number = 0
-    if (codes.length === 1) tuple = codes[0][row]
-    else if (codes.length > 1) {
-      let t = ''
-      for (const c of codes) t += `${c[row]},`
-      tuple = t
-    }
-    let may = byTuple.get(tuple)
-    if (may === undefined) {
-      src.row = row
-      may = tri(boundExpr, src, ctx).t
-      byTuple.set(tuple, may)
-    }
-    if (!may) {
-      prunedByPartition++
-      continue
-    }
-    if (st.empty(row)) skippedByStats++
-    else {
-      candidates[row] = 1
-      candidateCount++
+  } else {
+    const codes = parts.map((p) => p.codes)
+    const byTuple = new Map<string, boolean>()
+    for (let row = 0; row < n; row++) {
+      if (select && select[row] !== 1) {
+        total--
+        continue
+      }
+      let tuple = ''
+      for (const c of codes) tuple += `${c[row]},`
+      let may = byTuple.get(tuple)
+      if (may === undefined) {
+        src.row = row
+        may = tri(boundExpr, src, ctx).t
+        byTuple.set(tuple, may)
+      }
+      if (!may) prunedByPartition++
+      else {
+        candidates[row] = 1
+        candidateCount++
+      }
     }
   }
-  // Stats phase over the files partition values kept, evaluated column-wise.
-  if (candidateCount > 0) {
-    const { t } = triColumns(boundExpr, st, ctx, candidates)
+  const dataColumns = columnNodes(boundExpr).filter(
+    (c) =>
+      c.dataType !== undefined &&
+      c.qualifier === undefined &&
+      !(c.path.length === 1 && partitionKey(ctx, c.path[0]) !== undefined),
+  )
+  let skippedByStats = 0
+  // Few files left (under a sixteenth): their own stats, file by file, with the per-file rules; nothing is read
+  // or allocated for the other files (a query whose partition filter keeps a thousand of a million files).
+  if (dataColumns.length > 0 && candidateCount * 16 < n && cols.statsAt && cols.numRecordsAt) {
+    const one: Source = { kind: 'stats', cols: st, row: 0, perRow: true }
+    for (let row = 0; row < n; row++) {
+      if (candidates[row] !== 1) continue
+      one.row = row
+      if (cols.numRecordsAt(row) === 0 || !tri(boundExpr, one, ctx).t) skippedByStats++
+      else keep[row] = 1
+    }
+    return {
+      keep,
+      stats: { total, prunedByPartition, skippedByStats, kept: total - prunedByPartition - skippedByStats },
+    }
+  }
+  // The numeric stats of the data columns the predicate reads; their numRecords also give the empty-file test.
+  const leaves = new Map<ColumnExpr, NumericLeaf | null>()
+  let empty: Uint8Array | undefined
+  if (candidateCount > 0)
+    for (const c of dataColumns) {
+      if (leaves.has(c)) continue
+      const leaf = st.numericLeaf(c, ctx)
+      leaves.set(c, leaf)
+      empty ??= leaf?.empty
+    }
+  for (let row = 0; row < n; row++) {
+    if (candidates[row] !== 1) continue
+    if (empty ? empty[row] === 1 : st.empty(row)) {
+      candidates[row] = 0
+      candidateCount--
+      skippedByStats++
+    }
+  }
+  // Stats phase over the files partition values kept, evaluated column-wise. A predicate over partition
+  // columns only decides the same from stats as from partition values: the partition phase is final.
+  if (candidateCount > 0 && dataColumns.length > 0) {
+    const { t } = triColumns(boundExpr, st, ctx, candidates, leaves)
     for (let row = 0; row < n; row++) {
       if (candidates[row] !== 1) continue
       if (t[row] === 1) keep[row] = 1
       else skippedByStats++
     }
-  }
+  } else if (candidateCount > 0) keep.set(candidates)
   return {
     keep,
     stats: { total, prunedByPartition, skippedByStats, kept: total - prunedByPartition - skippedByStats },
@@ -1136,6 +1441,154 @@ export function entryColumns(files: readonly FileEntry[], ctx: PruningContext): 
           const text = statsTextOf(f)
           if (text === undefined) return f.stats?.numRecords
           return scanner.scan(text) ? scanner.numRecords : undefined
+        })
+      }
+      return numRecords
+    },
+  }
+}
+
+/** The stats an add action's FileEntry parses: its non-empty `stats` text, else its `stats_parsed` object. */
+function statsOfAdd(add: AddAction): string | Record<string, unknown> | undefined {
+  const text = add.stats
+  if (typeof text === 'string' && text.length > 0) return text
+  const parsed = add.stats_parsed
+  return parsed !== null && typeof parsed === 'object' ? parsed : undefined
+}
+
+/**
+ * {@link FileColumns} over add actions (the adds of the commits after a checkpoint), for pruning without a
+ * FileEntry per file: partition values read off `add.partitionValues` (logical or physical key), dictionary
+ * encoded, with consecutive adds sharing one object decided once; stats read from the `stats` text by targeted
+ * scans (numeric leaves straight into typed arrays), or from `stats_parsed`, the way {@link parseStats} picks.
+ */
+export function addColumns(adds: readonly AddAction[], ctx: PruningContext): FileColumns {
+  const n = adds.length
+  let numRecords: unknown[] | undefined
+  let one: StatsScanner | undefined
+  const parts = new Map<string, { codes: Int32Array; values: string[] }>()
+  const scanners = new Map<string, StatsScanner>()
+  return {
+    length: n,
+    partitionColumn(column) {
+      const cached = parts.get(column)
+      if (cached) return cached
+      const field = findField(ctx.schema, column)
+      const keys = field ? [...new Set([column, physicalName(field, ctx.columnMappingMode), field.name])] : [column]
+      const dict = new Map<string, number>()
+      const values: string[] = []
+      const codes = new Int32Array(n)
+      let lastPv: Record<string, string | null> | undefined
+      let lastCode = -1
+      for (let i = 0; i < n; i++) {
+        const pv = adds[i].partitionValues
+        if (pv === lastPv && pv !== undefined) {
+          codes[i] = lastCode
+          continue
+        }
+        let raw: string | null | undefined
+        if (pv !== null && typeof pv === 'object')
+          for (let k = 0; k < keys.length; k++) {
+            // Own values only: a string or null (a value named like an Object.prototype member is not one).
+            const v = pv[keys[k]]
+            if (typeof v === 'string' || v === null) {
+              raw = v
+              break
+            }
+          }
+        let code = -1
+        if (raw !== null && raw !== undefined) {
+          const hit = dict.get(raw)
+          if (hit === undefined) {
+            code = values.length
+            values.push(raw)
+            dict.set(raw, code)
+          } else code = hit
+        }
+        codes[i] = code
+        lastPv = pv
+        lastCode = code
+      }
+      const p = { codes, values }
+      parts.set(column, p)
+      return p
+    },
+    statsColumn(path) {
+      const min = new Array<unknown>(n)
+      const max = new Array<unknown>(n)
+      const nullCount = new Array<unknown>(n)
+      const nr = numRecords === undefined ? new Array<unknown>(n) : undefined
+      const scanner = new StatsScanner([path])
+      for (let i = 0; i < n; i++) {
+        const stats = statsOfAdd(adds[i])
+        if (typeof stats === 'string') {
+          if (!scanner.scan(stats)) continue
+          min[i] = scanner.min[0]
+          max[i] = scanner.max[0]
+          nullCount[i] = scanner.nullCount[0]
+          if (nr) nr[i] = scanner.numRecords
+        } else if (stats !== undefined) {
+          min[i] = dig(stats.minValues as Record<string, unknown> | undefined, path)
+          max[i] = dig(stats.maxValues as Record<string, unknown> | undefined, path)
+          nullCount[i] = dig(stats.nullCount as Record<string, unknown> | undefined, path)
+          if (nr) nr[i] = stats.numRecords
+        }
+      }
+      if (nr) numRecords = nr
+      return { min, max, nullCount }
+    },
+    numericStats(path, type, rows) {
+      const out = numericStatsOf(n)
+      const scanner = new LeafScanner(path)
+      for (let i = 0; i < n; i++) {
+        if (rows && rows[i] !== 1) continue
+        const stats = statsOfAdd(adds[i])
+        if (typeof stats === 'string') setNumericStatsScan(out, i, type, scanner, stats)
+        else if (stats !== undefined)
+          setNumericStatsRow(
+            out,
+            i,
+            type,
+            dig(stats.minValues as Record<string, unknown> | undefined, path),
+            dig(stats.maxValues as Record<string, unknown> | undefined, path),
+            dig(stats.nullCount as Record<string, unknown> | undefined, path),
+            stats.numRecords,
+          )
+      }
+      return out
+    },
+    statsAt(path, _type, row) {
+      const stats = statsOfAdd(adds[row])
+      if (typeof stats === 'string') {
+        const key = path.join('\u0000')
+        let sc = scanners.get(key)
+        if (!sc) {
+          sc = new StatsScanner([path])
+          scanners.set(key, sc)
+        }
+        return sc.scan(stats) ? { min: sc.min[0], max: sc.max[0], nullCount: sc.nullCount[0] } : undefined
+      }
+      if (stats === undefined) return undefined
+      return {
+        min: dig(stats.minValues as Record<string, unknown> | undefined, path),
+        max: dig(stats.maxValues as Record<string, unknown> | undefined, path),
+        nullCount: dig(stats.nullCount as Record<string, unknown> | undefined, path),
+      }
+    },
+    numRecordsAt(row) {
+      if (numRecords !== undefined) return numRecords[row]
+      const stats = statsOfAdd(adds[row])
+      if (typeof stats !== 'string') return stats?.numRecords
+      one ??= new StatsScanner([])
+      return one.scan(stats) ? one.numRecords : undefined
+    },
+    numRecords() {
+      if (numRecords === undefined) {
+        const scanner = new StatsScanner([])
+        numRecords = adds.map((add) => {
+          const stats = statsOfAdd(add)
+          if (typeof stats !== 'string') return stats?.numRecords
+          return scanner.scan(stats) ? scanner.numRecords : undefined
         })
       }
       return numRecords

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { StatsScanner } from './stats-scan.js'
+import { LeafScanner, StatsScanner } from './stats-scan.js'
 
 /** What JSON.parse plus a property walk gives for the same leaf: the reference the scanner must match. */
 function reference(text: string, path: readonly string[]) {
@@ -125,5 +125,110 @@ describe('StatsScanner', () => {
       const text = `{${parts.join(',')}}`
       for (const path of [['id'], ['x', 'y'], ['n', 'n']]) expect(scanned(text, path)).toEqual(reference(text, path))
     }
+  })
+})
+
+/** What LeafScanner must report for `text` at `path`, from JSON.parse and a property walk. */
+function leafReference(text: string, path: readonly string[]) {
+  const r = reference(text, path)
+  const kindOf = (v: unknown) =>
+    typeof v === 'number' ? 1 : typeof v === 'string' ? 2 : typeof v === 'boolean' ? 3 : 0
+  const scalarOf = (v: unknown) => (typeof v === 'number' || typeof v === 'string' ? v : undefined)
+  return {
+    ok: r.ok,
+    numRecords: r.ok && typeof r.numRecords === 'number' ? r.numRecords : Number.NaN,
+    kinds: r.ok ? [kindOf(r.min), kindOf(r.max), kindOf(r.nullCount)] : [0, 0, 0],
+    values: r.ok ? [scalarOf(r.min), scalarOf(r.max), scalarOf(r.nullCount)] : [undefined, undefined, undefined],
+  }
+}
+
+function leafScanned(text: string, path: readonly string[]) {
+  const s = new LeafScanner(path)
+  const ok = s.scan(text)
+  const kinds = Array.from(s.kind)
+  return {
+    ok,
+    numRecords: s.numRecords,
+    kinds,
+    values: kinds.map((k, i) => (k === 1 ? s.num[i] : k === 2 ? s.str[i] : undefined)),
+  }
+}
+
+/** Random stats texts: sections, nesting, escapes, duplicates, numbers of every JSON form, whitespace. */
+function randomTexts(count: number, seed0: number): string[] {
+  let seed = seed0
+  const rand = (k: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % k
+  }
+  const names = ['id', 'x', 'y', 'n', 'i\\u0064']
+  const numbers = ['0', '-0', '12', '-7', '1.5', '-2.5e3', '1E+2', '123456789012345', '1234567890123456789', '0.1']
+  const scalar = (): string =>
+    [
+      () => numbers[rand(numbers.length)],
+      () => JSON.stringify(`s${'"\\é\n'.charAt(rand(4))}${rand(9)}`),
+      () => 'null',
+      () => (rand(2) === 0 ? 'true' : 'false'),
+    ][rand(4)]()
+  const sp = () => (rand(5) === 0 ? ' ' : '')
+  const value = (depth: number): string => {
+    const r = rand(6)
+    if (depth < 2 && r === 0) return obj(depth + 1)
+    if (r === 1) return `[${scalar()},${sp()}${obj(depth + 1)}]`
+    return scalar()
+  }
+  const obj = (depth: number): string => {
+    const parts: string[] = []
+    for (let i = rand(4); i > 0; i--) parts.push(`${sp()}"${names[rand(names.length)]}"${sp()}:${sp()}${value(depth)}`)
+    return `{${parts.join(',')}${sp()}}`
+  }
+  const out: string[] = []
+  for (let k = 0; k < count; k++) {
+    const sections = ['numRecords', 'minValues', 'maxValues', 'nullCount', 'tightBounds']
+    const parts: string[] = []
+    for (let i = rand(7); i > 0; i--) {
+      const key = sections[rand(5)]
+      const v =
+        key === 'numRecords' ? (rand(4) === 0 ? scalar() : String(rand(100))) : rand(4) === 0 ? value(0) : obj(0)
+      parts.push(`${sp()}"${key}":${sp()}${v}`)
+    }
+    out.push(`${sp()}{${parts.join(',')}}${sp()}`)
+  }
+  return out
+}
+
+describe('LeafScanner', () => {
+  for (const [text, path] of CASES) {
+    it(`reads ${JSON.stringify(text).slice(0, 70)} at ${path.join('.')} as JSON.parse does`, () => {
+      expect(leafScanned(text, path)).toEqual(leafReference(text, path))
+    })
+  }
+
+  it('matches JSON.parse on random stats texts with nesting, escapes, duplicates and whitespace', () => {
+    for (const text of randomTexts(1500, 11))
+      for (const path of [['id'], ['x', 'y'], ['n', 'n'], ['n', 'id']])
+        expect(leafScanned(text, path), text).toEqual(leafReference(text, path))
+  })
+
+  it('rejects every text JSON.parse rejects: truncated, corrupted or with raw control characters', () => {
+    let seed = 5
+    const rand = (k: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % k
+    }
+    const junk = ['"', '\\', '{', '}', ',', ':', '0', '-', '.', 'e', '\n', '\u0001', 'x', ' ', ']', '[']
+    let rejected = 0
+    for (const text of randomTexts(800, 23)) {
+      const cut = text.slice(0, rand(text.length + 1))
+      const p = rand(text.length + 1)
+      const spliced = text.slice(0, p) + junk[rand(junk.length)] + text.slice(p + rand(2))
+      for (const t of [cut, spliced]) {
+        const want = leafReference(t, ['id'])
+        if (!want.ok) rejected++
+        expect(leafScanned(t, ['id']), t).toEqual(want)
+      }
+    }
+    // Most mutations break the text: the comparison covers the rejecting side, not only valid texts.
+    expect(rejected).toBeGreaterThan(500)
   })
 })

@@ -307,3 +307,310 @@ export class StatsScanner {
     this.#scalar()
   }
 }
+
+/**
+ * Whether the last {@link stringEnd} crossed an escape (so the text between the quotes is not the string's
+ * value). Module state rather than a second return value: the scanner's hot loops stay allocation free.
+ */
+let lastEscaped = false
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+}
+
+/**
+ * The index of the closing quote of the JSON string whose text starts at `p`, or -1 when it is not a valid
+ * JSON string (unterminated, a raw control character, a bad escape), as JSON.parse would reject it.
+ */
+function stringEnd(s: string, p: number): number {
+  lastEscaped = false
+  for (;;) {
+    const c = s.charCodeAt(p)
+    if (c > BACKSLASH || (c >= 0x20 && c !== QUOTE && c !== BACKSLASH)) p++
+    else if (c === QUOTE) return p
+    else if (c === BACKSLASH) {
+      lastEscaped = true
+      const e = s.charCodeAt(p + 1)
+      if (e === 0x75) {
+        if (!isHex(s.charCodeAt(p + 2)) || !isHex(s.charCodeAt(p + 3))) return -1
+        if (!isHex(s.charCodeAt(p + 4)) || !isHex(s.charCodeAt(p + 5))) return -1
+        p += 6
+      } else if (
+        e === QUOTE ||
+        e === BACKSLASH ||
+        e === 0x2f ||
+        e === 0x62 ||
+        e === 0x66 ||
+        e === 0x6e ||
+        e === 0x72 ||
+        e === 0x74
+      )
+        p += 2
+      else return -1
+    } else return -1 // a control character, or the end of the text (NaN)
+  }
+}
+
+function ws(s: string, p: number): number {
+  for (;;) {
+    const c = s.charCodeAt(p)
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++
+    else return p
+  }
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39
+
+/** The value of the last number {@link numberEnd} read. */
+let lastNumber = 0
+
+/**
+ * The end of the JSON number at `p` (strict grammar: no leading zeros, no bare `.`), or -1; its value, as
+ * JSON.parse reads it, in {@link lastNumber}.
+ */
+function numberEnd(s: string, p: number): number {
+  const start = p
+  const negative = s.charCodeAt(p) === 0x2d
+  if (negative) p++
+  const digits = p
+  let c = s.charCodeAt(p)
+  let acc = 0
+  if (c === 0x30) p++
+  else if (c >= 0x31 && c <= 0x39) {
+    acc = c - 0x30
+    for (;;) {
+      c = s.charCodeAt(++p)
+      if (c >= 0x30 && c <= 0x39) acc = acc * 10 + (c - 0x30)
+      else break
+    }
+  } else return -1
+  c = s.charCodeAt(p)
+  // Up to 15 digits, no fraction or exponent: exact when accumulated. Anything else goes through Number().
+  if (c !== 0x2e && c !== 0x65 && c !== 0x45 && p - digits <= 15) {
+    lastNumber = negative ? -acc : acc
+    return p
+  }
+  if (c === 0x2e) {
+    p++
+    if (!isDigit(s.charCodeAt(p))) return -1
+    while (isDigit(s.charCodeAt(++p)));
+    c = s.charCodeAt(p)
+  }
+  if (c === 0x65 || c === 0x45) {
+    p++
+    c = s.charCodeAt(p)
+    if (c === 0x2b || c === 0x2d) p++
+    if (!isDigit(s.charCodeAt(p))) return -1
+    while (isDigit(s.charCodeAt(++p)));
+  }
+  lastNumber = Number(s.slice(start, p))
+  return p
+}
+
+/** Deeper nesting than this reads as malformed (the file is kept) rather than risking the stack. */
+const MAX_DEPTH = 256
+
+/** The end of the JSON value at `p`, validated as JSON.parse would, or -1. */
+function valueEnd(s: string, p: number, depth: number): number {
+  const c = s.charCodeAt(p)
+  if (c === QUOTE) {
+    const e = stringEnd(s, p + 1)
+    return e < 0 ? -1 : e + 1
+  }
+  if (c === LBRACE || c === LBRACKET) {
+    if (depth > MAX_DEPTH) return -1
+    const object = c === LBRACE
+    const close = object ? RBRACE : RBRACKET
+    p = p + 1
+    if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+    if (s.charCodeAt(p) === close) return p + 1
+    for (;;) {
+      if (object) {
+        if (s.charCodeAt(p) !== QUOTE) return -1
+        const e = stringEnd(s, p + 1)
+        if (e < 0) return -1
+        p = e + 1
+        if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+        if (s.charCodeAt(p) !== COLON) return -1
+        p = p + 1
+        if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+      }
+      p = valueEnd(s, p, depth + 1)
+      if (p < 0) return -1
+      if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+      const d = s.charCodeAt(p)
+      if (d === close) return p + 1
+      if (d !== COMMA) return -1
+      p = p + 1
+      if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+    }
+  }
+  if (c === 0x74) return s.startsWith('true', p) ? p + 4 : -1
+  if (c === 0x66) return s.startsWith('false', p) ? p + 5 : -1
+  if (c === 0x6e) return s.startsWith('null', p) ? p + 4 : -1
+  return numberEnd(s, p)
+}
+
+/** The key between `ks` and `ke` (quotes excluded) is `name`; `escaped` when its text had escapes. */
+function keyIs(s: string, ks: number, ke: number, escaped: boolean, name: string): boolean {
+  if (escaped) return JSON.parse(s.slice(ks - 1, ke + 1)) === name
+  const n = name.length
+  if (ke - ks !== n) return false
+  for (let i = 0; i < n; i++) if (s.charCodeAt(ks + i) !== name.charCodeAt(i)) return false
+  return true
+}
+
+/** Which top-level stats key the key between `ks` and `ke` is: 0 minValues, 1 maxValues, 2 nullCount, 3 numRecords, -1 another. */
+function sectionOf(s: string, ks: number, ke: number, escaped: boolean): number {
+  if (!escaped) {
+    const len = ke - ks
+    if (len === 10) return keyIs(s, ks, ke, false, 'numRecords') ? 3 : -1
+    if (len !== 9) return -1
+    const c = s.charCodeAt(ks + 1)
+    if (c === 0x69) return keyIs(s, ks, ke, false, 'minValues') ? 0 : -1
+    if (c === 0x61) return keyIs(s, ks, ke, false, 'maxValues') ? 1 : -1
+    if (c === 0x75) return keyIs(s, ks, ke, false, 'nullCount') ? 2 : -1
+    return -1
+  }
+  const k = JSON.parse(s.slice(ks - 1, ke + 1)) as string
+  return k === 'minValues' ? 0 : k === 'maxValues' ? 1 : k === 'nullCount' ? 2 : k === 'numRecords' ? 3 : -1
+}
+
+/**
+ * A fast, validating reader of one leaf's statistics from `add.stats` JSON: numRecords and the leaf's
+ * minValues / maxValues / nullCount entries, in one pass over the text and with no allocation for number
+ * values. It reads exactly what `JSON.parse(text)` and a property walk would (numbers as JSON.parse reads them,
+ * the last duplicate key winning, objects and arrays at the leaf reading as undefined), and rejects what
+ * JSON.parse rejects, anywhere in the text (unterminated strings, raw control characters, bad escapes, numbers
+ * outside the JSON grammar, trailing text): a rejected text gives no values, so its file is kept.
+ */
+export class LeafScanner {
+  /** numRecords of the last scanned text, NaN when absent or not a number. */
+  numRecords = Number.NaN
+  /**
+   * Per section (0 minValues, 1 maxValues, 2 nullCount): what the leaf holds (0 absent, null, an object or an
+   * array: undefined for pruning; 1 a number in `num`; 2 a string in `str`; 3 true / false), and the value.
+   */
+  readonly kind = new Uint8Array(3)
+  readonly num = new Float64Array(3)
+  readonly str: (string | undefined)[] = [undefined, undefined, undefined]
+
+  /** @param path the leaf's path (physical names), e.g. `['id']` or `['s', 'x']`; not empty. */
+  constructor(readonly path: readonly string[]) {}
+
+  #fail(): false {
+    this.numRecords = Number.NaN
+    this.kind.fill(0)
+    return false
+  }
+
+  /** Reads one stats text; false (nothing found) when it is not a well-formed JSON object. */
+  scan(s: string): boolean {
+    this.numRecords = Number.NaN
+    const kind = this.kind
+    kind[0] = 0
+    kind[1] = 0
+    kind[2] = 0
+    let p = ws(s, 0)
+    if (s.charCodeAt(p) !== LBRACE) return this.#fail()
+    p = p + 1
+    if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+    if (s.charCodeAt(p) === RBRACE) p++
+    else
+      for (;;) {
+        if (s.charCodeAt(p) !== QUOTE) return this.#fail()
+        const ks = p + 1
+        const ke = stringEnd(s, ks)
+        if (ke < 0) return this.#fail()
+        const which = sectionOf(s, ks, ke, lastEscaped)
+        p = ke + 1
+        if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+        if (s.charCodeAt(p) !== COLON) return this.#fail()
+        p = p + 1
+        if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+        if (which === 3) {
+          this.numRecords = Number.NaN
+          const c = s.charCodeAt(p)
+          if (c === 0x2d || isDigit(c)) {
+            p = numberEnd(s, p)
+            this.numRecords = lastNumber
+          } else p = valueEnd(s, p, 1)
+        } else if (which >= 0) {
+          kind[which] = 0
+          p = s.charCodeAt(p) === LBRACE ? this.#object(s, p, which, 0) : valueEnd(s, p, 1)
+        } else p = valueEnd(s, p, 1)
+        if (p < 0) return this.#fail()
+        if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+        const c = s.charCodeAt(p)
+        if (c === RBRACE) {
+          p++
+          break
+        }
+        if (c !== COMMA) return this.#fail()
+        p = p + 1
+        if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+      }
+    if (ws(s, p) !== s.length) return this.#fail()
+    return true
+  }
+
+  /** An object (at `p`) on the leaf's path, whose keys are matched against `path[d]`; returns its end or -1. */
+  #object(s: string, p: number, which: number, d: number): number {
+    const name = this.path[d]
+    const leaf = d === this.path.length - 1
+    p = p + 1
+    if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+    if (s.charCodeAt(p) === RBRACE) return p + 1
+    for (;;) {
+      if (s.charCodeAt(p) !== QUOTE) return -1
+      const ks = p + 1
+      const ke = stringEnd(s, ks)
+      if (ke < 0) return -1
+      const match = keyIs(s, ks, ke, lastEscaped, name)
+      p = ke + 1
+      if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+      if (s.charCodeAt(p) !== COLON) return -1
+      p = p + 1
+      if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+      if (match) {
+        // A later duplicate of the key replaces the earlier value entirely.
+        this.kind[which] = 0
+        if (leaf) p = this.#leaf(s, p, which)
+        else if (s.charCodeAt(p) === LBRACE) p = this.#object(s, p, which, d + 1)
+        else p = valueEnd(s, p, d + 2)
+      } else p = valueEnd(s, p, d + 2)
+      if (p < 0) return -1
+      if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+      const c = s.charCodeAt(p)
+      if (c === RBRACE) return p + 1
+      if (c !== COMMA) return -1
+      p = p + 1
+      if (s.charCodeAt(p) <= 0x20) p = ws(s, p)
+    }
+  }
+
+  /** The leaf's value at `p`; returns its end or -1. */
+  #leaf(s: string, p: number, which: number): number {
+    const c = s.charCodeAt(p)
+    if (c === QUOTE) {
+      const e = stringEnd(s, p + 1)
+      if (e < 0) return -1
+      this.kind[which] = 2
+      this.str[which] = lastEscaped ? (JSON.parse(s.slice(p, e + 1)) as string) : s.slice(p + 1, e)
+      return e + 1
+    }
+    if (c === 0x74 || c === 0x66) {
+      const e = valueEnd(s, p, 0)
+      if (e >= 0) this.kind[which] = 3
+      return e
+    }
+    if (c === 0x2d || isDigit(c)) {
+      const e = numberEnd(s, p)
+      if (e < 0) return -1
+      this.kind[which] = 1
+      this.num[which] = lastNumber
+      return e
+    }
+    return valueEnd(s, p, 1) // null, an object or an array: undefined
+  }
+}
