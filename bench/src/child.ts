@@ -89,11 +89,20 @@ async function writeProfile(): Promise<void> {
   session.disconnect()
 }
 
+/** A full collection when the process runs with --expose-gc (bench children do); otherwise nothing. */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc) gc()
+}
+
 async function repeat<T>(reps: number, prepare: () => Promise<void>, fn: () => Promise<T>): Promise<[number[], T]> {
   const runs: number[] = []
   let last: T | undefined
   for (let i = 0; i < reps; i++) {
     await prepare()
+    // Collect the previous run's garbage (untimed) so one run's peak RSS does not stack on the last one's unreclaimed
+    // buffers: the Python side frees by reference counting as it goes. Node runs children with --expose-gc.
+    collectGarbage()
     const [ms, out] = await timed(fn)
     runs.push(ms)
     last = out

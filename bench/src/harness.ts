@@ -75,7 +75,7 @@ export async function runNodeCase(
   params: Record<string, unknown>,
   options: NodeCaseOptions = {},
 ): Promise<ChildReport & { profile?: ProfileSummary }> {
-  const args = ['--conditions=source', '--import', tsxLoader, childEntry, name, JSON.stringify(params)]
+  const args = ['--expose-gc', '--conditions=source', '--import', tsxLoader, childEntry, name, JSON.stringify(params)]
   let profDir: string | undefined
   const env = { ...process.env }
   if (options.profile) {
