@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as XLSX from 'xlsx'
 import { SOURCE_ROW } from './csv.js'
 import { writeGeneratedData } from './generate.js'
-import { type CellKind, type CsvSink, cellText, convertXlsx } from './xlsx.js'
+import { type CellKind, type CsvSink, cellText, convertXlsx, isoOfMs } from './xlsx.js'
 import { bytesSource, fileSource, openXlsx, readSheet, type SheetCell, XlsxReadError } from './xlsx-read.js'
 
 let dir: string
@@ -467,5 +467,19 @@ describe('unreadable inputs', () => {
     await wb.close()
     await writeFile(path, 'not a zip at all')
     await expect(openXlsx(await fileSource(path))).rejects.toMatchObject({ code: 'NOT_ZIP' })
+  })
+})
+
+describe('date text', () => {
+  it('formats instants exactly as Date.toISOString does, across years, leap days, negatives and runs of one day', () => {
+    const samples = [0, -1, 86_399_999, 951_782_400_000, 4_107_542_400_000, -62_135_596_800_000, 253_402_300_799_999]
+    let x = 12345
+    for (let i = 0; i < 5000; i++) {
+      x = (x * 1_103_515_245 + 12_345) % 2_147_483_648
+      samples.push(Math.round((x / 2_147_483_648 - 0.3) * 2 * 253_402_300_799_999))
+      samples.push(samples[samples.length - 1] + (x % 86_400_000))
+    }
+    samples.push(-62_135_596_800_001, 253_402_300_800_000, 1.5)
+    for (const ms of samples) expect(isoOfMs(ms)).toBe(new Date(ms).toISOString())
   })
 })

@@ -611,6 +611,47 @@ function numberText(v: string): string {
   return Number.isFinite(n) ? String(n) : ''
 }
 
+/** The `r`, `t` and `s` attributes of the last tag {@link cellTag} read. */
+let tagR: string | undefined
+let tagT: string | undefined
+let tagS: string | undefined
+
+/**
+ * Reads the attributes of a `<c` tag whose name ends at `from` in one pass (no tag substring, no search per
+ * attribute) into `tagR` / `tagT` / `tagS`; returns the index of the tag's `>`, -1 when malformed.
+ */
+function cellTag(s: string, from: number): number {
+  tagR = undefined
+  tagT = undefined
+  tagS = undefined
+  let i = from
+  const n = s.length
+  for (;;) {
+    let c = s.charCodeAt(i)
+    while (c === 32 || c === 9 || c === 10 || c === 13) c = s.charCodeAt(++i)
+    if (c === 62 /* > */) return i
+    if (c === 47 /* / */) return s.charCodeAt(i + 1) === 62 ? i + 1 : -1
+    if (i >= n) return -1
+    const nameStart = i
+    while (i < n && c !== 61 /* = */ && c !== 32 && c !== 62) c = s.charCodeAt(++i)
+    const nameEnd = i
+    while (c === 32) c = s.charCodeAt(++i)
+    if (c !== 61) return -1
+    c = s.charCodeAt(++i)
+    while (c === 32) c = s.charCodeAt(++i)
+    if (c !== 34 && c !== 39) return -1
+    const close = s.indexOf(c === 34 ? '"' : "'", i + 1)
+    if (close < 0) return -1
+    if (nameEnd - nameStart === 1) {
+      const ch = s.charCodeAt(nameStart)
+      if (ch === 114 /* r */) tagR = s.slice(i + 1, close)
+      else if (ch === 116 /* t */) tagT = s.slice(i + 1, close)
+      else if (ch === 115 /* s */) tagS = s.slice(i + 1, close)
+    }
+    i = close + 1
+  }
+}
+
 /** 0-based column of a cell reference (`B7` → 1), -1 when it has no column letters. */
 function columnOf(ref: string): number {
   let col = 0
@@ -667,10 +708,9 @@ export async function readSheet(wb: XlsxWorkbook, index: number, onRow: RowHandl
     for (;;) {
       const i = findOpen(row, openC, p)
       if (i < 0) return w
-      const gt = tagEnd(row, i + openC.length)
+      const gt = cellTag(row, i + openC.length)
       if (gt < 0) throw new XlsxReadError('BAD_XML', `${sheet.path}: malformed <c> tag`)
-      const tag = row.slice(i, gt + 1)
-      const ref = attr(tag, 'r')
+      const ref = tagR
       let col = ref === undefined ? next : columnOf(ref)
       if (col < 0) col = next
       next = col + 1
@@ -683,8 +723,8 @@ export async function readSheet(wb: XlsxWorkbook, index: number, onRow: RowHandl
       if (bodyEnd < 0) throw new XlsxReadError('BAD_XML', `${sheet.path}: unterminated <c>`)
       p = bodyEnd + closeC.length
       const body = row.slice(gt + 1, bodyEnd)
-      const t = attr(tag, 't')
-      const sAttr = attr(tag, 's') ?? rowStyle
+      const t = tagT
+      const sAttr = tagS ?? rowStyle
       let value: SheetCell
       if (t === 'inlineStr') {
         const is = findOpen(body, openIs, 0)

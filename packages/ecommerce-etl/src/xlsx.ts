@@ -111,10 +111,49 @@ function csvField(s: string): string {
   return NEEDS_QUOTES.test(s) ? `"${s.replace(QUOTES, '""')}"` : s
 }
 
+const MS_PER_DAY = 86_400_000
+/** Instants of years 0001 to 9999: their ISO text is the plain `YYYY-MM-DDTHH:MM:SS.sssZ` shape. */
+const MIN_FAST_MS = -62_135_596_800_000
+const MAX_FAST_MS = 253_402_300_799_999
+let lastDay = Number.NaN
+let lastDayText = ''
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n))
+
+/**
+ * `new Date(ms).toISOString()`, by arithmetic for years 0001–9999 (civil-from-days, H. Hinnant), with the
+ * date part of the previous call reused (a sheet's dates come in runs of the same day). Exported for tests.
+ */
+export function isoOfMs(ms: number): string {
+  if (ms < MIN_FAST_MS || ms > MAX_FAST_MS || !Number.isInteger(ms)) return new Date(ms).toISOString()
+  const days = Math.floor(ms / MS_PER_DAY)
+  let rest = ms - days * MS_PER_DAY
+  if (days !== lastDay) {
+    const z = days + 719_468
+    const era = Math.floor(z / 146_097)
+    const doe = z - era * 146_097
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365)
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+    const mp = Math.floor((5 * doy + 2) / 153)
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1
+    const m = mp < 10 ? mp + 3 : mp - 9
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    lastDay = days
+    lastDayText = `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}T`
+  }
+  const h = Math.floor(rest / 3_600_000)
+  rest -= h * 3_600_000
+  const mi = Math.floor(rest / 60_000)
+  rest -= mi * 60_000
+  const sec = Math.floor(rest / 1000)
+  const msPart = rest - sec * 1000
+  return `${lastDayText}${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${msPart < 10 ? '00' : msPart < 100 ? '0' : ''}${msPart}Z`
+}
+
 /** A date cell's text (see {@link cellText}'s date rules). */
 function dateCellText(d: DateCell, kind: CellKind): string {
   if (!Number.isFinite(d.ms) || Math.abs(d.ms) > 8.64e15) return ''
-  return isoDateText(new Date(d.ms).toISOString(), d.numFmt, kind)
+  return isoDateText(isoOfMs(d.ms), d.numFmt, kind)
 }
 
 /** The text of a cell the reader gave, for a column of kind `kind`. */
