@@ -348,6 +348,10 @@ export interface XlsxWorkbook {
   strings?: string[]
   /** @internal */
   styles?: CellStyles
+  /** @internal Paths of the shared strings and styles parts (from the workbook's rels). */
+  readonly ssPath: string
+  /** @internal */
+  readonly stylesPath: string
 }
 
 /** Resolves a relationship target against the directory of the part that names it. */
@@ -432,7 +436,7 @@ export async function openXlsx(src: ZipSource): Promise<XlsxWorkbook> {
         }
       return fallback
     }
-    const wb: XlsxWorkbook & { ssPath: string; stylesPath: string } = {
+    const wb: XlsxWorkbook = {
       sheets,
       date1904: d1904 === '1' || d1904 === 'true',
       close: () => src.close(),
@@ -451,7 +455,7 @@ export async function openXlsx(src: ZipSource): Promise<XlsxWorkbook> {
 /** The shared string table (each `<si>`'s runs joined), read once per workbook. */
 async function sharedStrings(wb: XlsxWorkbook): Promise<string[]> {
   if (wb.strings) return wb.strings
-  const e = wb.entries.get((wb as unknown as { ssPath: string }).ssPath)
+  const e = wb.entries.get(wb.ssPath)
   const out: string[] = []
   if (e) {
     const xml = await entryText(wb.src, e)
@@ -544,7 +548,7 @@ export function isDateFormat(fmt: string | undefined): boolean {
 /** The workbook's cell styles (`cellXfs`) that format as dates, read once per workbook. */
 async function cellStyles(wb: XlsxWorkbook): Promise<CellStyles> {
   if (wb.styles) return wb.styles
-  const e = wb.entries.get((wb as unknown as { stylesPath: string }).stylesPath)
+  const e = wb.entries.get(wb.stylesPath)
   const dateFmt: (string | undefined)[] = []
   if (e) {
     const xml = await entryText(wb.src, e)

@@ -6,8 +6,8 @@
  */
 import { SOURCE_ROW } from './csv.js'
 import {
-  type DateCell,
   bytesSource,
+  type DateCell,
   fileSource,
   openXlsx,
   readSheet,
