@@ -129,9 +129,16 @@ async function convertWorkbook(
     if (pool) {
       const names = await listSheets(x.input)
       if (names.length === 0) throw new RejectedFile('NO_WORKSHEETS', 'workbook has no worksheets')
+      // Bytes go to the workers in shared memory: one copy for all of the workbook's sheet tasks, not one each.
+      let input = x.input
+      if (typeof input !== 'string' && names.length > 1) {
+        const shared = new Uint8Array(new SharedArrayBuffer(input.length))
+        shared.set(input)
+        input = shared
+      }
       const parts = await Promise.all(
         names.map(async (_, i) => {
-          const r = await pool.run({ input: x.input, sourceFile: x.name, kinds, sheets: [i] })
+          const r = await pool.run({ input, sourceFile: x.name, kinds, sheets: [i] })
           onRows?.(r.sheets.reduce((n, sh) => n + sh.rows, 0))
           return r.sheets
         }),

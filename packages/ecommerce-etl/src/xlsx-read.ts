@@ -42,11 +42,19 @@ export interface ZipSource {
   close(): Promise<void>
 }
 
-/** A {@link ZipSource} over bytes in memory (reads are views, not copies). */
+/**
+ * A {@link ZipSource} over bytes in memory: reads are views, not copies, except over shared memory (a
+ * `SharedArrayBuffer` the pool hands to several workers), where the range read is copied because
+ * TextDecoder does not decode shared views.
+ */
 export function bytesSource(bytes: Uint8Array): ZipSource {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer
   return {
     size: bytes.length,
-    read: async (offset, length) => bytes.subarray(offset, Math.min(offset + length, bytes.length)),
+    read: async (offset, length) => {
+      const end = Math.min(offset + length, bytes.length)
+      return shared ? bytes.slice(offset, end) : bytes.subarray(offset, end)
+    },
     close: async () => undefined,
   }
 }
