@@ -94,7 +94,13 @@ export {
   runPipeline,
   stageRawFiles,
 } from './pipeline.js'
-export { type PreprocessError, type PreprocessedFile, type PreprocessResult, preprocess } from './preprocess.js'
+export {
+  type PreprocessError,
+  type PreprocessErrorCode,
+  type PreprocessedFile,
+  type PreprocessResult,
+  preprocess,
+} from './preprocess.js'
 export {
   type QuarantineWrite,
   quarantineRows,
@@ -153,4 +159,6 @@ export {
   cellText,
   convertXlsx,
   type SheetResult,
+  type XlsxInput,
 } from './xlsx.js'
+export { type XlsxErrorCode, XlsxReadError } from './xlsx-read.js'

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeGeneratedData } from './generate.js'
 import { preprocess } from './preprocess.js'
-import { LocalFileStore, listAll, readText } from './store.js'
+import { type FileStore, LocalFileStore, listAll, readText } from './store.js'
 
 const dirs: string[] = []
 afterAll(async () => {
@@ -42,5 +42,16 @@ describe('preprocess', () => {
     expect(a.errors[0].error).toMatch(/corrupt or unreadable \.xlsx/)
     expect(await csvs(pooled)).toEqual(await csvs(single))
     expect(Object.keys(await csvs(single))).toHaveLength(7) // + products.csv
+    // A store without local paths (S3): the workbook's bytes are shared with the workers; same CSVs.
+    const remote = await warehouseWith(input)
+    const bytesOnly: FileStore = {
+      rootUri: remote.rootUri,
+      list: (p) => remote.list(p),
+      read: (p) => remote.read(p),
+      put: (p, d, o) => remote.put(p, d, o),
+      delete: (p) => remote.delete(p),
+    }
+    expect(await preprocess(bytesOnly, 'r1', { workers: 2 })).toEqual(a)
+    expect(await csvs(remote)).toEqual(await csvs(single))
   })
 })

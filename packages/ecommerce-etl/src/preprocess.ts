@@ -9,6 +9,7 @@ import { DATASET_DEFS, DATASETS, type DatasetName, datasetOfPath } from './datas
 import { type FileStore, joinKey, listAll } from './store.js'
 import { type CellKind, listSheets } from './xlsx.js'
 import { convertSheets, XlsxPool, type XlsxTaskResult } from './xlsx-pool.js'
+import { XlsxReadError } from './xlsx-read.js'
 
 /** One preprocessed output file. */
 export interface PreprocessedFile {
@@ -21,10 +22,46 @@ export interface PreprocessedFile {
   rows: number
 }
 
-/** A raw file that could not be converted, with the reason. */
+/**
+ * Why a raw file was not converted: `UNKNOWN_DATASET` (not under `raw/<dataset>/`), `UNSUPPORTED_TYPE`
+ * (neither .csv nor .xlsx), `NOT_XLSX` (no zip signature, or a zip that is not a workbook), `CORRUPT_XLSX`
+ * (a damaged or truncated zip or sheet XML), `NO_WORKSHEETS`, `UNREADABLE` (any other failure to read or
+ * convert it: a storage error, a worker that died).
+ */
+export type PreprocessErrorCode =
+  | 'UNKNOWN_DATASET'
+  | 'UNSUPPORTED_TYPE'
+  | 'NOT_XLSX'
+  | 'CORRUPT_XLSX'
+  | 'NO_WORKSHEETS'
+  | 'UNREADABLE'
+
+/** A raw file that could not be converted, with the reason (`code`) and a message naming the file. */
 export interface PreprocessError {
   rawPath: string
+  code: PreprocessErrorCode
   error: string
+}
+
+/** An input file the step rejects, with its code. */
+class RejectedFile extends Error {
+  constructor(
+    readonly code: PreprocessErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * The code of an error: a zip that is not a workbook is NOT_XLSX, damage the reader found CORRUPT_XLSX, any
+ * other failure (reading or writing the store, a worker that died) UNREADABLE.
+ */
+function readErrorCode(err: unknown): PreprocessErrorCode {
+  if (err instanceof RejectedFile) return err.code
+  if (err instanceof XlsxReadError)
+    return err.code === 'NOT_ZIP' || err.code === 'NOT_XLSX' ? 'NOT_XLSX' : 'CORRUPT_XLSX'
+  return 'UNREADABLE'
 }
 
 /** Result of {@link preprocess}. `rawFiles` lists every raw input seen (converted or not). */
@@ -90,11 +127,18 @@ async function convertWorkbook(
   let sheets: XlsxTaskResult['sheets']
   try {
     if (pool) {
-      const names = await listSheets(typeof x.input === 'string' ? x.input : bytesStream(x.input))
-      if (names.length === 0) throw new Error('workbook has no worksheets')
+      const names = await listSheets(x.input)
+      if (names.length === 0) throw new RejectedFile('NO_WORKSHEETS', 'workbook has no worksheets')
+      // Bytes go to the workers in shared memory: one copy for all of the workbook's sheet tasks, not one each.
+      let input = x.input
+      if (typeof input !== 'string' && names.length > 1) {
+        const shared = new Uint8Array(new SharedArrayBuffer(input.length))
+        shared.set(input)
+        input = shared
+      }
       const parts = await Promise.all(
         names.map(async (_, i) => {
-          const r = await pool.run({ input: x.input, sourceFile: x.name, kinds, sheets: [i] })
+          const r = await pool.run({ input, sourceFile: x.name, kinds, sheets: [i] })
           onRows?.(r.sheets.reduce((n, sh) => n + sh.rows, 0))
           return r.sheets
         }),
@@ -102,10 +146,10 @@ async function convertWorkbook(
       sheets = parts.flat()
     } else sheets = (await convertSheets({ input: x.input, sourceFile: x.name, kinds }, onRows)).sheets
   } catch (err) {
-    const msg = (err as Error).message
-    throw new Error(msg === 'workbook has no worksheets' ? msg : `corrupt or unreadable .xlsx: ${msg}`)
+    if (err instanceof RejectedFile) throw err
+    throw new RejectedFile(readErrorCode(err), `corrupt or unreadable .xlsx: ${(err as Error).message}`)
   }
-  if (sheets.length === 0) throw new Error('workbook has no worksheets')
+  if (sheets.length === 0) throw new RejectedFile('NO_WORKSHEETS', 'workbook has no worksheets')
   const files: PreprocessedFile[] = []
   const empty: string[] = []
   for (const sh of sheets) {
@@ -118,15 +162,6 @@ async function convertWorkbook(
     files.push({ dataset: x.dataset, rawPath: x.rawPath, path, sheet: sh.sheet, rows: sh.rows })
   }
   return { files, empty }
-}
-
-function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (let i = 0; i < bytes.length; i += 1 << 16) controller.enqueue(bytes.subarray(i, i + (1 << 16)))
-      controller.close()
-    },
-  })
 }
 
 /** Options of {@link preprocess}. */
@@ -164,8 +199,9 @@ export async function preprocess(
     const dataset = datasetOfPath(obj.path.slice('raw/'.length))
     result.rawFiles.push({ dataset, path: obj.path })
     if (!dataset) {
-      const error = {
+      const error: PreprocessError = {
         rawPath: obj.path,
+        code: 'UNKNOWN_DATASET',
         error: 'cannot tell which dataset this file belongs to (expected raw/<dataset>/...)',
       }
       outcomes.push(() => result.errors.push(error))
@@ -201,15 +237,20 @@ export async function preprocess(
         outcomes.push(() => result.files.push(file))
         continue
       }
-      if (!lower.endsWith('.xlsx')) throw new Error('unsupported file type (expected .csv or .xlsx)')
+      if (!lower.endsWith('.xlsx'))
+        throw new RejectedFile('UNSUPPORTED_TYPE', 'unsupported file type (expected .csv or .xlsx)')
       // Local files are read from their path (by each worker); other stores hand over the bytes.
       const local = store.localPath?.(obj.path)
       const head = local ? await readHead(local) : await store.read(obj.path)
-      if (!looksLikeZip(head)) throw new Error('not an .xlsx file (no zip signature)')
+      if (!looksLikeZip(head)) throw new RejectedFile('NOT_XLSX', 'not an .xlsx file (no zip signature)')
       conversions.push({ x: { dataset, rawPath: obj.path, name, outDir, input: local ?? head }, slot: outcomes.length })
       outcomes.push(() => undefined)
     } catch (err) {
-      const error = { rawPath: obj.path, error: `${obj.path}: ${(err as Error).message}` }
+      const error: PreprocessError = {
+        rawPath: obj.path,
+        code: readErrorCode(err),
+        error: `${obj.path}: ${(err as Error).message}`,
+      }
       outcomes.push(() => result.errors.push(error))
     }
   }
@@ -225,7 +266,11 @@ export async function preprocess(
             result.files.push(...files)
           }
         } catch (err) {
-          const error = { rawPath: x.rawPath, error: `${x.rawPath}: ${(err as Error).message}` }
+          const error: PreprocessError = {
+            rawPath: x.rawPath,
+            code: readErrorCode(err),
+            error: `${x.rawPath}: ${(err as Error).message}`,
+          }
           outcomes[slot] = () => result.errors.push(error)
         }
       }),

@@ -32,7 +32,7 @@ export interface FileStore {
    * puts; the local store has it so a large sheet never sits in memory as text.
    */
   createWriter?(path: string): TextWriter
-  /** Optional: the local file behind a key, for readers that stream from a path (excelts). */
+  /** Optional: the local file behind a key, for readers that read parts of it at offsets (the xlsx reader). */
   localPath?(path: string): string
 }
 

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { type CellKind, type CsvSink, convertXlsx, type SheetResult } from './xlsx.js'
+import { type XlsxErrorCode, XlsxReadError } from './xlsx-read.js'
 
 /** One conversion task: the sheets `sheets` (positions; all when absent) of one workbook. */
 export interface XlsxTask {
@@ -26,39 +27,41 @@ export interface XlsxTaskResult {
   sheets: (SheetResult & { csv: Uint8Array })[]
 }
 
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (let i = 0; i < bytes.length; i += 1 << 16) controller.enqueue(bytes.subarray(i, i + (1 << 16)))
-      controller.close()
-    },
-  })
-}
-
 /** Runs one task on this thread (what a worker runs; also the single-threaded path). */
 export async function convertSheets(task: XlsxTask, onRows?: (n: number) => void): Promise<XlsxTaskResult> {
-  const chunks = new Map<string, string[]>()
+  // Each sheet's CSV is encoded to UTF-8 chunk by chunk as it is written (no sheet-sized JS string).
+  const chunks = new Map<string, Uint8Array[]>()
+  const encoder = new TextEncoder()
   const open = (sheet: string): CsvSink => {
-    const parts: string[] = []
+    const parts: Uint8Array[] = []
     chunks.set(sheet, parts)
     return {
       write: (c) => {
-        parts.push(c)
+        parts.push(encoder.encode(c))
       },
       close: async () => undefined,
     }
   }
   const wanted = task.sheets ? new Set(task.sheets) : undefined
-  const results = await convertXlsx(
-    typeof task.input === 'string' ? task.input : streamOf(task.input),
-    task.sourceFile,
-    open,
-    { kinds: task.kinds, onRows, sheets: wanted ? (i) => wanted.has(i) : undefined },
-  )
-  const encoder = new TextEncoder()
+  const results = await convertXlsx(task.input, task.sourceFile, open, {
+    kinds: task.kinds,
+    onRows,
+    sheets: wanted ? (i) => wanted.has(i) : undefined,
+  })
   return {
-    sheets: results.map((r) => ({ ...r, csv: encoder.encode((chunks.get(r.sheet) ?? []).join('')) })),
+    sheets: results.map((r) => ({ ...r, csv: concat(chunks.get(r.sheet) ?? []) })),
   }
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }
 
 /** Starts a worker on the entry next to this module, in the same form (TypeScript sources, ESM or CJS build). */
@@ -107,8 +110,8 @@ export class XlsxPool {
   /**
    * Converts the task's sheets on a worker.
    *
-   * @throws Error with the worker's message for an unreadable workbook; Error when the worker died or the pool
-   *   is closed.
+   * @throws XlsxReadError (its code and message as the worker saw them) for an unreadable workbook; Error when
+   *   the worker died or the pool is closed.
    */
   run(task: XlsxTask): Promise<XlsxTaskResult> {
     if (this.#closed) return Promise.reject(new Error('xlsx pool is closed'))
@@ -145,11 +148,11 @@ export class XlsxPool {
       worker.unref()
       this.#pump()
     }
-    worker.on('message', (m: { id: number; ok: boolean; result?: XlsxTaskResult; error?: string }) => {
+    worker.on('message', (m: { id: number; ok: boolean; result?: XlsxTaskResult; error?: string; code?: string }) => {
       const p = slot.running
       if (!p || p.id !== m.id) return
       if (m.ok) p.resolve(m.result as XlsxTaskResult)
-      else p.reject(new Error(m.error))
+      else p.reject(m.code ? new XlsxReadError(m.code as XlsxErrorCode, m.error ?? '') : new Error(m.error))
       settle()
     })
     const die = (err: Error) => {

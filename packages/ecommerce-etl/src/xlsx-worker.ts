@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads'
 import type { XlsxTask, XlsxTaskResult } from './xlsx-pool.js'
 import { convertSheets } from './xlsx-pool.js'
+import { XlsxReadError } from './xlsx-read.js'
 
 parentPort?.on('message', async ({ id, task }: { id: number; task: XlsxTask }) => {
   try {
@@ -14,6 +15,7 @@ parentPort?.on('message', async ({ id, task }: { id: number; task: XlsxTask }) =
       result.sheets.map((s) => s.csv.buffer as ArrayBuffer),
     )
   } catch (err) {
-    parentPort?.postMessage({ id, ok: false, error: (err as Error).message })
+    const code = err instanceof XlsxReadError ? err.code : undefined
+    parentPort?.postMessage({ id, ok: false, error: (err as Error).message, code })
   }
 })
